@@ -1,0 +1,340 @@
+"""Activities of the AccountCollection workflow: every side effect lives here.
+
+Each activity writes under a stable idempotency key with a unique constraint.
+Run twice with the same command (a retry after a crash, a timeout that fired
+while the first attempt was still running) it finds its own earlier row and
+returns the same answer, so nothing is recorded or sent twice and nothing is
+lost.
+"""
+
+from collections.abc import Callable
+from datetime import datetime, timezone
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from arrears.channels.adapter import ChannelAdapter, OutboundMessage, OutboxAdapter
+from arrears.channels.render import Renderer, format_amount
+from arrears.contracts import (
+    CLOSE_EPISODE,
+    EXECUTE_STEP,
+    OPEN_EPISODE,
+    RECORD_PAYMENT,
+    RECORD_STAGE_CHANGE,
+    CloseEpisodeCommand,
+    OpenEpisodeCommand,
+    PaymentCommand,
+    StageChangeCommand,
+    StepCommand,
+    StepResult,
+)
+from arrears.db.models import Account, AccountAction, CollectorTask, ContactAttempt, Episode, Payment, StageEvent
+from arrears.domain.strategy import ACCOUNT_ACTIONS, COLLECTOR_TASKS, REMINDERS, Action
+
+# Where each reminder goes, from the account's contact details.
+_RECIPIENT = {Action.SMS: "phone", Action.IM: "phone", Action.EMAIL: "email", Action.LETTER: "billing_address"}
+# The outbox topic other systems subscribe to for account-level actions.
+_ACTION_TOPIC = {Action.RESTRICT_CARD: "card", Action.BUREAU_REPORT: "bureau", Action.CHARGE_OFF: "ledger"}
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class CollectionActivities:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        renderer: Renderer,
+        adapter: ChannelAdapter | None = None,
+        clock: Callable[[], datetime] = _utcnow,
+    ) -> None:
+        self.sessions = sessions
+        self.renderer = renderer
+        self.adapter = adapter or OutboxAdapter()
+        self.clock = clock
+
+    def all(self) -> list[Callable]:
+        return [self.open_episode, self.execute_step, self.record_payment, self.record_stage_change, self.close_episode]
+
+    # ---- episode -------------------------------------------------------------
+
+    @activity.defn(name=OPEN_EPISODE)
+    def open_episode(self, cmd: OpenEpisodeCommand) -> bool:
+        """Create the episode row; False when it already exists (a retry)."""
+        with self.sessions.begin() as session:
+            if session.get(Episode, cmd.episode_id) is not None:
+                return False
+            if session.get(Account, cmd.account_id) is None:
+                # Not retryable: the starter writes the account before starting.
+                raise ApplicationError(f"account {cmd.account_id} is not in the system of record")
+            session.add(
+                Episode(
+                    episode_id=cmd.episode_id,
+                    account_id=cmd.account_id,
+                    workflow_id=cmd.workflow_id,
+                    run_id=cmd.run_id,
+                    started_at=cmd.started_at,
+                    due_date=cmd.due_date,
+                    dpd_at_start=cmd.dpd_at_start,
+                    currency=cmd.currency,
+                    opening_overdue=cmd.overdue_amount,
+                    opening_balance=cmd.total_balance,
+                    risk_segment=cmd.risk_segment.value,
+                    strategy_name=cmd.strategy_name,
+                    strategy_hash=cmd.strategy_hash,
+                )
+            )
+        return True
+
+    @activity.defn(name=CLOSE_EPISODE)
+    def close_episode(self, cmd: CloseEpisodeCommand) -> bool:
+        """Write the outcome and its stage event in one transaction."""
+        with self.sessions.begin() as session:
+            episode = session.get(Episode, cmd.episode_id)
+            if episode is None:
+                raise ApplicationError(f"episode {cmd.episode_id} was never opened")
+            if episode.outcome is not None:
+                return False
+            episode.outcome = cmd.outcome.value
+            episode.outcome_reason = cmd.reason
+            episode.closed_by = cmd.closed_by
+            episode.closed_at = cmd.closed_at
+            episode.closing_dpd = cmd.dpd
+            episode.closing_overdue = cmd.overdue_amount
+            episode.closing_balance = cmd.total_balance
+            session.add(
+                StageEvent(
+                    idempotency_key=f"{cmd.episode_id}:outcome",
+                    episode_id=cmd.episode_id,
+                    account_id=cmd.account_id,
+                    stage=cmd.outcome.value,
+                    previous_stage=None,
+                    dpd=cmd.dpd,
+                    occurred_at=cmd.closed_at,
+                )
+            )
+        return True
+
+    @activity.defn(name=RECORD_STAGE_CHANGE)
+    def record_stage_change(self, cmd: StageChangeCommand) -> bool:
+        key = f"{cmd.episode_id}:stage:{cmd.stage}"
+        return self._insert_once(
+            StageEvent,
+            key,
+            lambda: StageEvent(
+                idempotency_key=key,
+                episode_id=cmd.episode_id,
+                account_id=cmd.account_id,
+                stage=cmd.stage,
+                previous_stage=cmd.previous_stage,
+                dpd=cmd.dpd,
+                occurred_at=cmd.occurred_at,
+            ),
+        )
+
+    @activity.defn(name=RECORD_PAYMENT)
+    def record_payment(self, cmd: PaymentCommand) -> bool:
+        p = cmd.payment
+        try:
+            with self.sessions.begin() as session:
+                exists = session.scalar(
+                    select(Payment.id).where(Payment.account_id == cmd.account_id, Payment.payment_id == p.payment_id)
+                )
+                if exists is not None:
+                    return False
+                session.add(
+                    Payment(
+                        account_id=cmd.account_id,
+                        payment_id=p.payment_id,
+                        episode_id=cmd.episode_id,
+                        amount=p.amount,
+                        currency=cmd.currency,
+                        paid_at=p.paid_at,
+                        channel=p.channel,
+                        dpd=p.dpd,
+                        overdue_after=p.overdue_after,
+                        total_after=p.total_after,
+                        recorded_at=self.clock(),
+                    )
+                )
+        except IntegrityError:
+            return False  # a concurrent attempt got there first
+        return True
+
+    # ---- strategy steps --------------------------------------------------------
+
+    @activity.defn(name=EXECUTE_STEP)
+    def execute_step(self, cmd: StepCommand) -> StepResult:
+        action = cmd.step.action
+        if action in REMINDERS:
+            model, build = ContactAttempt, self._contact
+        elif action in COLLECTOR_TASKS:
+            model, build = CollectorTask, self._task
+        elif action in ACCOUNT_ACTIONS:
+            model, build = AccountAction, self._account_action
+        else:  # pragma: no cover - the Action enum is closed
+            raise ApplicationError(f"unknown action {action}", non_retryable=True)
+        key = cmd.idempotency_key
+        earlier = self._existing(model, key)
+        if earlier is not None:
+            return earlier
+        try:
+            with self.sessions.begin() as session:
+                result = build(session, cmd)
+        except IntegrityError:
+            earlier = self._existing(model, key)
+            if earlier is None:
+                raise
+            return earlier
+        return result
+
+    def _existing(self, model, key: str) -> StepResult | None:
+        with self.sessions() as session:
+            row = session.scalar(select(model).where(model.idempotency_key == key))
+            if row is None:
+                return None
+            if isinstance(row, ContactAttempt):
+                return StepResult(idempotency_key=key, kind="contact", channel=row.channel, record_id=row.id, duplicate=True, detail=row.result)
+            if isinstance(row, CollectorTask):
+                return StepResult(idempotency_key=key, kind="task", channel=row.kind, record_id=row.id, duplicate=True, detail=row.status)
+            return StepResult(idempotency_key=key, kind="account_action", channel=row.action, record_id=row.id, duplicate=True)
+
+    def _contact(self, session: Session, cmd: StepCommand) -> StepResult:
+        account = session.get(Account, cmd.account_id)
+        if account is None:
+            raise ApplicationError(f"account {cmd.account_id} is not in the system of record")
+        action = cmd.step.action
+        template = cmd.step.template or action.value
+        rendered = self.renderer.render(
+            account.language,
+            template,
+            customer_name=account.customer_name,
+            account_id=account.account_id,
+            overdue_amount=cmd.overdue_amount,
+            total_balance=cmd.total_balance,
+            currency=cmd.currency,
+            due_date=cmd.due_date,
+            dpd=cmd.dpd,
+        )
+        recipient = getattr(account, _RECIPIENT[action]) or ""
+        now = self.clock()
+        if recipient:
+            result = self.adapter.deliver(
+                session,
+                OutboundMessage(
+                    idempotency_key=cmd.idempotency_key,
+                    topic=action.value,
+                    account_id=account.account_id,
+                    payload={
+                        "to": recipient,
+                        "language": account.language,
+                        "subject": rendered.subject,
+                        "body": rendered.body,
+                        "template": template,
+                        "registered": action == Action.LETTER,
+                    },
+                ),
+                now,
+            )
+        else:
+            result = "no_address"  # recorded as evidence that the step could not reach anyone
+        attempt = ContactAttempt(
+            idempotency_key=cmd.idempotency_key,
+            episode_id=cmd.episode_id,
+            account_id=account.account_id,
+            step_id=cmd.step.step_id,
+            channel=action.value,
+            template=template,
+            language=account.language,
+            recipient=recipient,
+            subject=rendered.subject,
+            rendered_text=rendered.body,
+            dpd=cmd.dpd,
+            stage=cmd.stage,
+            catch_up=cmd.step.catch_up,
+            scheduled_for=cmd.step.due_at,
+            attempted_at=cmd.executed_at,
+            result=result,
+            adapter=self.adapter.name,
+        )
+        session.add(attempt)
+        session.flush()
+        return StepResult(idempotency_key=cmd.idempotency_key, kind="contact", channel=action.value, record_id=attempt.id, duplicate=False, detail=result)
+
+    def _task(self, session: Session, cmd: StepCommand) -> StepResult:
+        kind = cmd.step.action.value
+        task = CollectorTask(
+            idempotency_key=cmd.idempotency_key,
+            episode_id=cmd.episode_id,
+            account_id=cmd.account_id,
+            step_id=cmd.step.step_id,
+            kind=kind,
+            status="open",
+            dpd=cmd.dpd,
+            stage=cmd.stage,
+            due_at=cmd.executed_at,
+            created_at=self.clock(),
+            note=f"{kind} at DPD {cmd.dpd}: overdue {format_amount(cmd.overdue_amount, cmd.currency)}",
+        )
+        session.add(task)
+        self.adapter.deliver(
+            session,
+            OutboundMessage(
+                idempotency_key=cmd.idempotency_key,
+                topic="collections",
+                account_id=cmd.account_id,
+                payload={"task": kind, "dpd": cmd.dpd, "step_id": cmd.step.step_id},
+            ),
+            self.clock(),
+        )
+        session.flush()
+        return StepResult(idempotency_key=cmd.idempotency_key, kind="task", channel=kind, record_id=task.id, duplicate=False, detail="open")
+
+    def _account_action(self, session: Session, cmd: StepCommand) -> StepResult:
+        action = cmd.step.action
+        row = AccountAction(
+            idempotency_key=cmd.idempotency_key,
+            episode_id=cmd.episode_id,
+            account_id=cmd.account_id,
+            step_id=cmd.step.step_id,
+            action=action.value,
+            dpd=cmd.dpd,
+            executed_at=cmd.executed_at,
+            overdue_amount=cmd.overdue_amount,
+            total_balance=cmd.total_balance,
+        )
+        session.add(row)
+        self.adapter.deliver(
+            session,
+            OutboundMessage(
+                idempotency_key=cmd.idempotency_key,
+                topic=_ACTION_TOPIC[action],
+                account_id=cmd.account_id,
+                payload={
+                    "action": action.value,
+                    "dpd": cmd.dpd,
+                    "overdue_amount": str(cmd.overdue_amount),
+                    "total_balance": str(cmd.total_balance),
+                    "currency": cmd.currency,
+                },
+            ),
+            self.clock(),
+        )
+        session.flush()
+        return StepResult(idempotency_key=cmd.idempotency_key, kind="account_action", channel=action.value, record_id=row.id, duplicate=False)
+
+    # ---- helpers -----------------------------------------------------------------
+
+    def _insert_once(self, model, key: str, build: Callable[[], object]) -> bool:
+        try:
+            with self.sessions.begin() as session:
+                if session.scalar(select(model.id).where(model.idempotency_key == key)) is not None:
+                    return False
+                session.add(build())
+        except IntegrityError:
+            return False
+        return True

@@ -1,0 +1,315 @@
+"""`arrears`: the operators' command line. Each command is a thin call into the layers below."""
+
+import asyncio
+import json
+import os
+import sys
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from arrears.settings import Settings, load_settings
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+db_app = typer.Typer(no_args_is_help=True, help="Database migrations (Alembic).")
+strategy_app = typer.Typer(no_args_is_help=True, help="Strategy files.")
+app.add_typer(db_app, name="db")
+app.add_typer(strategy_app, name="strategy")
+console = Console()
+err = Console(stderr=True)
+
+
+class _State:
+    settings: Settings
+
+
+state = _State()
+
+
+@app.callback()
+def main(
+    address: Annotated[Optional[str], typer.Option(help="Temporal frontend, host:port [TEMPORAL_ADDRESS]")] = None,
+    namespace: Annotated[Optional[str], typer.Option(help="Temporal namespace [TEMPORAL_NAMESPACE]")] = None,
+    task_queue: Annotated[Optional[str], typer.Option(help="Task queue [ARREARS_TASK_QUEUE]")] = None,
+    database_url: Annotated[Optional[str], typer.Option(help="SQLAlchemy URL [ARREARS_DATABASE_URL]")] = None,
+) -> None:
+    """Arrears: durable collection lifecycles for overdue credit-card accounts."""
+    state.settings = load_settings(
+        temporal_address=address, temporal_namespace=namespace, task_queue=task_queue, database_url=database_url
+    )
+
+
+def _fail(message: str, code: int = 1) -> None:
+    err.print(f"[red]error:[/red] {message}")
+    raise typer.Exit(code)
+
+
+async def _client():
+    from arrears.connect import connect
+
+    try:
+        return await connect(state.settings)
+    except RuntimeError as exc:
+        _fail(f"cannot reach Temporal at {state.settings.temporal_address}: {exc}")
+
+
+# ---- server and worker -----------------------------------------------------------
+
+
+@app.command()
+def server(
+    port: Annotated[int, typer.Option(help="Frontend gRPC port")] = 7233,
+    ui_port: Annotated[Optional[int], typer.Option(help="Web UI port [ARREARS_SERVER_UI_PORT]")] = None,
+    db_file: Annotated[Optional[Path], typer.Option(help="Persistence file [ARREARS_SERVER_DB]")] = None,
+) -> None:
+    """Run the embedded Temporal dev server (persistent, our search attributes registered)."""
+    from arrears.devserver import server_command
+
+    s = state.settings
+    cmd = server_command(db_file or s.server_db_file, port, ui_port or s.server_ui_port)
+    console.print(f"Temporal dev server on 127.0.0.1:{port}, Web UI http://127.0.0.1:{ui_port or s.server_ui_port}")
+    console.print(f"persistence: {db_file or s.server_db_file}")
+    os.execv(cmd[0], cmd)
+
+
+@app.command()
+def worker() -> None:
+    """Run a worker: the AccountCollection workflow and its activities."""
+    from arrears.runner import run_worker
+
+    async def go():
+        await run_worker(await _client(), state.settings)
+
+    asyncio.run(go())
+
+
+# ---- starting episodes -------------------------------------------------------------
+
+
+@app.command()
+def start(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV or JSON Lines file of overdue accounts")],
+    strategy: Annotated[Optional[Path], typer.Option(help="Strategy file [ARREARS_STRATEGY]")] = None,
+    day_seconds: Annotated[float, typer.Option(help="Length of a collection day in seconds (86400 = real time)")] = 86_400,
+    concurrency: Annotated[int, typer.Option(min=1, max=512, help="Starts in flight at once")] = 64,
+    rejects: Annotated[Optional[Path], typer.Option(help="Reject file (default: FILE.rejects.csv)")] = None,
+) -> None:
+    """Validate a file of overdue accounts and start one episode per good row."""
+    summary = asyncio.run(_start(file, strategy, day_seconds, concurrency, rejects))
+    if summary.failed:
+        raise typer.Exit(1)
+
+
+async def _start(file: Path, strategy_path: Path | None, day_seconds: float, concurrency: int, rejects: Path | None):
+    from arrears.db.engine import make_engine
+    from arrears.domain.strategy import StrategyError, load_strategy
+    from arrears.importer import ImportFileError, import_file, validate_rows
+
+    s = state.settings
+    try:
+        strategy = load_strategy(strategy_path or s.strategy)
+    except StrategyError as exc:
+        _fail(str(exc))
+    reject_path = rejects or file.with_name(file.name + ".rejects.csv")
+    try:
+        good, bad = validate_rows(file)
+    except ImportFileError as exc:
+        _fail(f"{file}: {exc}")
+    client = await _client()
+    engine = make_engine(s.database_url)
+    with Progress(
+        TextColumn("[bold]importing[/bold]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err
+    ) as progress:
+        task = progress.add_task("rows", total=len(good) + len(bad))
+        summary = await import_file(
+            client, engine, file, task_queue=s.task_queue, strategy=strategy, day_seconds=day_seconds,
+            concurrency=concurrency, reject_path=reject_path, progress=lambda n: progress.advance(task, n),
+        )
+    print_import_summary(summary, reject_path)
+    return summary
+
+
+def print_import_summary(summary, reject_path: Path | None) -> None:
+    for r in summary.rejected[:20]:
+        err.print(f"[yellow]line {r.line}[/yellow] {r.account_id or '-'}: {r.reason}")
+    if len(summary.rejected) > 20:
+        err.print(f"... and {len(summary.rejected) - 20} more")
+    for r in summary.failed[:20]:
+        err.print(f"[red]line {r.line}[/red] {r.account_id}: {r.reason}")
+    table = Table(title="import")
+    for col in ("rows", "started", "already running", "rejected", "failed"):
+        table.add_column(col, justify="right")
+    table.add_row(*(str(x) for x in (summary.rows, len(summary.started), len(summary.already_running),
+                                     len(summary.rejected), len(summary.failed))))
+    console.print(table)
+    if summary.rejected and reject_path:
+        console.print(f"rejected rows written to {reject_path}")
+
+
+# ---- one account -------------------------------------------------------------------
+
+
+@app.command()
+def status(
+    account: Annotated[str, typer.Argument(help="Account id")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+) -> None:
+    """Show an account's episode: stage, DPD, bucket, balances, next action, contacts."""
+    from arrears.operations import Rejected, get_status
+
+    async def go():
+        return await get_status(await _client(), account)
+
+    try:
+        view = asyncio.run(go())
+    except Rejected as exc:
+        _fail(str(exc))
+    if as_json:
+        print(view.model_dump_json(indent=2))
+        return
+    table = Table(show_header=False, title=f"account {account}")
+    rows = [
+        ("stage", view.stage), ("DPD", str(view.dpd)), ("bucket", view.bucket), ("risk segment", view.risk_segment.value),
+        ("overdue", f"{view.currency} {view.overdue_amount}"), ("total balance", f"{view.currency} {view.total_balance}"),
+        ("paid so far", f"{view.currency} {view.paid_total}"),
+        ("next action", f"{view.next_action.value} ({view.next_step_id}) at {view.next_action_at:%Y-%m-%d %H:%M} UTC"
+         if view.next_action and view.next_action_at else "-"),
+        ("contacts", ", ".join(f"{k} {v}" for k, v in sorted(view.contacts_by_channel.items())) or "none"),
+        ("outcome", f"{view.outcome.value}: {view.outcome_reason}" if view.outcome else "-"),
+        ("strategy", f"{view.strategy_name} ({view.strategy_hash[:12]})"), ("episode", view.episode_id),
+        ("as of", f"{view.as_of:%Y-%m-%d %H:%M} UTC"),
+    ]
+    for k, v in rows:
+        table.add_row(k, v)
+    console.print(table)
+
+
+@app.command()
+def pay(
+    account: Annotated[str, typer.Argument(help="Account id")],
+    amount: Annotated[str, typer.Option(help="Amount paid, in the account's currency")],
+    payment_id: Annotated[str, typer.Option(help="The payment's unique id (repeats are ignored)")],
+    channel: Annotated[str, typer.Option(help="How it was paid")] = "bank_transfer",
+) -> None:
+    """Record a payment against an account's running episode."""
+    from arrears.domain.money import parse_amount
+    from arrears.operations import Rejected, record_payment
+
+    try:
+        value = parse_amount(amount)
+    except ValueError as exc:
+        _fail(str(exc))
+
+    async def go():
+        return await record_payment(await _client(), account, payment_id, value, channel)
+
+    try:
+        result = asyncio.run(go())
+    except Rejected as exc:
+        _fail(f"payment rejected: {exc}")
+    note = " (repeat: nothing changed)" if result.duplicate else ""
+    console.print(f"payment {result.payment_id} recorded{note}; overdue now {result.overdue_amount}"
+                  + (f"; episode ended: {result.outcome.value}" if result.outcome else ""))
+
+
+@app.command()
+def close(
+    account: Annotated[str, typer.Argument(help="Account id")],
+    reason: Annotated[str, typer.Option(help="Why the episode is closed (kept on record)")],
+    operator: Annotated[str, typer.Option(help="Your operator id")],
+) -> None:
+    """Close an account's episode by an operator's decision."""
+    from arrears.operations import Rejected, close_episode
+
+    async def go():
+        return await close_episode(await _client(), account, reason, operator)
+
+    try:
+        result = asyncio.run(go())
+    except Rejected as exc:
+        _fail(f"close rejected: {exc}")
+    console.print(f"episode closed by {result.closed_by}: {result.reason}")
+
+
+# ---- database, strategy, sample, demo ------------------------------------------------
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
+    """Apply migrations up to REVISION (default: head)."""
+    from arrears.db.migrate import upgrade
+
+    upgrade(state.settings.database_url, revision)
+    console.print(f"database at {revision}: {state.settings.database_url}")
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: Annotated[str, typer.Argument()]) -> None:
+    """Revert migrations down to REVISION (`base` removes every table)."""
+    from arrears.db.migrate import downgrade
+
+    downgrade(state.settings.database_url, revision)
+    console.print(f"database at {revision}")
+
+
+@strategy_app.command("check")
+def strategy_check(file: Annotated[Path, typer.Argument(help="Strategy file (.toml, .yaml)")]) -> None:
+    """Validate a strategy file and print its ladder per risk segment."""
+    from arrears.channels.render import Renderer, missing_templates
+    from arrears.domain.account import LANGUAGES
+    from arrears.domain.ladder import occurrences
+    from arrears.domain.strategy import REMINDERS, Segment, StrategyError, load_strategy
+
+    try:
+        strategy = load_strategy(file)
+    except StrategyError as exc:
+        _fail(str(exc))
+    templates = {s.template_name for s in strategy.steps if s.action in REMINDERS}
+    missing = missing_templates(Renderer(state.settings.templates_dir), templates, LANGUAGES)
+    if missing:
+        _fail(f"{file}: templates not found: {', '.join(missing)}")
+    for segment in Segment:
+        ladder = ", ".join(f"{o.dpd}:{o.step.action.value}" for o in occurrences(strategy, segment))
+        console.print(f"[bold]{segment.value}[/bold]: {ladder}")
+    console.print(f"ok: {strategy.name} ({strategy.content_hash()[:12]})")
+
+
+@app.command()
+def sample(
+    out: Annotated[Path, typer.Option(help="CSV (.csv) or JSON Lines (.jsonl) file to write")],
+    count: Annotated[int, typer.Option("-n", "--count", min=1)] = 50,
+    seed: Annotated[int, typer.Option()] = 7,
+) -> None:
+    """Write a synthetic portfolio (DPD -3..120 relative to today)."""
+    from arrears.sample import generate_accounts, write_csv, write_jsonl
+
+    rows = generate_accounts(count, date.today(), seed=seed)
+    (write_jsonl if out.suffix == ".jsonl" else write_csv)(out, rows)
+    console.print(f"{count} accounts written to {out}")
+
+
+@app.command()
+def demo(
+    day_seconds: Annotated[float, typer.Option(help="Real seconds per collection day")] = 1.0,
+    days: Annotated[int, typer.Option(help="Collection days the demo runs")] = 70,
+    keep_server: Annotated[bool, typer.Option(help="Keep the server up after the summary, until Ctrl-C")] = False,
+) -> None:
+    """Run the whole lifecycle on a sample portfolio with compressed days."""
+    from arrears.demo import run_demo
+
+    code = asyncio.run(run_demo(day_seconds=day_seconds, days=days, keep_server=keep_server))
+    raise typer.Exit(code)
+
+
+def run() -> None:  # pragma: no cover - console entry point alias
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())

@@ -1,0 +1,230 @@
+"""What crosses the wire: workflow input, updates, query, activity commands.
+
+One pydantic model per input and output, so fields can be added later without
+breaking running workflows or callers. Personal data (names, phones,
+addresses) never appears here: the workflow carries the account id and the
+financial and scheduling state, and activities look contact details up.
+"""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from pydantic import BaseModel, Field
+
+from arrears.domain.clock import EpisodeClock
+from arrears.domain.delinquency import Outcome, bucket_for_dpd, days_past_due, stage_for_dpd
+from arrears.domain.ladder import ScheduledStep
+from arrears.domain.strategy import Action, Segment, Strategy
+
+WORKFLOW_TYPE = "AccountCollection"
+WORKFLOW_ID_PREFIX = "arrears-"
+
+
+def workflow_id_for(account_id: str) -> str:
+    return f"{WORKFLOW_ID_PREFIX}{account_id}"
+
+
+class EpisodeInput(BaseModel):
+    account_id: str
+    currency: str
+    overdue_amount: Decimal
+    total_balance: Decimal
+    due_date: date
+    timezone: str
+    risk_segment: Segment
+    strategy: Strategy
+    strategy_hash: str
+    # Length of one collection day in real seconds: 86,400 in production, about
+    # a second in the demo. A property of the episode, not a clock hack.
+    day_seconds: float = Field(default=86_400, gt=0)
+    # Set only when the workflow continues as new.
+    carried: "EpisodeState | None" = None
+
+
+class PaymentRecord(BaseModel):
+    payment_id: str
+    amount: Decimal
+    paid_at: datetime
+    channel: str
+    overdue_after: Decimal
+    total_after: Decimal
+    dpd: int
+
+
+class EpisodeState(BaseModel):
+    """Everything a continued-as-new run needs to carry on exactly."""
+
+    episode_id: str
+    clock: EpisodeClock
+    overdue_amount: Decimal
+    total_balance: Decimal
+    pending: list[ScheduledStep]
+    payments: dict[str, PaymentRecord] = {}
+    contacts_by_channel: dict[str, int] = {}
+    steps_done: int = 0
+    last_stage: str | None = None
+
+
+class PaymentInput(BaseModel):
+    payment_id: str = Field(min_length=1, max_length=64)
+    amount: Decimal
+    paid_at: datetime | None = None
+    channel: str = Field(default="bank_transfer", min_length=1, max_length=32)
+
+
+class PaymentResult(BaseModel):
+    payment_id: str
+    accepted: bool
+    duplicate: bool = False
+    overdue_amount: Decimal
+    total_balance: Decimal
+    outcome: Outcome | None = None
+
+
+class CloseInput(BaseModel):
+    reason: str
+    operator_id: str
+
+
+class CloseResult(BaseModel):
+    outcome: Outcome
+    reason: str
+    closed_by: str
+
+
+class StatusView(BaseModel):
+    account_id: str
+    episode_id: str
+    as_of: datetime  # collection time of the workflow's last activity
+    due_date: date
+    timezone: str
+    dpd: int
+    stage: str
+    bucket: str
+    risk_segment: Segment
+    currency: str
+    overdue_amount: Decimal
+    total_balance: Decimal
+    paid_total: Decimal
+    next_action: Action | None
+    next_step_id: str | None
+    next_action_at: datetime | None
+    contacts_by_channel: dict[str, int]
+    steps_done: int
+    outcome: Outcome | None
+    outcome_reason: str | None
+    strategy_name: str
+    strategy_hash: str
+    clock: EpisodeClock
+
+    def at(self, real_now: datetime) -> "StatusView":
+        """The same view with DPD, stage and bucket brought up to ``real_now``.
+
+        A query answers from the workflow's last activity; between steps that
+        can be days ago, so callers refresh the clock-derived fields.
+        """
+        if self.outcome is not None:
+            return self
+        now = self.clock.virtual(real_now)
+        dpd = days_past_due(self.due_date, now, self.timezone)
+        return self.model_copy(
+            update={"as_of": now, "dpd": dpd, "stage": stage_for_dpd(dpd).value, "bucket": bucket_for_dpd(dpd)}
+        )
+
+
+class EpisodeResult(BaseModel):
+    account_id: str
+    episode_id: str
+    outcome: Outcome
+    reason: str
+    dpd: int
+    overdue_amount: Decimal
+    total_balance: Decimal
+    steps_done: int
+    contacts_by_channel: dict[str, int]
+
+
+# ---- activity commands -------------------------------------------------------
+
+
+class OpenEpisodeCommand(BaseModel):
+    episode_id: str
+    account_id: str
+    workflow_id: str
+    run_id: str
+    started_at: datetime
+    due_date: date
+    dpd_at_start: int
+    currency: str
+    overdue_amount: Decimal
+    total_balance: Decimal
+    risk_segment: Segment
+    strategy_name: str
+    strategy_hash: str
+
+
+class StepCommand(BaseModel):
+    episode_id: str
+    account_id: str
+    step: ScheduledStep
+    executed_at: datetime  # collection time at which the workflow ran the step
+    dpd: int
+    stage: str
+    currency: str
+    overdue_amount: Decimal
+    total_balance: Decimal
+    due_date: date
+    strategy_hash: str
+
+    @property
+    def idempotency_key(self) -> str:
+        return f"{self.episode_id}:{self.step.key}"
+
+
+class StepResult(BaseModel):
+    idempotency_key: str
+    kind: str  # contact | task | account_action
+    channel: str
+    record_id: int
+    duplicate: bool
+    detail: str = ""
+
+
+class PaymentCommand(BaseModel):
+    episode_id: str
+    account_id: str
+    payment: PaymentRecord
+    currency: str
+
+
+class StageChangeCommand(BaseModel):
+    episode_id: str
+    account_id: str
+    stage: str
+    previous_stage: str | None
+    dpd: int
+    occurred_at: datetime
+
+
+class CloseEpisodeCommand(BaseModel):
+    episode_id: str
+    account_id: str
+    outcome: Outcome
+    reason: str
+    closed_by: str
+    dpd: int
+    closed_at: datetime
+    overdue_amount: Decimal
+    total_balance: Decimal
+
+
+EpisodeInput.model_rebuild()
+
+
+# Activity names: the workflow calls them by name so that its sandbox never
+# imports the database layer.
+OPEN_EPISODE = "open_episode"
+EXECUTE_STEP = "execute_step"
+RECORD_PAYMENT = "record_payment"
+RECORD_STAGE_CHANGE = "record_stage_change"
+CLOSE_EPISODE = "close_episode"

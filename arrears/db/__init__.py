@@ -1,0 +1,1 @@
+"""The system of record: SQLAlchemy models, engine and small query functions."""

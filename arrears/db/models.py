@@ -1,0 +1,174 @@
+"""Tables of the system of record.
+
+Every row a side-effecting activity writes carries an ``idempotency_key``
+under a unique constraint: an activity retried after a crash finds its own
+earlier row instead of writing (or sending) a second one.
+"""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from arrears.db.types import Money
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+def _ts() -> Mapped[datetime]:
+    return mapped_column(DateTime(timezone=True))
+
+
+class Account(Base):
+    """The customer's contact details: kept here, never in workflow histories."""
+
+    __tablename__ = "accounts"
+
+    account_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    customer_name: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str] = mapped_column(String(32))
+    email: Mapped[str] = mapped_column(String(254), default="")
+    billing_address: Mapped[str] = mapped_column(String(500))
+    language: Mapped[str] = mapped_column(String(8))
+    timezone: Mapped[str] = mapped_column(String(64))
+    risk_segment: Mapped[str] = mapped_column(String(8))
+    currency: Mapped[str] = mapped_column(String(3))
+    contacts: Mapped[dict | list | None] = mapped_column(JSON, nullable=True)
+    created_at: Mapped[datetime] = _ts()
+    updated_at: Mapped[datetime] = _ts()
+
+
+class Episode(Base):
+    """One delinquency episode: one run (chain) of the AccountCollection workflow."""
+
+    __tablename__ = "episodes"
+
+    episode_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.account_id"), index=True)
+    workflow_id: Mapped[str] = mapped_column(String(100))
+    run_id: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[datetime] = _ts()
+    due_date: Mapped[date] = mapped_column(Date)
+    dpd_at_start: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    opening_overdue: Mapped[Decimal] = mapped_column(Money)
+    opening_balance: Mapped[Decimal] = mapped_column(Money)
+    risk_segment: Mapped[str] = mapped_column(String(8))
+    strategy_name: Mapped[str] = mapped_column(String(100))
+    strategy_hash: Mapped[str] = mapped_column(String(64))
+    outcome: Mapped[str | None] = mapped_column(String(16), nullable=True, index=True)
+    outcome_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    closed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    closing_dpd: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    closing_overdue: Mapped[Decimal | None] = mapped_column(Money, nullable=True)
+    closing_balance: Mapped[Decimal | None] = mapped_column(Money, nullable=True)
+
+
+class ContactAttempt(Base):
+    """Evidence of every reminder: what was said, to whom, when, and how it went."""
+
+    __tablename__ = "contact_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    episode_id: Mapped[str] = mapped_column(ForeignKey("episodes.episode_id"), index=True)
+    account_id: Mapped[str] = mapped_column(String(64), index=True)
+    step_id: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(16))
+    template: Mapped[str] = mapped_column(String(64))
+    language: Mapped[str] = mapped_column(String(8))
+    recipient: Mapped[str] = mapped_column(String(500))
+    subject: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    rendered_text: Mapped[str] = mapped_column(Text)
+    dpd: Mapped[int] = mapped_column(Integer)
+    stage: Mapped[str] = mapped_column(String(16))
+    catch_up: Mapped[bool] = mapped_column(Boolean, default=False)
+    scheduled_for: Mapped[datetime] = _ts()
+    attempted_at: Mapped[datetime] = _ts()
+    result: Mapped[str] = mapped_column(String(32))
+    adapter: Mapped[str] = mapped_column(String(32))
+
+
+class OutboxMessage(Base):
+    """Messages and events handed to other systems; they drain and mark them."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    topic: Mapped[str] = mapped_column(String(32), index=True)
+    account_id: Mapped[str] = mapped_column(String(64), index=True)
+    payload: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[datetime] = _ts()
+    dispatched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class CollectorTask(Base):
+    """Work for people: calls, field visits, agency placement, legal referral."""
+
+    __tablename__ = "collector_tasks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    episode_id: Mapped[str] = mapped_column(ForeignKey("episodes.episode_id"), index=True)
+    account_id: Mapped[str] = mapped_column(String(64), index=True)
+    step_id: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    dpd: Mapped[int] = mapped_column(Integer)
+    stage: Mapped[str] = mapped_column(String(16))
+    due_at: Mapped[datetime] = _ts()
+    created_at: Mapped[datetime] = _ts()
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class AccountAction(Base):
+    """Actions on the account itself: card restriction, bureau report, charge-off."""
+
+    __tablename__ = "account_actions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    episode_id: Mapped[str] = mapped_column(ForeignKey("episodes.episode_id"), index=True)
+    account_id: Mapped[str] = mapped_column(String(64), index=True)
+    step_id: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(16))
+    dpd: Mapped[int] = mapped_column(Integer)
+    executed_at: Mapped[datetime] = _ts()
+    overdue_amount: Mapped[Decimal] = mapped_column(Money)
+    total_balance: Mapped[Decimal] = mapped_column(Money)
+
+
+class Payment(Base):
+    __tablename__ = "payments"
+    __table_args__ = (UniqueConstraint("account_id", "payment_id", name="uq_payments_account_payment"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    account_id: Mapped[str] = mapped_column(String(64), index=True)
+    payment_id: Mapped[str] = mapped_column(String(64))
+    episode_id: Mapped[str] = mapped_column(ForeignKey("episodes.episode_id"), index=True)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    currency: Mapped[str] = mapped_column(String(3))
+    paid_at: Mapped[datetime] = _ts()
+    channel: Mapped[str] = mapped_column(String(32))
+    dpd: Mapped[int] = mapped_column(Integer)
+    overdue_after: Mapped[Decimal] = mapped_column(Money)
+    total_after: Mapped[Decimal] = mapped_column(Money)
+    recorded_at: Mapped[datetime] = _ts()
+
+
+class StageEvent(Base):
+    __tablename__ = "stage_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    episode_id: Mapped[str] = mapped_column(ForeignKey("episodes.episode_id"), index=True)
+    account_id: Mapped[str] = mapped_column(String(64), index=True)
+    stage: Mapped[str] = mapped_column(String(16))
+    previous_stage: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    dpd: Mapped[int] = mapped_column(Integer)
+    occurred_at: Mapped[datetime] = _ts()

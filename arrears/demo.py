@@ -1,0 +1,245 @@
+"""`make demo`: a sample portfolio through its whole lifecycle, on a real server.
+
+Starts its own dev server (free ports, its own files under .demo/), a worker,
+migrates a fresh SQLite database, imports ~50 synthetic accounts spread over
+every stage (plus two bad rows, to show the reject report), imports the file a
+second time (nothing new starts), records payments and an operator close along
+the way, and prints a summary. Collection days are compressed: one day lasts
+``day_seconds`` real seconds, a property of each episode, not a clock hack.
+"""
+
+import asyncio
+import shutil
+import time
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import func, select
+from temporalio.client import Client, WorkflowExecutionStatus
+
+from arrears import PROJECT_ROOT
+from arrears.cli import print_import_summary
+from arrears.connect import connect
+from arrears.contracts import WORKFLOW_TYPE
+from arrears.db.engine import make_engine, make_sessionmaker
+from arrears.db.migrate import upgrade
+from arrears.db.models import AccountAction, CollectorTask, ContactAttempt, Episode, StageEvent
+from arrears.devserver import start_dev_server
+from arrears.domain.strategy import load_strategy
+from arrears.importer import import_file
+from arrears.operations import Rejected, close_episode, get_status, record_payment
+from arrears.runner import build_worker
+from arrears.search_attributes import COLLECTION_STAGE
+from arrears.sample import generate_accounts, write_csv
+from arrears.settings import load_settings
+
+console = Console()
+DEMO_DIR = PROJECT_ROOT / ".demo"
+STAGES = ("pre_due", "early", "mid", "late", "charged_off")
+OUTCOMES = ("paid_on_time", "cured", "closed", "charged_off")
+
+# DPD at import for the 48 good accounts: every stage, and some close enough to
+# 180 to be charged off within the demo.
+DEMO_DPDS = [-4, -2, 1, 3, 6, 10, 12, 18, 25, 29, 33, 40, 45, 55, 62, 75, 88, 92, 100, 115, 128, 140, 150, 160,
+             -3, 2, 5, 8, 15, 20, 27, 35, 50, 58, 70, 85, 95, 105, 120, 135, 145, 155, 165, 170, 172, 175, 176, 178]
+
+
+@dataclass
+class Scripted:
+    """Something the demo does on a given collection day."""
+
+    day: int
+    account_index: int  # index into the generated accounts
+    kind: str  # pay_full | pay_part | pay_repeat | pay_zero | close
+    note: str
+
+
+SCRIPT = [
+    Scripted(1, 0, "pay_full", "pays in full before the due date -> paid_on_time"),
+    Scripted(3, 5, "pay_part", "pays 40% of the overdue amount; the ladder keeps running"),
+    Scripted(4, 5, "pay_repeat", "the bank's feed repeats that payment id -> nothing changes"),
+    Scripted(5, 6, "pay_zero", "a zero payment is rejected by the update validator"),
+    Scripted(9, 6, "pay_full", "pays in full -> cured"),
+    Scripted(15, 5, "pay_full", "pays the rest -> cured"),
+    Scripted(20, 12, "pay_part", "partial payment in mid stage"),
+    Scripted(25, 13, "close", "operator closes: account sold to a debt buyer"),
+    Scripted(30, 18, "pay_full", "late-stage account pays in full -> cured"),
+    Scripted(42, 26, "pay_full", "pays after the first call -> cured"),
+]
+
+
+def account_id(index: int) -> str:
+    return f"DEMO{index + 1:06d}"
+
+
+async def run_demo(day_seconds: float, days: int, keep_server: bool) -> int:
+    shutil.rmtree(DEMO_DIR, ignore_errors=True)
+    DEMO_DIR.mkdir(parents=True)
+    console.rule("[bold]Arrears demo")
+    console.print(f"[bold yellow]Time is compressed: one collection day lasts {day_seconds:g} s of real time.[/bold yellow]")
+    console.print("Each episode carries its own day length (day_seconds); the ladder is counted in DPD as in production.")
+
+    server = start_dev_server(DEMO_DIR / "temporal.db", ui=True, log_file=DEMO_DIR / "temporal.log")
+    worker_task = None
+    try:
+        settings = load_settings(
+            temporal_address=server.address,
+            task_queue="arrears-demo",
+            database_url=f"sqlite:///{DEMO_DIR / 'arrears.db'}",
+            strategy=PROJECT_ROOT / "strategies" / "demo.yaml",
+        )
+        console.print(f"Temporal dev server {server.address}; Web UI [link={server.ui_url}]{server.ui_url}[/link] "
+                      f"(try the query CollectionStage=\"late\")")
+        upgrade(settings.database_url)
+        console.print(f"database migrated: {settings.database_url}")
+        client = await _connect(settings)
+        worker = build_worker(client, settings)
+        worker_task = asyncio.create_task(worker.run())
+
+        portfolio = DEMO_DIR / "portfolio.csv"
+        rows = generate_accounts(len(DEMO_DPDS), date.today(), DEMO_DPDS, prefix="DEMO")
+        bad = [dict(rows[1], account_id="DEMO-BAD-1", overdue_amount="-5"),
+               dict(rows[2], account_id="DEMO-BAD-2", timezone="Mars/Olympus_Mons")]
+        write_csv(portfolio, rows, bad)
+        strategy = load_strategy(settings.strategy)
+        engine = make_engine(settings.database_url)
+        console.rule("import")
+        summary = await import_file(client, engine, portfolio, task_queue=settings.task_queue, strategy=strategy,
+                                    day_seconds=day_seconds, reject_path=DEMO_DIR / "portfolio.rejects.csv")
+        print_import_summary(summary, DEMO_DIR / "portfolio.rejects.csv")
+        again = await import_file(client, engine, portfolio, task_queue=settings.task_queue, strategy=strategy,
+                                  day_seconds=day_seconds)
+        console.print(f"same file imported again: {len(again.started)} started, "
+                      f"{len(again.already_running)} already running")
+        if summary.failed or again.started:
+            console.print("[red]import did not behave as expected[/red]")
+            return 1
+
+        console.rule(f"running {days} collection days")
+        await _run_script(client, rows, day_seconds, days)
+        await _summary(client, engine, settings)
+        console.print(f"Web UI: {server.ui_url}  (namespace default, task queue {settings.task_queue})")
+        if keep_server:
+            console.print("server kept running; Ctrl-C to stop")
+            await asyncio.Event().wait()
+        return 0
+    finally:
+        if worker_task is not None:
+            worker_task.cancel()
+            try:
+                await worker_task
+            except (asyncio.CancelledError, Exception):  # noqa: BLE001 - shutting down
+                pass
+        server.stop()
+        console.print("demo server and worker stopped")
+
+
+async def _connect(settings) -> Client:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            return await connect(settings)
+        except RuntimeError:
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.5)
+
+
+async def _run_script(client: Client, rows: list[dict], day_seconds: float, days: int) -> None:
+    started = time.monotonic()
+    pending = sorted(SCRIPT, key=lambda s: s.day)
+    last_report = -1
+    while True:
+        day = int((time.monotonic() - started) / day_seconds)
+        while pending and pending[0].day <= day:
+            await _act(client, rows, pending.pop(0), day)
+        if day // 10 != last_report // 10 or day >= days:
+            last_report = day
+            running, ended = await _stage_counts(client)
+            line = "  ".join(f"{k} {running[k]}" for k in STAGES if running[k])
+            done = "  ".join(f"{k} {ended[k]}" for k in OUTCOMES if ended[k])
+            console.print(f"[dim]day {day:>3}[/dim]  running: {line or '-'}   ended: {done or '-'}")
+        if day >= days:
+            return
+        await asyncio.sleep(min(day_seconds / 2, 0.5))
+
+
+async def _act(client: Client, rows: list[dict], step: Scripted, day: int) -> None:
+    acct = account_id(step.account_index)
+    overdue = Decimal(rows[step.account_index]["overdue_amount"])
+    try:
+        if step.kind == "close":
+            result = await close_episode(client, acct, "account sold to a debt buyer", "ops-demo")
+            console.print(f"day {day:>3}  {acct}: {step.note} [green]ok[/green] ({result.reason})")
+            return
+        view = await get_status(client, acct)
+        if step.kind == "pay_full":
+            amount, pid = view.overdue_amount, f"{acct}-P{day}"
+        elif step.kind == "pay_part":
+            amount, pid = (overdue * Decimal("0.4")).quantize(Decimal("0.01")), f"{acct}-PART"
+        elif step.kind == "pay_repeat":
+            amount, pid = (overdue * Decimal("0.4")).quantize(Decimal("0.01")), f"{acct}-PART"
+        else:
+            amount, pid = Decimal(0), f"{acct}-ZERO"
+        result = await record_payment(client, acct, pid, amount, "demo")
+        tail = f"overdue now {view.currency} {result.overdue_amount}"
+        if result.duplicate:
+            tail += ", repeat: nothing changed"
+        if result.outcome:
+            tail += f", outcome {result.outcome.value}"
+        console.print(f"day {day:>3}  {acct} (DPD {view.dpd}): {step.note} [green]ok[/green] ({tail})")
+    except Rejected as exc:
+        colour = "green" if step.kind == "pay_zero" else "red"
+        console.print(f"day {day:>3}  {acct}: {step.note} [{colour}]rejected[/{colour}]: {exc}")
+
+
+async def _stage_counts(client: Client) -> tuple[Counter, Counter]:
+    """Running episodes by stage and ended ones by outcome, from visibility."""
+    running: Counter = Counter()
+    ended: Counter = Counter()
+    async for wf in client.list_workflows(f'WorkflowType="{WORKFLOW_TYPE}" AND TaskQueue="arrears-demo"'):
+        stage = wf.typed_search_attributes.get(COLLECTION_STAGE) or "?"
+        (running if wf.status == WorkflowExecutionStatus.RUNNING else ended)[stage] += 1
+    return running, ended
+
+
+async def _summary(client: Client, engine, settings) -> None:
+    sessions = make_sessionmaker(engine)
+    # Let the last workflow tasks land in visibility before counting.
+    await asyncio.sleep(1.5)
+    running, _ = await _stage_counts(client)
+    with sessions() as s:
+        reached = dict(s.execute(select(StageEvent.stage, func.count(StageEvent.episode_id.distinct()))
+                                 .where(~StageEvent.idempotency_key.endswith(":outcome")).group_by(StageEvent.stage)).all())
+        contacts = dict(s.execute(select(ContactAttempt.channel, func.count()).group_by(ContactAttempt.channel)).all())
+        tasks = dict(s.execute(select(CollectorTask.kind, func.count()).group_by(CollectorTask.kind)).all())
+        actions = dict(s.execute(select(AccountAction.action, func.count()).group_by(AccountAction.action)).all())
+        outcomes = dict(s.execute(select(Episode.outcome, func.count()).where(Episode.outcome.is_not(None))
+                                  .group_by(Episode.outcome)).all())
+
+    table = Table(title="accounts by stage (running) and outcome (ended)")
+    table.add_column("stage / outcome")
+    table.add_column("accounts now", justify="right")
+    table.add_column("episodes that reached it", justify="right")
+    for name in STAGES:
+        table.add_row(name, str(running[name]), str(reached.get(name, 0)))
+    for name in OUTCOMES:
+        table.add_row(f"outcome: {name}", str(outcomes.get(name, 0)), "")
+    console.print(table)
+
+    table = Table(title="contacts, tasks and account actions")
+    table.add_column("kind")
+    table.add_column("count", justify="right")
+    for name, n in sorted(contacts.items()):
+        table.add_row(f"contact: {name}", str(n))
+    for name, n in sorted(tasks.items()):
+        table.add_row(f"task: {name}", str(n))
+    for name, n in sorted(actions.items()):
+        table.add_row(f"action: {name}", str(n))
+    console.print(table)
+    console.print(f"system of record: {settings.database_url}")

@@ -1,0 +1,114 @@
+"""The ladder: which strategy steps an episode runs, and when.
+
+A strategy expands, for one risk segment, into dated occurrences anchored to
+the missed due date (never to when a check ran). An episode keeps the
+occurrences still to run as its pending plan; the workflow only ever asks for
+the head of that plan.
+
+Late import rule: an account imported after some steps' times have passed does
+not receive those steps, except
+
+* the latest *reminder* (sms, email, im, letter) of its current stage, sent at
+  that step's local time of day on the first day it can still be met (unless a
+  pending occurrence of the same step comes first), so a customer imported at
+  DPD 12 hears from the bank once rather than not at all or five times; and
+* a passed ``charge_off``, which is regulatory and runs at once.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel
+
+from arrears.domain.delinquency import days_past_due, stage_for_dpd
+from arrears.domain.strategy import REMINDERS, Action, Segment, Step, Strategy
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    step: Step
+    dpd: int
+    order: int  # position of the step in the file: ties at one moment keep file order
+
+    @property
+    def key(self) -> str:
+        return f"{self.step.id}@{self.dpd}"
+
+
+class ScheduledStep(BaseModel):
+    """One step an episode will run, at a collection-time moment (UTC)."""
+
+    key: str
+    step_id: str
+    action: Action
+    dpd: int
+    due_at: datetime
+    template: str | None = None
+    catch_up: bool = False
+
+
+def occurrences(strategy: Strategy, segment: Segment) -> list[Occurrence]:
+    found = [
+        Occurrence(step=step, dpd=dpd, order=order)
+        for order, step in enumerate(strategy.steps)
+        if segment in step.segments
+        for dpd in step.occurrence_dpds()
+    ]
+    return sorted(found, key=lambda o: (o.dpd, o.step.at, o.order))
+
+
+def local_moment(due_date: date, dpd: int, at, timezone: str) -> datetime:
+    """The instant of local time ``at`` on day ``dpd`` of the episode, in UTC."""
+    day = due_date + timedelta(days=dpd)
+    return datetime.combine(day, at, tzinfo=ZoneInfo(timezone)).astimezone(ZoneInfo("UTC"))
+
+
+def _schedule(occ: Occurrence, due_at: datetime, catch_up: bool = False) -> ScheduledStep:
+    return ScheduledStep(
+        key=occ.key,
+        step_id=occ.step.id,
+        action=occ.step.action,
+        dpd=occ.dpd,
+        due_at=due_at,
+        template=occ.step.template_name if occ.step.action in REMINDERS else None,
+        catch_up=catch_up,
+    )
+
+
+def initial_plan(
+    strategy: Strategy, segment: Segment, due_date: date, timezone: str, start: datetime
+) -> list[ScheduledStep]:
+    """The pending plan of a new episode that starts at ``start`` (collection time)."""
+    pending: list[ScheduledStep] = []
+    passed: list[Occurrence] = []
+    for occ in occurrences(strategy, segment):
+        due_at = local_moment(due_date, occ.dpd, occ.step.at, timezone)
+        if due_at >= start:
+            pending.append(_schedule(occ, due_at))
+        else:
+            passed.append(occ)
+
+    catch_ups: list[ScheduledStep] = []
+    stage_now = stage_for_dpd(days_past_due(due_date, start, timezone))
+    reminders = [o for o in passed if o.step.action in REMINDERS and stage_for_dpd(o.dpd) == stage_now]
+    if reminders:
+        latest = reminders[-1]
+        when = _next_local_time(start, latest.step.at, timezone)
+        same_step_first = any(p.step_id == latest.step.id and p.due_at <= when for p in pending)
+        if not same_step_first:
+            catch_ups.append(_schedule(latest, when, catch_up=True))
+    for occ in passed:
+        if occ.step.action == Action.CHARGE_OFF:
+            catch_ups.append(_schedule(occ, start, catch_up=True))
+
+    return sorted(catch_ups + pending, key=lambda s: s.due_at)
+
+
+def _next_local_time(start: datetime, at, timezone: str) -> datetime:
+    zone = ZoneInfo(timezone)
+    local_start = start.astimezone(zone)
+    candidate = datetime.combine(local_start.date(), at, tzinfo=zone)
+    if candidate < local_start:
+        candidate = datetime.combine(local_start.date() + timedelta(days=1), at, tzinfo=zone)
+    return candidate.astimezone(ZoneInfo("UTC"))

@@ -1,0 +1,183 @@
+"""The collection strategy: the escalation ladder as data.
+
+A strategy file (TOML or YAML) lists steps: at which DPD, which action, for
+which risk segments, at what local time, optionally repeating. Loading it
+validates every field; a bad file is refused with the field and the problem
+named (``steps[3].at: ...``).
+"""
+
+import hashlib
+import json
+import tomllib
+from datetime import time
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from arrears.domain.delinquency import CHARGE_OFF_DPD
+
+
+class Action(StrEnum):
+    SMS = "sms"
+    EMAIL = "email"
+    IM = "im"
+    LETTER = "letter"
+    CALL = "call"
+    VISIT = "visit"
+    RESTRICT_CARD = "restrict_card"
+    BUREAU_REPORT = "bureau_report"
+    AGENCY = "agency"
+    LEGAL = "legal"
+    CHARGE_OFF = "charge_off"
+
+
+REMINDERS = frozenset({Action.SMS, Action.EMAIL, Action.IM, Action.LETTER})
+COLLECTOR_TASKS = frozenset({Action.CALL, Action.VISIT, Action.AGENCY, Action.LEGAL})
+ACCOUNT_ACTIONS = frozenset({Action.RESTRICT_CARD, Action.BUREAU_REPORT, Action.CHARGE_OFF})
+
+
+class Segment(StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+EARLIEST_DPD = -30
+
+
+class Step(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_\-]*$")
+    dpd: int = Field(ge=EARLIEST_DPD, le=CHARGE_OFF_DPD)
+    action: Action
+    segments: tuple[Segment, ...] = (Segment.LOW, Segment.MEDIUM, Segment.HIGH)
+    at: time = time(10, 0)
+    template: str | None = Field(default=None, pattern=r"^[a-z0-9_]+$")
+    repeat_every_days: int | None = Field(default=None, ge=1, le=90)
+    until_dpd: int | None = Field(default=None, le=CHARGE_OFF_DPD)
+    why: str = ""
+
+    @field_validator("segments")
+    @classmethod
+    def _segments_not_empty(cls, value: tuple[Segment, ...]) -> tuple[Segment, ...]:
+        if not value:
+            raise ValueError("list at least one risk segment (low, medium, high)")
+        if len(set(value)) != len(value):
+            raise ValueError("a segment is listed twice")
+        return value
+
+    @field_validator("at", mode="before")
+    @classmethod
+    def _parse_at(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                return time.fromisoformat(value)  # "10:00", or "10:00:00" as the wire writes it
+            except ValueError:
+                raise ValueError(f"local time must be HH:MM, got {value!r}") from None
+        if isinstance(value, int):
+            # YAML 1.1 reads an unquoted 10:00 as the number 600.
+            raise ValueError('local time must be "HH:MM" (in YAML, quote it: at: "10:00")')
+        return value
+
+    @model_validator(mode="after")
+    def _check_repeat(self) -> "Step":
+        if (self.repeat_every_days is None) != (self.until_dpd is None):
+            raise ValueError("repeat_every_days and until_dpd go together")
+        if self.until_dpd is not None and self.until_dpd <= self.dpd:
+            raise ValueError(f"until_dpd ({self.until_dpd}) must be after dpd ({self.dpd})")
+        if self.action == Action.CHARGE_OFF and self.repeat_every_days is not None:
+            raise ValueError("charge_off happens once and cannot repeat")
+        if self.template is not None and self.action not in REMINDERS:
+            raise ValueError(f"only reminders (sms, email, im, letter) take a template, not {self.action}")
+        return self
+
+    @property
+    def template_name(self) -> str:
+        return self.template or self.action.value
+
+    def occurrence_dpds(self) -> list[int]:
+        if self.repeat_every_days is None or self.until_dpd is None:
+            return [self.dpd]
+        return list(range(self.dpd, self.until_dpd + 1, self.repeat_every_days))
+
+
+class Strategy(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1)
+    description: str = ""
+    steps: tuple[Step, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _check_ladder(self) -> "Strategy":
+        seen: set[str] = set()
+        for step in self.steps:
+            if step.id in seen:
+                raise ValueError(f"step id {step.id!r} is used twice")
+            seen.add(step.id)
+        charge_offs = [s for s in self.steps if s.action == Action.CHARGE_OFF]
+        if len(charge_offs) != 1:
+            raise ValueError(f"exactly one charge_off step is required, found {len(charge_offs)}")
+        last = charge_offs[0]
+        if set(last.segments) != set(Segment):
+            raise ValueError("the charge_off step must apply to every segment")
+        later = [s.id for s in self.steps if s is not last and max(s.occurrence_dpds()) > last.dpd]
+        if later:
+            raise ValueError(f"steps after charge-off (DPD {last.dpd}) would never run: {', '.join(later)}")
+        return self
+
+    def content_hash(self) -> str:
+        """Stable SHA-256 of the validated content (not of the file's bytes)."""
+        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class StrategyError(ValueError):
+    """A strategy file that cannot be used; the message names the field."""
+
+
+def _format_loc(loc: tuple[Any, ...], data: dict[str, Any]) -> str:
+    parts: list[str] = []
+    for item in loc:
+        if isinstance(item, int):
+            parts[-1] = f"{parts[-1]}[{item}]" if parts else f"[{item}]"
+        else:
+            parts.append(str(item))
+    # Name the step by id too, so "steps[7]" can be found in a long file.
+    if len(loc) >= 2 and loc[0] == "steps" and isinstance(loc[1], int):
+        steps = data.get("steps") or []
+        if loc[1] < len(steps) and isinstance(steps[loc[1]], dict) and "id" in steps[loc[1]]:
+            parts[0] = f"{parts[0]} (id {steps[loc[1]]['id']!r})"
+    return ".".join(parts) or "(file)"
+
+
+def parse_strategy(data: Any, source: str = "strategy") -> Strategy:
+    if not isinstance(data, dict):
+        raise StrategyError(f"{source}: expected a table of settings at the top level")
+    try:
+        return Strategy.model_validate(data)
+    except ValidationError as exc:
+        problems = [f"{_format_loc(err['loc'], data)}: {err['msg']}" for err in exc.errors()]
+        raise StrategyError(f"{source}: " + "; ".join(problems)) from None
+
+
+def load_strategy(path: str | Path) -> Strategy:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise StrategyError(f"{path}: cannot read ({exc.strerror})") from None
+    try:
+        if path.suffix == ".toml":
+            data = tomllib.loads(text)
+        elif path.suffix in (".yaml", ".yml"):
+            data = yaml.safe_load(text)
+        else:
+            raise StrategyError(f"{path}: use a .toml, .yaml or .yml file")
+    except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
+        raise StrategyError(f"{path}: not valid {path.suffix[1:].upper()}: {exc}") from None
+    return parse_strategy(data, str(path))

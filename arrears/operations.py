@@ -1,0 +1,57 @@
+"""Client-side calls other systems and the CLI make on a running episode."""
+
+from datetime import datetime, timezone
+from decimal import Decimal
+
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from arrears.contracts import CloseInput, CloseResult, PaymentInput, PaymentResult, StatusView, workflow_id_for
+
+
+class Rejected(Exception):
+    """The workflow (or Temporal) said no; the message says why."""
+
+
+def _handle(client: Client, account_id: str):
+    return client.get_workflow_handle(workflow_id_for(account_id))
+
+
+def _explain(exc: Exception, account_id: str) -> Rejected:
+    if isinstance(exc, WorkflowUpdateFailedError):
+        cause = exc.cause
+        return Rejected(getattr(cause, "message", None) or str(cause))
+    if isinstance(exc, RPCError) and exc.status == RPCStatusCode.NOT_FOUND:
+        return Rejected(f"no running collection episode for account {account_id}")
+    return Rejected(str(exc))
+
+
+async def get_status(client: Client, account_id: str) -> StatusView:
+    try:
+        view = await _handle(client, account_id).query("status", result_type=StatusView)
+    except RPCError as exc:
+        raise _explain(exc, account_id) from exc
+    return view.at(datetime.now(timezone.utc))
+
+
+async def record_payment(
+    client: Client, account_id: str, payment_id: str, amount: Decimal, channel: str = "bank_transfer",
+    paid_at: datetime | None = None,
+) -> PaymentResult:
+    try:
+        return await _handle(client, account_id).execute_update(
+            "record_payment",
+            PaymentInput(payment_id=payment_id, amount=amount, channel=channel, paid_at=paid_at),
+            result_type=PaymentResult,
+        )
+    except (WorkflowUpdateFailedError, RPCError) as exc:
+        raise _explain(exc, account_id) from exc
+
+
+async def close_episode(client: Client, account_id: str, reason: str, operator_id: str) -> CloseResult:
+    try:
+        return await _handle(client, account_id).execute_update(
+            "close", CloseInput(reason=reason, operator_id=operator_id), result_type=CloseResult
+        )
+    except (WorkflowUpdateFailedError, RPCError) as exc:
+        raise _explain(exc, account_id) from exc

@@ -1,0 +1,12 @@
+"""Entry point: `python worker.py` runs an Arrears worker (same as `arrears worker`).
+
+Settings come from the environment: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
+ARREARS_TASK_QUEUE, ARREARS_DATABASE_URL (see README).
+"""
+
+import sys
+
+from arrears.cli import app
+
+if __name__ == "__main__":
+    sys.exit(app(["worker", *sys.argv[1:]]))

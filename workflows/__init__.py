@@ -1,0 +1,5 @@
+"""Temporal workflows: deterministic, no I/O; decisions come from arrears.domain."""
+
+from workflows.account_collection import AccountCollection
+
+WORKFLOWS = [AccountCollection]

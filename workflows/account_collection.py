@@ -1,0 +1,386 @@
+"""AccountCollection: one durable workflow per delinquency episode.
+
+The workflow reads like the business process: wait for the next strategy step
+(or for something to happen), run it through one activity, repeat until the
+account is cured, closed or charged off. All decisions come from the pure
+domain modules; every side effect is an activity keyed by
+``<episode_id>:<step key>``.
+
+Adding a pause (a promise to pay, a plan, a hold) means adding a condition to
+``_next_wake`` and to ``_blocked``: the main loop itself stays as it is.
+"""
+
+import asyncio
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from arrears import search_attributes as sa
+    from arrears.contracts import (
+        CLOSE_EPISODE,
+        EXECUTE_STEP,
+        OPEN_EPISODE,
+        RECORD_PAYMENT,
+        RECORD_STAGE_CHANGE,
+        WORKFLOW_TYPE,
+        CloseEpisodeCommand,
+        CloseInput,
+        CloseResult,
+        EpisodeInput,
+        EpisodeResult,
+        EpisodeState,
+        OpenEpisodeCommand,
+        PaymentCommand,
+        PaymentInput,
+        PaymentRecord,
+        PaymentResult,
+        StageChangeCommand,
+        StatusView,
+        StepCommand,
+        StepResult,
+    )
+    from arrears.domain.clock import EpisodeClock
+    from arrears.domain.delinquency import (
+        Outcome,
+        bucket_for_dpd,
+        days_past_due,
+        next_boundary_dpd,
+        stage_for_dpd,
+    )
+    from arrears.domain.ladder import ScheduledStep, initial_plan, local_moment
+    from arrears.domain.money import has_valid_scale
+    from arrears.domain.strategy import Action
+
+# Side effects must happen exactly once and never be lost: retry without a
+# cap (an outage of the database delays a step, it does not drop it).
+ACTIVITY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5))
+ACTIVITY_TIMEOUT = timedelta(minutes=2)
+# Waits shorter than this are treated as "due now": with compressed demo days
+# the scaled delay can round to a few microseconds.
+MIN_WAIT = timedelta(milliseconds=1)
+
+
+@workflow.defn(name=WORKFLOW_TYPE)
+class AccountCollection:
+    @workflow.init
+    def __init__(self, inp: EpisodeInput) -> None:
+        self.inp = inp
+        if inp.carried is not None:
+            self.state = inp.carried
+        else:
+            now = workflow.now()
+            self.state = EpisodeState(
+                episode_id=workflow.info().first_execution_run_id,
+                clock=EpisodeClock(anchor_real=now, anchor_virtual=now, day_seconds=inp.day_seconds),
+                overdue_amount=inp.overdue_amount,
+                total_balance=inp.total_balance,
+                pending=initial_plan(inp.strategy, inp.risk_segment, inp.due_date, inp.timezone, now),
+            )
+        self.outcome: Outcome | None = None
+        self.outcome_reason: str | None = None
+        self.closed_by: str | None = None
+        self.changed = False
+        self._search_attributes: tuple | None = None
+
+    # ---- clock ---------------------------------------------------------------
+
+    def _now(self) -> datetime:
+        return self.state.clock.virtual(workflow.now())
+
+    def _dpd(self) -> int:
+        return days_past_due(self.inp.due_date, self._now(), self.inp.timezone)
+
+    def _slack(self) -> timedelta:
+        """Collection time within which a moment counts as reached.
+
+        Timers have millisecond resolution; with compressed demo days one
+        millisecond is minutes of collection time, so "due" allows for it.
+        """
+        return max(timedelta(seconds=1), MIN_WAIT * self.state.clock.speed)
+
+    def _dpd_reached(self) -> int:
+        return days_past_due(self.inp.due_date, self._now() + self._slack(), self.inp.timezone)
+
+    def _next_wake(self) -> datetime | None:
+        """The next moment the loop must act: a step, or a stage/bucket boundary."""
+        candidates: list[datetime] = []
+        if self.state.pending:
+            candidates.append(self.state.pending[0].due_at)
+        boundary = next_boundary_dpd(self._dpd_reached())
+        if boundary is not None:
+            candidates.append(local_moment(self.inp.due_date, boundary, datetime.min.time(), self.inp.timezone))
+        return min(candidates, default=None)
+
+    # ---- main loop -----------------------------------------------------------
+
+    @workflow.run
+    async def run(self, inp: EpisodeInput) -> EpisodeResult:
+        try:
+            if inp.carried is None:
+                await self._open_episode()
+            while self.outcome is None:
+                await self._track_stage()
+                head = self.state.pending[0] if self.state.pending else None
+                if head is not None and head.due_at <= self._now() + self._slack():
+                    await self._run_step(head)
+                    self.state.pending.pop(0)
+                    if self.outcome is None and workflow.info().is_continue_as_new_suggested():
+                        await workflow.wait_condition(workflow.all_handlers_finished)
+                        workflow.continue_as_new(inp.model_copy(update={"carried": self.state}))
+                    continue
+                wake = self._next_wake()
+                delay = None if wake is None else max(MIN_WAIT, self.state.clock.real_delay(self._now(), wake))
+                self.changed = False
+                try:
+                    await workflow.wait_condition(lambda: self.changed or self.outcome is not None, timeout=delay)
+                except asyncio.TimeoutError:
+                    pass
+        except asyncio.CancelledError:
+            # `temporal workflow cancel`: end cleanly, with the reason on record.
+            self.outcome = Outcome.CLOSED
+            self.outcome_reason = "workflow cancelled through Temporal (cancel request)"
+            self.closed_by = "temporal-cancel"
+            await self._finish()
+            raise
+        return await self._finish()
+
+    async def _finish(self) -> EpisodeResult:
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        assert self.outcome is not None
+        dpd = self._dpd()
+        await workflow.execute_activity(
+            CLOSE_EPISODE,
+            CloseEpisodeCommand(
+                episode_id=self.state.episode_id,
+                account_id=self.inp.account_id,
+                outcome=self.outcome,
+                reason=self.outcome_reason or self.outcome.value,
+                closed_by=self.closed_by or "workflow",
+                dpd=dpd,
+                closed_at=self._now(),
+                overdue_amount=self.state.overdue_amount,
+                total_balance=self.state.total_balance,
+            ),
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=ACTIVITY_RETRY,
+        )
+        self._upsert_search_attributes(self.outcome.value, bucket_for_dpd(dpd))
+        return EpisodeResult(
+            account_id=self.inp.account_id,
+            episode_id=self.state.episode_id,
+            outcome=self.outcome,
+            reason=self.outcome_reason or self.outcome.value,
+            dpd=dpd,
+            overdue_amount=self.state.overdue_amount,
+            total_balance=self.state.total_balance,
+            steps_done=self.state.steps_done,
+            contacts_by_channel=self.state.contacts_by_channel,
+        )
+
+    async def _open_episode(self) -> None:
+        info = workflow.info()
+        await workflow.execute_activity(
+            OPEN_EPISODE,
+            OpenEpisodeCommand(
+                episode_id=self.state.episode_id,
+                account_id=self.inp.account_id,
+                workflow_id=info.workflow_id,
+                run_id=info.run_id,
+                started_at=self._now(),
+                due_date=self.inp.due_date,
+                dpd_at_start=self._dpd(),
+                currency=self.inp.currency,
+                overdue_amount=self.inp.overdue_amount,
+                total_balance=self.inp.total_balance,
+                risk_segment=self.inp.risk_segment,
+                strategy_name=self.inp.strategy.name,
+                strategy_hash=self.inp.strategy_hash,
+            ),
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=ACTIVITY_RETRY,
+        )
+
+    async def _track_stage(self) -> None:
+        """Record a stage change and keep the search attributes current."""
+        dpd = self._dpd_reached()
+        stage = stage_for_dpd(dpd).value
+        if stage != self.state.last_stage:
+            await workflow.execute_activity(
+                RECORD_STAGE_CHANGE,
+                StageChangeCommand(
+                    episode_id=self.state.episode_id,
+                    account_id=self.inp.account_id,
+                    stage=stage,
+                    previous_stage=self.state.last_stage,
+                    dpd=dpd,
+                    occurred_at=self._now(),
+                ),
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=ACTIVITY_RETRY,
+            )
+            self.state.last_stage = stage
+        self._upsert_search_attributes(stage, bucket_for_dpd(dpd))
+
+    def _upsert_search_attributes(self, stage: str, bucket: str) -> None:
+        values = (stage, bucket, self.inp.risk_segment.value, self.state.overdue_amount)
+        if values == self._search_attributes:
+            return  # an upsert is a history event: write only what changed
+        self._search_attributes = values
+        workflow.upsert_search_attributes(
+            [
+                sa.COLLECTION_STAGE.value_set(stage),
+                sa.DELINQUENCY_BUCKET.value_set(bucket),
+                sa.RISK_SEGMENT.value_set(self.inp.risk_segment.value),
+                # Double only for filtering in visibility; the exact amount is Decimal.
+                sa.OVERDUE_AMOUNT.value_set(float(self.state.overdue_amount)),
+            ]
+        )
+
+    async def _run_step(self, step: ScheduledStep) -> None:
+        dpd = self._dpd()
+        result: StepResult = await workflow.execute_activity(
+            EXECUTE_STEP,
+            StepCommand(
+                episode_id=self.state.episode_id,
+                account_id=self.inp.account_id,
+                step=step,
+                executed_at=self._now(),
+                dpd=dpd,
+                stage=stage_for_dpd(dpd).value,
+                currency=self.inp.currency,
+                overdue_amount=self.state.overdue_amount,
+                total_balance=self.state.total_balance,
+                due_date=self.inp.due_date,
+                strategy_hash=self.inp.strategy_hash,
+            ),
+            result_type=StepResult,
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=ACTIVITY_RETRY,
+        )
+        self.state.steps_done += 1
+        if result.kind == "contact":
+            counts = self.state.contacts_by_channel
+            counts[result.channel] = counts.get(result.channel, 0) + 1
+        if step.action == Action.CHARGE_OFF and self.outcome is None:
+            self.outcome = Outcome.CHARGED_OFF
+            self.outcome_reason = f"charged off at DPD {dpd} by strategy step {step.step_id}"
+
+    # ---- updates ---------------------------------------------------------------
+
+    @workflow.update
+    async def record_payment(self, payment: PaymentInput) -> PaymentResult:
+        known = self.state.payments.get(payment.payment_id)
+        if known is not None:  # a repeat: same answer, nothing changes
+            return self._payment_result(known, duplicate=True)
+        overdue_after = max(Decimal(0), self.state.overdue_amount - payment.amount)
+        total_after = max(Decimal(0), self.state.total_balance - payment.amount)
+        record = PaymentRecord(
+            payment_id=payment.payment_id,
+            amount=payment.amount,
+            paid_at=payment.paid_at or workflow.now(),
+            channel=payment.channel,
+            overdue_after=overdue_after,
+            total_after=total_after,
+            dpd=self._dpd(),
+        )
+        # State first (a concurrent repeat sees it), then the durable record.
+        self.state.payments[payment.payment_id] = record
+        self.state.overdue_amount = overdue_after
+        self.state.total_balance = total_after
+        if overdue_after == 0:
+            self.outcome = Outcome.PAID_ON_TIME if record.dpd <= 0 else Outcome.CURED
+            self.outcome_reason = f"overdue amount paid in full by payment {payment.payment_id} at DPD {record.dpd}"
+        self.changed = True
+        await workflow.execute_activity(
+            RECORD_PAYMENT,
+            PaymentCommand(
+                episode_id=self.state.episode_id,
+                account_id=self.inp.account_id,
+                payment=record,
+                currency=self.inp.currency,
+            ),
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=ACTIVITY_RETRY,
+        )
+        return self._payment_result(record, duplicate=False)
+
+    @record_payment.validator
+    def _validate_payment(self, payment: PaymentInput) -> None:
+        known = self.state.payments.get(payment.payment_id)
+        if known is not None:
+            if known.amount != payment.amount:
+                raise ApplicationError(
+                    f"payment_id {payment.payment_id} was already recorded with amount {known.amount}, "
+                    f"not {payment.amount}"
+                )
+            return
+        if self.outcome is not None:
+            raise ApplicationError(f"the episode has ended ({self.outcome.value}); no payment can be applied")
+        if payment.amount <= 0:
+            raise ApplicationError(f"payment amount must be positive, got {payment.amount}")
+        if not has_valid_scale(payment.amount, self.inp.currency):
+            raise ApplicationError(f"payment amount {payment.amount} has more decimals than {self.inp.currency} allows")
+
+    def _payment_result(self, record: PaymentRecord, duplicate: bool) -> PaymentResult:
+        ended = record.overdue_after == 0
+        return PaymentResult(
+            payment_id=record.payment_id,
+            accepted=True,
+            duplicate=duplicate,
+            overdue_amount=record.overdue_after,
+            total_balance=record.total_after,
+            outcome=self.outcome if ended else None,
+        )
+
+    @workflow.update
+    def close(self, request: CloseInput) -> CloseResult:
+        self.outcome = Outcome.CLOSED
+        self.outcome_reason = request.reason.strip()
+        self.closed_by = request.operator_id.strip()
+        self.changed = True
+        return CloseResult(outcome=self.outcome, reason=self.outcome_reason, closed_by=self.closed_by)
+
+    @close.validator
+    def _validate_close(self, request: CloseInput) -> None:
+        if not request.reason.strip():
+            raise ApplicationError("a reason is required to close an episode")
+        if not request.operator_id.strip():
+            raise ApplicationError("the operator id is required to close an episode")
+        if self.outcome is not None:
+            raise ApplicationError(f"the episode has already ended ({self.outcome.value})")
+
+    # ---- query -------------------------------------------------------------------
+
+    @workflow.query
+    def status(self) -> StatusView:
+        dpd = self._dpd()
+        head = self.state.pending[0] if self.state.pending and self.outcome is None else None
+        return StatusView(
+            account_id=self.inp.account_id,
+            episode_id=self.state.episode_id,
+            as_of=self._now(),
+            due_date=self.inp.due_date,
+            timezone=self.inp.timezone,
+            dpd=dpd,
+            stage=self.outcome.value if self.outcome else stage_for_dpd(dpd).value,
+            bucket=bucket_for_dpd(dpd),
+            risk_segment=self.inp.risk_segment,
+            currency=self.inp.currency,
+            overdue_amount=self.state.overdue_amount,
+            total_balance=self.state.total_balance,
+            paid_total=sum((p.amount for p in self.state.payments.values()), Decimal(0)),
+            next_action=head.action if head else None,
+            next_step_id=head.step_id if head else None,
+            next_action_at=head.due_at if head else None,
+            contacts_by_channel=dict(self.state.contacts_by_channel),
+            steps_done=self.state.steps_done,
+            outcome=self.outcome,
+            outcome_reason=self.outcome_reason,
+            strategy_name=self.inp.strategy.name,
+            strategy_hash=self.inp.strategy_hash,
+            clock=self.state.clock,
+        )
