@@ -116,8 +116,12 @@ def _read_csv(handle) -> Iterator[tuple[int, dict[str, Any] | str]]:
         if unknown:
             parts.append(f"unknown column(s): {', '.join(unknown)}")
         raise ImportFileError("line 1 (header): " + "; ".join(parts))
-    for cells in reader:
-        number = reader.line_num
+    while True:
+        number = reader.line_num + 1  # where this row starts; a quoted field may span lines
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
         if not any(c.strip() for c in cells):
             continue
         if len(cells) != len(header):

@@ -8,10 +8,10 @@ earlier row instead of writing (or sending) a second one.
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from arrears.db.types import Money
+from arrears.db.types import Money, UtcDateTime
 
 
 class Base(DeclarativeBase):
@@ -19,7 +19,7 @@ class Base(DeclarativeBase):
 
 
 def _ts() -> Mapped[datetime]:
-    return mapped_column(DateTime(timezone=True))
+    return mapped_column(UtcDateTime)
 
 
 class Account(Base):
@@ -62,7 +62,7 @@ class Episode(Base):
     outcome: Mapped[str | None] = mapped_column(String(16), nullable=True, index=True)
     outcome_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     closed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     closing_dpd: Mapped[int | None] = mapped_column(Integer, nullable=True)
     closing_overdue: Mapped[Decimal | None] = mapped_column(Money, nullable=True)
     closing_balance: Mapped[Decimal | None] = mapped_column(Money, nullable=True)
@@ -104,7 +104,7 @@ class OutboxMessage(Base):
     account_id: Mapped[str] = mapped_column(String(64), index=True)
     payload: Mapped[dict] = mapped_column(JSON)
     created_at: Mapped[datetime] = _ts()
-    dispatched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    dispatched_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
 
 class CollectorTask(Base):

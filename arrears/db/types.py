@@ -1,8 +1,9 @@
 """Column types that keep money exact on every backend."""
 
+from datetime import datetime, timezone
 from decimal import Decimal
 
-from sqlalchemy import Numeric, String
+from sqlalchemy import DateTime, Numeric, String
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
@@ -33,3 +34,27 @@ class Money(TypeDecorator[Decimal]):
         if value is None:
             return None
         return Decimal(value) if isinstance(value, str) else value
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """An aware timestamp stored as UTC on every backend.
+
+    SQLite keeps no offset: a 10:00+08:00 written as is would read back as
+    10:00 with no zone, eight hours off. Values are converted to UTC on the way
+    in (naive ones are refused) and marked UTC on the way out.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"timestamp without a time zone: {value!r}")
+        return value.astimezone(timezone.utc)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)

@@ -9,9 +9,10 @@ Late import rule: an account imported after some steps' times have passed does
 not receive those steps, except
 
 * the latest *reminder* (sms, email, im, letter) of its current stage, sent at
-  that step's local time of day on the first day it can still be met (unless a
-  pending occurrence of the same step comes first), so a customer imported at
-  DPD 12 hears from the bank once rather than not at all or five times; and
+  that step's local time of day on the first day it can still be met, so a
+  customer imported at DPD 12 hears from the bank once rather than not at all
+  or five times -- unless by then the account has moved to the next stage or
+  another reminder is due first (the customer hears from that one instead); and
 * a passed ``charge_off``, which is regulatory and runs at once.
 """
 
@@ -95,8 +96,11 @@ def initial_plan(
     if reminders:
         latest = reminders[-1]
         when = _next_local_time(start, latest.step.at, timezone)
-        same_step_first = any(p.step_id == latest.step.id and p.due_at <= when for p in pending)
-        if not same_step_first:
+        # Never a stale message: not once the account has moved to another
+        # stage, and not when another reminder reaches the customer first.
+        same_stage = stage_for_dpd(days_past_due(due_date, when, timezone)) == stage_now
+        reminder_first = any(p.action in REMINDERS and p.due_at <= when for p in pending)
+        if same_stage and not reminder_first:
             catch_ups.append(_schedule(latest, when, catch_up=True))
     for occ in passed:
         if occ.step.action == Action.CHARGE_OFF:

@@ -75,9 +75,11 @@ class Step(BaseModel):
     def _parse_at(cls, value: Any) -> Any:
         if isinstance(value, str):
             try:
-                return time.fromisoformat(value)  # "10:00", or "10:00:00" as the wire writes it
+                value = time.fromisoformat(value)  # "10:00", or "10:00:00" as the wire writes it
             except ValueError:
                 raise ValueError(f"local time must be HH:MM, got {value!r}") from None
+        if isinstance(value, time) and value.tzinfo is not None:
+            raise ValueError("local time must not carry a UTC offset: it is the account's local time")
         if isinstance(value, int):
             # YAML 1.1 reads an unquoted 10:00 as the number 600.
             raise ValueError('local time must be "HH:MM" (in YAML, quote it: at: "10:00")')
