@@ -1,0 +1,101 @@
+"""Helpers for running AccountCollection against a real (test or dev) server."""
+
+import uuid
+from contextlib import asynccontextmanager
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+
+from sqlalchemy import select
+from temporalio.client import Client, WorkflowHandle
+from temporalio.worker import Worker
+
+from activities.collection import CollectionActivities
+from arrears import PROJECT_ROOT
+from arrears.channels.render import Renderer
+from arrears.contracts import EpisodeInput, EpisodeResult, workflow_id_for
+from arrears.db.engine import make_engine, make_sessionmaker
+from arrears.db.models import AccountAction, CollectorTask, ContactAttempt
+from arrears.domain.account import AccountRow
+from arrears.domain.delinquency import local_date
+from arrears.domain.strategy import Segment, Strategy, load_strategy
+from arrears.importer import episode_input, initial_search_attributes, upsert_accounts
+from arrears.runner import build_worker
+from arrears.settings import load_settings
+
+DEFAULT = load_strategy(PROJECT_ROOT / "strategies" / "default.toml")
+
+
+def account_row(
+    account_id: str, due_date: date, segment: str = "medium", tz: str = "Asia/Shanghai", language: str = "zh-CN",
+    overdue: str = "1000.00", balance: str = "5000.00", currency: str = "CNY",
+) -> AccountRow:
+    return AccountRow(
+        account_id=account_id, customer_name="测试 客户" if language == "zh-CN" else "Test Customer",
+        phone="+86 138 0000 0000", email=f"{account_id.lower()}@example.com",
+        billing_address="上海市浦东新区世纪大道1号", language=language, timezone=tz,
+        risk_segment=Segment(segment), currency=currency, overdue_amount=Decimal(overdue),
+        total_balance=Decimal(balance), due_date=due_date,
+    )
+
+
+async def server_today(client_time: datetime, tz: str) -> date:
+    return local_date(client_time, tz)
+
+
+class Scenario:
+    """A worker on a unique task queue, with its own migrated SQLite database."""
+
+    def __init__(self, client: Client, database_url: str, activities: CollectionActivities | None = None) -> None:
+        self.client = client
+        self.settings = load_settings(task_queue=f"tq-{uuid.uuid4()}", database_url=database_url)
+        self.engine = make_engine(database_url)
+        self.sessions = make_sessionmaker(self.engine)
+        self.activities = activities or CollectionActivities(self.sessions, Renderer(PROJECT_ROOT / "templates"))
+
+    def worker(self, **kwargs) -> Worker:
+        return build_worker(self.client, self.settings, self.activities)
+
+    async def start(
+        self, row: AccountRow, strategy: Strategy = DEFAULT, day_seconds: float = 86_400, now: datetime | None = None
+    ) -> WorkflowHandle:
+        upsert_accounts(self.engine, [row], datetime.now(timezone.utc))
+        inp: EpisodeInput = episode_input(row, strategy, strategy.content_hash(), day_seconds)
+        return await self.client.start_workflow(
+            "AccountCollection", inp, id=workflow_id_for(row.account_id), task_queue=self.settings.task_queue,
+            search_attributes=initial_search_attributes(row, now or datetime.now(timezone.utc)),
+            result_type=EpisodeResult,
+        )
+
+    def actions(self, account_id: str) -> list[tuple[datetime, str, int, str]]:
+        """Every executed step as (collection time, action, DPD, step key), in time order."""
+        with self.sessions() as s:
+            rows: list[tuple[datetime, str, int, str]] = []
+            for c in s.scalars(select(ContactAttempt).where(ContactAttempt.account_id == account_id)):
+                rows.append((c.attempted_at, c.channel, c.dpd, c.idempotency_key.split(":", 1)[1]))
+            for t in s.scalars(select(CollectorTask).where(CollectorTask.account_id == account_id)):
+                rows.append((t.due_at, t.kind, t.dpd, t.idempotency_key.split(":", 1)[1]))
+            for a in s.scalars(select(AccountAction).where(AccountAction.account_id == account_id)):
+                rows.append((a.executed_at, a.action, a.dpd, a.idempotency_key.split(":", 1)[1]))
+        return sorted((_aware(r[0]), *r[1:]) for r in rows)
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite returns naive datetimes; everything is stored in UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def expected_ladder(strategy: Strategy, segment: str) -> list[tuple[int, str, str, str]]:
+    """(DPD, local HH:MM, action, step id) expanded straight from the file's steps."""
+    out = []
+    for order, step in enumerate(strategy.steps):
+        if segment not in {s.value for s in step.segments}:
+            continue
+        last = step.until_dpd if step.until_dpd is not None else step.dpd
+        every = step.repeat_every_days or 1
+        for dpd in range(step.dpd, last + 1, every):
+            out.append((dpd, step.at.strftime("%H:%M"), order, step.action.value, step.id))
+    return [(d, at, action, sid) for d, at, _, action, sid in sorted(out)]
+
+
+def days(n: float) -> timedelta:
+    return timedelta(days=n)
