@@ -162,8 +162,17 @@ class CollectionActivities:
                     )
                 )
         except IntegrityError:
-            return False  # a concurrent attempt got there first
+            if self._payment_exists(cmd.account_id, p.payment_id):
+                return False  # a concurrent attempt got there first
+            raise  # anything else (a missing episode row) must retry, never be taken as done
         return True
+
+    def _payment_exists(self, account_id: str, payment_id: str) -> bool:
+        with self.sessions() as session:
+            found = session.scalar(
+                select(Payment.id).where(Payment.account_id == account_id, Payment.payment_id == payment_id)
+            )
+            return found is not None
 
     # ---- strategy steps --------------------------------------------------------
 
@@ -336,5 +345,8 @@ class CollectionActivities:
                     return False
                 session.add(build())
         except IntegrityError:
-            return False
+            with self.sessions() as session:
+                if session.scalar(select(model.id).where(model.idempotency_key == key)) is not None:
+                    return False
+            raise
         return True

@@ -84,6 +84,8 @@ class AccountCollection:
         self.outcome_reason: str | None = None
         self.closed_by: str | None = None
         self.changed = False
+        # Records that reference the episode (payments) wait until its row exists.
+        self.opened = inp.carried is not None
         self._search_attributes: tuple | None = None
 
     # ---- clock ---------------------------------------------------------------
@@ -120,8 +122,12 @@ class AccountCollection:
     @workflow.run
     async def run(self, inp: EpisodeInput) -> EpisodeResult:
         try:
-            if inp.carried is None:
-                await self._open_episode()
+            await self._open_episode()
+            # The stage the episode starts in is on record even if it ends at once
+            # (a close or payment that arrived before the loop). Episodes started
+            # before this change replay without it.
+            if workflow.patched("stage-on-record-at-open"):
+                await self._track_stage()
             while self.outcome is None:
                 await self._track_stage()
                 head = self.state.pending[0] if self.state.pending else None
@@ -149,6 +155,7 @@ class AccountCollection:
         return await self._finish()
 
     async def _finish(self) -> EpisodeResult:
+        await self._open_episode()  # cancelled before it was opened: open it, then close it
         await workflow.wait_condition(workflow.all_handlers_finished)
         assert self.outcome is not None
         dpd = self._dpd()
@@ -182,6 +189,8 @@ class AccountCollection:
         )
 
     async def _open_episode(self) -> None:
+        if self.opened:
+            return
         info = workflow.info()
         await workflow.execute_activity(
             OPEN_EPISODE,
@@ -203,6 +212,7 @@ class AccountCollection:
             start_to_close_timeout=ACTIVITY_TIMEOUT,
             retry_policy=ACTIVITY_RETRY,
         )
+        self.opened = True
 
     async def _track_stage(self) -> None:
         """Record a stage change and keep the search attributes current."""
@@ -295,6 +305,7 @@ class AccountCollection:
             self.outcome = Outcome.PAID_ON_TIME if record.dpd <= 0 else Outcome.CURED
             self.outcome_reason = f"overdue amount paid in full by payment {payment.payment_id} at DPD {record.dpd}"
         self.changed = True
+        await workflow.wait_condition(lambda: self.opened)
         await workflow.execute_activity(
             RECORD_PAYMENT,
             PaymentCommand(

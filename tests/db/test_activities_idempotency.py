@@ -6,6 +6,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy import func, select
 from temporalio.exceptions import ApplicationError
 
@@ -358,6 +359,17 @@ def test_same_payment_id_for_another_account_is_a_new_payment(env):
     other = payment_cmd(ep2).model_copy(update={"account_id": "A2"})
     assert env.acts.record_payment(other) is True
     assert env.count(Payment) == 2
+
+
+def test_payment_for_an_episode_not_yet_recorded_fails_and_is_not_taken_as_done(env):
+    """A constraint violation other than "already recorded" must surface, so Temporal retries."""
+    env.add_account(account_row("A1"))
+    with pytest.raises(IntegrityError):
+        env.acts.record_payment(payment_cmd("episode-not-opened-yet"))
+    assert env.count(Payment) == 0
+    ep = env.open("A1", episode_id="episode-not-opened-yet")
+    assert env.acts.record_payment(payment_cmd(ep)) is True  # the retry, once the episode exists
+    assert env.count(Payment) == 1
 
 
 def test_payment_time_keeps_its_instant(env, any_db_url):

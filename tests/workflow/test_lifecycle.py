@@ -267,3 +267,35 @@ async def test_a_step_activity_that_fails_after_writing_leaves_one_record(time_e
         assert s.scalar(select(func.count()).select_from(ContactAttempt)) == 1
         assert s.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.topic == "sms")) == 1
     assert result.contacts_by_channel == {"sms": 1}
+
+
+async def test_payment_arriving_before_the_episode_is_opened_is_never_lost(time_env, migrated_sqlite):
+    """An update racing the first activity waits for the episode row, then records the payment."""
+    import time as wallclock
+
+    from temporalio import activity
+
+    from arrears.contracts import OPEN_EPISODE, OpenEpisodeCommand
+
+    sc = Scenario(time_env.client, migrated_sqlite)
+    real = sc.activities.open_episode
+
+    @activity.defn(name=OPEN_EPISODE)
+    def slow_open(cmd: OpenEpisodeCommand) -> bool:
+        wallclock.sleep(1.0)  # a busy database at the start of a large import
+        return real(cmd)
+
+    sc.activities.open_episode = slow_open  # type: ignore[method-assign]
+    due = await _today(time_env, "Asia/Shanghai") + timedelta(days=3)
+    row = account_row("RACE1", due)
+    async with sc.worker():
+        handle = await sc.start(row, now=await time_env.get_current_time())
+        paid = await handle.execute_update(
+            "record_payment", PaymentInput(payment_id="P-race", amount=Decimal("1000.00")), result_type=PaymentResult
+        )
+        result = await handle.result()
+    assert paid.outcome == "paid_on_time" and result.outcome == "paid_on_time"
+    with sc.sessions() as s:
+        assert s.scalars(select(Payment)).one().payment_id == "P-race"
+        stages = [e.stage for e in s.scalars(select(StageEvent).order_by(StageEvent.id))]
+    assert stages == ["pre_due", "paid_on_time"]
