@@ -1,11 +1,9 @@
 """`arrears`: the operators' command line. Each command is a thin call into the layers below."""
 
 import asyncio
-import json
 import os
 import sys
 from datetime import date
-from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Optional
 

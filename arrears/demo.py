@@ -15,7 +15,6 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table

@@ -127,7 +127,7 @@ def _read_csv(handle) -> Iterator[tuple[int, dict[str, Any] | str]]:
         if len(cells) != len(header):
             yield number, f"expected {len(header)} fields, found {len(cells)}"
             continue
-        row: dict[str, Any] = dict(zip(header, cells))
+        row: dict[str, Any] = dict(zip(header, cells, strict=True))
         contacts = (row.get("contacts") or "").strip()
         if contacts:
             try:

@@ -6,7 +6,7 @@ every step exactly once across them and carry payments and counts.
 """
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from decimal import Decimal
 
 from sqlalchemy import func, select

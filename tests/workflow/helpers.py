@@ -1,7 +1,6 @@
 """Helpers for running AccountCollection against a real (test or dev) server."""
 
 import uuid
-from contextlib import asynccontextmanager
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 

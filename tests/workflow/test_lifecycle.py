@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from temporalio.client import WorkflowFailureError, WorkflowUpdateFailedError
 from temporalio.exceptions import CancelledError
 
-from arrears.contracts import EpisodeResult, PaymentInput, PaymentResult, StatusView
+from arrears.contracts import PaymentInput, PaymentResult, StatusView
 from arrears.db.models import ContactAttempt, Episode, OutboxMessage, Payment, StageEvent
 from arrears.domain.delinquency import days_past_due
 from tests.workflow.helpers import DEFAULT, Scenario, account_row, days, expected_ladder
