@@ -6,6 +6,7 @@ import sys
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Optional
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
@@ -43,9 +44,27 @@ def main(
     )
 
 
+class CliError(Exception):
+    """A clear no for the operator; printed without a traceback."""
+
+
 def _fail(message: str, code: int = 1) -> None:
     err.print(f"[red]error:[/red] {message}")
     raise typer.Exit(code)
+
+
+def _run(coro):
+    """Run a coroutine; its failures are reported after the event loop has closed.
+
+    Exiting from inside the loop while the Temporal client is half set up can
+    crash the interpreter at shutdown, so errors travel out as exceptions.
+    """
+    from arrears.operations import Rejected
+
+    try:
+        return asyncio.run(coro)
+    except (CliError, Rejected) as exc:
+        _fail(str(exc))
 
 
 async def _client():
@@ -54,7 +73,7 @@ async def _client():
     try:
         return await connect(state.settings)
     except RuntimeError as exc:
-        _fail(f"cannot reach Temporal at {state.settings.temporal_address}: {exc}")
+        raise CliError(f"cannot reach Temporal at {state.settings.temporal_address}: {exc}") from None
 
 
 # ---- server and worker -----------------------------------------------------------
@@ -84,7 +103,7 @@ def worker() -> None:
     async def go():
         await run_worker(await _client(), state.settings)
 
-    asyncio.run(go())
+    _run(go())
 
 
 # ---- starting episodes -------------------------------------------------------------
@@ -99,7 +118,7 @@ def start(
     rejects: Annotated[Optional[Path], typer.Option(help="Reject file (default: FILE.rejects.csv)")] = None,
 ) -> None:
     """Validate a file of overdue accounts and start one episode per good row."""
-    summary = asyncio.run(_start(file, strategy, day_seconds, concurrency, rejects))
+    summary = _run(_start(file, strategy, day_seconds, concurrency, rejects))
     if summary.failed:
         raise typer.Exit(1)
 
@@ -113,12 +132,12 @@ async def _start(file: Path, strategy_path: Path | None, day_seconds: float, con
     try:
         strategy = load_strategy(strategy_path or s.strategy)
     except StrategyError as exc:
-        _fail(str(exc))
+        raise CliError(str(exc)) from None
     reject_path = rejects or file.with_name(file.name + ".rejects.csv")
     try:
         good, bad = validate_rows(file)
     except ImportFileError as exc:
-        _fail(f"{file}: {exc}")
+        raise CliError(f"{file}: {exc}") from None
     client = await _client()
     engine = make_engine(s.database_url)
     with Progress(
@@ -159,15 +178,12 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
 ) -> None:
     """Show an account's episode: stage, DPD, bucket, balances, next action, contacts."""
-    from arrears.operations import Rejected, get_status
+    from arrears.operations import get_status
 
     async def go():
         return await get_status(await _client(), account)
 
-    try:
-        view = asyncio.run(go())
-    except Rejected as exc:
-        _fail(str(exc))
+    view = _run(go())
     if as_json:
         print(view.model_dump_json(indent=2))
         return
@@ -176,7 +192,8 @@ def status(
         ("stage", view.stage), ("DPD", str(view.dpd)), ("bucket", view.bucket), ("risk segment", view.risk_segment.value),
         ("overdue", f"{view.currency} {view.overdue_amount}"), ("total balance", f"{view.currency} {view.total_balance}"),
         ("paid so far", f"{view.currency} {view.paid_total}"),
-        ("next action", f"{view.next_action.value} ({view.next_step_id}) at {view.next_action_at:%Y-%m-%d %H:%M} UTC"
+        ("next action", f"{view.next_action.value} ({view.next_step_id}) at "
+         f"{view.next_action_at.astimezone(ZoneInfo(view.timezone)):%Y-%m-%d %H:%M} {view.timezone}"
          if view.next_action and view.next_action_at else "-"),
         ("contacts", ", ".join(f"{k} {v}" for k, v in sorted(view.contacts_by_channel.items())) or "none"),
         ("outcome", f"{view.outcome.value}: {view.outcome_reason}" if view.outcome else "-"),
@@ -205,12 +222,12 @@ def pay(
         _fail(str(exc))
 
     async def go():
-        return await record_payment(await _client(), account, payment_id, value, channel)
+        try:
+            return await record_payment(await _client(), account, payment_id, value, channel)
+        except Rejected as exc:
+            raise CliError(f"payment rejected: {exc}") from None
 
-    try:
-        result = asyncio.run(go())
-    except Rejected as exc:
-        _fail(f"payment rejected: {exc}")
+    result = _run(go())
     note = " (repeat: nothing changed)" if result.duplicate else ""
     console.print(f"payment {result.payment_id} recorded{note}; overdue now {result.overdue_amount}"
                   + (f"; episode ended: {result.outcome.value}" if result.outcome else ""))
@@ -226,12 +243,12 @@ def close(
     from arrears.operations import Rejected, close_episode
 
     async def go():
-        return await close_episode(await _client(), account, reason, operator)
+        try:
+            return await close_episode(await _client(), account, reason, operator)
+        except Rejected as exc:
+            raise CliError(f"close rejected: {exc}") from None
 
-    try:
-        result = asyncio.run(go())
-    except Rejected as exc:
-        _fail(f"close rejected: {exc}")
+    result = _run(go())
     console.print(f"episode closed by {result.closed_by}: {result.reason}")
 
 
