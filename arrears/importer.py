@@ -292,9 +292,19 @@ async def import_file(
             if progress:
                 progress(1)
 
+    in_flight: set[asyncio.Task] = set()
     for offset in range(0, len(good), BATCH):
         batch = good[offset : offset + BATCH]
-        # The account record exists before its workflow can look it up.
+        # The account record exists before its workflow can look it up. The
+        # next batch is written while the previous one is still starting, so
+        # the starts never stall at a batch boundary.
         await asyncio.to_thread(upsert_accounts, engine, [row for _, row in batch], now)
-        await asyncio.gather(*(start_one(number, row) for number, row in batch))
+        for number, row in batch:
+            task = asyncio.create_task(start_one(number, row))
+            in_flight.add(task)
+            task.add_done_callback(in_flight.discard)
+        while len(in_flight) > BATCH:  # bound memory on very large files
+            await asyncio.wait(set(in_flight), return_when=asyncio.FIRST_COMPLETED)
+    if in_flight:
+        await asyncio.wait(set(in_flight))
     return summary
