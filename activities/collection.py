@@ -23,15 +23,28 @@ from arrears.contracts import (
     EXECUTE_STEP,
     OPEN_EPISODE,
     RECORD_PAYMENT,
+    RECORD_PROMISE,
     RECORD_STAGE_CHANGE,
+    RESOLVE_PROMISE,
     CloseEpisodeCommand,
     OpenEpisodeCommand,
     PaymentCommand,
+    PromiseCommand,
+    PromiseResolutionCommand,
     StageChangeCommand,
     StepCommand,
     StepResult,
 )
-from arrears.db.models import Account, AccountAction, CollectorTask, ContactAttempt, Episode, Payment, StageEvent
+from arrears.db.models import (
+    Account,
+    AccountAction,
+    CollectorTask,
+    ContactAttempt,
+    Episode,
+    Payment,
+    PromiseToPay,
+    StageEvent,
+)
 from arrears.domain.strategy import ACCOUNT_ACTIONS, COLLECTOR_TASKS, REMINDERS, Action
 
 # Where each reminder goes, from the account's contact details.
@@ -58,7 +71,15 @@ class CollectionActivities:
         self.clock = clock
 
     def all(self) -> list[Callable]:
-        return [self.open_episode, self.execute_step, self.record_payment, self.record_stage_change, self.close_episode]
+        return [
+            self.open_episode,
+            self.execute_step,
+            self.record_payment,
+            self.record_stage_change,
+            self.close_episode,
+            self.record_promise,
+            self.resolve_promise,
+        ]
 
     # ---- episode -------------------------------------------------------------
 
@@ -173,6 +194,53 @@ class CollectionActivities:
                 select(Payment.id).where(Payment.account_id == account_id, Payment.payment_id == payment_id)
             )
             return found is not None
+
+    # ---- promises to pay --------------------------------------------------------
+
+    @activity.defn(name=RECORD_PROMISE)
+    def record_promise(self, cmd: PromiseCommand) -> bool:
+        """Record a new promise (and retire the one it replaces) in one transaction."""
+        p = cmd.promise
+        try:
+            with self.sessions.begin() as session:
+                if self._promise(session, cmd.account_id, p.promise_id) is not None:
+                    return False
+                if cmd.replaces:
+                    old = self._promise(session, cmd.account_id, cmd.replaces)
+                    if old is not None and old.status == "active":
+                        old.status, old.replaced_by, old.resolved_at = "replaced", p.promise_id, p.made_at
+                session.add(
+                    PromiseToPay(
+                        account_id=cmd.account_id, promise_id=p.promise_id, episode_id=cmd.episode_id,
+                        amount=p.amount, currency=cmd.currency, promised_date=p.promised_date, deadline=p.deadline,
+                        collector_id=p.collector_id, supervisor_id=p.supervisor_id, channel=p.channel, note=p.note,
+                        made_at=p.made_at, made_dpd=p.made_dpd, status="active",
+                    )
+                )
+        except IntegrityError:
+            with self.sessions() as session:
+                if self._promise(session, cmd.account_id, p.promise_id) is not None:
+                    return False
+            raise
+        return True
+
+    @activity.defn(name=RESOLVE_PROMISE)
+    def resolve_promise(self, cmd: PromiseResolutionCommand) -> bool:
+        """Mark a promise kept or broken; a repeat finds it already resolved."""
+        with self.sessions.begin() as session:
+            promise = self._promise(session, cmd.account_id, cmd.promise_id)
+            if promise is None:
+                raise ApplicationError(f"promise {cmd.promise_id} of account {cmd.account_id} was never recorded")
+            if promise.status != "active":
+                return False
+            promise.status, promise.paid_toward, promise.resolved_at = cmd.status, cmd.paid_toward, cmd.resolved_at
+        return True
+
+    @staticmethod
+    def _promise(session: Session, account_id: str, promise_id: str) -> PromiseToPay | None:
+        return session.scalar(
+            select(PromiseToPay).where(PromiseToPay.account_id == account_id, PromiseToPay.promise_id == promise_id)
+        )
 
     # ---- strategy steps --------------------------------------------------------
 

@@ -18,8 +18,10 @@ from arrears.settings import Settings, load_settings
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 db_app = typer.Typer(no_args_is_help=True, help="Database migrations (Alembic).")
 strategy_app = typer.Typer(no_args_is_help=True, help="Strategy files.")
+desk_app = typer.Typer(no_args_is_help=True, help="The collector desk: record what a customer agreed.")
 app.add_typer(db_app, name="db")
 app.add_typer(strategy_app, name="strategy")
+app.add_typer(desk_app, name="desk")
 console = Console()
 err = Console(stderr=True)
 
@@ -250,6 +252,43 @@ def close(
 
     result = _run(go())
     console.print(f"episode closed by {result.closed_by}: {result.reason}")
+
+
+@desk_app.command("promise")
+def desk_promise(
+    account: Annotated[str, typer.Argument(help="Account id")],
+    promise_id: Annotated[str, typer.Option(help="The promise's unique id")],
+    amount: Annotated[str, typer.Option(help="Amount promised")],
+    date_: Annotated[str, typer.Option("--date", help="Promised date, YYYY-MM-DD, in the customer's time zone")],
+    collector: Annotated[str, typer.Option(help="Collector who took the promise")],
+    channel: Annotated[str, typer.Option(help="Where it was made")] = "call",
+    note: Annotated[str, typer.Option()] = "",
+    replace: Annotated[bool, typer.Option(help="Replace the active promise")] = False,
+    supervisor: Annotated[Optional[str], typer.Option(help="Approving supervisor (needed after broken promises)")] = None,
+) -> None:
+    """Record a promise to pay: escalation pauses until it is kept or broken."""
+    from arrears.contracts import PromiseInput
+    from arrears.domain.money import parse_amount
+    from arrears.operations import Rejected, promise_to_pay
+
+    try:
+        request = PromiseInput(
+            promise_id=promise_id, amount=parse_amount(amount), promised_date=date.fromisoformat(date_),
+            collector_id=collector, channel=channel, note=note, replace=replace, supervisor_id=supervisor,
+        )
+    except ValueError as exc:
+        _fail(str(exc))
+
+    async def go():
+        try:
+            return await promise_to_pay(await _client(), account, request)
+        except Rejected as exc:
+            raise CliError(f"promise refused: {exc}") from None
+
+    result = _run(go())
+    note_ = " (repeat: nothing changed)" if result.duplicate else ""
+    console.print(f"promise {result.promise_id} {result.status}{note_}; judged at {result.deadline:%Y-%m-%d %H:%M} UTC; "
+                  f"broken so far {result.broken_promises}")
 
 
 # ---- database, strategy, sample, demo ------------------------------------------------

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from arrears.domain.clock import EpisodeClock
 from arrears.domain.delinquency import Outcome, bucket_for_dpd, days_past_due, stage_for_dpd
 from arrears.domain.ladder import ScheduledStep
+from arrears.domain.promise import PromiseRecord
 from arrears.domain.strategy import Action, Segment, Strategy
 
 WORKFLOW_TYPE = "AccountCollection"
@@ -63,6 +64,11 @@ class EpisodeState(BaseModel):
     contacts_by_channel: dict[str, int] = {}
     steps_done: int = 0
     last_stage: str | None = None
+    promises: dict[str, PromiseRecord] = {}
+    active_promise: str | None = None
+    broken_promises: int = 0
+    # Set when broken promises moved the account up a tier; the input's segment otherwise.
+    risk_segment: Segment | None = None
 
 
 class PaymentInput(BaseModel):
@@ -79,6 +85,26 @@ class PaymentResult(BaseModel):
     overdue_amount: Decimal
     total_balance: Decimal
     outcome: Outcome | None = None
+
+
+class PromiseInput(BaseModel):
+    promise_id: str = Field(min_length=1, max_length=64)
+    amount: Decimal
+    promised_date: date  # in the account's time zone
+    collector_id: str = Field(max_length=64)
+    channel: str = Field(default="call", min_length=1, max_length=32)
+    note: str = Field(default="", max_length=1000)
+    replace: bool = False
+    supervisor_id: str | None = Field(default=None, max_length=64)
+
+
+class PromiseResult(BaseModel):
+    promise_id: str
+    status: str
+    duplicate: bool = False
+    deadline: datetime  # when it is judged kept or broken (collection time, UTC)
+    broken_promises: int
+    risk_segment: Segment
 
 
 class CloseInput(BaseModel):
@@ -109,6 +135,9 @@ class StatusView(BaseModel):
     next_action: Action | None
     next_step_id: str | None
     next_action_at: datetime | None
+    paused_by: str | None = None  # e.g. "promise P-1 until 2026-12-02T16:00Z"
+    active_promise: PromiseRecord | None = None
+    broken_promises: int = 0
     contacts_by_channel: dict[str, int]
     steps_done: int
     outcome: Outcome | None
@@ -197,6 +226,25 @@ class PaymentCommand(BaseModel):
     currency: str
 
 
+class PromiseCommand(BaseModel):
+    episode_id: str
+    account_id: str
+    currency: str
+    promise: PromiseRecord
+    replaces: str | None = None
+
+
+class PromiseResolutionCommand(BaseModel):
+    episode_id: str
+    account_id: str
+    promise_id: str
+    status: str  # kept | broken
+    paid_toward: Decimal
+    resolved_at: datetime
+    broken_promises: int
+    risk_segment: Segment
+
+
 class StageChangeCommand(BaseModel):
     episode_id: str
     account_id: str
@@ -228,3 +276,5 @@ EXECUTE_STEP = "execute_step"
 RECORD_PAYMENT = "record_payment"
 RECORD_STAGE_CHANGE = "record_stage_change"
 CLOSE_EPISODE = "close_episode"
+RECORD_PROMISE = "record_promise"
+RESOLVE_PROMISE = "resolve_promise"

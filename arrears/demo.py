@@ -13,7 +13,8 @@ import shutil
 import time
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 from decimal import Decimal
 
 from rich.console import Console
@@ -27,11 +28,12 @@ from arrears.connect import connect
 from arrears.contracts import WORKFLOW_TYPE
 from arrears.db.engine import make_engine, make_sessionmaker
 from arrears.db.migrate import upgrade
-from arrears.db.models import AccountAction, CollectorTask, ContactAttempt, Episode, StageEvent
+from arrears.db.models import AccountAction, CollectorTask, ContactAttempt, Episode, PromiseToPay, StageEvent
 from arrears.devserver import start_dev_server
 from arrears.domain.strategy import load_strategy
 from arrears.importer import import_file
-from arrears.operations import Rejected, close_episode, get_status, record_payment
+from arrears.contracts import PromiseInput
+from arrears.operations import Rejected, close_episode, get_status, promise_to_pay, record_payment
 from arrears.runner import build_worker
 from arrears.search_attributes import COLLECTION_STAGE
 from arrears.sample import generate_accounts, write_csv
@@ -63,7 +65,10 @@ SCRIPT = [
     Scripted(3, 5, "pay_part", "pays 40% of the overdue amount; the ladder keeps running"),
     Scripted(4, 5, "pay_repeat", "the bank's feed repeats that payment id -> nothing changes"),
     Scripted(5, 6, "pay_zero", "a zero payment is rejected by the update validator"),
+    Scripted(6, 8, "promise", "promises to pay 30% within 4 days: escalation pauses"),
+    Scripted(8, 8, "pay_promised", "pays what was promised -> promise kept, ladder resumes"),
     Scripted(9, 6, "pay_full", "pays in full -> cured"),
+    Scripted(11, 10, "promise", "promises to pay 30% within 4 days, then does not pay"),
     Scripted(15, 5, "pay_full", "pays the rest -> cured"),
     Scripted(20, 12, "pay_part", "partial payment in mid stage"),
     Scripted(25, 13, "close", "operator closes: account sold to a debt buyer"),
@@ -177,10 +182,20 @@ async def _act(client: Client, rows: list[dict], step: Scripted, day: int) -> No
             console.print(f"day {day:>3}  {acct}: {step.note} [green]ok[/green] ({result.reason})")
             return
         view = await get_status(client, acct)
+        if step.kind == "promise":
+            local_today = view.as_of.astimezone(ZoneInfo(view.timezone)).date()
+            taken = await promise_to_pay(client, acct, PromiseInput(
+                promise_id=f"{acct}-PTP", amount=(overdue * Decimal("0.3")).quantize(Decimal("0.01")),
+                promised_date=local_today + timedelta(days=4), collector_id="collector-demo"))
+            console.print(f"day {day:>3}  {acct} (DPD {view.dpd}): {step.note} [green]ok[/green] "
+                          f"(judged {taken.deadline:%m-%d %H:%M} UTC)")
+            return
         if step.kind == "pay_full":
             amount, pid = view.overdue_amount, f"{acct}-P{day}"
         elif step.kind == "pay_part":
             amount, pid = (overdue * Decimal("0.4")).quantize(Decimal("0.01")), f"{acct}-PART"
+        elif step.kind == "pay_promised":
+            amount, pid = (overdue * Decimal("0.3")).quantize(Decimal("0.01")), f"{acct}-PTP-PAY"
         elif step.kind == "pay_repeat":
             amount, pid = (overdue * Decimal("0.4")).quantize(Decimal("0.01")), f"{acct}-PART"
         else:
@@ -218,6 +233,7 @@ async def _summary(client: Client, engine, settings) -> None:
         contacts = dict(s.execute(select(ContactAttempt.channel, func.count()).group_by(ContactAttempt.channel)).all())
         tasks = dict(s.execute(select(CollectorTask.kind, func.count()).group_by(CollectorTask.kind)).all())
         actions = dict(s.execute(select(AccountAction.action, func.count()).group_by(AccountAction.action)).all())
+        promises = dict(s.execute(select(PromiseToPay.status, func.count()).group_by(PromiseToPay.status)).all())
         outcomes = dict(s.execute(select(Episode.outcome, func.count()).where(Episode.outcome.is_not(None))
                                   .group_by(Episode.outcome)).all())
 
@@ -231,7 +247,7 @@ async def _summary(client: Client, engine, settings) -> None:
         table.add_row(f"outcome: {name}", str(outcomes.get(name, 0)), "")
     console.print(table)
 
-    table = Table(title="contacts, tasks and account actions")
+    table = Table(title="contacts, tasks, account actions and promises")
     table.add_column("kind")
     table.add_column("count", justify="right")
     for name, n in sorted(contacts.items()):
@@ -240,5 +256,7 @@ async def _summary(client: Client, engine, settings) -> None:
         table.add_row(f"task: {name}", str(n))
     for name, n in sorted(actions.items()):
         table.add_row(f"action: {name}", str(n))
+    for name, n in sorted(promises.items()):
+        table.add_row(f"promise: {name}", str(n))
     console.print(table)
     console.print(f"system of record: {settings.database_url}")

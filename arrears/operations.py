@@ -6,7 +6,16 @@ from decimal import Decimal
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from arrears.contracts import CloseInput, CloseResult, PaymentInput, PaymentResult, StatusView, workflow_id_for
+from arrears.contracts import (
+    CloseInput,
+    CloseResult,
+    PaymentInput,
+    PaymentResult,
+    PromiseInput,
+    PromiseResult,
+    StatusView,
+    workflow_id_for,
+)
 
 
 class Rejected(Exception):
@@ -53,5 +62,12 @@ async def close_episode(client: Client, account_id: str, reason: str, operator_i
         return await _handle(client, account_id).execute_update(
             "close", CloseInput(reason=reason, operator_id=operator_id), result_type=CloseResult
         )
+    except (WorkflowUpdateFailedError, RPCError) as exc:
+        raise _explain(exc, account_id) from exc
+
+
+async def promise_to_pay(client: Client, account_id: str, request: PromiseInput) -> PromiseResult:
+    try:
+        return await _handle(client, account_id).execute_update("promise_to_pay", request, result_type=PromiseResult)
     except (WorkflowUpdateFailedError, RPCError) as exc:
         raise _explain(exc, account_id) from exc

@@ -25,7 +25,9 @@ with workflow.unsafe.imports_passed_through():
         EXECUTE_STEP,
         OPEN_EPISODE,
         RECORD_PAYMENT,
+        RECORD_PROMISE,
         RECORD_STAGE_CHANGE,
+        RESOLVE_PROMISE,
         WORKFLOW_TYPE,
         CloseEpisodeCommand,
         CloseInput,
@@ -38,6 +40,10 @@ with workflow.unsafe.imports_passed_through():
         PaymentInput,
         PaymentRecord,
         PaymentResult,
+        PromiseCommand,
+        PromiseInput,
+        PromiseResolutionCommand,
+        PromiseResult,
         StageChangeCommand,
         StatusView,
         StepCommand,
@@ -51,9 +57,19 @@ with workflow.unsafe.imports_passed_through():
         next_boundary_dpd,
         stage_for_dpd,
     )
-    from arrears.domain.ladder import ScheduledStep, initial_plan, local_moment
+    from arrears.domain.delinquency import local_date
+    from arrears.domain.ladder import ScheduledStep, initial_plan, local_moment, replan_for_segment, resume_plan
     from arrears.domain.money import has_valid_scale
-    from arrears.domain.strategy import Action
+    from arrears.domain.promise import (
+        PromiseRecord,
+        is_kept,
+        next_working_day,
+        paid_toward,
+        promise_deadline,
+        promise_refusal,
+        raise_segment,
+    )
+    from arrears.domain.strategy import Action, Segment
 
 # Side effects must happen exactly once and never be lost: retry without a
 # cap (an outage of the database delays a step, it does not drop it).
@@ -96,6 +112,22 @@ class AccountCollection:
     def _dpd(self) -> int:
         return days_past_due(self.inp.due_date, self._now(), self.inp.timezone)
 
+    def _segment(self) -> Segment:
+        return self.state.risk_segment or self.inp.risk_segment
+
+    def _paid_total(self) -> Decimal:
+        return sum((p.amount for p in self.state.payments.values()), Decimal(0))
+
+    def _active_promise(self) -> PromiseRecord | None:
+        active = self.state.active_promise
+        return self.state.promises[active] if active else None
+
+    def _runnable_head(self) -> ScheduledStep | None:
+        """The next step the ladder may run: none while paused, except a charge-off."""
+        if self._active_promise() is not None:
+            return next((s for s in self.state.pending if s.action == Action.CHARGE_OFF), None)
+        return self.state.pending[0] if self.state.pending else None
+
     def _slack(self) -> timedelta:
         """Collection time within which a moment counts as reached.
 
@@ -110,8 +142,12 @@ class AccountCollection:
     def _next_wake(self) -> datetime | None:
         """The next moment the loop must act: a step, or a stage/bucket boundary."""
         candidates: list[datetime] = []
-        if self.state.pending:
-            candidates.append(self.state.pending[0].due_at)
+        head = self._runnable_head()
+        if head is not None:
+            candidates.append(head.due_at)
+        promise = self._active_promise()
+        if promise is not None:
+            candidates.append(promise.deadline)
         boundary = next_boundary_dpd(self._dpd_reached())
         if boundary is not None:
             candidates.append(local_moment(self.inp.due_date, boundary, datetime.min.time(), self.inp.timezone))
@@ -130,10 +166,16 @@ class AccountCollection:
                 await self._track_stage()
             while self.outcome is None:
                 await self._track_stage()
-                head = self.state.pending[0] if self.state.pending else None
+                promise = self._active_promise()
+                if promise is not None and (
+                    promise.deadline <= self._now() + self._slack() or is_kept(promise, self._paid_total())
+                ):
+                    await self._resolve_promise(promise)
+                    continue
+                head = self._runnable_head()
                 if head is not None and head.due_at <= self._now() + self._slack():
                     await self._run_step(head)
-                    self.state.pending.pop(0)
+                    self.state.pending.remove(head)
                     if self.outcome is None and workflow.info().is_continue_as_new_suggested():
                         await workflow.wait_condition(workflow.all_handlers_finished)
                         workflow.continue_as_new(inp.model_copy(update={"carried": self.state}))
@@ -236,7 +278,7 @@ class AccountCollection:
         self._upsert_search_attributes(stage, bucket_for_dpd(dpd))
 
     def _upsert_search_attributes(self, stage: str, bucket: str) -> None:
-        values = (stage, bucket, self.inp.risk_segment.value, self.state.overdue_amount)
+        values = (stage, bucket, self._segment().value, self.state.overdue_amount)
         if values == self._search_attributes:
             return  # an upsert is a history event: write only what changed
         self._search_attributes = values
@@ -244,7 +286,7 @@ class AccountCollection:
             [
                 sa.COLLECTION_STAGE.value_set(stage),
                 sa.DELINQUENCY_BUCKET.value_set(bucket),
-                sa.RISK_SEGMENT.value_set(self.inp.risk_segment.value),
+                sa.RISK_SEGMENT.value_set(self._segment().value),
                 # Double only for filtering in visibility; the exact amount is Decimal.
                 sa.OVERDUE_AMOUNT.value_set(float(self.state.overdue_amount)),
             ]
@@ -278,6 +320,48 @@ class AccountCollection:
         if step.action == Action.CHARGE_OFF and self.outcome is None:
             self.outcome = Outcome.CHARGED_OFF
             self.outcome_reason = f"charged off at DPD {dpd} by strategy step {step.step_id}"
+
+    async def _resolve_promise(self, promise: PromiseRecord) -> None:
+        """Judge a promise at its deadline (or once paid): kept, or broken with a follow-up."""
+        now = self._now()
+        paid = paid_toward(promise, self._paid_total())
+        kept = paid >= promise.amount
+        promise.status = "kept" if kept else "broken"
+        self.state.active_promise = None
+        # Either way the ladder resumes at today's DPD: the paused steps are not replayed.
+        self.state.pending = resume_plan(self.state.pending, now)
+        if not kept:
+            policy = self.inp.strategy.promises
+            self.state.broken_promises += 1
+            if self.state.broken_promises == policy.broken_limit:
+                self.state.risk_segment = raise_segment(self._segment())
+                self.state.pending = replan_for_segment(
+                    self.inp.strategy, self._segment(), self.inp.due_date, self.inp.timezone, now, self.state.pending
+                )
+            day = next_working_day(local_date(now, self.inp.timezone))
+            followup = ScheduledStep(
+                key=f"broken-promise-{promise.promise_id}",
+                step_id="broken-promise-followup",
+                action=Action.CALL,
+                dpd=(day - self.inp.due_date).days,
+                due_at=local_moment(day, 0, policy.followup_at, self.inp.timezone),
+            )
+            self.state.pending = sorted([*self.state.pending, followup], key=lambda s: s.due_at)
+        await workflow.execute_activity(
+            RESOLVE_PROMISE,
+            PromiseResolutionCommand(
+                episode_id=self.state.episode_id,
+                account_id=self.inp.account_id,
+                promise_id=promise.promise_id,
+                status=promise.status,
+                paid_toward=paid,
+                resolved_at=now,
+                broken_promises=self.state.broken_promises,
+                risk_segment=self._segment(),
+            ),
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=ACTIVITY_RETRY,
+        )
 
     # ---- updates ---------------------------------------------------------------
 
@@ -348,6 +432,77 @@ class AccountCollection:
         )
 
     @workflow.update
+    async def promise_to_pay(self, request: PromiseInput) -> PromiseResult:
+        known = self.state.promises.get(request.promise_id)
+        if known is not None:  # the same promise again: same answer
+            return self._promise_result(known, duplicate=True)
+        replaces = self.state.active_promise if request.replace else None
+        if replaces is not None:
+            self.state.promises[replaces].status = "replaced"
+        record = PromiseRecord(
+            promise_id=request.promise_id,
+            amount=request.amount,
+            promised_date=request.promised_date,
+            collector_id=request.collector_id.strip(),
+            channel=request.channel,
+            note=request.note,
+            supervisor_id=request.supervisor_id,
+            made_at=self._now(),
+            made_dpd=self._dpd(),
+            paid_before=self._paid_total(),
+            deadline=promise_deadline(request.promised_date, self.inp.strategy.promises.grace_days, self.inp.timezone),
+        )
+        self.state.promises[record.promise_id] = record
+        self.state.active_promise = record.promise_id
+        self.changed = True
+        await workflow.wait_condition(lambda: self.opened)
+        await workflow.execute_activity(
+            RECORD_PROMISE,
+            PromiseCommand(
+                episode_id=self.state.episode_id,
+                account_id=self.inp.account_id,
+                currency=self.inp.currency,
+                promise=record,
+                replaces=replaces,
+            ),
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=ACTIVITY_RETRY,
+        )
+        return self._promise_result(record, duplicate=False)
+
+    @promise_to_pay.validator
+    def _validate_promise(self, request: PromiseInput) -> None:
+        refusal = promise_refusal(
+            promise_id=request.promise_id,
+            amount=request.amount,
+            promised_date=request.promised_date,
+            collector_id=request.collector_id,
+            channel=request.channel,
+            note=request.note,
+            replace=request.replace,
+            supervisor_id=request.supervisor_id,
+            today=local_date(self._now(), self.inp.timezone),
+            overdue=self.state.overdue_amount,
+            existing=self.state.promises.get(request.promise_id),
+            active=self._active_promise(),
+            ended=self.outcome.value if self.outcome else None,
+            broken_count=self.state.broken_promises,
+            policy=self.inp.strategy.promises,
+        )
+        if refusal is not None:
+            raise ApplicationError(refusal)
+
+    def _promise_result(self, record: PromiseRecord, duplicate: bool) -> PromiseResult:
+        return PromiseResult(
+            promise_id=record.promise_id,
+            status=record.status,
+            duplicate=duplicate,
+            deadline=record.deadline,
+            broken_promises=self.state.broken_promises,
+            risk_segment=self._segment(),
+        )
+
+    @workflow.update
     def close(self, request: CloseInput) -> CloseResult:
         self.outcome = Outcome.CLOSED
         self.outcome_reason = request.reason.strip()
@@ -369,7 +524,8 @@ class AccountCollection:
     @workflow.query
     def status(self) -> StatusView:
         dpd = self._dpd()
-        head = self.state.pending[0] if self.state.pending and self.outcome is None else None
+        head = self._runnable_head() if self.outcome is None else None
+        promise = self._active_promise() if self.outcome is None else None
         return StatusView(
             account_id=self.inp.account_id,
             episode_id=self.state.episode_id,
@@ -379,14 +535,17 @@ class AccountCollection:
             dpd=dpd,
             stage=self.outcome.value if self.outcome else stage_for_dpd(dpd).value,
             bucket=bucket_for_dpd(dpd),
-            risk_segment=self.inp.risk_segment,
+            risk_segment=self._segment(),
             currency=self.inp.currency,
             overdue_amount=self.state.overdue_amount,
             total_balance=self.state.total_balance,
-            paid_total=sum((p.amount for p in self.state.payments.values()), Decimal(0)),
+            paid_total=self._paid_total(),
             next_action=head.action if head else None,
             next_step_id=head.step_id if head else None,
             next_action_at=head.due_at if head else None,
+            paused_by=f"promise {promise.promise_id} until {promise.deadline:%Y-%m-%d %H:%M} UTC" if promise else None,
+            active_promise=promise,
+            broken_promises=self.state.broken_promises,
             contacts_by_channel=dict(self.state.contacts_by_channel),
             steps_done=self.state.steps_done,
             outcome=self.outcome,

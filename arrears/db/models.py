@@ -172,3 +172,29 @@ class StageEvent(Base):
     previous_stage: Mapped[str | None] = mapped_column(String(16), nullable=True)
     dpd: Mapped[int] = mapped_column(Integer)
     occurred_at: Mapped[datetime] = _ts()
+
+
+class PromiseToPay(Base):
+    """A customer's promise: what, by when, who took it, and whether it was kept."""
+
+    __tablename__ = "promises"
+    __table_args__ = (UniqueConstraint("account_id", "promise_id", name="uq_promises_account_promise"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    account_id: Mapped[str] = mapped_column(String(64), index=True)
+    promise_id: Mapped[str] = mapped_column(String(64))
+    episode_id: Mapped[str] = mapped_column(ForeignKey("episodes.episode_id"), index=True)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    currency: Mapped[str] = mapped_column(String(3))
+    promised_date: Mapped[date] = mapped_column(Date)
+    deadline: Mapped[datetime] = _ts()
+    collector_id: Mapped[str] = mapped_column(String(64))
+    supervisor_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    note: Mapped[str] = mapped_column(Text, default="")
+    made_at: Mapped[datetime] = _ts()
+    made_dpd: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    paid_toward: Mapped[Decimal | None] = mapped_column(Money, nullable=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    replaced_by: Mapped[str | None] = mapped_column(String(64), nullable=True)

@@ -116,3 +116,32 @@ def _next_local_time(start: datetime, at, timezone: str) -> datetime:
     if candidate < local_start:
         candidate = datetime.combine(local_start.date() + timedelta(days=1), at, tzinfo=zone)
     return candidate.astimezone(ZoneInfo("UTC"))
+
+
+def resume_plan(pending: list[ScheduledStep], now: datetime) -> list[ScheduledStep]:
+    """After a pause: the steps whose time passed meanwhile are not replayed.
+
+    A passed ``charge_off`` stays: it is regulatory and runs at once.
+    """
+    return [s for s in pending if s.due_at >= now or s.action == Action.CHARGE_OFF]
+
+
+def replan_for_segment(
+    strategy: Strategy,
+    segment: Segment,
+    due_date: date,
+    timezone: str,
+    now: datetime,
+    pending: list[ScheduledStep],
+) -> list[ScheduledStep]:
+    """The ladder from ``now`` on for a new risk segment; steps that are not the
+    strategy's own (follow-ups) stay as they are."""
+    ladder_ids = {step.id for step in strategy.steps}
+    kept = [s for s in pending if s.step_id not in ladder_ids or s.action == Action.CHARGE_OFF]
+    kept_keys = {s.key for s in kept}
+    future = []
+    for occ in occurrences(strategy, segment):
+        due_at = local_moment(due_date, occ.dpd, occ.step.at, timezone)
+        if due_at >= now and occ.key not in kept_keys:
+            future.append(_schedule(occ, due_at))
+    return sorted(kept + future, key=lambda s: s.due_at)

@@ -107,12 +107,29 @@ class Step(BaseModel):
         return list(range(self.dpd, self.until_dpd + 1, self.repeat_every_days))
 
 
+class PromisePolicy(BaseModel):
+    """How promises to pay are taken and judged."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_horizon_days: int = Field(default=14, ge=1, le=90)
+    grace_days: int = Field(default=1, ge=0, le=14)
+    broken_limit: int = Field(default=2, ge=1, le=10)
+    followup_at: time = time(10, 0)
+
+    @field_validator("followup_at", mode="before")
+    @classmethod
+    def _parse_followup_at(cls, value: Any) -> Any:
+        return Step._parse_at(value)
+
+
 class Strategy(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str = Field(min_length=1)
     description: str = ""
     steps: tuple[Step, ...] = Field(min_length=1)
+    promises: PromisePolicy = PromisePolicy()
 
     @model_validator(mode="after")
     def _check_ladder(self) -> "Strategy":

@@ -14,6 +14,7 @@ TABLES = {
     "account_actions",
     "payments",
     "stage_events",
+    "promises",
 }
 KEYED = ("contact_attempts", "outbox", "collector_tasks", "account_actions", "stage_events")
 
@@ -40,6 +41,8 @@ def test_upgrade_downgrade_upgrade(any_db_url):
     assert tables(any_db_url) == set()
     upgrade(any_db_url)
     assert tables(any_db_url) == TABLES | {"alembic_version"}
+    downgrade(any_db_url, "0001")
+    assert tables(any_db_url) == (TABLES - {"promises"}) | {"alembic_version"}
     downgrade(any_db_url)
     assert tables(any_db_url) == {"alembic_version"}
     upgrade(any_db_url)
@@ -56,6 +59,8 @@ def test_idempotency_keys_are_unique(any_db_url):
             assert ("idempotency_key",) in uniques, table
             column = next(c for c in inspector.get_columns(table) if c["name"] == "idempotency_key")
             assert column["nullable"] is False
+        promises = {u["name"]: tuple(u["column_names"]) for u in inspector.get_unique_constraints("promises")}
+        assert promises.get("uq_promises_account_promise") == ("account_id", "promise_id")
         payments = {u["name"]: tuple(u["column_names"]) for u in inspector.get_unique_constraints("payments")}
         assert payments.get("uq_payments_account_payment") == ("account_id", "payment_id")
         fks = {fk["referred_table"] for fk in inspector.get_foreign_keys("contact_attempts")}
