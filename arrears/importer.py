@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -182,11 +183,29 @@ def write_rejects(path: Path, rejected: list[Reject]) -> None:
 # ---- writing and starting ------------------------------------------------------
 
 
+_ACCOUNT_COLUMNS = (
+    "account_id", "customer_name", "phone", "email", "billing_address", "language", "timezone",
+    "risk_segment", "currency", "contacts", "created_at", "updated_at",
+)
+
+
+@lru_cache(maxsize=2)
+def _upsert_statement(dialect_name: str):
+    """One INSERT .. ON CONFLICT DO UPDATE per dialect, built once and run over many rows.
+
+    Building a fresh multi-row VALUES statement per batch cost more CPU than
+    the database work itself.
+    """
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    stmt = dialect.insert(Account)
+    refreshed = {c: stmt.excluded[c] for c in _ACCOUNT_COLUMNS if c not in ("account_id", "created_at")}
+    return stmt.on_conflict_do_update(index_elements=["account_id"], set_=refreshed)
+
+
 def upsert_accounts(engine: Engine, rows: list[AccountRow], now: datetime) -> None:
-    """Insert or refresh contact details; one statement per batch."""
+    """Insert or refresh contact details (a repeat import updates them)."""
     if not rows:
         return
-    dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
     values = [
         {
             "account_id": r.account_id,
@@ -204,10 +223,8 @@ def upsert_accounts(engine: Engine, rows: list[AccountRow], now: datetime) -> No
         }
         for r in rows
     ]
-    stmt = dialect.insert(Account).values(values)
-    refreshed = {c: stmt.excluded[c] for c in values[0] if c not in ("account_id", "created_at")}
     with engine.begin() as conn:
-        conn.execute(stmt.on_conflict_do_update(index_elements=["account_id"], set_=refreshed))
+        conn.execute(_upsert_statement(engine.dialect.name), values)
 
 
 def episode_input(row: AccountRow, strategy: Strategy, strategy_hash: str, day_seconds: float) -> EpisodeInput:
