@@ -24,13 +24,17 @@ from arrears.contracts import (
     OPEN_EPISODE,
     RECORD_PAYMENT,
     RECORD_PROMISE,
+    RECORD_SETTLEMENT,
     RECORD_STAGE_CHANGE,
     RESOLVE_PROMISE,
+    RESOLVE_SETTLEMENT,
     CloseEpisodeCommand,
     OpenEpisodeCommand,
     PaymentCommand,
     PromiseCommand,
     PromiseResolutionCommand,
+    SettlementCommand,
+    SettlementResolutionCommand,
     StageChangeCommand,
     StepCommand,
     StepResult,
@@ -43,6 +47,7 @@ from arrears.db.models import (
     Episode,
     Payment,
     PromiseToPay,
+    Settlement,
     StageEvent,
 )
 from arrears.domain.strategy import ACCOUNT_ACTIONS, COLLECTOR_TASKS, REMINDERS, Action
@@ -79,6 +84,8 @@ class CollectionActivities:
             self.close_episode,
             self.record_promise,
             self.resolve_promise,
+            self.record_settlement,
+            self.resolve_settlement,
         ]
 
     # ---- episode -------------------------------------------------------------
@@ -241,6 +248,51 @@ class CollectionActivities:
         return session.scalar(
             select(PromiseToPay).where(PromiseToPay.account_id == account_id, PromiseToPay.promise_id == promise_id)
         )
+
+    # ---- settlements -----------------------------------------------------------------
+
+    @activity.defn(name=RECORD_SETTLEMENT)
+    def record_settlement(self, cmd: SettlementCommand) -> bool:
+        o = cmd.offer
+        try:
+            with self.sessions.begin() as session:
+                if self._offer(session, cmd.account_id, o.offer_id) is not None:
+                    return False
+                if cmd.replaces:
+                    old = self._offer(session, cmd.account_id, cmd.replaces)
+                    if old is not None and old.status == "open":
+                        old.status, old.replaced_by, old.resolved_at = "replaced", o.offer_id, o.made_at
+                session.add(
+                    Settlement(
+                        account_id=cmd.account_id, offer_id=o.offer_id, episode_id=cmd.episode_id, amount=o.amount,
+                        currency=cmd.currency, balance_at_offer=o.balance_at_offer, expires_on=o.expires_on,
+                        expires_at=o.expires_at, approved_by=o.approved_by, approver_role=o.approver_role.value,
+                        made_at=o.made_at, status="open",
+                    )
+                )
+        except IntegrityError:
+            with self.sessions() as session:
+                if self._offer(session, cmd.account_id, o.offer_id) is not None:
+                    return False
+            raise
+        return True
+
+    @activity.defn(name=RESOLVE_SETTLEMENT)
+    def resolve_settlement(self, cmd: SettlementResolutionCommand) -> bool:
+        with self.sessions.begin() as session:
+            offer = self._offer(session, cmd.account_id, cmd.offer_id)
+            if offer is None:
+                raise ApplicationError(f"offer {cmd.offer_id} of account {cmd.account_id} was never recorded")
+            if offer.status != "open":
+                return False
+            offer.status, offer.paid_toward, offer.forgiven, offer.resolved_at = (
+                cmd.status, cmd.paid_toward, cmd.forgiven, cmd.resolved_at
+            )
+        return True
+
+    @staticmethod
+    def _offer(session: Session, account_id: str, offer_id: str) -> Settlement | None:
+        return session.scalar(select(Settlement).where(Settlement.account_id == account_id, Settlement.offer_id == offer_id))
 
     # ---- strategy steps --------------------------------------------------------
 

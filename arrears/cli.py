@@ -291,6 +291,40 @@ def desk_promise(
                   f"broken so far {result.broken_promises}")
 
 
+@desk_app.command("settle")
+def desk_settle(
+    account: Annotated[str, typer.Argument(help="Account id")],
+    offer_id: Annotated[str, typer.Option(help="The offer's unique id")],
+    amount: Annotated[str, typer.Option(help="Amount that settles the account (below the balance)")],
+    expires_on: Annotated[str, typer.Option(help="Last day to pay, YYYY-MM-DD, in the customer's time zone")],
+    approved_by: Annotated[str, typer.Option(help="Who approved the discount")],
+    role: Annotated[str, typer.Option(help="Approver's role: collector, supervisor or manager")],
+    replace: Annotated[bool, typer.Option(help="Replace the open offer")] = False,
+) -> None:
+    """Offer a settlement: paying it before expiry ends the episode `settled`."""
+    from arrears.contracts import SettlementInput
+    from arrears.domain.money import parse_amount
+    from arrears.operations import Rejected, offer_settlement
+
+    try:
+        request = SettlementInput(
+            offer_id=offer_id, amount=parse_amount(amount), expires_on=date.fromisoformat(expires_on),
+            approved_by=approved_by, approver_role=role, replace=replace,
+        )
+    except ValueError as exc:
+        _fail(str(exc))
+
+    async def go():
+        try:
+            return await offer_settlement(await _client(), account, request)
+        except Rejected as exc:
+            raise CliError(f"settlement refused: {exc}") from None
+
+    result = _run(go())
+    console.print(f"offer {result.offer_id} {result.status} ({result.discount_percent}% discount); "
+                  f"open until {result.expires_at:%Y-%m-%d %H:%M} UTC")
+
+
 # ---- database, strategy, sample, demo ------------------------------------------------
 
 

@@ -15,7 +15,8 @@ from arrears.domain.clock import EpisodeClock
 from arrears.domain.delinquency import Outcome, bucket_for_dpd, days_past_due, stage_for_dpd
 from arrears.domain.ladder import ScheduledStep
 from arrears.domain.promise import PromiseRecord
-from arrears.domain.strategy import Action, Segment, Strategy
+from arrears.domain.settlement import SettlementOffer
+from arrears.domain.strategy import Action, Role, Segment, Strategy
 
 WORKFLOW_TYPE = "AccountCollection"
 WORKFLOW_ID_PREFIX = "arrears-"
@@ -69,6 +70,8 @@ class EpisodeState(BaseModel):
     broken_promises: int = 0
     # Set when broken promises moved the account up a tier; the input's segment otherwise.
     risk_segment: Segment | None = None
+    settlements: dict[str, SettlementOffer] = {}
+    open_offer: str | None = None
 
 
 class PaymentInput(BaseModel):
@@ -107,6 +110,23 @@ class PromiseResult(BaseModel):
     risk_segment: Segment
 
 
+class SettlementInput(BaseModel):
+    offer_id: str = Field(min_length=1, max_length=64)
+    amount: Decimal
+    expires_on: date  # last day to pay, in the account's time zone
+    approved_by: str = Field(max_length=64)
+    approver_role: Role
+    replace: bool = False
+
+
+class SettlementResult(BaseModel):
+    offer_id: str
+    status: str
+    duplicate: bool = False
+    expires_at: datetime
+    discount_percent: Decimal
+
+
 class CloseInput(BaseModel):
     reason: str
     operator_id: str
@@ -138,6 +158,7 @@ class StatusView(BaseModel):
     paused_by: str | None = None  # e.g. "promise P-1 until 2026-12-02T16:00Z"
     active_promise: PromiseRecord | None = None
     broken_promises: int = 0
+    open_offer: SettlementOffer | None = None
     contacts_by_channel: dict[str, int]
     steps_done: int
     outcome: Outcome | None
@@ -245,6 +266,24 @@ class PromiseResolutionCommand(BaseModel):
     risk_segment: Segment
 
 
+class SettlementCommand(BaseModel):
+    episode_id: str
+    account_id: str
+    currency: str
+    offer: SettlementOffer
+    replaces: str | None = None
+
+
+class SettlementResolutionCommand(BaseModel):
+    episode_id: str
+    account_id: str
+    offer_id: str
+    status: str  # paid | expired
+    paid_toward: Decimal
+    forgiven: Decimal
+    resolved_at: datetime
+
+
 class StageChangeCommand(BaseModel):
     episode_id: str
     account_id: str
@@ -278,3 +317,5 @@ RECORD_STAGE_CHANGE = "record_stage_change"
 CLOSE_EPISODE = "close_episode"
 RECORD_PROMISE = "record_promise"
 RESOLVE_PROMISE = "resolve_promise"
+RECORD_SETTLEMENT = "record_settlement"
+RESOLVE_SETTLEMENT = "resolve_settlement"

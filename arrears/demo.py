@@ -28,12 +28,27 @@ from arrears.connect import connect
 from arrears.contracts import WORKFLOW_TYPE
 from arrears.db.engine import make_engine, make_sessionmaker
 from arrears.db.migrate import upgrade
-from arrears.db.models import AccountAction, CollectorTask, ContactAttempt, Episode, PromiseToPay, StageEvent
+from arrears.db.models import (
+    AccountAction,
+    CollectorTask,
+    ContactAttempt,
+    Episode,
+    PromiseToPay,
+    Settlement,
+    StageEvent,
+)
 from arrears.devserver import start_dev_server
 from arrears.domain.strategy import load_strategy
 from arrears.importer import import_file
-from arrears.contracts import PromiseInput
-from arrears.operations import Rejected, close_episode, get_status, promise_to_pay, record_payment
+from arrears.contracts import PromiseInput, SettlementInput
+from arrears.operations import (
+    Rejected,
+    close_episode,
+    get_status,
+    offer_settlement,
+    promise_to_pay,
+    record_payment,
+)
 from arrears.runner import build_worker
 from arrears.search_attributes import COLLECTION_STAGE
 from arrears.sample import generate_accounts, write_csv
@@ -42,7 +57,7 @@ from arrears.settings import load_settings
 console = Console()
 DEMO_DIR = PROJECT_ROOT / ".demo"
 STAGES = ("pre_due", "early", "mid", "late", "charged_off")
-OUTCOMES = ("paid_on_time", "cured", "closed", "charged_off")
+OUTCOMES = ("paid_on_time", "cured", "settled", "closed", "charged_off")
 
 # DPD at import for the 48 good accounts: every stage, and some close enough to
 # 180 to be charged off within the demo.
@@ -69,7 +84,9 @@ SCRIPT = [
     Scripted(8, 8, "pay_promised", "pays what was promised -> promise kept, ladder resumes"),
     Scripted(9, 6, "pay_full", "pays in full -> cured"),
     Scripted(11, 10, "promise", "promises to pay 30% within 4 days, then does not pay"),
+    Scripted(14, 20, "settle", "a supervisor offers to settle for 80% of the balance within 7 days"),
     Scripted(15, 5, "pay_full", "pays the rest -> cured"),
+    Scripted(17, 20, "pay_settlement", "pays the offered amount -> settled, the rest forgiven"),
     Scripted(20, 12, "pay_part", "partial payment in mid stage"),
     Scripted(25, 13, "close", "operator closes: account sold to a debt buyer"),
     Scripted(30, 18, "pay_full", "late-stage account pays in full -> cured"),
@@ -190,8 +207,18 @@ async def _act(client: Client, rows: list[dict], step: Scripted, day: int) -> No
             console.print(f"day {day:>3}  {acct} (DPD {view.dpd}): {step.note} [green]ok[/green] "
                           f"(judged {taken.deadline:%m-%d %H:%M} UTC)")
             return
+        if step.kind == "settle":
+            local_today = view.as_of.astimezone(ZoneInfo(view.timezone)).date()
+            made = await offer_settlement(client, acct, SettlementInput(
+                offer_id=f"{acct}-S1", amount=(view.total_balance * Decimal("0.8")).quantize(Decimal("0.01")),
+                expires_on=local_today + timedelta(days=7), approved_by="supervisor-demo", approver_role="supervisor"))
+            console.print(f"day {day:>3}  {acct} (DPD {view.dpd}): {step.note} [green]ok[/green] "
+                          f"({made.discount_percent}% off {view.currency} {view.total_balance})")
+            return
         if step.kind == "pay_full":
             amount, pid = view.overdue_amount, f"{acct}-P{day}"
+        elif step.kind == "pay_settlement":
+            amount, pid = view.open_offer.amount if view.open_offer else view.total_balance, f"{acct}-SETTLE"
         elif step.kind == "pay_part":
             amount, pid = (overdue * Decimal("0.4")).quantize(Decimal("0.01")), f"{acct}-PART"
         elif step.kind == "pay_promised":
@@ -234,6 +261,7 @@ async def _summary(client: Client, engine, settings) -> None:
         tasks = dict(s.execute(select(CollectorTask.kind, func.count()).group_by(CollectorTask.kind)).all())
         actions = dict(s.execute(select(AccountAction.action, func.count()).group_by(AccountAction.action)).all())
         promises = dict(s.execute(select(PromiseToPay.status, func.count()).group_by(PromiseToPay.status)).all())
+        offers = dict(s.execute(select(Settlement.status, func.count()).group_by(Settlement.status)).all())
         outcomes = dict(s.execute(select(Episode.outcome, func.count()).where(Episode.outcome.is_not(None))
                                   .group_by(Episode.outcome)).all())
 
@@ -247,7 +275,7 @@ async def _summary(client: Client, engine, settings) -> None:
         table.add_row(f"outcome: {name}", str(outcomes.get(name, 0)), "")
     console.print(table)
 
-    table = Table(title="contacts, tasks, account actions and promises")
+    table = Table(title="contacts, tasks, account actions, promises and settlements")
     table.add_column("kind")
     table.add_column("count", justify="right")
     for name, n in sorted(contacts.items()):
@@ -258,5 +286,7 @@ async def _summary(client: Client, engine, settings) -> None:
         table.add_row(f"action: {name}", str(n))
     for name, n in sorted(promises.items()):
         table.add_row(f"promise: {name}", str(n))
+    for name, n in sorted(offers.items()):
+        table.add_row(f"settlement offer: {name}", str(n))
     console.print(table)
     console.print(f"system of record: {settings.database_url}")

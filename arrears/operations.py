@@ -13,6 +13,8 @@ from arrears.contracts import (
     PaymentResult,
     PromiseInput,
     PromiseResult,
+    SettlementInput,
+    SettlementResult,
     StatusView,
     workflow_id_for,
 )
@@ -69,5 +71,12 @@ async def close_episode(client: Client, account_id: str, reason: str, operator_i
 async def promise_to_pay(client: Client, account_id: str, request: PromiseInput) -> PromiseResult:
     try:
         return await _handle(client, account_id).execute_update("promise_to_pay", request, result_type=PromiseResult)
+    except (WorkflowUpdateFailedError, RPCError) as exc:
+        raise _explain(exc, account_id) from exc
+
+
+async def offer_settlement(client: Client, account_id: str, request: SettlementInput) -> SettlementResult:
+    try:
+        return await _handle(client, account_id).execute_update("offer_settlement", request, result_type=SettlementResult)
     except (WorkflowUpdateFailedError, RPCError) as exc:
         raise _explain(exc, account_id) from exc

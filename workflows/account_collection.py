@@ -26,8 +26,10 @@ with workflow.unsafe.imports_passed_through():
         OPEN_EPISODE,
         RECORD_PAYMENT,
         RECORD_PROMISE,
+        RECORD_SETTLEMENT,
         RECORD_STAGE_CHANGE,
         RESOLVE_PROMISE,
+        RESOLVE_SETTLEMENT,
         WORKFLOW_TYPE,
         CloseEpisodeCommand,
         CloseInput,
@@ -44,6 +46,10 @@ with workflow.unsafe.imports_passed_through():
         PromiseInput,
         PromiseResolutionCommand,
         PromiseResult,
+        SettlementCommand,
+        SettlementInput,
+        SettlementResolutionCommand,
+        SettlementResult,
         StageChangeCommand,
         StatusView,
         StepCommand,
@@ -69,6 +75,7 @@ with workflow.unsafe.imports_passed_through():
         promise_refusal,
         raise_segment,
     )
+    from arrears.domain.settlement import SettlementOffer, discount_percent, offer_expiry, settled, settlement_refusal
     from arrears.domain.strategy import Action, Segment
 
 # Side effects must happen exactly once and never be lost: retry without a
@@ -122,9 +129,23 @@ class AccountCollection:
         active = self.state.active_promise
         return self.state.promises[active] if active else None
 
+    def _open_offer(self) -> SettlementOffer | None:
+        offer = self.state.open_offer
+        return self.state.settlements[offer] if offer else None
+
+    def _paused_by(self) -> str | None:
+        """What holds escalation back now: a promise, a settlement window, or nothing."""
+        promise = self._active_promise()
+        if promise is not None:
+            return f"promise {promise.promise_id} until {promise.deadline:%Y-%m-%d %H:%M} UTC"
+        offer = self._open_offer()
+        if offer is not None:
+            return f"settlement offer {offer.offer_id} until {offer.expires_at:%Y-%m-%d %H:%M} UTC"
+        return None
+
     def _runnable_head(self) -> ScheduledStep | None:
         """The next step the ladder may run: none while paused, except a charge-off."""
-        if self._active_promise() is not None:
+        if self._paused_by() is not None:
             return next((s for s in self.state.pending if s.action == Action.CHARGE_OFF), None)
         return self.state.pending[0] if self.state.pending else None
 
@@ -148,6 +169,9 @@ class AccountCollection:
         promise = self._active_promise()
         if promise is not None:
             candidates.append(promise.deadline)
+        offer = self._open_offer()
+        if offer is not None:
+            candidates.append(offer.expires_at)
         boundary = next_boundary_dpd(self._dpd_reached())
         if boundary is not None:
             candidates.append(local_moment(self.inp.due_date, boundary, datetime.min.time(), self.inp.timezone))
@@ -171,6 +195,10 @@ class AccountCollection:
                     promise.deadline <= self._now() + self._slack() or is_kept(promise, self._paid_total())
                 ):
                     await self._resolve_promise(promise)
+                    continue
+                offer = self._open_offer()
+                if offer is not None and offer.expires_at <= self._now() + self._slack():
+                    await self._expire_offer(offer)
                     continue
                 head = self._runnable_head()
                 if head is not None and head.due_at <= self._now() + self._slack():
@@ -363,6 +391,29 @@ class AccountCollection:
             retry_policy=ACTIVITY_RETRY,
         )
 
+    async def _expire_offer(self, offer: SettlementOffer) -> None:
+        """The offer ran out unpaid: back to the ladder at today's DPD."""
+        offer.status = "expired"
+        self.state.open_offer = None
+        self.state.pending = resume_plan(self.state.pending, self._now())
+        await self._record_settlement_end(offer, forgiven=Decimal(0))
+
+    async def _record_settlement_end(self, offer: SettlementOffer, forgiven: Decimal) -> None:
+        await workflow.execute_activity(
+            RESOLVE_SETTLEMENT,
+            SettlementResolutionCommand(
+                episode_id=self.state.episode_id,
+                account_id=self.inp.account_id,
+                offer_id=offer.offer_id,
+                status=offer.status,
+                paid_toward=self._paid_total() - offer.paid_before,
+                forgiven=forgiven,
+                resolved_at=self._now(),
+            ),
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=ACTIVITY_RETRY,
+        )
+
     # ---- updates ---------------------------------------------------------------
 
     @workflow.update
@@ -385,7 +436,20 @@ class AccountCollection:
         self.state.payments[payment.payment_id] = record
         self.state.overdue_amount = overdue_after
         self.state.total_balance = total_after
-        if overdue_after == 0:
+        offer = self._open_offer()
+        forgiven: Decimal | None = None
+        if offer is not None and settled(offer, self._paid_total()):
+            # Paid as offered: the rest of the balance is forgiven and the episode ends.
+            forgiven = max(Decimal(0), offer.balance_at_offer - (self._paid_total() - offer.paid_before))
+            offer.status = "paid"
+            self.state.open_offer = None
+            self.state.overdue_amount = self.state.total_balance = Decimal(0)
+            self.outcome = Outcome.SETTLED
+            self.outcome_reason = (
+                f"settled by offer {offer.offer_id} with payment {payment.payment_id} at DPD {record.dpd}; "
+                f"forgiven {forgiven} {self.inp.currency}"
+            )
+        elif overdue_after == 0:
             self.outcome = Outcome.PAID_ON_TIME if record.dpd <= 0 else Outcome.CURED
             self.outcome_reason = f"overdue amount paid in full by payment {payment.payment_id} at DPD {record.dpd}"
         self.changed = True
@@ -401,6 +465,8 @@ class AccountCollection:
             start_to_close_timeout=ACTIVITY_TIMEOUT,
             retry_policy=ACTIVITY_RETRY,
         )
+        if offer is not None and forgiven is not None:
+            await self._record_settlement_end(offer, forgiven)
         return self._payment_result(record, duplicate=False)
 
     @record_payment.validator
@@ -421,7 +487,7 @@ class AccountCollection:
             raise ApplicationError(f"payment amount {payment.amount} has more decimals than {self.inp.currency} allows")
 
     def _payment_result(self, record: PaymentRecord, duplicate: bool) -> PaymentResult:
-        ended = record.overdue_after == 0
+        ended = record.overdue_after == 0 or self.outcome == Outcome.SETTLED
         return PaymentResult(
             payment_id=record.payment_id,
             accepted=True,
@@ -503,6 +569,71 @@ class AccountCollection:
         )
 
     @workflow.update
+    async def offer_settlement(self, request: SettlementInput) -> SettlementResult:
+        known = self.state.settlements.get(request.offer_id)
+        if known is not None:
+            return self._settlement_result(known, duplicate=True)
+        replaces = self.state.open_offer if request.replace else None
+        if replaces is not None:
+            self.state.settlements[replaces].status = "replaced"
+        offer = SettlementOffer(
+            offer_id=request.offer_id,
+            amount=request.amount,
+            expires_on=request.expires_on,
+            approved_by=request.approved_by.strip(),
+            approver_role=request.approver_role,
+            balance_at_offer=self.state.total_balance,
+            paid_before=self._paid_total(),
+            made_at=self._now(),
+            expires_at=offer_expiry(request.expires_on, self.inp.timezone),
+        )
+        self.state.settlements[offer.offer_id] = offer
+        self.state.open_offer = offer.offer_id
+        self.changed = True
+        await workflow.wait_condition(lambda: self.opened)
+        await workflow.execute_activity(
+            RECORD_SETTLEMENT,
+            SettlementCommand(
+                episode_id=self.state.episode_id,
+                account_id=self.inp.account_id,
+                currency=self.inp.currency,
+                offer=offer,
+                replaces=replaces,
+            ),
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=ACTIVITY_RETRY,
+        )
+        return self._settlement_result(offer, duplicate=False)
+
+    @offer_settlement.validator
+    def _validate_settlement(self, request: SettlementInput) -> None:
+        refusal = settlement_refusal(
+            offer_id=request.offer_id,
+            amount=request.amount,
+            expires_on=request.expires_on,
+            approved_by=request.approved_by,
+            approver_role=request.approver_role,
+            replace=request.replace,
+            today=local_date(self._now(), self.inp.timezone),
+            balance=self.state.total_balance,
+            existing=self.state.settlements.get(request.offer_id),
+            open_offer=self._open_offer(),
+            ended=self.outcome.value if self.outcome else None,
+            policy=self.inp.strategy.settlements,
+        )
+        if refusal is not None:
+            raise ApplicationError(refusal)
+
+    def _settlement_result(self, offer: SettlementOffer, duplicate: bool) -> SettlementResult:
+        return SettlementResult(
+            offer_id=offer.offer_id,
+            status=offer.status,
+            duplicate=duplicate,
+            expires_at=offer.expires_at,
+            discount_percent=discount_percent(offer.amount, offer.balance_at_offer).quantize(Decimal("0.01")),
+        )
+
+    @workflow.update
     def close(self, request: CloseInput) -> CloseResult:
         self.outcome = Outcome.CLOSED
         self.outcome_reason = request.reason.strip()
@@ -526,6 +657,7 @@ class AccountCollection:
         dpd = self._dpd()
         head = self._runnable_head() if self.outcome is None else None
         promise = self._active_promise() if self.outcome is None else None
+        offer = self._open_offer() if self.outcome is None else None
         return StatusView(
             account_id=self.inp.account_id,
             episode_id=self.state.episode_id,
@@ -543,8 +675,9 @@ class AccountCollection:
             next_action=head.action if head else None,
             next_step_id=head.step_id if head else None,
             next_action_at=head.due_at if head else None,
-            paused_by=f"promise {promise.promise_id} until {promise.deadline:%Y-%m-%d %H:%M} UTC" if promise else None,
+            paused_by=self._paused_by() if self.outcome is None else None,
             active_promise=promise,
+            open_offer=offer,
             broken_promises=self.state.broken_promises,
             contacts_by_channel=dict(self.state.contacts_by_channel),
             steps_done=self.state.steps_done,

@@ -198,3 +198,28 @@ class PromiseToPay(Base):
     paid_toward: Mapped[Decimal | None] = mapped_column(Money, nullable=True)
     resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     replaced_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class Settlement(Base):
+    """A discounted payoff offer and its end: paid (with the amount forgiven) or expired."""
+
+    __tablename__ = "settlements"
+    __table_args__ = (UniqueConstraint("account_id", "offer_id", name="uq_settlements_account_offer"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    account_id: Mapped[str] = mapped_column(String(64), index=True)
+    offer_id: Mapped[str] = mapped_column(String(64))
+    episode_id: Mapped[str] = mapped_column(ForeignKey("episodes.episode_id"), index=True)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    currency: Mapped[str] = mapped_column(String(3))
+    balance_at_offer: Mapped[Decimal] = mapped_column(Money)
+    expires_on: Mapped[date] = mapped_column(Date)
+    expires_at: Mapped[datetime] = _ts()
+    approved_by: Mapped[str] = mapped_column(String(64))
+    approver_role: Mapped[str] = mapped_column(String(16))
+    made_at: Mapped[datetime] = _ts()
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    paid_toward: Mapped[Decimal | None] = mapped_column(Money, nullable=True)
+    forgiven: Mapped[Decimal | None] = mapped_column(Money, nullable=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    replaced_by: Mapped[str | None] = mapped_column(String(64), nullable=True)

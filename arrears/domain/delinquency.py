@@ -18,6 +18,7 @@ class Outcome(StrEnum):
     PAID_ON_TIME = "paid_on_time"
     CHARGED_OFF = "charged_off"
     CLOSED = "closed"
+    SETTLED = "settled"
 
 
 CHARGE_OFF_DPD = 180

@@ -10,6 +10,7 @@ import hashlib
 import json
 import tomllib
 from datetime import time
+from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -123,6 +124,34 @@ class PromisePolicy(BaseModel):
         return Step._parse_at(value)
 
 
+class Role(StrEnum):
+    COLLECTOR = "collector"
+    SUPERVISOR = "supervisor"
+    MANAGER = "manager"
+
+
+class SettlementPolicy(BaseModel):
+    """Discounted payoffs: how long an offer may stay open, and who may forgive how much."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_validity_days: int = Field(default=30, ge=1, le=180)
+    # Largest share of the total balance each role may forgive, in percent.
+    max_discount_percent: dict[Role, Decimal] = {
+        Role.COLLECTOR: Decimal("10"),
+        Role.SUPERVISOR: Decimal("30"),
+        Role.MANAGER: Decimal("60"),
+    }
+
+    @field_validator("max_discount_percent")
+    @classmethod
+    def _percent(cls, value: dict[Role, Decimal]) -> dict[Role, Decimal]:
+        for role, pct in value.items():
+            if not Decimal(0) <= pct < Decimal(100):
+                raise ValueError(f"{role.value}: a discount is a percentage from 0 to below 100, got {pct}")
+        return value
+
+
 class Strategy(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -130,6 +159,7 @@ class Strategy(BaseModel):
     description: str = ""
     steps: tuple[Step, ...] = Field(min_length=1)
     promises: PromisePolicy = PromisePolicy()
+    settlements: SettlementPolicy = SettlementPolicy()
 
     @model_validator(mode="after")
     def _check_ladder(self) -> "Strategy":

@@ -15,6 +15,7 @@ TABLES = {
     "payments",
     "stage_events",
     "promises",
+    "settlements",
 }
 KEYED = ("contact_attempts", "outbox", "collector_tasks", "account_actions", "stage_events")
 
@@ -41,8 +42,10 @@ def test_upgrade_downgrade_upgrade(any_db_url):
     assert tables(any_db_url) == set()
     upgrade(any_db_url)
     assert tables(any_db_url) == TABLES | {"alembic_version"}
+    downgrade(any_db_url, "0002")
+    assert tables(any_db_url) == (TABLES - {"settlements"}) | {"alembic_version"}
     downgrade(any_db_url, "0001")
-    assert tables(any_db_url) == (TABLES - {"promises"}) | {"alembic_version"}
+    assert tables(any_db_url) == (TABLES - {"promises", "settlements"}) | {"alembic_version"}
     downgrade(any_db_url)
     assert tables(any_db_url) == {"alembic_version"}
     upgrade(any_db_url)
@@ -61,6 +64,8 @@ def test_idempotency_keys_are_unique(any_db_url):
             assert column["nullable"] is False
         promises = {u["name"]: tuple(u["column_names"]) for u in inspector.get_unique_constraints("promises")}
         assert promises.get("uq_promises_account_promise") == ("account_id", "promise_id")
+        offers = {u["name"]: tuple(u["column_names"]) for u in inspector.get_unique_constraints("settlements")}
+        assert offers.get("uq_settlements_account_offer") == ("account_id", "offer_id")
         payments = {u["name"]: tuple(u["column_names"]) for u in inspector.get_unique_constraints("payments")}
         assert payments.get("uq_payments_account_payment") == ("account_id", "payment_id")
         fks = {fk["referred_table"] for fk in inspector.get_foreign_keys("contact_attempts")}
