@@ -23,14 +23,18 @@ from arrears.contracts import (
     EXECUTE_STEP,
     OPEN_EPISODE,
     RECORD_PAYMENT,
+    RECORD_PLAN,
     RECORD_PROMISE,
     RECORD_SETTLEMENT,
     RECORD_STAGE_CHANGE,
+    RESOLVE_PLAN,
     RESOLVE_PROMISE,
     RESOLVE_SETTLEMENT,
     CloseEpisodeCommand,
     OpenEpisodeCommand,
     PaymentCommand,
+    PlanCommand,
+    PlanResolutionCommand,
     PromiseCommand,
     PromiseResolutionCommand,
     SettlementCommand,
@@ -46,6 +50,7 @@ from arrears.db.models import (
     ContactAttempt,
     Episode,
     Payment,
+    Plan,
     PromiseToPay,
     Settlement,
     StageEvent,
@@ -86,6 +91,8 @@ class CollectionActivities:
             self.resolve_promise,
             self.record_settlement,
             self.resolve_settlement,
+            self.record_plan,
+            self.resolve_plan,
         ]
 
     # ---- episode -------------------------------------------------------------
@@ -293,6 +300,47 @@ class CollectionActivities:
     @staticmethod
     def _offer(session: Session, account_id: str, offer_id: str) -> Settlement | None:
         return session.scalar(select(Settlement).where(Settlement.account_id == account_id, Settlement.offer_id == offer_id))
+
+    # ---- instalment plans ----------------------------------------------------------
+
+    @activity.defn(name=RECORD_PLAN)
+    def record_plan(self, cmd: PlanCommand) -> bool:
+        p = cmd.plan
+        try:
+            with self.sessions.begin() as session:
+                if self._plan(session, cmd.account_id, p.plan_id) is not None:
+                    return False
+                session.add(
+                    Plan(
+                        account_id=cmd.account_id, plan_id=p.plan_id, episode_id=cmd.episode_id, currency=cmd.currency,
+                        total=p.total, schedule=[{"due_date": i.due_date.isoformat(), "amount": str(i.amount)} for i in p.instalments],
+                        fee_waiver=p.fee_waiver, rate_discount_percent=p.rate_discount_percent, approved_by=p.approved_by,
+                        approver_role=p.approver_role.value, made_at=p.made_at, status="active", status_reason="",
+                    )
+                )
+        except IntegrityError:
+            with self.sessions() as session:
+                if self._plan(session, cmd.account_id, p.plan_id) is not None:
+                    return False
+            raise
+        return True
+
+    @activity.defn(name=RESOLVE_PLAN)
+    def resolve_plan(self, cmd: PlanResolutionCommand) -> bool:
+        with self.sessions.begin() as session:
+            plan = self._plan(session, cmd.account_id, cmd.plan_id)
+            if plan is None:
+                raise ApplicationError(f"plan {cmd.plan_id} of account {cmd.account_id} was never recorded")
+            if plan.status != "active":
+                return False
+            plan.status, plan.status_reason, plan.paid_into, plan.resolved_at = (
+                cmd.status, cmd.reason, cmd.paid_into, cmd.resolved_at
+            )
+        return True
+
+    @staticmethod
+    def _plan(session: Session, account_id: str, plan_id: str) -> Plan | None:
+        return session.scalar(select(Plan).where(Plan.account_id == account_id, Plan.plan_id == plan_id))
 
     # ---- strategy steps --------------------------------------------------------
 

@@ -325,6 +325,47 @@ def desk_settle(
                   f"open until {result.expires_at:%Y-%m-%d %H:%M} UTC")
 
 
+@desk_app.command("plan")
+def desk_plan(
+    account: Annotated[str, typer.Argument(help="Account id")],
+    plan_id: Annotated[str, typer.Option(help="The plan's unique id")],
+    instalment: Annotated[list[str], typer.Option(help="DATE=AMOUNT, repeat for each instalment")],
+    approved_by: Annotated[str, typer.Option(help="Who approved the plan")],
+    role: Annotated[str, typer.Option(help="Approver's role: collector, supervisor or manager")],
+    down_payment: Annotated[str, typer.Option(help="Due today")] = "0",
+    fee_waiver: Annotated[str, typer.Option(help="Fees waived")] = "0",
+    rate_discount: Annotated[str, typer.Option(help="Interest-rate discount, percent")] = "0",
+) -> None:
+    """Agree an instalment plan: escalation is suspended while it runs."""
+    from arrears.contracts import PlanInput
+    from arrears.domain.money import parse_amount
+    from arrears.domain.plan import Instalment
+    from arrears.operations import Rejected, agree_plan
+
+    try:
+        schedule = []
+        for item in instalment:
+            when, _, amount = item.partition("=")
+            schedule.append(Instalment(due_date=date.fromisoformat(when), amount=parse_amount(amount)))
+        request = PlanInput(
+            plan_id=plan_id, instalments=schedule, down_payment=parse_amount(down_payment),
+            fee_waiver=parse_amount(fee_waiver), rate_discount_percent=parse_amount(rate_discount),
+            approved_by=approved_by, approver_role=role,
+        )
+    except ValueError as exc:
+        _fail(f"{exc} (instalments are given as YYYY-MM-DD=AMOUNT)")
+
+    async def go():
+        try:
+            return await agree_plan(await _client(), account, request)
+        except Rejected as exc:
+            raise CliError(f"plan refused: {exc}") from None
+
+    result = _run(go())
+    console.print(f"plan {result.plan_id} {result.status}: {result.instalments} instalments, total {result.total}, "
+                  f"next due {result.next_due}")
+
+
 # ---- database, strategy, sample, demo ------------------------------------------------
 
 

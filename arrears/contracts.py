@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from arrears.domain.clock import EpisodeClock
 from arrears.domain.delinquency import Outcome, bucket_for_dpd, days_past_due, stage_for_dpd
 from arrears.domain.ladder import ScheduledStep
+from arrears.domain.plan import Instalment, InstalmentPlan
 from arrears.domain.promise import PromiseRecord
 from arrears.domain.settlement import SettlementOffer
 from arrears.domain.strategy import Action, Role, Segment, Strategy
@@ -72,6 +73,8 @@ class EpisodeState(BaseModel):
     risk_segment: Segment | None = None
     settlements: dict[str, SettlementOffer] = {}
     open_offer: str | None = None
+    plans: dict[str, InstalmentPlan] = {}
+    active_plan: str | None = None
 
 
 class PaymentInput(BaseModel):
@@ -127,6 +130,32 @@ class SettlementResult(BaseModel):
     discount_percent: Decimal
 
 
+class PlanInput(BaseModel):
+    plan_id: str = Field(min_length=1, max_length=64)
+    instalments: list[Instalment]
+    down_payment: Decimal = Decimal(0)  # due the day the plan is agreed
+    fee_waiver: Decimal = Decimal(0)
+    rate_discount_percent: Decimal = Decimal(0)
+    approved_by: str = Field(max_length=64)
+    approver_role: Role
+
+
+class PlanResult(BaseModel):
+    plan_id: str
+    status: str
+    duplicate: bool = False
+    total: Decimal
+    instalments: int
+    next_due: date | None
+
+
+class CancelPlanInput(BaseModel):
+    plan_id: str
+    reason: str
+    supervisor_id: str
+    supervisor_role: Role
+
+
 class CloseInput(BaseModel):
     reason: str
     operator_id: str
@@ -159,6 +188,7 @@ class StatusView(BaseModel):
     active_promise: PromiseRecord | None = None
     broken_promises: int = 0
     open_offer: SettlementOffer | None = None
+    active_plan: InstalmentPlan | None = None
     contacts_by_channel: dict[str, int]
     steps_done: int
     outcome: Outcome | None
@@ -284,6 +314,23 @@ class SettlementResolutionCommand(BaseModel):
     resolved_at: datetime
 
 
+class PlanCommand(BaseModel):
+    episode_id: str
+    account_id: str
+    currency: str
+    plan: InstalmentPlan
+
+
+class PlanResolutionCommand(BaseModel):
+    episode_id: str
+    account_id: str
+    plan_id: str
+    status: str  # completed | broken | cancelled
+    reason: str
+    paid_into: Decimal
+    resolved_at: datetime
+
+
 class StageChangeCommand(BaseModel):
     episode_id: str
     account_id: str
@@ -319,3 +366,5 @@ RECORD_PROMISE = "record_promise"
 RESOLVE_PROMISE = "resolve_promise"
 RECORD_SETTLEMENT = "record_settlement"
 RESOLVE_SETTLEMENT = "resolve_settlement"
+RECORD_PLAN = "record_plan"
+RESOLVE_PLAN = "resolve_plan"

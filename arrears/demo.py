@@ -33,6 +33,7 @@ from arrears.db.models import (
     CollectorTask,
     ContactAttempt,
     Episode,
+    Plan,
     PromiseToPay,
     Settlement,
     StageEvent,
@@ -40,9 +41,11 @@ from arrears.db.models import (
 from arrears.devserver import start_dev_server
 from arrears.domain.strategy import load_strategy
 from arrears.importer import import_file
-from arrears.contracts import PromiseInput, SettlementInput
+from arrears.contracts import PlanInput, PromiseInput, SettlementInput
+from arrears.domain.plan import Instalment
 from arrears.operations import (
     Rejected,
+    agree_plan,
     close_episode,
     get_status,
     offer_settlement,
@@ -86,6 +89,10 @@ SCRIPT = [
     Scripted(11, 10, "promise", "promises to pay 30% within 4 days, then does not pay"),
     Scripted(14, 20, "settle", "a supervisor offers to settle for 80% of the balance within 7 days"),
     Scripted(15, 5, "pay_full", "pays the rest -> cured"),
+    Scripted(16, 15, "plan", "agrees a plan: 20% down, the rest in two instalments 10 and 20 days on"),
+    Scripted(16, 15, "pay_down", "pays the down payment"),
+    Scripted(26, 15, "pay_instalment", "pays the first instalment"),
+    Scripted(36, 15, "pay_instalment", "pays the last instalment -> plan completed, cured"),
     Scripted(17, 20, "pay_settlement", "pays the offered amount -> settled, the rest forgiven"),
     Scripted(20, 12, "pay_part", "partial payment in mid stage"),
     Scripted(25, 13, "close", "operator closes: account sold to a debt buyer"),
@@ -215,8 +222,22 @@ async def _act(client: Client, rows: list[dict], step: Scripted, day: int) -> No
             console.print(f"day {day:>3}  {acct} (DPD {view.dpd}): {step.note} [green]ok[/green] "
                           f"({made.discount_percent}% off {view.currency} {view.total_balance})")
             return
+        if step.kind == "plan":
+            local_today = view.as_of.astimezone(ZoneInfo(view.timezone)).date()
+            down = (view.overdue_amount * Decimal("0.2")).quantize(Decimal("0.01"))
+            first = ((view.overdue_amount - down) / 2).quantize(Decimal("0.01"))
+            agreed = await agree_plan(client, acct, PlanInput(
+                plan_id=f"{acct}-PLAN", down_payment=down, approved_by="supervisor-demo", approver_role="supervisor",
+                instalments=[Instalment(due_date=local_today + timedelta(days=10), amount=first),
+                             Instalment(due_date=local_today + timedelta(days=20), amount=view.overdue_amount - down - first)]))
+            console.print(f"day {day:>3}  {acct} (DPD {view.dpd}): {step.note} [green]ok[/green] "
+                          f"({agreed.instalments} instalments, total {view.currency} {agreed.total})")
+            return
         if step.kind == "pay_full":
             amount, pid = view.overdue_amount, f"{acct}-P{day}"
+        elif step.kind in ("pay_down", "pay_instalment"):
+            upcoming = view.active_plan.instalments[view.active_plan.judged] if view.active_plan else None
+            amount, pid = (upcoming.amount if upcoming else view.overdue_amount), f"{acct}-PLAN-{day}"
         elif step.kind == "pay_settlement":
             amount, pid = view.open_offer.amount if view.open_offer else view.total_balance, f"{acct}-SETTLE"
         elif step.kind == "pay_part":
@@ -261,6 +282,7 @@ async def _summary(client: Client, engine, settings) -> None:
         tasks = dict(s.execute(select(CollectorTask.kind, func.count()).group_by(CollectorTask.kind)).all())
         actions = dict(s.execute(select(AccountAction.action, func.count()).group_by(AccountAction.action)).all())
         promises = dict(s.execute(select(PromiseToPay.status, func.count()).group_by(PromiseToPay.status)).all())
+        plans = dict(s.execute(select(Plan.status, func.count()).group_by(Plan.status)).all())
         offers = dict(s.execute(select(Settlement.status, func.count()).group_by(Settlement.status)).all())
         outcomes = dict(s.execute(select(Episode.outcome, func.count()).where(Episode.outcome.is_not(None))
                                   .group_by(Episode.outcome)).all())
@@ -275,7 +297,7 @@ async def _summary(client: Client, engine, settings) -> None:
         table.add_row(f"outcome: {name}", str(outcomes.get(name, 0)), "")
     console.print(table)
 
-    table = Table(title="contacts, tasks, account actions, promises and settlements")
+    table = Table(title="contacts, tasks, account actions, promises, settlements and plans")
     table.add_column("kind")
     table.add_column("count", justify="right")
     for name, n in sorted(contacts.items()):
@@ -288,5 +310,7 @@ async def _summary(client: Client, engine, settings) -> None:
         table.add_row(f"promise: {name}", str(n))
     for name, n in sorted(offers.items()):
         table.add_row(f"settlement offer: {name}", str(n))
+    for name, n in sorted(plans.items()):
+        table.add_row(f"instalment plan: {name}", str(n))
     console.print(table)
     console.print(f"system of record: {settings.database_url}")

@@ -11,6 +11,8 @@ from arrears.contracts import (
     CloseResult,
     PaymentInput,
     PaymentResult,
+    PlanInput,
+    PlanResult,
     PromiseInput,
     PromiseResult,
     SettlementInput,
@@ -78,5 +80,12 @@ async def promise_to_pay(client: Client, account_id: str, request: PromiseInput)
 async def offer_settlement(client: Client, account_id: str, request: SettlementInput) -> SettlementResult:
     try:
         return await _handle(client, account_id).execute_update("offer_settlement", request, result_type=SettlementResult)
+    except (WorkflowUpdateFailedError, RPCError) as exc:
+        raise _explain(exc, account_id) from exc
+
+
+async def agree_plan(client: Client, account_id: str, request: PlanInput) -> PlanResult:
+    try:
+        return await _handle(client, account_id).execute_update("agree_plan", request, result_type=PlanResult)
     except (WorkflowUpdateFailedError, RPCError) as exc:
         raise _explain(exc, account_id) from exc

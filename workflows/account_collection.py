@@ -25,9 +25,11 @@ with workflow.unsafe.imports_passed_through():
         EXECUTE_STEP,
         OPEN_EPISODE,
         RECORD_PAYMENT,
+        RECORD_PLAN,
         RECORD_PROMISE,
         RECORD_SETTLEMENT,
         RECORD_STAGE_CHANGE,
+        RESOLVE_PLAN,
         RESOLVE_PROMISE,
         RESOLVE_SETTLEMENT,
         WORKFLOW_TYPE,
@@ -42,6 +44,11 @@ with workflow.unsafe.imports_passed_through():
         PaymentInput,
         PaymentRecord,
         PaymentResult,
+        CancelPlanInput,
+        PlanCommand,
+        PlanInput,
+        PlanResolutionCommand,
+        PlanResult,
         PromiseCommand,
         PromiseInput,
         PromiseResolutionCommand,
@@ -66,6 +73,15 @@ with workflow.unsafe.imports_passed_through():
     from arrears.domain.delinquency import local_date
     from arrears.domain.ladder import ScheduledStep, initial_plan, local_moment, replan_for_segment, resume_plan
     from arrears.domain.money import has_valid_scale
+    from arrears.domain.plan import (
+        Instalment,
+        InstalmentPlan,
+        due_so_far,
+        instalment_deadline,
+        is_completed,
+        paid_into,
+        plan_refusal,
+    )
     from arrears.domain.promise import (
         PromiseRecord,
         is_kept,
@@ -76,7 +92,7 @@ with workflow.unsafe.imports_passed_through():
         raise_segment,
     )
     from arrears.domain.settlement import SettlementOffer, discount_percent, offer_expiry, settled, settlement_refusal
-    from arrears.domain.strategy import Action, Segment
+    from arrears.domain.strategy import Action, Role, Segment
 
 # Side effects must happen exactly once and never be lost: retry without a
 # cap (an outage of the database delays a step, it does not drop it).
@@ -133,8 +149,22 @@ class AccountCollection:
         offer = self.state.open_offer
         return self.state.settlements[offer] if offer else None
 
+    def _active_plan(self) -> InstalmentPlan | None:
+        plan = self.state.active_plan
+        return self.state.plans[plan] if plan else None
+
+    def _next_instalment_deadline(self, plan: InstalmentPlan) -> datetime | None:
+        if plan.judged >= len(plan.instalments):
+            return None
+        return instalment_deadline(
+            plan.instalments[plan.judged].due_date, self.inp.strategy.plans.grace_days, self.inp.timezone
+        )
+
     def _paused_by(self) -> str | None:
-        """What holds escalation back now: a promise, a settlement window, or nothing."""
+        """What holds escalation back now: a plan, a promise, a settlement window, or nothing."""
+        plan = self._active_plan()
+        if plan is not None:
+            return f"instalment plan {plan.plan_id} ({plan.judged} of {len(plan.instalments)} instalments met)"
         promise = self._active_promise()
         if promise is not None:
             return f"promise {promise.promise_id} until {promise.deadline:%Y-%m-%d %H:%M} UTC"
@@ -172,6 +202,10 @@ class AccountCollection:
         offer = self._open_offer()
         if offer is not None:
             candidates.append(offer.expires_at)
+        plan = self._active_plan()
+        deadline = self._next_instalment_deadline(plan) if plan is not None else None
+        if deadline is not None:
+            candidates.append(deadline)
         boundary = next_boundary_dpd(self._dpd_reached())
         if boundary is not None:
             candidates.append(local_moment(self.inp.due_date, boundary, datetime.min.time(), self.inp.timezone))
@@ -199,6 +233,11 @@ class AccountCollection:
                 offer = self._open_offer()
                 if offer is not None and offer.expires_at <= self._now() + self._slack():
                     await self._expire_offer(offer)
+                    continue
+                plan = self._active_plan()
+                deadline = self._next_instalment_deadline(plan) if plan is not None else None
+                if plan is not None and deadline is not None and deadline <= self._now() + self._slack():
+                    await self._judge_instalment(plan)
                     continue
                 head = self._runnable_head()
                 if head is not None and head.due_at <= self._now() + self._slack():
@@ -228,6 +267,8 @@ class AccountCollection:
         await self._open_episode()  # cancelled before it was opened: open it, then close it
         await workflow.wait_condition(workflow.all_handlers_finished)
         assert self.outcome is not None
+        if workflow.patched("close-out-open-agreements"):
+            await self._close_out_agreements()
         dpd = self._dpd()
         await workflow.execute_activity(
             CLOSE_EPISODE,
@@ -257,6 +298,37 @@ class AccountCollection:
             steps_done=self.state.steps_done,
             contacts_by_channel=self.state.contacts_by_channel,
         )
+
+    async def _close_out_agreements(self) -> None:
+        """An episode that ends (charge-off, close, cancel) leaves no plan, promise or offer open on record."""
+        ended = f"episode ended: {self.outcome.value if self.outcome else 'unknown'}"
+        plan = self._active_plan()
+        if plan is not None:
+            await self._end_plan(plan, "cancelled", ended)
+        promise = self._active_promise()
+        if promise is not None:
+            promise.status = "cancelled"
+            self.state.active_promise = None
+            await workflow.execute_activity(
+                RESOLVE_PROMISE,
+                PromiseResolutionCommand(
+                    episode_id=self.state.episode_id,
+                    account_id=self.inp.account_id,
+                    promise_id=promise.promise_id,
+                    status="cancelled",
+                    paid_toward=paid_toward(promise, self._paid_total()),
+                    resolved_at=self._now(),
+                    broken_promises=self.state.broken_promises,
+                    risk_segment=self._segment(),
+                ),
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=ACTIVITY_RETRY,
+            )
+        offer = self._open_offer()
+        if offer is not None:
+            offer.status = "withdrawn"
+            self.state.open_offer = None
+            await self._record_settlement_end(offer, forgiven=Decimal(0))
 
     async def _open_episode(self) -> None:
         if self.opened:
@@ -366,15 +438,7 @@ class AccountCollection:
                 self.state.pending = replan_for_segment(
                     self.inp.strategy, self._segment(), self.inp.due_date, self.inp.timezone, now, self.state.pending
                 )
-            day = next_working_day(local_date(now, self.inp.timezone))
-            followup = ScheduledStep(
-                key=f"broken-promise-{promise.promise_id}",
-                step_id="broken-promise-followup",
-                action=Action.CALL,
-                dpd=(day - self.inp.due_date).days,
-                due_at=local_moment(day, 0, policy.followup_at, self.inp.timezone),
-            )
-            self.state.pending = sorted([*self.state.pending, followup], key=lambda s: s.due_at)
+            self._schedule_followup_call(f"broken-promise-{promise.promise_id}", "broken-promise-followup")
         await workflow.execute_activity(
             RESOLVE_PROMISE,
             PromiseResolutionCommand(
@@ -386,6 +450,48 @@ class AccountCollection:
                 resolved_at=now,
                 broken_promises=self.state.broken_promises,
                 risk_segment=self._segment(),
+            ),
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=ACTIVITY_RETRY,
+        )
+
+    def _schedule_followup_call(self, key: str, step_id: str) -> None:
+        """A collector call on the next working day, at the strategy's follow-up time."""
+        day = next_working_day(local_date(self._now(), self.inp.timezone))
+        followup = ScheduledStep(
+            key=key,
+            step_id=step_id,
+            action=Action.CALL,
+            dpd=(day - self.inp.due_date).days,
+            due_at=local_moment(day, 0, self.inp.strategy.promises.followup_at, self.inp.timezone),
+        )
+        self.state.pending = sorted([*self.state.pending, followup], key=lambda s: s.due_at)
+
+    async def _judge_instalment(self, plan: InstalmentPlan) -> None:
+        """An instalment's grace has run out: met, or the plan is broken."""
+        if paid_into(plan, self._paid_total()) >= due_so_far(plan, plan.judged + 1):
+            plan.judged += 1
+            return
+        due = plan.instalments[plan.judged]
+        await self._end_plan(plan, "broken", f"instalment of {due.amount} due {due.due_date} was not paid")
+        self._schedule_followup_call(f"broken-plan-{plan.plan_id}", "broken-plan-followup")
+
+    async def _end_plan(self, plan: InstalmentPlan, status: str, reason: str) -> None:
+        plan.status, plan.status_reason = status, reason
+        self.state.active_plan = None
+        if status != "completed":
+            # Back to the ladder at today's DPD; the steps of the plan's time are not replayed.
+            self.state.pending = resume_plan(self.state.pending, self._now())
+        await workflow.execute_activity(
+            RESOLVE_PLAN,
+            PlanResolutionCommand(
+                episode_id=self.state.episode_id,
+                account_id=self.inp.account_id,
+                plan_id=plan.plan_id,
+                status=status,
+                reason=reason,
+                paid_into=paid_into(plan, self._paid_total()),
+                resolved_at=self._now(),
             ),
             start_to_close_timeout=ACTIVITY_TIMEOUT,
             retry_policy=ACTIVITY_RETRY,
@@ -436,6 +542,14 @@ class AccountCollection:
         self.state.payments[payment.payment_id] = record
         self.state.overdue_amount = overdue_after
         self.state.total_balance = total_after
+        plan = self._active_plan()
+        plan_done = plan is not None and is_completed(plan, self._paid_total())
+        if plan is not None and plan_done:
+            # The last instalment: what the plan waived is waived, and the account is current.
+            self.state.overdue_amount = Decimal(0)
+            self.state.total_balance = max(Decimal(0), total_after - plan.fee_waiver)
+            self.outcome = Outcome.CURED
+            self.outcome_reason = f"instalment plan {plan.plan_id} completed with payment {payment.payment_id}"
         offer = self._open_offer()
         forgiven: Decimal | None = None
         if offer is not None and settled(offer, self._paid_total()):
@@ -449,7 +563,7 @@ class AccountCollection:
                 f"settled by offer {offer.offer_id} with payment {payment.payment_id} at DPD {record.dpd}; "
                 f"forgiven {forgiven} {self.inp.currency}"
             )
-        elif overdue_after == 0:
+        elif overdue_after == 0 and not plan_done:
             self.outcome = Outcome.PAID_ON_TIME if record.dpd <= 0 else Outcome.CURED
             self.outcome_reason = f"overdue amount paid in full by payment {payment.payment_id} at DPD {record.dpd}"
         self.changed = True
@@ -467,6 +581,8 @@ class AccountCollection:
         )
         if offer is not None and forgiven is not None:
             await self._record_settlement_end(offer, forgiven)
+        if plan is not None and plan_done:
+            await self._end_plan(plan, "completed", f"last instalment paid by {payment.payment_id}")
         return self._payment_result(record, duplicate=False)
 
     @record_payment.validator
@@ -487,7 +603,7 @@ class AccountCollection:
             raise ApplicationError(f"payment amount {payment.amount} has more decimals than {self.inp.currency} allows")
 
     def _payment_result(self, record: PaymentRecord, duplicate: bool) -> PaymentResult:
-        ended = record.overdue_after == 0 or self.outcome == Outcome.SETTLED
+        ended = record.overdue_after == 0 or self.outcome in (Outcome.SETTLED, Outcome.CURED)
         return PaymentResult(
             payment_id=record.payment_id,
             accepted=True,
@@ -633,6 +749,100 @@ class AccountCollection:
             discount_percent=discount_percent(offer.amount, offer.balance_at_offer).quantize(Decimal("0.01")),
         )
 
+    def _plan_schedule(self, request: PlanInput) -> list[Instalment]:
+        today = local_date(self._now(), self.inp.timezone)
+        down = [Instalment(due_date=today, amount=request.down_payment)] if request.down_payment > 0 else []
+        return down + list(request.instalments)
+
+    @workflow.update
+    async def agree_plan(self, request: PlanInput) -> PlanResult:
+        known = self.state.plans.get(request.plan_id)
+        if known is not None:
+            return self._plan_result(known, duplicate=True)
+        plan = InstalmentPlan(
+            plan_id=request.plan_id,
+            instalments=self._plan_schedule(request),
+            fee_waiver=request.fee_waiver,
+            rate_discount_percent=request.rate_discount_percent,
+            approved_by=request.approved_by.strip(),
+            approver_role=request.approver_role,
+            paid_before=self._paid_total(),
+            made_at=self._now(),
+        )
+        self.state.plans[plan.plan_id] = plan
+        self.state.active_plan = plan.plan_id
+        superseded = self._active_promise()
+        if superseded is not None:  # the plan replaces a running promise
+            superseded.status = "replaced"
+            self.state.active_promise = None
+        self.changed = True
+        await workflow.wait_condition(lambda: self.opened)
+        await workflow.execute_activity(
+            RECORD_PLAN,
+            PlanCommand(episode_id=self.state.episode_id, account_id=self.inp.account_id, currency=self.inp.currency, plan=plan),
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=ACTIVITY_RETRY,
+        )
+        if superseded is not None:
+            await workflow.execute_activity(
+                RESOLVE_PROMISE,
+                PromiseResolutionCommand(
+                    episode_id=self.state.episode_id,
+                    account_id=self.inp.account_id,
+                    promise_id=superseded.promise_id,
+                    status="replaced",
+                    paid_toward=paid_toward(superseded, self._paid_total()),
+                    resolved_at=self._now(),
+                    broken_promises=self.state.broken_promises,
+                    risk_segment=self._segment(),
+                ),
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=ACTIVITY_RETRY,
+            )
+        return self._plan_result(plan, duplicate=False)
+
+    @agree_plan.validator
+    def _validate_plan(self, request: PlanInput) -> None:
+        if request.down_payment < 0:
+            raise ApplicationError("a down payment cannot be negative")
+        refusal = plan_refusal(
+            plan_id=request.plan_id,
+            instalments=self._plan_schedule(request),
+            fee_waiver=request.fee_waiver,
+            rate_discount_percent=request.rate_discount_percent,
+            approved_by=request.approved_by,
+            approver_role=request.approver_role,
+            today=local_date(self._now(), self.inp.timezone),
+            overdue=self.state.overdue_amount,
+            existing=self.state.plans.get(request.plan_id),
+            active=self._active_plan(),
+            ended=self.outcome.value if self.outcome else None,
+            policy=self.inp.strategy.plans,
+        )
+        if refusal is not None:
+            raise ApplicationError(refusal)
+
+    def _plan_result(self, plan: InstalmentPlan, duplicate: bool) -> PlanResult:
+        upcoming = plan.instalments[plan.judged].due_date if plan.judged < len(plan.instalments) else None
+        return PlanResult(plan_id=plan.plan_id, status=plan.status, duplicate=duplicate, total=plan.total,
+                          instalments=len(plan.instalments), next_due=upcoming)
+
+    @workflow.update
+    async def cancel_plan(self, request: CancelPlanInput) -> PlanResult:
+        plan = self.state.plans[request.plan_id]
+        await self._end_plan(plan, "cancelled", f"{request.reason.strip()} (by {request.supervisor_id.strip()})")
+        self.changed = True
+        return self._plan_result(plan, duplicate=False)
+
+    @cancel_plan.validator
+    def _validate_cancel_plan(self, request: CancelPlanInput) -> None:
+        if request.supervisor_role == Role.COLLECTOR:
+            raise ApplicationError("only a supervisor or manager may cancel a plan")
+        if not request.reason.strip() or not request.supervisor_id.strip():
+            raise ApplicationError("a reason and the supervisor's id are required to cancel a plan")
+        if self.state.active_plan != request.plan_id:
+            raise ApplicationError(f"plan {request.plan_id} is not the running plan")
+
     @workflow.update
     def close(self, request: CloseInput) -> CloseResult:
         self.outcome = Outcome.CLOSED
@@ -658,6 +868,7 @@ class AccountCollection:
         head = self._runnable_head() if self.outcome is None else None
         promise = self._active_promise() if self.outcome is None else None
         offer = self._open_offer() if self.outcome is None else None
+        plan = self._active_plan() if self.outcome is None else None
         return StatusView(
             account_id=self.inp.account_id,
             episode_id=self.state.episode_id,
@@ -678,6 +889,7 @@ class AccountCollection:
             paused_by=self._paused_by() if self.outcome is None else None,
             active_promise=promise,
             open_offer=offer,
+            active_plan=plan,
             broken_promises=self.state.broken_promises,
             contacts_by_channel=dict(self.state.contacts_by_channel),
             steps_done=self.state.steps_done,

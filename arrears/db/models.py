@@ -223,3 +223,27 @@ class Settlement(Base):
     forgiven: Mapped[Decimal | None] = mapped_column(Money, nullable=True)
     resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     replaced_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class Plan(Base):
+    """A negotiated instalment plan, its schedule and terms, and how it ended."""
+
+    __tablename__ = "plans"
+    __table_args__ = (UniqueConstraint("account_id", "plan_id", name="uq_plans_account_plan"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    account_id: Mapped[str] = mapped_column(String(64), index=True)
+    plan_id: Mapped[str] = mapped_column(String(64))
+    episode_id: Mapped[str] = mapped_column(ForeignKey("episodes.episode_id"), index=True)
+    currency: Mapped[str] = mapped_column(String(3))
+    total: Mapped[Decimal] = mapped_column(Money)
+    schedule: Mapped[list] = mapped_column(JSON)  # [{"due_date": "YYYY-MM-DD", "amount": "123.45"}]
+    fee_waiver: Mapped[Decimal] = mapped_column(Money)
+    rate_discount_percent: Mapped[Decimal] = mapped_column(Money)
+    approved_by: Mapped[str] = mapped_column(String(64))
+    approver_role: Mapped[str] = mapped_column(String(16))
+    made_at: Mapped[datetime] = _ts()
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    status_reason: Mapped[str] = mapped_column(Text, default="")
+    paid_into: Mapped[Decimal | None] = mapped_column(Money, nullable=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)

@@ -152,6 +152,34 @@ class SettlementPolicy(BaseModel):
         return value
 
 
+def _role_percentages(value: dict[Role, Decimal]) -> dict[Role, Decimal]:
+    for role, pct in value.items():
+        if not Decimal(0) <= pct <= Decimal(100):
+            raise ValueError(f"{role.value}: a percentage from 0 to 100, got {pct}")
+    return value
+
+
+class PlanPolicy(BaseModel):
+    """Negotiated instalment plans (个性化分期): limits and who may grant what."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    first_instalment_within_days: int = Field(default=30, ge=1, le=90)
+    max_term_months: int = Field(default=60, ge=1, le=120)  # five years: the Chinese personalised-instalment limit
+    grace_days: int = Field(default=3, ge=0, le=30)
+    # Largest fee waiver (percent of the overdue amount) and interest-rate discount each role may grant.
+    max_fee_waiver_percent: dict[Role, Decimal] = {
+        Role.COLLECTOR: Decimal("0"), Role.SUPERVISOR: Decimal("10"), Role.MANAGER: Decimal("50"),
+    }
+    max_rate_discount_percent: dict[Role, Decimal] = {
+        Role.COLLECTOR: Decimal("0"), Role.SUPERVISOR: Decimal("20"), Role.MANAGER: Decimal("50"),
+    }
+
+    _check_waiver = field_validator("max_fee_waiver_percent", "max_rate_discount_percent")(
+        lambda cls, v: _role_percentages(v)
+    )
+
+
 class Strategy(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -160,6 +188,7 @@ class Strategy(BaseModel):
     steps: tuple[Step, ...] = Field(min_length=1)
     promises: PromisePolicy = PromisePolicy()
     settlements: SettlementPolicy = SettlementPolicy()
+    plans: PlanPolicy = PlanPolicy()
 
     @model_validator(mode="after")
     def _check_ladder(self) -> "Strategy":

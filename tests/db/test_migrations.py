@@ -16,6 +16,7 @@ TABLES = {
     "stage_events",
     "promises",
     "settlements",
+    "plans",
 }
 KEYED = ("contact_attempts", "outbox", "collector_tasks", "account_actions", "stage_events")
 
@@ -42,10 +43,12 @@ def test_upgrade_downgrade_upgrade(any_db_url):
     assert tables(any_db_url) == set()
     upgrade(any_db_url)
     assert tables(any_db_url) == TABLES | {"alembic_version"}
+    downgrade(any_db_url, "0003")
+    assert tables(any_db_url) == (TABLES - {"plans"}) | {"alembic_version"}
     downgrade(any_db_url, "0002")
-    assert tables(any_db_url) == (TABLES - {"settlements"}) | {"alembic_version"}
+    assert tables(any_db_url) == (TABLES - {"settlements", "plans"}) | {"alembic_version"}
     downgrade(any_db_url, "0001")
-    assert tables(any_db_url) == (TABLES - {"promises", "settlements"}) | {"alembic_version"}
+    assert tables(any_db_url) == (TABLES - {"promises", "settlements", "plans"}) | {"alembic_version"}
     downgrade(any_db_url)
     assert tables(any_db_url) == {"alembic_version"}
     upgrade(any_db_url)
