@@ -2,7 +2,7 @@
 
 import sys
 
-from arrears.cli import app
+from arrears.cli import run
 
 if __name__ == "__main__":
-    sys.exit(app(["start", *sys.argv[1:]]))
+    run(["start", *sys.argv[1:]])

@@ -6,7 +6,7 @@ ARREARS_TASK_QUEUE, ARREARS_DATABASE_URL (see README).
 
 import sys
 
-from arrears.cli import app
+from arrears.cli import run
 
 if __name__ == "__main__":
-    sys.exit(app(["worker", *sys.argv[1:]]))
+    run(["worker", *sys.argv[1:]])

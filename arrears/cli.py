@@ -28,6 +28,7 @@ err = Console(stderr=True)
 
 class _State:
     settings: Settings
+    used_temporal = False
 
 
 state = _State()
@@ -72,6 +73,7 @@ def _run(coro):
 async def _client():
     from arrears.connect import connect
 
+    state.used_temporal = True
     try:
         return await connect(state.settings)
     except RuntimeError as exc:
@@ -432,13 +434,29 @@ def demo(
     """Run the whole lifecycle on a sample portfolio with compressed days."""
     from arrears.demo import run_demo
 
+    state.used_temporal = True
     code = asyncio.run(run_demo(day_seconds=day_seconds, days=days, keep_server=keep_server))
     raise typer.Exit(code)
 
 
-def run() -> None:  # pragma: no cover - console entry point alias
-    app()
+def run(args: list[str] | None = None) -> None:
+    """Console entry point.
+
+    A process that made a Temporal client can crash while the interpreter
+    tears down the SDK's Rust threads (temporalio/sdk-python#300), turning a
+    finished command into a segfault. Once the command is done and its output
+    flushed, such a process leaves without that teardown.
+    """
+    try:
+        app(args)
+    except SystemExit as exc:
+        if not state.used_temporal:
+            raise
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(app())
+    run()

@@ -127,6 +127,12 @@ class AccountCollection:
         self.opened = inp.carried is not None
         self._search_attributes: tuple | None = None
 
+    async def _act(self, name: str, command, result_type: type | None = None):
+        """Run one side effect: retried without a cap, so it is delayed by an outage, never lost."""
+        return await workflow.execute_activity(
+            name, command, result_type=result_type, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=ACTIVITY_RETRY
+        )
+
     # ---- clock ---------------------------------------------------------------
 
     def _now(self) -> datetime:
@@ -270,7 +276,7 @@ class AccountCollection:
         if workflow.patched("close-out-open-agreements"):
             await self._close_out_agreements()
         dpd = self._dpd()
-        await workflow.execute_activity(
+        await self._act(
             CLOSE_EPISODE,
             CloseEpisodeCommand(
                 episode_id=self.state.episode_id,
@@ -283,8 +289,6 @@ class AccountCollection:
                 overdue_amount=self.state.overdue_amount,
                 total_balance=self.state.total_balance,
             ),
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=ACTIVITY_RETRY,
         )
         self._upsert_search_attributes(self.outcome.value, bucket_for_dpd(dpd))
         return EpisodeResult(
@@ -309,21 +313,7 @@ class AccountCollection:
         if promise is not None:
             promise.status = "cancelled"
             self.state.active_promise = None
-            await workflow.execute_activity(
-                RESOLVE_PROMISE,
-                PromiseResolutionCommand(
-                    episode_id=self.state.episode_id,
-                    account_id=self.inp.account_id,
-                    promise_id=promise.promise_id,
-                    status="cancelled",
-                    paid_toward=paid_toward(promise, self._paid_total()),
-                    resolved_at=self._now(),
-                    broken_promises=self.state.broken_promises,
-                    risk_segment=self._segment(),
-                ),
-                start_to_close_timeout=ACTIVITY_TIMEOUT,
-                retry_policy=ACTIVITY_RETRY,
-            )
+            await self._record_promise_end(promise)
         offer = self._open_offer()
         if offer is not None:
             offer.status = "withdrawn"
@@ -334,7 +324,7 @@ class AccountCollection:
         if self.opened:
             return
         info = workflow.info()
-        await workflow.execute_activity(
+        await self._act(
             OPEN_EPISODE,
             OpenEpisodeCommand(
                 episode_id=self.state.episode_id,
@@ -351,8 +341,6 @@ class AccountCollection:
                 strategy_name=self.inp.strategy.name,
                 strategy_hash=self.inp.strategy_hash,
             ),
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=ACTIVITY_RETRY,
         )
         self.opened = True
 
@@ -361,7 +349,7 @@ class AccountCollection:
         dpd = self._dpd_reached()
         stage = stage_for_dpd(dpd).value
         if stage != self.state.last_stage:
-            await workflow.execute_activity(
+            await self._act(
                 RECORD_STAGE_CHANGE,
                 StageChangeCommand(
                     episode_id=self.state.episode_id,
@@ -371,8 +359,6 @@ class AccountCollection:
                     dpd=dpd,
                     occurred_at=self._now(),
                 ),
-                start_to_close_timeout=ACTIVITY_TIMEOUT,
-                retry_policy=ACTIVITY_RETRY,
             )
             self.state.last_stage = stage
         self._upsert_search_attributes(stage, bucket_for_dpd(dpd))
@@ -394,7 +380,7 @@ class AccountCollection:
 
     async def _run_step(self, step: ScheduledStep) -> None:
         dpd = self._dpd()
-        result: StepResult = await workflow.execute_activity(
+        result: StepResult = await self._act(
             EXECUTE_STEP,
             StepCommand(
                 episode_id=self.state.episode_id,
@@ -410,8 +396,6 @@ class AccountCollection:
                 strategy_hash=self.inp.strategy_hash,
             ),
             result_type=StepResult,
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=ACTIVITY_RETRY,
         )
         self.state.steps_done += 1
         if result.kind == "contact":
@@ -439,20 +423,21 @@ class AccountCollection:
                     self.inp.strategy, self._segment(), self.inp.due_date, self.inp.timezone, now, self.state.pending
                 )
             self._schedule_followup_call(f"broken-promise-{promise.promise_id}", "broken-promise-followup")
-        await workflow.execute_activity(
+        await self._record_promise_end(promise)
+
+    async def _record_promise_end(self, promise: PromiseRecord) -> None:
+        await self._act(
             RESOLVE_PROMISE,
             PromiseResolutionCommand(
                 episode_id=self.state.episode_id,
                 account_id=self.inp.account_id,
                 promise_id=promise.promise_id,
                 status=promise.status,
-                paid_toward=paid,
-                resolved_at=now,
+                paid_toward=paid_toward(promise, self._paid_total()),
+                resolved_at=self._now(),
                 broken_promises=self.state.broken_promises,
                 risk_segment=self._segment(),
             ),
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=ACTIVITY_RETRY,
         )
 
     def _schedule_followup_call(self, key: str, step_id: str) -> None:
@@ -482,7 +467,7 @@ class AccountCollection:
         if status != "completed":
             # Back to the ladder at today's DPD; the steps of the plan's time are not replayed.
             self.state.pending = resume_plan(self.state.pending, self._now())
-        await workflow.execute_activity(
+        await self._act(
             RESOLVE_PLAN,
             PlanResolutionCommand(
                 episode_id=self.state.episode_id,
@@ -493,8 +478,6 @@ class AccountCollection:
                 paid_into=paid_into(plan, self._paid_total()),
                 resolved_at=self._now(),
             ),
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=ACTIVITY_RETRY,
         )
 
     async def _expire_offer(self, offer: SettlementOffer) -> None:
@@ -505,7 +488,7 @@ class AccountCollection:
         await self._record_settlement_end(offer, forgiven=Decimal(0))
 
     async def _record_settlement_end(self, offer: SettlementOffer, forgiven: Decimal) -> None:
-        await workflow.execute_activity(
+        await self._act(
             RESOLVE_SETTLEMENT,
             SettlementResolutionCommand(
                 episode_id=self.state.episode_id,
@@ -516,8 +499,6 @@ class AccountCollection:
                 forgiven=forgiven,
                 resolved_at=self._now(),
             ),
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=ACTIVITY_RETRY,
         )
 
     # ---- updates ---------------------------------------------------------------
@@ -568,7 +549,7 @@ class AccountCollection:
             self.outcome_reason = f"overdue amount paid in full by payment {payment.payment_id} at DPD {record.dpd}"
         self.changed = True
         await workflow.wait_condition(lambda: self.opened)
-        await workflow.execute_activity(
+        await self._act(
             RECORD_PAYMENT,
             PaymentCommand(
                 episode_id=self.state.episode_id,
@@ -576,8 +557,6 @@ class AccountCollection:
                 payment=record,
                 currency=self.inp.currency,
             ),
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=ACTIVITY_RETRY,
         )
         if offer is not None and forgiven is not None:
             await self._record_settlement_end(offer, forgiven)
@@ -638,7 +617,7 @@ class AccountCollection:
         self.state.active_promise = record.promise_id
         self.changed = True
         await workflow.wait_condition(lambda: self.opened)
-        await workflow.execute_activity(
+        await self._act(
             RECORD_PROMISE,
             PromiseCommand(
                 episode_id=self.state.episode_id,
@@ -647,8 +626,6 @@ class AccountCollection:
                 promise=record,
                 replaces=replaces,
             ),
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=ACTIVITY_RETRY,
         )
         return self._promise_result(record, duplicate=False)
 
@@ -707,7 +684,7 @@ class AccountCollection:
         self.state.open_offer = offer.offer_id
         self.changed = True
         await workflow.wait_condition(lambda: self.opened)
-        await workflow.execute_activity(
+        await self._act(
             RECORD_SETTLEMENT,
             SettlementCommand(
                 episode_id=self.state.episode_id,
@@ -716,8 +693,6 @@ class AccountCollection:
                 offer=offer,
                 replaces=replaces,
             ),
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=ACTIVITY_RETRY,
         )
         return self._settlement_result(offer, duplicate=False)
 
@@ -777,28 +752,12 @@ class AccountCollection:
             self.state.active_promise = None
         self.changed = True
         await workflow.wait_condition(lambda: self.opened)
-        await workflow.execute_activity(
+        await self._act(
             RECORD_PLAN,
             PlanCommand(episode_id=self.state.episode_id, account_id=self.inp.account_id, currency=self.inp.currency, plan=plan),
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=ACTIVITY_RETRY,
         )
         if superseded is not None:
-            await workflow.execute_activity(
-                RESOLVE_PROMISE,
-                PromiseResolutionCommand(
-                    episode_id=self.state.episode_id,
-                    account_id=self.inp.account_id,
-                    promise_id=superseded.promise_id,
-                    status="replaced",
-                    paid_toward=paid_toward(superseded, self._paid_total()),
-                    resolved_at=self._now(),
-                    broken_promises=self.state.broken_promises,
-                    risk_segment=self._segment(),
-                ),
-                start_to_close_timeout=ACTIVITY_TIMEOUT,
-                retry_policy=ACTIVITY_RETRY,
-            )
+            await self._record_promise_end(superseded)
         return self._plan_result(plan, duplicate=False)
 
     @agree_plan.validator
