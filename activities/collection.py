@@ -7,7 +7,9 @@ returns the same answer, so nothing is recorded or sent twice and nothing is
 lost.
 """
 
+import hashlib
 from collections.abc import Callable
+from pathlib import Path
 from datetime import datetime, timezone
 
 from sqlalchemy import select
@@ -22,6 +24,7 @@ from arrears.contracts import (
     CLOSE_EPISODE,
     EXECUTE_STEP,
     OPEN_EPISODE,
+    RECORD_OUTCOME,
     RECORD_PAYMENT,
     RECORD_PLAN,
     RECORD_PROMISE,
@@ -32,6 +35,7 @@ from arrears.contracts import (
     RESOLVE_SETTLEMENT,
     CloseEpisodeCommand,
     OpenEpisodeCommand,
+    OutcomeCommand,
     PaymentCommand,
     PlanCommand,
     PlanResolutionCommand,
@@ -48,6 +52,7 @@ from arrears.db.models import (
     AccountAction,
     CollectorTask,
     ContactAttempt,
+    ContactOutcomeRecord,
     Episode,
     Payment,
     Plan,
@@ -65,6 +70,15 @@ _ACTION_TOPIC = {Action.RESTRICT_CARD: "card", Action.BUREAU_REPORT: "bureau", A
 
 def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def _evidence(path: str) -> dict:
+    """An evidence file named by a visit report, with its SHA-256 (or marked missing)."""
+    try:
+        digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return {"path": path, "sha256": None, "missing": True}
+    return {"path": path, "sha256": digest, "missing": False}
 
 
 class CollectionActivities:
@@ -93,6 +107,7 @@ class CollectionActivities:
             self.resolve_settlement,
             self.record_plan,
             self.resolve_plan,
+            self.record_outcome,
         ]
 
     # ---- episode -------------------------------------------------------------
@@ -342,6 +357,42 @@ class CollectionActivities:
     def _plan(session: Session, account_id: str, plan_id: str) -> Plan | None:
         return session.scalar(select(Plan).where(Plan.account_id == account_id, Plan.plan_id == plan_id))
 
+    # ---- outcomes of collectors' work ------------------------------------------------
+
+    @activity.defn(name=RECORD_OUTCOME)
+    def record_outcome(self, cmd: OutcomeCommand) -> bool:
+        """One outcome per task; closes the task; a wrong number blocks that phone."""
+        o = cmd.outcome
+        visit = None
+        if o.visit is not None:
+            visit = o.visit.model_dump(mode="json", exclude={"evidence_files"})
+            visit["evidence"] = [_evidence(path) for path in o.visit.evidence_files]
+        try:
+            with self.sessions.begin() as session:
+                if session.scalar(select(ContactOutcomeRecord.id).where(ContactOutcomeRecord.task_id == o.task_id)):
+                    return False
+                session.add(
+                    ContactOutcomeRecord(
+                        task_id=o.task_id, episode_id=cmd.episode_id, account_id=cmd.account_id, outcome=o.outcome.value,
+                        reason_for_delinquency=o.reason_for_delinquency.value if o.reason_for_delinquency else None,
+                        duration_seconds=o.duration_seconds, collector_id=o.collector_id, note=o.note,
+                        callback_at=o.callback_at, visit=visit, recorded_at=cmd.recorded_at,
+                    )
+                )
+                task = session.get(CollectorTask, o.task_id)
+                if task is not None:
+                    task.status = "done"
+                if o.outcome.value == "wrong_number":
+                    account = session.get(Account, cmd.account_id)
+                    if account is not None:
+                        account.phone_invalid = True
+        except IntegrityError:
+            with self.sessions() as session:
+                if session.scalar(select(ContactOutcomeRecord.id).where(ContactOutcomeRecord.task_id == o.task_id)):
+                    return False
+            raise
+        return True
+
     # ---- strategy steps --------------------------------------------------------
 
     @activity.defn(name=EXECUTE_STEP)
@@ -398,8 +449,11 @@ class CollectionActivities:
             dpd=cmd.dpd,
         )
         recipient = getattr(account, _RECIPIENT[action]) or ""
+        phone_blocked = _RECIPIENT[action] == "phone" and account.phone_invalid
         now = self.clock()
-        if recipient:
+        if phone_blocked:
+            result = "invalid_number"  # a collector found it wrong: nothing is sent to a stranger
+        elif recipient:
             result = self.adapter.deliver(
                 session,
                 OutboundMessage(

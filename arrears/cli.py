@@ -368,6 +368,43 @@ def desk_plan(
                   f"next due {result.next_due}")
 
 
+@desk_app.command("outcome")
+def desk_outcome(
+    account: Annotated[str, typer.Argument(help="Account id")],
+    task_id: Annotated[int, typer.Option(help="The call or visit task worked")],
+    outcome: Annotated[str, typer.Option(help="right_party_contact, no_answer, wrong_number, callback_requested, ...")],
+    collector: Annotated[str, typer.Option(help="Collector id")],
+    duration: Annotated[int, typer.Option(help="Seconds on the call")] = 0,
+    reason: Annotated[Optional[str], typer.Option(help="Reason for delinquency: forgot, cash_flow, job_loss, ...")] = None,
+    note: Annotated[str, typer.Option()] = "",
+    callback_at: Annotated[Optional[str], typer.Option(help="ISO time with offset, for callback_requested")] = None,
+) -> None:
+    """Record what happened on a call task (visits go through the API with their report)."""
+    from datetime import datetime
+
+    from arrears.contracts import OutcomeInput
+    from arrears.operations import Rejected, log_contact_outcome
+
+    try:
+        request = OutcomeInput(
+            task_id=task_id, outcome=outcome, collector_id=collector, duration_seconds=duration,
+            reason_for_delinquency=reason, note=note,
+            callback_at=datetime.fromisoformat(callback_at) if callback_at else None,
+        )
+    except ValueError as exc:
+        _fail(str(exc))
+
+    async def go():
+        try:
+            return await log_contact_outcome(await _client(), account, request)
+        except Rejected as exc:
+            raise CliError(f"outcome refused: {exc}") from None
+
+    result = _run(go())
+    tail = f"; callback scheduled ({result.callback_step})" if result.callback_step else ""
+    console.print(f"task {result.task_id}: {result.outcome.value} recorded{tail}")
+
+
 # ---- database, strategy, sample, demo ------------------------------------------------
 
 

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from arrears.domain.clock import EpisodeClock
 from arrears.domain.delinquency import Outcome, bucket_for_dpd, days_past_due, stage_for_dpd
 from arrears.domain.ladder import ScheduledStep
+from arrears.domain.outcome import ContactOutcome, DelinquencyReason, VisitReport
 from arrears.domain.plan import Instalment, InstalmentPlan
 from arrears.domain.promise import PromiseRecord
 from arrears.domain.settlement import SettlementOffer
@@ -75,6 +76,9 @@ class EpisodeState(BaseModel):
     open_offer: str | None = None
     plans: dict[str, InstalmentPlan] = {}
     active_plan: str | None = None
+    # Collector tasks opened in this episode (record id -> kind) and those with an outcome.
+    tasks: dict[int, str] = {}
+    tasks_done: list[int] = []
 
 
 class PaymentInput(BaseModel):
@@ -154,6 +158,23 @@ class CancelPlanInput(BaseModel):
     reason: str
     supervisor_id: str
     supervisor_role: Role
+
+
+class OutcomeInput(BaseModel):
+    task_id: int
+    outcome: ContactOutcome
+    duration_seconds: int = 0
+    reason_for_delinquency: DelinquencyReason | None = None
+    note: str = Field(default="", max_length=2000)
+    collector_id: str = Field(max_length=64)
+    callback_at: datetime | None = None  # with callback_requested
+    visit: VisitReport | None = None  # with a visit task
+
+
+class OutcomeResult(BaseModel):
+    task_id: int
+    outcome: ContactOutcome
+    callback_step: str | None = None
 
 
 class CloseInput(BaseModel):
@@ -331,6 +352,13 @@ class PlanResolutionCommand(BaseModel):
     resolved_at: datetime
 
 
+class OutcomeCommand(BaseModel):
+    episode_id: str
+    account_id: str
+    outcome: OutcomeInput
+    recorded_at: datetime
+
+
 class StageChangeCommand(BaseModel):
     episode_id: str
     account_id: str
@@ -368,3 +396,4 @@ RECORD_SETTLEMENT = "record_settlement"
 RESOLVE_SETTLEMENT = "resolve_settlement"
 RECORD_PLAN = "record_plan"
 RESOLVE_PLAN = "resolve_plan"
+RECORD_OUTCOME = "record_outcome"

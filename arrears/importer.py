@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import Engine
+from sqlalchemy import Engine, case, false
 from sqlalchemy.dialects import postgresql, sqlite
 from temporalio.client import Client
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy, WorkflowIDReusePolicy
@@ -199,6 +199,8 @@ def _upsert_statement(dialect_name: str):
     dialect = postgresql if dialect_name == "postgresql" else sqlite
     stmt = dialect.insert(Account)
     refreshed = {c: stmt.excluded[c] for c in _ACCOUNT_COLUMNS if c not in ("account_id", "created_at")}
+    # A number marked wrong by a collector stays blocked until the bank sends a different one.
+    refreshed["phone_invalid"] = case((Account.phone == stmt.excluded.phone, Account.phone_invalid), else_=false())
     return stmt.on_conflict_do_update(index_elements=["account_id"], set_=refreshed)
 
 

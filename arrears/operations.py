@@ -9,6 +9,8 @@ from temporalio.service import RPCError, RPCStatusCode
 from arrears.contracts import (
     CloseInput,
     CloseResult,
+    OutcomeInput,
+    OutcomeResult,
     PaymentInput,
     PaymentResult,
     PlanInput,
@@ -87,5 +89,12 @@ async def offer_settlement(client: Client, account_id: str, request: SettlementI
 async def agree_plan(client: Client, account_id: str, request: PlanInput) -> PlanResult:
     try:
         return await _handle(client, account_id).execute_update("agree_plan", request, result_type=PlanResult)
+    except (WorkflowUpdateFailedError, RPCError) as exc:
+        raise _explain(exc, account_id) from exc
+
+
+async def log_contact_outcome(client: Client, account_id: str, request: OutcomeInput) -> OutcomeResult:
+    try:
+        return await _handle(client, account_id).execute_update("log_contact_outcome", request, result_type=OutcomeResult)
     except (WorkflowUpdateFailedError, RPCError) as exc:
         raise _explain(exc, account_id) from exc

@@ -24,6 +24,7 @@ with workflow.unsafe.imports_passed_through():
         CLOSE_EPISODE,
         EXECUTE_STEP,
         OPEN_EPISODE,
+        RECORD_OUTCOME,
         RECORD_PAYMENT,
         RECORD_PLAN,
         RECORD_PROMISE,
@@ -40,6 +41,9 @@ with workflow.unsafe.imports_passed_through():
         EpisodeResult,
         EpisodeState,
         OpenEpisodeCommand,
+        OutcomeCommand,
+        OutcomeInput,
+        OutcomeResult,
         PaymentCommand,
         PaymentInput,
         PaymentRecord,
@@ -73,6 +77,7 @@ with workflow.unsafe.imports_passed_through():
     from arrears.domain.delinquency import local_date
     from arrears.domain.ladder import ScheduledStep, initial_plan, local_moment, replan_for_segment, resume_plan
     from arrears.domain.money import has_valid_scale
+    from arrears.domain.outcome import ContactOutcome, outcome_refusal
     from arrears.domain.plan import (
         Instalment,
         InstalmentPlan,
@@ -401,6 +406,8 @@ class AccountCollection:
         if result.kind == "contact":
             counts = self.state.contacts_by_channel
             counts[result.channel] = counts.get(result.channel, 0) + 1
+        elif result.kind == "task":
+            self.state.tasks[result.record_id] = result.channel
         if step.action == Action.CHARGE_OFF and self.outcome is None:
             self.outcome = Outcome.CHARGED_OFF
             self.outcome_reason = f"charged off at DPD {dpd} by strategy step {step.step_id}"
@@ -801,6 +808,49 @@ class AccountCollection:
             raise ApplicationError("a reason and the supervisor's id are required to cancel a plan")
         if self.state.active_plan != request.plan_id:
             raise ApplicationError(f"plan {request.plan_id} is not the running plan")
+
+    @workflow.update
+    async def log_contact_outcome(self, request: OutcomeInput) -> OutcomeResult:
+        self.state.tasks_done.append(request.task_id)
+        callback_step = None
+        if request.outcome == ContactOutcome.CALLBACK_REQUESTED and request.callback_at is not None:
+            at = request.callback_at  # collection time, as agreed with the customer
+            day = local_date(at, self.inp.timezone)
+            callback = ScheduledStep(
+                key=f"callback-{request.task_id}",
+                step_id="callback-requested",
+                action=Action.CALL,
+                dpd=(day - self.inp.due_date).days,
+                due_at=at,
+            )
+            self.state.pending = sorted([*self.state.pending, callback], key=lambda s: s.due_at)
+            callback_step = callback.key
+            self.changed = True
+        await workflow.wait_condition(lambda: self.opened)
+        await self._act(
+            RECORD_OUTCOME,
+            OutcomeCommand(
+                episode_id=self.state.episode_id, account_id=self.inp.account_id, outcome=request, recorded_at=self._now()
+            ),
+        )
+        return OutcomeResult(task_id=request.task_id, outcome=request.outcome, callback_step=callback_step)
+
+    @log_contact_outcome.validator
+    def _validate_outcome(self, request: OutcomeInput) -> None:
+        refusal = outcome_refusal(
+            task_kind=self.state.tasks.get(request.task_id),
+            task_done=request.task_id in self.state.tasks_done,
+            outcome=request.outcome,
+            duration_seconds=request.duration_seconds,
+            collector_id=request.collector_id,
+            callback_at=request.callback_at,
+            visit=request.visit,
+            now=self._now(),
+            ended=self.outcome.value if self.outcome else None,
+            promise_active=self._active_promise() is not None,
+        )
+        if refusal is not None:
+            raise ApplicationError(refusal)
 
     @workflow.update
     def close(self, request: CloseInput) -> CloseResult:

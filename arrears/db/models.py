@@ -8,7 +8,7 @@ earlier row instead of writing (or sending) a second one.
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, false, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from arrears.db.types import Money, UtcDateTime
@@ -37,6 +37,8 @@ class Account(Base):
     risk_segment: Mapped[str] = mapped_column(String(8))
     currency: Mapped[str] = mapped_column(String(3))
     contacts: Mapped[dict | list | None] = mapped_column(JSON, nullable=True)
+    # Set by a collector's wrong_number outcome; calls and texts stop until a new number is imported.
+    phone_invalid: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = _ts()
     updated_at: Mapped[datetime] = _ts()
 
@@ -247,3 +249,22 @@ class Plan(Base):
     status_reason: Mapped[str] = mapped_column(Text, default="")
     paid_into: Mapped[Decimal | None] = mapped_column(Money, nullable=True)
     resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class ContactOutcomeRecord(Base):
+    """What a collector recorded for a call or visit task: one outcome per task."""
+
+    __tablename__ = "contact_outcomes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("collector_tasks.id"), unique=True)
+    episode_id: Mapped[str] = mapped_column(ForeignKey("episodes.episode_id"), index=True)
+    account_id: Mapped[str] = mapped_column(String(64), index=True)
+    outcome: Mapped[str] = mapped_column(String(32), index=True)
+    reason_for_delinquency: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    duration_seconds: Mapped[int] = mapped_column(Integer)
+    collector_id: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str] = mapped_column(Text, default="")
+    callback_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    visit: Mapped[dict | None] = mapped_column(JSON, nullable=True)  # report with evidence paths and SHA-256
+    recorded_at: Mapped[datetime] = _ts()

@@ -17,6 +17,7 @@ TABLES = {
     "promises",
     "settlements",
     "plans",
+    "contact_outcomes",
 }
 KEYED = ("contact_attempts", "outbox", "collector_tasks", "account_actions", "stage_events")
 
@@ -43,12 +44,14 @@ def test_upgrade_downgrade_upgrade(any_db_url):
     assert tables(any_db_url) == set()
     upgrade(any_db_url)
     assert tables(any_db_url) == TABLES | {"alembic_version"}
+    downgrade(any_db_url, "0004")
+    assert tables(any_db_url) == (TABLES - {"contact_outcomes"}) | {"alembic_version"}
     downgrade(any_db_url, "0003")
-    assert tables(any_db_url) == (TABLES - {"plans"}) | {"alembic_version"}
+    assert tables(any_db_url) == (TABLES - {"plans", "contact_outcomes"}) | {"alembic_version"}
     downgrade(any_db_url, "0002")
-    assert tables(any_db_url) == (TABLES - {"settlements", "plans"}) | {"alembic_version"}
+    assert tables(any_db_url) == (TABLES - {"settlements", "plans", "contact_outcomes"}) | {"alembic_version"}
     downgrade(any_db_url, "0001")
-    assert tables(any_db_url) == (TABLES - {"promises", "settlements", "plans"}) | {"alembic_version"}
+    assert tables(any_db_url) == (TABLES - {"promises", "settlements", "plans", "contact_outcomes"}) | {"alembic_version"}
     downgrade(any_db_url)
     assert tables(any_db_url) == {"alembic_version"}
     upgrade(any_db_url)
