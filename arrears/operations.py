@@ -49,52 +49,38 @@ async def get_status(client: Client, account_id: str) -> StatusView:
     return view.at(datetime.now(timezone.utc))
 
 
+async def _update(client: Client, account_id: str, name: str, request, result_type):
+    """Run an update; a refusal or a missing episode comes back as Rejected with the reason."""
+    try:
+        return await _handle(client, account_id).execute_update(name, request, result_type=result_type)
+    except (WorkflowUpdateFailedError, RPCError) as exc:
+        raise _explain(exc, account_id) from exc
+
+
 async def record_payment(
     client: Client, account_id: str, payment_id: str, amount: Decimal, channel: str = "bank_transfer",
     paid_at: datetime | None = None,
 ) -> PaymentResult:
-    try:
-        return await _handle(client, account_id).execute_update(
-            "record_payment",
-            PaymentInput(payment_id=payment_id, amount=amount, channel=channel, paid_at=paid_at),
-            result_type=PaymentResult,
-        )
-    except (WorkflowUpdateFailedError, RPCError) as exc:
-        raise _explain(exc, account_id) from exc
+    request = PaymentInput(payment_id=payment_id, amount=amount, channel=channel, paid_at=paid_at)
+    return await _update(client, account_id, "record_payment", request, PaymentResult)
 
 
 async def close_episode(client: Client, account_id: str, reason: str, operator_id: str) -> CloseResult:
-    try:
-        return await _handle(client, account_id).execute_update(
-            "close", CloseInput(reason=reason, operator_id=operator_id), result_type=CloseResult
-        )
-    except (WorkflowUpdateFailedError, RPCError) as exc:
-        raise _explain(exc, account_id) from exc
+    request = CloseInput(reason=reason, operator_id=operator_id)
+    return await _update(client, account_id, "close", request, CloseResult)
 
 
 async def promise_to_pay(client: Client, account_id: str, request: PromiseInput) -> PromiseResult:
-    try:
-        return await _handle(client, account_id).execute_update("promise_to_pay", request, result_type=PromiseResult)
-    except (WorkflowUpdateFailedError, RPCError) as exc:
-        raise _explain(exc, account_id) from exc
+    return await _update(client, account_id, "promise_to_pay", request, PromiseResult)
 
 
 async def offer_settlement(client: Client, account_id: str, request: SettlementInput) -> SettlementResult:
-    try:
-        return await _handle(client, account_id).execute_update("offer_settlement", request, result_type=SettlementResult)
-    except (WorkflowUpdateFailedError, RPCError) as exc:
-        raise _explain(exc, account_id) from exc
+    return await _update(client, account_id, "offer_settlement", request, SettlementResult)
 
 
 async def agree_plan(client: Client, account_id: str, request: PlanInput) -> PlanResult:
-    try:
-        return await _handle(client, account_id).execute_update("agree_plan", request, result_type=PlanResult)
-    except (WorkflowUpdateFailedError, RPCError) as exc:
-        raise _explain(exc, account_id) from exc
+    return await _update(client, account_id, "agree_plan", request, PlanResult)
 
 
 async def log_contact_outcome(client: Client, account_id: str, request: OutcomeInput) -> OutcomeResult:
-    try:
-        return await _handle(client, account_id).execute_update("log_contact_outcome", request, result_type=OutcomeResult)
-    except (WorkflowUpdateFailedError, RPCError) as exc:
-        raise _explain(exc, account_id) from exc
+    return await _update(client, account_id, "log_contact_outcome", request, OutcomeResult)
