@@ -511,6 +511,10 @@ class CollectionActivities:
             created_at=self.clock(),
             note=f"{kind} at DPD {cmd.dpd}: overdue {format_amount(cmd.overdue_amount, cmd.currency)}",
         )
+        account = session.get(Account, cmd.account_id)
+        if kind == "call" and account is not None and account.phone_invalid:
+            # Do not dial a stranger: the collector traces a new number first.
+            task.note = "PHONE MARKED WRONG by a collector: trace a new number before calling. " + task.note
         session.add(task)
         self.adapter.deliver(
             session,

@@ -72,6 +72,10 @@ async def test_wrong_number_blocks_the_phone_and_a_callback_is_scheduled(time_en
         first = s.scalars(select(ContactOutcomeRecord).where(ContactOutcomeRecord.task_id == task.id)).one()
         assert (first.outcome, first.reason_for_delinquency, first.duration_seconds) == ("callback_requested", "cash_flow", 95)
         assert s.get(CollectorTask, task.id).status == "done"
+        later_calls = list(s.scalars(select(CollectorTask).where(CollectorTask.account_id == "OUT1",
+                                                                 CollectorTask.kind == "call",
+                                                                 CollectorTask.id > task_id)))
+        assert later_calls and all(c.note.startswith("PHONE MARKED WRONG") for c in later_calls)
     # The bank imports a different number: the block lifts.
     upsert_accounts(sc.engine, [row.model_copy(update={"phone": "+86 139 1111 2222"})], datetime.now(ZoneInfo("UTC")))
     with sc.sessions() as s:
