@@ -8,7 +8,7 @@ earlier row instead of writing (or sending) a second one.
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, false, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, false, Integer, String, Text, UniqueConstraint, true
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from arrears.db.types import Money, UtcDateTime
@@ -39,6 +39,8 @@ class Account(Base):
     contacts: Mapped[dict | list | None] = mapped_column(JSON, nullable=True)
     # Set by a collector's wrong_number outcome; calls and texts stop until a new number is imported.
     phone_invalid: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Field-visit territory (a branch or district code); empty when the import did not say.
+    region: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = _ts()
     updated_at: Mapped[datetime] = _ts()
 
@@ -126,6 +128,59 @@ class CollectorTask(Base):
     due_at: Mapped[datetime] = _ts()
     created_at: Mapped[datetime] = _ts()
     note: Mapped[str] = mapped_column(Text, default="")
+    # The desk: who works it (NULL while no eligible collector has room), in which
+    # queue ("collector", or "supervisor" once its SLA has passed), and by when.
+    assigned_to: Mapped[str | None] = mapped_column(
+        ForeignKey("collectors.collector_id", name="fk_collector_tasks_assigned_to"), nullable=True, index=True
+    )
+    assigned_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    queue: Mapped[str] = mapped_column(String(16), default="collector", server_default="collector", index=True)
+    team: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    sla_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    escalated_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # What eligibility was judged on, kept so the sweep can reassign without the strategy.
+    language: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    region: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    required_role: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    overdue_amount: Mapped[Decimal | None] = mapped_column(Money, nullable=True)
+    currency: Mapped[str | None] = mapped_column(String(3), nullable=True)
+
+
+class Collector(Base):
+    """A member of the collections team, from the roster file."""
+
+    __tablename__ = "collectors"
+
+    collector_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    team: Mapped[str] = mapped_column(String(64), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    languages: Mapped[list] = mapped_column(JSON)
+    regions: Mapped[list] = mapped_column(JSON)
+    daily_capacity: Mapped[int] = mapped_column(Integer)
+    # Absent collectors get no new work and their open tasks are reassigned;
+    # a collector dropped from the roster is inactive (kept: tasks and outcomes name them).
+    absent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # SHA-256 of the desk API bearer token; the token itself is shown once and never stored.
+    token_hash: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
+    updated_at: Mapped[datetime] = _ts()
+
+
+class TaskAssignment(Base):
+    """Every change of a task's owner or queue, with why and by whom: the desk's evidence."""
+
+    __tablename__ = "task_assignments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("collector_tasks.id"), index=True)
+    collector_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    previous_collector_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    queue: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    by: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = _ts()
 
 
 class AccountAction(Base):

@@ -18,7 +18,10 @@ TABLES = {
     "settlements",
     "plans",
     "contact_outcomes",
+    "collectors",
+    "task_assignments",
 }
+DESK = {"collectors", "task_assignments"}
 KEYED = ("contact_attempts", "outbox", "collector_tasks", "account_actions", "stage_events")
 
 
@@ -44,14 +47,17 @@ def test_upgrade_downgrade_upgrade(any_db_url):
     assert tables(any_db_url) == set()
     upgrade(any_db_url)
     assert tables(any_db_url) == TABLES | {"alembic_version"}
+    downgrade(any_db_url, "0005")
+    assert tables(any_db_url) == (TABLES - DESK) | {"alembic_version"}
+    TABLES_5 = TABLES - DESK
     downgrade(any_db_url, "0004")
-    assert tables(any_db_url) == (TABLES - {"contact_outcomes"}) | {"alembic_version"}
+    assert tables(any_db_url) == (TABLES_5 - {"contact_outcomes"}) | {"alembic_version"}
     downgrade(any_db_url, "0003")
-    assert tables(any_db_url) == (TABLES - {"plans", "contact_outcomes"}) | {"alembic_version"}
+    assert tables(any_db_url) == (TABLES_5 - {"plans", "contact_outcomes"}) | {"alembic_version"}
     downgrade(any_db_url, "0002")
-    assert tables(any_db_url) == (TABLES - {"settlements", "plans", "contact_outcomes"}) | {"alembic_version"}
+    assert tables(any_db_url) == (TABLES_5 - {"settlements", "plans", "contact_outcomes"}) | {"alembic_version"}
     downgrade(any_db_url, "0001")
-    assert tables(any_db_url) == (TABLES - {"promises", "settlements", "plans", "contact_outcomes"}) | {"alembic_version"}
+    assert tables(any_db_url) == (TABLES_5 - {"promises", "settlements", "plans", "contact_outcomes"}) | {"alembic_version"}
     downgrade(any_db_url)
     assert tables(any_db_url) == {"alembic_version"}
     upgrade(any_db_url)
