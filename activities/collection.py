@@ -60,6 +60,8 @@ from arrears.db.models import (
     Settlement,
     StageEvent,
 )
+from arrears.desk.assign import open_desk_task
+from arrears.domain.desk import DESK_TASKS
 from arrears.domain.strategy import ACCOUNT_ACTIONS, COLLECTOR_TASKS, REMINDERS, Action
 
 # Where each reminder goes, from the account's contact details.
@@ -510,12 +512,17 @@ class CollectionActivities:
             due_at=cmd.executed_at,
             created_at=self.clock(),
             note=f"{kind} at DPD {cmd.dpd}: overdue {format_amount(cmd.overdue_amount, cmd.currency)}",
+            overdue_amount=cmd.overdue_amount,
+            currency=cmd.currency,
         )
         account = session.get(Account, cmd.account_id)
         if kind == "call" and account is not None and account.phone_invalid:
             # Do not dial a stranger: the collector traces a new number first.
             task.note = "PHONE MARKED WRONG by a collector: trace a new number before calling. " + task.note
         session.add(task)
+        if kind in DESK_TASKS:
+            # Owner chosen in the same transaction: the task never exists without its routing.
+            open_desk_task(session, task, account, cmd.desk, self.clock())
         self.adapter.deliver(
             session,
             OutboundMessage(

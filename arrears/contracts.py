@@ -18,7 +18,7 @@ from arrears.domain.outcome import ContactOutcome, DelinquencyReason, VisitRepor
 from arrears.domain.plan import Instalment, InstalmentPlan
 from arrears.domain.promise import PromiseRecord
 from arrears.domain.settlement import SettlementOffer
-from arrears.domain.strategy import Action, Role, Segment, Strategy
+from arrears.domain.strategy import Action, DeskPolicy, Role, Segment, Strategy
 
 WORKFLOW_TYPE = "AccountCollection"
 WORKFLOW_ID_PREFIX = "arrears-"
@@ -276,6 +276,9 @@ class StepCommand(BaseModel):
     total_balance: Decimal
     due_date: date
     strategy_hash: str
+    # How call and visit tasks are routed (SLA, senior balances); episodes started
+    # before the desk existed send none and get the defaults.
+    desk: DeskPolicy = DeskPolicy()
 
     @property
     def idempotency_key(self) -> str:

@@ -44,7 +44,7 @@ REQUIRED_COLUMNS = (
     "total_balance",
     "due_date",
 )
-OPTIONAL_COLUMNS = ("email", "contacts")
+OPTIONAL_COLUMNS = ("email", "contacts", "region")
 BATCH = 500
 
 
@@ -185,7 +185,7 @@ def write_rejects(path: Path, rejected: list[Reject]) -> None:
 
 _ACCOUNT_COLUMNS = (
     "account_id", "customer_name", "phone", "email", "billing_address", "language", "timezone",
-    "risk_segment", "currency", "contacts", "created_at", "updated_at",
+    "risk_segment", "currency", "contacts", "region", "created_at", "updated_at",
 )
 
 
@@ -220,6 +220,7 @@ def upsert_accounts(engine: Engine, rows: list[AccountRow], now: datetime) -> No
             "risk_segment": r.risk_segment.value,
             "currency": r.currency,
             "contacts": r.contacts,
+            "region": r.region,
             "created_at": now,
             "updated_at": now,
         }

@@ -13,15 +13,15 @@ from pathlib import Path
 
 from arrears.importer import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
 
-COLUMNS = list(REQUIRED_COLUMNS[:3]) + ["email"] + list(REQUIRED_COLUMNS[3:]) + ["contacts"]
+COLUMNS = list(REQUIRED_COLUMNS[:3]) + ["email"] + list(REQUIRED_COLUMNS[3:]) + ["region", "contacts"]
 
 _PLACES = [
-    ("zh-CN", "Asia/Shanghai", "CNY", "+86 138 {:04d} {:04d}", "上海市浦东新区世纪大道{}号"),
-    ("zh-CN", "Asia/Urumqi", "CNY", "+86 139 {:04d} {:04d}", "乌鲁木齐市天山区解放北路{}号"),
-    ("zh-CN", "Asia/Shanghai", "CNY", "+86 137 {:04d} {:04d}", "北京市朝阳区建国路{}号"),
-    ("en", "America/New_York", "USD", "+1 212 555 {:04d}", "{} Broadway, New York, NY 10006"),
-    ("en", "America/Los_Angeles", "USD", "+1 415 555 {:04d}", "{} Market St, San Francisco, CA 94103"),
-    ("en", "Europe/London", "GBP", "+44 20 7946 {:04d}", "{} Baker Street, London NW1 6XE"),
+    ("zh-CN", "Asia/Shanghai", "CNY", "+86 138 {:04d} {:04d}", "上海市浦东新区世纪大道{}号", "SH-PD"),
+    ("zh-CN", "Asia/Urumqi", "CNY", "+86 139 {:04d} {:04d}", "乌鲁木齐市天山区解放北路{}号", "XJ-URC"),
+    ("zh-CN", "Asia/Shanghai", "CNY", "+86 137 {:04d} {:04d}", "北京市朝阳区建国路{}号", "BJ-CY"),
+    ("en", "America/New_York", "USD", "+1 212 555 {:04d}", "{} Broadway, New York, NY 10006", "NY-MAN"),
+    ("en", "America/Los_Angeles", "USD", "+1 415 555 {:04d}", "{} Market St, San Francisco, CA 94103", "CA-SF"),
+    ("en", "Europe/London", "GBP", "+44 20 7946 {:04d}", "{} Baker Street, London NW1 6XE", "LDN-W"),
 ]
 _SURNAMES_ZH = ["王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周"]
 _GIVEN_ZH = ["伟", "芳", "娜", "敏", "静", "磊", "洋", "艳", "勇", "军"]
@@ -34,7 +34,7 @@ def generate_accounts(count: int, today: date, dpds: list[int] | None = None, se
     rng = random.Random(seed)
     rows = []
     for i in range(count):
-        language, tz, currency, phone_fmt, address_fmt = _PLACES[i % len(_PLACES)]
+        language, tz, currency, phone_fmt, address_fmt, region = _PLACES[i % len(_PLACES)]
         if language == "zh-CN":
             name = rng.choice(_SURNAMES_ZH) + rng.choice(_GIVEN_ZH) + rng.choice(_GIVEN_ZH)
         else:
@@ -57,6 +57,7 @@ def generate_accounts(count: int, today: date, dpds: list[int] | None = None, se
                 "overdue_amount": str(overdue),
                 "total_balance": str(balance),
                 "due_date": (today - timedelta(days=dpd)).isoformat(),
+                "region": region,
                 "contacts": "",
             }
         )

@@ -399,6 +399,7 @@ class AccountCollection:
                 total_balance=self.state.total_balance,
                 due_date=self.inp.due_date,
                 strategy_hash=self.inp.strategy_hash,
+                desk=self.inp.strategy.desk,
             ),
             result_type=StepResult,
         )

@@ -30,6 +30,13 @@ class AccountRow(BaseModel):
     due_date: date
     # Free-form extra contacts (guarantor, employer...) kept for later issues.
     contacts: Any = None
+    # Field-visit territory (branch or district code) that routes visits to collectors covering it.
+    region: str | None = Field(default=None, max_length=64)
+
+    @field_validator("region", mode="before")
+    @classmethod
+    def _region(cls, value: Any) -> Any:
+        return value or None  # an empty CSV cell means "not known"
 
     @field_validator("email")
     @classmethod

@@ -180,6 +180,28 @@ class PlanPolicy(BaseModel):
     )
 
 
+class DeskPolicy(BaseModel):
+    """How the ladder's call and visit tasks reach people."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # Hours from a task's due time to its SLA; past it, the task goes to the team's supervisor queue.
+    sla_hours: dict[Action, int] = {Action.CALL: 24, Action.VISIT: 72}
+    # Accounts owing at least this much are worked by this role or above.
+    senior_overdue: Decimal = Field(default=Decimal("50000"), gt=0)
+    senior_role: Role = Role.SUPERVISOR
+
+    @field_validator("sla_hours")
+    @classmethod
+    def _sla(cls, value: dict[Action, int]) -> dict[Action, int]:
+        for action, hours in value.items():
+            if action not in (Action.CALL, Action.VISIT):
+                raise ValueError(f"an SLA applies to call and visit tasks, not {action.value}")
+            if not 1 <= hours <= 24 * 30:
+                raise ValueError(f"{action.value}: SLA hours from 1 to 720, got {hours}")
+        return value
+
+
 class Strategy(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -189,6 +211,7 @@ class Strategy(BaseModel):
     promises: PromisePolicy = PromisePolicy()
     settlements: SettlementPolicy = SettlementPolicy()
     plans: PlanPolicy = PlanPolicy()
+    desk: DeskPolicy = DeskPolicy()
 
     @model_validator(mode="after")
     def _check_ladder(self) -> "Strategy":

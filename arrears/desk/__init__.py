@@ -1,0 +1,1 @@
+"""The collector desk in the system of record: roster, assignment, SLA sweep, worklists, tokens."""
