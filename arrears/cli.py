@@ -21,7 +21,9 @@ strategy_app = typer.Typer(no_args_is_help=True, help="Strategy files.")
 desk_app = typer.Typer(no_args_is_help=True, help="The collector desk: record what a customer agreed.")
 app.add_typer(db_app, name="db")
 app.add_typer(strategy_app, name="strategy")
+collectors_app = typer.Typer(no_args_is_help=True, help="The collections team: roster, absence, API tokens.")
 app.add_typer(desk_app, name="desk")
+app.add_typer(collectors_app, name="collectors")
 console = Console()
 err = Console(stderr=True)
 
@@ -403,6 +405,194 @@ def desk_outcome(
     result = _run(go())
     tail = f"; callback scheduled ({result.callback_step})" if result.callback_step else ""
     console.print(f"task {result.task_id}: {result.outcome.value} recorded{tail}")
+
+
+# ---- the team and its work -------------------------------------------------------------
+
+
+def _sessions():
+    from arrears.db.engine import make_engine, make_sessionmaker
+
+    return make_sessionmaker(make_engine(state.settings.database_url))
+
+
+def _utcnow():
+    from datetime import datetime, timezone
+
+    return datetime.now(timezone.utc)
+
+
+def _parse_moment(value: str | None):
+    from datetime import datetime
+
+    if value is None:
+        return _utcnow()
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        _fail(f"not an ISO time: {value!r}")
+    if moment.tzinfo is None:
+        _fail(f"give the time with its UTC offset, e.g. {value}+08:00")
+    return moment
+
+
+@collectors_app.command("import")
+def collectors_import(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="Roster CSV")],
+) -> None:
+    """Load or update the roster; waiting tasks then go to whoever has room."""
+    from arrears.desk.assign import place_waiting
+    from arrears.desk.roster import RosterFileError, import_roster
+
+    sessions = _sessions()
+    try:
+        summary = import_roster(sessions, file, _utcnow())
+    except RosterFileError as exc:
+        _fail(str(exc))
+    console.print(f"roster: {len(summary.added)} added, {len(summary.updated)} updated, {len(summary.rejected)} rejected")
+    for reject in summary.rejected:
+        err.print(f"  line {reject.line} ({reject.collector_id or '?'}): {reject.reason}")
+    placed = place_waiting(sessions, _utcnow())
+    if placed.assigned or placed.waiting:
+        console.print(f"waiting tasks: {placed.assigned} assigned, {placed.waiting} still waiting")
+    if summary.rejected:
+        raise typer.Exit(2)
+
+
+@collectors_app.command("list")
+def collectors_list() -> None:
+    """The roster with each collector's open load."""
+    from sqlalchemy import select
+
+    from arrears.db.models import Collector
+    from arrears.desk.assign import open_loads
+
+    with _sessions()() as session:
+        loads = open_loads(session)
+        rows = session.scalars(select(Collector).order_by(Collector.team, Collector.collector_id)).all()
+        table = Table("id", "name", "team", "role", "languages", "regions", "open / capacity", "status")
+        for c in rows:
+            status = "inactive" if not c.active else ("absent" if c.absent else "at work")
+            table.add_row(c.collector_id, c.name, c.team, c.role, ";".join(c.languages), ";".join(c.regions) or "-",
+                          f"{loads.get(c.collector_id, 0)} / {c.daily_capacity}", status)
+    console.print(table)
+
+
+def _set_absent(collector: str, absent: bool) -> None:
+    from arrears.desk.assign import DeskError, set_absent
+
+    try:
+        summary = set_absent(_sessions(), collector, absent, _utcnow())
+    except DeskError as exc:
+        _fail(str(exc))
+    console.print(f"{collector} marked {'absent' if absent else 'back at work'}: {summary}")
+
+
+@collectors_app.command("absent")
+def collectors_absent(collector: Annotated[str, typer.Argument(help="Collector id")]) -> None:
+    """Mark a collector absent: no new work, and their open tasks go to others now."""
+    _set_absent(collector, True)
+
+
+@collectors_app.command("back")
+def collectors_back(collector: Annotated[str, typer.Argument(help="Collector id")]) -> None:
+    """Mark a collector back at work: waiting tasks may go to them."""
+    _set_absent(collector, False)
+
+
+@collectors_app.command("token")
+def collectors_token(collector: Annotated[str, typer.Argument(help="Collector id")]) -> None:
+    """Issue a desk API token (shown once; an earlier token stops working)."""
+    from arrears.desk.assign import DeskError
+    from arrears.desk.tokens import issue_token
+
+    try:
+        token = issue_token(_sessions(), collector, _utcnow())
+    except DeskError as exc:
+        _fail(str(exc))
+    console.print(token, soft_wrap=True)
+    err.print("store it now: only its hash is kept")
+
+
+@desk_app.command("worklist")
+def desk_worklist(
+    collector: Annotated[str, typer.Argument(help="Collector id")],
+    at: Annotated[Optional[str], typer.Option(help="As of this time (ISO with offset); default now")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+) -> None:
+    """Today's calls and visits for a collector, most urgent first."""
+    from arrears.desk.assign import DeskError
+    from arrears.desk.worklist import worklist
+
+    moment = _parse_moment(at)
+    with _sessions()() as session:
+        try:
+            entries = worklist(session, collector, moment)
+        except DeskError as exc:
+            _fail(str(exc))
+    if as_json:
+        import json
+
+        print(json.dumps([e.model_dump(mode="json") for e in entries], ensure_ascii=False, indent=2))
+        return
+    table = Table("task", "kind", "account", "customer", "stage", "DPD", "overdue", "broken", "local", "SLA", "queue")
+    for e in entries:
+        table.add_row(
+            str(e.task_id), e.kind, e.account_id, e.customer_name, e.stage, str(e.dpd), f"{e.overdue_amount} {e.currency}",
+            str(e.broken_promises), e.customer_local_time + ("" if e.callable_now else " (closed)"),
+            f"{e.sla_due_at:%m-%d %H:%M}" if e.sla_due_at else "-", e.queue,
+        )
+    console.print(table)
+    console.print(f"{len(entries)} task(s) for {collector}")
+
+
+@desk_app.command("reassign")
+def desk_reassign(
+    task_id: Annotated[int, typer.Argument(help="Task id")],
+    to: Annotated[str, typer.Option(help="Collector who takes it")],
+    by: Annotated[str, typer.Option(help="Supervisor making the change")],
+    reason: Annotated[str, typer.Option(help="Why (kept on record)")],
+) -> None:
+    """A supervisor gives a task to a named collector."""
+    from arrears.db.models import Collector
+    from arrears.desk.assign import DeskError, reassign_task
+    from arrears.domain.desk import ROLE_RANK
+    from arrears.domain.strategy import Role
+
+    sessions = _sessions()
+    with sessions() as session:
+        supervisor = session.get(Collector, by)
+        if supervisor is None or ROLE_RANK[Role(supervisor.role)] < ROLE_RANK[Role.SUPERVISOR]:
+            _fail(f"{by} is not a supervisor or manager on the roster; only they reassign tasks")
+    try:
+        task = reassign_task(sessions, task_id, to, by, reason, _utcnow())
+    except DeskError as exc:
+        _fail(str(exc))
+    console.print(f"task {task.id} now with {task.assigned_to}")
+
+
+@desk_app.command("sweep")
+def desk_sweep(
+    at: Annotated[Optional[str], typer.Option(help="As of this time (ISO with offset); default now")] = None,
+) -> None:
+    """Escalate tasks past their SLA, reassign absent collectors' work, place waiting tasks (the worker does this every few minutes)."""
+    from arrears.desk.assign import sweep
+
+    console.print(str(sweep(_sessions(), _parse_moment(at))))
+
+
+@app.command()
+def api(
+    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port")] = 8080,
+) -> None:
+    """Serve the desk's JSON HTTP API (OpenAPI document at /docs)."""
+    import uvicorn
+
+    from arrears.api.app import create_app
+
+    state.used_temporal = True
+    uvicorn.run(create_app(state.settings), host=host, port=port)
 
 
 # ---- database, strategy, sample, demo ------------------------------------------------

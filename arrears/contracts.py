@@ -24,6 +24,17 @@ WORKFLOW_TYPE = "AccountCollection"
 WORKFLOW_ID_PREFIX = "arrears-"
 
 
+DESK_SWEEP_TYPE = "DeskSweep"
+DESK_SWEEP_ID = "arrears-desk-sweep"
+SWEEP_DESK = "sweep_desk"
+
+
+class SweepInput(BaseModel):
+    every_seconds: float = Field(gt=0)
+    # Rounds per run before continuing as new, keeping each run's history short.
+    rounds_per_run: int = Field(default=100, ge=1)
+
+
 def workflow_id_for(account_id: str) -> str:
     return f"{WORKFLOW_ID_PREFIX}{account_id}"
 

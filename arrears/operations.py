@@ -7,6 +7,7 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from arrears.contracts import (
+    CancelPlanInput,
     CloseInput,
     CloseResult,
     OutcomeInput,
@@ -26,6 +27,12 @@ from arrears.contracts import (
 
 class Rejected(Exception):
     """The workflow (or Temporal) said no; the message says why."""
+
+    @property
+    def episode_closed(self) -> bool:
+        """The no is because the episode is over, not because the request was wrong."""
+        text = str(self)
+        return "has ended" in text or "has already ended" in text or text.startswith("no running collection episode")
 
 
 def _handle(client: Client, account_id: str):
@@ -84,3 +91,7 @@ async def agree_plan(client: Client, account_id: str, request: PlanInput) -> Pla
 
 async def log_contact_outcome(client: Client, account_id: str, request: OutcomeInput) -> OutcomeResult:
     return await _update(client, account_id, "log_contact_outcome", request, OutcomeResult)
+
+
+async def cancel_plan(client: Client, account_id: str, request: CancelPlanInput) -> PlanResult:
+    return await _update(client, account_id, "cancel_plan", request, PlanResult)

@@ -4,13 +4,16 @@ import asyncio
 import signal
 from concurrent.futures import ThreadPoolExecutor
 
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowHandle
+from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.worker import Worker
 
 from activities.collection import CollectionActivities
+from activities.desk import DeskActivities
 from arrears.channels.render import Renderer
 from arrears.db.engine import make_engine, make_sessionmaker
 from arrears.settings import Settings
+from arrears.contracts import DESK_SWEEP_ID, DESK_SWEEP_TYPE, SweepInput
 from workflows import WORKFLOWS
 
 # Activities are synchronous (SQLAlchemy); they run on this many threads.
@@ -28,7 +31,7 @@ def build_worker(client: Client, settings: Settings, activities: CollectionActiv
         client,
         task_queue=settings.task_queue,
         workflows=WORKFLOWS,
-        activities=acts.all(),
+        activities=acts.all() + DeskActivities(acts.sessions).all(),
         activity_executor=ThreadPoolExecutor(ACTIVITY_THREADS),
         max_concurrent_activities=ACTIVITY_THREADS,
     )
@@ -42,4 +45,16 @@ async def run_worker(client: Client, settings: Settings) -> None:
         loop.add_signal_handler(sig, stop.set)
     async with build_worker(client, settings):
         print(f"worker polling task queue {settings.task_queue!r} on {settings.temporal_address}", flush=True)
+        await ensure_desk_sweep(client, settings)
         await stop.wait()
+
+
+async def ensure_desk_sweep(client: Client, settings: Settings) -> WorkflowHandle:
+    """Start the desk sweep unless it runs already (every worker asks; one runs)."""
+    return await client.start_workflow(
+        DESK_SWEEP_TYPE,
+        SweepInput(every_seconds=settings.sweep_minutes * 60),
+        id=DESK_SWEEP_ID,
+        task_queue=settings.task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+    )

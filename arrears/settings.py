@@ -35,6 +35,8 @@ class Settings(BaseSettings):
         default=DEFAULT_STATE_DIR / "temporal.db", validation_alias=AliasChoices("ARREARS_SERVER_DB")
     )
     server_ui_port: int = Field(default=8233, validation_alias=AliasChoices("ARREARS_SERVER_UI_PORT"))
+    # How often the desk sweep escalates SLA breaches and places waiting tasks.
+    sweep_minutes: float = Field(default=5, gt=0, le=24 * 60, validation_alias=AliasChoices("ARREARS_SWEEP_MINUTES"))
 
 
 def load_settings(**overrides: object) -> Settings:

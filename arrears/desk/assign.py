@@ -206,6 +206,15 @@ def sweep(sessions: sessionmaker[Session], now: datetime) -> SweepSummary:
     return summary
 
 
+def place_waiting(sessions: sessionmaker[Session], now: datetime) -> SweepSummary:
+    """Give waiting tasks to collectors who now have room (after a roster import)."""
+    summary = SweepSummary()
+    with sessions.begin() as session:
+        lock_desk(session)
+        assign_waiting(session, now, summary)
+    return summary
+
+
 def set_absent(sessions: sessionmaker[Session], collector_id: str, absent: bool, now: datetime) -> SweepSummary:
     """Mark a collector absent (their open tasks move to others at once) or back at work."""
     summary = SweepSummary()
