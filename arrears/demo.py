@@ -13,7 +13,7 @@ import shutil
 import time
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 from decimal import Decimal
 
@@ -30,6 +30,7 @@ from arrears.db.engine import make_engine, make_sessionmaker
 from arrears.db.migrate import upgrade
 from arrears.db.models import (
     AccountAction,
+    Collector,
     CollectorTask,
     ContactAttempt,
     Episode,
@@ -38,6 +39,9 @@ from arrears.db.models import (
     Settlement,
     StageEvent,
 )
+from arrears.desk.assign import open_loads, set_absent, sweep
+from arrears.desk.roster import import_roster
+from arrears.desk.worklist import worklist
 from arrears.devserver import start_dev_server
 from arrears.domain.strategy import load_strategy
 from arrears.importer import import_file
@@ -98,7 +102,11 @@ SCRIPT = [
     Scripted(25, 13, "close", "operator closes: account sold to a debt buyer"),
     Scripted(30, 18, "pay_full", "late-stage account pays in full -> cured"),
     Scripted(42, 26, "pay_full", "pays after the first call -> cured"),
+    Scripted(22, -1, "absent", "collector c-zhao calls in sick: their open tasks go to others"),
+    Scripted(32, -1, "back", "c-zhao is back: new work may go to them again"),
 ]
+ROSTER = PROJECT_ROOT / "examples" / "roster.csv"
+ABSENT = "c-zhao"
 
 
 def account_id(index: int) -> str:
@@ -125,6 +133,10 @@ async def run_demo(day_seconds: float, days: int, keep_server: bool) -> int:
                       f"(try the query CollectionStage=\"late\")")
         upgrade(settings.database_url)
         console.print(f"database migrated: {settings.database_url}")
+        sessions = make_sessionmaker(make_engine(settings.database_url))
+        team = import_roster(sessions, ROSTER, datetime.now(timezone.utc))
+        console.print(f"roster {ROSTER.relative_to(PROJECT_ROOT)}: {len(team.added)} collectors "
+                      "(calls and visits go to them by language, region, role and load)")
         client = await _connect(settings)
         worker = build_worker(client, settings)
         worker_task = asyncio.create_task(worker.run())
@@ -149,8 +161,9 @@ async def run_demo(day_seconds: float, days: int, keep_server: bool) -> int:
             return 1
 
         console.rule(f"running {days} collection days")
-        await _run_script(client, rows, day_seconds, days)
+        await _run_script(client, sessions, rows, day_seconds, days)
         await _summary(client, engine, settings)
+        await _desk_summary(client, sessions, rows)
         console.print(f"Web UI: {server.ui_url}  (namespace default, task queue {settings.task_queue})")
         if keep_server:
             console.print("server kept running; Ctrl-C to stop")
@@ -178,14 +191,20 @@ async def _connect(settings) -> Client:
             await asyncio.sleep(0.5)
 
 
-async def _run_script(client: Client, rows: list[dict], day_seconds: float, days: int) -> None:
+async def _run_script(client: Client, sessions, rows: list[dict], day_seconds: float, days: int) -> None:
     started = time.monotonic()
     pending = sorted(SCRIPT, key=lambda s: s.day)
     last_report = -1
     while True:
         day = int((time.monotonic() - started) / day_seconds)
         while pending and pending[0].day <= day:
-            await _act(client, rows, pending.pop(0), day)
+            step = pending.pop(0)
+            if step.kind in ("absent", "back"):
+                moved = set_absent(sessions, ABSENT, step.kind == "absent", datetime.now(timezone.utc))
+                console.print(f"day {day:>3}  {step.note} [green]ok[/green] "
+                              f"({moved.reassigned or moved.assigned} task(s) moved, {moved.waiting} waiting)")
+                continue
+            await _act(client, rows, step, day)
         if day // 10 != last_report // 10 or day >= days:
             last_report = day
             running, ended = await _stage_counts(client)
@@ -314,3 +333,43 @@ async def _summary(client: Client, engine, settings) -> None:
         table.add_row(f"instalment plan: {name}", str(n))
     console.print(table)
     console.print(f"system of record: {settings.database_url}")
+
+
+async def _desk_summary(client: Client, sessions, rows: list[dict]) -> None:
+    """Who holds the calls and visits, what the SLA sweep escalates, and a supervisor's worklist."""
+    with sessions() as s:
+        loads = open_loads(s)
+        team = s.scalars(select(Collector).order_by(Collector.team, Collector.collector_id)).all()
+        waiting = s.scalar(select(func.count()).select_from(CollectorTask).where(
+            CollectorTask.status == "open", CollectorTask.kind.in_(("call", "visit")), CollectorTask.assigned_to.is_(None)))
+    table = Table(title="the desk: open calls and visits per collector (balanced by load / capacity)")
+    for column in ("collector", "team", "role", "languages", "regions", "open / capacity"):
+        table.add_column(column)
+    for c in team:
+        table.add_row(c.collector_id, c.team, c.role, ";".join(c.languages), ";".join(c.regions) or "-",
+                      f"{loads.get(c.collector_id, 0)} / {c.daily_capacity}")
+    console.print(table)
+    console.print(f"waiting for an eligible collector with room: {waiting}")
+    # Collection time runs ahead of the wall clock here: look at the desk as of the episodes' today.
+    as_of = None
+    for row in rows:
+        try:
+            view = await get_status(client, row["account_id"])
+        except Rejected:
+            continue
+        if view.outcome is None:  # an ended episode's clock stopped when it ended
+            as_of = view.as_of
+            break
+    if as_of is None:
+        return
+    swept = sweep(sessions, as_of)
+    console.print(f"SLA sweep as of collection time {as_of:%Y-%m-%d %H:%M} UTC: {swept}")
+    with sessions() as s:
+        items = worklist(s, "s-wang", as_of)
+    table = Table(title=f"worklist of supervisor s-wang (team east): {len(items)} task(s), first 8 by priority")
+    for column in ("task", "kind", "account", "stage", "DPD", "overdue", "broken PTP", "customer time", "queue"):
+        table.add_column(column)
+    for e in items[:8]:
+        table.add_row(str(e.task_id), e.kind, e.account_id, e.stage, str(e.dpd), f"{e.currency} {e.overdue_amount}",
+                      str(e.broken_promises), e.customer_local_time + ("" if e.callable_now else " (closed)"), e.queue)
+    console.print(table)
