@@ -354,6 +354,9 @@ class AgencyPlacement(Base):
     episode_id: Mapped[str] = mapped_column(
         ForeignKey("episodes.episode_id", name="fk_agency_placements_episode_id"), index=True
     )
+    # The terms as agreed when placed: a later agencies file does not change a running placement.
+    commission_percent: Mapped[Decimal] = mapped_column(Money)
+    placement_days: Mapped[int] = mapped_column(Integer)
     placed_at: Mapped[datetime] = _ts()
     ends_at: Mapped[datetime] = _ts()
     status: Mapped[str] = mapped_column(String(16), index=True)  # placed | renewed | recalled | closed

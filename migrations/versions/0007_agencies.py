@@ -34,6 +34,8 @@ def upgrade() -> None:
     sa.Column('agency_id', sa.String(length=64), nullable=False),
     sa.Column('account_id', sa.String(length=64), nullable=False),
     sa.Column('episode_id', sa.String(length=64), nullable=False),
+    sa.Column('commission_percent', arrears.db.types.Money(precision=20, scale=4), nullable=False),
+    sa.Column('placement_days', sa.Integer(), nullable=False),
     sa.Column('placed_at', arrears.db.types.UtcDateTime(timezone=True), nullable=False),
     sa.Column('ends_at', arrears.db.types.UtcDateTime(timezone=True), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
