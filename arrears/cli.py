@@ -201,6 +201,10 @@ def status(
         ("next action", f"{view.next_action.value} ({view.next_step_id}) at "
          f"{view.next_action_at.astimezone(ZoneInfo(view.timezone)):%Y-%m-%d %H:%M} {view.timezone}"
          if view.next_action and view.next_action_at else "-"),
+        ("agency", f"{view.placement.agency_id} ({view.placement.status}) until "
+         f"{view.placement.ends_at.astimezone(ZoneInfo(view.timezone)):%Y-%m-%d %H:%M}; collected "
+         f"{view.currency} {view.placement.collected}, commission {view.currency} {view.placement.commission}"
+         if view.placement else "-"),
         ("contacts", ", ".join(f"{k} {v}" for k, v in sorted(view.contacts_by_channel.items())) or "none"),
         ("outcome", f"{view.outcome.value}: {view.outcome_reason}" if view.outcome else "-"),
         ("strategy", f"{view.strategy_name} ({view.strategy_hash[:12]})"), ("episode", view.episode_id),
