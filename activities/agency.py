@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from arrears.agencies import open_placements
+from arrears.agencies import OPEN_STATUSES, open_placements
 from arrears.channels.adapter import ChannelAdapter, OutboundMessage
 from arrears.contracts import (
     CLOSE_PLACEMENT,
@@ -39,8 +39,6 @@ from arrears.contracts import (
 from arrears.db.models import Agency as AgencyRow
 from arrears.db.models import AgencyCommission, AgencyPlacement, CollectorTask
 from arrears.domain.agency import Agency, AgencyLoad, PlacementRecord, choose_agency, placement_end
-
-OPEN_STATUSES = ("placed", "renewed")
 
 
 def _write_lock(session: Session) -> None:

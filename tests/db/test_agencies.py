@@ -1,7 +1,7 @@
 """Agencies on SQLite and PostgreSQL: the file import, placements written once, capacity under concurrency."""
 
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
