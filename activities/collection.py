@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.agency import AgencyActivities
 from arrears.channels.adapter import ChannelAdapter, OutboundMessage, OutboxAdapter
 from arrears.channels.render import Renderer, format_amount
 from arrears.contracts import (
@@ -83,7 +84,7 @@ def _evidence(path: str) -> dict:
     return {"path": path, "sha256": digest, "missing": False}
 
 
-class CollectionActivities:
+class CollectionActivities(AgencyActivities):
     def __init__(
         self,
         sessions: sessionmaker[Session],
@@ -110,6 +111,7 @@ class CollectionActivities:
             self.record_plan,
             self.resolve_plan,
             self.record_outcome,
+            *self.agency_activities(),
         ]
 
     # ---- episode -------------------------------------------------------------

@@ -19,11 +19,13 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 db_app = typer.Typer(no_args_is_help=True, help="Database migrations (Alembic).")
 strategy_app = typer.Typer(no_args_is_help=True, help="Strategy files.")
 desk_app = typer.Typer(no_args_is_help=True, help="The collector desk: record what a customer agreed.")
+agencies_app = typer.Typer(no_args_is_help=True, help="Outside collection agencies: the agencies file and their load.")
 app.add_typer(db_app, name="db")
 app.add_typer(strategy_app, name="strategy")
 collectors_app = typer.Typer(no_args_is_help=True, help="The collections team: roster, absence, API tokens.")
 app.add_typer(desk_app, name="desk")
 app.add_typer(collectors_app, name="collectors")
+app.add_typer(agencies_app, name="agencies")
 console = Console()
 err = Console(stderr=True)
 
@@ -201,6 +203,10 @@ def status(
         ("next action", f"{view.next_action.value} ({view.next_step_id}) at "
          f"{view.next_action_at.astimezone(ZoneInfo(view.timezone)):%Y-%m-%d %H:%M} {view.timezone}"
          if view.next_action and view.next_action_at else "-"),
+        ("agency", f"{view.placement.agency_id} ({view.placement.status}) until "
+         f"{view.placement.ends_at.astimezone(ZoneInfo(view.timezone)):%Y-%m-%d %H:%M}; collected "
+         f"{view.currency} {view.placement.collected}, commission {view.currency} {view.placement.commission}"
+         if view.placement else "-"),
         ("contacts", ", ".join(f"{k} {v}" for k, v in sorted(view.contacts_by_channel.items())) or "none"),
         ("outcome", f"{view.outcome.value}: {view.outcome_reason}" if view.outcome else "-"),
         ("strategy", f"{view.strategy_name} ({view.strategy_hash[:12]})"), ("episode", view.episode_id),
@@ -614,6 +620,53 @@ def db_downgrade(revision: Annotated[str, typer.Argument()]) -> None:
 
     downgrade(state.settings.database_url, revision)
     console.print(f"database at {revision}")
+
+
+@agencies_app.command("import")
+def agencies_import(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV: " + "agency_id,name,commission_percent,capacity,placement_days")],
+) -> None:
+    """Upsert the agencies under contract; an agency the file no longer lists takes no new accounts."""
+    from datetime import datetime, timezone
+
+    from arrears.agencies import AgencyFileError, import_agencies
+    from arrears.db.engine import make_engine, make_sessionmaker
+
+    sessions = make_sessionmaker(make_engine(state.settings.database_url))
+    try:
+        result = import_agencies(sessions, file, datetime.now(timezone.utc))
+    except AgencyFileError as exc:
+        _fail(f"{file}: {exc}")
+    for r in result.rejected:
+        err.print(f"[yellow]line {r.line}[/yellow] {r.agency_id or '-'}: {r.reason}")
+    table = Table(title="agencies import")
+    for col in ("rows", "added", "updated", "unchanged", "retired", "rejected"):
+        table.add_column(col, justify="right")
+    table.add_row(*(str(x) for x in (len(result.agencies) + len(result.rejected), len(result.added), len(result.updated),
+                                     len(result.unchanged), len(result.retired), len(result.rejected))))
+    console.print(table)
+    if result.retired:
+        console.print(f"no longer in the file, no new placements: {', '.join(result.retired)}")
+
+
+@agencies_app.command("list")
+def agencies_list() -> None:
+    """Each agency with its terms, the accounts it holds now and its capacity."""
+    from arrears.agencies import list_agencies
+    from arrears.db.engine import make_engine, make_sessionmaker
+
+    agencies = list_agencies(make_sessionmaker(make_engine(state.settings.database_url)))
+    if not agencies:
+        console.print("no agencies: import a file with `arrears agencies import FILE`")
+        return
+    table = Table(title="agencies")
+    for col, justify in (("agency", "left"), ("name", "left"), ("commission %", "right"), ("placed / capacity", "right"),
+                         ("period (days)", "right"), ("status", "left")):
+        table.add_column(col, justify=justify)
+    for a in agencies:
+        table.add_row(a.agency_id, a.name, f"{a.commission_percent.normalize():f}", f"{a.open_placements} / {a.capacity}",
+                      str(a.placement_days), "active" if a.active else "retired")
+    console.print(table)
 
 
 @strategy_app.command("check")

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, Field
 
+from arrears.domain.agency import PlacementRecord
 from arrears.domain.clock import EpisodeClock
 from arrears.domain.delinquency import Outcome, bucket_for_dpd, days_past_due, stage_for_dpd
 from arrears.domain.ladder import ScheduledStep
@@ -90,6 +91,8 @@ class EpisodeState(BaseModel):
     # Collector tasks opened in this episode (record id -> kind) and those with an outcome.
     tasks: dict[int, str] = {}
     tasks_done: list[int] = []
+    # The running agency placement; escalation pauses while it runs.
+    placement: PlacementRecord | None = None
 
 
 class PaymentInput(BaseModel):
@@ -221,6 +224,7 @@ class StatusView(BaseModel):
     broken_promises: int = 0
     open_offer: SettlementOffer | None = None
     active_plan: InstalmentPlan | None = None
+    placement: PlacementRecord | None = None
     contacts_by_channel: dict[str, int]
     steps_done: int
     outcome: Outcome | None
@@ -303,6 +307,47 @@ class StepResult(BaseModel):
     record_id: int
     duplicate: bool
     detail: str = ""
+
+
+class PlacementCommand(BaseModel):
+    """Place the account with an agency for the ladder's agency step."""
+
+    step: StepCommand
+    timezone: str  # the placement period is counted in the account's calendar days
+
+    @property
+    def idempotency_key(self) -> str:
+        return self.step.idempotency_key
+
+
+class PlacementResult(BaseModel):
+    placement: PlacementRecord | None  # None: no agency had room
+    task_id: int | None = None  # the task that records why it was not placed
+    duplicate: bool
+    detail: str
+
+
+class PlacementChangeCommand(BaseModel):
+    episode_id: str
+    account_id: str
+    idempotency_key: str  # the placement's
+    status: str  # renewed | recalled | closed
+    renewals: int
+    ends_at: datetime
+    reason: str
+    at: datetime
+
+
+class CommissionCommand(BaseModel):
+    episode_id: str
+    account_id: str
+    placement_id: int
+    agency_id: str
+    payment_id: str
+    payment_amount: Decimal
+    percent: Decimal
+    commission: Decimal
+    currency: str
 
 
 class PaymentCommand(BaseModel):
@@ -411,3 +456,8 @@ RESOLVE_SETTLEMENT = "resolve_settlement"
 RECORD_PLAN = "record_plan"
 RESOLVE_PLAN = "resolve_plan"
 RECORD_OUTCOME = "record_outcome"
+PLACE_WITH_AGENCY = "place_with_agency"
+RENEW_PLACEMENT = "renew_placement"
+RECALL_PLACEMENT = "recall_placement"
+CLOSE_PLACEMENT = "close_placement"
+RECORD_COMMISSION = "record_commission"

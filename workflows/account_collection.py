@@ -22,14 +22,19 @@ with workflow.unsafe.imports_passed_through():
     from arrears import search_attributes as sa
     from arrears.contracts import (
         CLOSE_EPISODE,
+        CLOSE_PLACEMENT,
         EXECUTE_STEP,
         OPEN_EPISODE,
+        PLACE_WITH_AGENCY,
+        RECALL_PLACEMENT,
+        RECORD_COMMISSION,
         RECORD_OUTCOME,
         RECORD_PAYMENT,
         RECORD_PLAN,
         RECORD_PROMISE,
         RECORD_SETTLEMENT,
         RECORD_STAGE_CHANGE,
+        RENEW_PLACEMENT,
         RESOLVE_PLAN,
         RESOLVE_PROMISE,
         RESOLVE_SETTLEMENT,
@@ -37,6 +42,7 @@ with workflow.unsafe.imports_passed_through():
         CloseEpisodeCommand,
         CloseInput,
         CloseResult,
+        CommissionCommand,
         EpisodeInput,
         EpisodeResult,
         EpisodeState,
@@ -48,6 +54,9 @@ with workflow.unsafe.imports_passed_through():
         PaymentInput,
         PaymentRecord,
         PaymentResult,
+        PlacementChangeCommand,
+        PlacementCommand,
+        PlacementResult,
         CancelPlanInput,
         PlanCommand,
         PlanInput,
@@ -66,6 +75,7 @@ with workflow.unsafe.imports_passed_through():
         StepCommand,
         StepResult,
     )
+    from arrears.domain.agency import AGENCY_CHANNEL, PlacementRecord, commission, placement_end
     from arrears.domain.clock import EpisodeClock
     from arrears.domain.delinquency import (
         Outcome,
@@ -103,6 +113,9 @@ with workflow.unsafe.imports_passed_through():
 # cap (an outage of the database delays a step, it does not drop it).
 ACTIVITY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5))
 ACTIVITY_TIMEOUT = timedelta(minutes=2)
+# The ladder's agency step places the account with an outside agency (before
+# this patch it opened a plain collector task of kind agency).
+AGENCY_PATCH = "agency-placement"
 # Waits shorter than this are treated as "due now": with compressed demo days
 # the scaled delay can round to a few microseconds.
 MIN_WAIT = timedelta(milliseconds=1)
@@ -172,7 +185,7 @@ class AccountCollection:
         )
 
     def _paused_by(self) -> str | None:
-        """What holds escalation back now: a plan, a promise, a settlement window, or nothing."""
+        """What holds escalation back now: a plan, a promise, a settlement window, an agency placement, or nothing."""
         plan = self._active_plan()
         if plan is not None:
             return f"instalment plan {plan.plan_id} ({plan.judged} of {len(plan.instalments)} instalments met)"
@@ -182,6 +195,10 @@ class AccountCollection:
         offer = self._open_offer()
         if offer is not None:
             return f"settlement offer {offer.offer_id} until {offer.expires_at:%Y-%m-%d %H:%M} UTC"
+        placement = self.state.placement
+        if placement is not None:
+            return (f"agency placement with {placement.agency_id} ({placement.agency_name}) "
+                    f"until {placement.ends_at:%Y-%m-%d %H:%M} UTC")
         return None
 
     def _runnable_head(self) -> ScheduledStep | None:
@@ -217,6 +234,8 @@ class AccountCollection:
         deadline = self._next_instalment_deadline(plan) if plan is not None else None
         if deadline is not None:
             candidates.append(deadline)
+        if self.state.placement is not None:
+            candidates.append(self.state.placement.ends_at)
         boundary = next_boundary_dpd(self._dpd_reached())
         if boundary is not None:
             candidates.append(local_moment(self.inp.due_date, boundary, datetime.min.time(), self.inp.timezone))
@@ -249,6 +268,10 @@ class AccountCollection:
                 deadline = self._next_instalment_deadline(plan) if plan is not None else None
                 if plan is not None and deadline is not None and deadline <= self._now() + self._slack():
                     await self._judge_instalment(plan)
+                    continue
+                placement = self.state.placement
+                if placement is not None and placement.ends_at <= self._now() + self._slack():
+                    await self._end_placement_period(placement)
                     continue
                 head = self._runnable_head()
                 if head is not None and head.due_at <= self._now() + self._slack():
@@ -309,7 +332,7 @@ class AccountCollection:
         )
 
     async def _close_out_agreements(self) -> None:
-        """An episode that ends (charge-off, close, cancel) leaves no plan, promise or offer open on record."""
+        """An episode that ends (charge-off, close, cancel, cure) leaves no plan, promise, offer or placement open on record."""
         ended = f"episode ended: {self.outcome.value if self.outcome else 'unknown'}"
         plan = self._active_plan()
         if plan is not None:
@@ -324,6 +347,11 @@ class AccountCollection:
             offer.status = "withdrawn"
             self.state.open_offer = None
             await self._record_settlement_end(offer, forgiven=Decimal(0))
+        placement = self.state.placement
+        if placement is not None:
+            placement.status = "closed"
+            self.state.placement = None
+            await self._record_placement_change(placement, ended)
 
     async def _open_episode(self) -> None:
         if self.opened:
@@ -385,24 +413,25 @@ class AccountCollection:
 
     async def _run_step(self, step: ScheduledStep) -> None:
         dpd = self._dpd()
-        result: StepResult = await self._act(
-            EXECUTE_STEP,
-            StepCommand(
-                episode_id=self.state.episode_id,
-                account_id=self.inp.account_id,
-                step=step,
-                executed_at=self._now(),
-                dpd=dpd,
-                stage=stage_for_dpd(dpd).value,
-                currency=self.inp.currency,
-                overdue_amount=self.state.overdue_amount,
-                total_balance=self.state.total_balance,
-                due_date=self.inp.due_date,
-                strategy_hash=self.inp.strategy_hash,
-                desk=self.inp.strategy.desk,
-            ),
-            result_type=StepResult,
+        command = StepCommand(
+            episode_id=self.state.episode_id,
+            account_id=self.inp.account_id,
+            step=step,
+            executed_at=self._now(),
+            dpd=dpd,
+            stage=stage_for_dpd(dpd).value,
+            currency=self.inp.currency,
+            overdue_amount=self.state.overdue_amount,
+            total_balance=self.state.total_balance,
+            due_date=self.inp.due_date,
+            strategy_hash=self.inp.strategy_hash,
+            desk=self.inp.strategy.desk,
         )
+        if step.action == Action.AGENCY and workflow.patched(AGENCY_PATCH):
+            await self._place_with_agency(command)
+            self.state.steps_done += 1
+            return
+        result: StepResult = await self._act(EXECUTE_STEP, command, result_type=StepResult)
         self.state.steps_done += 1
         if result.kind == "contact":
             counts = self.state.contacts_by_channel
@@ -412,6 +441,51 @@ class AccountCollection:
         if step.action == Action.CHARGE_OFF and self.outcome is None:
             self.outcome = Outcome.CHARGED_OFF
             self.outcome_reason = f"charged off at DPD {dpd} by strategy step {step.step_id}"
+
+    async def _place_with_agency(self, command: StepCommand) -> None:
+        """The agency step: placed (escalation pauses for the period) or, with no room anywhere, a task says so."""
+        result: PlacementResult = await self._act(
+            PLACE_WITH_AGENCY, PlacementCommand(step=command, timezone=self.inp.timezone), result_type=PlacementResult
+        )
+        if result.placement is not None:
+            self.state.placement = result.placement
+        elif result.task_id is not None:
+            self.state.tasks[result.task_id] = Action.AGENCY.value
+
+    async def _end_placement_period(self, placement: PlacementRecord) -> None:
+        """The period is over: renewed if the agency reported payments in it, else recalled."""
+        period_end = placement.ends_at
+        if placement.period_payments == 0:
+            placement.status = "recalled"
+            self.state.placement = None
+            # Back to the ladder from the end of the period: the steps of the placement's time are not replayed.
+            self.state.pending = resume_plan(self.state.pending, period_end)
+            reason = (f"recalled: {placement.agency_id} reported no payment in the {placement.placement_days}-day "
+                      f"period ending {period_end:%Y-%m-%d %H:%M} UTC")
+        else:
+            placement.status = "renewed"
+            placement.renewals += 1
+            placement.ends_at = placement_end(period_end, placement.placement_days, self.inp.timezone)
+            reason = (f"renewed ({placement.renewals}): {placement.agency_id} reported {placement.period_payments} "
+                      f"payment(s) in the period ending {period_end:%Y-%m-%d %H:%M} UTC")
+            placement.period_payments = 0
+        await self._record_placement_change(placement, reason)
+
+    async def _record_placement_change(self, placement: PlacementRecord, reason: str) -> None:
+        activity_name = {"renewed": RENEW_PLACEMENT, "recalled": RECALL_PLACEMENT, "closed": CLOSE_PLACEMENT}
+        await self._act(
+            activity_name[placement.status],
+            PlacementChangeCommand(
+                episode_id=self.state.episode_id,
+                account_id=self.inp.account_id,
+                idempotency_key=placement.idempotency_key,
+                status=placement.status,
+                renewals=placement.renewals,
+                ends_at=placement.ends_at,
+                reason=reason,
+                at=self._now(),
+            ),
+        )
 
     async def _resolve_promise(self, promise: PromiseRecord) -> None:
         """Judge a promise at its deadline (or once paid): kept, or broken with a follow-up."""
@@ -531,6 +605,14 @@ class AccountCollection:
         self.state.payments[payment.payment_id] = record
         self.state.overdue_amount = overdue_after
         self.state.total_balance = total_after
+        placement = self.state.placement
+        fee: Decimal | None = None
+        if placement is not None and payment.channel == AGENCY_CHANNEL:
+            # Reported by the agency holding the account: it earns its commission, and the period counts as worked.
+            fee = commission(payment.amount, placement.commission_percent, self.inp.currency)
+            placement.period_payments += 1
+            placement.collected += payment.amount
+            placement.commission += fee
         plan = self._active_plan()
         plan_done = plan is not None and is_completed(plan, self._paid_total())
         if plan is not None and plan_done:
@@ -566,6 +648,21 @@ class AccountCollection:
                 currency=self.inp.currency,
             ),
         )
+        if placement is not None and fee is not None:
+            await self._act(
+                RECORD_COMMISSION,
+                CommissionCommand(
+                    episode_id=self.state.episode_id,
+                    account_id=self.inp.account_id,
+                    placement_id=placement.placement_id,
+                    agency_id=placement.agency_id,
+                    payment_id=payment.payment_id,
+                    payment_amount=payment.amount,
+                    percent=placement.commission_percent,
+                    commission=fee,
+                    currency=self.inp.currency,
+                ),
+            )
         if offer is not None and forgiven is not None:
             await self._record_settlement_end(offer, forgiven)
         if plan is not None and plan_done:
@@ -900,6 +997,7 @@ class AccountCollection:
             active_promise=promise,
             open_offer=offer,
             active_plan=plan,
+            placement=self.state.placement if self.outcome is None else None,
             broken_promises=self.state.broken_promises,
             contacts_by_channel=dict(self.state.contacts_by_channel),
             steps_done=self.state.steps_done,

@@ -20,7 +20,7 @@ from arrears.db.models import OutboxMessage
 @dataclass(frozen=True)
 class OutboundMessage:
     idempotency_key: str
-    topic: str  # sms | email | im | letter | card | bureau | collections
+    topic: str  # sms | email | im | letter | card | bureau | collections | agency
     account_id: str
     payload: dict[str, Any] = field(default_factory=dict)
 

@@ -20,9 +20,13 @@ TABLES = {
     "contact_outcomes",
     "collectors",
     "task_assignments",
+    "agencies",
+    "agency_placements",
+    "agency_commissions",
 }
 DESK = {"collectors", "task_assignments"}
-KEYED = ("contact_attempts", "outbox", "collector_tasks", "account_actions", "stage_events")
+AGENCIES = {"agencies", "agency_placements", "agency_commissions"}
+KEYED = ("contact_attempts", "outbox", "collector_tasks", "account_actions", "stage_events", "agency_placements")
 
 
 def tables(url: str) -> set[str]:
@@ -47,9 +51,11 @@ def test_upgrade_downgrade_upgrade(any_db_url):
     assert tables(any_db_url) == set()
     upgrade(any_db_url)
     assert tables(any_db_url) == TABLES | {"alembic_version"}
+    downgrade(any_db_url, "0006")
+    assert tables(any_db_url) == (TABLES - AGENCIES) | {"alembic_version"}
     downgrade(any_db_url, "0005")
-    assert tables(any_db_url) == (TABLES - DESK) | {"alembic_version"}
-    TABLES_5 = TABLES - DESK
+    assert tables(any_db_url) == (TABLES - AGENCIES - DESK) | {"alembic_version"}
+    TABLES_5 = TABLES - AGENCIES - DESK
     downgrade(any_db_url, "0004")
     assert tables(any_db_url) == (TABLES_5 - {"contact_outcomes"}) | {"alembic_version"}
     downgrade(any_db_url, "0003")
@@ -78,6 +84,8 @@ def test_idempotency_keys_are_unique(any_db_url):
         assert promises.get("uq_promises_account_promise") == ("account_id", "promise_id")
         offers = {u["name"]: tuple(u["column_names"]) for u in inspector.get_unique_constraints("settlements")}
         assert offers.get("uq_settlements_account_offer") == ("account_id", "offer_id")
+        commissions = {u["name"]: tuple(u["column_names"]) for u in inspector.get_unique_constraints("agency_commissions")}
+        assert commissions.get("uq_agency_commissions_account_payment") == ("account_id", "payment_id")
         payments = {u["name"]: tuple(u["column_names"]) for u in inspector.get_unique_constraints("payments")}
         assert payments.get("uq_payments_account_payment") == ("account_id", "payment_id")
         fks = {fk["referred_table"] for fk in inspector.get_foreign_keys("contact_attempts")}

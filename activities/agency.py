@@ -1,0 +1,258 @@
+"""Agency activities: placement, renewal, recall, close-out and commission, each written once.
+
+A mixin of CollectionActivities, which provides ``sessions``, ``adapter``,
+``clock`` and ``_task``: every worker that registers CollectionActivities.all()
+runs these too.
+
+Placements are keyed by the ladder step's idempotency key (unique), so a
+retried placement finds its earlier row. Choosing the agency and writing the
+placement happen in one transaction that holds the write lock over the
+agencies (FOR UPDATE on PostgreSQL, BEGIN IMMEDIATE on SQLite): two placements
+at once never see the same free slot, so no agency goes over its capacity.
+"""
+
+from collections.abc import Callable
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from arrears.agencies import OPEN_STATUSES, open_placements
+from arrears.channels.adapter import ChannelAdapter, OutboundMessage
+from arrears.contracts import (
+    CLOSE_PLACEMENT,
+    PLACE_WITH_AGENCY,
+    RECALL_PLACEMENT,
+    RECORD_COMMISSION,
+    RENEW_PLACEMENT,
+    CommissionCommand,
+    PlacementChangeCommand,
+    PlacementCommand,
+    PlacementResult,
+    StepCommand,
+    StepResult,
+)
+from arrears.db.models import Agency as AgencyRow
+from arrears.db.models import AgencyCommission, AgencyPlacement, CollectorTask
+from arrears.domain.agency import Agency, AgencyLoad, PlacementRecord, choose_agency, placement_end
+
+
+def _write_lock(session: Session) -> None:
+    """Make this transaction the only writer from here on (SQLite).
+
+    Python's sqlite3 reads outside a transaction and begins one only at the
+    first write, so two placements could both count the same free slot;
+    BEGIN IMMEDIATE takes the write lock first (others wait, busy_timeout).
+    PostgreSQL locks the rows it reads instead (FOR UPDATE at the call site).
+    """
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _record(row: AgencyPlacement, name: str) -> PlacementRecord:
+    return PlacementRecord(
+        placement_id=row.id, idempotency_key=row.idempotency_key, agency_id=row.agency_id, agency_name=name,
+        commission_percent=row.commission_percent, placement_days=row.placement_days, placed_at=row.placed_at,
+        ends_at=row.ends_at, status=row.status, renewals=row.renewals, collected=row.collected,
+    )
+
+
+class AgencyActivities:
+    sessions: sessionmaker[Session]
+    adapter: ChannelAdapter
+    clock: Callable[[], datetime]
+    _task: Callable[[Session, StepCommand], StepResult]
+
+    def agency_activities(self) -> list[Callable]:
+        return [
+            self.place_with_agency,
+            self.renew_placement,
+            self.recall_placement,
+            self.close_placement,
+            self.record_commission,
+        ]
+
+    @activity.defn(name=PLACE_WITH_AGENCY)
+    def place_with_agency(self, cmd: PlacementCommand) -> PlacementResult:
+        """Place the account with the least loaded agency that has room, or record why not."""
+        try:
+            with self.sessions.begin() as session:
+                _write_lock(session)
+                earlier = self._earlier(session, cmd.idempotency_key)
+                if earlier is not None:
+                    return earlier
+                return self._place(session, cmd)
+        except IntegrityError:
+            with self.sessions() as session:
+                earlier = self._earlier(session, cmd.idempotency_key)
+            if earlier is None:
+                raise
+            return earlier
+
+    def _place(self, session: Session, cmd: PlacementCommand) -> PlacementResult:
+        step = cmd.step
+        agencies = list(
+            session.scalars(
+                select(AgencyRow).where(AgencyRow.active).order_by(AgencyRow.agency_id).with_for_update()
+            )
+        )
+        load = open_placements(session)
+        loads = [
+            AgencyLoad(
+                agency=Agency(agency_id=a.agency_id, name=a.name, commission_percent=a.commission_percent,
+                              capacity=a.capacity, placement_days=a.placement_days),
+                placed=load.get(a.agency_id, 0),
+            )
+            for a in agencies
+        ]
+        chosen = choose_agency(loads)
+        if chosen is None:
+            return self._not_placed(session, step, loads)
+        ends_at = placement_end(step.executed_at, chosen.placement_days, cmd.timezone)
+        row = AgencyPlacement(
+            idempotency_key=cmd.idempotency_key, agency_id=chosen.agency_id, account_id=step.account_id,
+            episode_id=step.episode_id, commission_percent=chosen.commission_percent,
+            placement_days=chosen.placement_days, placed_at=step.executed_at, ends_at=ends_at, status="placed",
+            renewals=0, reason=f"ladder step {step.step.step_id} at DPD {step.dpd}", currency=step.currency,
+            collected=Decimal(0),
+        )
+        session.add(row)
+        session.flush()
+        self._notify(session, row, "placed", {
+            "dpd": step.dpd, "overdue_amount": str(step.overdue_amount), "total_balance": str(step.total_balance),
+        })
+        detail = f"placed with {chosen.agency_id} until {ends_at:%Y-%m-%d %H:%M} UTC"
+        return PlacementResult(placement=_record(row, chosen.name), duplicate=False, detail=detail)
+
+    def _not_placed(self, session: Session, step: StepCommand, loads: list[AgencyLoad]) -> PlacementResult:
+        """No agency has room: a task for people, saying so, instead of a placement."""
+        if loads:
+            why = "every agency is at capacity (" + ", ".join(
+                f"{x.agency.agency_id} {x.placed}/{x.agency.capacity}" for x in loads) + ")"
+        else:
+            why = "no active agency is on file (arrears agencies import)"
+        result = self._task(session, step)
+        task = session.get(CollectorTask, result.record_id)
+        assert task is not None
+        task.note = (f"NOT PLACED with an agency: {why}. Place it by hand or work it in house; "
+                     f"the ladder goes on. " + task.note)
+        return PlacementResult(placement=None, task_id=task.id, duplicate=False, detail=f"not placed: {why}")
+
+    def _earlier(self, session: Session, key: str) -> PlacementResult | None:
+        row = session.scalar(select(AgencyPlacement).where(AgencyPlacement.idempotency_key == key))
+        if row is not None:
+            agency = session.get(AgencyRow, row.agency_id)
+            return PlacementResult(placement=_record(row, agency.name if agency else row.agency_id), duplicate=True,
+                                   detail=f"placed with {row.agency_id}")
+        task = session.scalar(select(CollectorTask).where(CollectorTask.idempotency_key == key))
+        if task is not None:
+            return PlacementResult(placement=None, task_id=task.id, duplicate=True, detail=task.note)
+        return None
+
+    # ---- the end of a period, and the end of the episode ---------------------------
+
+    @activity.defn(name=RENEW_PLACEMENT)
+    def renew_placement(self, cmd: PlacementChangeCommand) -> bool:
+        """Another period for an agency that collected; a repeat finds the renewal done."""
+        with self.sessions.begin() as session:
+            _write_lock(session)
+            row = self._placement(session, cmd.idempotency_key, lock=True)
+            if row.status not in OPEN_STATUSES or row.renewals >= cmd.renewals:
+                return False
+            row.status, row.renewals, row.ends_at, row.reason = "renewed", cmd.renewals, cmd.ends_at, cmd.reason
+            self._notify(session, row, f"renewed:{cmd.renewals}", {"renewals": cmd.renewals})
+        return True
+
+    @activity.defn(name=RECALL_PLACEMENT)
+    def recall_placement(self, cmd: PlacementChangeCommand) -> bool:
+        """The agency reported nothing in its period: the account comes back."""
+        return self._end(cmd, "recalled")
+
+    @activity.defn(name=CLOSE_PLACEMENT)
+    def close_placement(self, cmd: PlacementChangeCommand) -> bool:
+        """The episode ended (cured, settled, closed, charged off) while placed."""
+        return self._end(cmd, "closed")
+
+    def _end(self, cmd: PlacementChangeCommand, status: str) -> bool:
+        with self.sessions.begin() as session:
+            _write_lock(session)
+            row = self._placement(session, cmd.idempotency_key, lock=True)
+            if row.status not in OPEN_STATUSES:
+                return False
+            row.status, row.ended_at, row.reason = status, cmd.at, cmd.reason
+            self._notify(session, row, status, {"reason": cmd.reason})
+        return True
+
+    # ---- commission ---------------------------------------------------------------
+
+    @activity.defn(name=RECORD_COMMISSION)
+    def record_commission(self, cmd: CommissionCommand) -> bool:
+        """One commission per payment the agency reported; the placement's collected total rises once."""
+        try:
+            with self.sessions.begin() as session:
+                _write_lock(session)
+                if self._commission_exists(session, cmd):
+                    return False
+                placement = session.get(AgencyPlacement, cmd.placement_id, with_for_update=True)
+                if placement is None:
+                    raise ApplicationError(f"placement {cmd.placement_id} of account {cmd.account_id} was never recorded")
+                session.add(
+                    AgencyCommission(
+                        account_id=cmd.account_id, payment_id=cmd.payment_id, placement_id=cmd.placement_id,
+                        agency_id=cmd.agency_id, payment_amount=cmd.payment_amount, percent=cmd.percent,
+                        commission=cmd.commission, currency=cmd.currency, recorded_at=self.clock(),
+                    )
+                )
+                # Exact decimal arithmetic in Python: SQLite keeps money as text, SQL "+" would go through a float.
+                placement.collected = placement.collected + cmd.payment_amount
+        except IntegrityError:
+            with self.sessions() as session:
+                if self._commission_exists(session, cmd):
+                    return False
+            raise
+        return True
+
+    @staticmethod
+    def _commission_exists(session: Session, cmd: CommissionCommand) -> bool:
+        found = session.scalar(
+            select(AgencyCommission.id).where(
+                AgencyCommission.account_id == cmd.account_id, AgencyCommission.payment_id == cmd.payment_id
+            )
+        )
+        return found is not None
+
+    # ---- helpers ------------------------------------------------------------------
+
+    @staticmethod
+    def _placement(session: Session, key: str, lock: bool = False) -> AgencyPlacement:
+        stmt = select(AgencyPlacement).where(AgencyPlacement.idempotency_key == key)
+        row = session.scalar(stmt.with_for_update() if lock else stmt)
+        if row is None:
+            raise ApplicationError(f"placement {key} was never recorded")
+        return row
+
+    def _notify(self, session: Session, row: AgencyPlacement, event: str, extra: dict) -> None:
+        """Tell the agency (outbox topic ``agency``): one message per event of a placement."""
+        self.adapter.deliver(
+            session,
+            OutboundMessage(
+                idempotency_key=f"{row.idempotency_key}:agency:{event}",
+                topic="agency",
+                account_id=row.account_id,
+                payload={
+                    "event": event.split(":")[0],
+                    "agency_id": row.agency_id,
+                    "placement": row.idempotency_key,
+                    "ends_at": row.ends_at.isoformat(),
+                    "collected": str(row.collected),
+                    "currency": row.currency,
+                    **extra,
+                },
+            ),
+            self.clock(),
+        )
