@@ -30,6 +30,8 @@ from arrears.db.engine import make_engine, make_sessionmaker
 from arrears.db.migrate import upgrade
 from arrears.db.models import (
     AccountAction,
+    AgencyCommission,
+    AgencyPlacement,
     Collector,
     CollectorTask,
     ContactAttempt,
@@ -40,6 +42,7 @@ from arrears.db.models import (
     StageEvent,
 )
 from arrears.desk.assign import open_loads, set_absent, sweep
+from arrears.agencies import import_agencies
 from arrears.desk.roster import import_roster
 from arrears.desk.worklist import worklist
 from arrears.devserver import start_dev_server
@@ -102,10 +105,12 @@ SCRIPT = [
     Scripted(25, 13, "close", "operator closes: account sold to a debt buyer"),
     Scripted(30, 18, "pay_full", "late-stage account pays in full -> cured"),
     Scripted(42, 26, "pay_full", "pays after the first call -> cured"),
+    Scripted(12, 19, "pay_agency", "the agency holding this account reports a 30% payment: commission recorded"),
     Scripted(22, -1, "absent", "collector c-zhao calls in sick: their open tasks go to others"),
     Scripted(32, -1, "back", "c-zhao is back: new work may go to them again"),
 ]
 ROSTER = PROJECT_ROOT / "examples" / "roster.csv"
+AGENCIES = PROJECT_ROOT / "examples" / "agencies.csv"
 ABSENT = "c-zhao"
 
 
@@ -137,6 +142,9 @@ async def run_demo(day_seconds: float, days: int, keep_server: bool) -> int:
         team = import_roster(sessions, ROSTER, datetime.now(timezone.utc))
         console.print(f"roster {ROSTER.relative_to(PROJECT_ROOT)}: {len(team.added)} collectors "
                       "(calls and visits go to them by language, region, role and load)")
+        agencies = import_agencies(sessions, AGENCIES, datetime.now(timezone.utc))
+        console.print(f"agencies {AGENCIES.relative_to(PROJECT_ROOT)}: {len(agencies.added)} under contract "
+                      "(the ladder's agency step places accounts with them)")
         client = await _connect(settings)
         worker = build_worker(client, settings)
         worker_task = asyncio.create_task(worker.run())
@@ -261,13 +269,16 @@ async def _act(client: Client, rows: list[dict], step: Scripted, day: int) -> No
             amount, pid = view.open_offer.amount if view.open_offer else view.total_balance, f"{acct}-SETTLE"
         elif step.kind == "pay_part":
             amount, pid = (overdue * Decimal("0.4")).quantize(Decimal("0.01")), f"{acct}-PART"
+        elif step.kind == "pay_agency":
+            amount, pid = (view.overdue_amount * Decimal("0.3")).quantize(Decimal("0.01")), f"{acct}-AGENCY"
         elif step.kind == "pay_promised":
             amount, pid = (overdue * Decimal("0.3")).quantize(Decimal("0.01")), f"{acct}-PTP-PAY"
         elif step.kind == "pay_repeat":
             amount, pid = (overdue * Decimal("0.4")).quantize(Decimal("0.01")), f"{acct}-PART"
         else:
             amount, pid = Decimal(0), f"{acct}-ZERO"
-        result = await record_payment(client, acct, pid, amount, "demo")
+        channel = "agency" if step.kind == "pay_agency" else "demo"
+        result = await record_payment(client, acct, pid, amount, channel)
         tail = f"overdue now {view.currency} {result.overdue_amount}"
         if result.duplicate:
             tail += ", repeat: nothing changed"
@@ -303,6 +314,10 @@ async def _summary(client: Client, engine, settings) -> None:
         promises = dict(s.execute(select(PromiseToPay.status, func.count()).group_by(PromiseToPay.status)).all())
         plans = dict(s.execute(select(Plan.status, func.count()).group_by(Plan.status)).all())
         offers = dict(s.execute(select(Settlement.status, func.count()).group_by(Settlement.status)).all())
+        placements = dict(s.execute(select(AgencyPlacement.status, func.count()).group_by(AgencyPlacement.status)).all())
+        commission: dict[str, Decimal] = {}
+        for currency, amount in s.execute(select(AgencyCommission.currency, AgencyCommission.commission)):
+            commission[currency] = commission.get(currency, Decimal(0)) + amount
         outcomes = dict(s.execute(select(Episode.outcome, func.count()).where(Episode.outcome.is_not(None))
                                   .group_by(Episode.outcome)).all())
 
@@ -331,6 +346,10 @@ async def _summary(client: Client, engine, settings) -> None:
         table.add_row(f"settlement offer: {name}", str(n))
     for name, n in sorted(plans.items()):
         table.add_row(f"instalment plan: {name}", str(n))
+    for name, n in sorted(placements.items()):
+        table.add_row(f"agency placement: {name}", str(n))
+    for currency, amount in sorted(commission.items()):
+        table.add_row(f"agency commission ({currency})", str(amount))
     console.print(table)
     console.print(f"system of record: {settings.database_url}")
 
