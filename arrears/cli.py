@@ -461,8 +461,6 @@ def collectors_import(
     placed = place_waiting(sessions, _utcnow())
     if placed.assigned or placed.waiting:
         console.print(f"waiting tasks: {placed.assigned} assigned, {placed.waiting} still waiting")
-    if summary.rejected:
-        raise typer.Exit(2)
 
 
 @collectors_app.command("list")
