@@ -1,17 +1,20 @@
 """Helpers for running AccountCollection against a real (test or dev) server."""
 
+import asyncio
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
 from sqlalchemy import select
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.worker import Worker
 
 from activities.collection import CollectionActivities
 from arrears import PROJECT_ROOT
 from arrears.channels.render import Renderer
-from arrears.contracts import EpisodeInput, EpisodeResult, workflow_id_for
+from arrears.contracts import CloseInput, EpisodeInput, EpisodeResult, workflow_id_for
 from arrears.db.engine import make_engine, make_sessionmaker
 from arrears.db.models import AccountAction, CollectorTask, ContactAttempt
 from arrears.domain.account import AccountRow
@@ -50,20 +53,53 @@ class Scenario:
         self.engine = make_engine(database_url)
         self.sessions = make_sessionmaker(self.engine)
         self.activities = activities or CollectionActivities(self.sessions, Renderer(PROJECT_ROOT / "templates"))
+        self.started: list[WorkflowHandle] = []
 
-    def worker(self, **kwargs) -> Worker:
-        return build_worker(self.client, self.settings, self.activities)
+    @asynccontextmanager
+    async def worker(self, **kwargs) -> AsyncIterator[Worker]:
+        """A running worker; on the way out, episodes the test left running are closed.
+
+        A workflow left running holds the shared time-skipping server's clock and
+        every later test would time out: a failing assertion must not cascade.
+        """
+        async with build_worker(self.client, self.settings, self.activities) as worker:
+            try:
+                yield worker
+            finally:
+                for handle in self.started:
+                    await _close_if_running(handle)
+
+    async def wait_for_task(self, env, account_id: str, kind: str, limit: timedelta = timedelta(days=3)) -> CollectorTask:
+        """Skip time in two-hour steps until the account has a task of this kind.
+
+        Tests start at whatever time of day the shared server's clock has reached,
+        so a fixed sleep may stop just short of a step's local time.
+        """
+        waited = timedelta(0)
+        while waited <= limit:
+            with self.sessions() as s:
+                task = s.scalars(
+                    select(CollectorTask).where(CollectorTask.account_id == account_id, CollectorTask.kind == kind)
+                    .order_by(CollectorTask.id)
+                ).first()
+            if task is not None:
+                return task
+            await env.sleep(timedelta(hours=2))
+            waited += timedelta(hours=2)
+        raise AssertionError(f"no {kind} task for {account_id} within {limit}")
 
     async def start(
         self, row: AccountRow, strategy: Strategy = DEFAULT, day_seconds: float = 86_400, now: datetime | None = None
     ) -> WorkflowHandle:
         upsert_accounts(self.engine, [row], datetime.now(timezone.utc))
         inp: EpisodeInput = episode_input(row, strategy, strategy.content_hash(), day_seconds)
-        return await self.client.start_workflow(
+        handle = await self.client.start_workflow(
             "AccountCollection", inp, id=workflow_id_for(row.account_id), task_queue=self.settings.task_queue,
             search_attributes=initial_search_attributes(row, now or datetime.now(timezone.utc)),
             result_type=EpisodeResult,
         )
+        self.started.append(handle)
+        return handle
 
     def actions(self, account_id: str) -> list[tuple[datetime, str, int, str]]:
         """Every executed step as (collection time, action, DPD, step key), in time order."""
@@ -76,6 +112,17 @@ class Scenario:
             for a in s.scalars(select(AccountAction).where(AccountAction.account_id == account_id)):
                 rows.append((a.executed_at, a.action, a.dpd, a.idempotency_key.split(":", 1)[1]))
         return sorted((_aware(r[0]), *r[1:]) for r in rows)
+
+
+async def _close_if_running(handle: WorkflowHandle) -> None:
+    try:
+        described = await handle.describe()
+        if described.status != WorkflowExecutionStatus.RUNNING:
+            return
+        await handle.execute_update("close", CloseInput(reason="test ended", operator_id="pytest"))
+        await asyncio.wait_for(handle.result(), timeout=30)
+    except Exception:  # noqa: BLE001 - best effort: the test's own failure is what matters
+        pass
 
 
 def _aware(moment: datetime) -> datetime:

@@ -13,10 +13,10 @@ import pytest
 from sqlalchemy import select
 
 from arrears.api.app import create_app
-from arrears.db.models import CollectorTask, TaskAssignment
+from arrears.db.models import TaskAssignment
 from arrears.desk.roster import import_roster
 from arrears.desk.tokens import issue_token
-from tests.workflow.helpers import Scenario, account_row, days
+from tests.workflow.helpers import Scenario, account_row
 from tests.workflow.test_lifecycle import _today
 
 TZ = "Asia/Shanghai"
@@ -59,9 +59,8 @@ async def test_desk_api_answers_200_401_403_409_422(time_env, migrated_sqlite, r
     async with sc.worker(), httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://desk") as http:
         handle = await sc.start(row, now=now)
         try:
-            await time_env.sleep(days(1.5))  # the DPD 3 call opens and goes to c1 (equal load: lower id)
-            with sc.sessions() as s:
-                task = s.scalars(select(CollectorTask).where(CollectorTask.account_id == "API1")).one()
+            # The DPD 3 call opens and goes to c1 (equal load: the lower id).
+            task = await sc.wait_for_task(time_env, "API1", "call")
             assert task.assigned_to == "c1"
             at = {"at": (await time_env.get_current_time()).isoformat()}
 

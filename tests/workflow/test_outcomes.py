@@ -27,9 +27,7 @@ async def test_wrong_number_blocks_the_phone_and_a_callback_is_scheduled(time_en
     row = account_row("OUT1", today - timedelta(days=2), segment="medium")
     async with sc.worker():
         handle = await sc.start(row, now=await time_env.get_current_time())
-        await time_env.sleep(days(1.5))  # the DPD 3 call task opens
-        with sc.sessions() as s:
-            task = s.scalars(select(CollectorTask).where(CollectorTask.account_id == "OUT1")).one()
+        task = await sc.wait_for_task(time_env, "OUT1", "call")  # the DPD 3 call
         with pytest.raises(WorkflowUpdateFailedError) as refused:
             await _log(handle, OutcomeInput(task_id=task.id + 999, outcome="no_answer", collector_id="c-1"))
         assert "no such task" in str(refused.value.cause)
@@ -90,9 +88,7 @@ async def test_a_visit_outcome_keeps_its_evidence_hashes(time_env, migrated_sqli
     photo.write_bytes(b"\xff\xd8 a photo of the door")
     async with sc.worker():
         handle = await sc.start(row, now=await time_env.get_current_time())
-        await time_env.sleep(days(1.5))  # the DPD 100 visit task opens
-        with sc.sessions() as s:
-            visit = s.scalars(select(CollectorTask).where(CollectorTask.account_id == "OUT2", CollectorTask.kind == "visit")).one()
+        visit = await sc.wait_for_task(time_env, "OUT2", "visit")  # the DPD 100 visit
         with pytest.raises(WorkflowUpdateFailedError) as refused:
             await _log(handle, OutcomeInput(task_id=visit.id, outcome="right_party_contact", collector_id="f-1"))
         assert "needs its visit report" in str(refused.value.cause)
