@@ -6,7 +6,6 @@ from the file takes no new placements (it is kept, inactive: placements name
 it); one whose row is rejected keeps its previous terms and state.
 """
 
-import csv
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -16,6 +15,7 @@ from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from arrears.csvfile import CsvHeaderError, csv_rows, validation_reason
 from arrears.db.models import Agency as AgencyRow
 from arrears.db.models import AgencyPlacement
 from arrears.domain.agency import Agency
@@ -62,37 +62,19 @@ def read_agencies(path: Path) -> tuple[list[tuple[int, Agency]], list[AgencyReje
     rejected: list[AgencyReject] = []
     first_line: dict[str, int] = {}
     with path.open("r", encoding="utf-8-sig", newline="") as handle:
-        reader = csv.reader(handle)
         try:
-            header = [h.strip() for h in next(reader)]
-        except StopIteration:
-            raise AgencyFileError("the file is empty: expected the header " + ",".join(COLUMNS)) from None
-        missing = [c for c in COLUMNS if c not in header]
-        unknown = [c for c in header if c not in COLUMNS]
-        if missing or unknown:
-            parts = []
-            if missing:
-                parts.append(f"missing column(s): {', '.join(missing)}")
-            if unknown:
-                parts.append(f"unknown column(s): {', '.join(unknown)}")
-            raise AgencyFileError("line 1 (header): " + "; ".join(parts))
-        while True:
-            number = reader.line_num + 1  # where this row starts; a quoted field may span lines
-            try:
-                cells = next(reader)
-            except StopIteration:
-                break
-            if not any(c.strip() for c in cells):
+            rows = csv_rows(handle, COLUMNS, empty_ok=False)
+        except CsvHeaderError as exc:
+            raise AgencyFileError(str(exc)) from None
+        for number, raw in rows:
+            if isinstance(raw, str):
+                rejected.append(AgencyReject(number, "", raw))
                 continue
-            if len(cells) != len(header):
-                rejected.append(AgencyReject(number, "", f"expected {len(header)} fields, found {len(cells)}"))
-                continue
-            raw = dict(zip(header, cells, strict=True))
             agency_id = raw["agency_id"].strip()
             try:
                 agency = Agency.model_validate(raw)
             except ValidationError as exc:
-                rejected.append(AgencyReject(number, agency_id, _reason(exc)))
+                rejected.append(AgencyReject(number, agency_id, validation_reason(exc)))
                 continue
             if agency.agency_id in first_line:
                 rejected.append(AgencyReject(number, agency.agency_id,
@@ -101,14 +83,6 @@ def read_agencies(path: Path) -> tuple[list[tuple[int, Agency]], list[AgencyReje
             first_line[agency.agency_id] = number
             good.append((number, agency))
     return good, rejected
-
-
-def _reason(exc: ValidationError) -> str:
-    parts = []
-    for err in exc.errors():
-        name = ".".join(str(p) for p in err["loc"]) or "row"
-        parts.append(f"{name}: {err['msg'].removeprefix('Value error, ')}")
-    return "; ".join(parts)
 
 
 def import_agencies(sessions: sessionmaker[Session], path: Path, now: datetime) -> AgencyImport:

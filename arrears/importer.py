@@ -25,6 +25,7 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes, Workfl
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from arrears import search_attributes as sa
+from arrears.csvfile import CsvHeaderError, csv_rows, validation_reason
 from arrears.contracts import WORKFLOW_TYPE, EpisodeInput, workflow_id_for
 from arrears.db.models import Account
 from arrears.domain.account import AccountRow
@@ -103,32 +104,14 @@ def _read_jsonl(handle) -> Iterator[tuple[int, dict[str, Any] | str]]:
 
 
 def _read_csv(handle) -> Iterator[tuple[int, dict[str, Any] | str]]:
-    reader = csv.reader(handle)
     try:
-        header = [h.strip() for h in next(reader)]
-    except StopIteration:
-        return
-    missing = [c for c in REQUIRED_COLUMNS if c not in header]
-    unknown = [c for c in header if c not in REQUIRED_COLUMNS and c not in OPTIONAL_COLUMNS]
-    if missing or unknown:
-        parts = []
-        if missing:
-            parts.append(f"missing column(s): {', '.join(missing)}")
-        if unknown:
-            parts.append(f"unknown column(s): {', '.join(unknown)}")
-        raise ImportFileError("line 1 (header): " + "; ".join(parts))
-    while True:
-        number = reader.line_num + 1  # where this row starts; a quoted field may span lines
-        try:
-            cells = next(reader)
-        except StopIteration:
-            return
-        if not any(c.strip() for c in cells):
+        rows = csv_rows(handle, REQUIRED_COLUMNS, OPTIONAL_COLUMNS)
+    except CsvHeaderError as exc:
+        raise ImportFileError(str(exc)) from None
+    for number, row in rows:
+        if isinstance(row, str):
+            yield number, row
             continue
-        if len(cells) != len(header):
-            yield number, f"expected {len(header)} fields, found {len(cells)}"
-            continue
-        row: dict[str, Any] = dict(zip(header, cells, strict=True))
         contacts = (row.get("contacts") or "").strip()
         if contacts:
             try:
@@ -153,7 +136,7 @@ def validate_rows(path: Path) -> tuple[list[tuple[int, AccountRow]], list[Reject
         try:
             row = AccountRow.model_validate(raw)
         except ValidationError as exc:
-            rejected.append(Reject(number, account_id, _reason(exc)))
+            rejected.append(Reject(number, account_id, validation_reason(exc)))
             continue
         if row.account_id in first_line:
             rejected.append(Reject(number, row.account_id, f"duplicate account_id (first on line {first_line[row.account_id]})"))
@@ -161,15 +144,6 @@ def validate_rows(path: Path) -> tuple[list[tuple[int, AccountRow]], list[Reject
         first_line[row.account_id] = number
         good.append((number, row))
     return good, rejected
-
-
-def _reason(exc: ValidationError) -> str:
-    parts = []
-    for err in exc.errors():
-        field_name = ".".join(str(p) for p in err["loc"]) or "row"
-        message = err["msg"].removeprefix("Value error, ")
-        parts.append(f"{field_name}: {message}")
-    return "; ".join(parts)
 
 
 def write_rejects(path: Path, rejected: list[Reject]) -> None:

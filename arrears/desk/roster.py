@@ -12,7 +12,6 @@ place; nobody is deleted (tasks and outcomes keep naming them): a collector
 left out of a later file stays as they were until marked otherwise.
 """
 
-import csv
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy.orm import Session, sessionmaker
 
+from arrears.csvfile import CsvHeaderError, csv_rows, validation_reason
 from arrears.db.models import Collector
 from arrears.desk.locking import lock_desk
 from arrears.domain.account import LANGUAGES
@@ -79,35 +79,18 @@ def read_roster(path: Path) -> tuple[list[tuple[int, RosterRow]], list[RosterRej
     rejects: list[RosterReject] = []
     seen: dict[str, int] = {}
     with path.open("r", encoding="utf-8-sig", newline="") as handle:
-        reader = csv.reader(handle)
         try:
-            header = [h.strip() for h in next(reader)]
-        except StopIteration:
-            raise RosterFileError(f"{path}: empty file; expected a header {','.join(COLUMNS)}") from None
-        missing = [c for c in COLUMNS if c not in header]
-        unknown = [c for c in header if c not in COLUMNS]
-        if missing or unknown:
-            parts = ([f"missing column(s): {', '.join(missing)}"] if missing else []) + (
-                [f"unknown column(s): {', '.join(unknown)}"] if unknown else []
-            )
-            raise RosterFileError(f"{path}: line 1 (header): " + "; ".join(parts))
-        while True:
-            number = reader.line_num + 1
-            try:
-                cells = next(reader)
-            except StopIteration:
-                break
-            if not any(c.strip() for c in cells):
+            lines = csv_rows(handle, COLUMNS, empty_ok=False)
+        except CsvHeaderError as exc:
+            raise RosterFileError(f"{path}: {exc}") from None
+        for number, raw in lines:
+            if isinstance(raw, str):
+                rejects.append(RosterReject(number, "", raw))
                 continue
-            if len(cells) != len(header):
-                rejects.append(RosterReject(number, cells[0] if cells else "", f"expected {len(header)} fields, found {len(cells)}"))
-                continue
-            raw = dict(zip(header, cells, strict=True))
             try:
                 row = RosterRow.model_validate(raw)
             except ValidationError as exc:
-                reason = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'row'}: {e['msg']}" for e in exc.errors())
-                rejects.append(RosterReject(number, raw.get("collector_id", ""), reason))
+                rejects.append(RosterReject(number, raw.get("collector_id", "").strip(), validation_reason(exc)))
                 continue
             if row.collector_id in seen:
                 rejects.append(RosterReject(number, row.collector_id, f"collector_id repeats line {seen[row.collector_id]}"))

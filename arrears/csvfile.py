@@ -1,0 +1,66 @@
+"""Reading the operators' CSV files (accounts, roster, agencies) the same way.
+
+Every row comes with the line it starts on (a quoted field may span lines), so
+a bad row can be reported by line while the good rows still go. A header with a
+missing or unknown column stops the whole file: a typo must not silently drop
+a field.
+"""
+
+import csv
+from collections.abc import Iterable, Iterator
+from typing import TextIO
+
+from pydantic import ValidationError
+
+
+class CsvHeaderError(ValueError):
+    """The header does not match the format; the message names the columns."""
+
+
+def csv_rows(
+    handle: TextIO, required: Iterable[str], optional: Iterable[str] = (), empty_ok: bool = True
+) -> Iterator[tuple[int, dict[str, str] | str]]:
+    """(line, cells by column) per row, or (line, reason) for a row with the wrong number of fields.
+
+    The header is checked at once (CsvHeaderError); the rows are read lazily.
+    """
+    required, optional = tuple(required), tuple(optional)
+    reader = csv.reader(handle)
+    try:
+        header = [h.strip() for h in next(reader)]
+    except StopIteration:
+        if empty_ok:
+            return iter(())
+        raise CsvHeaderError("the file is empty: expected the header " + ",".join(required + optional)) from None
+    missing = [c for c in required if c not in header]
+    unknown = [c for c in header if c not in required and c not in optional]
+    if missing or unknown:
+        parts = ([f"missing column(s): {', '.join(missing)}"] if missing else []) + (
+            [f"unknown column(s): {', '.join(unknown)}"] if unknown else []
+        )
+        raise CsvHeaderError("line 1 (header): " + "; ".join(parts))
+    return _rows(reader, header)
+
+
+def _rows(reader, header: list[str]) -> Iterator[tuple[int, dict[str, str] | str]]:
+    while True:
+        number = reader.line_num + 1  # where this row starts
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        if not any(c.strip() for c in cells):
+            continue
+        if len(cells) != len(header):
+            yield number, f"expected {len(header)} fields, found {len(cells)}"
+            continue
+        yield number, dict(zip(header, cells, strict=True))
+
+
+def validation_reason(exc: ValidationError) -> str:
+    """A pydantic error as one line naming each field: ``capacity: Input should be ...``."""
+    parts = []
+    for err in exc.errors():
+        name = ".".join(str(p) for p in err["loc"]) or "row"
+        parts.append(f"{name}: {err['msg'].removeprefix('Value error, ')}")
+    return "; ".join(parts)
