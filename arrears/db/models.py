@@ -39,6 +39,8 @@ class Account(Base):
     contacts: Mapped[dict | list | None] = mapped_column(JSON, nullable=True)
     # Set by a collector's wrong_number outcome; calls and texts stop until a new number is imported.
     phone_invalid: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Set when an email bounced: email stops until a different address is imported.
+    email_invalid: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Field-visit territory (a branch or district code); empty when the import did not say.
     region: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = _ts()
@@ -385,3 +387,80 @@ class AgencyCommission(Base):
     commission: Mapped[Decimal] = mapped_column(Money)
     currency: Mapped[str] = mapped_column(String(3))
     recorded_at: Mapped[datetime] = _ts()
+
+
+class ContactDecision(Base):
+    """Every decision of the contact policy gate, with its rule and inputs: the answer to
+    "why was this customer called at 20:55 on Tuesday, and why not on Sunday?"."""
+
+    __tablename__ = "contact_decisions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    idempotency_key: Mapped[str] = mapped_column(String(250), unique=True)
+    episode_id: Mapped[str] = mapped_column(ForeignKey("episodes.episode_id", name="fk_contact_decisions_episode_id"), index=True)
+    account_id: Mapped[str] = mapped_column(String(64), index=True)
+    step_id: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(16))
+    proposed_at: Mapped[datetime] = _ts()  # collection time the contact was due
+    verdict: Mapped[str] = mapped_column(String(16), index=True)  # allow | defer | suppress
+    rule: Mapped[str] = mapped_column(String(64))
+    until: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)  # a deferral's next permitted moment
+    detail: Mapped[str] = mapped_column(Text)
+    inputs: Mapped[dict] = mapped_column(JSON)
+    preset: Mapped[str] = mapped_column(String(32))
+    decided_at: Mapped[datetime] = _ts()
+
+
+class Hold(Base):
+    """A hold on an account: dispute, cease contact, hardship, bankruptcy, deceased, complaint, ..."""
+
+    __tablename__ = "holds"
+    __table_args__ = (UniqueConstraint("account_id", "hold_id", name="uq_holds_account_hold"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    account_id: Mapped[str] = mapped_column(String(64), index=True)
+    hold_id: Mapped[str] = mapped_column(String(64))
+    episode_id: Mapped[str] = mapped_column(ForeignKey("episodes.episode_id", name="fk_holds_episode_id"), index=True)
+    hold_type: Mapped[str] = mapped_column(String(32), index=True)
+    channel: Mapped[str | None] = mapped_column(String(16), nullable=True)  # a complaint's channel
+    reason: Mapped[str] = mapped_column(Text)
+    evidence_ref: Mapped[str] = mapped_column(String(500), default="")
+    placed_by: Mapped[str] = mapped_column(String(64))
+    placed_at: Mapped[datetime] = _ts()
+    expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)  # active | released | expired
+    resolution: Mapped[str | None] = mapped_column(String(32), nullable=True)  # e.g. verified (a dispute)
+    released_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    released_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class Consent(Base):
+    """Consents and opt-outs per channel and address, as recorded (latest per channel+address wins)."""
+
+    __tablename__ = "consents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    account_id: Mapped[str] = mapped_column(String(64), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    address: Mapped[str] = mapped_column(String(254))
+    status: Mapped[str] = mapped_column(String(16))  # opted_in | opted_out | invalid
+    source: Mapped[str] = mapped_column(String(64))  # e.g. "sms reply STOP", "call", "bounce"
+    note: Mapped[str] = mapped_column(Text, default="")
+    recorded_at: Mapped[datetime] = _ts()
+
+
+class EffectiveCollection(Base):
+    """A contact that reached the cardholder, with its evidence (the malicious-overdraft register)."""
+
+    __tablename__ = "effective_collections"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    account_id: Mapped[str] = mapped_column(String(64), index=True)
+    episode_id: Mapped[str] = mapped_column(
+        ForeignKey("episodes.episode_id", name="fk_effective_collections_episode_id"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(32))  # right_party_contact | visit_met | letter_delivered
+    occurred_at: Mapped[datetime] = _ts()
+    source_ref: Mapped[str] = mapped_column(String(100))  # task id, contact attempt key
+    evidence: Mapped[dict] = mapped_column(JSON)

@@ -23,10 +23,16 @@ TABLES = {
     "agencies",
     "agency_placements",
     "agency_commissions",
+    "contact_decisions",
+    "holds",
+    "consents",
+    "effective_collections",
 }
 DESK = {"collectors", "task_assignments"}
 AGENCIES = {"agencies", "agency_placements", "agency_commissions"}
-KEYED = ("contact_attempts", "outbox", "collector_tasks", "account_actions", "stage_events", "agency_placements")
+COMPLIANCE = {"contact_decisions", "holds", "consents", "effective_collections"}
+KEYED = ("contact_attempts", "outbox", "collector_tasks", "account_actions", "stage_events", "agency_placements",
+         "contact_decisions", "effective_collections")
 
 
 def tables(url: str) -> set[str]:
@@ -51,11 +57,13 @@ def test_upgrade_downgrade_upgrade(any_db_url):
     assert tables(any_db_url) == set()
     upgrade(any_db_url)
     assert tables(any_db_url) == TABLES | {"alembic_version"}
+    downgrade(any_db_url, "0007")
+    assert tables(any_db_url) == (TABLES - COMPLIANCE) | {"alembic_version"}
     downgrade(any_db_url, "0006")
-    assert tables(any_db_url) == (TABLES - AGENCIES) | {"alembic_version"}
+    assert tables(any_db_url) == (TABLES - COMPLIANCE - AGENCIES) | {"alembic_version"}
     downgrade(any_db_url, "0005")
-    assert tables(any_db_url) == (TABLES - AGENCIES - DESK) | {"alembic_version"}
-    TABLES_5 = TABLES - AGENCIES - DESK
+    assert tables(any_db_url) == (TABLES - COMPLIANCE - AGENCIES - DESK) | {"alembic_version"}
+    TABLES_5 = TABLES - COMPLIANCE - AGENCIES - DESK
     downgrade(any_db_url, "0004")
     assert tables(any_db_url) == (TABLES_5 - {"contact_outcomes"}) | {"alembic_version"}
     downgrade(any_db_url, "0003")
