@@ -19,6 +19,10 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from arrears.domain.delinquency import CHARGE_OFF_DPD
+from arrears.domain.policy import ContactPolicy
+
+# Compliance presets (policies/*.toml): each states its sources and each number's reason.
+PRESETS_DIR = Path(__file__).resolve().parents[2] / "policies"
 
 
 class Action(StrEnum):
@@ -212,6 +216,9 @@ class Strategy(BaseModel):
     settlements: SettlementPolicy = SettlementPolicy()
     plans: PlanPolicy = PlanPolicy()
     desk: DeskPolicy = DeskPolicy()
+    # The contact policy gate's rules: a preset with this portfolio's overrides. Without
+    # one the gate applies the baseline (08:00-21:00, letters and visits on working days).
+    compliance: ContactPolicy | None = None
 
     @model_validator(mode="after")
     def _check_ladder(self) -> "Strategy":
@@ -256,13 +263,46 @@ def _format_loc(loc: tuple[Any, ...], data: dict[str, Any]) -> str:
     return ".".join(parts) or "(file)"
 
 
+def preset_names() -> list[str]:
+    return sorted(p.stem for p in PRESETS_DIR.glob("*.toml"))
+
+
+def load_preset(name: str) -> dict[str, Any]:
+    path = PRESETS_DIR / f"{name}.toml"
+    if not path.is_file():
+        raise StrategyError(f"compliance.preset: unknown preset {name!r}; use {', '.join(preset_names())}")
+    return tomllib.loads(path.read_text(encoding="utf-8"))
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        merged[key] = _merge(merged[key], value) if isinstance(value, dict) and isinstance(merged.get(key), dict) else value
+    return merged
+
+
+def _resolve_compliance(data: dict[str, Any], source: str) -> dict[str, Any]:
+    """``compliance = { preset = "cn-bank", caps = { call = { per_day = 2 } } }``: the preset, then the overrides."""
+    chosen = data.get("compliance")
+    if chosen is None:
+        return data
+    if not isinstance(chosen, dict) or "preset" not in chosen:
+        raise StrategyError(f"{source}: compliance.preset: name a preset ({', '.join(preset_names())})")
+    try:
+        base = load_preset(str(chosen["preset"]))
+    except StrategyError as exc:
+        raise StrategyError(f"{source}: {exc}") from None
+    return {**data, "compliance": _merge(base, chosen)}
+
+
 def parse_strategy(data: Any, source: str = "strategy") -> Strategy:
     if not isinstance(data, dict):
         raise StrategyError(f"{source}: expected a table of settings at the top level")
+    data = _resolve_compliance(data, source)
     try:
         return Strategy.model_validate(data)
     except ValidationError as exc:
-        problems = [f"{_format_loc(err['loc'], data)}: {err['msg']}" for err in exc.errors()]
+        problems = [f"{_format_loc(err['loc'], data)}: {err['msg'].removeprefix('Value error, ')}" for err in exc.errors()]
         raise StrategyError(f"{source}: " + "; ".join(problems)) from None
 
 
