@@ -61,7 +61,9 @@ from arrears.db.models import (
     Settlement,
     StageEvent,
 )
+from arrears.compliance import decision_key, earlier_decision, gate, record_decision
 from arrears.desk.assign import open_desk_task
+from arrears.domain.policy import Verdict
 from arrears.domain.desk import DESK_TASKS
 from arrears.domain.strategy import ACCOUNT_ACTIONS, COLLECTOR_TASKS, REMINDERS, Action
 
@@ -416,6 +418,11 @@ class CollectionActivities(AgencyActivities):
             return earlier
         try:
             with self.sessions.begin() as session:
+                if action in REMINDERS or action.value in DESK_TASKS:
+                    # The policy gate decides at send time, on the record as it is now.
+                    held_back = self._gate(session, cmd)
+                    if held_back is not None:
+                        return held_back
                 result = build(session, cmd)
         except IntegrityError:
             earlier = self._existing(model, key)
@@ -424,18 +431,46 @@ class CollectionActivities(AgencyActivities):
             return earlier
         return result
 
+    def _gate(self, session: Session, cmd: StepCommand) -> StepResult | None:
+        """None when the contact may go now; else the deferral or suppression, recorded with its rule."""
+        account = session.get(Account, cmd.account_id)
+        if account is None:
+            raise ApplicationError(f"account {cmd.account_id} is not in the system of record")
+        channel = cmd.step.action.value
+        key = decision_key(cmd.idempotency_key, cmd.executed_at)
+        prior = earlier_decision(session, key)
+        if prior is None:
+            decision = gate(session, account, channel, cmd.executed_at, cmd.compliance, template=cmd.step.template)
+            prior = record_decision(
+                session, key, cmd.episode_id, cmd.account_id, cmd.step.step_id, channel, cmd.executed_at, decision,
+                cmd.compliance, self.clock(),
+            )
+        verdict = Verdict(prior.verdict)
+        if verdict == Verdict.ALLOW:
+            return None
+        detail = f"{prior.rule}: {prior.detail}"
+        if verdict == Verdict.DEFER:
+            return StepResult(idempotency_key=cmd.idempotency_key, kind="deferred", channel=channel, record_id=prior.id,
+                              duplicate=False, detail=detail, deferred_until=prior.until)
+        if cmd.step.action in REMINDERS:
+            # Kept as evidence: what would have been sent, to whom, and the rule that stopped it.
+            self._contact(session, cmd, suppressed=f"suppressed:{prior.rule}")
+        return StepResult(idempotency_key=cmd.idempotency_key, kind="suppressed", channel=channel, record_id=prior.id,
+                          duplicate=False, detail=detail)
+
     def _existing(self, model, key: str) -> StepResult | None:
         with self.sessions() as session:
             row = session.scalar(select(model).where(model.idempotency_key == key))
             if row is None:
                 return None
             if isinstance(row, ContactAttempt):
-                return StepResult(idempotency_key=key, kind="contact", channel=row.channel, record_id=row.id, duplicate=True, detail=row.result)
+                kind = "suppressed" if row.result.startswith("suppressed") else "contact"
+                return StepResult(idempotency_key=key, kind=kind, channel=row.channel, record_id=row.id, duplicate=True, detail=row.result)
             if isinstance(row, CollectorTask):
                 return StepResult(idempotency_key=key, kind="task", channel=row.kind, record_id=row.id, duplicate=True, detail=row.status)
             return StepResult(idempotency_key=key, kind="account_action", channel=row.action, record_id=row.id, duplicate=True)
 
-    def _contact(self, session: Session, cmd: StepCommand) -> StepResult:
+    def _contact(self, session: Session, cmd: StepCommand, suppressed: str | None = None) -> StepResult:
         account = session.get(Account, cmd.account_id)
         if account is None:
             raise ApplicationError(f"account {cmd.account_id} is not in the system of record")
@@ -455,7 +490,9 @@ class CollectionActivities(AgencyActivities):
         recipient = getattr(account, _RECIPIENT[action]) or ""
         phone_blocked = _RECIPIENT[action] == "phone" and account.phone_invalid
         now = self.clock()
-        if phone_blocked:
+        if suppressed is not None:
+            result = suppressed  # the gate said no: nothing reaches the customer
+        elif phone_blocked:
             result = "invalid_number"  # a collector found it wrong: nothing is sent to a stranger
         elif recipient:
             result = self.adapter.deliver(

@@ -15,6 +15,7 @@ from arrears.domain.agency import PlacementRecord
 from arrears.domain.clock import EpisodeClock
 from arrears.domain.delinquency import Outcome, bucket_for_dpd, days_past_due, stage_for_dpd
 from arrears.domain.ladder import ScheduledStep
+from arrears.domain.policy import ContactPolicy
 from arrears.domain.outcome import ContactOutcome, DelinquencyReason, VisitReport
 from arrears.domain.plan import Instalment, InstalmentPlan
 from arrears.domain.promise import PromiseRecord
@@ -294,6 +295,8 @@ class StepCommand(BaseModel):
     # How call and visit tasks are routed (SLA, senior balances); episodes started
     # before the desk existed send none and get the defaults.
     desk: DeskPolicy = DeskPolicy()
+    # The contact policy gate's rules for this portfolio; None: the baseline policy.
+    compliance: ContactPolicy | None = None
 
     @property
     def idempotency_key(self) -> str:
@@ -302,11 +305,12 @@ class StepCommand(BaseModel):
 
 class StepResult(BaseModel):
     idempotency_key: str
-    kind: str  # contact | task | account_action
+    kind: str  # contact | task | account_action | deferred | suppressed (by the contact policy gate)
     channel: str
-    record_id: int
+    record_id: int  # the contact, task or action row; for deferred/suppressed tasks the decision row
     duplicate: bool
     detail: str = ""
+    deferred_until: datetime | None = None  # the gate's next permitted moment (collection time)
 
 
 class PlacementCommand(BaseModel):

@@ -116,6 +116,7 @@ ACTIVITY_TIMEOUT = timedelta(minutes=2)
 # The ladder's agency step places the account with an outside agency (before
 # this patch it opened a plain collector task of kind agency).
 AGENCY_PATCH = "agency-placement"
+CONTACT_GATE_PATCH = "contact-gate"
 # Waits shorter than this are treated as "due now": with compressed demo days
 # the scaled delay can round to a few microseconds.
 MIN_WAIT = timedelta(milliseconds=1)
@@ -426,12 +427,18 @@ class AccountCollection:
             due_date=self.inp.due_date,
             strategy_hash=self.inp.strategy_hash,
             desk=self.inp.strategy.desk,
+            compliance=self.inp.strategy.compliance,
         )
         if step.action == Action.AGENCY and workflow.patched(AGENCY_PATCH):
             await self._place_with_agency(command)
             self.state.steps_done += 1
             return
         result: StepResult = await self._act(EXECUTE_STEP, command, result_type=StepResult)
+        if result.kind == "deferred" and result.deferred_until is not None and workflow.patched(CONTACT_GATE_PATCH):
+            # Not now: the policy gate named the next permitted moment; the step waits for it.
+            later = step.model_copy(update={"due_at": max(result.deferred_until, self._now())})
+            self.state.pending = sorted([*self.state.pending, later], key=lambda s: s.due_at)
+            return
         self.state.steps_done += 1
         if result.kind == "contact":
             counts = self.state.contacts_by_channel

@@ -2,7 +2,8 @@
 workers ask, it escalates a task past its SLA and places waiting work."""
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -14,6 +15,8 @@ from arrears.runner import ensure_desk_sweep
 from tests.db.test_activities_idempotency import Env, account_row, step_cmd
 from tests.workflow.helpers import Scenario
 
+SH = ZoneInfo("Asia/Shanghai")
+
 
 async def test_the_sweep_runs_once_per_namespace_and_escalates_breaches(dev_env, migrated_sqlite, tmp_path):
     env = Env(migrated_sqlite)
@@ -24,7 +27,9 @@ async def test_the_sweep_runs_once_per_namespace_and_escalates_breaches(dev_env,
     import_roster(env.sessions, roster, datetime.now(timezone.utc))
     # A call due two days ago: its 24-hour SLA has passed.
     cmd = step_cmd("SW1", "ep-SW1", Action.CALL, "early-call")
-    cmd = cmd.model_copy(update={"executed_at": datetime.now(timezone.utc) - timedelta(days=2)})
+    # (at 10:00 in the customer's zone, inside the contact window)
+    due = datetime.combine(datetime.now(SH).date() - timedelta(days=2), time(10, 0), tzinfo=SH)
+    cmd = cmd.model_copy(update={"executed_at": due})
     task_id = env.acts.execute_step(cmd).record_id
 
     sc = Scenario(dev_env.client, migrated_sqlite)

@@ -33,11 +33,25 @@ def account_row(
 ) -> AccountRow:
     return AccountRow(
         account_id=account_id, customer_name="测试 客户" if language == "zh-CN" else "Test Customer",
-        phone="+86 138 0000 0000", email=f"{account_id.lower()}@example.com",
+        phone=_phone_for(tz), email=f"{account_id.lower()}@example.com",
         billing_address="上海市浦东新区世纪大道1号", language=language, timezone=tz,
         risk_segment=Segment(segment), currency=currency, overdue_amount=Decimal(overdue),
         total_balance=Decimal(balance), due_date=due_date,
     )
+
+
+def _phone_for(tz: str) -> str:
+    """A number from the account's own zone: a mismatch would make the location ambiguous
+    and narrow the contact window to the hours both zones allow (tested on its own)."""
+    if tz == "America/New_York":
+        return "+1 212 555 0100"
+    if tz == "America/Los_Angeles":
+        return "+1 415 555 0100"
+    if tz.startswith("America/") or tz == "UTC":
+        return "+1 000 555 0100"  # no known area: the account's zone stands alone
+    if tz == "Europe/London":
+        return "+44 20 7946 0100"
+    return "+86 138 0000 0000"
 
 
 async def server_today(client_time: datetime, tz: str) -> date:

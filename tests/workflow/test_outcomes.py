@@ -63,7 +63,7 @@ async def test_wrong_number_blocks_the_phone_and_a_callback_is_scheduled(time_en
         assert account.phone_invalid
         after = list(s.scalars(select(ContactAttempt).where(ContactAttempt.account_id == "OUT1",
                                                             ContactAttempt.channel == "sms",
-                                                            ContactAttempt.result == "invalid_number")))
+                                                            ContactAttempt.result == "suppressed:address_invalid")))
         assert after, "an SMS step after the wrong number is recorded as not sent"
         keys = {a.idempotency_key for a in after}
         assert not s.scalars(select(OutboxMessage).where(OutboxMessage.idempotency_key.in_(keys))).first()
