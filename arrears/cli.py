@@ -599,6 +599,27 @@ def api(
     uvicorn.run(create_app(state.settings), host=host, port=port)
 
 
+@app.command()
+def consent(
+    account: Annotated[str, typer.Argument(help="Account id")],
+    channel: Annotated[str, typer.Option(help="sms, email, im, call, letter or visit")],
+    status: Annotated[str, typer.Option(help="opted_out, opted_in, or invalid (a bounce, a dead number)")],
+    source: Annotated[str, typer.Option(help="Where it came from, e.g. 'sms reply STOP', 'call', 'bounce'")],
+    address: Annotated[Optional[str], typer.Option(help="The address meant (default: the account's current one)")] = None,
+    note: Annotated[str, typer.Option()] = "",
+) -> None:
+    """Record an opt-out, opt-in or invalid address; the contact gate honours it from now on."""
+    from arrears.compliance import ConsentError, record_consent
+
+    try:
+        with _sessions().begin() as session:
+            row = record_consent(session, account, channel, status, source, _utcnow(), address=address, note=note)
+            where = row.address
+    except ConsentError as exc:
+        _fail(str(exc))
+    console.print(f"{account}: {channel} at {where} recorded {status} ({source})")
+
+
 # ---- database, strategy, sample, demo ------------------------------------------------
 
 

@@ -154,3 +154,41 @@ def decisions_count(session: Session, account_id: str, verdict: Verdict) -> int:
             ContactDecision.account_id == account_id, ContactDecision.verdict == verdict.value
         )
     )
+
+
+CONSENT_STATUSES = ("opted_in", "opted_out", "invalid")
+
+
+class ConsentError(ValueError):
+    """A consent record that cannot be taken; the message says why."""
+
+
+def record_consent(
+    session: Session, account_id: str, channel: str, status: str, source: str, now: datetime,
+    address: str | None = None, note: str = "",
+) -> Consent:
+    """An opt-out, opt-in or invalid address, per channel and address, with when and from where.
+
+    Without an address the account's current one for the channel is meant. An
+    email marked invalid (a bounce) also sets ``email_invalid`` so nothing more
+    is sent there until a different address is imported.
+    """
+    if channel not in ("sms", "email", "im", "call", "letter", "visit"):
+        raise ConsentError(f"unknown channel {channel!r}")
+    if status not in CONSENT_STATUSES:
+        raise ConsentError(f"status must be one of {', '.join(CONSENT_STATUSES)}, got {status!r}")
+    if not source.strip():
+        raise ConsentError("say where it came from (source), e.g. 'sms reply STOP' or 'bounce'")
+    account = session.get(Account, account_id)
+    if account is None:
+        raise ConsentError(f"no account {account_id}")
+    address = address or address_for(account, channel)
+    if not address:
+        raise ConsentError(f"account {account_id} has no {channel} address")
+    row = Consent(account_id=account_id, channel=channel, address=address, status=status, source=source.strip(),
+                  note=note, recorded_at=now)
+    session.add(row)
+    if status == "invalid" and channel == "email" and address == account.email:
+        account.email_invalid = True
+    session.flush()
+    return row

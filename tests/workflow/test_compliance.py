@@ -1,0 +1,118 @@
+"""The contact policy gate on the time-skipping server: deferred to the window's opening,
+deferred past a cap, an opt-out closing one channel, no letter on a public holiday."""
+
+from datetime import datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import holidays
+from sqlalchemy import select
+
+from arrears.compliance import record_consent
+from arrears.db.models import CollectorTask, ContactAttempt, ContactDecision
+from arrears.domain.strategy import parse_strategy
+from arrears.importer import upsert_accounts
+from tests.workflow.helpers import Scenario, account_row, days
+from tests.workflow.test_lifecycle import _today
+
+TZ = "Asia/Shanghai"
+SH = ZoneInfo(TZ)
+
+
+def strategy(steps: list[dict], **compliance) -> object:
+    return parse_strategy({
+        "name": "gate-test",
+        "steps": [*steps, {"id": "co", "dpd": 60, "action": "charge_off", "at": "09:00"}],
+        "compliance": {"preset": "cn-bank", **compliance},
+    })
+
+
+def local(moment: datetime) -> datetime:
+    """In the customer's zone, to the second (timers fire a few milliseconds after their time)."""
+    return moment.astimezone(SH).replace(microsecond=0)
+
+
+async def _close(handle) -> None:
+    await handle.execute_update("close", {"reason": "test done", "operator_id": "pytest"})
+    await handle.result()
+
+
+async def test_an_sms_due_at_six_is_sent_at_eight(time_env, migrated_sqlite):
+    sc = Scenario(time_env.client, migrated_sqlite)
+    today = await _today(time_env, TZ)
+    row = account_row("GATE1", today, segment="low")  # due today: DPD 1 is tomorrow
+    early = strategy([{"id": "dawn-sms", "dpd": 1, "action": "sms", "at": "06:00", "template": "sms_early"}])
+    async with sc.worker():
+        handle = await sc.start(row, strategy=early, now=await time_env.get_current_time())
+        await time_env.sleep(days(2.2))
+        await _close(handle)
+    with sc.sessions() as s:
+        sent = s.scalars(select(ContactAttempt).where(ContactAttempt.account_id == "GATE1")).one()
+        decisions = s.scalars(select(ContactDecision).where(ContactDecision.account_id == "GATE1")
+                              .order_by(ContactDecision.id)).all()
+    assert local(sent.attempted_at).time() == time(8, 0) and sent.result == "queued"
+    assert [(d.verdict, d.rule) for d in decisions] == [("defer", "contact_window"), ("allow", "permitted")]
+    assert local(decisions[0].proposed_at).time() == time(6, 0)  # what the ladder asked for, on record
+    assert "06:00" in decisions[0].detail and local(decisions[0].until).time() == time(8, 0)
+
+
+async def test_a_call_beyond_the_daily_cap_waits_for_the_next_day(time_env, migrated_sqlite):
+    sc = Scenario(time_env.client, migrated_sqlite)
+    today = await _today(time_env, TZ)
+    row = account_row("GATE2", today, segment="medium")
+    two_calls = strategy(
+        [{"id": "call-a", "dpd": 1, "action": "call", "at": "10:00"},
+         {"id": "call-b", "dpd": 1, "action": "call", "at": "15:00"}],
+        caps={"call": {"per_day": 1}},
+    )
+    async with sc.worker():
+        handle = await sc.start(row, strategy=two_calls, now=await time_env.get_current_time())
+        await time_env.sleep(days(3))
+        await _close(handle)
+    with sc.sessions() as s:
+        tasks = s.scalars(select(CollectorTask).where(CollectorTask.account_id == "GATE2").order_by(CollectorTask.id)).all()
+        rules = [d.rule for d in s.scalars(select(ContactDecision).where(ContactDecision.verdict == "defer"))]
+    assert [t.step_id for t in tasks] == ["call-a", "call-b"]
+    assert local(tasks[0].due_at).time() == time(10, 0)
+    assert local(tasks[1].due_at) == datetime.combine(today + timedelta(days=2), time(8, 0), tzinfo=SH)
+    assert rules == ["frequency_cap"]
+
+
+async def test_an_opt_out_stops_that_channel_only(time_env, migrated_sqlite):
+    sc = Scenario(time_env.client, migrated_sqlite)
+    today = await _today(time_env, TZ)
+    row = account_row("GATE3", today, segment="low")
+    upsert_accounts(sc.engine, [row], datetime.now(timezone.utc))
+    with sc.sessions.begin() as s:
+        record_consent(s, "GATE3", "sms", "opted_out", "sms reply STOP", datetime.now(timezone.utc))
+    both = strategy([
+        {"id": "sms-1", "dpd": 1, "action": "sms", "at": "10:00", "template": "sms_early"},
+        {"id": "email-1", "dpd": 1, "action": "email", "at": "10:00", "template": "email_early"},
+    ])
+    async with sc.worker():
+        handle = await sc.start(row, strategy=both, now=await time_env.get_current_time())
+        await time_env.sleep(days(2))
+        await _close(handle)
+    with sc.sessions() as s:
+        results = dict(s.execute(select(ContactAttempt.channel, ContactAttempt.result)
+                                 .where(ContactAttempt.account_id == "GATE3")).all())
+    assert results == {"sms": "suppressed:opt_out", "email": "queued"}
+
+
+async def test_no_letter_goes_out_on_a_public_holiday(time_env, migrated_sqlite):
+    sc = Scenario(time_env.client, migrated_sqlite)
+    today = await _today(time_env, TZ)
+    # The next Chinese public holiday far enough ahead to start the account before it.
+    calendar = holidays.country_holidays("CN", years=[today.year, today.year + 1])
+    holiday = min(d for d in calendar if d >= today + timedelta(days=4))
+    assert not calendar.is_working_day(holiday)
+    row = account_row("GATE4", holiday - timedelta(days=2), segment="low")
+    letter = strategy([{"id": "letter-1", "dpd": 2, "action": "letter", "at": "09:00", "template": "letter_mid"}])
+    async with sc.worker():
+        handle = await sc.start(row, strategy=letter, now=await time_env.get_current_time())
+        await time_env.sleep(days((holiday - today).days + 12))
+        await _close(handle)
+    with sc.sessions() as s:
+        sent = s.scalars(select(ContactAttempt).where(ContactAttempt.account_id == "GATE4")).one()
+    sent_day = local(sent.attempted_at).date()
+    assert sent_day > holiday and calendar.is_working_day(sent_day)
+    assert all(not calendar.is_working_day(holiday + timedelta(days=n)) for n in range((sent_day - holiday).days))
