@@ -26,6 +26,8 @@ collectors_app = typer.Typer(no_args_is_help=True, help="The collections team: r
 app.add_typer(desk_app, name="desk")
 app.add_typer(collectors_app, name="collectors")
 app.add_typer(agencies_app, name="agencies")
+compliance_app = typer.Typer(no_args_is_help=True, help="Contact policy: audit the record against a preset.")
+app.add_typer(compliance_app, name="compliance")
 console = Console()
 err = Console(stderr=True)
 
@@ -618,6 +620,29 @@ def consent(
     except ConsentError as exc:
         _fail(str(exc))
     console.print(f"{account}: {channel} at {where} recorded {status} ({source})")
+
+
+@compliance_app.command("check")
+def compliance_check(
+    strategy: Annotated[Optional[Path], typer.Option(help="Strategy whose compliance policy applies [ARREARS_STRATEGY]")] = None,
+    limit: Annotated[int, typer.Option(help="Violations to print")] = 20,
+) -> None:
+    """Recompute every rule from the stored contacts; exit 1 if any contact broke the policy."""
+    from arrears.compliance_check import find_violations
+    from arrears.domain.strategy import StrategyError, load_strategy
+
+    try:
+        chosen = load_strategy(strategy or state.settings.strategy)
+    except StrategyError as exc:
+        _fail(str(exc))
+    with _sessions()() as session:
+        violations = find_violations(session, chosen.compliance)
+    preset = chosen.compliance.preset if chosen.compliance else "baseline"
+    for v in violations[:limit]:
+        console.print(str(v))
+    if violations:
+        _fail(f"{len(violations)} contact(s) broke the {preset} policy")
+    console.print(f"no violation of the {preset} policy in {state.settings.database_url}")
 
 
 # ---- database, strategy, sample, demo ------------------------------------------------
