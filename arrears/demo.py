@@ -33,6 +33,7 @@ from arrears.db.models import (
     AgencyCommission,
     AgencyPlacement,
     Collector,
+    ContactDecision,
     CollectorTask,
     ContactAttempt,
     Episode,
@@ -315,6 +316,9 @@ async def _summary(client: Client, engine, settings) -> None:
         plans = dict(s.execute(select(Plan.status, func.count()).group_by(Plan.status)).all())
         offers = dict(s.execute(select(Settlement.status, func.count()).group_by(Settlement.status)).all())
         placements = dict(s.execute(select(AgencyPlacement.status, func.count()).group_by(AgencyPlacement.status)).all())
+        gate = s.execute(select(ContactDecision.verdict, ContactDecision.rule, func.count())
+                         .where(ContactDecision.verdict != "allow")
+                         .group_by(ContactDecision.verdict, ContactDecision.rule)).all()
         commission: dict[str, Decimal] = {}
         for currency, amount in s.execute(select(AgencyCommission.currency, AgencyCommission.commission)):
             commission[currency] = commission.get(currency, Decimal(0)) + amount
@@ -348,6 +352,8 @@ async def _summary(client: Client, engine, settings) -> None:
         table.add_row(f"instalment plan: {name}", str(n))
     for name, n in sorted(placements.items()):
         table.add_row(f"agency placement: {name}", str(n))
+    for verdict, rule, n in sorted(gate):
+        table.add_row(f"contact gate: {verdict} ({rule})", str(n))
     for currency, amount in sorted(commission.items()):
         table.add_row(f"agency commission ({currency})", str(amount))
     console.print(table)
