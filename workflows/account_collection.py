@@ -117,6 +117,7 @@ ACTIVITY_TIMEOUT = timedelta(minutes=2)
 # this patch it opened a plain collector task of kind agency).
 AGENCY_PATCH = "agency-placement"
 CONTACT_GATE_PATCH = "contact-gate"
+VALIDATION_NOTICE_PATCH = "validation-notice"
 # Waits shorter than this are treated as "due now": with compressed demo days
 # the scaled delay can round to a few microseconds.
 MIN_WAIT = timedelta(milliseconds=1)
@@ -253,6 +254,7 @@ class AccountCollection:
             # before this change replay without it.
             if workflow.patched("stage-on-record-at-open"):
                 await self._track_stage()
+            self._schedule_validation_notice()
             while self.outcome is None:
                 await self._track_stage()
                 promise = self._active_promise()
@@ -297,6 +299,16 @@ class AccountCollection:
             await self._finish()
             raise
         return await self._finish()
+
+    def _schedule_validation_notice(self) -> None:
+        """A preset that requires it (us-regf, 12 CFR 1006.34) sends the validation notice at the start."""
+        policy = self.inp.strategy.compliance
+        template = policy.validation_notice_template if policy else None
+        if template is None or self.inp.carried is not None or not workflow.patched(VALIDATION_NOTICE_PATCH):
+            return
+        notice = ScheduledStep(key="validation-notice", step_id="validation-notice", action=Action.LETTER,
+                               dpd=self._dpd(), due_at=self._now(), template=template)
+        self.state.pending = [notice, *self.state.pending]
 
     async def _finish(self) -> EpisodeResult:
         await self._open_episode()  # cancelled before it was opened: open it, then close it

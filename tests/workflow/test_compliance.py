@@ -8,7 +8,7 @@ import holidays
 from sqlalchemy import select
 
 from arrears.compliance import record_consent
-from arrears.db.models import CollectorTask, ContactAttempt, ContactDecision
+from arrears.db.models import CollectorTask, ContactAttempt, ContactDecision, Episode, Hold
 from arrears.domain.strategy import parse_strategy
 from arrears.importer import upsert_accounts
 from tests.workflow.helpers import Scenario, account_row, days
@@ -116,3 +116,58 @@ async def test_no_letter_goes_out_on_a_public_holiday(time_env, migrated_sqlite)
     sent_day = local(sent.attempted_at).date()
     assert sent_day > holiday and calendar.is_working_day(sent_day)
     assert all(not calendar.is_working_day(holiday + timedelta(days=n)) for n in range((sent_day - holiday).days))
+
+
+async def test_us_regf_sends_the_validation_notice_first(time_env, migrated_sqlite):
+    sc = Scenario(time_env.client, migrated_sqlite)
+    ny = "America/New_York"
+    today = await _today(time_env, ny)
+    row = account_row("GATE5", today - timedelta(days=3), segment="low", tz=ny, language="en", currency="USD")
+    regf = parse_strategy({
+        "name": "regf", "compliance": {"preset": "us-regf"},
+        "steps": [{"id": "sms-1", "dpd": 5, "action": "sms", "at": "10:00", "template": "sms_early"},
+                  {"id": "co", "dpd": 60, "action": "charge_off", "at": "09:00"}],
+    })
+    async with sc.worker():
+        handle = await sc.start(row, strategy=regf, now=await time_env.get_current_time())
+        await time_env.sleep(days(6))
+        await _close(handle)
+    with sc.sessions() as s:
+        sent = s.scalars(select(ContactAttempt).where(ContactAttempt.account_id == "GATE5")
+                         .order_by(ContactAttempt.attempted_at)).all()
+    assert [c.template for c in sent] == ["letter_validation_notice", "sms_early"]
+    assert "dispute" in sent[0].rendered_text and "30 days" in sent[0].rendered_text
+    assert calendar_ok(sent[0].attempted_at, ny)
+
+
+def calendar_ok(moment: datetime, tz: str) -> bool:
+    from arrears.domain.policy import is_working_day
+
+    local_moment = moment.astimezone(ZoneInfo(tz))
+    return is_working_day(local_moment.date(), "US") and time(8, 0) <= local_moment.time() < time(21, 0)
+
+
+async def test_a_cease_request_lets_only_permitted_notices_through(time_env, migrated_sqlite):
+    sc = Scenario(time_env.client, migrated_sqlite)
+    today = await _today(time_env, TZ)
+    row = account_row("GATE6", today, segment="low")
+    ladder = strategy([
+        {"id": "sms-1", "dpd": 2, "action": "sms", "at": "10:00", "template": "sms_early"},
+        {"id": "letter-mid", "dpd": 3, "action": "letter", "at": "10:00", "template": "letter_mid"},
+        {"id": "letter-final", "dpd": 4, "action": "letter", "at": "10:00", "template": "letter_late"},
+    ])
+    async with sc.worker():
+        handle = await sc.start(row, strategy=ladder, now=await time_env.get_current_time())
+        await time_env.sleep(days(0.5))
+        with sc.sessions.begin() as s:  # what place_hold writes; the gate reads the record
+            episode = s.scalar(select(Episode.episode_id).where(Episode.account_id == "GATE6"))
+            s.add(Hold(account_id="GATE6", hold_id="C-1", episode_id=episode, hold_type="cease_contact",
+                       reason="written request to stop", placed_by="pytest",
+                       placed_at=datetime.now(timezone.utc) - timedelta(days=3650), status="active"))
+        await time_env.sleep(days(12))
+        await _close(handle)
+    with sc.sessions() as s:
+        results = {c.template: c.result for c in s.scalars(select(ContactAttempt).where(ContactAttempt.account_id == "GATE6"))}
+    assert results["sms_early"] == "suppressed:hold:cease_contact"
+    assert results["letter_mid"] == "suppressed:hold:cease_contact"
+    assert results["letter_late"] == "queued"  # a notice that remedies follow: still allowed (1006.6(c)(2))
