@@ -88,7 +88,8 @@ async def test_a_visit_outcome_keeps_its_evidence_hashes(time_env, migrated_sqli
     photo.write_bytes(b"\xff\xd8 a photo of the door")
     async with sc.worker():
         handle = await sc.start(row, now=await time_env.get_current_time())
-        visit = await sc.wait_for_task(time_env, "OUT2", "visit")  # the DPD 100 visit
+        # The DPD 100 visit (on a working day: past a weekend or a holiday week if need be).
+        visit = await sc.wait_for_task(time_env, "OUT2", "visit", limit=days(12))
         with pytest.raises(WorkflowUpdateFailedError) as refused:
             await _log(handle, OutcomeInput(task_id=visit.id, outcome="right_party_contact", collector_id="f-1"))
         assert "needs its visit report" in str(refused.value.cause)
