@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from datetime import datetime, timezone
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
@@ -61,9 +61,10 @@ from arrears.db.models import (
     Settlement,
     StageEvent,
 )
-from arrears.compliance import decision_key, earlier_decision, gate, record_decision
+from arrears.compliance import decision_key, earlier_decision, gate, gate_third_party, record_decision
+from arrears.domain.contacts import locatable_persons
 from arrears.desk.assign import open_desk_task
-from arrears.domain.policy import Verdict
+from arrears.domain.policy import Decision, Verdict
 from arrears.domain.desk import DESK_TASKS
 from arrears.domain.strategy import ACCOUNT_ACTIONS, COLLECTOR_TASKS, REMINDERS, Action
 
@@ -404,6 +405,8 @@ class CollectionActivities(AgencyActivities):
     @activity.defn(name=EXECUTE_STEP)
     def execute_step(self, cmd: StepCommand) -> StepResult:
         action = cmd.step.action
+        if action == Action.LOCATE:
+            return self._locate(cmd)
         if action in REMINDERS:
             model, build = ContactAttempt, self._contact
         elif action in COLLECTOR_TASKS:
@@ -457,6 +460,78 @@ class CollectionActivities(AgencyActivities):
             self._contact(session, cmd, suppressed=f"suppressed:{prior.rule}")
         return StepResult(idempotency_key=cmd.idempotency_key, kind="suppressed", channel=channel, record_id=prior.id,
                           duplicate=False, detail=detail)
+
+    def _locate(self, cmd: StepCommand) -> StepResult:
+        """Text the account's contact persons asking the cardholder to call back.
+
+        Only while the cardholder's own phone is known to be wrong; only people
+        with a stated relationship; a message that does not mention the debt;
+        each person at most as often as the preset allows. One contact row per
+        person (key ``<step key>#<n>``), sent or suppressed with its rule.
+        """
+        key = cmd.idempotency_key
+        with self.sessions() as session:
+            rows = session.scalars(select(ContactAttempt).where(ContactAttempt.idempotency_key.like(f"{key}#%"))).all()
+            whole = earlier_decision(session, decision_key(key, cmd.executed_at))
+        if rows:
+            sent = any(r.result == "queued" for r in rows)
+            return StepResult(idempotency_key=key, kind="contact" if sent else "suppressed", channel="locate",
+                              record_id=rows[0].id, duplicate=True, detail=f"{len(rows)} contact person(s)")
+        if whole is not None:
+            return StepResult(idempotency_key=key, kind="suppressed", channel="locate", record_id=whole.id,
+                              duplicate=True, detail=f"{whole.rule}: {whole.detail}")
+        with self.sessions.begin() as session:
+            account = session.get(Account, cmd.account_id)
+            if account is None:
+                raise ApplicationError(f"account {cmd.account_id} is not in the system of record")
+            persons = locatable_persons(account.contacts)
+            reason = None
+            if not account.phone_invalid:
+                reason = ("locate_not_needed", "the cardholder's own phone works: contact persons are not approached")
+            elif not persons:
+                reason = ("no_contact_person", "no contact person with a stated relationship and a phone")
+            if reason is not None:
+                row = record_decision(session, decision_key(key, cmd.executed_at), cmd.episode_id, cmd.account_id,
+                                      cmd.step.step_id, "locate", cmd.executed_at,
+                                      Decision(Verdict.SUPPRESS, reason[0], reason[1]), cmd.compliance, self.clock())
+                return StepResult(idempotency_key=key, kind="suppressed", channel="locate", record_id=row.id,
+                                  duplicate=False, detail=f"{reason[0]}: {reason[1]}")
+            template = cmd.step.template or "sms_locate"
+            first_id, sent = 0, 0
+            for n, person in enumerate(persons):
+                before = session.scalar(select(func.count()).select_from(ContactAttempt).where(
+                    ContactAttempt.account_id == account.account_id, ContactAttempt.channel == "locate",
+                    ContactAttempt.recipient == person.phone, ContactAttempt.result == "queued"))
+                decision = gate_third_party(session, account, person.phone, cmd.executed_at, cmd.compliance, template, before)
+                record_decision(session, decision_key(f"{key}#{n}", cmd.executed_at), cmd.episode_id, cmd.account_id,
+                                cmd.step.step_id, "locate", cmd.executed_at, decision, cmd.compliance, self.clock())
+                rendered = self.renderer.render(
+                    account.language, template, customer_name=account.customer_name, account_id=account.account_id,
+                    overdue_amount=cmd.overdue_amount, total_balance=cmd.total_balance, currency=cmd.currency,
+                    due_date=cmd.due_date, dpd=cmd.dpd, contact_name=person.name,
+                )
+                if decision.verdict == Verdict.ALLOW:
+                    result = self.adapter.deliver(session, OutboundMessage(
+                        idempotency_key=f"{key}#{n}", topic="sms", account_id=account.account_id,
+                        payload={"to": person.phone, "language": account.language, "subject": None,
+                                 "body": rendered.body, "template": template, "registered": False},
+                    ), self.clock())
+                    sent += 1
+                else:
+                    # A person outside their hours is not texted later: locating is best effort.
+                    result = f"suppressed:{decision.rule}"
+                row = ContactAttempt(
+                    idempotency_key=f"{key}#{n}", episode_id=cmd.episode_id, account_id=account.account_id,
+                    step_id=cmd.step.step_id, channel="locate", template=template, language=account.language,
+                    recipient=person.phone, subject=None, rendered_text=rendered.body, dpd=cmd.dpd, stage=cmd.stage,
+                    catch_up=cmd.step.catch_up, scheduled_for=cmd.step.due_at, attempted_at=cmd.executed_at,
+                    result=result, adapter=self.adapter.name,
+                )
+                session.add(row)
+                session.flush()
+                first_id = first_id or row.id
+            return StepResult(idempotency_key=key, kind="contact" if sent else "suppressed", channel="locate",
+                              record_id=first_id, duplicate=False, detail=f"{sent} of {len(persons)} contact person(s) texted")
 
     def _existing(self, model, key: str) -> StepResult | None:
         with self.sessions() as session:

@@ -719,13 +719,13 @@ def strategy_check(file: Annotated[Path, typer.Argument(help="Strategy file (.to
     from arrears.channels.render import Renderer, missing_templates
     from arrears.domain.account import LANGUAGES
     from arrears.domain.ladder import occurrences
-    from arrears.domain.strategy import REMINDERS, Segment, StrategyError, load_strategy
+    from arrears.domain.strategy import MESSAGES, Segment, StrategyError, load_strategy
 
     try:
         strategy = load_strategy(file)
     except StrategyError as exc:
         _fail(str(exc))
-    templates = {s.template_name for s in strategy.steps if s.action in REMINDERS}
+    templates = {s.template_name for s in strategy.steps if s.action in MESSAGES}
     missing = missing_templates(Renderer(state.settings.templates_dir), templates, LANGUAGES)
     if missing:
         _fail(f"{file}: templates not found: {', '.join(missing)}")

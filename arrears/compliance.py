@@ -126,6 +126,23 @@ def gate(
     return decide(Proposed(channel, at, template=template, address=address), ctx, policy)
 
 
+def gate_third_party(
+    session: Session, account: Account, phone: str, at: datetime, policy: ContactPolicy | None, template: str,
+    earlier_contacts: int,
+) -> Decision:
+    """A locate text to a contact person: their hours (and the account's), holds, opt-outs, the preset's limit."""
+    policy = policy or BASELINE
+    ctx = GateContext(
+        zones=tuple(dict.fromkeys((*possible_zones(account.timezone, phone, "sms"),))),
+        country=zone_country(account.timezone),
+        holds=active_holds(session, account.account_id, at),
+        opted_out=opted_out(session, account.account_id),
+        invalid_addresses=invalid_addresses(session, account),
+        third_party_contacts=earlier_contacts,
+    )
+    return decide(Proposed("sms", at, template=template, address=phone, to_third_party=True), ctx, policy)
+
+
 def decision_key(step_key: str, proposed_at: datetime) -> str:
     return f"{step_key}@{proposed_at.isoformat()}"
 

@@ -55,8 +55,10 @@ class Renderer:
         currency: str,
         due_date: date,
         dpd: int,
+        contact_name: str = "",
     ) -> Rendered:
         text = self.env.get_template(f"{language}/{template}.j2").render(
+            contact_name=contact_name,
             bank_name=self.bank_name,
             customer_name=customer_name,
             account=mask_account(account_id),

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel
 
 from arrears.domain.delinquency import days_past_due, stage_for_dpd
-from arrears.domain.strategy import REMINDERS, Action, Segment, Step, Strategy
+from arrears.domain.strategy import MESSAGES, REMINDERS, Action, Segment, Step, Strategy
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,7 @@ def _schedule(occ: Occurrence, due_at: datetime, catch_up: bool = False) -> Sche
         action=occ.step.action,
         dpd=occ.dpd,
         due_at=due_at,
-        template=occ.step.template_name if occ.step.action in REMINDERS else None,
+        template=occ.step.template_name if occ.step.action in MESSAGES else None,
         catch_up=catch_up,
     )
 

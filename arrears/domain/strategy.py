@@ -37,9 +37,14 @@ class Action(StrEnum):
     AGENCY = "agency"
     LEGAL = "legal"
     CHARGE_OFF = "charge_off"
+    # A text to the account's contact persons asking the cardholder to call back, only
+    # while the cardholder cannot be reached; it never mentions the debt.
+    LOCATE = "locate"
 
 
 REMINDERS = frozenset({Action.SMS, Action.EMAIL, Action.IM, Action.LETTER})
+THIRD_PARTY = frozenset({Action.LOCATE})
+MESSAGES = REMINDERS | THIRD_PARTY  # actions that render a template
 COLLECTOR_TASKS = frozenset({Action.CALL, Action.VISIT, Action.AGENCY, Action.LEGAL})
 ACCOUNT_ACTIONS = frozenset({Action.RESTRICT_CARD, Action.BUREAU_REPORT, Action.CHARGE_OFF})
 
@@ -98,13 +103,15 @@ class Step(BaseModel):
             raise ValueError(f"until_dpd ({self.until_dpd}) must be after dpd ({self.dpd})")
         if self.action == Action.CHARGE_OFF and self.repeat_every_days is not None:
             raise ValueError("charge_off happens once and cannot repeat")
-        if self.template is not None and self.action not in REMINDERS:
-            raise ValueError(f"only reminders (sms, email, im, letter) take a template, not {self.action}")
+        if self.template is not None and self.action not in MESSAGES:
+            raise ValueError(f"only messages (sms, email, im, letter, locate) take a template, not {self.action}")
         return self
 
     @property
     def template_name(self) -> str:
-        return self.template or self.action.value
+        if self.template:
+            return self.template
+        return "sms_locate" if self.action == Action.LOCATE else self.action.value
 
     def occurrence_dpds(self) -> list[int]:
         if self.repeat_every_days is None or self.until_dpd is None:
