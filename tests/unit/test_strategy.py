@@ -205,7 +205,7 @@ def test_charge_off_must_cover_every_segment(tmp_path):
 def test_template_only_for_reminders(tmp_path):
     text = SMALL_TOML.replace('action = "call"', 'action = "call"\ntemplate = "sms_early"')
     message = refused(tmp_path, "s.toml", text)
-    assert "mid-call" in message and "only reminders" in message
+    assert "mid-call" in message and "only messages" in message
 
 
 # ---- content hash ---------------------------------------------------------------------
