@@ -133,3 +133,15 @@ def test_missing_variable_is_an_error_not_a_blank(tmp_path):
 
     with pytest.raises(UndefinedError):
         render(Renderer(tmp_path), "en", "x")
+
+
+def test_every_text_and_email_carries_an_opt_out():
+    # 12 CFR 1006.6(e): electronic communications include a reasonable, simple way to opt out.
+    from arrears import PROJECT_ROOT
+
+    words = {"en": ("Reply STOP", "UNSUBSCRIBE"), "zh-CN": ("退订",)}
+    for language, markers in words.items():
+        for path in sorted((PROJECT_ROOT / "templates" / language).glob("*.j2")):
+            if path.name.startswith(("sms", "email")):
+                text = path.read_text(encoding="utf-8")
+                assert any(m in text for m in markers), f"{language}/{path.name} has no opt-out"
