@@ -202,6 +202,16 @@ class DeskPolicy(BaseModel):
         return value
 
 
+class HoldPolicy(BaseModel):
+    """Defaults for holds a collector's outcome places (see arrears.domain.holds)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # A hardship_claimed outcome pauses escalation this long: a month covers one pay cycle
+    # and the next statement, after which the customer is asked again.
+    hardship_days: int = Field(default=30, ge=1, le=180)  # 180: holds.MAX_HARDSHIP_DAYS (holds imports this module)
+
+
 class Strategy(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -212,6 +222,7 @@ class Strategy(BaseModel):
     settlements: SettlementPolicy = SettlementPolicy()
     plans: PlanPolicy = PlanPolicy()
     desk: DeskPolicy = DeskPolicy()
+    holds: HoldPolicy = HoldPolicy()
 
     @model_validator(mode="after")
     def _check_ladder(self) -> "Strategy":
