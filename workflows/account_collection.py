@@ -96,6 +96,7 @@ with workflow.unsafe.imports_passed_through():
     from arrears.domain.delinquency import local_date
     from arrears.domain.holds import (
         HOLD_TASKS,
+        ContactEffect,
         HoldRecord,
         HoldType,
         hold_days,
@@ -686,6 +687,15 @@ class AccountCollection:
         if recorded.task_id is not None:
             hold.task_id = recorded.task_id
             self.state.tasks[recorded.task_id] = HOLD_TASKS[hold.hold_type]
+        placement = self.state.placement
+        if placement is not None and hold.rule.contact == ContactEffect.NONE:
+            # The agency contacts the customer on the bank's behalf: a hold that stops all contact
+            # must reach it, so the account is taken back (outbox topic agency, event recalled).
+            placement.status = "recalled"
+            self.state.placement = None
+            await self._record_placement_change(
+                placement, f"recalled: {hold.hold_type.value} hold {hold.hold_id} stops all contact"
+            )
 
     async def _end_hold(self, hold: HoldRecord, status: str, resolution: str | None, released_by: str | None) -> None:
         """Released by someone or expired; the last hold on escalation ending resumes the ladder."""

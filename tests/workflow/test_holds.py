@@ -9,10 +9,11 @@ from temporalio.client import WorkflowUpdateFailedError
 
 from arrears import search_attributes as sa
 from arrears.contracts import HoldInput, HoldResult, OutcomeInput, OutcomeResult, ReleaseHoldInput
-from arrears.db.models import CollectorTask, EffectiveCollection, Hold
+from arrears.db.models import AgencyPlacement, CollectorTask, EffectiveCollection, Hold, OutboxMessage
 from arrears.domain.delinquency import days_past_due
 from arrears.domain.register import unpaid_long_enough_from
 from tests.workflow.helpers import Scenario, account_row, days
+from tests.workflow.test_agency import agencies
 from tests.workflow.test_lifecycle import _save_history, _today
 from tests.workflow.test_promises import _status
 
@@ -254,6 +255,26 @@ async def test_hold_requests_are_refused_with_the_reason_and_repeats_get_the_sam
     assert tasks["estate"].id == deceased.task_id and tasks["attorney"].id == attorney.task_id
     assert all(t.assigned_to is None and t.queue == t.kind for t in tasks.values()), "specialists, not the desk"
     assert _hold_row(sc, "C-1").channel == "sms"
+
+
+async def test_a_hold_that_stops_all_contact_takes_the_account_back_from_the_agency(time_env, migrated_sqlite, tmp_path):
+    sc = Scenario(time_env.client, migrated_sqlite)
+    agencies(sc, tmp_path, "AG-A,Alpha,15,5,30\n")
+    today = await _today(time_env, TZ)
+    row = account_row("HOLDAGENCY", today - timedelta(days=118), segment="medium")
+    async with sc.worker():
+        handle = await sc.start(row, now=await time_env.get_current_time())
+        await time_env.sleep(days(3))  # placed at DPD 120
+        assert (await _status(time_env, handle)).placement is not None
+        await _place(handle, hold("DC-1", "deceased", reason="death certificate received"))
+        status = await _status(time_env, handle)
+        assert status.placement is None and status.paused_by == "deceased hold DC-1"
+        await _close(handle)
+    with sc.sessions() as s:
+        placement = s.scalars(select(AgencyPlacement)).one()
+        events = [m.payload["event"] for m in s.scalars(select(OutboxMessage).where(OutboxMessage.topic == "agency"))]
+    assert placement.status == "recalled" and placement.reason == "recalled: deceased hold DC-1 stops all contact"
+    assert events == ["placed", "recalled"]
 
 
 async def test_an_upheld_dispute_ends_the_episode(time_env, migrated_sqlite):
