@@ -19,6 +19,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.agency import AgencyActivities
+from activities.holds import HoldActivities
 from arrears.channels.adapter import ChannelAdapter, OutboundMessage, OutboxAdapter
 from arrears.channels.render import Renderer, format_amount
 from arrears.contracts import (
@@ -54,6 +55,7 @@ from arrears.db.models import (
     CollectorTask,
     ContactAttempt,
     ContactOutcomeRecord,
+    EffectiveCollection,
     Episode,
     Payment,
     Plan,
@@ -87,7 +89,7 @@ def _evidence(path: str) -> dict:
     return {"path": path, "sha256": digest, "missing": False}
 
 
-class CollectionActivities(AgencyActivities):
+class CollectionActivities(AgencyActivities, HoldActivities):
     def __init__(
         self,
         sessions: sessionmaker[Session],
@@ -115,6 +117,7 @@ class CollectionActivities(AgencyActivities):
             self.resolve_plan,
             self.record_outcome,
             *self.agency_activities(),
+            *self.hold_activities(),
         ]
 
     # ---- episode -------------------------------------------------------------
@@ -368,7 +371,11 @@ class CollectionActivities(AgencyActivities):
 
     @activity.defn(name=RECORD_OUTCOME)
     def record_outcome(self, cmd: OutcomeCommand) -> bool:
-        """One outcome per task; closes the task; a wrong number blocks that phone."""
+        """One outcome per task; closes the task; a wrong number blocks that phone.
+
+        A contact that reached the cardholder enters the effective-collection
+        register in the same transaction, with the outcome's evidence.
+        """
         o = cmd.outcome
         visit = None
         if o.visit is not None:
@@ -393,6 +400,19 @@ class CollectionActivities(AgencyActivities):
                     account = session.get(Account, cmd.account_id)
                     if account is not None:
                         account.phone_invalid = True
+                if cmd.effective_collection is not None:
+                    session.add(
+                        EffectiveCollection(
+                            idempotency_key=f"{cmd.episode_id}:outcome:{o.task_id}", account_id=cmd.account_id,
+                            episode_id=cmd.episode_id, kind=cmd.effective_collection, occurred_at=cmd.recorded_at,
+                            source_ref=f"task {o.task_id}",
+                            evidence={
+                                "task_id": o.task_id, "task_kind": task.kind if task is not None else None,
+                                "outcome": o.outcome.value, "collector_id": o.collector_id,
+                                "duration_seconds": o.duration_seconds, "note": o.note, "visit": visit,
+                            },
+                        )
+                    )
         except IntegrityError:
             with self.sessions() as session:
                 if session.scalar(select(ContactOutcomeRecord.id).where(ContactOutcomeRecord.task_id == o.task_id)):

@@ -28,6 +28,8 @@ app.add_typer(collectors_app, name="collectors")
 app.add_typer(agencies_app, name="agencies")
 compliance_app = typer.Typer(no_args_is_help=True, help="Contact policy: audit the record against a preset.")
 app.add_typer(compliance_app, name="compliance")
+hold_app = typer.Typer(no_args_is_help=True, help="Holds on an account: dispute, cease contact, hardship, bankruptcy, ...")
+app.add_typer(hold_app, name="hold")
 console = Console()
 err = Console(stderr=True)
 
@@ -209,6 +211,10 @@ def status(
          f"{view.placement.ends_at.astimezone(ZoneInfo(view.timezone)):%Y-%m-%d %H:%M}; collected "
          f"{view.currency} {view.placement.collected}, commission {view.currency} {view.placement.commission}"
          if view.placement else "-"),
+        ("holds", "; ".join(_hold_line(h, view.timezone) for h in view.holds) or "none"),
+        ("effective collections", f"{view.effective_collections}" + (
+            f"; malicious-overdraft criteria met on {view.malicious_overdraft_earliest} at the earliest"
+            if view.malicious_overdraft_earliest else "")),
         ("contacts", ", ".join(f"{k} {v}" for k, v in sorted(view.contacts_by_channel.items())) or "none"),
         ("outcome", f"{view.outcome.value}: {view.outcome_reason}" if view.outcome else "-"),
         ("strategy", f"{view.strategy_name} ({view.strategy_hash[:12]})"), ("episode", view.episode_id),
@@ -217,6 +223,18 @@ def status(
     for k, v in rows:
         table.add_row(k, v)
     console.print(table)
+
+
+def _hold_line(hold, tz: str) -> str:
+    def local(moment) -> str:
+        return f"{moment.astimezone(ZoneInfo(tz)):%Y-%m-%d %H:%M}"
+
+    line = f"{hold.hold_type.value} {hold.hold_id} ({hold.status}"
+    if hold.status == "active" and hold.expires_at:
+        line += f" until {local(hold.expires_at)}"
+    elif hold.status != "active" and hold.released_at:
+        line += f" {local(hold.released_at)}" + (f": {hold.resolution}" if hold.resolution else "")
+    return line + ")"
 
 
 @app.command()
@@ -413,6 +431,73 @@ def desk_outcome(
     result = _run(go())
     tail = f"; callback scheduled ({result.callback_step})" if result.callback_step else ""
     console.print(f"task {result.task_id}: {result.outcome.value} recorded{tail}")
+
+
+# ---- holds ----------------------------------------------------------------------------------
+
+
+@hold_app.command("place")
+def hold_place(
+    account: Annotated[str, typer.Argument(help="Account id")],
+    hold_id: Annotated[str, typer.Option(help="The hold's unique id (a repeat with the same content is ignored)")],
+    type_: Annotated[str, typer.Option("--type", help="dispute, cease_contact, hardship, bankruptcy, deceased, "
+                                                      "complaint, fraud_claim, attorney_represented")],
+    reason: Annotated[str, typer.Option(help="Why (kept on record)")],
+    by: Annotated[str, typer.Option("--by", help="Who places it")],
+    evidence: Annotated[str, typer.Option(help="Reference to the evidence (document id, case number)")] = "",
+    channel: Annotated[Optional[str], typer.Option(help="complaint: the channel complained about")] = None,
+    days: Annotated[Optional[int], typer.Option(help="hardship: days escalation pauses (default: the strategy's)")] = None,
+) -> None:
+    """Place a hold: what it stops depends on its type (see README, Holds)."""
+    from arrears.contracts import HoldInput
+    from arrears.operations import Rejected, place_hold
+
+    try:
+        request = HoldInput(hold_id=hold_id, hold_type=type_, reason=reason, evidence_ref=evidence, placed_by=by,
+                            channel=channel, days=days)
+    except ValueError as exc:
+        _fail(str(exc))
+
+    async def go():
+        try:
+            return await place_hold(await _client(), account, request)
+        except Rejected as exc:
+            raise CliError(f"hold refused: {exc}") from None
+
+    result = _run(go())
+    note = " (repeat: nothing changed)" if result.duplicate else ""
+    tail = f" until {result.expires_at:%Y-%m-%d %H:%M} UTC" if result.expires_at else ""
+    task = f"; task {result.task_id} opened" if result.task_id else ""
+    console.print(f"hold {result.hold_id} ({result.hold_type.value}) {result.status}{tail}{note}{task}; "
+                  f"active holds: {', '.join(t.value for t in result.active_holds) or 'none'}")
+
+
+@hold_app.command("release")
+def hold_release(
+    account: Annotated[str, typer.Argument(help="Account id")],
+    hold_id: Annotated[str, typer.Option(help="The hold to release")],
+    by: Annotated[str, typer.Option("--by", help="Who releases it")],
+    resolution: Annotated[Optional[str], typer.Option(help="dispute: verified, withdrawn or upheld; others optional")] = None,
+) -> None:
+    """Release a hold; the last one pausing escalation resumes the ladder at today's DPD."""
+    from arrears.contracts import ReleaseHoldInput
+    from arrears.operations import Rejected, release_hold
+
+    try:
+        request = ReleaseHoldInput(hold_id=hold_id, released_by=by, resolution=resolution)
+    except ValueError as exc:
+        _fail(str(exc))
+
+    async def go():
+        try:
+            return await release_hold(await _client(), account, request)
+        except Rejected as exc:
+            raise CliError(f"release refused: {exc}") from None
+
+    result = _run(go())
+    ended = f"; episode ended: {result.outcome.value}" if result.outcome else ""
+    console.print(f"hold {result.hold_id} ({result.hold_type.value}) {result.status}; "
+                  f"active holds: {', '.join(t.value for t in result.active_holds) or 'none'}{ended}")
 
 
 # ---- the team and its work -------------------------------------------------------------

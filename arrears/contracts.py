@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from arrears.domain.agency import PlacementRecord
 from arrears.domain.clock import EpisodeClock
 from arrears.domain.delinquency import Outcome, bucket_for_dpd, days_past_due, stage_for_dpd
+from arrears.domain.holds import HoldRecord, HoldType
 from arrears.domain.ladder import ScheduledStep
 from arrears.domain.policy import ContactPolicy
 from arrears.domain.outcome import ContactOutcome, DelinquencyReason, VisitReport
@@ -68,6 +69,14 @@ class PaymentRecord(BaseModel):
     dpd: int
 
 
+class EffectiveCollectionRecord(BaseModel):
+    """A contact that reached the cardholder (the register behind the malicious-overdraft test)."""
+
+    kind: str  # right_party_contact (a call) | visit_met (a visit that met the cardholder)
+    occurred_at: datetime  # collection time the outcome was recorded
+    task_id: int
+
+
 class EpisodeState(BaseModel):
     """Everything a continued-as-new run needs to carry on exactly."""
 
@@ -94,6 +103,9 @@ class EpisodeState(BaseModel):
     tasks_done: list[int] = []
     # The running agency placement; escalation pauses while it runs.
     placement: PlacementRecord | None = None
+    # Holds placed in this episode by hold_id, active or ended (see arrears.domain.holds).
+    holds: dict[str, HoldRecord] = {}
+    effective_collections: list[EffectiveCollectionRecord] = []
 
 
 class PaymentInput(BaseModel):
@@ -190,6 +202,35 @@ class OutcomeResult(BaseModel):
     task_id: int
     outcome: ContactOutcome
     callback_step: str | None = None
+    hold_id: str | None = None  # the hold a dispute_raised or hardship_claimed outcome placed
+
+
+class HoldInput(BaseModel):
+    hold_id: str = Field(min_length=1, max_length=64)
+    hold_type: HoldType
+    reason: str = Field(max_length=2000)
+    evidence_ref: str = Field(default="", max_length=500)  # a document id or path in the evidence store
+    placed_by: str = Field(max_length=64)
+    channel: str | None = Field(default=None, max_length=16)  # complaint: the channel complained about
+    days: int | None = None  # hardship: how long escalation pauses (the strategy's [holds] default if absent)
+
+
+class ReleaseHoldInput(BaseModel):
+    hold_id: str = Field(min_length=1, max_length=64)
+    released_by: str = Field(max_length=64)
+    # A dispute: verified | withdrawn | upheld. Others: optional, e.g. "discharged", "resolved".
+    resolution: str | None = Field(default=None, max_length=32)
+
+
+class HoldResult(BaseModel):
+    hold_id: str
+    hold_type: HoldType
+    status: str  # active | released | expired
+    duplicate: bool = False
+    expires_at: datetime | None = None
+    task_id: int | None = None  # the estate or attorney task the hold opened
+    active_holds: list[HoldType]  # what the HoldType search attribute now shows
+    outcome: Outcome | None = None  # set when the release ended the episode (an upheld dispute)
 
 
 class CloseInput(BaseModel):
@@ -226,6 +267,10 @@ class StatusView(BaseModel):
     open_offer: SettlementOffer | None = None
     active_plan: InstalmentPlan | None = None
     placement: PlacementRecord | None = None
+    holds: list[HoldRecord] = []  # every hold of the episode, active or ended, in the order placed
+    effective_collections: int = 0
+    # The earliest date the malicious-overdraft criteria could be met (arrears.domain.register).
+    malicious_overdraft_earliest: date | None = None
     contacts_by_channel: dict[str, int]
     steps_done: int
     outcome: Outcome | None
@@ -420,6 +465,34 @@ class OutcomeCommand(BaseModel):
     account_id: str
     outcome: OutcomeInput
     recorded_at: datetime
+    # Set when the contact reached the cardholder: the same transaction writes the register row.
+    effective_collection: str | None = None
+
+
+class HoldCommand(BaseModel):
+    episode_id: str
+    account_id: str
+    hold: HoldRecord
+    # For the estate or attorney task a hold opens.
+    dpd: int
+    stage: str
+    currency: str
+    overdue_amount: Decimal
+
+
+class HoldRecorded(BaseModel):
+    created: bool  # False: already on record (a retry)
+    task_id: int | None = None
+
+
+class HoldEndCommand(BaseModel):
+    episode_id: str
+    account_id: str
+    hold_id: str
+    status: str  # released | expired
+    resolution: str | None
+    released_by: str | None
+    at: datetime
 
 
 class StageChangeCommand(BaseModel):
@@ -465,3 +538,5 @@ RENEW_PLACEMENT = "renew_placement"
 RECALL_PLACEMENT = "recall_placement"
 CLOSE_PLACEMENT = "close_placement"
 RECORD_COMMISSION = "record_commission"
+RECORD_HOLD = "record_hold"
+END_HOLD = "end_hold"

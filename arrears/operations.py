@@ -10,6 +10,8 @@ from arrears.contracts import (
     CancelPlanInput,
     CloseInput,
     CloseResult,
+    HoldInput,
+    HoldResult,
     OutcomeInput,
     OutcomeResult,
     PaymentInput,
@@ -18,6 +20,7 @@ from arrears.contracts import (
     PlanResult,
     PromiseInput,
     PromiseResult,
+    ReleaseHoldInput,
     SettlementInput,
     SettlementResult,
     StatusView,
@@ -95,3 +98,11 @@ async def log_contact_outcome(client: Client, account_id: str, request: OutcomeI
 
 async def cancel_plan(client: Client, account_id: str, request: CancelPlanInput) -> PlanResult:
     return await _update(client, account_id, "cancel_plan", request, PlanResult)
+
+
+async def place_hold(client: Client, account_id: str, request: HoldInput) -> HoldResult:
+    return await _update(client, account_id, "place_hold", request, HoldResult)
+
+
+async def release_hold(client: Client, account_id: str, request: ReleaseHoldInput) -> HoldResult:
+    return await _update(client, account_id, "release_hold", request, HoldResult)

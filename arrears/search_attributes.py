@@ -1,7 +1,7 @@
 """The custom search attributes the workflow keeps current.
 
 They are not encrypted by a payload codec, so they hold no personal data:
-stage, bucket, segment and the overdue amount only.
+stage, bucket, segment, the overdue amount and the types of active holds only.
 """
 
 from temporalio.common import SearchAttributeKey
@@ -13,12 +13,17 @@ RISK_SEGMENT = SearchAttributeKey.for_keyword("RiskSegment")
 # the system of record and the status query.
 OVERDUE_AMOUNT = SearchAttributeKey.for_float("OverdueAmount")
 
-ALL = (COLLECTION_STAGE, DELINQUENCY_BUCKET, RISK_SEGMENT, OVERDUE_AMOUNT)
+# The types of the account's active holds (HoldType="bankruptcy" finds them all); an
+# empty list once the last one ends. Set only by episodes that had a hold.
+HOLD_TYPE = SearchAttributeKey.for_keyword_list("HoldType")
+
+ALL = (COLLECTION_STAGE, DELINQUENCY_BUCKET, RISK_SEGMENT, OVERDUE_AMOUNT, HOLD_TYPE)
 
 
 def dev_server_flags() -> list[str]:
     """`temporal server start-dev` flags that register our attributes."""
-    kinds = {COLLECTION_STAGE: "Keyword", DELINQUENCY_BUCKET: "Keyword", RISK_SEGMENT: "Keyword", OVERDUE_AMOUNT: "Double"}
+    kinds = {COLLECTION_STAGE: "Keyword", DELINQUENCY_BUCKET: "Keyword", RISK_SEGMENT: "Keyword", OVERDUE_AMOUNT: "Double",
+             HOLD_TYPE: "KeywordList"}
     flags: list[str] = []
     for key, kind in kinds.items():
         flags += ["--search-attribute", f"{key.name}={kind}"]

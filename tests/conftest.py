@@ -105,6 +105,7 @@ async def time_env() -> WorkflowEnvironment:
                 sa.DELINQUENCY_BUCKET.name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
                 sa.RISK_SEGMENT.name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
                 sa.OVERDUE_AMOUNT.name: IndexedValueType.INDEXED_VALUE_TYPE_DOUBLE,
+                sa.HOLD_TYPE.name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
             },
         )
     )

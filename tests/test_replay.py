@@ -22,7 +22,9 @@ def test_histories_are_present():
     names = {p.stem for p in HISTORIES}
     assert {"never_pays_charged_off", "cured_by_payment_dpd40", "partial_payments_then_cured",
             "late_import_dpd12", "operator_close", "promise_kept", "promises_broken_twice", "settlement_paid", "plan_completed", "plan_broken", "contact_outcomes",
-            "agency_recalled", "agency_renewed_then_recalled", "agency_cured"} <= names
+            "agency_recalled", "agency_renewed_then_recalled", "agency_cured",
+            "hold_dispute_verified", "hold_bankruptcy_charged_off", "hold_from_outcomes",
+            "dispute_raised_before_holds"} <= names
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])

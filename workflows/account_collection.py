@@ -7,7 +7,7 @@ domain modules; every side effect is an activity keyed by
 ``<episode_id>:<step key>``.
 
 Adding a pause (a promise to pay, a plan, a hold) means adding a condition to
-``_next_wake`` and to ``_blocked``: the main loop itself stays as it is.
+``_paused_by`` and its deadline to ``_next_wake``: the main loop itself stays as it is.
 """
 
 import asyncio
@@ -16,18 +16,20 @@ from decimal import Decimal
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from arrears import search_attributes as sa
     from arrears.contracts import (
         CLOSE_EPISODE,
         CLOSE_PLACEMENT,
+        END_HOLD,
         EXECUTE_STEP,
         OPEN_EPISODE,
         PLACE_WITH_AGENCY,
         RECALL_PLACEMENT,
         RECORD_COMMISSION,
+        RECORD_HOLD,
         RECORD_OUTCOME,
         RECORD_PAYMENT,
         RECORD_PLAN,
@@ -43,9 +45,15 @@ with workflow.unsafe.imports_passed_through():
         CloseInput,
         CloseResult,
         CommissionCommand,
+        EffectiveCollectionRecord,
         EpisodeInput,
         EpisodeResult,
         EpisodeState,
+        HoldCommand,
+        HoldEndCommand,
+        HoldInput,
+        HoldRecorded,
+        HoldResult,
         OpenEpisodeCommand,
         OutcomeCommand,
         OutcomeInput,
@@ -66,6 +74,7 @@ with workflow.unsafe.imports_passed_through():
         PromiseInput,
         PromiseResolutionCommand,
         PromiseResult,
+        ReleaseHoldInput,
         SettlementCommand,
         SettlementInput,
         SettlementResolutionCommand,
@@ -85,6 +94,16 @@ with workflow.unsafe.imports_passed_through():
         stage_for_dpd,
     )
     from arrears.domain.delinquency import local_date
+    from arrears.domain.holds import (
+        HOLD_TASKS,
+        ContactEffect,
+        HoldRecord,
+        HoldType,
+        hold_days,
+        hold_expiry,
+        hold_refusal,
+        release_refusal,
+    )
     from arrears.domain.ladder import ScheduledStep, initial_plan, local_moment, replan_for_segment, resume_plan
     from arrears.domain.money import has_valid_scale
     from arrears.domain.outcome import ContactOutcome, outcome_refusal
@@ -97,6 +116,7 @@ with workflow.unsafe.imports_passed_through():
         paid_into,
         plan_refusal,
     )
+    from arrears.domain.register import malicious_overdraft_register
     from arrears.domain.promise import (
         PromiseRecord,
         is_kept,
@@ -118,6 +138,13 @@ ACTIVITY_TIMEOUT = timedelta(minutes=2)
 AGENCY_PATCH = "agency-placement"
 CONTACT_GATE_PATCH = "contact-gate"
 VALIDATION_NOTICE_PATCH = "validation-notice"
+# A dispute_raised or hardship_claimed outcome places the matching hold (before
+# this patch the outcome was only recorded).
+HOLDS_PATCH = "holds"
+# Holds a collector's outcome places, and the prefix of their ids (reserved: an
+# operator's hold id cannot take it, so an outcome's hold never collides with one).
+OUTCOME_HOLDS = {ContactOutcome.DISPUTE_RAISED: HoldType.DISPUTE, ContactOutcome.HARDSHIP_CLAIMED: HoldType.HARDSHIP}
+OUTCOME_HOLD_PREFIX = "outcome-"
 # Waits shorter than this are treated as "due now": with compressed demo days
 # the scaled delay can round to a few microseconds.
 MIN_WAIT = timedelta(milliseconds=1)
@@ -146,6 +173,8 @@ class AccountCollection:
         # Records that reference the episode (payments) wait until its row exists.
         self.opened = inp.carried is not None
         self._search_attributes: tuple | None = None
+        # Continue-as-new keeps the search attributes, so a carried run starts from what they show.
+        self._hold_types: tuple[str, ...] | None = self._active_hold_types() if self.state.holds else None
 
     async def _act(self, name: str, command, result_type: type | None = None):
         """Run one side effect: retried without a cap, so it is delayed by an outage, never lost."""
@@ -186,8 +215,28 @@ class AccountCollection:
             plan.instalments[plan.judged].due_date, self.inp.strategy.plans.grace_days, self.inp.timezone
         )
 
+    def _active_holds(self) -> list[HoldRecord]:
+        return [h for h in self.state.holds.values() if h.active]
+
+    def _active_hold_types(self) -> tuple[str, ...]:
+        return tuple(sorted({h.hold_type.value for h in self._active_holds()}))
+
+    def _pausing_holds(self) -> list[HoldRecord]:
+        return [h for h in self._active_holds() if h.rule.pauses_escalation]
+
+    def _hold_due_to_expire(self) -> HoldRecord | None:
+        due = [h for h in self._active_holds() if h.expires_at is not None and h.expires_at <= self._now() + self._slack()]
+        return min(due, key=lambda h: h.expires_at, default=None)
+
     def _paused_by(self) -> str | None:
-        """What holds escalation back now: a plan, a promise, a settlement window, an agency placement, or nothing."""
+        """What holds escalation back now: a hold, a plan, a promise, a settlement window, an agency placement, or nothing."""
+        holds = self._pausing_holds()
+        if holds:
+            named = ", ".join(
+                f"{h.hold_type.value} hold {h.hold_id}" + (f" until {h.expires_at:%Y-%m-%d %H:%M} UTC" if h.expires_at else "")
+                for h in holds
+            )
+            return named + ("; charge-off blocked" if any(h.rule.blocks_charge_off for h in holds) else "")
         plan = self._active_plan()
         if plan is not None:
             return f"instalment plan {plan.plan_id} ({plan.judged} of {len(plan.instalments)} instalments met)"
@@ -204,8 +253,10 @@ class AccountCollection:
         return None
 
     def _runnable_head(self) -> ScheduledStep | None:
-        """The next step the ladder may run: none while paused, except a charge-off."""
+        """The next step the ladder may run: none while paused, except a charge-off (unless a hold blocks it)."""
         if self._paused_by() is not None:
+            if any(h.rule.blocks_charge_off for h in self._pausing_holds()):
+                return None
             return next((s for s in self.state.pending if s.action == Action.CHARGE_OFF), None)
         return self.state.pending[0] if self.state.pending else None
 
@@ -238,6 +289,7 @@ class AccountCollection:
             candidates.append(deadline)
         if self.state.placement is not None:
             candidates.append(self.state.placement.ends_at)
+        candidates += [h.expires_at for h in self._active_holds() if h.expires_at is not None]
         boundary = next_boundary_dpd(self._dpd_reached())
         if boundary is not None:
             candidates.append(local_moment(self.inp.due_date, boundary, datetime.min.time(), self.inp.timezone))
@@ -257,6 +309,10 @@ class AccountCollection:
             self._schedule_validation_notice()
             while self.outcome is None:
                 await self._track_stage()
+                hold = self._hold_due_to_expire()
+                if hold is not None:
+                    await self._end_hold(hold, "expired", resolution=None, released_by=None)
+                    continue
                 promise = self._active_promise()
                 if promise is not None and (
                     promise.deadline <= self._now() + self._slack() or is_kept(promise, self._paid_total())
@@ -602,6 +658,179 @@ class AccountCollection:
             ),
         )
 
+    # ---- holds -------------------------------------------------------------------
+
+    def _upsert_hold_types(self) -> None:
+        """HoldType shows the active holds' types; an empty list once none is active."""
+        types = self._active_hold_types()
+        if types == self._hold_types:
+            return  # an upsert is a history event: write only what changed
+        self._hold_types = types
+        workflow.upsert_search_attributes([sa.HOLD_TYPE.value_set(list(types))])
+
+    def _new_hold(
+        self, hold_id: str, hold_type: HoldType, reason: str, evidence_ref: str, placed_by: str,
+        channel: str | None, days: int | None,
+    ) -> HoldRecord:
+        now = self._now()
+        return HoldRecord(
+            hold_id=hold_id, hold_type=hold_type, reason=reason.strip(), evidence_ref=evidence_ref.strip(),
+            placed_by=placed_by.strip(), channel=channel, days=days, placed_at=now,
+            # Only a hardship ends by itself; every other hold lasts until someone releases it.
+            expires_at=hold_expiry(now, days, self.inp.timezone) if hold_type == HoldType.HARDSHIP and days else None,
+        )
+
+    def _hold_in_force(self, hold: HoldRecord) -> None:
+        """The hold takes effect at once: the loop and any concurrent update see it before it is on record."""
+        self.state.holds[hold.hold_id] = hold
+        self.changed = True
+        self._upsert_hold_types()
+
+    async def _record_hold(self, hold: HoldRecord) -> None:
+        """Write the hold (and the estate or attorney task it opens) to the system of record."""
+        await workflow.wait_condition(lambda: self.opened)
+        dpd = self._dpd()
+        recorded: HoldRecorded = await self._act(
+            RECORD_HOLD,
+            HoldCommand(
+                episode_id=self.state.episode_id,
+                account_id=self.inp.account_id,
+                hold=hold,
+                dpd=dpd,
+                stage=stage_for_dpd(dpd).value,
+                currency=self.inp.currency,
+                overdue_amount=self.state.overdue_amount,
+            ),
+            result_type=HoldRecorded,
+        )
+        if recorded.task_id is not None:
+            hold.task_id = recorded.task_id
+            self.state.tasks[recorded.task_id] = HOLD_TASKS[hold.hold_type]
+        placement = self.state.placement
+        if placement is not None and hold.rule.contact == ContactEffect.NONE:
+            # The agency contacts the customer on the bank's behalf: a hold that stops all contact
+            # must reach it, so the account is taken back (outbox topic agency, event recalled).
+            placement.status = "recalled"
+            self.state.placement = None
+            await self._record_placement_change(
+                placement, f"recalled: {hold.hold_type.value} hold {hold.hold_id} stops all contact"
+            )
+
+    async def _end_hold(self, hold: HoldRecord, status: str, resolution: str | None, released_by: str | None) -> None:
+        """Released by someone or expired; the last hold on escalation ending resumes the ladder."""
+        now = self._now()
+        hold.status, hold.resolution, hold.released_by, hold.released_at = status, resolution, released_by, now
+        if hold.rule.pauses_escalation and not self._pausing_holds():
+            # Back to the ladder at today's DPD: the steps whose time passed during the hold are not
+            # replayed (a passed charge-off a hold blocked stays, and runs at once).
+            self.state.pending = resume_plan(self.state.pending, now)
+        self.changed = True
+        self._upsert_hold_types()
+        await workflow.wait_condition(lambda: self.opened)
+        await self._act(
+            END_HOLD,
+            HoldEndCommand(
+                episode_id=self.state.episode_id,
+                account_id=self.inp.account_id,
+                hold_id=hold.hold_id,
+                status=status,
+                resolution=resolution,
+                released_by=released_by,
+                at=now,
+            ),
+        )
+
+    def _hold_result(self, hold: HoldRecord, duplicate: bool) -> HoldResult:
+        return HoldResult(
+            hold_id=hold.hold_id,
+            hold_type=hold.hold_type,
+            status=hold.status,
+            duplicate=duplicate,
+            expires_at=hold.expires_at,
+            task_id=hold.task_id,
+            active_holds=[HoldType(t) for t in self._active_hold_types()],
+            outcome=self.outcome,
+        )
+
+    def _effective_collection(self, request: OutcomeInput) -> str | None:
+        """The register's kind when this contact reached the cardholder, else None.
+
+        Only what the outcome itself shows: a call answered by the cardholder, a
+        visit whose report says the cardholder was met.
+        """
+        kind = self.state.tasks.get(request.task_id)
+        if kind == Action.VISIT.value and request.visit is not None and request.visit.met_cardholder:
+            return "visit_met"
+        if kind == Action.CALL.value and request.outcome == ContactOutcome.RIGHT_PARTY_CONTACT:
+            return "right_party_contact"
+        return None
+
+    @workflow.update
+    async def place_hold(self, request: HoldInput) -> HoldResult:
+        known = self.state.holds.get(request.hold_id)
+        if known is not None:  # the same hold again: same answer
+            return self._hold_result(known, duplicate=True)
+        hold = self._new_hold(
+            request.hold_id, request.hold_type, request.reason, request.evidence_ref, request.placed_by, request.channel,
+            hold_days(request.hold_type, request.days, self.inp.strategy.holds.hardship_days),
+        )
+        self._hold_in_force(hold)
+        try:
+            await self._record_hold(hold)
+        except ActivityError as exc:
+            # Not retryable: the id is on record for this account from an earlier episode. Not placed.
+            del self.state.holds[hold.hold_id]
+            self._upsert_hold_types()
+            raise ApplicationError(getattr(exc.cause, "message", None) or str(exc)) from None
+        return self._hold_result(hold, duplicate=False)
+
+    @place_hold.validator
+    def _validate_hold(self, request: HoldInput) -> None:
+        if request.hold_id.startswith(OUTCOME_HOLD_PREFIX) and request.hold_id not in self.state.holds:
+            raise ApplicationError(
+                f"hold ids starting with {OUTCOME_HOLD_PREFIX!r} are reserved for holds a collector's outcome places"
+            )
+        refusal = hold_refusal(
+            hold_id=request.hold_id,
+            hold_type=request.hold_type,
+            reason=request.reason,
+            evidence_ref=request.evidence_ref,
+            placed_by=request.placed_by,
+            channel=request.channel,
+            days=hold_days(request.hold_type, request.days, self.inp.strategy.holds.hardship_days),
+            existing=self.state.holds.get(request.hold_id),
+            ended=self.outcome.value if self.outcome else None,
+        )
+        if refusal is not None:
+            raise ApplicationError(refusal)
+
+    @workflow.update
+    async def release_hold(self, request: ReleaseHoldInput) -> HoldResult:
+        hold = self.state.holds[request.hold_id]
+        by = request.released_by.strip()
+        resolution = request.resolution.strip() if request.resolution and request.resolution.strip() else None
+        if hold.hold_type == HoldType.DISPUTE and resolution == "upheld":
+            # The customer was right: the debt as collected is not owed, so collection must not
+            # resume. The episode ends; a corrected balance comes back as a new episode on import.
+            self.outcome = Outcome.CLOSED
+            self.outcome_reason = f"dispute {hold.hold_id} upheld: the debt as collected is not owed"
+            self.closed_by = by
+        await self._end_hold(hold, "released", resolution, by)
+        return self._hold_result(hold, duplicate=False)
+
+    @release_hold.validator
+    def _validate_release(self, request: ReleaseHoldInput) -> None:
+        resolution = request.resolution.strip() if request.resolution and request.resolution.strip() else None
+        refusal = release_refusal(
+            hold_id=request.hold_id,
+            released_by=request.released_by,
+            resolution=resolution,
+            hold=self.state.holds.get(request.hold_id),
+            ended=self.outcome.value if self.outcome else None,
+        )
+        if refusal is not None:
+            raise ApplicationError(refusal)
+
     # ---- updates ---------------------------------------------------------------
 
     @workflow.update
@@ -929,6 +1158,23 @@ class AccountCollection:
     @workflow.update
     async def log_contact_outcome(self, request: OutcomeInput) -> OutcomeResult:
         self.state.tasks_done.append(request.task_id)
+        effective = self._effective_collection(request)
+        if effective is not None:
+            self.state.effective_collections.append(
+                EffectiveCollectionRecord(kind=effective, occurred_at=self._now(), task_id=request.task_id)
+            )
+        hold: HoldRecord | None = None
+        hold_type = OUTCOME_HOLDS.get(request.outcome)
+        hold_id = f"{OUTCOME_HOLD_PREFIX}{request.task_id}"
+        # Episodes that recorded such an outcome before holds existed replay without the hold.
+        if hold_type is not None and hold_id not in self.state.holds and workflow.patched(HOLDS_PATCH):
+            note = request.note.strip()
+            hold = self._new_hold(
+                hold_id, hold_type, f"{request.outcome.value} on task {request.task_id}" + (f": {note}" if note else ""),
+                evidence_ref=f"contact_outcomes task {request.task_id}", placed_by=request.collector_id, channel=None,
+                days=hold_days(hold_type, None, self.inp.strategy.holds.hardship_days),
+            )
+            self._hold_in_force(hold)
         callback_step = None
         if request.outcome == ContactOutcome.CALLBACK_REQUESTED and request.callback_at is not None:
             at = request.callback_at  # collection time, as agreed with the customer
@@ -947,10 +1193,14 @@ class AccountCollection:
         await self._act(
             RECORD_OUTCOME,
             OutcomeCommand(
-                episode_id=self.state.episode_id, account_id=self.inp.account_id, outcome=request, recorded_at=self._now()
+                episode_id=self.state.episode_id, account_id=self.inp.account_id, outcome=request, recorded_at=self._now(),
+                effective_collection=effective,
             ),
         )
-        return OutcomeResult(task_id=request.task_id, outcome=request.outcome, callback_step=callback_step)
+        if hold is not None:
+            await self._record_hold(hold)
+        return OutcomeResult(task_id=request.task_id, outcome=request.outcome, callback_step=callback_step,
+                             hold_id=hold.hold_id if hold else None)
 
     @log_contact_outcome.validator
     def _validate_outcome(self, request: OutcomeInput) -> None:
@@ -995,6 +1245,11 @@ class AccountCollection:
         promise = self._active_promise() if self.outcome is None else None
         offer = self._open_offer() if self.outcome is None else None
         plan = self._active_plan() if self.outcome is None else None
+        today = local_date(self._now(), self.inp.timezone)
+        register = malicious_overdraft_register(
+            (local_date(e.occurred_at, self.inp.timezone) for e in self.state.effective_collections),
+            due_date=self.inp.due_date, unpaid=self.state.overdue_amount > 0, today=today,
+        )
         return StatusView(
             account_id=self.inp.account_id,
             episode_id=self.state.episode_id,
@@ -1017,6 +1272,9 @@ class AccountCollection:
             open_offer=offer,
             active_plan=plan,
             placement=self.state.placement if self.outcome is None else None,
+            holds=list(self.state.holds.values()),
+            effective_collections=register.count,
+            malicious_overdraft_earliest=register.earliest,
             broken_promises=self.state.broken_promises,
             contacts_by_channel=dict(self.state.contacts_by_channel),
             steps_done=self.state.steps_done,

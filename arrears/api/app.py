@@ -29,12 +29,15 @@ from temporalio.client import Client
 from arrears import operations
 from arrears.contracts import (
     CancelPlanInput,
+    HoldInput,
+    HoldResult,
     OutcomeInput,
     OutcomeResult,
     PlanInput,
     PlanResult,
     PromiseInput,
     PromiseResult,
+    ReleaseHoldInput,
     SettlementInput,
     SettlementResult,
     StatusView,
@@ -54,6 +57,7 @@ from arrears.desk.assign import DeskError, reassign_task
 from arrears.desk.tokens import authenticate
 from arrears.desk.worklist import WorklistEntry, worklist
 from arrears.domain.desk import ROLE_RANK
+from arrears.domain.holds import HoldType
 from arrears.domain.outcome import ContactOutcome, DelinquencyReason, VisitReport
 from arrears.domain.plan import Instalment
 from arrears.domain.strategy import Role
@@ -101,6 +105,19 @@ class OutcomeBody(BaseModel):
     note: str = Field(default="", max_length=2000)
     callback_at: datetime | None = None
     visit: VisitReport | None = None
+
+
+class HoldBody(BaseModel):
+    hold_id: str = Field(min_length=1, max_length=64)
+    hold_type: HoldType
+    reason: str = Field(min_length=1, max_length=2000)
+    evidence_ref: str = Field(default="", max_length=500)
+    channel: str | None = Field(default=None, max_length=16)
+    days: int | None = None
+
+
+class ReleaseHoldBody(BaseModel):
+    resolution: str | None = Field(default=None, max_length=32)
 
 
 class CancelPlanBody(BaseModel):
@@ -379,6 +396,21 @@ def create_app(settings: Settings, client: Client | None = None, sessions: sessi
             raise HTTPException(403, f"task {body.task_id} is not assigned to {who.collector_id}")
         request = OutcomeInput(**body.model_dump(), collector_id=who.collector_id)
         return await run(operations.log_contact_outcome(app.state.client, account_id, request))
+
+    @app.post("/accounts/{account_id}/holds", response_model=HoldResult, tags=["desk"])
+    async def place_hold(account_id: str, body: HoldBody, who: Caller) -> HoldResult:
+        """Place a hold, by the caller: what the customer said or sent must stop collection at once."""
+        open_episode(account_id, who)
+        request = HoldInput(**body.model_dump(), placed_by=who.collector_id)
+        return await run(operations.place_hold(app.state.client, account_id, request))
+
+    @app.post("/accounts/{account_id}/holds/{hold_id}/release", response_model=HoldResult, tags=["supervisor"])
+    async def release_hold(account_id: str, hold_id: str, body: ReleaseHoldBody, who: Caller) -> HoldResult:
+        """Release a hold (supervisors and managers): resuming collection is a decision someone answers for."""
+        require_supervisor(who, "release a hold")
+        open_episode(account_id, who)
+        request = ReleaseHoldInput(hold_id=hold_id, released_by=who.collector_id, resolution=body.resolution)
+        return await run(operations.release_hold(app.state.client, account_id, request))
 
     @app.post("/tasks/{task_id}/reassign", response_model=TaskMoved, tags=["supervisor"])
     def reassign(task_id: int, body: ReassignBody, who: Caller) -> TaskMoved:

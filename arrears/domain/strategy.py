@@ -213,6 +213,16 @@ class DeskPolicy(BaseModel):
         return value
 
 
+class HoldPolicy(BaseModel):
+    """Defaults for holds a collector's outcome places (see arrears.domain.holds)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # A hardship_claimed outcome pauses escalation this long: a month covers one pay cycle
+    # and the next statement, after which the customer is asked again.
+    hardship_days: int = Field(default=30, ge=1, le=180)  # 180: holds.MAX_HARDSHIP_DAYS (holds imports this module)
+
+
 class Strategy(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -226,6 +236,7 @@ class Strategy(BaseModel):
     # The contact policy gate's rules: a preset with this portfolio's overrides. Without
     # one the gate applies the baseline (08:00-21:00, letters and visits on working days).
     compliance: ContactPolicy | None = None
+    holds: HoldPolicy = HoldPolicy()
 
     @model_validator(mode="after")
     def _check_ladder(self) -> "Strategy":
