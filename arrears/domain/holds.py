@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
-from arrears.domain.strategy import Action
 
 
 class HoldType(StrEnum):
@@ -91,8 +90,9 @@ def rule_for(hold_type: HoldType) -> HoldRule:
 
 # ---- a hold as the episode keeps it, and when a request is acceptable -----------------
 
-# The channels a complaint can close: the ladder's contact actions.
-COMPLAINT_CHANNELS = tuple(a.value for a in (Action.SMS, Action.EMAIL, Action.IM, Action.LETTER, Action.CALL, Action.VISIT))
+# The channels a complaint can close: the ladder's contact actions (plain names: the
+# strategy module imports this one, so this one cannot import it).
+COMPLAINT_CHANNELS = ("sms", "email", "im", "letter", "call", "visit")
 
 # Specialist tasks some holds open. They are not desk work (see arrears.domain.desk.DESK_TASKS):
 # an estate or an attorney is dealt with by people trained for it, not by the next free collector.
