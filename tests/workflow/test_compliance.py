@@ -171,3 +171,27 @@ async def test_a_cease_request_lets_only_permitted_notices_through(time_env, mig
     assert results["sms_early"] == "suppressed:hold:cease_contact"
     assert results["letter_mid"] == "suppressed:hold:cease_contact"
     assert results["letter_late"] == "queued"  # a notice that remedies follow: still allowed (1006.6(c)(2))
+
+
+async def test_a_complaint_hold_placed_by_update_closes_its_channel_at_the_gate(time_env, migrated_sqlite):
+    from arrears.contracts import HoldInput, HoldResult
+
+    sc = Scenario(time_env.client, migrated_sqlite)
+    today = await _today(time_env, TZ)
+    row = account_row("GATE7", today, segment="low")
+    ladder = strategy([
+        {"id": "sms-1", "dpd": 2, "action": "sms", "at": "10:00", "template": "sms_early"},
+        {"id": "email-1", "dpd": 2, "action": "email", "at": "10:00", "template": "email_early"},
+    ])
+    async with sc.worker():
+        handle = await sc.start(row, strategy=ladder, now=await time_env.get_current_time())
+        placed = await handle.execute_update("place_hold", HoldInput(
+            hold_id="CMP-1", hold_type="complaint", channel="sms", reason="texts at work", placed_by="sup-1"),
+            result_type=HoldResult)
+        assert placed.status == "active"
+        await time_env.sleep(days(4))
+        await _close(handle)
+    with sc.sessions() as s:
+        results = dict(s.execute(select(ContactAttempt.channel, ContactAttempt.result)
+                                 .where(ContactAttempt.account_id == "GATE7")).all())
+    assert results == {"sms": "suppressed:hold:complaint", "email": "queued"}
