@@ -234,6 +234,18 @@ def create_app(settings: Settings, client: Client | None = None, sessions: sessi
     def is_supervisor(who: Collector) -> bool:
         return ROLE_RANK[Role(who.role)] >= ROLE_RANK[Role.SUPERVISOR]
 
+    def require_task_holder(session: Session, who: Collector, account_id: str, *scope) -> None:
+        """A collector may see or act on an account only with a task of theirs on it; supervisors may always."""
+        if is_supervisor(who):
+            return
+        mine = session.scalar(
+            select(CollectorTask.id).where(
+                CollectorTask.account_id == account_id, CollectorTask.assigned_to == who.collector_id, *scope
+            ).limit(1)
+        )
+        if mine is None:
+            raise HTTPException(403, f"account {account_id} has no task assigned to {who.collector_id}")
+
     def open_episode(account_id: str, who: Collector) -> Episode:
         """The account's open episode, after checking the caller may act on it."""
         with app.state.sessions() as session:
@@ -245,14 +257,7 @@ def create_app(settings: Settings, client: Client | None = None, sessions: sessi
             if episode is None or episode.outcome is not None:
                 ended = f" (last episode ended {episode.outcome})" if episode else ""
                 raise HTTPException(409, f"account {account_id} has no open collection episode{ended}")
-            if not is_supervisor(who):
-                mine = session.scalar(
-                    select(CollectorTask.id).where(
-                        CollectorTask.episode_id == episode.episode_id, CollectorTask.assigned_to == who.collector_id
-                    ).limit(1)
-                )
-                if mine is None:
-                    raise HTTPException(403, f"account {account_id} has no task assigned to {who.collector_id}")
+            require_task_holder(session, who, account_id, CollectorTask.episode_id == episode.episode_id)
             return episode
 
     def require_supervisor(who: Collector, action: str) -> None:
@@ -298,14 +303,7 @@ def create_app(settings: Settings, client: Client | None = None, sessions: sessi
             episode = session.scalar(
                 select(Episode).where(Episode.account_id == account_id).order_by(Episode.started_at.desc()).limit(1)
             )
-            if not is_supervisor(who):
-                mine = session.scalar(
-                    select(CollectorTask.id).where(
-                        CollectorTask.account_id == account_id, CollectorTask.assigned_to == who.collector_id
-                    ).limit(1)
-                )
-                if mine is None:
-                    raise HTTPException(403, f"account {account_id} has no task assigned to {who.collector_id}")
+            require_task_holder(session, who, account_id)
             contacts = session.scalars(
                 select(ContactAttempt).where(ContactAttempt.account_id == account_id).order_by(ContactAttempt.attempted_at)
             ).all()
