@@ -9,7 +9,7 @@ Every decision is written to ``contact_decisions`` with its rule and inputs.
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from arrears.db.models import (
@@ -133,7 +133,7 @@ def gate_third_party(
     """A locate text to a contact person: their hours (and the account's), holds, opt-outs, the preset's limit."""
     policy = policy or BASELINE
     ctx = GateContext(
-        zones=tuple(dict.fromkeys((*possible_zones(account.timezone, phone, "sms"),))),
+        zones=possible_zones(account.timezone, phone, "sms"),
         country=zone_country(account.timezone),
         holds=active_holds(session, account.account_id, at),
         opted_out=opted_out(session, account.account_id),
@@ -163,14 +163,6 @@ def record_decision(
 
 def earlier_decision(session: Session, key: str) -> ContactDecision | None:
     return session.scalar(select(ContactDecision).where(ContactDecision.idempotency_key == key))
-
-
-def decisions_count(session: Session, account_id: str, verdict: Verdict) -> int:
-    return session.scalar(
-        select(func.count()).select_from(ContactDecision).where(
-            ContactDecision.account_id == account_id, ContactDecision.verdict == verdict.value
-        )
-    )
 
 
 CONSENT_STATUSES = ("opted_in", "opted_out", "invalid")
