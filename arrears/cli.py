@@ -26,6 +26,8 @@ collectors_app = typer.Typer(no_args_is_help=True, help="The collections team: r
 app.add_typer(desk_app, name="desk")
 app.add_typer(collectors_app, name="collectors")
 app.add_typer(agencies_app, name="agencies")
+audit_app = typer.Typer(no_args_is_help=True, help="Auditors' tools; they only read.")
+app.add_typer(audit_app, name="audit")
 compliance_app = typer.Typer(no_args_is_help=True, help="Contact policy: audit the record against a preset.")
 app.add_typer(compliance_app, name="compliance")
 hold_app = typer.Typer(no_args_is_help=True, help="Holds on an account: dispute, cease contact, hardship, bankruptcy, ...")
@@ -728,6 +730,37 @@ def compliance_check(
     if violations:
         _fail(f"{len(violations)} contact(s) broke the {preset} policy")
     console.print(f"no violation of the {preset} policy in {state.settings.database_url}")
+
+
+@audit_app.command("replay")
+def audit_replay(
+    workflow_id: Annotated[Optional[str], typer.Option("--workflow-id", help="One workflow on the server")] = None,
+    query: Annotated[Optional[str], typer.Option(help="Every workflow a list query matches, e.g. 'CollectionStage=\"late\"'")] = None,
+    file: Annotated[Optional[list[Path]], typer.Option(exists=True, dir_okay=False, help="History JSON file(s)")] = None,
+) -> None:
+    """Replay histories against today's workflow code; exit 1 if any would now run differently."""
+    from arrears.audit import from_files, from_server, replay
+
+    if not (workflow_id or query or file):
+        _fail("say what to replay: --workflow-id, --query or --file", code=2)
+
+    async def go():
+        lines = []
+        if file:
+            lines += await replay(from_files(file))
+        if workflow_id or query:
+            lines += await replay(from_server(await _client(), workflow_id=workflow_id, query=query))
+        return lines
+
+    lines = _run(go())
+    for line in lines:
+        console.print(str(line), soft_wrap=True, markup=False, highlight=False)
+    failed = sum(1 for line in lines if not line.ok)
+    console.print(f"{len(lines)} replayed, {failed} nondeterministic")
+    if not lines:
+        _fail("nothing matched", code=2)
+    if failed:
+        raise typer.Exit(1)
 
 
 # ---- database, strategy, sample, demo ------------------------------------------------
