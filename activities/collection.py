@@ -32,6 +32,7 @@ from arrears.contracts import (
     RECORD_PROMISE,
     RECORD_SETTLEMENT,
     RECORD_STAGE_CHANGE,
+    RECORD_STRATEGY_CHANGE,
     RESOLVE_PLAN,
     RESOLVE_PROMISE,
     RESOLVE_SETTLEMENT,
@@ -46,6 +47,7 @@ from arrears.contracts import (
     SettlementCommand,
     SettlementResolutionCommand,
     StageChangeCommand,
+    StrategyChangeCommand,
     StepCommand,
     StepResult,
 )
@@ -62,6 +64,7 @@ from arrears.db.models import (
     PromiseToPay,
     Settlement,
     StageEvent,
+    StrategyChange,
 )
 from arrears.compliance import decision_key, earlier_decision, gate, gate_third_party, record_decision
 from arrears.domain.contacts import locatable_persons
@@ -116,6 +119,7 @@ class CollectionActivities(AgencyActivities, HoldActivities):
             self.record_plan,
             self.resolve_plan,
             self.record_outcome,
+            self.record_strategy_change,
             *self.agency_activities(),
             *self.hold_activities(),
         ]
@@ -416,6 +420,31 @@ class CollectionActivities(AgencyActivities, HoldActivities):
         except IntegrityError:
             with self.sessions() as session:
                 if session.scalar(select(ContactOutcomeRecord.id).where(ContactOutcomeRecord.task_id == o.task_id)):
+                    return False
+            raise
+        return True
+
+    # ---- strategy changes --------------------------------------------------------
+
+    @activity.defn(name=RECORD_STRATEGY_CHANGE)
+    def record_strategy_change(self, cmd: StrategyChangeCommand) -> bool:
+        """The change on record, and the episode's pinned strategy moved with it, in one transaction."""
+        key = f"{cmd.episode_id}:strategy:{cmd.to_hash}:{cmd.applied_at.isoformat()}"
+        try:
+            with self.sessions.begin() as session:
+                if session.scalar(select(StrategyChange.id).where(StrategyChange.idempotency_key == key)) is not None:
+                    return False
+                session.add(StrategyChange(
+                    idempotency_key=key, episode_id=cmd.episode_id, account_id=cmd.account_id, from_name=cmd.from_name,
+                    from_hash=cmd.from_hash, to_name=cmd.to_name, to_hash=cmd.to_hash, applied_by=cmd.applied_by,
+                    reason=cmd.reason, dpd=cmd.dpd, applied_at=cmd.applied_at,
+                ))
+                episode = session.get(Episode, cmd.episode_id)
+                if episode is not None:
+                    episode.strategy_name, episode.strategy_hash = cmd.to_name, cmd.to_hash
+        except IntegrityError:
+            with self.sessions() as session:
+                if session.scalar(select(StrategyChange.id).where(StrategyChange.idempotency_key == key)) is not None:
                     return False
             raise
         return True

@@ -853,6 +853,31 @@ def strategy_check(file: Annotated[Path, typer.Argument(help="Strategy file (.to
     console.print(f"ok: {strategy.name} ({strategy.content_hash()[:12]})")
 
 
+@strategy_app.command("apply")
+def strategy_apply(
+    account: Annotated[str, typer.Argument(help="Account id")],
+    file: Annotated[Path, typer.Argument(help="Strategy file (.toml, .yaml)")],
+    by: Annotated[str, typer.Option(help="Who decides the change (kept on record)")],
+    reason: Annotated[str, typer.Option(help="Why (kept on record)")],
+) -> None:
+    """Move a running episode to another strategy from now on (recorded; new episodes take ARREARS_STRATEGY)."""
+    from arrears.contracts import ApplyStrategyInput
+    from arrears.domain.strategy import StrategyError, load_strategy
+    from arrears.operations import apply_strategy
+
+    try:
+        chosen = load_strategy(file)
+    except StrategyError as exc:
+        _fail(str(exc))
+
+    async def go():
+        return await apply_strategy(await _client(), account, ApplyStrategyInput(strategy=chosen, applied_by=by, reason=reason))
+
+    result = _run(go())
+    console.print(f"{account}: {result.previous_name} ({result.previous_hash[:12]}) -> {result.strategy_name} "
+                  f"({result.strategy_hash[:12]}); {result.pending_steps} step(s) pending")
+
+
 @app.command()
 def sample(
     out: Annotated[Path, typer.Option(help="CSV (.csv) or JSON Lines (.jsonl) file to write")],

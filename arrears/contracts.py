@@ -233,6 +233,35 @@ class HoldResult(BaseModel):
     outcome: Outcome | None = None  # set when the release ended the episode (an upheld dispute)
 
 
+class ApplyStrategyInput(BaseModel):
+    """Move a running episode to another strategy: explicit, with who and why, and recorded."""
+
+    strategy: Strategy
+    applied_by: str = Field(max_length=64)
+    reason: str = Field(max_length=1000)
+
+
+class ApplyStrategyResult(BaseModel):
+    previous_name: str
+    previous_hash: str
+    strategy_name: str
+    strategy_hash: str
+    pending_steps: int
+
+
+class StrategyChangeCommand(BaseModel):
+    episode_id: str
+    account_id: str
+    from_name: str
+    from_hash: str
+    to_name: str
+    to_hash: str
+    applied_by: str
+    reason: str
+    dpd: int
+    applied_at: datetime
+
+
 class CloseInput(BaseModel):
     reason: str
     operator_id: str
@@ -539,4 +568,5 @@ RECALL_PLACEMENT = "recall_placement"
 CLOSE_PLACEMENT = "close_placement"
 RECORD_COMMISSION = "record_commission"
 RECORD_HOLD = "record_hold"
+RECORD_STRATEGY_CHANGE = "record_strategy_change"
 END_HOLD = "end_hold"

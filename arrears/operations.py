@@ -7,6 +7,8 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from arrears.contracts import (
+    ApplyStrategyInput,
+    ApplyStrategyResult,
     CancelPlanInput,
     CloseInput,
     CloseResult,
@@ -106,3 +108,7 @@ async def place_hold(client: Client, account_id: str, request: HoldInput) -> Hol
 
 async def release_hold(client: Client, account_id: str, request: ReleaseHoldInput) -> HoldResult:
     return await _update(client, account_id, "release_hold", request, HoldResult)
+
+
+async def apply_strategy(client: Client, account_id: str, request: ApplyStrategyInput) -> ApplyStrategyResult:
+    return await _update(client, account_id, "apply_strategy", request, ApplyStrategyResult)

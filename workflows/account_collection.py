@@ -36,11 +36,14 @@ with workflow.unsafe.imports_passed_through():
         RECORD_PROMISE,
         RECORD_SETTLEMENT,
         RECORD_STAGE_CHANGE,
+        RECORD_STRATEGY_CHANGE,
         RENEW_PLACEMENT,
         RESOLVE_PLAN,
         RESOLVE_PROMISE,
         RESOLVE_SETTLEMENT,
         WORKFLOW_TYPE,
+        ApplyStrategyInput,
+        ApplyStrategyResult,
         CloseEpisodeCommand,
         CloseInput,
         CloseResult,
@@ -80,6 +83,7 @@ with workflow.unsafe.imports_passed_through():
         SettlementResolutionCommand,
         SettlementResult,
         StageChangeCommand,
+        StrategyChangeCommand,
         StatusView,
         StepCommand,
         StepResult,
@@ -104,7 +108,14 @@ with workflow.unsafe.imports_passed_through():
         hold_refusal,
         release_refusal,
     )
-    from arrears.domain.ladder import ScheduledStep, initial_plan, local_moment, replan_for_segment, resume_plan
+    from arrears.domain.ladder import (
+        ScheduledStep,
+        initial_plan,
+        local_moment,
+        replan_for_segment,
+        replan_for_strategy,
+        resume_plan,
+    )
     from arrears.domain.money import has_valid_scale
     from arrears.domain.outcome import ContactOutcome, outcome_refusal
     from arrears.domain.plan import (
@@ -1218,6 +1229,40 @@ class AccountCollection:
         )
         if refusal is not None:
             raise ApplicationError(refusal)
+
+    @workflow.update
+    async def apply_strategy(self, request: ApplyStrategyInput) -> ApplyStrategyResult:
+        """Move this episode to another strategy from now on: the old ladder's pending steps go, the
+        new ladder's passed steps are not replayed, and the change is recorded with who and why."""
+        old, previous_hash = self.inp.strategy, self.inp.strategy_hash
+        new_hash = request.strategy.content_hash()
+        self.state.pending = replan_for_strategy(
+            old, request.strategy, self._segment(), self.inp.due_date, self.inp.timezone, self._now(), self.state.pending
+        )
+        # The input is what continue-as-new carries on: the new strategy goes with it.
+        self.inp = self.inp.model_copy(update={"strategy": request.strategy, "strategy_hash": new_hash})
+        self.changed = True
+        await workflow.wait_condition(lambda: self.opened)
+        await self._act(
+            RECORD_STRATEGY_CHANGE,
+            StrategyChangeCommand(
+                episode_id=self.state.episode_id, account_id=self.inp.account_id, from_name=old.name,
+                from_hash=previous_hash, to_name=request.strategy.name, to_hash=new_hash,
+                applied_by=request.applied_by.strip(), reason=request.reason.strip(), dpd=self._dpd(),
+                applied_at=self._now(),
+            ),
+        )
+        return ApplyStrategyResult(previous_name=old.name, previous_hash=previous_hash, strategy_name=request.strategy.name,
+                                   strategy_hash=new_hash, pending_steps=len(self.state.pending))
+
+    @apply_strategy.validator
+    def _validate_apply_strategy(self, request: ApplyStrategyInput) -> None:
+        if self.outcome is not None:
+            raise ApplicationError(f"the episode has ended ({self.outcome.value}); its strategy cannot change")
+        if not request.applied_by.strip() or not request.reason.strip():
+            raise ApplicationError("who applies the strategy and why are both required")
+        if request.strategy.content_hash() == self.inp.strategy_hash:
+            raise ApplicationError(f"the episode already runs strategy {request.strategy.name} ({self.inp.strategy_hash[:12]})")
 
     @workflow.update
     def close(self, request: CloseInput) -> CloseResult:

@@ -464,3 +464,22 @@ class EffectiveCollection(Base):
     occurred_at: Mapped[datetime] = _ts()
     source_ref: Mapped[str] = mapped_column(String(100))  # task id, contact attempt key
     evidence: Mapped[dict] = mapped_column(JSON)
+
+
+class StrategyChange(Base):
+    """A running episode moved to another strategy by an explicit, recorded decision."""
+
+    __tablename__ = "strategy_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    episode_id: Mapped[str] = mapped_column(ForeignKey("episodes.episode_id", name="fk_strategy_changes_episode_id"), index=True)
+    account_id: Mapped[str] = mapped_column(String(64), index=True)
+    from_name: Mapped[str] = mapped_column(String(100))
+    from_hash: Mapped[str] = mapped_column(String(64))
+    to_name: Mapped[str] = mapped_column(String(100))
+    to_hash: Mapped[str] = mapped_column(String(64))
+    applied_by: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text)
+    dpd: Mapped[int] = mapped_column(Integer)
+    applied_at: Mapped[datetime] = _ts()

@@ -145,3 +145,31 @@ def replan_for_segment(
         if due_at >= now and occ.key not in kept_keys:
             future.append(_schedule(occ, due_at))
     return sorted(kept + future, key=lambda s: s.due_at)
+
+
+def replan_for_strategy(
+    old: Strategy,
+    new: Strategy,
+    segment: Segment,
+    due_date: date,
+    timezone: str,
+    now: datetime,
+    pending: list[ScheduledStep],
+) -> list[ScheduledStep]:
+    """The pending plan after an explicit move to another strategy.
+
+    The old ladder's pending steps go; steps that are not a ladder's own (a
+    follow-up call, a callback, the validation notice) stay. The new ladder
+    applies from ``now``: its passed steps are not replayed, except a passed
+    charge-off, which is regulatory and runs at once (as for a late import).
+    """
+    old_ids = {step.id for step in old.steps}
+    kept = [s for s in pending if s.step_id not in old_ids]
+    future = []
+    for occ in occurrences(new, segment):
+        due_at = local_moment(due_date, occ.dpd, occ.step.at, timezone)
+        if due_at >= now:
+            future.append(_schedule(occ, due_at))
+        elif occ.step.action == Action.CHARGE_OFF:
+            future.append(_schedule(occ, now, catch_up=True))
+    return sorted(kept + future, key=lambda s: s.due_at)

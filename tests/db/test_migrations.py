@@ -27,6 +27,7 @@ TABLES = {
     "holds",
     "consents",
     "effective_collections",
+    "strategy_changes",
 }
 DESK = {"collectors", "task_assignments"}
 AGENCIES = {"agencies", "agency_placements", "agency_commissions"}
@@ -57,13 +58,15 @@ def test_upgrade_downgrade_upgrade(any_db_url):
     assert tables(any_db_url) == set()
     upgrade(any_db_url)
     assert tables(any_db_url) == TABLES | {"alembic_version"}
+    downgrade(any_db_url, "0008")
+    assert tables(any_db_url) == (TABLES - {"strategy_changes"}) | {"alembic_version"}
     downgrade(any_db_url, "0007")
-    assert tables(any_db_url) == (TABLES - COMPLIANCE) | {"alembic_version"}
+    assert tables(any_db_url) == (TABLES - {"strategy_changes"} - COMPLIANCE) | {"alembic_version"}
     downgrade(any_db_url, "0006")
-    assert tables(any_db_url) == (TABLES - COMPLIANCE - AGENCIES) | {"alembic_version"}
+    assert tables(any_db_url) == (TABLES - {"strategy_changes"} - COMPLIANCE - AGENCIES) | {"alembic_version"}
     downgrade(any_db_url, "0005")
-    assert tables(any_db_url) == (TABLES - COMPLIANCE - AGENCIES - DESK) | {"alembic_version"}
-    TABLES_5 = TABLES - COMPLIANCE - AGENCIES - DESK
+    assert tables(any_db_url) == (TABLES - {"strategy_changes"} - COMPLIANCE - AGENCIES - DESK) | {"alembic_version"}
+    TABLES_5 = TABLES - {"strategy_changes"} - COMPLIANCE - AGENCIES - DESK
     downgrade(any_db_url, "0004")
     assert tables(any_db_url) == (TABLES_5 - {"contact_outcomes"}) | {"alembic_version"}
     downgrade(any_db_url, "0003")
