@@ -69,6 +69,7 @@ from arrears.db.models import (
 from arrears.compliance import decision_key, earlier_decision, gate, gate_third_party, record_decision
 from arrears.domain.contacts import locatable_persons
 from arrears.desk.assign import open_desk_task
+from arrears.evidence import chain
 from arrears.domain.policy import Decision, Verdict
 from arrears.domain.desk import DESK_TASKS
 from arrears.domain.strategy import ACCOUNT_ACTIONS, COLLECTOR_TASKS, REMINDERS, Action
@@ -577,7 +578,7 @@ class CollectionActivities(AgencyActivities, HoldActivities):
                     result=result, adapter=self.adapter.name,
                 )
                 session.add(row)
-                session.flush()
+                chain(session, row)
                 first_id = first_id or row.id
             return StepResult(idempotency_key=key, kind="contact" if sent else "suppressed", channel="locate",
                               record_id=first_id, duplicate=False, detail=f"{sent} of {len(persons)} contact person(s) texted")
@@ -658,7 +659,7 @@ class CollectionActivities(AgencyActivities, HoldActivities):
             adapter=self.adapter.name,
         )
         session.add(attempt)
-        session.flush()
+        chain(session, attempt)
         return StepResult(idempotency_key=cmd.idempotency_key, kind="contact", channel=action.value, record_id=attempt.id, duplicate=False, detail=result)
 
     def _task(self, session: Session, cmd: StepCommand) -> StepResult:

@@ -732,6 +732,21 @@ def compliance_check(
     console.print(f"no violation of the {preset} policy in {state.settings.database_url}")
 
 
+@audit_app.command("verify-chain")
+def audit_verify_chain(account: Annotated[str, typer.Argument(help="Account id")]) -> None:
+    """Check the account's contact records against their hash chain; exit 1 if one was edited or deleted."""
+    from arrears.evidence import verify_chain
+
+    with _sessions()() as session:
+        report = verify_chain(session, account)
+    for problem in report.problems:
+        console.print(problem, markup=False, highlight=False)
+    tail = f" ({report.unchained} written before the chain existed)" if report.unchained else ""
+    if not report.ok:
+        _fail(f"{account}: {len(report.problems)} problem(s) in {report.checked} chained contact record(s){tail}")
+    console.print(f"{account}: {report.checked} contact record(s) intact{tail}")
+
+
 @audit_app.command("replay")
 def audit_replay(
     workflow_id: Annotated[Optional[str], typer.Option("--workflow-id", help="One workflow on the server")] = None,

@@ -97,6 +97,10 @@ class ContactAttempt(Base):
     attempted_at: Mapped[datetime] = _ts()
     result: Mapped[str] = mapped_column(String(32))
     adapter: Mapped[str] = mapped_column(String(32))
+    # Tamper evidence: each contact's hash covers its content and the previous contact's hash
+    # for the account, so an edited or deleted record breaks the chain (arrears audit verify-chain).
+    prev_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    chain_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class OutboxMessage(Base):

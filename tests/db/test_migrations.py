@@ -58,6 +58,8 @@ def test_upgrade_downgrade_upgrade(any_db_url):
     assert tables(any_db_url) == set()
     upgrade(any_db_url)
     assert tables(any_db_url) == TABLES | {"alembic_version"}
+    downgrade(any_db_url, "0009")
+    assert tables(any_db_url) == TABLES | {"alembic_version"}
     downgrade(any_db_url, "0008")
     assert tables(any_db_url) == (TABLES - {"strategy_changes"}) | {"alembic_version"}
     downgrade(any_db_url, "0007")
