@@ -732,6 +732,44 @@ def compliance_check(
     console.print(f"no violation of the {preset} policy in {state.settings.database_url}")
 
 
+@audit_app.command("timeline")
+def audit_timeline(
+    account: Annotated[str, typer.Argument(help="Account id")],
+    fmt: Annotated[str, typer.Option("--format", help="table, csv or json")] = "table",
+    history: Annotated[bool, typer.Option(help="Add the workflow history's updates and timers (needs Temporal)")] = True,
+) -> None:
+    """The account's story in order: records and workflow history, each line with its cause."""
+    from arrears.contracts import workflow_id_for
+    from arrears.timeline import from_history, from_record, ordered, render
+
+    if fmt not in ("table", "csv", "json"):
+        _fail(f"unknown format {fmt!r}; use table, csv or json", code=2)
+    with _sessions()() as session:
+        entries = from_record(session, account)
+
+    async def fetch():
+        from temporalio.service import RPCError
+
+        try:
+            return await (await _client()).get_workflow_handle(workflow_id_for(account)).fetch_history()
+        except (CliError, RPCError) as exc:
+            err.print(f"(no workflow history: {str(exc).splitlines()[0]}; showing the record only)")
+            return None
+
+    if history:
+        found = _run(fetch())
+        if found is not None:
+            entries += from_history(found)
+    entries = ordered(entries)
+    if fmt != "table":
+        print(render(entries, fmt))
+        return
+    table = Table("at (UTC)", "source", "kind", "DPD", "what", "cause")
+    for e in entries:
+        table.add_row(f"{e.at:%Y-%m-%d %H:%M}", e.source, e.kind, "" if e.dpd is None else str(e.dpd), e.what, e.cause)
+    console.print(table)
+
+
 @audit_app.command("verify-chain")
 def audit_verify_chain(account: Annotated[str, typer.Argument(help="Account id")]) -> None:
     """Check the account's contact records against their hash chain; exit 1 if one was edited or deleted."""

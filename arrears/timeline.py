@@ -1,0 +1,149 @@
+"""One account's story in order: the system of record, and the workflow history beside it.
+
+Each row says when, what, and why: the strategy step or the gate's rule
+behind an automatic action, the person behind a human one. Only reads.
+"""
+
+import csv
+import io
+import json
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import WorkflowHistory
+
+from arrears.db.models import (
+    CollectorTask,
+    ContactAttempt,
+    ContactDecision,
+    ContactOutcomeRecord,
+    Hold,
+    Payment,
+    Plan,
+    PromiseToPay,
+    Settlement,
+    StageEvent,
+    StrategyChange,
+    TaskAssignment,
+)
+
+COLUMNS = ("at", "source", "kind", "what", "cause", "dpd")
+
+
+@dataclass(frozen=True)
+class Entry:
+    at: datetime
+    source: str  # record | history
+    kind: str
+    what: str
+    cause: str
+    dpd: int | None = None
+
+    def row(self) -> dict:
+        values = asdict(self)
+        values["at"] = self.at.astimezone(timezone.utc).isoformat()
+        return values
+
+
+def from_record(session: Session, account_id: str) -> list[Entry]:
+    out: list[Entry] = []
+
+    def rows(model, *order):
+        return session.scalars(select(model).where(model.account_id == account_id).order_by(*order)).all()
+
+    for c in rows(ContactAttempt, ContactAttempt.id):
+        text = " ".join(c.rendered_text.split())
+        out.append(Entry(c.attempted_at, "record", f"contact:{c.channel}",
+                         f"{c.result} to {c.recipient or '-'} ({c.template}, {c.language}): {text[:160]}",
+                         f"strategy step {c.step_id}", c.dpd))
+    for d in rows(ContactDecision, ContactDecision.id):
+        if d.verdict != "allow":
+            until = f" until {d.until:%Y-%m-%d %H:%M} UTC" if d.until else ""
+            out.append(Entry(d.decided_at if d.verdict == "suppress" else d.proposed_at, "record", f"gate:{d.verdict}",
+                             f"{d.channel} for step {d.step_id}{until}: {d.detail}", f"rule {d.rule} ({d.preset})"))
+    for t in rows(CollectorTask, CollectorTask.id):
+        owner = f" for {t.assigned_to}" if t.assigned_to else (" in the supervisor queue" if t.queue == "supervisor" else "")
+        out.append(Entry(t.due_at, "record", f"task:{t.kind}", f"task {t.id} opened{owner}: {t.note}",
+                         f"strategy step {t.step_id}", t.dpd))
+    task_ids = [t.id for t in rows(CollectorTask, CollectorTask.id)]
+    if task_ids:
+        for a in session.scalars(select(TaskAssignment).where(TaskAssignment.task_id.in_(task_ids)).order_by(TaskAssignment.id)):
+            out.append(Entry(a.at, "record", "task:assignment",
+                             f"task {a.task_id}: {a.previous_collector_id or '-'} -> {a.collector_id or a.queue} ({a.reason})",
+                             f"by {a.by}: {a.detail}"))
+    for o in rows(ContactOutcomeRecord, ContactOutcomeRecord.id):
+        why = f", reason {o.reason_for_delinquency}" if o.reason_for_delinquency else ""
+        out.append(Entry(o.recorded_at, "record", "outcome", f"task {o.task_id}: {o.outcome}{why} ({o.duration_seconds} s)",
+                         f"collector {o.collector_id}"))
+    for p in rows(Payment, Payment.id):
+        out.append(Entry(p.paid_at, "record", "payment", f"{p.payment_id}: {p.amount} {p.currency} by {p.channel}; "
+                         f"overdue after {p.overdue_after}", "payment feed", p.dpd))
+    for pr in rows(PromiseToPay, PromiseToPay.id):
+        out.append(Entry(pr.made_at, "record", "promise", f"{pr.promise_id}: {pr.amount} {pr.currency} by {pr.promised_date}; "
+                         f"now {pr.status}", f"collector {pr.collector_id}", pr.made_dpd))
+    for s in rows(Settlement, Settlement.id):
+        out.append(Entry(s.made_at, "record", "settlement", f"{s.offer_id}: {s.amount} {s.currency} until {s.expires_on}; "
+                         f"now {s.status}", f"approved by {s.approved_by} ({s.approver_role})"))
+    for pl in rows(Plan, Plan.id):
+        out.append(Entry(pl.made_at, "record", "plan", f"{pl.plan_id}: {len(pl.schedule)} instalments, total {pl.total} "
+                         f"{pl.currency}; now {pl.status}", f"approved by {pl.approved_by} ({pl.approver_role})"))
+    for h in rows(Hold, Hold.id):
+        out.append(Entry(h.placed_at, "record", f"hold:{h.hold_type}", f"{h.hold_id} placed: {h.reason}", f"by {h.placed_by}"))
+        if h.released_at:
+            out.append(Entry(h.released_at, "record", f"hold:{h.hold_type}", f"{h.hold_id} {h.status}"
+                             f"{' (' + h.resolution + ')' if h.resolution else ''}", f"by {h.released_by or 'expiry'}"))
+    for e in rows(StageEvent, StageEvent.id):
+        out.append(Entry(e.occurred_at, "record", "stage", f"{e.previous_stage or '-'} -> {e.stage}", "DPD reached", e.dpd))
+    for sc in rows(StrategyChange, StrategyChange.id):
+        out.append(Entry(sc.applied_at, "record", "strategy", f"{sc.from_name} -> {sc.to_name} ({sc.to_hash[:12]})",
+                         f"by {sc.applied_by}: {sc.reason}", sc.dpd))
+    return out
+
+
+_WHO = ("collector_id", "operator_id", "applied_by", "placed_by", "released_by", "approved_by", "supervisor_id")
+
+
+def from_history(history: WorkflowHistory) -> list[Entry]:
+    """Updates with who sent them, timers fired, and the run's start and end."""
+    out: list[Entry] = []
+    for event in history.events:
+        at = event.event_time.ToDatetime(tzinfo=timezone.utc)
+        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
+            request = event.workflow_execution_update_accepted_event_attributes.accepted_request
+            name = request.input.name
+            who = "-"
+            try:
+                payload = json.loads(request.input.args.payloads[0].data) if request.input.args.payloads else {}
+                who = next((f"{k} {payload[k]}" for k in _WHO if payload.get(k)), "-")
+            except (ValueError, IndexError, AttributeError):
+                pass
+            out.append(Entry(at, "history", "update", f"{name} accepted", who))
+        elif event.event_type == EventType.EVENT_TYPE_TIMER_FIRED:
+            out.append(Entry(at, "history", "timer", "timer fired", "the ladder's next moment"))
+        elif event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
+            attrs = event.workflow_execution_started_event_attributes
+            out.append(Entry(at, "history", "run", f"workflow {history.workflow_id} started", f"identity {attrs.identity or '-'}"))
+        elif event.event_type in (EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
+                                  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW):
+            out.append(Entry(at, "history", "run", EventType.Name(event.event_type).removeprefix("EVENT_TYPE_").lower(), "-"))
+    return out
+
+
+def ordered(entries: list[Entry]) -> list[Entry]:
+    return sorted(entries, key=lambda e: (e.at, e.source != "history", e.kind))
+
+
+def render(entries: list[Entry], fmt: str) -> str:
+    rows = [e.row() for e in entries]
+    if fmt == "json":
+        return json.dumps(rows, ensure_ascii=False, indent=1)
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+        return buffer.getvalue()
+    raise ValueError(f"unknown format {fmt!r}; use table, csv or json")

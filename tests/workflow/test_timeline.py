@@ -1,0 +1,64 @@
+"""The auditor's timeline for a scenario account: every event in order with its cause; CSV and
+JSON carry the same rows."""
+
+import asyncio
+import csv
+import io
+import json
+from datetime import timedelta
+from decimal import Decimal
+
+from arrears.contracts import PaymentInput, PaymentResult, PromiseInput, PromiseResult
+from arrears.timeline import COLUMNS, from_history, from_record, ordered, render
+from tests.workflow.helpers import Scenario, account_row, days
+from tests.workflow.test_lifecycle import _today
+
+TZ = "Asia/Shanghai"
+
+
+async def test_a_scenario_account_timeline_in_order_with_causes(time_env, migrated_sqlite):
+    sc = Scenario(time_env.client, migrated_sqlite)
+    today = await _today(time_env, TZ)
+    row = account_row("TL1", today - timedelta(days=2), segment="medium")
+    async with sc.worker():
+        handle = await sc.start(row, now=await time_env.get_current_time())
+        await sc.wait_for_task(time_env, "TL1", "call")
+        await handle.execute_update("promise_to_pay", PromiseInput(
+            promise_id="P-1", amount=Decimal("300.00"), promised_date=today + timedelta(days=5), collector_id="c-9"),
+            result_type=PromiseResult)
+        await time_env.sleep(days(1))
+        await handle.execute_update("record_payment", PaymentInput(payment_id="BANK-1", amount=Decimal("300.00")),
+                                    result_type=PaymentResult)
+        await time_env.sleep(days(2))
+        await handle.execute_update("close", {"reason": "test done", "operator_id": "ops-1"})
+        await handle.result()
+        history = await handle.fetch_history()
+    with sc.sessions() as s:
+        entries = ordered(from_record(s, "TL1") + from_history(history))
+    kinds = [e.kind for e in entries]
+    assert kinds[0] == "run" and "task:call" in kinds and "promise" in kinds and "payment" in kinds
+    assert [e.at for e in entries] == sorted(e.at for e in entries)
+    call = next(e for e in entries if e.kind == "task:call")
+    assert call.cause.startswith("strategy step early-call") and call.dpd == 3
+    updates = [e for e in entries if e.kind == "update"]
+    assert [(u.what, u.cause) for u in updates] == [
+        ("promise_to_pay accepted", "collector_id c-9"), ("record_payment accepted", "-"), ("close accepted", "operator_id ops-1")]
+    assert any(e.kind == "stage" for e in entries) and any(e.kind == "timer" for e in entries)
+    promise = next(e for e in entries if e.kind == "promise")
+    assert "kept" in promise.what and promise.cause == "collector c-9"
+
+    as_json = json.loads(render(entries, "json"))
+    as_csv = list(csv.DictReader(io.StringIO(render(entries, "csv"))))
+    assert len(as_json) == len(as_csv) == len(entries)
+    assert list(as_csv[0]) == list(COLUMNS)
+    for j, c in zip(as_json, as_csv, strict=True):
+        assert {k: "" if v is None else str(v) for k, v in j.items()} == c
+
+    from typer.testing import CliRunner
+
+    from arrears.cli import app
+
+    printed = await asyncio.to_thread(CliRunner().invoke, app, [
+        "--database-url", migrated_sqlite, "audit", "timeline", "TL1", "--format", "csv", "--no-history"])
+    assert printed.exit_code == 0, printed.output
+    assert len(list(csv.DictReader(io.StringIO(printed.stdout)))) == len([e for e in entries if e.source == "record"])
