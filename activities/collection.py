@@ -685,8 +685,9 @@ class CollectionActivities(AgencyActivities, HoldActivities):
             task.note = "PHONE MARKED WRONG by a collector: trace a new number before calling. " + task.note
         session.add(task)
         if kind in DESK_TASKS:
-            # Owner chosen in the same transaction: the task never exists without its routing.
-            open_desk_task(session, task, account, cmd.desk, self.clock())
+            # Owner chosen in the same transaction (at the moment the ladder opened it, collection
+            # time): the task never exists without its routing.
+            open_desk_task(session, task, account, cmd.desk, cmd.executed_at)
         self.adapter.deliver(
             session,
             OutboundMessage(

@@ -62,7 +62,7 @@ def from_record(session: Session, account_id: str) -> list[Entry]:
     for d in rows(ContactDecision, ContactDecision.id):
         if d.verdict != "allow":
             until = f" until {d.until:%Y-%m-%d %H:%M} UTC" if d.until else ""
-            out.append(Entry(d.decided_at if d.verdict == "suppress" else d.proposed_at, "record", f"gate:{d.verdict}",
+            out.append(Entry(d.proposed_at, "record", f"gate:{d.verdict}",
                              f"{d.channel} for step {d.step_id}{until}: {d.detail}", f"rule {d.rule} ({d.preset})"))
     for t in rows(CollectorTask, CollectorTask.id):
         owner = f" for {t.assigned_to}" if t.assigned_to else (" in the supervisor queue" if t.queue == "supervisor" else "")
