@@ -45,14 +45,19 @@ async def test_a_simulated_portfolio_breaks_no_rule_of_its_preset(dev_env, migra
         with sc.sessions.begin() as s:
             for row in rows[:20]:
                 record_consent(s, row["account_id"], "sms", "opted_out", "sms reply STOP", now)
-        await asyncio.sleep(1)
+        disputed = [row["account_id"] for row in rows[20:35]]
+        for _ in range(200):  # their episodes open within moments; longer on a busy machine
+            with sc.sessions() as s:
+                episodes = dict(s.execute(select(Episode.account_id, Episode.episode_id)
+                                          .where(Episode.account_id.in_(disputed))).all())
+            if len(episodes) == len(disputed):
+                break
+            await asyncio.sleep(0.1)
         with sc.sessions.begin() as s:
-            for row in rows[20:35]:
-                episode = s.scalar(select(Episode.episode_id).where(Episode.account_id == row["account_id"]))
-                if episode:
-                    s.add(Hold(account_id=row["account_id"], hold_id="D-1", episode_id=episode, hold_type="dispute",
-                               reason="customer disputes the balance", placed_by="pytest",
-                               placed_at=datetime(2000, 1, 1, tzinfo=timezone.utc), status="active"))
+            for account_id, episode in episodes.items():
+                s.add(Hold(account_id=account_id, hold_id="D-1", episode_id=episode, hold_type="dispute",
+                           reason="customer disputes the balance", placed_by="pytest",
+                           placed_at=datetime(2000, 1, 1, tzinfo=timezone.utc), status="active"))
         await asyncio.sleep(DAYS * DAY_SECONDS)
     with sc.sessions() as s:
         violations = find_violations(s, strategy.compliance)
