@@ -8,7 +8,7 @@ earlier row instead of writing (or sending) a second one.
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, false, Integer, String, Text, UniqueConstraint, true
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, false, Integer, LargeBinary, String, Text, UniqueConstraint, true
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from arrears.db.types import Money, UtcDateTime
@@ -72,6 +72,33 @@ class Episode(Base):
     closing_dpd: Mapped[int | None] = mapped_column(Integer, nullable=True)
     closing_overdue: Mapped[Decimal | None] = mapped_column(Money, nullable=True)
     closing_balance: Mapped[Decimal | None] = mapped_column(Money, nullable=True)
+
+
+class ArchivedHistory(Base):
+    """A closed workflow run's full event history, kept past the namespace's retention.
+
+    ``content`` is the history JSON (as ``temporal workflow show --output json``
+    writes it) compressed with zlib; ``sha256`` is over the uncompressed JSON,
+    so a row changed behind the system's back is caught when it is read.
+    """
+
+    __tablename__ = "archived_histories"
+    __table_args__ = (UniqueConstraint("workflow_id", "run_id", name="uq_archived_histories_run"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    workflow_id: Mapped[str] = mapped_column(String(100), index=True)
+    run_id: Mapped[str] = mapped_column(String(64))
+    run_index: Mapped[int] = mapped_column(Integer)  # 0 for the episode's first run, then each continue-as-new
+    workflow_type: Mapped[str] = mapped_column(String(100))
+    account_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    episode_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    closed_at: Mapped[datetime] = _ts()
+    close_event: Mapped[str] = mapped_column(String(40))
+    events: Mapped[int] = mapped_column(Integer)
+    json_bytes: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    archived_at: Mapped[datetime] = _ts()
 
 
 class ContactAttempt(Base):

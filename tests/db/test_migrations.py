@@ -28,8 +28,25 @@ TABLES = {
     "consents",
     "effective_collections",
     "strategy_changes",
+    "archived_histories",
 }
 DESK = {"collectors", "task_assignments"}
+# The tables each revision adds (a revision that only alters columns adds none).
+ADDED = {
+    "0001": {"accounts", "episodes", "contact_attempts", "outbox", "collector_tasks", "account_actions", "payments", "stage_events"},
+    "0002": {"promises"},
+    "0003": {"settlements"},
+    "0004": {"plans"},
+    "0005": {"contact_outcomes"},
+    "0006": {"collectors", "task_assignments"},
+    "0007": {"agencies", "agency_placements", "agency_commissions"},
+    "0008": {"contact_decisions", "holds", "consents", "effective_collections"},
+    "0009": {"strategy_changes"},
+    "0010": set(),
+    "0011": {"archived_histories"},
+    "0012": set(),
+    "0013": set(),
+}
 AGENCIES = {"agencies", "agency_placements", "agency_commissions"}
 COMPLIANCE = {"contact_decisions", "holds", "consents", "effective_collections"}
 KEYED = ("contact_attempts", "outbox", "collector_tasks", "account_actions", "stage_events", "agency_placements",
@@ -58,27 +75,14 @@ def test_upgrade_downgrade_upgrade(any_db_url):
     assert tables(any_db_url) == set()
     upgrade(any_db_url)
     assert tables(any_db_url) == TABLES | {"alembic_version"}
-    downgrade(any_db_url, "0009")
-    assert tables(any_db_url) == TABLES | {"alembic_version"}
-    downgrade(any_db_url, "0008")
-    assert tables(any_db_url) == (TABLES - {"strategy_changes"}) | {"alembic_version"}
-    downgrade(any_db_url, "0007")
-    assert tables(any_db_url) == (TABLES - {"strategy_changes"} - COMPLIANCE) | {"alembic_version"}
-    downgrade(any_db_url, "0006")
-    assert tables(any_db_url) == (TABLES - {"strategy_changes"} - COMPLIANCE - AGENCIES) | {"alembic_version"}
-    downgrade(any_db_url, "0005")
-    assert tables(any_db_url) == (TABLES - {"strategy_changes"} - COMPLIANCE - AGENCIES - DESK) | {"alembic_version"}
-    TABLES_5 = TABLES - {"strategy_changes"} - COMPLIANCE - AGENCIES - DESK
-    downgrade(any_db_url, "0004")
-    assert tables(any_db_url) == (TABLES_5 - {"contact_outcomes"}) | {"alembic_version"}
-    downgrade(any_db_url, "0003")
-    assert tables(any_db_url) == (TABLES_5 - {"plans", "contact_outcomes"}) | {"alembic_version"}
-    downgrade(any_db_url, "0002")
-    assert tables(any_db_url) == (TABLES_5 - {"settlements", "plans", "contact_outcomes"}) | {"alembic_version"}
-    downgrade(any_db_url, "0001")
-    assert tables(any_db_url) == (TABLES_5 - {"promises", "settlements", "plans", "contact_outcomes"}) | {"alembic_version"}
-    downgrade(any_db_url)
-    assert tables(any_db_url) == {"alembic_version"}
+    # Walk down one revision at a time: each downgrade removes exactly the tables its upgrade added.
+    present = set(TABLES)
+    for revision in sorted(ADDED, reverse=True):
+        previous = f"{int(revision) - 1:04d}"
+        downgrade(any_db_url, previous if previous != "0000" else "base")
+        present -= ADDED[revision]
+        assert tables(any_db_url) == present | {"alembic_version"}, f"after downgrading {revision}"
+    assert present == set()
     upgrade(any_db_url)
     assert tables(any_db_url) == TABLES | {"alembic_version"}
 
