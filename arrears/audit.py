@@ -90,3 +90,8 @@ async def from_server(client: Client, workflow_id: str | None = None, query: str
     if query is not None:
         async for history in client.list_workflows(query).map_histories():
             yield history
+
+
+async def from_list(histories: Iterable[WorkflowHistory]) -> AsyncIterator[WorkflowHistory]:
+    for history in histories:
+        yield history

@@ -30,6 +30,8 @@ audit_app = typer.Typer(no_args_is_help=True, help="Auditors' tools; they only r
 app.add_typer(audit_app, name="audit")
 compliance_app = typer.Typer(no_args_is_help=True, help="Contact policy: audit the record against a preset.")
 app.add_typer(compliance_app, name="compliance")
+archive_app = typer.Typer(no_args_is_help=True, help="Workflow histories kept in the system of record past Temporal's retention.")
+app.add_typer(archive_app, name="archive")
 hold_app = typer.Typer(no_args_is_help=True, help="Holds on an account: dispute, cease contact, hardship, bankruptcy, ...")
 app.add_typer(hold_app, name="hold")
 console = Console()
@@ -72,11 +74,12 @@ def _run(coro):
     Exiting from inside the loop while the Temporal client is half set up can
     crash the interpreter at shutdown, so errors travel out as exceptions.
     """
+    from arrears.archive import ArchiveCorrupt
     from arrears.operations import Rejected
 
     try:
         return asyncio.run(coro)
-    except (CliError, Rejected) as exc:
+    except (CliError, Rejected, ArchiveCorrupt) as exc:
         _fail(str(exc))
 
 
@@ -739,34 +742,38 @@ def audit_timeline(
     history: Annotated[bool, typer.Option(help="Add the workflow history's updates and timers (needs Temporal)")] = True,
 ) -> None:
     """The account's story in order: records and workflow history, each line with its cause."""
-    from arrears.contracts import workflow_id_for
-    from arrears.timeline import from_history, from_record, ordered, render
+    from arrears.history_source import for_account
+    from arrears.timeline import from_history, from_record, ordered, render, with_code
 
     if fmt not in ("table", "csv", "json"):
         _fail(f"unknown format {fmt!r}; use table, csv or json", code=2)
-    with _sessions()() as session:
+    sessions = _sessions()
+    with sessions() as session:
         entries = from_record(session, account)
 
     async def fetch():
-        from temporalio.service import RPCError
-
         try:
-            return await (await _client()).get_workflow_handle(workflow_id_for(account)).fetch_history()
-        except (CliError, RPCError) as exc:
-            err.print(f"(no workflow history: {str(exc).splitlines()[0]}; showing the record only)")
-            return None
+            client = await _client()
+        except CliError as exc:
+            err.print(f"({exc}; showing the record and the archived histories only)")
+            client = None
+        return await for_account(client, sessions, account)
 
     if history:
-        found = _run(fetch())
-        if found is not None:
+        histories = _run(fetch())
+        for found in histories:
             entries += from_history(found)
+        entries = with_code(entries, histories)
+        if not histories:
+            err.print("(no workflow history on the server or in the archive; showing the record only)")
     entries = ordered(entries)
     if fmt != "table":
         print(render(entries, fmt))
         return
-    table = Table("at (UTC)", "source", "kind", "DPD", "what", "cause")
+    table = Table("at (UTC)", "source", "kind", "DPD", "segment", "what", "cause", "code")
     for e in entries:
-        table.add_row(f"{e.at:%Y-%m-%d %H:%M}", e.source, e.kind, "" if e.dpd is None else str(e.dpd), e.what, e.cause)
+        table.add_row(f"{e.at:%Y-%m-%d %H:%M}", e.source, e.kind, "" if e.dpd is None else str(e.dpd), e.segment,
+                      e.what, e.cause, e.code)
     console.print(table)
 
 
@@ -787,22 +794,36 @@ def audit_verify_chain(account: Annotated[str, typer.Argument(help="Account id")
 
 @audit_app.command("replay")
 def audit_replay(
-    workflow_id: Annotated[Optional[str], typer.Option("--workflow-id", help="One workflow on the server")] = None,
+    workflow_id: Annotated[Optional[str], typer.Option("--workflow-id", help="One workflow: its archived runs and its run on the server")] = None,
     query: Annotated[Optional[str], typer.Option(help="Every workflow a list query matches, e.g. 'CollectionStage=\"late\"'")] = None,
     file: Annotated[Optional[list[Path]], typer.Option(exists=True, dir_okay=False, help="History JSON file(s)")] = None,
+    archived: Annotated[bool, typer.Option("--archived", help="Every history in the system of record's archive")] = False,
 ) -> None:
     """Replay histories against today's workflow code; exit 1 if any would now run differently."""
-    from arrears.audit import from_files, from_server, replay
+    from arrears.audit import from_files, from_list, from_server, replay
 
-    if not (workflow_id or query or file):
-        _fail("say what to replay: --workflow-id, --query or --file", code=2)
+    if not (workflow_id or query or file or archived):
+        _fail("say what to replay: --workflow-id, --query, --file or --archived", code=2)
 
     async def go():
+        from arrears.archive import archived as archived_histories
+        from arrears.history_source import for_workflow
+
         lines = []
         if file:
             lines += await replay(from_files(file))
-        if workflow_id or query:
-            lines += await replay(from_server(await _client(), workflow_id=workflow_id, query=query))
+        if archived:
+            with _sessions()() as session:
+                lines += await replay(from_list(archived_histories(session)))
+        if workflow_id:
+            try:
+                client = await _client()
+            except CliError as exc:
+                err.print(f"({exc}; replaying the archive only)")
+                client = None
+            lines += await replay(from_list(await for_workflow(client, _sessions(), workflow_id)))
+        if query:
+            lines += await replay(from_server(await _client(), query=query))
         return lines
 
     lines = _run(go())
@@ -814,6 +835,54 @@ def audit_replay(
         _fail("nothing matched", code=2)
     if failed:
         raise typer.Exit(1)
+
+
+@archive_app.command("run")
+def archive_run() -> None:
+    """Archive now what the HistoryArchiver workflow would archive on its next round."""
+    from arrears.archive import archive_closed
+
+    async def go():
+        return await archive_closed(await _client(), _sessions(), _utcnow())
+
+    report = _run(go())
+    for line in report.archived:
+        console.print(f"archived  {line}", markup=False, highlight=False)
+    for line in report.waiting:
+        console.print(f"waiting   {line} (closed in the record, still closing on the server)", markup=False, highlight=False)
+    for line in report.missing:
+        console.print(f"missing   {line} (gone from the server before it was archived)", markup=False, highlight=False)
+    console.print(str(report))
+
+
+@archive_app.command("list")
+def archive_list(account: Annotated[Optional[str], typer.Option(help="Only this account's histories")] = None) -> None:
+    """Archived runs: workflow, run, how it ended, events, sizes and checksum."""
+    from arrears.archive import archived_rows
+
+    with _sessions()() as session:
+        rows = archived_rows(session, account_id=account)
+    table = Table("workflow", "run", "#", "type", "ended", "closed (UTC)", "events", "JSON bytes", "stored bytes", "sha256")
+    for r in rows:
+        table.add_row(r.workflow_id, r.run_id, str(r.run_index), r.workflow_type, r.close_event,
+                      f"{r.closed_at:%Y-%m-%d %H:%M}", str(r.events), str(r.json_bytes), str(len(r.content)), r.sha256[:16])
+    console.print(table)
+    console.print(f"{len(rows)} archived run(s)")
+
+
+@archive_app.command("purge")
+def archive_purge(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would go; remove nothing")] = False,
+) -> None:
+    """Remove archived histories past ARREARS_ARCHIVE_RETENTION_DAYS, and say which."""
+    from arrears.archive import purge
+
+    days = state.settings.archive_retention_days
+    gone = purge(_sessions(), _utcnow(), days, dry_run=dry_run)
+    verb = "would remove" if dry_run else "removed"
+    for p in gone:
+        console.print(f"{verb}  {p}", markup=False, highlight=False)
+    console.print(f"{len(gone)} archived run(s) {verb}: closed more than {days} days ago")
 
 
 # ---- database, strategy, sample, demo ------------------------------------------------

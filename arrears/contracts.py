@@ -570,3 +570,16 @@ RECORD_COMMISSION = "record_commission"
 RECORD_HOLD = "record_hold"
 RECORD_STRATEGY_CHANGE = "record_strategy_change"
 END_HOLD = "end_hold"
+
+
+# ---- history archiver ----------------------------------------------------------
+
+HISTORY_ARCHIVER_TYPE = "HistoryArchiver"
+HISTORY_ARCHIVER_ID = "arrears-history-archiver"
+ARCHIVE_HISTORIES = "archive_histories"
+
+
+class ArchiverInput(BaseModel):
+    every_seconds: float = Field(gt=0)
+    rounds_per_run: int = Field(default=100, ge=1)
+

@@ -1,19 +1,30 @@
 """Building and running a worker: workflows, activities, the database."""
 
 import asyncio
+import hashlib
 import signal
 from concurrent.futures import ThreadPoolExecutor
+from importlib.metadata import PackageNotFoundError, version
 
 from temporalio.client import Client, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.worker import Worker
 
 from activities.collection import CollectionActivities
+from activities.archive import ArchiveActivities
 from activities.desk import DeskActivities
+from arrears import PROJECT_ROOT
 from arrears.channels.render import Renderer
 from arrears.db.engine import make_engine, make_sessionmaker
 from arrears.settings import Settings
-from arrears.contracts import DESK_SWEEP_ID, DESK_SWEEP_TYPE, SweepInput
+from arrears.contracts import (
+    DESK_SWEEP_ID,
+    DESK_SWEEP_TYPE,
+    HISTORY_ARCHIVER_ID,
+    HISTORY_ARCHIVER_TYPE,
+    ArchiverInput,
+    SweepInput,
+)
 from workflows import WORKFLOWS
 
 # Activities are synchronous (SQLAlchemy); they run on this many threads.
@@ -25,15 +36,37 @@ def build_activities(settings: Settings) -> CollectionActivities:
     return CollectionActivities(sessions, Renderer(settings.templates_dir))
 
 
+def build_id(settings: Settings) -> str:
+    """The code version every workflow task records in the history (WorkflowTaskCompleted)."""
+    if settings.build_id:
+        return settings.build_id
+    try:
+        release = version("arrears")
+    except PackageNotFoundError:  # pragma: no cover - run from a source tree without install
+        release = "0"
+    return f"arrears-{release}-{code_checksum()[:12]}"
+
+
+def code_checksum() -> str:
+    """SHA-256 over the source of the packages that decide and act: any code change gives a new id."""
+    digest = hashlib.sha256()
+    for package in ("workflows", "activities", "arrears"):
+        for path in sorted((PROJECT_ROOT / package).rglob("*.py")):
+            digest.update(path.relative_to(PROJECT_ROOT).as_posix().encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
 def build_worker(client: Client, settings: Settings, activities: CollectionActivities | None = None) -> Worker:
     acts = activities or build_activities(settings)
     return Worker(
         client,
         task_queue=settings.task_queue,
         workflows=WORKFLOWS,
-        activities=acts.all() + DeskActivities(acts.sessions).all(),
+        activities=acts.all() + DeskActivities(acts.sessions).all() + ArchiveActivities(client, acts.sessions).all(),
         activity_executor=ThreadPoolExecutor(ACTIVITY_THREADS),
         max_concurrent_activities=ACTIVITY_THREADS,
+        build_id=build_id(settings),
     )
 
 
@@ -46,6 +79,7 @@ async def run_worker(client: Client, settings: Settings) -> None:
     async with build_worker(client, settings):
         print(f"worker polling task queue {settings.task_queue!r} on {settings.temporal_address}", flush=True)
         await ensure_desk_sweep(client, settings)
+        await ensure_history_archiver(client, settings)
         await stop.wait()
 
 
@@ -55,6 +89,17 @@ async def ensure_desk_sweep(client: Client, settings: Settings) -> WorkflowHandl
         DESK_SWEEP_TYPE,
         SweepInput(every_seconds=settings.sweep_minutes * 60),
         id=DESK_SWEEP_ID,
+        task_queue=settings.task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+    )
+
+
+async def ensure_history_archiver(client: Client, settings: Settings) -> WorkflowHandle:
+    """Start the history archiver unless it runs already (every worker asks; one runs)."""
+    return await client.start_workflow(
+        HISTORY_ARCHIVER_TYPE,
+        ArchiverInput(every_seconds=settings.archive_minutes * 60),
+        id=HISTORY_ARCHIVER_ID,
         task_queue=settings.task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
     )

@@ -37,6 +37,16 @@ class Settings(BaseSettings):
     server_ui_port: int = Field(default=8233, validation_alias=AliasChoices("ARREARS_SERVER_UI_PORT"))
     # How often the desk sweep escalates SLA breaches and places waiting tasks.
     sweep_minutes: float = Field(default=5, gt=0, le=24 * 60, validation_alias=AliasChoices("ARREARS_SWEEP_MINUTES"))
+    # Closed episodes' histories are copied into the system of record this often,
+    # well inside any namespace retention (Temporal Cloud keeps at most 90 days).
+    archive_minutes: float = Field(default=60, gt=0, le=24 * 60, validation_alias=AliasChoices("ARREARS_ARCHIVE_MINUTES"))
+    # How long archived histories are kept: three years covers Regulation F
+    # (12 CFR 1006.100) and the two years of the Chinese card rules (art. 68).
+    archive_retention_days: int = Field(default=3 * 365 + 1, ge=1, validation_alias=AliasChoices("ARREARS_ARCHIVE_RETENTION_DAYS"))
+    # The code version recorded in every workflow task's history event, so an
+    # auditor can tell which release decided each automatic action. Empty: the
+    # package version and a checksum of the loaded code.
+    build_id: str = Field(default="", max_length=255, validation_alias=AliasChoices("ARREARS_BUILD_ID"))
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -7,7 +7,7 @@ behind an automatic action, the person behind a human one. Only reads.
 import csv
 import io
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 
 from sqlalchemy import select
@@ -15,7 +15,9 @@ from sqlalchemy.orm import Session
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHistory
 
+from arrears.contracts import EXECUTE_STEP
 from arrears.db.models import (
+    AccountAction,
     CollectorTask,
     ContactAttempt,
     ContactDecision,
@@ -25,12 +27,13 @@ from arrears.db.models import (
     Plan,
     PromiseToPay,
     Settlement,
+    Episode,
     StageEvent,
     StrategyChange,
     TaskAssignment,
 )
 
-COLUMNS = ("at", "source", "kind", "what", "cause", "dpd")
+COLUMNS = ("at", "source", "kind", "what", "cause", "dpd", "segment", "code")
 
 
 @dataclass(frozen=True)
@@ -41,9 +44,13 @@ class Entry:
     what: str
     cause: str
     dpd: int | None = None
+    segment: str = ""  # the risk segment the ladder used (automatic actions)
+    code: str = ""  # the worker build id whose workflow task decided it (automatic actions)
+    key: str = field(default="", compare=False)  # the step's idempotency key; ties a record row to its history event
 
     def row(self) -> dict:
         values = asdict(self)
+        values.pop("key")
         values["at"] = self.at.astimezone(timezone.utc).isoformat()
         return values
 
@@ -54,20 +61,26 @@ def from_record(session: Session, account_id: str) -> list[Entry]:
     def rows(model, *order):
         return session.scalars(select(model).where(model.account_id == account_id).order_by(*order)).all()
 
+    segments = {e.episode_id: e.risk_segment for e in rows(Episode, Episode.started_at)}
     for c in rows(ContactAttempt, ContactAttempt.id):
         text = " ".join(c.rendered_text.split())
         out.append(Entry(c.attempted_at, "record", f"contact:{c.channel}",
                          f"{c.result} to {c.recipient or '-'} ({c.template}, {c.language}): {text[:160]}",
-                         f"strategy step {c.step_id}", c.dpd))
+                         f"strategy step {c.step_id}", c.dpd, segments.get(c.episode_id, ""), key=c.idempotency_key))
     for d in rows(ContactDecision, ContactDecision.id):
         if d.verdict != "allow":
             until = f" until {d.until:%Y-%m-%d %H:%M} UTC" if d.until else ""
             out.append(Entry(d.proposed_at, "record", f"gate:{d.verdict}",
-                             f"{d.channel} for step {d.step_id}{until}: {d.detail}", f"rule {d.rule} ({d.preset})"))
+                             f"{d.channel} for step {d.step_id}{until}: {d.detail}", f"rule {d.rule} ({d.preset})",
+                             segment=segments.get(d.episode_id, ""), key=d.idempotency_key))
     for t in rows(CollectorTask, CollectorTask.id):
         owner = f" for {t.assigned_to}" if t.assigned_to else (" in the supervisor queue" if t.queue == "supervisor" else "")
         out.append(Entry(t.due_at, "record", f"task:{t.kind}", f"task {t.id} opened{owner}: {t.note}",
-                         f"strategy step {t.step_id}", t.dpd))
+                         f"strategy step {t.step_id}", t.dpd, segments.get(t.episode_id, ""), key=t.idempotency_key))
+    for a in rows(AccountAction, AccountAction.id):
+        out.append(Entry(a.executed_at, "record", f"action:{a.action}",
+                         f"{a.action} (overdue {a.overdue_amount}, balance {a.total_balance})",
+                         f"strategy step {a.step_id}", a.dpd, segments.get(a.episode_id, ""), key=a.idempotency_key))
     task_ids = [t.id for t in rows(CollectorTask, CollectorTask.id)]
     if task_ids:
         for a in session.scalars(select(TaskAssignment).where(TaskAssignment.task_id.in_(task_ids)).order_by(TaskAssignment.id)):
@@ -104,6 +117,42 @@ def from_record(session: Session, account_id: str) -> list[Entry]:
 
 
 _WHO = ("collector_id", "operator_id", "applied_by", "placed_by", "released_by", "approved_by", "supervisor_id")
+
+
+def step_build_ids(history: WorkflowHistory) -> dict[str, str]:
+    """Each strategy step's idempotency key -> the build id of the worker whose workflow task scheduled it."""
+    task_build = {e.event_id: e.workflow_task_completed_event_attributes.worker_version.build_id
+                  for e in history.events if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED}
+    found: dict[str, str] = {}
+    for event in history.events:
+        if event.event_type != EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+            continue
+        attrs = event.activity_task_scheduled_event_attributes
+        if attrs.activity_type.name != EXECUTE_STEP or not attrs.input.payloads:
+            continue
+        try:
+            command = json.loads(attrs.input.payloads[0].data)
+            key = f"{command['episode_id']}:{command['step']['key']}"
+        except (ValueError, KeyError, TypeError):
+            continue
+        found.setdefault(key, task_build.get(attrs.workflow_task_completed_event_id, "") or "(no build id recorded)")
+    return found
+
+
+def with_code(entries: list[Entry], histories: list[WorkflowHistory]) -> list[Entry]:
+    """Name the code version behind every automatic action the histories show."""
+    builds: dict[str, str] = {}
+    for history in histories:
+        builds.update(step_build_ids(history))
+
+    def code_for(key: str, default: str) -> str:
+        # A gate decision's key is the step's key + "@<moment>", a locate text's + "#<n>".
+        for candidate in (key, key.split("#", 1)[0], key.rsplit("@", 1)[0]):
+            if candidate in builds:
+                return builds[candidate]
+        return default
+
+    return [replace(e, code=code_for(e.key, e.code)) if e.key else e for e in entries]
 
 
 def from_history(history: WorkflowHistory) -> list[Entry]:

@@ -2,5 +2,6 @@
 
 from workflows.account_collection import AccountCollection
 from workflows.desk_sweep import DeskSweep
+from workflows.history_archiver import HistoryArchiver
 
-WORKFLOWS = [AccountCollection, DeskSweep]
+WORKFLOWS = [AccountCollection, DeskSweep, HistoryArchiver]
