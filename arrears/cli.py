@@ -735,6 +735,69 @@ def compliance_check(
     console.print(f"no violation of the {preset} policy in {state.settings.database_url}")
 
 
+def _story(account: str, with_history: bool = True):
+    """The account's timeline entries, in order, and the workflow histories behind them."""
+    from arrears.history_source import for_account
+    from arrears.timeline import from_history, from_record, ordered, with_code
+
+    sessions = _sessions()
+    with sessions() as session:
+        entries = from_record(session, account)
+    histories = []
+
+    async def fetch():
+        try:
+            client = await _client()
+        except CliError as exc:
+            err.print(f"({exc}; using the record and the archived histories only)")
+            client = None
+        return await for_account(client, sessions, account)
+
+    if with_history:
+        histories = _run(fetch())
+        for found in histories:
+            entries += from_history(found)
+        entries = with_code(entries, histories)
+        if not histories:
+            err.print("(no workflow history on the server or in the archive; the record only)")
+    return ordered(entries), histories
+
+
+@audit_app.command("export")
+def audit_export(
+    account: Annotated[str, typer.Argument(help="Account id")],
+    out: Annotated[Path, typer.Option("--out", help="A new (or empty) directory for the bundle")],
+) -> None:
+    """Write an evidence bundle: timeline, histories, messages, evidence files and a SHA-256 manifest."""
+    from arrears.bundle import export
+
+    entries, histories = _story(account)
+    with _sessions()() as session:
+        try:
+            report = export(session, account, entries, histories, out, _utcnow())
+        except FileExistsError as exc:
+            _fail(str(exc), code=2)
+    for item in report.missing_evidence:
+        err.print(f"(evidence not on disk, listed in evidence/index.json: {item})", markup=False, highlight=False)
+    for problem in report.chain_problems:
+        err.print(f"contact chain: {problem}", markup=False, highlight=False)
+    console.print(f"{out}: {report.files} files, {len(histories)} workflow run(s), {len(entries)} timeline rows; "
+                  f"check it with: arrears audit verify {out}", markup=False, highlight=False)
+
+
+@audit_app.command("verify")
+def audit_verify(directory: Annotated[Path, typer.Argument(help="A bundle written by audit export", file_okay=False)]) -> None:
+    """Check a bundle against its manifest; exit 1 naming each file changed, missing or added."""
+    from arrears.bundle import verify
+
+    report = verify(directory)
+    for problem in report.problems:
+        console.print(problem, markup=False, highlight=False)
+    if not report.ok:
+        _fail(f"{directory}: {len(report.problems)} problem(s); {report.checked} file(s) checked")
+    console.print(f"{directory}: {report.checked} file(s) match the manifest", markup=False, highlight=False)
+
+
 @audit_app.command("timeline")
 def audit_timeline(
     account: Annotated[str, typer.Argument(help="Account id")],
@@ -742,31 +805,11 @@ def audit_timeline(
     history: Annotated[bool, typer.Option(help="Add the workflow history's updates and timers (needs Temporal)")] = True,
 ) -> None:
     """The account's story in order: records and workflow history, each line with its cause."""
-    from arrears.history_source import for_account
-    from arrears.timeline import from_history, from_record, ordered, render, with_code
+    from arrears.timeline import render
 
     if fmt not in ("table", "csv", "json"):
         _fail(f"unknown format {fmt!r}; use table, csv or json", code=2)
-    sessions = _sessions()
-    with sessions() as session:
-        entries = from_record(session, account)
-
-    async def fetch():
-        try:
-            client = await _client()
-        except CliError as exc:
-            err.print(f"({exc}; showing the record and the archived histories only)")
-            client = None
-        return await for_account(client, sessions, account)
-
-    if history:
-        histories = _run(fetch())
-        for found in histories:
-            entries += from_history(found)
-        entries = with_code(entries, histories)
-        if not histories:
-            err.print("(no workflow history on the server or in the archive; showing the record only)")
-    entries = ordered(entries)
+    entries, _ = _story(account, history)
     if fmt != "table":
         print(render(entries, fmt))
         return

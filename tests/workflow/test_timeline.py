@@ -62,3 +62,60 @@ async def test_a_scenario_account_timeline_in_order_with_causes(time_env, migrat
         "--database-url", migrated_sqlite, "audit", "timeline", "TL1", "--format", "csv", "--no-history"])
     assert printed.exit_code == 0, printed.output
     assert len(list(csv.DictReader(io.StringIO(printed.stdout)))) == len([e for e in entries if e.source == "record"])
+
+
+async def test_an_evidence_bundle_verifies_and_names_a_changed_byte(time_env, migrated_sqlite, tmp_path):
+    from sqlalchemy import select, update
+    from typer.testing import CliRunner
+
+    from arrears.cli import app
+    from arrears.contracts import HoldInput, HoldResult
+    from arrears.db.models import ContactAttempt
+
+    sc = Scenario(time_env.client, migrated_sqlite)
+    today = await _today(time_env, TZ)
+    row = account_row("TL2", today - timedelta(days=2), segment="medium")
+    letter = tmp_path / "dispute letter.pdf"
+    letter.write_bytes(b"%PDF-1.4 the cardholder disputes the amount")
+    async with sc.worker():
+        handle = await sc.start(row, now=await time_env.get_current_time())
+        await sc.wait_for_task(time_env, "TL2", "call")
+        await handle.execute_update("place_hold", HoldInput(
+            hold_id="H-1", hold_type="complaint", reason="rude call", evidence_ref=str(letter), placed_by="c-9",
+            channel="call"), result_type=HoldResult)
+        await handle.execute_update("close", {"reason": "test done", "operator_id": "ops-1"})
+        await handle.result()
+    address = time_env.client.service_client.config.target_host
+    base = ["--address", address, "--database-url", migrated_sqlite]
+    bundle = tmp_path / "bundle"
+    runner = CliRunner()
+    exported = await asyncio.to_thread(runner.invoke, app, base + ["audit", "export", "TL2", "--out", str(bundle)])
+    assert exported.exit_code == 0, exported.output
+    manifest = json.loads((bundle / "manifest.json").read_text())
+    paths = {f["path"] for f in manifest["files"]}
+    assert {"timeline.json", "timeline.csv", "contact_chain.txt", "evidence/index.json"} <= paths
+    assert any(p.startswith("histories/arrears-TL2_") for p in paths) and any(p.startswith("messages/") for p in paths)
+    copied = [p for p in paths if p.startswith("evidence/0")]
+    assert copied and (bundle / copied[0]).read_bytes() == letter.read_bytes()
+    story = json.loads((bundle / "timeline.json").read_text())
+    assert any(e["kind"] == "hold:complaint" for e in story) and any(e["kind"] == "update" for e in story)
+    assert (bundle / "contact_chain.txt").read_text().endswith("intact\n")
+
+    ok = await asyncio.to_thread(runner.invoke, app, ["audit", "verify", str(bundle)])
+    assert ok.exit_code == 0 and f"{len(paths)} file(s) match the manifest" in " ".join(ok.output.split()), ok.output
+    message = next(bundle / p for p in sorted(paths) if p.startswith("messages/"))
+    data = bytearray(message.read_bytes())
+    data[-2] ^= 0x01  # one byte
+    message.write_bytes(bytes(data))
+    (bundle / "note.txt").write_text("slipped in")
+    bad = await asyncio.to_thread(runner.invoke, app, ["audit", "verify", str(bundle)])
+    assert bad.exit_code == 1, bad.output
+    name = message.relative_to(bundle).as_posix()
+    assert f"{name}: changed" in bad.output and "note.txt: added" in bad.output
+
+    # A contact row edited in the database behind the system's back is named by the chain check.
+    with sc.sessions.begin() as s:
+        first = s.scalar(select(ContactAttempt.id).where(ContactAttempt.account_id == "TL2").order_by(ContactAttempt.id))
+        s.execute(update(ContactAttempt).where(ContactAttempt.id == first).values(recipient="+86 139 0000 0000"))
+    chain = await asyncio.to_thread(runner.invoke, app, base + ["audit", "verify-chain", "TL2"])
+    assert chain.exit_code == 1 and f"contact {first}" in chain.output, chain.output
