@@ -344,8 +344,8 @@ class _Run:
         ))
 
     def late_fee(self, day: date, due: date) -> None:
-        cycle = next(c for c in self.cycles if c.due_date == due) if self.written_off_on is None else None
-        if cycle is None or cycle.unpaid <= 0:
+        cycle = next((c for c in self.cycles if c.due_date == due), None)  # none billed when nothing more was owed
+        if self.written_off_on is not None or cycle is None or cycle.unpaid <= 0:
             return
         pct = self.p.late_fee_percent
         fee = self.p.round(cycle.unpaid * pct / 100, self.cur)
