@@ -29,6 +29,7 @@ TABLES = {
     "effective_collections",
     "strategy_changes",
 }
+LEDGER = {"ledger_postings", "reages"}  # 0012
 DESK = {"collectors", "task_assignments"}
 AGENCIES = {"agencies", "agency_placements", "agency_commissions"}
 COMPLIANCE = {"contact_decisions", "holds", "consents", "effective_collections"}
@@ -57,6 +58,8 @@ def diff(url: str, metadata: MetaData) -> list:
 def test_upgrade_downgrade_upgrade(any_db_url):
     assert tables(any_db_url) == set()
     upgrade(any_db_url)
+    assert tables(any_db_url) == TABLES | LEDGER | {"alembic_version"}
+    downgrade(any_db_url, "0011")
     assert tables(any_db_url) == TABLES | {"alembic_version"}
     downgrade(any_db_url, "0009")
     assert tables(any_db_url) == TABLES | {"alembic_version"}
@@ -80,7 +83,7 @@ def test_upgrade_downgrade_upgrade(any_db_url):
     downgrade(any_db_url)
     assert tables(any_db_url) == {"alembic_version"}
     upgrade(any_db_url)
-    assert tables(any_db_url) == TABLES | {"alembic_version"}
+    assert tables(any_db_url) == TABLES | LEDGER | {"alembic_version"}
 
 
 def test_idempotency_keys_are_unique(any_db_url):
@@ -101,6 +104,10 @@ def test_idempotency_keys_are_unique(any_db_url):
         assert commissions.get("uq_agency_commissions_account_payment") == ("account_id", "payment_id")
         payments = {u["name"]: tuple(u["column_names"]) for u in inspector.get_unique_constraints("payments")}
         assert payments.get("uq_payments_account_payment") == ("account_id", "payment_id")
+        postings = [tuple(u["column_names"]) for u in inspector.get_unique_constraints("ledger_postings")]
+        assert ("posting_key",) in postings
+        reages = {u["name"]: tuple(u["column_names"]) for u in inspector.get_unique_constraints("reages")}
+        assert reages.get("uq_reages_account_reage") == ("account_id", "reage_id")
         fks = {fk["referred_table"] for fk in inspector.get_foreign_keys("contact_attempts")}
         assert fks == {"episodes"}
     finally:
