@@ -1071,6 +1071,45 @@ def demo(
     raise typer.Exit(code)
 
 
+@app.command()
+def statement(
+    account: Annotated[str, typer.Argument(help="Account id")],
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="YYYY-MM-DD (default: today in the account's zone)")] = None,
+    strategy: Annotated[Optional[Path], typer.Option(help="Strategy whose [pricing] applies [ARREARS_STRATEGY]")] = None,
+    episode: Annotated[Optional[str], typer.Option(help="Episode id (default: the latest)")] = None,
+) -> None:
+    """The balance as of a date (principal, interest, fees, overdue, DPD), explained line by line."""
+    from arrears.domain.pricing import Pricing
+    from arrears.domain.strategy import StrategyError, load_strategy
+    from arrears.statement import StatementError, render_statement
+    from arrears.statement import statement as compute_statement
+
+    try:
+        chosen = load_strategy(strategy or state.settings.strategy)
+    except StrategyError as exc:
+        _fail(str(exc))
+    # Until Strategy has a pricing section, every strategy prices with the defaults.
+    pricing = getattr(chosen, "pricing", None) or Pricing()
+    try:
+        day = date.fromisoformat(as_of) if as_of else None
+    except ValueError:
+        _fail(f"--as-of: not a date (YYYY-MM-DD): {as_of!r}", code=2)
+    try:
+        with _sessions()() as session:
+            if day is None:
+                from arrears.db.models import Account
+
+                found = session.get(Account, account)
+                day = _utcnow().astimezone(ZoneInfo(found.timezone)).date() if found else date.today()
+            result = compute_statement(session, account, day, pricing, episode_id=episode)
+    except (StatementError, ValueError) as exc:
+        _fail(str(exc))
+    if result.episode.strategy_hash != chosen.content_hash():
+        result.notes.append(f"note: priced with {chosen.name} ({chosen.content_hash()[:12]}); the episode is pinned to "
+                            f"{result.episode.strategy_name} ({result.episode.strategy_hash[:12]})")
+    print(render_statement(result))
+
+
 def run(args: list[str] | None = None) -> None:
     """Console entry point.
 

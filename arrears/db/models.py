@@ -514,3 +514,47 @@ class StrategyChange(Base):
     reason: Mapped[str] = mapped_column(Text)
     dpd: Mapped[int] = mapped_column(Integer)
     applied_at: Mapped[datetime] = _ts()
+
+
+class LedgerPosting(Base):
+    """One line of an episode's ledger: signed changes to principal, interest and fees, with why.
+
+    Written by the ledger activity from the pure computation (arrears.domain.ledger);
+    ``posting_key`` is that computation's stable key, so a retry posts nothing twice.
+    """
+
+    __tablename__ = "ledger_postings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    posting_key: Mapped[str] = mapped_column(String(200), unique=True)
+    account_id: Mapped[str] = mapped_column(String(64), index=True)
+    episode_id: Mapped[str] = mapped_column(
+        ForeignKey("episodes.episode_id", name="fk_ledger_postings_episode_id"), index=True
+    )
+    posted_on: Mapped[date] = mapped_column(Date)  # the account's local date
+    kind: Mapped[str] = mapped_column(String(16))  # interest | fee | payment | waiver | write_off
+    currency: Mapped[str] = mapped_column(String(3))
+    principal: Mapped[Decimal] = mapped_column(Money)
+    interest: Mapped[Decimal] = mapped_column(Money)
+    fees: Mapped[Decimal] = mapped_column(Money)
+    unapplied: Mapped[Decimal] = mapped_column(Money)  # received but not owed: overpayment or recovery
+    explanation: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = _ts()
+
+
+class Reage(Base):
+    """An account brought current by agreement; counted per account against the re-age limits."""
+
+    __tablename__ = "reages"
+    __table_args__ = (UniqueConstraint("account_id", "reage_id", name="uq_reages_account_reage"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    account_id: Mapped[str] = mapped_column(String(64), index=True)
+    reage_id: Mapped[str] = mapped_column(String(64))
+    episode_id: Mapped[str] = mapped_column(ForeignKey("episodes.episode_id", name="fk_reages_episode_id"), index=True)
+    reaged_on: Mapped[date] = mapped_column(Date)  # the account's local date
+    approved_by: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    overdue_cleared: Mapped[Decimal] = mapped_column(Money)
+    currency: Mapped[str] = mapped_column(String(3))
+    recorded_at: Mapped[datetime] = _ts()

@@ -30,6 +30,7 @@ TABLES = {
     "strategy_changes",
     "archived_histories",
 }
+LEDGER = {"ledger_postings", "reages"}  # 0012
 DESK = {"collectors", "task_assignments"}
 # The tables each revision adds (a revision that only alters columns adds none).
 ADDED = {
@@ -74,6 +75,8 @@ def diff(url: str, metadata: MetaData) -> list:
 def test_upgrade_downgrade_upgrade(any_db_url):
     assert tables(any_db_url) == set()
     upgrade(any_db_url)
+    assert tables(any_db_url) == TABLES | LEDGER | {"alembic_version"}
+    downgrade(any_db_url, "0011")
     assert tables(any_db_url) == TABLES | {"alembic_version"}
     # Walk down one revision at a time: each downgrade removes exactly the tables its upgrade added.
     present = set(TABLES)
@@ -84,7 +87,7 @@ def test_upgrade_downgrade_upgrade(any_db_url):
         assert tables(any_db_url) == present | {"alembic_version"}, f"after downgrading {revision}"
     assert present == set()
     upgrade(any_db_url)
-    assert tables(any_db_url) == TABLES | {"alembic_version"}
+    assert tables(any_db_url) == TABLES | LEDGER | {"alembic_version"}
 
 
 def test_idempotency_keys_are_unique(any_db_url):
@@ -105,6 +108,10 @@ def test_idempotency_keys_are_unique(any_db_url):
         assert commissions.get("uq_agency_commissions_account_payment") == ("account_id", "payment_id")
         payments = {u["name"]: tuple(u["column_names"]) for u in inspector.get_unique_constraints("payments")}
         assert payments.get("uq_payments_account_payment") == ("account_id", "payment_id")
+        postings = [tuple(u["column_names"]) for u in inspector.get_unique_constraints("ledger_postings")]
+        assert ("posting_key",) in postings
+        reages = {u["name"]: tuple(u["column_names"]) for u in inspector.get_unique_constraints("reages")}
+        assert reages.get("uq_reages_account_reage") == ("account_id", "reage_id")
         fks = {fk["referred_table"] for fk in inspector.get_foreign_keys("contact_attempts")}
         assert fks == {"episodes"}
     finally:
