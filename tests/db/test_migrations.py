@@ -28,12 +28,20 @@ TABLES = {
     "consents",
     "effective_collections",
     "strategy_changes",
+    "card_restrictions",
+    "blacklist_entries",
+    "bureau_notices",
+    "bureau_reports",
+    "legal_cases",
+    "legal_case_events",
 }
+ACCOUNT_ACTIONS = {"card_restrictions", "blacklist_entries", "bureau_notices", "bureau_reports", "legal_cases",
+                   "legal_case_events"}
 DESK = {"collectors", "task_assignments"}
 AGENCIES = {"agencies", "agency_placements", "agency_commissions"}
 COMPLIANCE = {"contact_decisions", "holds", "consents", "effective_collections"}
 KEYED = ("contact_attempts", "outbox", "collector_tasks", "account_actions", "stage_events", "agency_placements",
-         "contact_decisions", "effective_collections")
+         "contact_decisions", "effective_collections", "bureau_notices", "legal_cases", "legal_case_events")
 
 
 def tables(url: str) -> set[str]:
@@ -58,17 +66,19 @@ def test_upgrade_downgrade_upgrade(any_db_url):
     assert tables(any_db_url) == set()
     upgrade(any_db_url)
     assert tables(any_db_url) == TABLES | {"alembic_version"}
+    downgrade(any_db_url, "0012")
+    assert tables(any_db_url) == (TABLES - ACCOUNT_ACTIONS) | {"alembic_version"}
     downgrade(any_db_url, "0009")
-    assert tables(any_db_url) == TABLES | {"alembic_version"}
+    assert tables(any_db_url) == (TABLES - ACCOUNT_ACTIONS) | {"alembic_version"}
     downgrade(any_db_url, "0008")
-    assert tables(any_db_url) == (TABLES - {"strategy_changes"}) | {"alembic_version"}
+    assert tables(any_db_url) == (TABLES - ACCOUNT_ACTIONS - {"strategy_changes"}) | {"alembic_version"}
     downgrade(any_db_url, "0007")
-    assert tables(any_db_url) == (TABLES - {"strategy_changes"} - COMPLIANCE) | {"alembic_version"}
+    assert tables(any_db_url) == (TABLES - ACCOUNT_ACTIONS - {"strategy_changes"} - COMPLIANCE) | {"alembic_version"}
     downgrade(any_db_url, "0006")
-    assert tables(any_db_url) == (TABLES - {"strategy_changes"} - COMPLIANCE - AGENCIES) | {"alembic_version"}
+    assert tables(any_db_url) == (TABLES - ACCOUNT_ACTIONS - {"strategy_changes"} - COMPLIANCE - AGENCIES) | {"alembic_version"}
     downgrade(any_db_url, "0005")
-    assert tables(any_db_url) == (TABLES - {"strategy_changes"} - COMPLIANCE - AGENCIES - DESK) | {"alembic_version"}
-    TABLES_5 = TABLES - {"strategy_changes"} - COMPLIANCE - AGENCIES - DESK
+    assert tables(any_db_url) == (TABLES - ACCOUNT_ACTIONS - {"strategy_changes"} - COMPLIANCE - AGENCIES - DESK) | {"alembic_version"}
+    TABLES_5 = TABLES - ACCOUNT_ACTIONS - {"strategy_changes"} - COMPLIANCE - AGENCIES - DESK
     downgrade(any_db_url, "0004")
     assert tables(any_db_url) == (TABLES_5 - {"contact_outcomes"}) | {"alembic_version"}
     downgrade(any_db_url, "0003")
@@ -101,6 +111,12 @@ def test_idempotency_keys_are_unique(any_db_url):
         assert commissions.get("uq_agency_commissions_account_payment") == ("account_id", "payment_id")
         payments = {u["name"]: tuple(u["column_names"]) for u in inspector.get_unique_constraints("payments")}
         assert payments.get("uq_payments_account_payment") == ("account_id", "payment_id")
+        reports = {u["name"]: tuple(u["column_names"]) for u in inspector.get_unique_constraints("bureau_reports")}
+        assert reports.get("uq_bureau_reports_account_period") == ("account_id", "period")
+        listed = {u["name"]: tuple(u["column_names"]) for u in inspector.get_unique_constraints("blacklist_entries")}
+        assert listed.get("uq_blacklist_entries_episode_reason") == ("episode_id", "reason")
+        restriction_keys = {tuple(u["column_names"]) for u in inspector.get_unique_constraints("card_restrictions")}
+        assert {("apply_key",), ("lift_key",)} <= restriction_keys
         fks = {fk["referred_table"] for fk in inspector.get_foreign_keys("contact_attempts")}
         assert fks == {"episodes"}
     finally:
