@@ -56,6 +56,8 @@ from arrears.db.models import (
 from arrears.desk.assign import DeskError, reassign_task
 from arrears.desk.tokens import authenticate
 from arrears.desk.worklist import WorklistEntry, worklist
+from arrears.account_queries import account_today, check_blacklist
+from arrears.domain.blacklist import BlacklistPurpose
 from arrears.domain.desk import ROLE_RANK
 from arrears.domain.holds import HoldType
 from arrears.domain.outcome import ContactOutcome, DelinquencyReason, VisitReport
@@ -195,6 +197,16 @@ class AccountSummary(BaseModel):
     promises: list[PromiseLine]
 
 
+class BlacklistAnswer(BaseModel):
+    account_id: str
+    purpose: BlacklistPurpose
+    on: date
+    blocked: bool
+    reason: str | None
+    listed_from: date | None
+    until: date | None  # first day no longer blocked; null while blocked with no end date yet
+
+
 class TaskMoved(BaseModel):
     task_id: int
     assigned_to: str | None
@@ -292,6 +304,20 @@ def create_app(settings: Settings, client: Client | None = None, sessions: sessi
                 return worklist(session, target, at or _now())
             except DeskError as exc:
                 raise HTTPException(404, str(exc)) from None
+
+    @app.get("/blacklist/{account_id}", response_model=BlacklistAnswer, tags=["other systems"])
+    def blacklist(
+        account_id: str, who: Caller, purpose: BlacklistPurpose = BlacklistPurpose.NEW_CARD, on: date | None = None
+    ) -> BlacklistAnswer:
+        """Whether the account may get a new card or a limit increase (any valid token may ask).
+
+        ``on`` defaults to today in the account's zone; an account never listed is not blocked.
+        """
+        with app.state.sessions() as session:
+            day = on or account_today(session, account_id, _now())
+            check = check_blacklist(session, account_id, day, purpose)
+        return BlacklistAnswer(account_id=account_id, purpose=purpose, on=day, blocked=check.blocked,
+                               reason=check.reason, listed_from=check.listed_from, until=check.until)
 
     @app.get("/accounts/{account_id}", response_model=AccountSummary, tags=["desk"])
     async def account_summary(account_id: str, who: Caller) -> AccountSummary:

@@ -1,0 +1,164 @@
+"""`arrears bureau`, `arrears blacklist` and `arrears legal`: account actions for operators and other systems.
+
+Registered on the main app by arrears.cli; the database URL comes from its
+global options, read when a command runs.
+"""
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+bureau_app = typer.Typer(no_args_is_help=True, help="Credit-bureau reporting: the monthly cycle and what was reported.")
+blacklist_app = typer.Typer(no_args_is_help=True, help="The internal blacklist: new cards and limit increases.")
+console = Console()
+err = Console(stderr=True)
+
+
+def _sessions():
+    from arrears.cli import state
+    from arrears.db.engine import make_engine, make_sessionmaker
+
+    return make_sessionmaker(make_engine(state.settings.database_url))
+
+
+def _now():
+    from datetime import datetime, timezone
+
+    return datetime.now(timezone.utc)
+
+
+def _fail(message: str, code: int = 2) -> None:
+    err.print(f"[red]error:[/red] {message}")
+    raise typer.Exit(code)
+
+
+def _date(value: str | None, name: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        _fail(f"{name}: give a date as YYYY-MM-DD, got {value!r}")
+
+
+# ---- bureau -----------------------------------------------------------------------------------
+
+
+@bureau_app.command("run")
+def bureau_run(
+    period: Annotated[str, typer.Option(help="The month reported, YYYY-MM")],
+    out: Annotated[Path, typer.Option(help="Directory the bureau file is written to")],
+    as_of: Annotated[Optional[str], typer.Option(help="Report date, YYYY-MM-DD (default: the month's last day)")] = None,
+    institution: Annotated[str, typer.Option(help="Reporting institution code in the file header")] = "ARREARS",
+    notice_days: Annotated[int, typer.Option(help="Days after the prior notice before a negative report")] = 14,
+    negative_from_dpd: Annotated[int, typer.Option(help="DPD from which a delinquency is reported")] = 31,
+) -> None:
+    """Report every account with an episode for the month; a re-run writes the same file and adds nothing."""
+    from pydantic import ValidationError
+
+    from arrears.bureau import run_cycle
+    from arrears.domain.bureau import BureauPolicy
+
+    try:
+        policy = BureauPolicy(notice_days=notice_days, negative_from_dpd=negative_from_dpd)
+        result = run_cycle(_sessions(), period, out, policy, now=_now(), as_of=_date(as_of, "--as-of"),
+                           institution=institution)
+    except (ValueError, ValidationError) as exc:
+        _fail(str(exc))
+    again = "" if result.created else " (already reported: file written again from the record)"
+    console.print(f"{result.period}: {result.accounts} account(s), {result.withheld} withheld pending notice, "
+                  f"{result.corrections} correction(s) -> {result.path}{again}")
+
+
+@bureau_app.command("reports")
+def bureau_reports(account: Annotated[str, typer.Argument(help="Account id")]) -> None:
+    """What each monthly cycle reported for the account, and what it held back and why."""
+    from arrears.bureau import reports_for
+
+    rows = reports_for(_sessions(), account)
+    if not rows:
+        console.print(f"no bureau report for {account}")
+        return
+    table = Table("period", "as of", "status", "reported", "DPD", "overdue", "withheld", "correction", "reason", "file")
+    for r in rows:
+        table.add_row(r.period, str(r.as_of), r.status, r.reported_status, str(r.dpd), f"{r.overdue_amount} {r.currency}",
+                      "yes" if r.withheld else "", "yes" if r.correction else "", r.reason, r.file_name)
+    console.print(table)
+
+
+# ---- blacklist ---------------------------------------------------------------------------------
+
+
+@blacklist_app.command("check")
+def blacklist_check(
+    account: Annotated[str, typer.Argument(help="Account id")],
+    purpose: Annotated[str, typer.Option(help="new_card or limit_increase")] = "new_card",
+    on: Annotated[Optional[str], typer.Option(help="Date, YYYY-MM-DD (default: today in the account's zone)")] = None,
+) -> None:
+    """Exit 0 when not blocked, 1 when blocked (with the reason and until when)."""
+    from arrears.account_queries import account_today, check_blacklist
+    from arrears.domain.blacklist import BlacklistPurpose
+
+    if purpose not in tuple(BlacklistPurpose):
+        _fail(f"--purpose: use {' or '.join(BlacklistPurpose)}, got {purpose!r}")
+    with _sessions()() as session:
+        day = _date(on, "--on") or account_today(session, account, _now())
+        check = check_blacklist(session, account, day, purpose)
+    if not check.blocked:
+        console.print(f"{account}: not blocked for {purpose} on {day}")
+        return
+    until = f"until {check.until} (first day free)" if check.until else "with no end date yet"
+    console.print(f"{account}: BLOCKED for {purpose} on {day}: {check.reason}, listed from {check.listed_from}, {until}")
+    raise typer.Exit(1)
+
+
+@blacklist_app.command("list")
+def blacklist_list(
+    all_entries: Annotated[bool, typer.Option("--all", help="Include entries that have ended")] = False,
+) -> None:
+    """Entries on the blacklist, the ones still in force by default."""
+    from sqlalchemy import select
+
+    from arrears.account_queries import account_today
+    from arrears.db.models import BlacklistEntryRecord
+
+    table = Table("account", "reason", "blocks", "from", "until", "episode")
+    shown = 0
+    with _sessions()() as session:
+        for row in session.scalars(select(BlacklistEntryRecord).order_by(BlacklistEntryRecord.account_id,
+                                                                         BlacklistEntryRecord.listed_from)):
+            today = account_today(session, row.account_id, _now())
+            if not all_entries and row.listed_until is not None and row.listed_until <= today:
+                continue
+            table.add_row(row.account_id, row.reason, ", ".join(row.blocks), str(row.listed_from),
+                          str(row.listed_until) if row.listed_until else "-", row.episode_id)
+            shown += 1
+    console.print(table if shown else "no blacklist entry in force")
+
+
+# ---- legal ----------------------------------------------------------------------------------------
+
+
+def legal_show(account: Annotated[str, typer.Argument(help="Account id")]) -> None:
+    """The account's legal cases: state, costs, and every update with its documents."""
+    from arrears.account_queries import cases_for
+
+    with _sessions()() as session:
+        cases = cases_for(session, account)
+    if not cases:
+        console.print(f"no legal case for {account}")
+        raise typer.Exit(1)
+    for case, events in cases:
+        console.print(f"case {case.id} ({case.episode_id}): {case.state}; referred {case.referred_on} at DPD {case.dpd}, "
+                      f"principal {case.principal} {case.currency}; criteria {case.criteria}: {'; '.join(case.decision)}")
+        console.print(f"  costs {case.costs} {case.currency}, recoverable {case.recoverable_costs}"
+                      f"{'' if case.costs_recoverable else ' (costs not recoverable under the strategy)'}")
+        table = Table("date", "event", "from", "to", "cost", "document", "sha256", "by", "note")
+        for e in events:
+            table.add_row(str(e.event_on), e.event_id, e.from_state, e.to_state, str(e.cost) if e.cost else "",
+                          e.document_path or "", (e.document_sha256 or "")[:12], e.recorded_by, e.note)
+        console.print(table)
