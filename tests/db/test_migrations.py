@@ -54,6 +54,7 @@ ADDED = {
     "0011": {"archived_histories"},
     "0012": {"ledger_postings", "reages"},
     "0013": {"card_restrictions", "blacklist_entries", "bureau_notices", "bureau_reports", "legal_cases", "legal_case_events"},
+    "0014": set(),
 }
 AGENCIES = {"agencies", "agency_placements", "agency_commissions"}
 COMPLIANCE = {"contact_decisions", "holds", "consents", "effective_collections"}
