@@ -5,12 +5,16 @@ episode ends ``charged_off``: agency and legal work and payments go on against
 the written-off amount.
 """
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
+from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
 from arrears.domain.agency import PlacementRecord
+from arrears.domain.clock import EpisodeClock
+from arrears.domain.legal import LegalCase, LegalEvent, LegalState
+from arrears.domain.settlement import SettlementOffer
 from arrears.domain.strategy import Strategy
 
 RECOVERY_TYPE = "AccountRecovery"
@@ -33,3 +37,174 @@ class RecoveryInput(BaseModel):
     strategy_hash: str
     placement: PlacementRecord | None = None  # an agency placement still running at charge-off continues
     legal_case_id: str | None = None  # a legal case opened during the episode continues
+    # Set only when the workflow continues as new.
+    carried: "RecoveryState | None" = None
+
+
+class RecoveryOutcome(StrEnum):
+    RECOVERED = "recovered"  # the written-off amount came back in full
+    SETTLED = "settled"  # a settlement offer was paid; the rest is forgiven
+    CLOSED = "closed"  # an operator closed it (sold, deceased, uneconomic, ...)
+
+
+class RecoveryPayment(BaseModel):
+    """A payment received after the write-off, as the workflow carries it."""
+
+    payment_id: str
+    amount: Decimal
+    paid_at: datetime
+    channel: str
+    recovered_after: Decimal  # the recovered total with this payment
+    commission: Decimal | None = None  # the agency's, when it reported the payment while placed
+
+
+class LegalCaseView(BaseModel):
+    """The legal case as the workflow knows it (read at start, then kept by its own updates)."""
+
+    case_id: int
+    case: LegalCase
+
+
+class LegalUpdateRecord(BaseModel):
+    """An event this workflow applied: kept so that a repeat gets the same answer."""
+
+    event: LegalEvent
+    result: "LegalCaseUpdateResult"
+
+
+class RecoveryState(BaseModel):
+    """Everything a continued-as-new run needs to carry on exactly."""
+
+    clock: EpisodeClock
+    payments: dict[str, RecoveryPayment] = {}
+    placement: PlacementRecord | None = None
+    legal: LegalCaseView | None = None
+    legal_loaded: bool = False  # the case was looked up in the system of record
+    legal_updates: dict[str, LegalUpdateRecord] = {}
+    settlements: dict[str, SettlementOffer] = {}
+    open_offer: str | None = None
+
+
+# ---- updates and query -------------------------------------------------------------------------------
+
+
+class RecoveryPaymentResult(BaseModel):
+    payment_id: str
+    accepted: bool
+    duplicate: bool = False
+    recovered_total: Decimal  # with this payment
+    outstanding: Decimal  # of the written-off amount, after this payment
+    commission: Decimal | None = None
+    outcome: RecoveryOutcome | None = None  # set when this payment ended the recovery
+
+
+class LegalCaseUpdate(BaseModel):
+    """One update to the running legal case (a state change, a cost, a document, a note)."""
+
+    event: LegalEvent
+
+
+class LegalCaseUpdateResult(BaseModel):
+    case_id: int
+    event_id: str
+    state: LegalState
+    costs: Decimal
+    recoverable_costs: Decimal
+    duplicate: bool = False
+
+
+class RecoveryCloseResult(BaseModel):
+    outcome: RecoveryOutcome
+    reason: str
+    closed_by: str
+
+
+class RecoveryStatus(BaseModel):
+    account_id: str
+    episode_id: str
+    currency: str
+    timezone: str
+    as_of: datetime  # collection time of the workflow's last activity
+    written_off: Decimal
+    written_off_on: date
+    recovered: Decimal
+    outstanding: Decimal
+    payments: list[RecoveryPayment]  # in the order received
+    placement: PlacementRecord | None = None
+    legal_case: LegalCaseView | None = None
+    open_offer: SettlementOffer | None = None
+    outcome: RecoveryOutcome | None = None
+    outcome_reason: str | None = None
+    strategy_name: str
+
+
+class RecoveryResult(BaseModel):
+    account_id: str
+    outcome: RecoveryOutcome
+    written_off: Decimal
+    recovered: Decimal
+    forgiven: Decimal
+    reason: str
+    episode_id: str = ""
+    closed_by: str = "workflow"
+
+
+# ---- activity commands ----------------------------------------------------------------------------------
+
+
+class RecoveryCommand(BaseModel):
+    """Record one payment received after the write-off: a recoveries row and its ledger posting."""
+
+    account_id: str
+    episode_id: str
+    currency: str
+    payment_id: str
+    amount: Decimal
+    channel: str
+    paid_at: datetime
+    posted_on: date  # the account's local date of the payment
+    written_off: Decimal
+    recovered_total_after: Decimal
+
+    @property
+    def idempotency_key(self) -> str:
+        return recovery_key(self.episode_id, self.payment_id)
+
+
+class RecoveryRecorded(BaseModel):
+    created: bool  # False: already on record (a retry)
+    recovery_id: int
+
+
+class CloseRecoveryCommand(BaseModel):
+    account_id: str
+    episode_id: str
+    workflow_id: str
+    currency: str
+    outcome: RecoveryOutcome
+    reason: str
+    closed_by: str
+    written_off: Decimal
+    recovered_total: Decimal
+    forgiven: Decimal
+    closed_at: datetime
+
+
+class LegalCaseLookup(BaseModel):
+    account_id: str
+    episode_id: str  # the episode the case was referred from
+
+
+def recovery_key(episode_id: str, payment_id: str) -> str:
+    """The recoveries row's idempotency key and its ledger posting's key: one of each per payment."""
+    return f"{episode_id}:recovery:{payment_id}"
+
+
+# Activity names: the workflow calls them by name so that its sandbox never imports the database layer.
+RECORD_RECOVERY = "record_recovery"
+CLOSE_RECOVERY = "close_recovery"
+LOAD_LEGAL_CASE = "load_legal_case"
+
+LegalUpdateRecord.model_rebuild()
+RecoveryState.model_rebuild()
+RecoveryInput.model_rebuild()

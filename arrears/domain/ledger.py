@@ -40,7 +40,8 @@ from arrears.domain.money import has_valid_scale, minor_units
 from arrears.domain.pricing import COMPONENTS, Component, Pricing
 
 ZERO = Decimal(0)
-PostingKind = Literal["interest", "fee", "payment", "waiver", "write_off"]
+# "recovery": money received after the write-off, posted by the recovery activity (never computed here).
+PostingKind = Literal["interest", "fee", "payment", "waiver", "write_off", "recovery"]
 
 
 def add_months(day: date, months: int) -> date:

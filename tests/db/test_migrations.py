@@ -37,6 +37,8 @@ TABLES = {
     "bureau_reports",
     "legal_cases",
     "legal_case_events",
+    "recoveries",
+    "recovery_outcomes",
 }
 DESK = {"collectors", "task_assignments"}
 # The tables each revision adds (a revision that only alters columns adds none).
@@ -54,12 +56,13 @@ ADDED = {
     "0011": {"archived_histories"},
     "0012": {"ledger_postings", "reages"},
     "0013": {"card_restrictions", "blacklist_entries", "bureau_notices", "bureau_reports", "legal_cases", "legal_case_events"},
-    "0014": set(),
+    "0014": {"recoveries", "recovery_outcomes"},
 }
 AGENCIES = {"agencies", "agency_placements", "agency_commissions"}
 COMPLIANCE = {"contact_decisions", "holds", "consents", "effective_collections"}
 KEYED = ("contact_attempts", "outbox", "collector_tasks", "account_actions", "stage_events", "agency_placements",
-         "contact_decisions", "effective_collections", "bureau_notices", "legal_cases", "legal_case_events")
+         "contact_decisions", "effective_collections", "bureau_notices", "legal_cases", "legal_case_events",
+         "recoveries", "recovery_outcomes")
 
 
 def tables(url: str) -> set[str]:
@@ -122,6 +125,8 @@ def test_idempotency_keys_are_unique(any_db_url):
         assert reports.get("uq_bureau_reports_account_period") == ("account_id", "period")
         listed = {u["name"]: tuple(u["column_names"]) for u in inspector.get_unique_constraints("blacklist_entries")}
         assert listed.get("uq_blacklist_entries_episode_reason") == ("episode_id", "reason")
+        recoveries = {u["name"]: tuple(u["column_names"]) for u in inspector.get_unique_constraints("recoveries")}
+        assert recoveries.get("uq_recoveries_account_payment") == ("account_id", "payment_id")
         restriction_keys = {tuple(u["column_names"]) for u in inspector.get_unique_constraints("card_restrictions")}
         assert {("apply_key",), ("lift_key",)} <= restriction_keys
         fks = {fk["referred_table"] for fk in inspector.get_foreign_keys("contact_attempts")}
