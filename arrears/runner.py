@@ -13,6 +13,7 @@ from temporalio.worker import Worker
 from activities.collection import CollectionActivities
 from activities.archive import ArchiveActivities
 from activities.desk import DeskActivities
+from activities.recovery import RecoveryActivities
 from arrears import PROJECT_ROOT
 from arrears.channels.render import Renderer
 from arrears.db.engine import make_engine, make_sessionmaker
@@ -63,7 +64,8 @@ def build_worker(client: Client, settings: Settings, activities: CollectionActiv
         client,
         task_queue=settings.task_queue,
         workflows=WORKFLOWS,
-        activities=acts.all() + DeskActivities(acts.sessions).all() + ArchiveActivities(client, acts.sessions).all(),
+        activities=acts.all() + DeskActivities(acts.sessions).all() + ArchiveActivities(client, acts.sessions).all()
+        + RecoveryActivities(acts.sessions, acts.clock).all(),
         activity_executor=ThreadPoolExecutor(ACTIVITY_THREADS),
         max_concurrent_activities=ACTIVITY_THREADS,
         build_id=build_id(settings),

@@ -1,7 +1,8 @@
 """Temporal workflows: deterministic, no I/O; decisions come from arrears.domain."""
 
 from workflows.account_collection import AccountCollection
+from workflows.account_recovery import AccountRecovery
 from workflows.desk_sweep import DeskSweep
 from workflows.history_archiver import HistoryArchiver
 
-WORKFLOWS = [AccountCollection, DeskSweep, HistoryArchiver]
+WORKFLOWS = [AccountCollection, AccountRecovery, DeskSweep, HistoryArchiver]
