@@ -34,8 +34,9 @@ archive_app = typer.Typer(no_args_is_help=True, help="Workflow histories kept in
 app.add_typer(archive_app, name="archive")
 hold_app = typer.Typer(no_args_is_help=True, help="Holds on an account: dispute, cease contact, hardship, bankruptcy, ...")
 app.add_typer(hold_app, name="hold")
-from arrears.cli_accounts import blacklist_app, bureau_app, legal_show  # noqa: E402 - sub-apps of account actions
+from arrears.cli_accounts import blacklist_app, bureau_app, legal_show, recovery_app  # noqa: E402 - sub-apps of account actions
 app.add_typer(bureau_app, name="bureau")
+app.add_typer(recovery_app, name="recovery")
 app.add_typer(blacklist_app, name="blacklist")
 app.command("legal")(legal_show)
 console = Console()

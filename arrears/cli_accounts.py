@@ -1,4 +1,4 @@
-"""`arrears bureau`, `arrears blacklist` and `arrears legal`: account actions for operators and other systems.
+"""`arrears bureau`, `arrears blacklist`, `arrears legal` and `arrears recovery`: account actions for operators and other systems.
 
 Registered on the main app by arrears.cli; the database URL comes from its
 global options, read when a command runs.
@@ -14,6 +14,8 @@ from rich.table import Table
 
 bureau_app = typer.Typer(no_args_is_help=True, help="Credit-bureau reporting: the monthly cycle and what was reported.")
 blacklist_app = typer.Typer(no_args_is_help=True, help="The internal blacklist: new cards and limit increases.")
+recovery_app = typer.Typer(no_args_is_help=True,
+                           help="Recovery after charge-off: payments against the written-off amount, status, close.")
 console = Console()
 err = Console(stderr=True)
 
@@ -162,3 +164,102 @@ def legal_show(account: Annotated[str, typer.Argument(help="Account id")]) -> No
             table.add_row(str(e.event_on), e.event_id, e.from_state, e.to_state, str(e.cost) if e.cost else "",
                           e.document_path or "", (e.document_sha256 or "")[:12], e.recorded_by, e.note)
         console.print(table)
+
+
+# ---- recovery after charge-off ----------------------------------------------------------------------
+
+
+async def _on_recovery(account: str, call):
+    """Run ``call`` on the account's AccountRecovery; a refusal or a missing workflow comes back as the reason."""
+    from temporalio.client import WorkflowUpdateFailedError
+    from temporalio.service import RPCError, RPCStatusCode
+
+    from arrears.cli import CliError, _client
+    from arrears.recovery_contracts import recovery_workflow_id
+
+    handle = (await _client()).get_workflow_handle(recovery_workflow_id(account))
+    try:
+        return await call(handle)
+    except WorkflowUpdateFailedError as exc:
+        raise CliError(getattr(exc.cause, "message", None) or str(exc.cause)) from None
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            raise CliError(f"no recovery for account {account} (it starts when an episode is charged off)") from None
+        raise CliError(str(exc)) from None
+
+
+@recovery_app.command("status")
+def recovery_status(
+    account: Annotated[str, typer.Argument(help="Account id")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+) -> None:
+    """Written off, recovered, outstanding; payments, agency placement, legal case, open offer, outcome."""
+    from arrears.cli import _run
+    from arrears.recovery_contracts import RecoveryStatus
+
+    view: RecoveryStatus = _run(_on_recovery(account, lambda h: h.query("status", result_type=RecoveryStatus)))
+    if as_json:
+        print(view.model_dump_json(indent=2))
+        return
+    cur = view.currency
+    p, case, offer = view.placement, view.legal_case, view.open_offer
+    table = Table(show_header=False, title=f"recovery of account {account}")
+    for k, v in (
+        ("written off", f"{cur} {view.written_off} on {view.written_off_on}"),
+        ("recovered", f"{cur} {view.recovered} in {len(view.payments)} payment(s)"),
+        ("outstanding", f"{cur} {view.outstanding}"),
+        ("agency", f"{p.agency_id} ({p.status}) until {p.ends_at:%Y-%m-%d %H:%M} UTC; collected {cur} {p.collected}, "
+                   f"commission {cur} {p.commission}" if p else "-"),
+        ("legal case", f"case {case.case_id}: {case.case.state.value} since {case.case.last_event_on}, "
+                       f"costs {cur} {case.case.costs}" if case else "-"),
+        ("open offer", f"{offer.offer_id}: {cur} {offer.amount} until {offer.expires_on}" if offer else "-"),
+        ("outcome", f"{view.outcome.value}: {view.outcome_reason}" if view.outcome else "-"),
+        ("episode", view.episode_id),
+        ("as of", f"{view.as_of:%Y-%m-%d %H:%M} UTC"),
+    ):
+        table.add_row(k, v)
+    console.print(table)
+
+
+@recovery_app.command("pay")
+def recovery_pay(
+    account: Annotated[str, typer.Argument(help="Account id")],
+    amount: Annotated[str, typer.Option(help="Amount received, in the account's currency")],
+    payment_id: Annotated[str, typer.Option(help="The payment's unique id (a repeat with the same amount is ignored)")],
+    channel: Annotated[str, typer.Option(help="How it was paid; 'agency' when the placed agency reports it")] = "bank_transfer",
+) -> None:
+    """Record a payment received after the write-off."""
+    from pydantic import ValidationError
+
+    from arrears.cli import _run
+    from arrears.contracts import PaymentInput
+    from arrears.domain.money import parse_amount
+    from arrears.recovery_contracts import RecoveryPaymentResult
+
+    try:
+        request = PaymentInput(payment_id=payment_id, amount=parse_amount(amount), channel=channel)
+    except (ValueError, ValidationError) as exc:
+        _fail(str(exc))
+    result: RecoveryPaymentResult = _run(_on_recovery(account, lambda h: h.execute_update(
+        "record_payment", request, result_type=RecoveryPaymentResult)))
+    note = " (repeat: nothing changed)" if result.duplicate else ""
+    console.print(f"recovery {result.payment_id} recorded{note}; recovered {result.recovered_total}, "
+                  f"outstanding {result.outstanding}"
+                  + (f"; agency commission {result.commission}" if result.commission is not None else "")
+                  + (f"; recovery ended: {result.outcome.value}" if result.outcome else ""))
+
+
+@recovery_app.command("close")
+def recovery_close(
+    account: Annotated[str, typer.Argument(help="Account id")],
+    reason: Annotated[str, typer.Option(help="Why the recovery ends (kept on record)")],
+    by: Annotated[str, typer.Option("--by", help="Operator id")],
+) -> None:
+    """End the recovery as closed (debt sold, uneconomic, deceased, ...)."""
+    from arrears.cli import _run
+    from arrears.contracts import CloseInput
+    from arrears.recovery_contracts import RecoveryCloseResult
+
+    result: RecoveryCloseResult = _run(_on_recovery(account, lambda h: h.execute_update(
+        "close", CloseInput(reason=reason, operator_id=by), result_type=RecoveryCloseResult)))
+    console.print(f"recovery of {account} closed by {result.closed_by}: {result.reason}")

@@ -249,3 +249,34 @@ async def test_a_legal_case_event_is_recorded_and_an_invalid_transition_refused(
     with sc.sessions() as s:
         rows = s.scalars(select(LegalCaseEvent)).all()
         assert [(e.event_id, e.from_state, e.to_state, e.cost) for e in rows] == [("E1", "referred", "filed", D("800.00"))]
+
+
+async def test_the_recovery_commands(time_env, migrated_sqlite):
+    import asyncio
+
+    from typer.testing import CliRunner
+
+    from arrears.cli import app
+
+    sc = RecoveryScenario(time_env.client, migrated_sqlite)
+    today = await _today(time_env, TZ)
+    base = ["--address", time_env.client.service_client.config.target_host]
+
+    async def cli(*args):
+        return await asyncio.to_thread(CliRunner().invoke, app, base + ["recovery", *args])
+
+    async with sc.worker():
+        handle, _ = await sc.start_recovery("RECOV6", today, written_off="900.00")
+        paid = await cli("pay", "RECOV6", "--amount", "250.00", "--payment-id", "R-1")
+        assert paid.exit_code == 0, paid.output
+        assert "recovery R-1 recorded; recovered 250.00, outstanding 650.00" in paid.output
+        bad = await cli("pay", "RECOV6", "--amount", "-1", "--payment-id", "R-2")
+        assert bad.exit_code != 0 and "payment amount must be positive" in bad.output
+        shown = await cli("status", "RECOV6", "--json")
+        assert shown.exit_code == 0, shown.output
+        assert RecoveryStatus.model_validate_json(shown.output).outstanding == D("650.00")
+        missing = await cli("status", "NOPE")
+        assert missing.exit_code != 0 and "no recovery for account NOPE" in missing.output
+        closed = await cli("close", "RECOV6", "--reason", "debt sold", "--by", "op-1")
+        assert closed.exit_code == 0 and "closed by op-1: debt sold" in closed.output, closed.output
+        assert (await handle.result()).outcome == "closed"
