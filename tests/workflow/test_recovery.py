@@ -251,6 +251,46 @@ async def test_a_legal_case_event_is_recorded_and_an_invalid_transition_refused(
         assert [(e.event_id, e.from_state, e.to_state, e.cost) for e in rows] == [("E1", "referred", "filed", D("800.00"))]
 
 
+async def test_a_running_placement_earns_commission_then_renews_or_is_recalled(time_env, migrated_sqlite, tmp_path):
+    from arrears.agencies import import_agencies
+    from arrears.contracts import PlacementCommand
+    from arrears.db.models import AgencyCommission, AgencyPlacement
+    from arrears.domain.strategy import Action
+    from tests.db.test_activities_idempotency import step_cmd
+
+    sc = RecoveryScenario(time_env.client, migrated_sqlite)
+    today = await _today(time_env, TZ)
+    agencies = tmp_path / "agencies.csv"
+    agencies.write_text("agency_id,name,commission_percent,capacity,placement_days\nAG-R,Recover,15,5,10\n")
+    assert import_agencies(sc.sessions, agencies, datetime.now(timezone.utc)).rejected == []
+    episode_id = sc.charged_off_episode("RECOV7", today)
+    step = step_cmd("RECOV7", episode_id, Action.AGENCY, "agency", dpd=120).model_copy(
+        update={"executed_at": await time_env.get_current_time()})
+    placed = sc.activities.place_with_agency(PlacementCommand(step=step, timezone=TZ)).placement
+    assert placed is not None
+    inp = RecoveryInput(account_id="RECOV7", episode_id=episode_id, currency="CNY", written_off=D("5000.00"),
+                        written_off_on=today, timezone=TZ, strategy=DEFAULT, strategy_hash=DEFAULT.content_hash(),
+                        placement=placed)
+    async with sc.worker():
+        handle = await time_env.client.start_workflow(
+            RECOVERY_TYPE, inp, id=recovery_workflow_id("RECOV7"), task_queue=sc.settings.task_queue,
+            result_type=RecoveryResult)
+        sc.started.append(handle)
+        paid = await _pay(handle, "R-1", "200.00", channel="agency")
+        assert paid.commission == D("30.00")
+        await time_env.sleep(days(11))
+        status = await _status(handle)
+        assert status.placement is not None and (status.placement.status, status.placement.renewals) == ("renewed", 1)
+        await time_env.sleep(days(11))
+        assert (await _status(handle)).placement is None, "no recovery in the second period: recalled"
+        await handle.execute_update("close", CloseInput(reason="test done", operator_id="pytest"))
+        await handle.result()
+    with sc.sessions() as s:
+        row = s.scalars(select(AgencyPlacement)).one()
+        assert (row.status, row.renewals, row.collected) == ("recalled", 1, D("200.00"))
+        assert s.scalars(select(AgencyCommission)).one().commission == D("30.00")
+
+
 async def test_the_recovery_commands(time_env, migrated_sqlite):
     import asyncio
 
