@@ -214,6 +214,15 @@ def status(
         ("stage", view.stage), ("DPD", str(view.dpd)), ("bucket", view.bucket), ("risk segment", view.risk_segment.value),
         ("overdue", f"{view.currency} {view.overdue_amount}"), ("total balance", f"{view.currency} {view.total_balance}"),
         ("paid so far", f"{view.currency} {view.paid_total}"),
+        ("balance by part", f"principal {view.principal}, interest {view.interest} (+{view.accrued_interest} accrued), "
+         f"fees {view.fees}; `arrears statement {account}` explains it" if view.principal is not None else "not priced"),
+        ("card", ", ".join(level.value for level in view.card_restrictions) or "no restriction"),
+        ("blacklist", f"listed {view.blacklisted_on}" if view.blacklisted_on else "not listed"),
+        ("bureau notice", f"sent {view.bureau_notice_on}" if view.bureau_notice_on else "-"),
+        ("legal", (f"{view.legal.status}" + (f", case {view.legal.case_id} {view.legal.case.state.value}"
+                                              if view.legal.case else "") + f": {'; '.join(view.legal.reasons)}")
+         if view.legal else "-"),
+        ("re-ages", ", ".join(str(d) for d in view.reages) or "none"),
         ("next action", f"{view.next_action.value} ({view.next_step_id}) at "
          f"{view.next_action_at.astimezone(ZoneInfo(view.timezone)):%Y-%m-%d %H:%M} {view.timezone}"
          if view.next_action and view.next_action_at else "-"),

@@ -172,6 +172,7 @@ async def run_demo(day_seconds: float, days: int, keep_server: bool) -> int:
         console.rule(f"running {days} collection days")
         await _run_script(client, sessions, rows, day_seconds, days)
         await _summary(client, engine, settings)
+        await _economics_summary(sessions)
         await _desk_summary(client, sessions, rows)
         console.print(f"Web UI: {server.ui_url}  (namespace default, task queue {settings.task_queue})")
         if keep_server:
@@ -358,6 +359,53 @@ async def _summary(client: Client, engine, settings) -> None:
         table.add_row(f"agency commission ({currency})", str(amount))
     console.print(table)
     console.print(f"system of record: {settings.database_url}")
+
+
+async def _economics_summary(sessions) -> None:
+    """What the delinquency cost and did to the accounts: ledger, card, blacklist, bureau, legal, recovery."""
+    from arrears.bureau import run_cycle
+    from arrears.db.models import (
+        BlacklistEntryRecord,
+        BureauNotice,
+        CardRestriction,
+        LedgerPosting,
+        LegalCaseRecord,
+        Recovery,
+    )
+    from arrears.domain.strategy import load_strategy as _load
+
+    with sessions() as s:
+        postings = s.execute(select(LedgerPosting.kind, func.count(), func.min(LedgerPosting.posted_on))
+                             .group_by(LedgerPosting.kind)).all()
+        applied = dict(s.execute(select(CardRestriction.level, func.count()).group_by(CardRestriction.level)).all())
+        lifted = dict(s.execute(select(CardRestriction.level, func.count()).where(CardRestriction.lifted_at.is_not(None))
+                                .group_by(CardRestriction.level)).all())
+        listed = s.scalar(select(func.count()).select_from(BlacklistEntryRecord))
+        dated = s.scalar(select(func.count()).select_from(BlacklistEntryRecord).where(BlacklistEntryRecord.listed_until.is_not(None)))
+        notices = s.scalar(select(func.count()).select_from(BureauNotice))
+        cases = s.scalar(select(func.count()).select_from(LegalCaseRecord))
+        recoveries = s.scalar(select(func.count()).select_from(Recovery))
+        last_day = s.scalar(select(func.max(LedgerPosting.posted_on)))
+    table = Table(title="delinquency economics: ledger postings and account actions")
+    table.add_column("kind")
+    table.add_column("count", justify="right")
+    for kind, n, _ in sorted(postings):
+        table.add_row(f"ledger posting: {kind}", str(n))
+    for level in ("cash_advance_blocked", "purchases_blocked", "card_frozen", "card_closed"):
+        if applied.get(level):
+            table.add_row(f"card: {level} (lifted on cure)", f"{applied[level]} ({lifted.get(level, 0)})")
+    table.add_row("blacklisted (removal dated on cure)", f"{listed} ({dated})")
+    table.add_row("bureau prior notices sent", str(notices))
+    table.add_row("legal cases referred", str(cases))
+    table.add_row("recovery payments after charge-off", str(recoveries))
+    console.print(table)
+    if last_day is not None:
+        # The month's bureau file as the record stands on the demo's last collection day.
+        policy = _load(PROJECT_ROOT / "strategies" / "demo.yaml").bureau
+        result = run_cycle(sessions, f"{last_day:%Y-%m}", DEMO_DIR / "bureau", policy,
+                           now=datetime.now(timezone.utc), as_of=last_day)
+        console.print(f"bureau file {result.path.relative_to(PROJECT_ROOT)}: {result.accounts} accounts, "
+                      f"{result.withheld} negative reports withheld pending the prior notice, {result.corrections} corrections")
 
 
 async def _desk_summary(client: Client, sessions, rows: list[dict]) -> None:

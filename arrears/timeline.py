@@ -8,7 +8,8 @@ import csv
 import io
 import json
 from dataclasses import asdict, dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import datetime, time, timezone
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,7 +18,15 @@ from temporalio.client import WorkflowHistory
 
 from arrears.contracts import EXECUTE_STEP
 from arrears.db.models import (
+    Account,
     AccountAction,
+    BlacklistEntryRecord,
+    BureauNotice,
+    CardRestriction,
+    LedgerPosting,
+    LegalCaseEvent,
+    LegalCaseRecord,
+    Recovery,
     CollectorTask,
     ContactAttempt,
     ContactDecision,
@@ -110,9 +119,54 @@ def from_record(session: Session, account_id: str) -> list[Entry]:
                              f"{' (' + h.resolution + ')' if h.resolution else ''}", f"by {h.released_by or 'expiry'}"))
     for e in rows(StageEvent, StageEvent.id):
         out.append(Entry(e.occurred_at, "record", "stage", f"{e.previous_stage or '-'} -> {e.stage}", "DPD reached", e.dpd))
+    out += _economics(session, account_id, segments)
     for sc in rows(StrategyChange, StrategyChange.id):
         out.append(Entry(sc.applied_at, "record", "strategy", f"{sc.from_name} -> {sc.to_name} ({sc.to_hash[:12]})",
                          f"by {sc.applied_by}: {sc.reason}", sc.dpd))
+    return out
+
+
+def _economics(session: Session, account_id: str, segments: dict[str, str]) -> list[Entry]:
+    """Card restrictions, blacklist, bureau notices, legal cases, ledger postings and recoveries."""
+    out: list[Entry] = []
+    account = session.get(Account, account_id)
+    zone = ZoneInfo(account.timezone) if account is not None else timezone.utc
+
+    def rows(model, *order):
+        return session.scalars(select(model).where(model.account_id == account_id).order_by(*order)).all()
+
+    def end_of(day) -> datetime:  # a posting dated by the account's local day sorts at that day's end
+        return datetime.combine(day, time(23, 59, 59), tzinfo=zone)
+
+    for r in rows(CardRestriction, CardRestriction.id):
+        out.append(Entry(r.applied_at, "record", "card:restrict", f"{r.level} applied", f"strategy step {r.step_id}",
+                         r.dpd, segments.get(r.episode_id, ""), key=f"{r.episode_id}:{r.step_id}"))
+        if r.lifted_at is not None:
+            out.append(Entry(r.lifted_at, "record", "card:lift", f"{r.level} lifted", f"restoration: {r.lift_reason}"))
+    for b in rows(BlacklistEntryRecord, BlacklistEntryRecord.id):
+        out.append(Entry(b.listed_at, "record", "blacklist", f"listed from {b.listed_from} ({b.reason}); blocks "
+                         f"{', '.join(b.blocks)}", "DPD reached the strategy's list_at_dpd", b.dpd))
+        if b.removal_set_at is not None:
+            out.append(Entry(b.removal_set_at, "record", "blacklist", f"removal dated: no longer listed from {b.listed_until}",
+                             "restoration after the cure"))
+    for n in rows(BureauNotice, BureauNotice.id):
+        out.append(Entry(n.sent_at, "record", "bureau:notice", f"prior notice {n.result} to {n.recipient} ({n.template}, "
+                         f"{n.language})", f"strategy step {n.step_id}", n.dpd, segments.get(n.episode_id, "")))
+    for c in rows(LegalCaseRecord, LegalCaseRecord.id):
+        out.append(Entry(c.referred_at, "record", "legal:referred", f"case {c.id}: principal {c.principal} {c.currency}; "
+                         f"{'; '.join(c.decision)}", f"strategy step {c.step_id}, criteria {c.criteria}", c.dpd,
+                         segments.get(c.episode_id, "")))
+    for e in rows(LegalCaseEvent, LegalCaseEvent.id):
+        cost = f", cost {e.cost} {e.currency}{' (recoverable)' if e.recoverable else ''}" if e.cost else ""
+        document = f", document {e.document_path} (SHA-256 {e.document_sha256[:12]}...)" if e.document_sha256 else ""
+        out.append(Entry(e.recorded_at, "record", "legal:event", f"case {e.case_id} {e.event_id} ({e.event_on}): "
+                         f"{e.from_state} -> {e.to_state}{cost}{document}", f"by {e.recorded_by}"))
+    for p in rows(LedgerPosting, LedgerPosting.id):
+        out.append(Entry(end_of(p.posted_on), "record", f"ledger:{p.kind}", p.explanation,
+                         "pricing" if p.kind in ("interest", "fee") else "posted on the event"))
+    for r in rows(Recovery, Recovery.id):
+        out.append(Entry(r.paid_at, "record", "recovery", f"{r.payment_id}: {r.amount} {r.currency} by {r.channel}; "
+                         f"recovered {r.recovered_total_after} after the write-off", "payment feed (recovery workflow)"))
     return out
 
 
