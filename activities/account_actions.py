@@ -52,6 +52,7 @@ from arrears.account_contracts import (
 from arrears.channels.adapter import ChannelAdapter, OutboundMessage, OutboxAdapter
 from arrears.channels.render import Renderer
 from arrears.db.models import (
+    AccountAction,
     Account,
     BlacklistEntryRecord,
     BureauNotice,
@@ -272,7 +273,7 @@ class AccountActionActivities:
                 row = BureauNotice(
                     idempotency_key=key, account_id=cmd.account_id, episode_id=cmd.episode_id, sent_on=sent_on,
                     sent_at=cmd.sent_at, channel="letter", template=cmd.template, language=account.language,
-                    recipient=recipient, rendered_text=rendered.body, result=result, dpd=cmd.dpd,
+                    recipient=recipient, rendered_text=rendered.body, result=result, dpd=cmd.dpd, step_id=cmd.step_id,
                 )
                 session.add(row)
                 session.flush()
@@ -284,8 +285,10 @@ class AccountActionActivities:
 
     @activity.defn(name=REFER_TO_LEGAL)
     def refer_to_legal(self, cmd: LegalReferralCommand) -> LegalReferralResult:
-        """Open the episode's legal case when the criteria passed; nothing is written when they did not."""
+        """Open the episode's legal case when the criteria passed; a refusal is recorded as an account action."""
         if not cmd.allowed:
+            refusal = f"{cmd.episode_id}:{cmd.step_key or f'legal-refused@{cmd.referred_on}'}"
+            self._record_refusal(refusal, cmd)
             return LegalReferralResult(referred=False, reasons=cmd.reasons)
         key = f"{cmd.episode_id}:legal"
 
@@ -319,6 +322,21 @@ class AccountActionActivities:
                 return LegalReferralResult(referred=True, case_id=case.id, created=True, reasons=cmd.reasons)
 
         return self._retrying(attempt, earlier)
+
+    def _record_refusal(self, key: str, cmd: LegalReferralCommand) -> None:
+        """Evidence that the legal step ran and why it did not refer (the reasons are in the workflow history)."""
+        try:
+            with self.sessions.begin() as session:
+                if session.scalar(select(AccountAction.id).where(AccountAction.idempotency_key == key)) is not None:
+                    return
+                session.add(AccountAction(
+                    idempotency_key=key, episode_id=cmd.episode_id, account_id=cmd.account_id, step_id=cmd.step_id,
+                    action="legal_refused", dpd=cmd.dpd, executed_at=cmd.referred_at,
+                    overdue_amount=cmd.overdue_amount, total_balance=cmd.total_balance))
+        except IntegrityError:
+            with self.sessions() as session:
+                if session.scalar(select(AccountAction.id).where(AccountAction.idempotency_key == key)) is None:
+                    raise
 
     @activity.defn(name=RECORD_LEGAL_EVENT)
     def record_legal_event(self, cmd: LegalEventCommand) -> LegalEventResult:

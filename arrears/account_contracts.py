@@ -109,6 +109,10 @@ class LegalReferralCommand(BaseModel):
     reasons: list[str]
     criteria: str  # the criteria's preset name
     costs_recoverable: bool
+    # The step occurrence (its key) and the balance when it ran: a refusal is recorded with them.
+    step_key: str = ""
+    overdue_amount: Decimal = Decimal(0)
+    total_balance: Decimal = Decimal(0)
 
 
 class LegalReferralResult(BaseModel):

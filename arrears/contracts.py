@@ -12,6 +12,9 @@ from decimal import Decimal
 from pydantic import BaseModel, Field
 
 from arrears.domain.agency import PlacementRecord
+from arrears.domain.ledger import LedgerEvent
+from arrears.domain.legal import LegalCase, LegalEvent
+from arrears.domain.restrictions import RestrictionLevel
 from arrears.domain.clock import EpisodeClock
 from arrears.domain.delinquency import Outcome, bucket_for_dpd, days_past_due, stage_for_dpd
 from arrears.domain.holds import HoldRecord, HoldType
@@ -67,6 +70,7 @@ class PaymentRecord(BaseModel):
     overdue_after: Decimal
     total_after: Decimal
     dpd: int
+    on: date | None = None  # the account's local date the ledger applies it on (episodes with pricing)
 
 
 class EffectiveCollectionRecord(BaseModel):
@@ -75,6 +79,37 @@ class EffectiveCollectionRecord(BaseModel):
     kind: str  # right_party_contact (a call) | visit_met (a visit that met the cardholder)
     occurred_at: datetime  # collection time the outcome was recorded
     task_id: int
+
+
+class LegalReferralState(BaseModel):
+    """The legal step's last decision: referred (with its case), or refused with the unmet criteria."""
+
+    status: str  # referred | refused
+    checked_on: date
+    reasons: list[str] = []
+    case_id: int | None = None
+    checks: int = 1
+    case: LegalCase | None = None  # the case as its updates left it (referred episodes)
+    events: dict[str, LegalEvent] = {}  # by event id: a repeat gets the same answer
+
+
+class ReageInput(BaseModel):
+    """Bringing the account current by agreement after a workout (a supervisor's decision)."""
+
+    reage_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
+    approved_by: str = Field(min_length=1, max_length=64)
+    approver_role: Role
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class ReageOutcome(BaseModel):
+    reage_id: str
+    on: date
+    overdue_cleared: Decimal
+    in_12_months: int
+    in_5_years: int
+    outcome: Outcome | None
+    duplicate: bool = False
 
 
 class EpisodeState(BaseModel):
@@ -106,6 +141,21 @@ class EpisodeState(BaseModel):
     # Holds placed in this episode by hold_id, active or ended (see arrears.domain.holds).
     holds: dict[str, HoldRecord] = {}
     effective_collections: list[EffectiveCollectionRecord] = []
+    # ---- account economics (patch account-economics) ----
+    economics: bool = False  # this episode applies restrictions, bureau notice, legal criteria, ledger
+    # Dated events the ledger is computed from, in the order they happened (arrears.domain.ledger).
+    ledger_events: list[LedgerEvent] = []
+    posted_keys: list[str] = []  # ledger postings already written
+    ledger_synced_on: date | None = None  # the local day the ledger was last posted up to
+    # The oldest cycle still unpaid (DPD counts from it); None: the imported due date.
+    anchor_due: date | None = None
+    restrictions_on: list[RestrictionLevel] = []
+    blacklisted_on: date | None = None
+    bureau_notice_on: date | None = None
+    legal: LegalReferralState | None = None
+    written_off: Decimal | None = None
+    reages: list[date] = []
+    reage_results: dict[str, ReageOutcome] = {}
 
 
 class PaymentInput(BaseModel):
@@ -307,6 +357,16 @@ class StatusView(BaseModel):
     strategy_name: str
     strategy_hash: str
     clock: EpisodeClock
+    # The balance by component (episodes with pricing); None where the balance is not priced.
+    principal: Decimal | None = None
+    interest: Decimal | None = None
+    fees: Decimal | None = None
+    accrued_interest: Decimal | None = None  # since the last interest posting, not yet posted
+    card_restrictions: list[RestrictionLevel] = []
+    blacklisted_on: date | None = None
+    bureau_notice_on: date | None = None
+    legal: LegalReferralState | None = None
+    reages: list[date] = []
 
     def at(self, real_now: datetime) -> "StatusView":
         """The same view with DPD, stage and bucket brought up to ``real_now``.

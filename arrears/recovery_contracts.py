@@ -19,6 +19,7 @@ from arrears.domain.strategy import Strategy
 
 RECOVERY_TYPE = "AccountRecovery"
 RECOVERY_ID_PREFIX = "arrears-recovery-"
+START_RECOVERY = "start_recovery"
 
 
 def recovery_workflow_id(account_id: str) -> str:

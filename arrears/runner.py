@@ -11,9 +11,12 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.worker import Worker
 
 from activities.collection import CollectionActivities
+from activities.account_actions import AccountActionActivities
 from activities.archive import ArchiveActivities
+from activities.ledger import LedgerActivities
 from activities.desk import DeskActivities
 from activities.recovery import RecoveryActivities
+from activities.recovery_start import RecoveryStartActivities
 from arrears import PROJECT_ROOT
 from arrears.channels.render import Renderer
 from arrears.db.engine import make_engine, make_sessionmaker
@@ -64,8 +67,15 @@ def build_worker(client: Client, settings: Settings, activities: CollectionActiv
         client,
         task_queue=settings.task_queue,
         workflows=WORKFLOWS,
-        activities=acts.all() + DeskActivities(acts.sessions).all() + ArchiveActivities(client, acts.sessions).all()
-        + RecoveryActivities(acts.sessions, acts.clock).all(),
+        activities=[
+            *acts.all(),
+            *DeskActivities(acts.sessions).all(),
+            *ArchiveActivities(client, acts.sessions).all(),
+            *RecoveryActivities(acts.sessions, acts.clock).all(),
+            *RecoveryStartActivities(client, settings.task_queue).all(),
+            *LedgerActivities(acts.sessions, acts.clock).all(),
+            *AccountActionActivities(acts.sessions, acts.renderer, acts.adapter, acts.clock).all(),
+        ],
         activity_executor=ThreadPoolExecutor(ACTIVITY_THREADS),
         max_concurrent_activities=ACTIVITY_THREADS,
         build_id=build_id(settings),

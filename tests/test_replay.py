@@ -24,7 +24,8 @@ def test_histories_are_present():
             "late_import_dpd12", "operator_close", "promise_kept", "promises_broken_twice", "settlement_paid", "plan_completed", "plan_broken", "contact_outcomes",
             "agency_recalled", "agency_renewed_then_recalled", "agency_cured",
             "hold_dispute_verified", "hold_bankruptcy_charged_off", "hold_from_outcomes",
-            "dispute_raised_before_holds", "recovery_paid_in_full"} <= names
+            "dispute_raised_before_holds", "recovery_paid_in_full",
+            "economics_cured_restored", "economics_legal_referred", "economics_charged_off"} <= names
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])

@@ -140,6 +140,15 @@ with workflow.unsafe.imports_passed_through():
     from arrears.domain.settlement import SettlementOffer, discount_percent, offer_expiry, settled, settlement_refusal
     from arrears.domain.strategy import Action, Role, Segment
 
+    from arrears.account_contracts import RECORD_LEGAL_EVENT, LegalEventCommand, LegalEventResult
+    from arrears.contracts import ReageInput, ReageOutcome
+    from arrears.domain.legal import event_refusal
+    from arrears.domain.reage import reage_refusal
+    from arrears.ledger_contracts import RECORD_REAGE, ReageCommand, ReageResult
+    from arrears.recovery_contracts import LegalCaseUpdate, LegalCaseUpdateResult
+
+from workflows.economics import ECONOMICS_PATCH, Economics
+
 # Side effects must happen exactly once and never be lost: retry without a
 # cap (an outage of the database delays a step, it does not drop it).
 ACTIVITY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5))
@@ -162,7 +171,7 @@ MIN_WAIT = timedelta(milliseconds=1)
 
 
 @workflow.defn(name=WORKFLOW_TYPE)
-class AccountCollection:
+class AccountCollection(Economics):
     @workflow.init
     def __init__(self, inp: EpisodeInput) -> None:
         self.inp = inp
@@ -199,7 +208,7 @@ class AccountCollection:
         return self.state.clock.virtual(workflow.now())
 
     def _dpd(self) -> int:
-        return days_past_due(self.inp.due_date, self._now(), self.inp.timezone)
+        return days_past_due(self._anchor(), self._now(), self.inp.timezone)
 
     def _segment(self) -> Segment:
         return self.state.risk_segment or self.inp.risk_segment
@@ -280,7 +289,7 @@ class AccountCollection:
         return max(timedelta(seconds=1), MIN_WAIT * self.state.clock.speed)
 
     def _dpd_reached(self) -> int:
-        return days_past_due(self.inp.due_date, self._now() + self._slack(), self.inp.timezone)
+        return days_past_due(self._anchor(), self._now() + self._slack(), self.inp.timezone)
 
     def _next_wake(self) -> datetime | None:
         """The next moment the loop must act: a step, or a stage/bucket boundary."""
@@ -303,7 +312,8 @@ class AccountCollection:
         candidates += [h.expires_at for h in self._active_holds() if h.expires_at is not None]
         boundary = next_boundary_dpd(self._dpd_reached())
         if boundary is not None:
-            candidates.append(local_moment(self.inp.due_date, boundary, datetime.min.time(), self.inp.timezone))
+            candidates.append(local_moment(self._anchor(), boundary, datetime.min.time(), self.inp.timezone))
+        candidates += self._economics_wakes()
         return min(candidates, default=None)
 
     # ---- main loop -----------------------------------------------------------
@@ -318,8 +328,16 @@ class AccountCollection:
             if workflow.patched("stage-on-record-at-open"):
                 await self._track_stage()
             self._schedule_validation_notice()
+            # Ledger, restrictions, blacklist, bureau notice, legal criteria, write-off and
+            # restoration (workflows/economics.py); a continued run carries the decision.
+            if self.inp.carried is None and workflow.patched(ECONOMICS_PATCH):
+                self.state.economics = True
+                await self._economics_start()
             while self.outcome is None:
                 await self._track_stage()
+                await self._economics_round()
+                if self.outcome is not None:
+                    break
                 hold = self._hold_due_to_expire()
                 if hold is not None:
                     await self._end_hold(hold, "expired", resolution=None, released_by=None)
@@ -381,8 +399,14 @@ class AccountCollection:
         await self._open_episode()  # cancelled before it was opened: open it, then close it
         await workflow.wait_condition(workflow.all_handlers_finished)
         assert self.outcome is not None
+        continuing = None
+        if self.state.economics and self.outcome == Outcome.CHARGED_OFF:
+            # A running agency placement goes on in the recovery workflow, not closed out here.
+            continuing, self.state.placement = self.state.placement, None
         if workflow.patched("close-out-open-agreements"):
             await self._close_out_agreements()
+        self.state.placement = continuing
+        await self._economics_finish()
         dpd = self._dpd()
         await self._act(
             CLOSE_EPISODE,
@@ -503,11 +527,16 @@ class AccountCollection:
             currency=self.inp.currency,
             overdue_amount=self.state.overdue_amount,
             total_balance=self.state.total_balance,
-            due_date=self.inp.due_date,
+            due_date=self._anchor(),
             strategy_hash=self.inp.strategy_hash,
             desk=self.inp.strategy.desk,
             compliance=self.inp.strategy.compliance,
         )
+        if self.state.economics:
+            if await self._economics_step(step, command):
+                return
+            if step.action == Action.CHARGE_OFF:
+                await self._charge_off_balance(step.step_id)
         if step.action == Action.AGENCY and workflow.patched(AGENCY_PATCH):
             await self._place_with_agency(command)
             self.state.steps_done += 1
@@ -851,6 +880,10 @@ class AccountCollection:
             return self._payment_result(known, duplicate=True)
         overdue_after = max(Decimal(0), self.state.overdue_amount - payment.amount)
         total_after = max(Decimal(0), self.state.total_balance - payment.amount)
+        ledger_on = None
+        if self._priced():
+            # The ledger decides: allocation, the cycles this covers, what stays overdue.
+            overdue_after, total_after, ledger_on = self._add_payment_event(payment.payment_id, payment.amount)
         record = PaymentRecord(
             payment_id=payment.payment_id,
             amount=payment.amount,
@@ -859,6 +892,7 @@ class AccountCollection:
             overdue_after=overdue_after,
             total_after=total_after,
             dpd=self._dpd(),
+            on=ledger_on,
         )
         # State first (a concurrent repeat sees it), then the durable record.
         self.state.payments[payment.payment_id] = record
@@ -878,6 +912,7 @@ class AccountCollection:
             # The last instalment: what the plan waived is waived, and the account is current.
             self.state.overdue_amount = Decimal(0)
             self.state.total_balance = max(Decimal(0), total_after - plan.fee_waiver)
+            self._add_waiver(plan.plan_id, plan.fee_waiver)
             self.outcome = Outcome.CURED
             self.outcome_reason = f"instalment plan {plan.plan_id} completed with payment {payment.payment_id}"
         offer = self._open_offer()
@@ -887,6 +922,7 @@ class AccountCollection:
             forgiven = max(Decimal(0), offer.balance_at_offer - (self._paid_total() - offer.paid_before))
             offer.status = "paid"
             self.state.open_offer = None
+            self._add_write_off(f"settlement-{offer.offer_id}", f"settled by offer {offer.offer_id}")
             self.state.overdue_amount = self.state.total_balance = Decimal(0)
             self.outcome = Outcome.SETTLED
             self.outcome_reason = (
@@ -922,6 +958,7 @@ class AccountCollection:
                     currency=self.inp.currency,
                 ),
             )
+        await self._sync_ledger()
         if offer is not None and forgiven is not None:
             await self._record_settlement_end(offer, forgiven)
         if plan is not None and plan_done:
@@ -1265,6 +1302,95 @@ class AccountCollection:
             raise ApplicationError(f"the episode already runs strategy {request.strategy.name} ({self.inp.strategy_hash[:12]})")
 
     @workflow.update
+    async def reage(self, request: ReageInput) -> ReageOutcome:
+        """Bring the account current by agreement: the past-due minimums stop being past due."""
+        known = self.state.reage_results.get(request.reage_id)
+        if known is not None:
+            return known.model_copy(update={"duplicate": True})
+        today = self._today()
+        ledger = self._ledger()
+        cleared = self._owed(ledger)
+        result: ReageResult = await self._act(RECORD_REAGE, ReageCommand(
+            account_id=self.inp.account_id, episode_id=self.state.episode_id, reage_id=request.reage_id, on=today,
+            approved_by=request.approved_by, reason=request.reason, currency=self.inp.currency,
+            overdue_cleared=cleared, cycles=ledger.cycles, policy=self.inp.strategy.pricing.reage,
+        ), result_type=ReageResult)
+        if not (result.recorded or result.duplicate):
+            # Earlier episodes' re-ages count too, and only the record knows them.
+            raise ApplicationError(result.refusal or "re-age refused")
+        self.state.reages.append(today)
+        self._reage_event(request.reage_id)
+        await self._sync_ledger()
+        if self.outcome is None and self.state.overdue_amount == 0:
+            self.outcome = Outcome.CURED
+            self.outcome_reason = (f"re-aged by agreement {request.reage_id} ({request.approved_by}, "
+                                   f"{request.approver_role.value}): {request.reason}")
+        outcome = ReageOutcome(reage_id=request.reage_id, on=today, overdue_cleared=cleared,
+                               in_12_months=result.in_12_months, in_5_years=result.in_5_years, outcome=self.outcome)
+        self.state.reage_results[request.reage_id] = outcome
+        self.changed = True
+        return outcome
+
+    @reage.validator
+    def _validate_reage(self, request: ReageInput) -> None:
+        if request.reage_id in self.state.reage_results:
+            return
+        if not self._priced():
+            raise ApplicationError("re-ageing needs the episode's ledger: its strategy has no [pricing]")
+        if self.outcome is not None:
+            raise ApplicationError(f"the episode has ended ({self.outcome.value})")
+        if request.approver_role == Role.COLLECTOR:
+            raise ApplicationError("a re-age is approved by a supervisor or a manager, not a collector")
+        ledger = self._ledger()
+        refusal = reage_refusal(self._today(), ledger.cycles, self.state.reages, self.inp.strategy.pricing.reage)
+        if refusal:
+            raise ApplicationError(refusal)
+
+    @workflow.update
+    async def update_legal_case(self, request: LegalCaseUpdate) -> LegalCaseUpdateResult:
+        """A step of the legal case this episode referred: filed, judgment, enforcement, closed; costs, documents."""
+        legal = self.state.legal
+        assert legal is not None and legal.case is not None and legal.case_id is not None
+        event = request.event
+        if event.event_id in legal.events:
+            return self._legal_result(event.event_id, duplicate=True)
+        try:
+            done: LegalEventResult = await self._act(RECORD_LEGAL_EVENT, LegalEventCommand(
+                account_id=self.inp.account_id, episode_id=self.state.episode_id, event=event),
+                result_type=LegalEventResult)
+        except ActivityError as exc:
+            raise ApplicationError(getattr(exc.cause, "message", None) or str(exc)) from None
+        legal.case = legal.case.apply(event, self.inp.strategy.legal)
+        legal.events[event.event_id] = event
+        if event.cost > 0 and self.inp.strategy.legal.costs_recoverable:
+            # The strategy says the cardholder bears them: they join the fees on the ledger.
+            self._add_charge(f"legal-{event.event_id}", event.cost, f"legal costs, case {done.case_id}")
+            await self._sync_ledger()
+        self.changed = True
+        return self._legal_result(event.event_id, duplicate=False)
+
+    @update_legal_case.validator
+    def _validate_legal_case(self, request: LegalCaseUpdate) -> None:
+        legal = self.state.legal
+        if legal is None or legal.case is None:
+            raise ApplicationError("no legal case: the account has not been referred in this episode")
+        known = legal.events.get(request.event.event_id)
+        if known is not None:
+            if known != request.event:
+                raise ApplicationError(f"legal event {request.event.event_id} was already recorded with other content")
+            return
+        refusal = event_refusal(legal.case, request.event)
+        if refusal:
+            raise ApplicationError(refusal)
+
+    def _legal_result(self, event_id: str, duplicate: bool) -> LegalCaseUpdateResult:
+        legal = self.state.legal
+        assert legal is not None and legal.case is not None and legal.case_id is not None
+        return LegalCaseUpdateResult(case_id=legal.case_id, event_id=event_id, state=legal.case.state,
+                                     costs=legal.case.costs, recoverable_costs=legal.case.recoverable_costs,
+                                     duplicate=duplicate)
+
+    @workflow.update
     def close(self, request: CloseInput) -> CloseResult:
         self.outcome = Outcome.CLOSED
         self.outcome_reason = request.reason.strip()
@@ -1295,11 +1421,12 @@ class AccountCollection:
             (local_date(e.occurred_at, self.inp.timezone) for e in self.state.effective_collections),
             due_date=self.inp.due_date, unpaid=self.state.overdue_amount > 0, today=today,
         )
+        ledger = self._ledger() if self._priced() else None
         return StatusView(
             account_id=self.inp.account_id,
             episode_id=self.state.episode_id,
             as_of=self._now(),
-            due_date=self.inp.due_date,
+            due_date=self._anchor(),
             timezone=self.inp.timezone,
             dpd=dpd,
             stage=self.outcome.value if self.outcome else stage_for_dpd(dpd).value,
@@ -1328,4 +1455,13 @@ class AccountCollection:
             strategy_name=self.inp.strategy.name,
             strategy_hash=self.inp.strategy_hash,
             clock=self.state.clock,
+            principal=ledger.balances.principal if ledger else None,
+            interest=ledger.balances.interest if ledger else None,
+            fees=ledger.balances.fees if ledger else None,
+            accrued_interest=ledger.accrued_interest if ledger else None,
+            card_restrictions=list(self.state.restrictions_on),
+            blacklisted_on=self.state.blacklisted_on,
+            bureau_notice_on=self.state.bureau_notice_on,
+            legal=self.state.legal,
+            reages=list(self.state.reages),
         )

@@ -624,6 +624,7 @@ class BureauNotice(Base):
     rendered_text: Mapped[str] = mapped_column(Text)
     result: Mapped[str] = mapped_column(String(32))
     dpd: Mapped[int] = mapped_column(Integer)
+    step_id: Mapped[str] = mapped_column(String(64))  # the strategy step that sent it
 
 
 class BureauReport(Base):

@@ -173,3 +173,30 @@ def replan_for_strategy(
         elif occ.step.action == Action.CHARGE_OFF:
             future.append(_schedule(occ, now, catch_up=True))
     return sorted(kept + future, key=lambda s: s.due_at)
+
+
+def replan_for_anchor(
+    strategy: Strategy,
+    segment: Segment,
+    anchor: date,
+    timezone: str,
+    now: datetime,
+    pending: list[ScheduledStep],
+) -> list[ScheduledStep]:
+    """The ladder from ``now`` on after payments moved DPD to count from a later due date.
+
+    The account is back in an earlier bucket, so the ladder's steps for the DPDs
+    ahead apply again from the new anchor (charge-off included: it moves with
+    DPD). Their keys carry the anchor, so a step that ran at the same DPD under
+    the old anchor is a new step, not a duplicate. Steps that are not the
+    ladder's own (follow-ups, callbacks, the validation notice) stay.
+    """
+    ladder_ids = {step.id for step in strategy.steps}
+    kept = [s for s in pending if s.step_id not in ladder_ids]
+    future = []
+    for occ in occurrences(strategy, segment):
+        due_at = local_moment(anchor, occ.dpd, occ.step.at, timezone)
+        if due_at >= now:
+            step = _schedule(occ, due_at)
+            future.append(step.model_copy(update={"key": f"{step.key}~{anchor:%Y%m%d}"}))
+    return sorted(kept + future, key=lambda s: s.due_at)

@@ -146,8 +146,21 @@ class WriteOffEvent(BaseModel):
     reason: str = ""
 
 
+class ChargeEvent(BaseModel):
+    """A cost the agreement lets the bank charge to the cardholder (recoverable legal costs), posted as a fee."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["charge"] = "charge"
+    on: date
+    charge_id: str = Field(min_length=1)
+    amount: Decimal = Field(gt=0)
+    what: str = ""
+
+
 LedgerEvent = Annotated[
-    Union[PaymentEvent, WaiverEvent, RateDiscountEvent, ReageEvent, WriteOffEvent], Field(discriminator="kind")
+    Union[PaymentEvent, WaiverEvent, RateDiscountEvent, ReageEvent, WriteOffEvent, ChargeEvent],
+    Field(discriminator="kind"),
 ]
 
 
@@ -423,6 +436,13 @@ class _Run:
         self.unapplied += rest
         self._post(Posting(posting_key=key, posted_on=e.on, kind="payment", principal=-taken["principal"],
                            interest=-taken["interest"], fees=-taken["fees"], unapplied=rest, explanation=text))
+
+    def _charge(self, e: ChargeEvent) -> None:
+        key = self._key(f"{self.o.episode_id}:fee:{e.charge_id}")
+        self.bal["fees"] += e.amount
+        why = f" ({e.what})" if e.what else ""
+        self._post(Posting(posting_key=key, posted_on=e.on, kind="fee", fees=e.amount,
+                           explanation=f"charge {e.charge_id}{why}: {fmt(e.amount, self.cur)} added to fees"))
 
     def _waiver(self, e: WaiverEvent) -> None:
         key = self._key(f"{self.o.episode_id}:waiver:{e.waiver_id}")

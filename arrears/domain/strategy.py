@@ -18,8 +18,13 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from arrears.domain.blacklist import BlacklistPolicy
+from arrears.domain.bureau import BureauPolicy
 from arrears.domain.delinquency import CHARGE_OFF_DPD
+from arrears.domain.legal import LegalPolicy
 from arrears.domain.policy import ContactPolicy
+from arrears.domain.pricing import Pricing
+from arrears.domain.restrictions import RestrictionLevel, RestrictionPolicy
 
 # Compliance presets (policies/*.toml): each states its sources and each number's reason.
 PRESETS_DIR = Path(__file__).resolve().parents[2] / "policies"
@@ -69,6 +74,9 @@ class Step(BaseModel):
     template: str | None = Field(default=None, pattern=r"^[a-z0-9_]+$")
     repeat_every_days: int | None = Field(default=None, ge=1, le=90)
     until_dpd: int | None = Field(default=None, le=CHARGE_OFF_DPD)
+    # restrict_card only: how far the card is restricted (lower levels not yet applied come first).
+    # Strategies written before levels existed mean purchases_blocked.
+    level: RestrictionLevel | None = None
     why: str = ""
 
     @field_validator("segments")
@@ -105,7 +113,13 @@ class Step(BaseModel):
             raise ValueError("charge_off happens once and cannot repeat")
         if self.template is not None and self.action not in MESSAGES:
             raise ValueError(f"only messages (sms, email, im, letter, locate) take a template, not {self.action}")
+        if self.level is not None and self.action != Action.RESTRICT_CARD:
+            raise ValueError(f"only restrict_card takes a level, not {self.action}")
         return self
+
+    @property
+    def restriction_level(self) -> RestrictionLevel:
+        return self.level or RestrictionLevel.PURCHASES_BLOCKED
 
     @property
     def template_name(self) -> str:
@@ -223,6 +237,23 @@ class HoldPolicy(BaseModel):
     hardship_days: int = Field(default=30, ge=1, le=180)  # 180: holds.MAX_HARDSHIP_DAYS (holds imports this module)
 
 
+class RestorationPolicy(BaseModel):
+    """What a cure gives back besides lifting restrictions and dating the blacklist entry's end."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # A thank-you in the customer's language once the account is current again; none: no message.
+    courtesy_template: str | None = Field(default="sms_restored", pattern=r"^[a-z0-9_]+$")
+
+
+class LegalRecheck(BaseModel):
+    """How a legal step refused by the criteria is tried again."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    every_days: int = Field(default=7, ge=1, le=90)
+
+
 class Strategy(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -237,6 +268,15 @@ class Strategy(BaseModel):
     # one the gate applies the baseline (08:00-21:00, letters and visits on working days).
     compliance: ContactPolicy | None = None
     holds: HoldPolicy = HoldPolicy()
+    # How the balance grows (penalty interest, late fees, minimums, allocation, re-ages).
+    # None: the imported balance stands as it is (strategies written before pricing existed).
+    pricing: Pricing | None = None
+    restrictions: RestrictionPolicy = RestrictionPolicy()
+    blacklist: BlacklistPolicy = BlacklistPolicy()
+    bureau: BureauPolicy = BureauPolicy()
+    legal: LegalPolicy = LegalPolicy()
+    legal_recheck: LegalRecheck = LegalRecheck()
+    restoration: RestorationPolicy = RestorationPolicy()
 
     @model_validator(mode="after")
     def _check_ladder(self) -> "Strategy":

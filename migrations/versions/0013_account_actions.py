@@ -54,6 +54,7 @@ def upgrade() -> None:
     sa.Column('rendered_text', sa.Text(), nullable=False),
     sa.Column('result', sa.String(length=32), nullable=False),
     sa.Column('dpd', sa.Integer(), nullable=False),
+    sa.Column('step_id', sa.String(length=64), nullable=False),
     sa.ForeignKeyConstraint(['episode_id'], ['episodes.episode_id'], name='fk_bureau_notices_episode_id'),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('idempotency_key')

@@ -17,6 +17,7 @@ from arrears.account_contracts import (
     RestrictionCommand,
 )
 from arrears.db.models import (
+    AccountAction,
     BlacklistEntryRecord,
     BureauNotice,
     CardRestriction,
@@ -237,10 +238,13 @@ def event(event_id, on, state=None, cost="0", **kw) -> LegalEventCommand:
         event_id=event_id, on=on, by="lawyer-1", new_state=state, cost=Decimal(cost), **kw))
 
 
-def test_a_refused_referral_writes_nothing(env):
+def test_a_refused_referral_opens_no_case_and_is_recorded_once(env):
     result = env.actions.refer_to_legal(referral(allowed=False))
+    again = env.actions.refer_to_legal(referral(allowed=False))  # a retry
     assert not result.referred and result.reasons == ["effective collections: 1 after the due date, 2 required"]
+    assert not again.referred
     assert env.count(LegalCaseRecord) == 0 and env.count(OutboxMessage, topic="legal") == 0
+    assert env.count(AccountAction) == 1  # the step ran and referred nobody: on record, once
 
 
 def test_referral_once_then_events_with_costs_documents_and_the_ledger(env, tmp_path):

@@ -62,9 +62,9 @@ def test_repeats_expand(default):
 def test_occurrences_sorted_by_dpd_then_local_time(default):
     occ = occurrences(default, Segment.MEDIUM)
     assert [(o.dpd, o.step.at) for o in occ] == sorted((o.dpd, o.step.at) for o in occ)
-    # DPD 61: the file lists mid-sms, mid-call, then the bureau report; time of day wins.
-    at_61 = [o.step.id for o in occ if o.dpd == 61]
-    assert at_61 == ["mid-bureau-report", "mid-sms", "mid-call"]
+    # DPD 40: the file lists mid-call (15:00) before the bureau notice (09:00); time of day wins.
+    at_40 = [o.step.id for o in occ if o.dpd == 40]
+    assert at_40 == ["mid-bureau-report", "mid-call"]
     at_31 = [o.step.id for o in occ if o.dpd == 31]
     assert at_31 == ["mid-restrict-card", "mid-sms"]
 

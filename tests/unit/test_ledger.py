@@ -291,3 +291,16 @@ def test_the_explanation_tells_the_story_in_order():
         "2026-04-02 late fee for the minimum due 2026-04-01: 5% x 100.00 unpaid = 5.00",  # March's 47.00 is older
         "2026-04-05 accrued, not yet posted: interest 1.94",  # 04-02..04-05: 4 x 0.0005 x 970.27 = 1.94054 -> 1.94
     ]
+
+
+def test_a_recoverable_charge_joins_the_fees_and_bears_no_interest():
+    # Legal costs of 300.00 charged on 03-10, no interest on fees: interest through 04-01 stays
+    # 31 days x 0.05% x 1,000.00 = 15.50; fees 300.00; balance 1,000.00 + 15.50 + 300.00 = 1,315.50.
+    from arrears.domain.ledger import ChargeEvent
+
+    charge = ChargeEvent(on=date(2026, 3, 10), charge_id="legal-L1", amount=D("300.00"), what="court fee")
+    ledger = compute_ledger(opening(), Pricing(**NO_FEE, compounding="simple"), [charge], date(2026, 4, 1))
+    fee = next(p for p in ledger.postings if p.kind == "fee")
+    assert (fee.posting_key, fee.fees, fee.explanation) == (
+        "ep-1:fee:legal-L1", D("300.00"), "charge legal-L1 (court fee): 300.00 added to fees")
+    assert ledger.balances.interest == D("15.50") and ledger.balances.total == D("1315.50")

@@ -9,7 +9,7 @@ import pytest
 
 from arrears.domain.pricing import Pricing, PricingError, ReagePolicy, parse_pricing
 
-DOCS = Path(__file__).parents[2] / "docs" / "pricing.md"
+DOCS = Path(__file__).parents[2] / "README.md"
 
 
 def test_defaults_are_a_chinese_issuers_terms():
@@ -65,7 +65,7 @@ def test_reage_preset_values_with_overrides():
 
 
 def test_the_docs_example_is_valid():
-    block = re.search(r"```toml\n(.*?)```", DOCS.read_text(encoding="utf-8"), re.S)
-    assert block, "docs/pricing.md has a TOML example"
+    block = re.search(r"```toml\n(\[pricing\].*?)```", DOCS.read_text(encoding="utf-8"), re.S)
+    assert block, "the README has a [pricing] TOML example"
     pricing = parse_pricing(tomllib.loads(block.group(1))["pricing"])
     assert pricing.late_fee_cap is not None and pricing.allocation[0] == "fees"

@@ -14,9 +14,10 @@ from temporalio.worker import Worker
 from activities.collection import CollectionActivities
 from arrears import PROJECT_ROOT
 from arrears.channels.render import Renderer
-from arrears.contracts import CloseInput, EpisodeInput, EpisodeResult, workflow_id_for
+from arrears.contracts import WORKFLOW_ID_PREFIX, CloseInput, EpisodeInput, EpisodeResult, workflow_id_for
+from arrears.recovery_contracts import RECOVERY_ID_PREFIX
 from arrears.db.engine import make_engine, make_sessionmaker
-from arrears.db.models import AccountAction, CollectorTask, ContactAttempt
+from arrears.db.models import AccountAction, BureauNotice, CardRestriction, CollectorTask, ContactAttempt
 from arrears.domain.account import AccountRow
 from arrears.domain.delinquency import local_date
 from arrears.domain.strategy import Segment, Strategy, load_strategy
@@ -24,7 +25,11 @@ from arrears.importer import episode_input, initial_search_attributes, upsert_ac
 from arrears.runner import build_worker
 from arrears.settings import load_settings
 
-DEFAULT = load_strategy(PROJECT_ROOT / "strategies" / "default.toml")
+# The production default strategy, with its pricing.
+PRICED = load_strategy(PROJECT_ROOT / "strategies" / "default.toml")
+# The same ladder with the imported balance standing still: tests of the ladder, promises,
+# plans, agencies and holds reason about round amounts; pricing has its own tests.
+DEFAULT = PRICED.model_copy(update={"pricing": None})
 
 
 def account_row(
@@ -82,6 +87,12 @@ class Scenario:
             finally:
                 for handle in self.started:
                     await _close_if_running(handle)
+                # A charged-off episode leaves its recovery running; with no worker on this queue its
+                # activities would wait for ever and stop the shared server's clock.
+                for handle in list(self.started):
+                    if handle.id.startswith(WORKFLOW_ID_PREFIX) and not handle.id.startswith(RECOVERY_ID_PREFIX):
+                        await _terminate_if_running(self.client.get_workflow_handle(
+                            RECOVERY_ID_PREFIX + handle.id.removeprefix(WORKFLOW_ID_PREFIX)))
 
     async def wait_for_task(self, env, account_id: str, kind: str, limit: timedelta = timedelta(days=3)) -> CollectorTask:
         """Skip time in two-hour steps until the account has a task of this kind.
@@ -125,7 +136,20 @@ class Scenario:
                 rows.append((t.due_at, t.kind, t.dpd, t.idempotency_key.split(":", 1)[1]))
             for a in s.scalars(select(AccountAction).where(AccountAction.account_id == account_id)):
                 rows.append((a.executed_at, a.action, a.dpd, a.idempotency_key.split(":", 1)[1]))
+            # Episodes with account economics: each restriction level and the bureau's prior notice.
+            for r in s.scalars(select(CardRestriction).where(CardRestriction.account_id == account_id)):
+                rows.append((r.applied_at, "restrict_card", r.dpd, f"{r.step_id}@{r.dpd}:{r.level}"))
+            for n in s.scalars(select(BureauNotice).where(BureauNotice.account_id == account_id)):
+                rows.append((n.sent_at, "bureau_report", n.dpd, f"{n.step_id}@{n.dpd}"))
         return sorted((_aware(r[0]), *r[1:]) for r in rows)
+
+
+async def _terminate_if_running(handle: WorkflowHandle) -> None:
+    try:
+        if (await handle.describe()).status == WorkflowExecutionStatus.RUNNING:
+            await handle.terminate("test ended")
+    except Exception:  # noqa: BLE001 - none was started, or it has ended
+        pass
 
 
 async def _close_if_running(handle: WorkflowHandle) -> None:

@@ -1,19 +1,14 @@
 """AccountRecovery on the time-skipping server: payments against the write-off, settlement, close, legal case."""
 
 import uuid
-from collections.abc import AsyncIterator
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal as D
 
 import pytest
 from sqlalchemy import select
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
-from temporalio.worker import Worker
 
 from activities.account_actions import AccountActionActivities
-from activities.recovery import RecoveryActivities
 from arrears.account_contracts import LegalReferralCommand
 from arrears.contracts import CloseInput, OpenEpisodeCommand, PaymentInput, SettlementInput, SettlementResult
 from arrears.db.models import LedgerPosting, LegalCaseEvent, Recovery, RecoveryOutcomeRecord, Settlement
@@ -30,32 +25,14 @@ from arrears.recovery_contracts import (
     RecoveryStatus,
     recovery_workflow_id,
 )
-from tests.workflow.helpers import DEFAULT, Scenario, _close_if_running, account_row, days
+from tests.workflow.helpers import DEFAULT, Scenario, account_row, days
 from tests.workflow.test_lifecycle import _save_history, _today
-from workflows import WORKFLOWS
 
 TZ = "Asia/Shanghai"
 
 
 class RecoveryScenario(Scenario):
-    """A worker with the recovery and legal activities too, and a starter for AccountRecovery."""
-
-    @asynccontextmanager
-    async def worker(self, **kwargs) -> AsyncIterator[Worker]:
-        acts = self.activities
-        worker = Worker(
-            self.client, task_queue=self.settings.task_queue, workflows=WORKFLOWS,
-            activities=acts.all() + RecoveryActivities(self.sessions).all()
-            + AccountActionActivities(self.sessions, acts.renderer).all(),
-            activity_executor=ThreadPoolExecutor(8), max_concurrent_activities=8,
-        )
-        async with worker:
-            try:
-                yield worker
-            finally:
-                # A workflow left running would hold the shared server's clock for every later test.
-                for handle in self.started:
-                    await _close_if_running(handle)
+    """A starter for AccountRecovery, beside the episode's (the standard worker runs both)."""
 
     def charged_off_episode(self, account_id: str, today: date) -> str:
         """The account and its charged-off episode row (the recoveries' foreign key)."""
