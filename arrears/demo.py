@@ -49,7 +49,7 @@ from arrears.desk.worklist import worklist
 from arrears.devserver import start_dev_server
 from arrears.domain.strategy import load_strategy
 from arrears.importer import import_file
-from arrears.contracts import PlanInput, PromiseInput, SettlementInput
+from arrears.contracts import PaymentInput, PlanInput, PromiseInput, SettlementInput
 from arrears.domain.plan import Instalment
 from arrears.operations import (
     Rejected,
@@ -107,6 +107,7 @@ SCRIPT = [
     Scripted(30, 18, "pay_full", "late-stage account pays in full -> cured"),
     Scripted(42, 26, "pay_full", "pays after the first call -> cured"),
     Scripted(12, 19, "pay_agency", "the agency holding this account reports a 30% payment: commission recorded"),
+    Scripted(10, 47, "recovery_pay", "charged off at DPD 180, pays 500 in its AccountRecovery workflow"),
     Scripted(22, -1, "absent", "collector c-zhao calls in sick: their open tasks go to others"),
     Scripted(32, -1, "back", "c-zhao is back: new work may go to them again"),
 ]
@@ -233,6 +234,19 @@ async def _act(client: Client, rows: list[dict], step: Scripted, day: int) -> No
         if step.kind == "close":
             result = await close_episode(client, acct, "account sold to a debt buyer", "ops-demo")
             console.print(f"day {day:>3}  {acct}: {step.note} [green]ok[/green] ({result.reason})")
+            return
+        if step.kind == "recovery_pay":
+            from arrears.recovery_contracts import RecoveryPaymentResult, recovery_workflow_id
+
+            recovery = client.get_workflow_handle(recovery_workflow_id(acct))
+            try:
+                paid = await recovery.execute_update("record_payment", PaymentInput(
+                    payment_id=f"{acct}-REC1", amount=Decimal("500"), channel="demo"), result_type=RecoveryPaymentResult)
+            except Exception as exc:  # noqa: BLE001 - shown, not fatal: the demo goes on
+                console.print(f"day {day:>3}  {acct}: {step.note} [red]failed[/red]: {exc}")
+                return
+            console.print(f"day {day:>3}  {acct}: {step.note} [green]ok[/green] "
+                          f"(recovered {paid.recovered_total}, outstanding {paid.outstanding})")
             return
         view = await get_status(client, acct)
         if step.kind == "promise":

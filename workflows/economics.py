@@ -190,13 +190,21 @@ class Economics:
         return wakes
 
     async def _economics_start(self) -> None:
-        """A late import: the card carries at once the restriction its DPD has passed."""
+        """A late import: the card carries at once the restriction its DPD has passed..."""
         dpd = self._dpd()
         passed = [s for s in self.inp.strategy.steps if s.action == Action.RESTRICT_CARD
                   and self._segment() in s.segments and s.dpd < dpd]
         if passed:
             harshest = max(passed, key=lambda s: s.restriction_level)
             await self._restrict(harshest.id, harshest.restriction_level, dpd)
+        # ...and the bureau's prior notice now, or the account could never be reported.
+        notices = [s for s in self.inp.strategy.steps if s.action == Action.BUREAU_REPORT
+                   and self._segment() in s.segments and s.dpd < dpd]
+        if notices:
+            step = notices[-1]
+            self.state.pending = sorted([ScheduledStep(
+                key=f"{step.id}@{step.dpd}", step_id=step.id, action=Action.BUREAU_REPORT, dpd=step.dpd,
+                due_at=self._now(), catch_up=True), *self.state.pending], key=lambda s: s.due_at)
         await self._economics_round()
 
     # ---- strategy steps ------------------------------------------------------------

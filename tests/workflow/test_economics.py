@@ -99,7 +99,7 @@ async def test_restrictions_at_their_dpd_the_ledger_grows_and_a_cure_restores_th
     assert restrict.what == "cash_advance_blocked applied" and restrict.cause == "strategy step early-restrict-cash"
 
 
-async def test_a_late_import_carries_the_restriction_its_dpd_has_passed(time_env, migrated_sqlite):
+async def test_a_late_import_carries_the_restriction_and_gets_the_notice_its_dpd_has_passed(time_env, migrated_sqlite):
     sc = Scenario(time_env.client, migrated_sqlite)
     due = await _today(time_env, TZ) - timedelta(days=45)
     async with sc.worker():
@@ -107,6 +107,8 @@ async def test_a_late_import_carries_the_restriction_its_dpd_has_passed(time_env
         await time_env.sleep(timedelta(hours=1))
         status = await _status(time_env, handle)
         assert status.card_restrictions == ["cash_advance_blocked", "purchases_blocked"]
+        # The bureau step (DPD 40) passed before the import: its prior notice goes at once.
+        assert status.bureau_notice_on == await _today(time_env, TZ)
         await handle.execute_update("close", {"reason": "test done", "operator_id": "pytest"})
         await handle.result()
 
