@@ -14,6 +14,7 @@ bank says it sent. A change after the run is reported in the next period.
 """
 
 import os
+from decimal import Decimal
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -23,7 +24,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from arrears.db.models import Account, BureauNotice, BureauReport, Episode, Payment, StageEvent
+from arrears.db.models import Account, BureauNotice, BureauReport, Episode, LedgerPosting, Payment, StageEvent
+from arrears.domain.pricing import Pricing
+from arrears.statement import statement
 from arrears.domain.bureau import (
     BureauPolicy,
     BureauStatus,
@@ -63,7 +66,7 @@ def _row_of(record: BureauReport) -> ReportRow:
 
 
 def _decide(session: Session, account: Account, period: str, as_of: date, policy: BureauPolicy,
-            name: str, now: datetime) -> BureauReport | None:
+            name: str, now: datetime, pricing: Pricing | None = None) -> BureauReport | None:
     cutoff = _end_of_day(as_of, account.timezone)
     episode = session.scalar(
         select(Episode).where(Episode.account_id == account.account_id, Episode.started_at < cutoff)
@@ -85,6 +88,12 @@ def _decide(session: Session, account: Account, period: str, as_of: date, policy
             .order_by(Payment.paid_at.desc(), Payment.id.desc()).limit(1)
         )
         overdue, balance = (last.overdue_after, last.total_after) if last else (episode.opening_overdue, episode.opening_balance)
+        if pricing is not None and as_of >= episode.due_date and session.scalar(
+                select(LedgerPosting.id).where(LedgerPosting.episode_id == episode.episode_id).limit(1)) is not None:
+            # A priced episode: the ledger's overdue, balance and DPD (re-anchored to the oldest unpaid cycle).
+            ledger = statement(session, account.account_id, as_of, pricing, episode.episode_id).ledger
+            overdue = sum((c.unpaid for c in ledger.cycles if c.due_date <= as_of), Decimal(0))
+            balance, dpd = ledger.balances.total, ledger.days_past_due
     status = status_for(outcome=outcome, dpd=dpd, overdue=overdue, balance=balance)
     notice_on = session.scalar(select(BureauNotice.sent_on).where(
         BureauNotice.episode_id == episode.episode_id, BureauNotice.sent_at < cutoff
@@ -128,6 +137,7 @@ def run_cycle(
     now: datetime,
     as_of: date | None = None,
     institution: str = DEFAULT_INSTITUTION,
+    pricing: Pricing | None = None,
 ) -> CycleResult:
     """Report ``period`` (YYYY-MM) as of ``as_of`` (default: the month's last day); see the module docstring."""
     as_of = as_of or period_end(period)
@@ -140,7 +150,7 @@ def run_cycle(
         try:
             with sessions.begin() as session:
                 for account in session.scalars(select(Account).order_by(Account.account_id)):
-                    record = _decide(session, account, period, as_of, policy, name, now)
+                    record = _decide(session, account, period, as_of, policy, name, now, pricing)
                     if record is not None:
                         session.add(record)
             created = True

@@ -50,6 +50,16 @@ def _date(value: str | None, name: str) -> date | None:
 # ---- bureau -----------------------------------------------------------------------------------
 
 
+def _configured_pricing():
+    from arrears.cli import state
+    from arrears.domain.strategy import StrategyError, load_strategy
+
+    try:
+        return load_strategy(state.settings.strategy).pricing
+    except StrategyError:
+        return None
+
+
 @bureau_app.command("run")
 def bureau_run(
     period: Annotated[str, typer.Option(help="The month reported, YYYY-MM")],
@@ -67,7 +77,9 @@ def bureau_run(
 
     try:
         policy = BureauPolicy(notice_days=notice_days, negative_from_dpd=negative_from_dpd)
-        result = run_cycle(_sessions(), period, out, policy, now=_now(), as_of=_date(as_of, "--as-of"),
+        # Priced episodes are reported from their ledger, under the configured strategy's pricing.
+        pricing = _configured_pricing()
+        result = run_cycle(_sessions(), period, out, policy, now=_now(), as_of=_date(as_of, "--as-of"), pricing=pricing,
                            institution=institution)
     except (ValueError, ValidationError) as exc:
         _fail(str(exc))

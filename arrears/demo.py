@@ -415,9 +415,9 @@ async def _economics_summary(sessions) -> None:
     console.print(table)
     if last_day is not None:
         # The month's bureau file as the record stands on the demo's last collection day.
-        policy = _load(PROJECT_ROOT / "strategies" / "demo.yaml").bureau
-        result = run_cycle(sessions, f"{last_day:%Y-%m}", DEMO_DIR / "bureau", policy,
-                           now=datetime.now(timezone.utc), as_of=last_day)
+        demo = _load(PROJECT_ROOT / "strategies" / "demo.yaml")
+        result = run_cycle(sessions, f"{last_day:%Y-%m}", DEMO_DIR / "bureau", demo.bureau,
+                           now=datetime.now(timezone.utc), as_of=last_day, pricing=demo.pricing)
         console.print(f"bureau file {result.path.relative_to(PROJECT_ROOT)}: {result.accounts} accounts, "
                       f"{result.withheld} negative reports withheld pending the prior notice, {result.corrections} corrections")
 

@@ -134,7 +134,8 @@ async def test_no_negative_bureau_report_before_notice_and_period_then_the_cure_
     # later (still delinquent, notice period over), and a month after that (cured).
     days_of = [notice_on + timedelta(days=5), notice_on + timedelta(days=36), notice_on + timedelta(days=67)]
     for on in days_of:
-        run_cycle(sc.sessions, f"{on:%Y-%m}", tmp_path, policy, now=datetime.now(timezone.utc), as_of=on)
+        run_cycle(sc.sessions, f"{on:%Y-%m}", tmp_path, policy, now=datetime.now(timezone.utc), as_of=on,
+                  pricing=PRICED.pricing)
     with sc.sessions() as s:
         reports = s.scalars(select(BureauReport).where(BureauReport.account_id == "ECO3")
                             .order_by(BureauReport.period)).all()
@@ -143,6 +144,8 @@ async def test_no_negative_bureau_report_before_notice_and_period_then_the_cure_
         ("M3", "M3", False, False),       # reported once notice plus period are behind
         ("current", "current", False, True),  # cured (a balance stays, nothing overdue): the report corrects M3
     ], [(r.status, r.reported_status, r.withheld, r.correction, r.reason) for r in reports]
+    # Reported from the ledger: the missed minimum, the next cycles' minimums (late fees are in the balance).
+    assert reports[1].reported_overdue > Decimal("1000.00") and reports[1].total_balance > Decimal("5000.00")
 
 
 def _legal_strategy():
