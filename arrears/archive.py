@@ -22,7 +22,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHistory
 from temporalio.service import RPCError, RPCStatusCode
 
-from arrears.db.models import ArchivedHistory, Episode
+from arrears.db.models import ArchivedHistory, Episode, RecoveryOutcomeRecord
 
 _CLOSED = {
     EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED: "completed",
@@ -92,6 +92,13 @@ class ArchiveReport:
                 f"{len(self.missing)} gone from the server before archiving")
 
 
+def _unarchived_recoveries(session: Session, limit: int) -> list[RecoveryOutcomeRecord]:
+    archived = exists().where(ArchivedHistory.workflow_id == RecoveryOutcomeRecord.workflow_id,
+                              ArchivedHistory.episode_id == RecoveryOutcomeRecord.episode_id)
+    query = select(RecoveryOutcomeRecord).where(~archived).order_by(RecoveryOutcomeRecord.closed_at).limit(limit)
+    return list(session.scalars(query))
+
+
 def _unarchived_episodes(session: Session, limit: int) -> list[Episode]:
     archived = exists().where(ArchivedHistory.workflow_id == Episode.workflow_id, ArchivedHistory.run_id == Episode.run_id)
     query = select(Episode).where(Episode.outcome.is_not(None), ~archived).order_by(Episode.closed_at).limit(limit)
@@ -131,14 +138,20 @@ async def archive_closed(client: Client, sessions: sessionmaker[Session], now: d
     """Archive the histories of episodes the record shows closed and the server shows ended."""
     report = ArchiveReport()
 
-    def pending() -> list[tuple[str, str, str, str]]:
+    def pending() -> list[tuple[str, str | None, str, str]]:
         with sessions() as session:
-            return [(e.workflow_id, e.run_id, e.account_id, e.episode_id) for e in _unarchived_episodes(session, limit)]
+            episodes = [(e.workflow_id, e.run_id, e.account_id, e.episode_id) for e in _unarchived_episodes(session, limit)]
+            # A recovery after charge-off is kept with its episode: its first run is found from the server.
+            recoveries = [(r.workflow_id, None, r.account_id, r.episode_id) for r in _unarchived_recoveries(session, limit)]
+        return episodes + recoveries
 
     # Database work runs on a thread: a worker's event loop also runs workflows.
     episodes = await asyncio.to_thread(pending)
     for workflow_id, run_id, account_id, episode_id in episodes:
         try:
+            if run_id is None:
+                latest = await client.get_workflow_handle(workflow_id).fetch_history()
+                run_id = latest.events[0].workflow_execution_started_event_attributes.first_execution_run_id
             runs = await fetch_chain(client, workflow_id, run_id)
         except RPCError as exc:
             if exc.status != RPCStatusCode.NOT_FOUND:

@@ -38,26 +38,11 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from arrears.domain.delinquency import bucket_for_dpd
 from arrears.domain.money import has_valid_scale, minor_units
 from arrears.domain.pricing import COMPONENTS, Component, Pricing
+from arrears.domain.months import add_months
 
 ZERO = Decimal(0)
 # "recovery": money received after the write-off, posted by the recovery activity (never computed here).
 PostingKind = Literal["interest", "fee", "payment", "waiver", "write_off", "recovery"]
-
-
-def add_months(day: date, months: int) -> date:
-    """The same day of the month ``months`` later, clamped to the month's last day.
-
-    (arrears.domain.plan has the same rule but imports the strategy, which
-    imports this module through pricing.)
-    """
-    month = day.month - 1 + months
-    year, month = day.year + month // 12, month % 12 + 1
-    for last in (31, 30, 29, 28):
-        try:
-            return date(year, month, min(day.day, last))
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
 
 
 def cycle_due_date(first_due: date, cycle: int) -> date:

@@ -12,6 +12,7 @@ from pydantic import BaseModel
 
 from arrears.domain.ladder import local_moment
 from arrears.domain.strategy import PlanPolicy, Role
+from arrears.domain.months import add_months
 
 
 class Instalment(BaseModel):
@@ -35,17 +36,6 @@ class InstalmentPlan(BaseModel):
     @property
     def total(self) -> Decimal:
         return sum((i.amount for i in self.instalments), Decimal(0))
-
-
-def add_months(day: date, months: int) -> date:
-    month = day.month - 1 + months
-    year, month = day.year + month // 12, month % 12 + 1
-    for last in (31, 30, 29, 28):
-        try:
-            return date(year, month, min(day.day, last))
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
 
 
 def instalment_deadline(due_date: date, grace_days: int, timezone: str) -> datetime:

@@ -32,10 +32,11 @@ This is an indicator for the bank's legal team, not a finding: intent (art. 6
 para. 2) and the amounts (art. 8) are for them and the court.
 """
 
-import calendar
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+
+from arrears.domain.months import add_months
 
 MIN_DAYS_APART = 30
 UNPAID_MONTHS = 3
@@ -48,13 +49,6 @@ class RegisterView:
     qualifying_pair: tuple[date, date] | None  # the earliest pair at least 30 days apart, if any
     earliest: date | None  # the earliest date the art. 6 criteria could be met
     met: bool  # earliest has come while still unpaid
-
-
-def add_months(day: date, months: int) -> date:
-    """The same day-of-month ``months`` later, clamped to the end of a shorter month."""
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def unpaid_long_enough_from(later_collection: date) -> date:

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 from temporalio.client import WorkflowUpdateFailedError
 
+from arrears.archive import archive_closed, archived_rows
 from arrears.bureau import run_cycle
 from arrears.contracts import (
     OutcomeInput,
@@ -229,6 +230,14 @@ async def test_charge_off_writes_off_the_balance_and_recovery_takes_payments(tim
         paid = await recovery.execute_update("record_payment", PaymentInput(payment_id="REC-1", amount=Decimal("400.00")),
                                              result_type=RecoveryPaymentResult)
         assert paid.recovered_total == Decimal("400.00") and paid.outcome is None
+        await recovery.execute_update("close", {"reason": "debt sold", "operator_id": "ops-1"})
+        await recovery.result()
+        # Both histories are kept in the record, past the namespace's retention.
+        report = await archive_closed(time_env.client, sc.sessions, datetime.now(timezone.utc))
+        assert len(report.archived) == 2, report
+    with sc.sessions() as s:
+        kept = {(r.workflow_type, r.episode_id) for r in archived_rows(s, account_id="ECO5")}
+    assert kept == {("AccountCollection", result.episode_id), ("AccountRecovery", result.episode_id)}
     with sc.sessions() as s:
         write_off = s.scalars(select(LedgerPosting).where(LedgerPosting.account_id == "ECO5",
                                                            LedgerPosting.kind == "write_off")).one()
