@@ -266,3 +266,25 @@ async def test_a_reage_is_refused_without_the_payments_and_for_a_collector(time_
         assert "consecutive" in str(unpaid.value.cause) or "payment" in str(unpaid.value.cause)
         await handle.execute_update("close", {"reason": "test done", "operator_id": "pytest"})
         await handle.result()
+
+
+async def test_a_payment_covering_the_oldest_missed_cycle_moves_the_account_down_a_bucket(time_env, migrated_sqlite):
+    sc = Scenario(time_env.client, migrated_sqlite)
+    due = await _today(time_env, TZ) - timedelta(days=35)
+    row = account_row("ECO7", due, overdue="1000.00", balance="5000.00")
+    async with sc.worker():
+        handle = await sc.start(row, PRICED, now=await time_env.get_current_time())
+        await time_env.sleep(timedelta(hours=2))
+        before = await _status(time_env, handle)
+        assert before.bucket == "M2" and before.due_date == due  # two cycles missed: DPD counts from the first
+        # Pay exactly the first cycle's minimum: the second cycle (due a month after the first) is now the oldest unpaid.
+        paid = await handle.execute_update("record_payment", PaymentInput(payment_id="ECO7-P", amount=Decimal("1000.00")),
+                                           result_type=PaymentResult)
+        assert paid.outcome is None and 0 < paid.overdue_amount < before.overdue_amount
+        after = await _status(time_env, handle)
+        assert after.due_date > due and after.dpd == (await _today(time_env, TZ) - after.due_date).days
+        assert after.bucket == "M1" and after.stage == "early", (after.dpd, after.due_date)
+        # The ladder runs again from the new anchor: its next steps are keyed with it.
+        assert after.next_step_id is not None
+        await handle.execute_update("close", {"reason": "test done", "operator_id": "pytest"})
+        await handle.result()
