@@ -2,7 +2,6 @@
 
 from datetime import date, datetime, timezone
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 import httpx

@@ -1,6 +1,6 @@
 """The monthly bureau cycle on SQLite and PostgreSQL: statuses, withheld negatives, corrections, once per period."""
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 from decimal import Decimal
 
 import pytest
@@ -9,7 +9,7 @@ from activities.account_actions import AccountActionActivities
 from arrears.account_contracts import BureauNoticeCommand
 from arrears.bureau import reports_for, run_cycle
 from arrears.contracts import CloseEpisodeCommand, PaymentCommand, PaymentRecord
-from arrears.db.models import BureauReport, Episode
+from arrears.db.models import BureauReport
 from arrears.domain.bureau import BureauPolicy, parse_file
 from arrears.domain.delinquency import Outcome
 from tests.db.test_activities_idempotency import Env, account_row, open_cmd
