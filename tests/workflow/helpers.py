@@ -126,6 +126,23 @@ class Scenario:
         self.started.append(handle)
         return handle
 
+    async def settle(self, handle: WorkflowHandle, timeout: float = 30) -> None:
+        """Wait, in real time, until the episode has run its first workflow task and every activity
+        it scheduled has finished. The time-skipping clock stays put meanwhile (it only moves while
+        the test sleeps or awaits a result), so what the opening catch-up does lands before the test
+        places a hold or a plan, not at a moment that depends on the machine's load."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            raw = (await handle.describe()).raw_description
+            started = raw.workflow_execution_info.history_length > 3
+            if started and not raw.pending_activities and not raw.HasField("pending_workflow_task"):
+                return
+            if loop.time() > deadline:
+                raise AssertionError(f"{handle.id} did not settle within {timeout} s: {len(raw.pending_activities)} "
+                                     "activities pending")
+            await asyncio.sleep(0.05)
+
     def actions(self, account_id: str) -> list[tuple[datetime, str, int, str]]:
         """Every executed step as (collection time, action, DPD, step key), in time order."""
         with self.sessions() as s:

@@ -117,6 +117,7 @@ async def test_a_bankruptcy_stops_contact_and_escalation_but_the_charge_off_stil
     row = account_row("HOLDBKR", today - timedelta(days=170), segment="high")
     async with sc.worker():
         handle = await sc.start(row, now=await time_env.get_current_time())
+        await sc.settle(handle)  # the card restrictions a DPD-170 import carries land before the stay
         await _place(handle, hold("BK-1", "bankruptcy", reason="chapter 7 petition filed", evidence_ref="CASE-26-1234"))
         placed_at = await time_env.get_current_time()
         result = await handle.result()
@@ -134,6 +135,7 @@ async def test_a_fraud_claim_blocks_the_charge_off_until_it_is_released(time_env
     row = account_row("HOLDFRAUD", today - timedelta(days=176), segment="medium")
     async with sc.worker():
         handle = await sc.start(row, now=await time_env.get_current_time())
+        await sc.settle(handle)
         await _place(handle, hold("F-1", "fraud_claim", reason="customer reports card stolen in May"))
         placed_at = await time_env.get_current_time()
         await time_env.sleep(days(8))  # past DPD 180
