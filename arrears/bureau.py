@@ -168,6 +168,15 @@ def run_cycle(
     )
 
 
+def configured(strategy_path: Path) -> tuple[BureauPolicy, Pricing | None]:
+    """The prior-notice policy and pricing of the configured strategy: the ones its episodes send
+    notices and post ledgers by. A strategy file that does not load raises (StrategyError)."""
+    from arrears.domain.strategy import load_strategy
+
+    strategy = load_strategy(strategy_path)
+    return strategy.bureau, strategy.pricing
+
+
 def reports_for(sessions: sessionmaker[Session], account_id: str) -> list[BureauReport]:
     with sessions() as session:
         return list(session.scalars(

@@ -1144,4 +1144,8 @@ def run(args: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    run()
+    # `python -m arrears.cli` runs this file as __main__; the sub-apps (bureau, blacklist, legal,
+    # recovery) read the settings from the `arrears.cli` module, so run that one, not a second copy.
+    from arrears.cli import run as run_imported
+
+    run_imported()

@@ -50,42 +50,74 @@ def _date(value: str | None, name: str) -> date | None:
 # ---- bureau -----------------------------------------------------------------------------------
 
 
-def _configured_pricing():
-    from arrears.cli import state
-    from arrears.domain.strategy import StrategyError, load_strategy
-
-    try:
-        return load_strategy(state.settings.strategy).pricing
-    except StrategyError:
-        return None
-
-
 @bureau_app.command("run")
 def bureau_run(
     period: Annotated[str, typer.Option(help="The month reported, YYYY-MM")],
-    out: Annotated[Path, typer.Option(help="Directory the bureau file is written to")],
+    out: Annotated[Optional[Path], typer.Option(help="Directory the bureau file is written to "
+                                                      "(default: ARREARS_BUREAU_DIR)")] = None,
     as_of: Annotated[Optional[str], typer.Option(help="Report date, YYYY-MM-DD (default: the month's last day)")] = None,
-    institution: Annotated[str, typer.Option(help="Reporting institution code in the file header")] = "ARREARS",
-    notice_days: Annotated[int, typer.Option(help="Days after the prior notice before a negative report")] = 14,
-    negative_from_dpd: Annotated[int, typer.Option(help="DPD from which a delinquency is reported")] = 31,
+    institution: Annotated[Optional[str], typer.Option(help="Reporting institution code in the file header "
+                                                            "(default: ARREARS_BUREAU_INSTITUTION)")] = None,
+    notice_days: Annotated[Optional[int], typer.Option(
+        help="Days after the prior notice before a negative report (default: the strategy's [bureau])")] = None,
+    negative_from_dpd: Annotated[Optional[int], typer.Option(
+        help="DPD from which a delinquency is reported (default: the strategy's [bureau])")] = None,
 ) -> None:
-    """Report every account with an episode for the month; a re-run writes the same file and adds nothing."""
+    """Report every account with an episode for the month now, as the BureauCycle workflow does on its day;
+    a re-run writes the same file and adds nothing."""
     from pydantic import ValidationError
 
-    from arrears.bureau import run_cycle
-    from arrears.domain.bureau import BureauPolicy
+    from datetime import datetime, time, timedelta, timezone
 
+    from arrears.bureau import configured, run_cycle
+    from arrears.cli import state
+    from arrears.domain.bureau import period_end
+    from arrears.domain.strategy import StrategyError
+
+    settings = state.settings
     try:
-        policy = BureauPolicy(notice_days=notice_days, negative_from_dpd=negative_from_dpd)
-        # Priced episodes are reported from their ledger, under the configured strategy's pricing.
-        pricing = _configured_pricing()
-        result = run_cycle(_sessions(), period, out, policy, now=_now(), as_of=_date(as_of, "--as-of"), pricing=pricing,
-                           institution=institution)
+        # A period is reported once: a report made before its day has ended everywhere (UTC-12 is
+        # the last zone to finish it) would stand in for the real one, so it is refused.
+        day = _date(as_of, "--as-of") or period_end(period)
+        ended = datetime.combine(day + timedelta(days=1), time(12), tzinfo=timezone.utc)
+        if ended > _now():
+            _fail(f"{day} has not ended in every zone yet (it has at {ended:%Y-%m-%d %H:%M} UTC); "
+                  "a period is reported once, so it is not reported early")
+        # The configured strategy's notice rule, and its pricing: priced episodes are reported from their ledger.
+        policy, pricing = configured(settings.strategy)
+        overrides = {k: v for k, v in (("notice_days", notice_days), ("negative_from_dpd", negative_from_dpd))
+                     if v is not None}
+        policy = policy.model_validate({**policy.model_dump(), **overrides})
+        result = run_cycle(_sessions(), period, out or settings.bureau_dir, policy, now=_now(), as_of=day, pricing=pricing,
+                           institution=institution or settings.bureau_institution)
+    except StrategyError as exc:
+        _fail(f"the configured strategy {settings.strategy} does not load: {exc}")
     except (ValueError, ValidationError) as exc:
         _fail(str(exc))
     again = "" if result.created else " (already reported: file written again from the record)"
     console.print(f"{result.period}: {result.accounts} account(s), {result.withheld} withheld pending notice, "
                   f"{result.corrections} correction(s) -> {result.path}{again}")
+
+
+@bureau_app.command("schedule")
+def bureau_schedule() -> None:
+    """The BureauCycle workflow's next report and what its last one did (a worker starts it)."""
+    from arrears.cli import CliError, _client, _run
+    from arrears.contracts import BUREAU_CYCLE_ID
+
+    async def ask() -> tuple[str, str]:
+        from temporalio.service import RPCError
+
+        handle = (await _client()).get_workflow_handle(BUREAU_CYCLE_ID)
+        try:
+            return (await handle.query("next_report", result_type=str),
+                    await handle.query("last_report", result_type=str))
+        except RPCError as exc:
+            raise CliError(f"no bureau cycle is running ({exc.message}); start a worker: arrears worker") from None
+
+    nxt, last = _run(ask())
+    console.print(f"next report: {nxt or '-'}")
+    console.print(f"last report: {last}")
 
 
 @bureau_app.command("reports")

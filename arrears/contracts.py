@@ -643,3 +643,38 @@ class ArchiverInput(BaseModel):
     every_seconds: float = Field(gt=0)
     rounds_per_run: int = Field(default=100, ge=1)
 
+
+
+# ---- bureau cycle ----------------------------------------------------------------
+
+BUREAU_CYCLE_TYPE = "BureauCycle"
+BUREAU_CYCLE_ID = "arrears-bureau-cycle"
+RUN_BUREAU_CYCLE = "run_bureau_cycle"
+
+
+class BureauCycleInput(BaseModel):
+    # Day of the month the previous month is reported, at 00:00 UTC (see reporting_moment).
+    report_day: int = Field(default=2, ge=2, le=28)
+    # The next period to report (YYYY-MM); None on a first start: last month.
+    next_period: str | None = None
+    # Periods per run before continuing as new: a year of history per run.
+    periods_per_run: int = Field(default=12, ge=1)
+
+
+class BureauCycleRequest(BaseModel):
+    period: str
+    at: datetime
+
+
+class BureauCycleSummary(BaseModel):
+    period: str
+    accounts: int
+    withheld: int
+    corrections: int
+    file: str
+    created: bool  # False: the period had been reported already; its file was written again from the record
+
+    def line(self) -> str:
+        again = "" if self.created else " (already reported: file written again from the record)"
+        return (f"{self.period}: {self.accounts} account(s), {self.withheld} withheld pending notice, "
+                f"{self.corrections} correction(s) -> {self.file}{again}")

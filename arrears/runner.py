@@ -13,6 +13,7 @@ from temporalio.worker import Worker
 from activities.collection import CollectionActivities
 from activities.account_actions import AccountActionActivities
 from activities.archive import ArchiveActivities
+from activities.bureau import BureauActivities
 from activities.ledger import LedgerActivities
 from activities.desk import DeskActivities
 from activities.recovery import RecoveryActivities
@@ -22,11 +23,14 @@ from arrears.channels.render import Renderer
 from arrears.db.engine import make_engine, make_sessionmaker
 from arrears.settings import Settings
 from arrears.contracts import (
+    BUREAU_CYCLE_ID,
+    BUREAU_CYCLE_TYPE,
     DESK_SWEEP_ID,
     DESK_SWEEP_TYPE,
     HISTORY_ARCHIVER_ID,
     HISTORY_ARCHIVER_TYPE,
     ArchiverInput,
+    BureauCycleInput,
     SweepInput,
 )
 from workflows import WORKFLOWS
@@ -71,6 +75,7 @@ def build_worker(client: Client, settings: Settings, activities: CollectionActiv
             *acts.all(),
             *DeskActivities(acts.sessions).all(),
             *ArchiveActivities(client, acts.sessions).all(),
+            *BureauActivities(acts.sessions, settings.bureau_dir, settings.bureau_institution, settings.strategy).all(),
             *RecoveryActivities(acts.sessions, acts.clock).all(),
             *RecoveryStartActivities(client, settings.task_queue).all(),
             *LedgerActivities(acts.sessions, acts.clock).all(),
@@ -92,6 +97,7 @@ async def run_worker(client: Client, settings: Settings) -> None:
         print(f"worker polling task queue {settings.task_queue!r} on {settings.temporal_address}", flush=True)
         await ensure_desk_sweep(client, settings)
         await ensure_history_archiver(client, settings)
+        await ensure_bureau_cycle(client, settings)
         await stop.wait()
 
 
@@ -112,6 +118,22 @@ async def ensure_history_archiver(client: Client, settings: Settings) -> Workflo
         HISTORY_ARCHIVER_TYPE,
         ArchiverInput(every_seconds=settings.archive_minutes * 60),
         id=HISTORY_ARCHIVER_ID,
+        task_queue=settings.task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+    )
+
+
+async def ensure_bureau_cycle(client: Client, settings: Settings) -> WorkflowHandle:
+    """Start the monthly bureau cycle unless it runs already (every worker asks; one runs).
+
+    A running cycle keeps the report day it was started with; to change it,
+    terminate ``arrears-bureau-cycle`` and start a worker with the new setting
+    (the next period is worked out again; reported periods add nothing).
+    """
+    return await client.start_workflow(
+        BUREAU_CYCLE_TYPE,
+        BureauCycleInput(report_day=settings.bureau_day),
+        id=BUREAU_CYCLE_ID,
         task_queue=settings.task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
     )

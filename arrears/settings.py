@@ -43,6 +43,13 @@ class Settings(BaseSettings):
     # How long archived histories are kept: three years covers Regulation F
     # (12 CFR 1006.100) and the two years of the Chinese card rules (art. 68).
     archive_retention_days: int = Field(default=3 * 365 + 1, ge=1, validation_alias=AliasChoices("ARREARS_ARCHIVE_RETENTION_DAYS"))
+    # The monthly credit-bureau cycle (the BureauCycle workflow): where its files
+    # go, the institution code in their header, and the day of the month the
+    # previous month is reported (00:00 UTC; 2 or later, see reporting_moment).
+    bureau_dir: Path = Field(default=DEFAULT_STATE_DIR / "bureau", validation_alias=AliasChoices("ARREARS_BUREAU_DIR"))
+    bureau_institution: str = Field(default="ARREARS", pattern=r"^[A-Za-z0-9]+$",
+                                    validation_alias=AliasChoices("ARREARS_BUREAU_INSTITUTION"))
+    bureau_day: int = Field(default=2, ge=2, le=28, validation_alias=AliasChoices("ARREARS_BUREAU_DAY"))
     # The code version recorded in every workflow task's history event, so an
     # auditor can tell which release decided each automatic action. Empty: the
     # package version and a checksum of the loaded code.

@@ -25,7 +25,8 @@ def test_histories_are_present():
             "agency_recalled", "agency_renewed_then_recalled", "agency_cured",
             "hold_dispute_verified", "hold_bankruptcy_charged_off", "hold_from_outcomes",
             "dispute_raised_before_holds", "recovery_paid_in_full",
-            "economics_cured_restored", "economics_legal_referred", "economics_charged_off"} <= names
+            "economics_cured_restored", "economics_legal_referred", "economics_charged_off",
+            "bureau_cycle_two_periods"} <= names
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])

@@ -2,7 +2,8 @@
 
 from workflows.account_collection import AccountCollection
 from workflows.account_recovery import AccountRecovery
+from workflows.bureau_cycle import BureauCycle
 from workflows.desk_sweep import DeskSweep
 from workflows.history_archiver import HistoryArchiver
 
-WORKFLOWS = [AccountCollection, AccountRecovery, DeskSweep, HistoryArchiver]
+WORKFLOWS = [AccountCollection, AccountRecovery, BureauCycle, DeskSweep, HistoryArchiver]

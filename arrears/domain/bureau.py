@@ -29,7 +29,7 @@ import calendar
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from enum import StrEnum
 
@@ -188,6 +188,32 @@ def parse_period(period: str) -> tuple[int, int]:
     except ValueError:
         raise ValueError(f"period must be YYYY-MM, got {period!r}") from None
     return year, month
+
+
+def period_of(day: date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def previous_period(day: date) -> str:
+    """The month before ``day``'s month."""
+    return period_of(day.replace(day=1) - timedelta(days=1))
+
+
+def following_period(period: str) -> str:
+    return period_of(period_end(period) + timedelta(days=1))
+
+
+def reporting_moment(period: str, report_day: int) -> datetime:
+    """When the monthly cycle reports ``period``: 00:00 UTC on ``report_day`` of the next month.
+
+    Day 2 or later: the period's last day has then ended in every zone an
+    account may live in (UTC-12 finishes it at 12:00 UTC on the 1st), so no
+    account is reported before its own month is over.
+    """
+    if not 2 <= report_day <= 28:
+        raise ValueError(f"report_day must be 2..28, got {report_day}")
+    first = period_end(period) + timedelta(days=1)
+    return datetime(first.year, first.month, report_day, tzinfo=timezone.utc)
 
 
 def period_end(period: str) -> date:

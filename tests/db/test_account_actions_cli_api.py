@@ -16,6 +16,7 @@ from arrears.account_contracts import (
     LegalReferralCommand,
 )
 from arrears.api.app import create_app
+from arrears import PROJECT_ROOT
 from arrears.cli import app
 from arrears.desk.roster import import_roster
 from arrears.desk.tokens import issue_token
@@ -86,6 +87,34 @@ def test_bureau_run_twice_and_reports(env, tmp_path):
     assert "2026-04" in shown.output and "withheld pending notice: no prior notice sent" in " ".join(shown.output.split())
     bad = cli(env, "bureau", "run", "--period", "April", "--out", str(tmp_path))
     assert bad.exit_code == 2 and "YYYY-MM" in bad.output
+
+
+def test_bureau_run_takes_the_strategys_notice_rule_and_names_a_bad_override(env, tmp_path):
+    strategy = tmp_path / "strict.toml"
+    text = (PROJECT_ROOT / "strategies" / "default.toml").read_text(encoding="utf-8")
+    strategy.write_text(text.replace("negative_from_dpd = 31", "negative_from_dpd = 61"), encoding="utf-8")
+    env.actions.record_bureau_notice(BureauNoticeCommand(
+        episode_id="ep-K1", account_id="K1", step_id="notice", dpd=8, sent_at=NOW, currency="CNY",
+        overdue_amount=Decimal("1234.56"), total_balance=Decimal("8000.00"), due_date=date(2026, 3, 1)))
+    out = tmp_path / "out"
+    ran = runner.invoke(app, ["--database-url", env.url, "bureau", "run", "--period", "2026-04", "--out", str(out)],
+                        env={"COLUMNS": "250", "ARREARS_STRATEGY": str(strategy)})
+    assert ran.exit_code == 0, ran.output
+    rows = {r.account_id: r for r in parse_file((out / "ARREARS_2026-04.txt").read_text(encoding="utf-8")).rows}
+    # DPD 60 on 30 April: M2 under the default rule, below this strategy's DPD 61 threshold.
+    assert rows["K1"].status == "current" and not rows["K1"].withheld
+    bad = cli(env, "bureau", "run", "--period", "2026-05", "--out", str(out), "--notice-days", "0")
+    assert bad.exit_code == 2 and "notice_days" in bad.output
+    broken = tmp_path / "broken.toml"
+    broken.write_text(text.replace("notice_days = 14", "notice_days = -1"), encoding="utf-8")
+    refused = runner.invoke(app, ["--database-url", env.url, "bureau", "run", "--period", "2026-05", "--out", str(out)],
+                            env={"COLUMNS": "250", "ARREARS_STRATEGY": str(broken)})
+    assert refused.exit_code == 2 and "notice_days" in refused.output and "does not load" in refused.output
+    # The month under way is not reported: the cycle would later find it reported and keep the early file.
+    this_month = datetime.now(timezone.utc).strftime("%Y-%m")
+    early = cli(env, "bureau", "run", "--period", this_month, "--out", str(out))
+    assert early.exit_code == 2 and "has not ended in every zone yet" in " ".join(early.output.split())
+    assert not (out / f"ARREARS_{this_month}.txt").exists()
 
 
 def test_legal_shows_the_case_and_its_events(env, tmp_path):

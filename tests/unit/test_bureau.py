@@ -1,12 +1,15 @@
 """Bureau status, the prior-notice rule, corrections, and the file written then read back."""
 
-from datetime import date
+from datetime import date, datetime, timezone
 from decimal import Decimal
 
 import pytest
 from pydantic import ValidationError
 
 from arrears.domain.bureau import (
+    following_period,
+    previous_period,
+    reporting_moment,
     BureauFileError,
     BureauPolicy,
     BureauStatus as S,
@@ -132,3 +135,17 @@ def test_policy_names_the_field():
         BureauPolicy(notice_days=0)
     with pytest.raises(ValidationError, match="notice_template"):
         BureauPolicy(notice_template="../etc")
+
+
+def test_the_cycle_reports_each_month_on_its_day_after_it_has_ended_everywhere():
+    assert previous_period(date(2026, 1, 15)) == "2025-12"  # across the year
+    assert previous_period(date(2026, 3, 1)) == "2026-02"
+    assert following_period("2025-12") == "2026-01"
+    assert following_period("2028-02") == "2028-03"
+    assert reporting_moment("2025-12", 2) == datetime(2026, 1, 2, tzinfo=timezone.utc)
+    assert reporting_moment("2028-02", 28) == datetime(2028, 3, 28, tzinfo=timezone.utc)
+    # 31 January ends at 12:00 UTC on 1 February in UTC-12; day 1 would report that account early.
+    with pytest.raises(ValueError, match="report_day must be 2..28"):
+        reporting_moment("2026-01", 1)
+    with pytest.raises(ValueError, match="report_day must be 2..28"):
+        reporting_moment("2026-01", 29)
