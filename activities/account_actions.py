@@ -51,6 +51,7 @@ from arrears.account_contracts import (
 )
 from arrears.channels.adapter import ChannelAdapter, OutboundMessage, OutboxAdapter
 from arrears.channels.render import Renderer
+from arrears.compliance import invalid_addresses
 from arrears.db.models import (
     AccountAction,
     Account,
@@ -262,8 +263,11 @@ class AccountActionActivities:
                     total_balance=cmd.total_balance, currency=cmd.currency, due_date=cmd.due_date, dpd=cmd.dpd,
                 )
                 recipient = account.billing_address or ""
-                result = "no_address"
-                if recipient:
+                # A letter to an address on record as invalid (returned mail) would be no notice at
+                # all: it is not posted, and the cycle does not count it (arrears.domain.bureau).
+                result = "no_address" if not recipient else (
+                    "invalid_address" if recipient in invalid_addresses(session, account) else "")
+                if not result:
                     result = self.adapter.deliver(session, OutboundMessage(
                         idempotency_key=key, topic="letter", account_id=account.account_id,
                         payload={"to": recipient, "language": account.language, "subject": rendered.subject,

@@ -24,14 +24,25 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from arrears.db.models import Account, BureauNotice, BureauReport, Episode, LedgerPosting, Payment, StageEvent
+from arrears.db.models import (
+    Account,
+    BureauNotice,
+    BureauReport,
+    Consent,
+    Episode,
+    LedgerPosting,
+    Payment,
+    StageEvent,
+)
 from arrears.domain.pricing import Pricing
 from arrears.statement import statement
 from arrears.domain.bureau import (
     BureauPolicy,
     BureauStatus,
+    NoticeSent,
     ReportRow,
     decide_report,
+    effective_notice,
     file_name,
     period_end,
     render_file,
@@ -95,14 +106,17 @@ def _decide(session: Session, account: Account, period: str, as_of: date, policy
             overdue = sum((c.unpaid for c in ledger.cycles if c.due_date <= as_of), Decimal(0))
             balance, dpd = ledger.balances.total, ledger.days_past_due
     status = status_for(outcome=outcome, dpd=dpd, overdue=overdue, balance=balance)
-    notice_on = session.scalar(select(BureauNotice.sent_on).where(
-        BureauNotice.episode_id == episode.episode_id, BureauNotice.sent_at < cutoff
-    ).order_by(BureauNotice.sent_on).limit(1))
+    notices = [NoticeSent(sent_on=n.sent_on, recipient=n.recipient, result=n.result) for n in session.scalars(
+        select(BureauNotice).where(BureauNotice.episode_id == episode.episode_id, BureauNotice.sent_at < cutoff))]
+    returned = session.scalars(select(Consent.address).where(
+        Consent.account_id == account.account_id, Consent.channel == "letter", Consent.status == "invalid",
+        Consent.recorded_at < cutoff))
+    notice_on, notice_problem = effective_notice(notices, returned)
     previous = session.scalar(
         select(BureauReport.reported_status).where(BureauReport.account_id == account.account_id, BureauReport.period < period)
         .order_by(BureauReport.period.desc()).limit(1)
     )
-    decision = decide_report(status, dpd, notice_sent_on=notice_on,
+    decision = decide_report(status, dpd, notice_sent_on=notice_on, notice_problem=notice_problem,
                              previous_reported=BureauStatus(previous) if previous else None, as_of=as_of, policy=policy)
     row = report_row(account.account_id, decision, dpd=dpd, overdue=overdue, balance=balance, currency=episode.currency,
                      as_of=as_of)

@@ -218,7 +218,7 @@ def status(
          f"fees {view.fees}; `arrears statement {account}` explains it" if view.principal is not None else "not priced"),
         ("card", ", ".join(level.value for level in view.card_restrictions) or "no restriction"),
         ("blacklist", f"listed {view.blacklisted_on}" if view.blacklisted_on else "not listed"),
-        ("bureau notice", f"sent {view.bureau_notice_on}" if view.bureau_notice_on else "-"),
+        ("bureau notice", _notice(view.bureau_notice_on, view.bureau_notice_result)),
         ("legal", (f"{view.legal.status}" + (f", case {view.legal.case_id} {view.legal.case.state.value}"
                                               if view.legal.case else "") + f": {'; '.join(view.legal.reasons)}")
          if view.legal else "-"),
@@ -242,6 +242,15 @@ def status(
     for k, v in rows:
         table.add_row(k, v)
     console.print(table)
+
+
+def _notice(on, result: str | None) -> str:
+    """The bureau's prior notice: posted, or attempted and not posted (the account stays unreported)."""
+    if on is None:
+        return "-"
+    if result in ("no_address", "invalid_address"):
+        return f"not posted {on} ({result}): negative reports withheld until a notice can arrive"
+    return f"sent {on}"
 
 
 def _hold_line(hold, tz: str) -> str:

@@ -152,6 +152,7 @@ class EpisodeState(BaseModel):
     restrictions_on: list[RestrictionLevel] = []
     blacklisted_on: date | None = None
     bureau_notice_on: date | None = None
+    bureau_notice_result: str | None = None  # what the post adapter said: queued, no_address, invalid_address
     legal: LegalReferralState | None = None
     written_off: Decimal | None = None
     reages: list[date] = []
@@ -365,6 +366,7 @@ class StatusView(BaseModel):
     card_restrictions: list[RestrictionLevel] = []
     blacklisted_on: date | None = None
     bureau_notice_on: date | None = None
+    bureau_notice_result: str | None = None
     legal: LegalReferralState | None = None
     reages: list[date] = []
 

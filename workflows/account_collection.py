@@ -1462,6 +1462,7 @@ class AccountCollection(Economics):
             card_restrictions=list(self.state.restrictions_on),
             blacklisted_on=self.state.blacklisted_on,
             bureau_notice_on=self.state.bureau_notice_on,
+            bureau_notice_result=self.state.bureau_notice_result,
             legal=self.state.legal,
             reages=list(self.state.reages),
         )

@@ -222,7 +222,7 @@ class Economics:
                 dpd=command.dpd, sent_at=self._now(), template=policy.notice_template, currency=self.inp.currency,
                 overdue_amount=self.state.overdue_amount, total_balance=self.state.total_balance,
                 due_date=self._anchor()), result_type=BureauNoticeResult)
-            self.state.bureau_notice_on = result.sent_on
+            self.state.bureau_notice_on, self.state.bureau_notice_result = result.sent_on, result.result
         elif step.action == Action.LEGAL:
             await self._legal_step(step, command.dpd)
         else:

@@ -101,6 +101,38 @@ def may_report_negative(notice_sent_on: date | None, as_of: date, policy: Bureau
     return True, f"notice sent {notice_sent_on}, period ended {ends}"
 
 
+# What record_bureau_notice records when the letter was not handed to the post.
+UNDELIVERED_RESULTS = frozenset({"no_address", "invalid_address"})
+
+
+@dataclass(frozen=True)
+class NoticeSent:
+    """A prior notice on record: when, to which address, and what the post adapter said."""
+
+    sent_on: date
+    recipient: str
+    result: str
+
+
+def effective_notice(notices: Iterable[NoticeSent], returned: Iterable[str]) -> tuple[date | None, str]:
+    """The earliest notice that can have reached the cardholder, or why none can have.
+
+    A notice counts when it was handed to the post and its address is not recorded
+    invalid (``returned``: the letter addresses marked invalid, e.g. returned mail).
+    12 CFR 1006.30(a)(1)(ii): a notice known to be undeliverable is no notice.
+    """
+    bad = frozenset(returned)
+    why = ""
+    for notice in sorted(notices, key=lambda n: n.sent_on):
+        if notice.result in UNDELIVERED_RESULTS:
+            why = why or f"the prior notice of {notice.sent_on} was not sent ({notice.result})"
+        elif notice.recipient in bad:
+            why = why or f"the prior notice of {notice.sent_on} was returned undeliverable (address recorded invalid)"
+        else:
+            return notice.sent_on, ""
+    return None, why
+
+
 @dataclass(frozen=True)
 class ReportDecision:
     status: BureauStatus  # what is true
@@ -118,12 +150,16 @@ def decide_report(
     previous_reported: BureauStatus | None,
     as_of: date,
     policy: BureauPolicy,
+    notice_problem: str = "",
 ) -> ReportDecision:
+    """``notice_problem``: why no notice counts although one is on record (see effective_notice)."""
     withheld = False
     if status in BUCKETS and dpd < policy.negative_from_dpd:
         reported, reason = BureauStatus.CURRENT, f"DPD {dpd} is below negative_from_dpd {policy.negative_from_dpd}"
     elif is_negative(status):
         allowed, reason = may_report_negative(notice_sent_on, as_of, policy)
+        if notice_sent_on is None and notice_problem:
+            reason = notice_problem
         reported, withheld = (status, False) if allowed else (BureauStatus.CURRENT, True)
         if withheld:
             reason = f"withheld pending notice: {reason}"

@@ -7,6 +7,7 @@ import pytest
 from temporalio.exceptions import ApplicationError
 
 from activities.account_actions import AccountActionActivities
+from arrears.compliance import record_consent
 from arrears.account_contracts import (
     BlacklistCommand,
     BlacklistRemovalCommand,
@@ -201,6 +202,16 @@ def test_the_notice_is_sent_and_recorded_once_on_the_local_date(env):
     assert "征信业管理条例" in row.rendered_text and row.language == "zh-CN"
     (letter,) = [m for m in env.rows(OutboxMessage) if m.topic == "letter"]
     assert letter.idempotency_key == "ep-1:bureau-notice" and letter.payload["registered"] is True
+
+
+def test_no_notice_is_posted_to_an_address_recorded_invalid(env):
+    with env.sessions.begin() as s:
+        record_consent(s, "R1", "letter", "invalid", "returned mail", NOW - timedelta(days=3))
+    sent = env.actions.record_bureau_notice(notice_cmd())
+    assert sent.created and sent.result == "invalid_address"
+    assert env.count(OutboxMessage, topic="letter") == 0
+    (row,) = env.rows(BureauNotice)
+    assert row.result == "invalid_address" and row.rendered_text, "the attempt is on record with what it would have said"
 
 
 def test_a_notice_that_loses_the_race_returns_the_winners(env, monkeypatch):

@@ -9,7 +9,8 @@ from activities.account_actions import AccountActionActivities
 from arrears.account_contracts import BureauNoticeCommand
 from arrears.bureau import reports_for, run_cycle
 from arrears.contracts import CloseEpisodeCommand, PaymentCommand, PaymentRecord
-from arrears.db.models import BureauReport
+from arrears.compliance import record_consent
+from arrears.db.models import BureauReport, OutboxMessage
 from arrears.domain.bureau import BureauPolicy, parse_file
 from arrears.domain.delinquency import Outcome
 from tests.db.test_activities_idempotency import Env, account_row, open_cmd
@@ -125,6 +126,30 @@ def test_the_state_is_taken_as_of_the_date_not_as_of_now(env, tmp_path):
     result = run_cycle(env.sessions, "2026-11", tmp_path, POLICY, now=datetime(2026, 12, 1, tzinfo=UTC))
     (row,) = parse_file(result.path.read_text(encoding="utf-8")).rows
     assert (row.status, row.dpd) == ("M3", 70)
+
+
+def test_a_notice_not_posted_or_returned_undeliverable_does_not_count(env, tmp_path):
+    # J's letter came back: an operator marked its address invalid. K's address was on record as
+    # invalid before the notice, so nothing was posted. L's notice stands: the control.
+    for account_id in ("J-RETURNED", "K-NOTPOSTED", "L-DELIVERED"):
+        episode(env, account_id, date(2026, 9, 21), datetime(2026, 9, 22, 1, tzinfo=UTC))
+    with env.sessions.begin() as s:
+        record_consent(s, "K-NOTPOSTED", "letter", "invalid", "returned mail", datetime(2026, 10, 2, tzinfo=UTC))
+    for account_id in ("J-RETURNED", "K-NOTPOSTED", "L-DELIVERED"):
+        notice(env, account_id, datetime(2026, 10, 5, 2, tzinfo=UTC))
+    assert env.count(OutboxMessage, topic="letter") == 2, "no letter to an address known to be invalid"
+    with env.sessions.begin() as s:
+        record_consent(s, "J-RETURNED", "letter", "invalid", "returned mail", datetime(2026, 10, 20, tzinfo=UTC))
+    result = run_cycle(env.sessions, "2026-11", tmp_path, POLICY, now=datetime(2026, 12, 2, tzinfo=UTC))
+    rows = {r.account_id: r for r in parse_file(result.path.read_text(encoding="utf-8")).rows}
+    assert (rows["L-DELIVERED"].status, rows["L-DELIVERED"].withheld) == ("M3", False)
+    assert all((rows[a].status, rows[a].withheld) == ("current", True) for a in ("J-RETURNED", "K-NOTPOSTED"))
+    reasons = {r.account_id: r.reason for a in ("J-RETURNED", "K-NOTPOSTED") for r in reports_for(env.sessions, a)}
+    assert reasons == {
+        "J-RETURNED": "withheld pending notice: the prior notice of 2026-10-05 was returned undeliverable "
+                      "(address recorded invalid)",
+        "K-NOTPOSTED": "withheld pending notice: the prior notice of 2026-10-05 was not sent (invalid_address)",
+    }
 
 
 def test_period_and_as_of_are_checked(env, tmp_path):

@@ -7,6 +7,8 @@ import pytest
 from pydantic import ValidationError
 
 from arrears.domain.bureau import (
+    NoticeSent,
+    effective_notice,
     following_period,
     previous_period,
     reporting_moment,
@@ -149,3 +151,18 @@ def test_the_cycle_reports_each_month_on_its_day_after_it_has_ended_everywhere()
         reporting_moment("2026-01", 1)
     with pytest.raises(ValueError, match="report_day must be 2..28"):
         reporting_moment("2026-01", 29)
+
+
+def test_only_a_notice_that_can_have_arrived_counts():
+    posted = NoticeSent(sent_on=date(2026, 10, 5), recipient="1 Main St", result="queued")
+    assert effective_notice([posted], returned=[]) == (date(2026, 10, 5), "")
+    assert effective_notice([], returned=[]) == (None, "")
+    assert effective_notice([posted], returned=["1 Main St"]) == (
+        None, "the prior notice of 2026-10-05 was returned undeliverable (address recorded invalid)")
+    unposted = NoticeSent(sent_on=date(2026, 10, 1), recipient="", result="no_address")
+    assert effective_notice([posted, unposted], returned=[]) == (date(2026, 10, 5), "")
+    assert effective_notice([unposted], returned=[]) == (None, "the prior notice of 2026-10-01 was not sent (no_address)")
+    # The reason reaches the report.
+    d = decide_report(S.M3, 70, notice_sent_on=None, previous_reported=None, as_of=AS_OF, policy=POLICY,
+                      notice_problem="the prior notice of 2026-10-01 was not sent (no_address)")
+    assert d.withheld and d.reason == "withheld pending notice: the prior notice of 2026-10-01 was not sent (no_address)"
