@@ -239,8 +239,8 @@ class AccountActionActivities:
 
     @activity.defn(name=RECORD_BUREAU_NOTICE)
     def record_bureau_notice(self, cmd: BureauNoticeCommand) -> BureauNoticeResult:
-        """Send the prior notice of negative reporting (a letter) and record it, once per episode."""
-        key = f"{cmd.episode_id}:bureau-notice"
+        """Send the prior notice of negative reporting (a letter) and record it, once per episode and attempt."""
+        key = f"{cmd.episode_id}:bureau-notice" + (f":{cmd.attempt}" if cmd.attempt > 1 else "")
 
         def earlier() -> BureauNoticeResult | None:
             with self.sessions() as session:
@@ -267,13 +267,17 @@ class AccountActionActivities:
                 # all: it is not posted, and the cycle does not count it (arrears.domain.bureau).
                 result = "no_address" if not recipient else (
                     "invalid_address" if recipient in invalid_addresses(session, account) else "")
+                sent_on = local_date(cmd.sent_at, account.timezone)
+                if result and cmd.attempt > 1:
+                    # The first attempt's row already says why nothing was posted; a weekly retry
+                    # against the same missing or invalid address adds nothing to the evidence.
+                    return BureauNoticeResult(created=False, notice_id=None, sent_on=sent_on, result=result)
                 if not result:
                     result = self.adapter.deliver(session, OutboundMessage(
                         idempotency_key=key, topic="letter", account_id=account.account_id,
                         payload={"to": recipient, "language": account.language, "subject": rendered.subject,
                                  "body": rendered.body, "template": cmd.template, "registered": True},
                     ), self.clock())
-                sent_on = local_date(cmd.sent_at, account.timezone)
                 row = BureauNotice(
                     idempotency_key=key, account_id=cmd.account_id, episode_id=cmd.episode_id, sent_on=sent_on,
                     sent_at=cmd.sent_at, channel="letter", template=cmd.template, language=account.language,

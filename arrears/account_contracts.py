@@ -86,13 +86,16 @@ class BureauNoticeCommand(BaseModel):
     overdue_amount: Decimal
     total_balance: Decimal
     due_date: date
+    # 1: the ladder's notice. 2 and up: the episode tries again after one that was not posted;
+    # such a try records a row only when it posts.
+    attempt: int = Field(default=1, ge=1)
 
 
 class BureauNoticeResult(BaseModel):
     created: bool
-    notice_id: int
+    notice_id: int | None  # None: a later attempt that found the address still unusable and recorded nothing
     sent_on: date  # the notice period counts from this local date
-    result: str  # queued | no_address
+    result: str  # queued | no_address | invalid_address
 
 
 class LegalReferralCommand(BaseModel):

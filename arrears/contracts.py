@@ -153,6 +153,10 @@ class EpisodeState(BaseModel):
     blacklisted_on: date | None = None
     bureau_notice_on: date | None = None
     bureau_notice_result: str | None = None  # what the post adapter said: queued, no_address, invalid_address
+    # A notice that was not posted is tried again from this local date (patch bureau-notice-resend).
+    bureau_notice_retry_on: date | None = None
+    bureau_notice_step: str | None = None
+    bureau_notice_attempts: int = 0  # notices on record for the episode
     legal: LegalReferralState | None = None
     written_off: Decimal | None = None
     reages: list[date] = []

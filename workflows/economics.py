@@ -39,6 +39,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from arrears.contracts import EXECUTE_STEP, LegalReferralState, StepCommand, StepResult
     from arrears.domain.blacklist import should_list
+    from arrears.domain.bureau import UNDELIVERED_RESULTS
     from arrears.domain.delinquency import CHARGE_OFF_DPD, Outcome, local_date, stage_for_dpd
     from arrears.domain.ladder import ScheduledStep, local_moment, replan_for_anchor
     from arrears.domain.ledger import (
@@ -59,6 +60,10 @@ with workflow.unsafe.imports_passed_through():
     from arrears.recovery_contracts import START_RECOVERY, RecoveryInput
 
 ECONOMICS_PATCH = "account-economics"
+# A prior notice that was not posted (no address, or one on record as invalid) is tried
+# again every NOTICE_RETRY_DAYS until one posts: without it the account is never reported.
+NOTICE_RESEND_PATCH = "bureau-notice-resend"
+NOTICE_RETRY_DAYS = 7
 ZERO = Decimal(0)
 
 
@@ -168,6 +173,7 @@ class Economics:
             return
         if self._priced() and self.state.ledger_synced_on != self._today():
             await self._sync_ledger()
+        await self._retry_notice()
         policy = self.inp.strategy.blacklist
         dpd = self._dpd()
         if self.state.blacklisted_on is None and should_list(dpd, policy) and self.outcome is None:
@@ -187,6 +193,12 @@ class Economics:
             listed = local_moment(self._anchor(), self.inp.strategy.blacklist.list_at_dpd, time(0, 0), self.inp.timezone)
             if listed > self._now():
                 wakes.append(listed)
+        retry_on = self.state.bureau_notice_retry_on
+        if retry_on is not None and self._paused_by() is None:
+            # While paused, the pause's own end wakes the loop.
+            retry = self._notice_retry_moment(retry_on)
+            if retry > self._now():
+                wakes.append(retry)
         return wakes
 
     async def _economics_start(self) -> None:
@@ -216,19 +228,43 @@ class Economics:
             level = definition.restriction_level if definition else RestrictionLevel.PURCHASES_BLOCKED
             await self._restrict(step.step_id, level, command.dpd)
         elif step.action == Action.BUREAU_REPORT:
-            policy = self.inp.strategy.bureau
-            result: BureauNoticeResult = await self._act(RECORD_BUREAU_NOTICE, BureauNoticeCommand(
-                episode_id=self.state.episode_id, account_id=self.inp.account_id, step_id=step.step_id,
-                dpd=command.dpd, sent_at=self._now(), template=policy.notice_template, currency=self.inp.currency,
-                overdue_amount=self.state.overdue_amount, total_balance=self.state.total_balance,
-                due_date=self._anchor()), result_type=BureauNoticeResult)
-            self.state.bureau_notice_on, self.state.bureau_notice_result = result.sent_on, result.result
+            result = await self._send_notice(step.step_id, command.dpd, attempt=1)
+            if result.result in UNDELIVERED_RESULTS and workflow.patched(NOTICE_RESEND_PATCH):
+                self.state.bureau_notice_step = step.step_id
+                self.state.bureau_notice_retry_on = self._today() + timedelta(days=NOTICE_RETRY_DAYS)
         elif step.action == Action.LEGAL:
             await self._legal_step(step, command.dpd)
         else:
             return False
         self.state.steps_done += 1
         return True
+
+    async def _send_notice(self, step_id: str, dpd: int, attempt: int) -> BureauNoticeResult:
+        policy = self.inp.strategy.bureau
+        result: BureauNoticeResult = await self._act(RECORD_BUREAU_NOTICE, BureauNoticeCommand(
+            episode_id=self.state.episode_id, account_id=self.inp.account_id, step_id=step_id,
+            dpd=dpd, sent_at=self._now(), template=policy.notice_template, currency=self.inp.currency,
+            overdue_amount=self.state.overdue_amount, total_balance=self.state.total_balance,
+            due_date=self._anchor(), attempt=attempt), result_type=BureauNoticeResult)
+        if result.created or attempt == 1:
+            self.state.bureau_notice_attempts = max(self.state.bureau_notice_attempts, attempt)
+            self.state.bureau_notice_on, self.state.bureau_notice_result = result.sent_on, result.result
+        return result
+
+    def _notice_retry_moment(self, retry_on: date) -> datetime:
+        return local_moment(retry_on, 0, time(8, 0), self.inp.timezone)  # letters go out from 08:00 local
+
+    async def _retry_notice(self) -> None:
+        """Try the prior notice again once a week while none has been posted and nothing pauses collection."""
+        retry_on = self.state.bureau_notice_retry_on
+        if retry_on is None or self._paused_by() is not None or self.outcome is not None:
+            return
+        if self._now() + self._slack() < self._notice_retry_moment(retry_on):
+            return
+        result = await self._send_notice(self.state.bureau_notice_step or "bureau-notice", self._dpd(),
+                                         attempt=self.state.bureau_notice_attempts + 1)
+        posted = result.result not in UNDELIVERED_RESULTS
+        self.state.bureau_notice_retry_on = None if posted else self._today() + timedelta(days=NOTICE_RETRY_DAYS)
 
     async def _restrict(self, step_id: str, level: RestrictionLevel, dpd: int) -> None:
         result: RestrictionResult = await self._act(APPLY_RESTRICTION, RestrictionCommand(

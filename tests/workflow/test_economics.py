@@ -12,6 +12,9 @@ from temporalio.client import WorkflowUpdateFailedError
 
 from arrears.archive import archive_closed, archived_rows
 from arrears.bureau import run_cycle
+from arrears.domain.bureau import period_end, period_of
+from arrears.compliance import record_consent
+from arrears.importer import upsert_accounts
 from arrears.contracts import (
     OutcomeInput,
     OutcomeResult,
@@ -22,6 +25,7 @@ from arrears.contracts import (
 )
 from arrears.db.models import (
     BlacklistEntryRecord,
+    BureauNotice,
     BureauReport,
     CardRestriction,
     CollectorTask,
@@ -288,3 +292,55 @@ async def test_a_payment_covering_the_oldest_missed_cycle_moves_the_account_down
         assert after.next_step_id is not None
         await handle.execute_update("close", {"reason": "test done", "operator_id": "pytest"})
         await handle.result()
+
+
+async def test_a_notice_to_an_invalid_address_is_not_posted_and_goes_again_once_a_new_address_is_on_file(
+        time_env, migrated_sqlite, tmp_path):
+    sc = Scenario(time_env.client, migrated_sqlite)
+    due = await _today(time_env, TZ) - timedelta(days=38)
+    row = account_row("ECO6", due, overdue="1000.00", balance="5000.00")
+    async with sc.worker():
+        handle = await sc.start(row, PRICED, now=await time_env.get_current_time())
+        with sc.sessions.begin() as s:  # the statement came back: the address on file is no good
+            record_consent(s, "ECO6", "letter", "invalid", "returned mail", await time_env.get_current_time())
+        await time_env.sleep(days(3))  # DPD 41: the notice step ran at DPD 40
+        status = await _status(time_env, handle)
+        first_on = status.bureau_notice_on
+        assert (status.bureau_notice_result, (first_on - due).days) == ("invalid_address", 40)
+        await time_env.sleep(days(8))  # the weekly retry finds the same address: nothing posted, nothing added
+        assert len(_notices(sc, "ECO6")) == 1
+        moved = row.model_copy(update={"billing_address": "北京市朝阳区建国路88号"})
+        upsert_accounts(sc.engine, [moved], await time_env.get_current_time())
+        await time_env.sleep(days(8))
+        status = await _status(time_env, handle)
+        assert status.bureau_notice_result == "queued" and status.bureau_notice_on > first_on
+        notices = _notices(sc, "ECO6")
+        assert [(n.result, n.recipient) for n in notices] == [
+            ("invalid_address", row.billing_address), ("queued", "北京市朝阳区建国路88号")]
+        assert notices[1].idempotency_key.endswith(":bureau-notice:2")
+        with sc.sessions() as s:
+            letters = s.scalars(select(OutboxMessage).where(OutboxMessage.account_id == "ECO6",
+                                                            OutboxMessage.topic == "letter")).all()
+        assert [m.payload["to"] for m in letters] == ["北京市朝阳区建国路88号"]
+        await handle.execute_update("close", {"reason": "test done", "operator_id": "pytest"})
+        await handle.result()
+        await _save_history(handle, "economics_notice_resent")
+    # Before the second notice the account is withheld, and the reason names the first; a month
+    # whose report date is the notice period after it reports the status.
+    before = notices[1].sent_on - timedelta(days=1)
+    after = max(notices[1].sent_on + timedelta(days=PRICED.bureau.notice_days),
+                period_end(period_of(before)) + timedelta(days=1))
+    for on in (before, after):
+        run_cycle(sc.sessions, period_of(on), tmp_path, PRICED.bureau, now=datetime.now(timezone.utc), as_of=on,
+                  pricing=PRICED.pricing)
+    with sc.sessions() as s:
+        reports = s.scalars(select(BureauReport).where(BureauReport.account_id == "ECO6")
+                            .order_by(BureauReport.period)).all()
+    assert [(r.withheld, r.reported_status == r.status) for r in reports] == [(True, False), (False, True)]
+    assert reports[0].reason == f"withheld pending notice: the prior notice of {first_on} was not sent (invalid_address)"
+
+
+def _notices(sc: Scenario, account_id: str) -> list[BureauNotice]:
+    with sc.sessions() as s:
+        return list(s.scalars(select(BureauNotice).where(BureauNotice.account_id == account_id)
+                              .order_by(BureauNotice.id)))
