@@ -224,7 +224,12 @@ async def test_charge_off_writes_off_the_balance_and_recovery_takes_payments(tim
     row = account_row("ECO5", due, overdue="1000.00", balance="5000.00")
     async with sc.worker():
         handle = await sc.start(row, PRICED, now=await time_env.get_current_time())
-        result = await handle.result()
+        # To the charge-off (DPD 180, four days on) with the clock under the test's control. An
+        # open-ended wait for the result would let the time-skipping server, once the recovery sits
+        # idle with no timer, jump to its ten-year run timeout and end it before the test pays in.
+        await time_env.sleep(days(5))
+        with time_env.auto_time_skipping_disabled():
+            result = await handle.result()
         await _save_history(handle, "economics_charged_off")
         assert result.outcome == "charged_off" and result.dpd == 180
         recovery = time_env.client.get_workflow_handle(recovery_workflow_id("ECO5"))
