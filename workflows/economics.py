@@ -227,6 +227,8 @@ class Economics:
             definition = self._step(step.step_id)
             level = definition.restriction_level if definition else RestrictionLevel.PURCHASES_BLOCKED
             await self._restrict(step.step_id, level, command.dpd)
+        elif step.action == Action.BUREAU_REPORT and self.state.bureau_notice_attempts > 1:
+            pass  # a retried notice was posted: a re-planned ladder's step (new anchor) does not post another
         elif step.action == Action.BUREAU_REPORT:
             result = await self._send_notice(step.step_id, command.dpd, attempt=1)
             if result.result in UNDELIVERED_RESULTS and workflow.patched(NOTICE_RESEND_PATCH):
