@@ -6,7 +6,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 
-from arrears.bureau import configured, run_cycle
+from arrears.bureau import configured, run_cycle, summary_of
 from arrears.contracts import RUN_BUREAU_CYCLE, BureauCycleRequest, BureauCycleSummary
 
 
@@ -28,7 +28,6 @@ class BureauActivities:
         policy, pricing = configured(self.strategy_path)
         result = run_cycle(self.sessions, request.period, self.out_dir, policy, now=request.at,
                            institution=self.institution, pricing=pricing)
-        summary = BureauCycleSummary(period=result.period, accounts=result.accounts, withheld=result.withheld,
-                                     corrections=result.corrections, file=str(result.path), created=result.created)
+        summary = summary_of(result)
         activity.logger.info("bureau cycle %s", summary.line())
         return summary

@@ -24,6 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from arrears.contracts import BureauCycleSummary
 from arrears.db.models import (
     Account,
     BureauNotice,
@@ -180,6 +181,11 @@ def run_cycle(
         period=period, path=path, accounts=len(records), withheld=sum(r.withheld for r in records),
         corrections=sum(r.correction for r in records), created=created and bool(records),
     )
+
+
+def summary_of(result: CycleResult) -> BureauCycleSummary:
+    return BureauCycleSummary(period=result.period, accounts=result.accounts, withheld=result.withheld,
+                              corrections=result.corrections, file=str(result.path), created=result.created)
 
 
 def configured(strategy_path: Path) -> tuple[BureauPolicy, Pricing | None]:

@@ -69,7 +69,7 @@ def bureau_run(
 
     from datetime import datetime, time, timedelta, timezone
 
-    from arrears.bureau import configured, run_cycle
+    from arrears.bureau import configured, run_cycle, summary_of
     from arrears.cli import state
     from arrears.domain.bureau import period_end
     from arrears.domain.strategy import StrategyError
@@ -94,9 +94,7 @@ def bureau_run(
         _fail(f"the configured strategy {settings.strategy} does not load: {exc}")
     except (ValueError, ValidationError) as exc:
         _fail(str(exc))
-    again = "" if result.created else " (already reported: file written again from the record)"
-    console.print(f"{result.period}: {result.accounts} account(s), {result.withheld} withheld pending notice, "
-                  f"{result.corrections} correction(s) -> {result.path}{again}")
+    console.print(summary_of(result).line())
 
 
 @bureau_app.command("schedule")
