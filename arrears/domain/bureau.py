@@ -21,7 +21,7 @@ payment a few days late is not a bureau event.
 A report is a *correction* when the account's previous report was negative
 and this one is not (a cure): the bureau replaces the negative status.
 
-The file format is specified in docs/account-actions.md and in
+The file format is specified in the README (Credit-bureau reporting) and in
 ``render_file``'s docstring; ``parse_file`` reads it back and checks it.
 """
 
