@@ -15,7 +15,8 @@ bank says it sent. A change after the run is reported in the next period.
 
 import os
 from decimal import Decimal
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -77,48 +78,83 @@ def _row_of(record: BureauReport) -> ReportRow:
     )
 
 
-def _decide(session: Session, account: Account, period: str, as_of: date, policy: BureauPolicy,
+# Accounts read and decided per round trip: a handful of IN queries per chunk instead of a few
+# queries per account, and the session emptied after each (the period stays one transaction).
+CHUNK = 500
+
+
+@dataclass
+class _Chunk:
+    """What the record says of a chunk of accounts, read with one query per table."""
+
+    episodes: dict[str, list[Episode]] = field(default_factory=dict)
+    charged_off: dict[str, list[datetime]] = field(default_factory=dict)
+    payments: dict[str, list[Payment]] = field(default_factory=dict)
+    ledgered: set[str] = field(default_factory=set)
+    notices: dict[str, list[BureauNotice]] = field(default_factory=dict)
+    returned: dict[str, list[tuple[str, datetime]]] = field(default_factory=dict)
+    previous: dict[str, tuple[str, str]] = field(default_factory=dict)  # account -> (period, reported status)
+
+
+def _read_chunk(session: Session, accounts: list[Account], period: str, priced: bool) -> _Chunk:
+    ids = [a.account_id for a in accounts]
+    chunk = _Chunk()
+    for e in session.scalars(select(Episode).where(Episode.account_id.in_(ids))):
+        chunk.episodes.setdefault(e.account_id, []).append(e)
+    episode_ids = [e.episode_id for eps in chunk.episodes.values() for e in eps]
+    for episode_id, at in session.execute(select(StageEvent.episode_id, StageEvent.occurred_at).where(
+            StageEvent.episode_id.in_(episode_ids), StageEvent.stage == "charged_off")):
+        chunk.charged_off.setdefault(episode_id, []).append(at)
+    for pay in session.scalars(select(Payment).where(Payment.episode_id.in_(episode_ids))):
+        chunk.payments.setdefault(pay.episode_id, []).append(pay)
+    if priced:
+        chunk.ledgered = set(session.scalars(
+            select(LedgerPosting.episode_id).where(LedgerPosting.episode_id.in_(episode_ids)).distinct()))
+    for n in session.scalars(select(BureauNotice).where(BureauNotice.episode_id.in_(episode_ids))):
+        chunk.notices.setdefault(n.episode_id, []).append(n)
+    for account_id, address, at in session.execute(select(Consent.account_id, Consent.address, Consent.recorded_at).where(
+            Consent.account_id.in_(ids), Consent.channel == "letter", Consent.status == "invalid")):
+        chunk.returned.setdefault(account_id, []).append((address, at))
+    for account_id, earlier, reported in session.execute(
+            select(BureauReport.account_id, BureauReport.period, BureauReport.reported_status).where(
+                BureauReport.account_id.in_(ids), BureauReport.period < period)):
+        if account_id not in chunk.previous or earlier > chunk.previous[account_id][0]:
+            chunk.previous[account_id] = (earlier, reported)
+    return chunk
+
+
+def _decide(session: Session, account: Account, chunk: _Chunk, period: str, as_of: date, policy: BureauPolicy,
             name: str, now: datetime, pricing: Pricing | None = None) -> BureauReport | None:
+    """The account's report for the period, from the record as it stood at the end of ``as_of`` in its zone."""
     cutoff = _end_of_day(as_of, account.timezone)
-    episode = session.scalar(
-        select(Episode).where(Episode.account_id == account.account_id, Episode.started_at < cutoff)
-        .order_by(Episode.started_at.desc(), Episode.episode_id.desc()).limit(1)
-    )
-    if episode is None:
+    started = [e for e in chunk.episodes.get(account.account_id, []) if e.started_at < cutoff]
+    if not started:
         return None
+    episode = max(started, key=lambda e: (e.started_at, e.episode_id))  # the latest started by then
     ended = episode.outcome is not None and episode.closed_at is not None and episode.closed_at < cutoff
-    charged_off = session.scalar(select(StageEvent.id).where(
-        StageEvent.episode_id == episode.episode_id, StageEvent.stage == "charged_off", StageEvent.occurred_at < cutoff
-    ).limit(1)) is not None
+    charged_off = any(at < cutoff for at in chunk.charged_off.get(episode.episode_id, []))
     if ended:
         outcome, dpd = episode.outcome, episode.closing_dpd or 0
         overdue, balance = episode.closing_overdue, episode.closing_balance
     else:
         outcome, dpd = ("charged_off" if charged_off else None), (as_of - episode.due_date).days
-        last = session.scalar(
-            select(Payment).where(Payment.episode_id == episode.episode_id, Payment.paid_at < cutoff)
-            .order_by(Payment.paid_at.desc(), Payment.id.desc()).limit(1)
-        )
+        paid = [p for p in chunk.payments.get(episode.episode_id, []) if p.paid_at < cutoff]
+        last = max(paid, key=lambda p: (p.paid_at, p.id), default=None)
         overdue, balance = (last.overdue_after, last.total_after) if last else (episode.opening_overdue, episode.opening_balance)
-        if pricing is not None and as_of >= episode.due_date and session.scalar(
-                select(LedgerPosting.id).where(LedgerPosting.episode_id == episode.episode_id).limit(1)) is not None:
+        if pricing is not None and as_of >= episode.due_date and episode.episode_id in chunk.ledgered:
             # A priced episode: the ledger's overdue, balance and DPD (re-anchored to the oldest unpaid cycle).
             ledger = statement(session, account.account_id, as_of, pricing, episode.episode_id).ledger
             overdue = sum((c.unpaid for c in ledger.cycles if c.due_date <= as_of), Decimal(0))
             balance, dpd = ledger.balances.total, ledger.days_past_due
     status = status_for(outcome=outcome, dpd=dpd, overdue=overdue, balance=balance)
-    notices = [NoticeSent(sent_on=n.sent_on, recipient=n.recipient, result=n.result) for n in session.scalars(
-        select(BureauNotice).where(BureauNotice.episode_id == episode.episode_id, BureauNotice.sent_at < cutoff))]
-    returned = session.scalars(select(Consent.address).where(
-        Consent.account_id == account.account_id, Consent.channel == "letter", Consent.status == "invalid",
-        Consent.recorded_at < cutoff))
+    notices = [NoticeSent(sent_on=n.sent_on, recipient=n.recipient, result=n.result)
+               for n in chunk.notices.get(episode.episode_id, []) if n.sent_at < cutoff]
+    returned = [address for address, at in chunk.returned.get(account.account_id, []) if at < cutoff]
     notice_on, notice_problem = effective_notice(notices, returned)
-    previous = session.scalar(
-        select(BureauReport.reported_status).where(BureauReport.account_id == account.account_id, BureauReport.period < period)
-        .order_by(BureauReport.period.desc()).limit(1)
-    )
+    previous = chunk.previous.get(account.account_id)
     decision = decide_report(status, dpd, notice_sent_on=notice_on, notice_problem=notice_problem,
-                             previous_reported=BureauStatus(previous) if previous else None, as_of=as_of, policy=policy)
+                             previous_reported=BureauStatus(previous[1]) if previous else None, as_of=as_of,
+                             policy=policy)
     row = report_row(account.account_id, decision, dpd=dpd, overdue=overdue, balance=balance, currency=episode.currency,
                      as_of=as_of)
     return BureauReport(
@@ -130,9 +166,37 @@ def _decide(session: Session, account: Account, period: str, as_of: date, policy
     )
 
 
-def _recorded(sessions: sessionmaker[Session], period: str) -> list[BureauReport]:
+def _account_chunks(session: Session) -> Iterator[list[Account]]:
+    """Every account, CHUNK at a time, in account order (keyset pages: no OFFSET scans)."""
+    after = ""
+    while True:
+        accounts = list(session.scalars(
+            select(Account).where(Account.account_id > after).order_by(Account.account_id).limit(CHUNK)))
+        if not accounts:
+            return
+        yield accounts
+        after = accounts[-1].account_id
+
+
+@dataclass(frozen=True)
+class _Recorded:
+    """A period's record as the file carries it, read in pages (ORM rows for a whole portfolio do not fit)."""
+
+    name: str
+    as_of: date
+    rows: list[ReportRow]
+
+
+def _recorded(sessions: sessionmaker[Session], period: str) -> _Recorded | None:
     with sessions() as session:
-        return list(session.scalars(select(BureauReport).where(BureauReport.period == period).order_by(BureauReport.account_id)))
+        first = session.execute(select(BureauReport.file_name, BureauReport.as_of)
+                                .where(BureauReport.period == period).limit(1)).first()
+        if first is None:
+            return None
+        rows = [_row_of(r) for r in session.scalars(
+            select(BureauReport).where(BureauReport.period == period).order_by(BureauReport.account_id)
+            .execution_options(yield_per=CHUNK))]
+        return _Recorded(name=first.file_name, as_of=first.as_of, rows=rows)
 
 
 def _write(path: Path, text: str) -> None:
@@ -159,27 +223,32 @@ def run_cycle(
     if as_of > period_end(period) or as_of.strftime("%Y-%m") != period:
         raise ValueError(f"as_of {as_of} is not in the period {period}")
     created = False
-    records = _recorded(sessions, period)
-    if not records:
+    recorded = _recorded(sessions, period)
+    if recorded is None:
         name = file_name(institution, period)
         try:
             with sessions.begin() as session:
-                for account in session.scalars(select(Account).order_by(Account.account_id)):
-                    record = _decide(session, account, period, as_of, policy, name, now, pricing)
-                    if record is not None:
-                        session.add(record)
+                for accounts in _account_chunks(session):
+                    chunk = _read_chunk(session, accounts, period, priced=pricing is not None)
+                    for account in accounts:
+                        record = _decide(session, account, chunk, period, as_of, policy, name, now, pricing)
+                        if record is not None:
+                            session.add(record)
+                    session.flush()
+                    session.expunge_all()  # written, and no longer needed: memory stays one chunk's worth
             created = True
         except IntegrityError:
             pass  # another run of the same period committed first: write its record
-        records = _recorded(sessions, period)
-    name = records[0].file_name if records else file_name(institution, period)
-    file_as_of = records[0].as_of if records else as_of
-    header_institution = name.rsplit("_", 1)[0]
-    path = Path(out_dir) / name
-    _write(path, render_file(header_institution, period, file_as_of, [_row_of(r) for r in records]))
+        recorded = _recorded(sessions, period)
+    if recorded is None:  # nobody to report: an empty file, and nothing recorded
+        recorded = _Recorded(name=file_name(institution, period), as_of=as_of, rows=[])
+    header_institution = recorded.name.rsplit("_", 1)[0]
+    path = Path(out_dir) / recorded.name
+    rows = recorded.rows
+    _write(path, render_file(header_institution, period, recorded.as_of, rows))
     return CycleResult(
-        period=period, path=path, accounts=len(records), withheld=sum(r.withheld for r in records),
-        corrections=sum(r.correction for r in records), created=created and bool(records),
+        period=period, path=path, accounts=len(rows), withheld=sum(r.withheld for r in rows),
+        corrections=sum(r.correction for r in rows), created=created and bool(rows),
     )
 
 
