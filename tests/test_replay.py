@@ -26,7 +26,7 @@ def test_histories_are_present():
             "hold_dispute_verified", "hold_bankruptcy_charged_off", "hold_from_outcomes",
             "dispute_raised_before_holds", "recovery_paid_in_full",
             "economics_cured_restored", "economics_legal_referred", "economics_charged_off",
-            "bureau_cycle_two_periods", "economics_notice_resent"} <= names
+            "bureau_cycle_two_periods", "economics_notice_resent", "validation_notice_first"} <= names
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])

@@ -138,7 +138,7 @@ with workflow.unsafe.imports_passed_through():
         raise_segment,
     )
     from arrears.domain.settlement import SettlementOffer, discount_percent, offer_expiry, settled, settlement_refusal
-    from arrears.domain.strategy import Action, Role, Segment
+    from arrears.domain.strategy import MESSAGES, Action, Role, Segment
 
     from arrears.account_contracts import RECORD_LEGAL_EVENT, LegalEventCommand, LegalEventResult
     from arrears.contracts import ReageInput, ReageOutcome
@@ -158,6 +158,10 @@ ACTIVITY_TIMEOUT = timedelta(minutes=2)
 AGENCY_PATCH = "agency-placement"
 CONTACT_GATE_PATCH = "contact-gate"
 VALIDATION_NOTICE_PATCH = "validation-notice"
+# While the validation notice waits (a letter deferred to the next working day), no other
+# contact goes ahead of it: before this patch a reminder due first was sent first.
+VALIDATION_FIRST_PATCH = "validation-notice-first"
+CUSTOMER_CONTACTS = MESSAGES | {Action.CALL, Action.VISIT}
 # A dispute_raised or hardship_claimed outcome places the matching hold (before
 # this patch the outcome was only recorded).
 HOLDS_PATCH = "holds"
@@ -385,6 +389,18 @@ class AccountCollection(Economics):
             raise
         return await self._finish()
 
+    def _behind_validation_notice(self, step: ScheduledStep) -> bool:
+        """A contact due while the validation notice still waits goes right after it instead."""
+        if step.key == "validation-notice" or step.action not in CUSTOMER_CONTACTS:
+            return False
+        notice = next((s for s in self.state.pending if s.key == "validation-notice"), None)
+        if notice is None or not workflow.patched(VALIDATION_FIRST_PATCH):
+            return False
+        later = step.model_copy(update={"due_at": max(notice.due_at, self._now())})
+        # A stable sort: the notice stays ahead of the contact that now shares its moment.
+        self.state.pending = sorted([*self.state.pending, later], key=lambda s: s.due_at)
+        return True
+
     def _schedule_validation_notice(self) -> None:
         """A preset that requires it (us-regf, 12 CFR 1006.34) sends the validation notice at the start."""
         policy = self.inp.strategy.compliance
@@ -516,6 +532,8 @@ class AccountCollection(Economics):
         )
 
     async def _run_step(self, step: ScheduledStep) -> None:
+        if self._behind_validation_notice(step):
+            return
         dpd = self._dpd()
         command = StepCommand(
             episode_id=self.state.episode_id,

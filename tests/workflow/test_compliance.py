@@ -12,7 +12,7 @@ from arrears.db.models import CollectorTask, ContactAttempt, ContactDecision, Ep
 from arrears.domain.strategy import parse_strategy
 from arrears.importer import upsert_accounts
 from tests.workflow.helpers import Scenario, account_row, days
-from tests.workflow.test_lifecycle import _today
+from tests.workflow.test_lifecycle import _save_history, _today
 
 TZ = "Asia/Shanghai"
 SH = ZoneInfo(TZ)
@@ -140,6 +140,35 @@ async def test_us_regf_sends_the_validation_notice_first(time_env, migrated_sqli
     assert [c.template for c in sent] == ["letter_validation_notice", "sms_early"]
     assert "dispute" in sent[0].rendered_text and "30 days" in sent[0].rendered_text
     assert calendar_ok(sent[0].attempted_at, ny)
+
+
+async def test_us_regf_holds_a_reminder_behind_a_validation_notice_waiting_for_a_working_day(time_env, migrated_sqlite):
+    sc = Scenario(time_env.client, migrated_sqlite)
+    ny = "America/New_York"
+    # To the next Saturday 09:00 in New York: the letter must wait for a working day, an SMS need not.
+    now = (await time_env.get_current_time()).astimezone(ZoneInfo(ny))
+    saturday = now.date() + timedelta(days=(5 - now.weekday()) % 7 or 7)
+    start = datetime.combine(saturday, time(9, 0), tzinfo=ZoneInfo(ny))
+    await time_env.sleep(start - now)
+    row = account_row("GATE6", saturday - timedelta(days=3), segment="low", tz=ny, language="en", currency="USD")
+    regf = parse_strategy({
+        "name": "regf", "compliance": {"preset": "us-regf"},
+        "steps": [{"id": "sms-1", "dpd": 3, "action": "sms", "at": "10:00", "template": "sms_early"},
+                  {"id": "co", "dpd": 60, "action": "charge_off", "at": "09:00"}],
+    })
+    async with sc.worker():
+        handle = await sc.start(row, strategy=regf, now=await time_env.get_current_time())
+        await time_env.sleep(days(5))
+        await _close(handle)
+        await _save_history(handle, "validation_notice_first")
+    with sc.sessions() as s:
+        sent = s.scalars(select(ContactAttempt).where(ContactAttempt.account_id == "GATE6")
+                         .order_by(ContactAttempt.attempted_at, ContactAttempt.id)).all()
+    # The SMS was due Saturday 10:00; it went right after the notice, on the next working day.
+    assert [c.template for c in sent] == ["letter_validation_notice", "sms_early"]
+    letter_at, sms_at = (c.attempted_at.astimezone(ZoneInfo(ny)) for c in sent)
+    assert calendar_ok(letter_at, ny) and letter_at.date() > saturday
+    assert letter_at <= sms_at < letter_at + timedelta(minutes=5)
 
 
 def calendar_ok(moment: datetime, tz: str) -> bool:
