@@ -8,6 +8,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -91,8 +92,14 @@ def _binary(name: str) -> str:
     return path
 
 
-@pytest_asyncio.fixture(scope="session")
+@pytest_asyncio.fixture
 async def time_env() -> WorkflowEnvironment:
+    """A time-skipping server of the test's own (it starts in about 0.1 s).
+
+    One server for the whole session let each test's leftovers reach the next:
+    the clock ran on by a century (the server jumps to far-off timeouts while a
+    test awaits a result) and a workflow left waiting on an activity stopped
+    time for every later test."""
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=_binary("temporal-test-server"), data_converter=pydantic_data_converter
     )
@@ -109,6 +116,11 @@ async def time_env() -> WorkflowEnvironment:
             },
         )
     )
+    # ARREARS_TEST_CLOCK_DAYS=N starts every test N days from today: a way to try the suite on
+    # the dates that matter (weekends, holidays, month and year ends) without waiting for them.
+    offset = float(os.environ.get("ARREARS_TEST_CLOCK_DAYS", "0"))
+    if offset:
+        await env.sleep(timedelta(days=offset))
     yield env
     await env.shutdown()
 

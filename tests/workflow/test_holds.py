@@ -328,7 +328,8 @@ async def test_a_visit_that_met_the_cardholder_is_an_effective_collection(time_e
     row = account_row("HOLDVISIT", today - timedelta(days=99), segment="medium", overdue="900.00")
     async with sc.worker():
         handle = await sc.start(row, now=await time_env.get_current_time())
-        visit = await sc.wait_for_task(time_env, "HOLDVISIT", "visit")  # DPD 100
+        # DPD 100, or the first working day after it (a visit waits out Spring Festival or Golden Week)
+        visit = await sc.wait_for_task(time_env, "HOLDVISIT", "visit", limit=days(12))
         await _log(handle, OutcomeInput(task_id=visit.id, outcome="refused_to_pay", collector_id="f-1", visit={
             "address_verified": True, "met_cardholder": True, "evidence_files": [], "safety_note": ""}))
         status = await _status(time_env, handle)
