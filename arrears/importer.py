@@ -124,6 +124,21 @@ def _read_csv(handle) -> Iterator[tuple[int, dict[str, Any] | str]]:
         yield number, row
 
 
+def reserved_account_id(account_id: str) -> str | None:
+    """Why an account id cannot be taken, or None: its episode's workflow id (``arrears-<id>``)
+    would be one the system's own workflows use."""
+    from arrears.contracts import BUREAU_CYCLE_ID, DESK_SWEEP_ID, HISTORY_ARCHIVER_ID
+    from arrears.recovery_contracts import RECOVERY_ID_PREFIX
+
+    wid = workflow_id_for(account_id)
+    if wid in (DESK_SWEEP_ID, HISTORY_ARCHIVER_ID, BUREAU_CYCLE_ID):
+        return f"account_id {account_id!r} is reserved: workflow id {wid} belongs to the system"
+    if wid.startswith(RECOVERY_ID_PREFIX):
+        return (f"account_id {account_id!r} is reserved: workflow ids {RECOVERY_ID_PREFIX}* belong to "
+                "recoveries after charge-off")
+    return None
+
+
 def validate_rows(path: Path) -> tuple[list[tuple[int, AccountRow]], list[Reject]]:
     good: list[tuple[int, AccountRow]] = []
     rejected: list[Reject] = []
@@ -137,6 +152,10 @@ def validate_rows(path: Path) -> tuple[list[tuple[int, AccountRow]], list[Reject
             row = AccountRow.model_validate(raw)
         except ValidationError as exc:
             rejected.append(Reject(number, account_id, validation_reason(exc)))
+            continue
+        reserved = reserved_account_id(row.account_id)
+        if reserved:
+            rejected.append(Reject(number, row.account_id, reserved))
             continue
         if row.account_id in first_line:
             rejected.append(Reject(number, row.account_id, f"duplicate account_id (first on line {first_line[row.account_id]})"))

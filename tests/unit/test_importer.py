@@ -129,6 +129,16 @@ def test_duplicate_account_id_names_the_first_line(tmp_path):
     ]
 
 
+def test_an_account_id_the_systems_own_workflows_use_is_refused(tmp_path):
+    lines = [HEADER, csv_line("desk-sweep"), csv_line("recovery-A1"), csv_line("bureau-cycle"), csv_line("A1")]
+    path = write(tmp_path, "in.csv", "\n".join(lines) + "\n")
+    good, rejected = validate_rows(path)
+    assert [r.account_id for _, r in good] == ["A1"]
+    assert [(r.line, r.account_id) for r in rejected] == [(2, "desk-sweep"), (3, "recovery-A1"), (4, "bureau-cycle")]
+    assert rejected[0].reason == "account_id 'desk-sweep' is reserved: workflow id arrears-desk-sweep belongs to the system"
+    assert "arrears-recovery-* belong to recoveries after charge-off" in rejected[1].reason
+
+
 def test_missing_column_raises_naming_it(tmp_path):
     header = HEADER.replace(",timezone", "")
     path = write(tmp_path, "in.csv", header + "\n")
