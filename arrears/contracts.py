@@ -665,6 +665,8 @@ class BureauCycleInput(BaseModel):
     next_period: str | None = None
     # Periods per run before continuing as new: a year of history per run.
     periods_per_run: int = Field(default=12, ge=1)
+    # The last report's summary, carried across continue-as-new for `arrears bureau schedule`.
+    last_report: str | None = None
 
 
 class BureauCycleRequest(BaseModel):

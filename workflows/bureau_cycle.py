@@ -33,6 +33,7 @@ class BureauCycle:
 
     @workflow.run
     async def run(self, inp: BureauCycleInput) -> None:
+        self.last = inp.last_report or self.last
         period = inp.next_period or previous_period(workflow.now().date())
         for _ in range(inp.periods_per_run):
             moment = reporting_moment(period, inp.report_day)
@@ -49,7 +50,7 @@ class BureauCycle:
             )
             self.last = summary.line()
             period = following_period(period)
-        workflow.continue_as_new(inp.model_copy(update={"next_period": period}))
+        workflow.continue_as_new(inp.model_copy(update={"next_period": period, "last_report": self.last}))
 
     @workflow.query
     def last_report(self) -> str:

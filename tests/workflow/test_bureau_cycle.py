@@ -83,6 +83,8 @@ async def test_the_cycle_reports_last_month_at_once_then_each_month_on_its_day(t
                     break
                 await asyncio.sleep(0.1)
             assert nxt == f"{upcoming} at {reporting_moment(upcoming, 2):%Y-%m-%d %H:%M} UTC"
+            # The new run still knows what the last one reported.
+            assert (await cycle.query("last_report", result_type=str)).startswith(f"{this_month}: ")
             first_run = time_env.client.get_workflow_handle(started.id, run_id=started.result_run_id)
             assert (await cycle.describe()).run_id != first_run.run_id
             await _save_history(first_run, "bureau_cycle_two_periods")  # both periods, then continue-as-new
