@@ -120,16 +120,20 @@ async def test_no_letter_goes_out_on_a_public_holiday(time_env, migrated_sqlite)
     assert all(not is_working_day(holiday + timedelta(days=n), "CN") for n in range((sent_day - holiday).days))
 
 
+def _regf_with_sms_at(dpd: int):
+    return parse_strategy({
+        "name": "regf", "compliance": {"preset": "us-regf"},
+        "steps": [{"id": "sms-1", "dpd": dpd, "action": "sms", "at": "10:00", "template": "sms_early"},
+                  {"id": "co", "dpd": 60, "action": "charge_off", "at": "09:00"}],
+    })
+
+
 async def test_us_regf_sends_the_validation_notice_first(time_env, migrated_sqlite):
     sc = Scenario(time_env.client, migrated_sqlite)
     ny = "America/New_York"
     today = await _today(time_env, ny)
     row = account_row("GATE5", today - timedelta(days=3), segment="low", tz=ny, language="en", currency="USD")
-    regf = parse_strategy({
-        "name": "regf", "compliance": {"preset": "us-regf"},
-        "steps": [{"id": "sms-1", "dpd": 5, "action": "sms", "at": "10:00", "template": "sms_early"},
-                  {"id": "co", "dpd": 60, "action": "charge_off", "at": "09:00"}],
-    })
+    regf = _regf_with_sms_at(dpd=5)
     async with sc.worker():
         handle = await sc.start(row, strategy=regf, now=await time_env.get_current_time())
         await time_env.sleep(days(6))
@@ -151,11 +155,7 @@ async def test_us_regf_holds_a_reminder_behind_a_validation_notice_waiting_for_a
     start = datetime.combine(saturday, time(9, 0), tzinfo=ZoneInfo(ny))
     await time_env.sleep(start - now)
     row = account_row("GATE6", saturday - timedelta(days=3), segment="low", tz=ny, language="en", currency="USD")
-    regf = parse_strategy({
-        "name": "regf", "compliance": {"preset": "us-regf"},
-        "steps": [{"id": "sms-1", "dpd": 3, "action": "sms", "at": "10:00", "template": "sms_early"},
-                  {"id": "co", "dpd": 60, "action": "charge_off", "at": "09:00"}],
-    })
+    regf = _regf_with_sms_at(dpd=3)
     async with sc.worker():
         handle = await sc.start(row, strategy=regf, now=await time_env.get_current_time())
         await time_env.sleep(days(5))
