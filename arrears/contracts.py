@@ -17,6 +17,8 @@ from arrears.domain.legal import LegalCase, LegalEvent
 from arrears.domain.restrictions import RestrictionLevel
 from arrears.domain.clock import EpisodeClock
 from arrears.domain.delinquency import Outcome, bucket_for_dpd, days_past_due, stage_for_dpd
+# Records the episode keeps (they live in the domain, where the agenda reads them).
+from arrears.domain.episode import EffectiveCollectionRecord, Episode, LegalReferralState, PaymentRecord, ReageOutcome
 from arrears.domain.holds import HoldRecord, HoldType
 from arrears.domain.ladder import ScheduledStep
 from arrears.domain.policy import ContactPolicy
@@ -58,39 +60,16 @@ class EpisodeInput(BaseModel):
     # Length of one collection day in real seconds: 86,400 in production, about
     # a second in the demo. A property of the episode, not a clock hack.
     day_seconds: float = Field(default=86_400, gt=0)
-    # Set only when the workflow continues as new.
+    # Set only when an episode of the first workflow engine continues as new (see workflows/legacy).
     carried: "EpisodeState | None" = None
-
-
-class PaymentRecord(BaseModel):
-    payment_id: str
-    amount: Decimal
-    paid_at: datetime
-    channel: str
-    overdue_after: Decimal
-    total_after: Decimal
-    dpd: int
-    on: date | None = None  # the account's local date the ledger applies it on (episodes with pricing)
-
-
-class EffectiveCollectionRecord(BaseModel):
-    """A contact that reached the cardholder (the register behind the malicious-overdraft test)."""
-
-    kind: str  # right_party_contact (a call) | visit_met (a visit that met the cardholder)
-    occurred_at: datetime  # collection time the outcome was recorded
-    task_id: int
-
-
-class LegalReferralState(BaseModel):
-    """The legal step's last decision: referred (with its case), or refused with the unmet criteria."""
-
-    status: str  # referred | refused
-    checked_on: date
-    reasons: list[str] = []
-    case_id: int | None = None
-    checks: int = 1
-    case: LegalCase | None = None  # the case as its updates left it (referred episodes)
-    events: dict[str, LegalEvent] = {}  # by event id: a repeat gets the same answer
+    # Set only when an agenda episode continues as new: the whole state it carries on with.
+    resumed: Episode | None = None
+    # An activity failing this many times in a row puts the episode on the attention list; it is then
+    # retried every slow_retry_seconds (real time) until it succeeds.
+    attention_attempts: int = Field(default=20, ge=1, le=1000)
+    slow_retry_seconds: float = Field(default=3600, gt=0)
+    # Continue as new after this many history events (or when Temporal suggests it, whichever first).
+    continue_after_events: int = Field(default=10_000, ge=20, le=50_000)
 
 
 class ReageInput(BaseModel):
@@ -100,16 +79,6 @@ class ReageInput(BaseModel):
     approved_by: str = Field(min_length=1, max_length=64)
     approver_role: Role
     reason: str = Field(min_length=1, max_length=2000)
-
-
-class ReageOutcome(BaseModel):
-    reage_id: str
-    on: date
-    overdue_cleared: Decimal
-    in_12_months: int
-    in_5_years: int
-    outcome: Outcome | None
-    duplicate: bool = False
 
 
 class EpisodeState(BaseModel):
@@ -357,6 +326,7 @@ class StatusView(BaseModel):
     malicious_overdraft_earliest: date | None = None
     contacts_by_channel: dict[str, int]
     steps_done: int
+    steps_skipped: int = 0
     outcome: Outcome | None
     outcome_reason: str | None
     strategy_name: str
@@ -373,6 +343,8 @@ class StatusView(BaseModel):
     bureau_notice_result: str | None = None
     legal: LegalReferralState | None = None
     reages: list[date] = []
+    # Why the episode needs an operator (an activity failing past its bound, a blocked charge-off).
+    attention: str | None = None
 
     def at(self, real_now: datetime) -> "StatusView":
         """The same view with DPD, stage and bucket brought up to ``real_now``.
@@ -399,6 +371,7 @@ class EpisodeResult(BaseModel):
     total_balance: Decimal
     steps_done: int
     contacts_by_channel: dict[str, int]
+    steps_skipped: int = 0  # missed while the worker was behind and not replayed (the late-import rule)
 
 
 # ---- activity commands -------------------------------------------------------

@@ -17,14 +17,20 @@ OVERDUE_AMOUNT = SearchAttributeKey.for_float("OverdueAmount")
 # empty list once the last one ends. Set only by episodes that had a hold.
 HOLD_TYPE = SearchAttributeKey.for_keyword_list("HoldType")
 
-ALL = (COLLECTION_STAGE, DELINQUENCY_BUCKET, RISK_SEGMENT, OVERDUE_AMOUNT, HOLD_TYPE)
+# Why the episode needs an operator, as a short code (`activity_failing:record_payment`,
+# `charge_off_blocked:fraud_claim`); absent while all is well. `arrears doctor` lists them.
+ATTENTION = SearchAttributeKey.for_keyword("Attention")
+
+ALL = (COLLECTION_STAGE, DELINQUENCY_BUCKET, RISK_SEGMENT, OVERDUE_AMOUNT, HOLD_TYPE, ATTENTION)
+
+# How each attribute is indexed (the dev server's flags and the test servers' registration).
+KINDS = {COLLECTION_STAGE: "Keyword", DELINQUENCY_BUCKET: "Keyword", RISK_SEGMENT: "Keyword", OVERDUE_AMOUNT: "Double",
+         HOLD_TYPE: "KeywordList", ATTENTION: "Keyword"}
 
 
 def dev_server_flags() -> list[str]:
     """`temporal server start-dev` flags that register our attributes."""
-    kinds = {COLLECTION_STAGE: "Keyword", DELINQUENCY_BUCKET: "Keyword", RISK_SEGMENT: "Keyword", OVERDUE_AMOUNT: "Double",
-             HOLD_TYPE: "KeywordList"}
     flags: list[str] = []
-    for key, kind in kinds.items():
+    for key, kind in KINDS.items():
         flags += ["--search-attribute", f"{key.name}={kind}"]
     return flags

@@ -92,6 +92,17 @@ def _binary(name: str) -> str:
     return path
 
 
+_INDEXED = {
+    "Keyword": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+    "KeywordList": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
+    "Double": IndexedValueType.INDEXED_VALUE_TYPE_DOUBLE,
+    "Int": IndexedValueType.INDEXED_VALUE_TYPE_INT,
+    "Bool": IndexedValueType.INDEXED_VALUE_TYPE_BOOL,
+    "Datetime": IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
+    "Text": IndexedValueType.INDEXED_VALUE_TYPE_TEXT,
+}
+
+
 @pytest_asyncio.fixture
 async def time_env() -> WorkflowEnvironment:
     """A time-skipping server of the test's own (it starts in about 0.1 s).
@@ -107,13 +118,7 @@ async def time_env() -> WorkflowEnvironment:
     await env.client.operator_service.add_search_attributes(
         AddSearchAttributesRequest(
             namespace=env.client.namespace,
-            search_attributes={
-                sa.COLLECTION_STAGE.name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
-                sa.DELINQUENCY_BUCKET.name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
-                sa.RISK_SEGMENT.name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
-                sa.OVERDUE_AMOUNT.name: IndexedValueType.INDEXED_VALUE_TYPE_DOUBLE,
-                sa.HOLD_TYPE.name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
-            },
+            search_attributes={key.name: _INDEXED[kind] for key, kind in sa.KINDS.items()},
         )
     )
     # ARREARS_TEST_CLOCK_DAYS=N starts every test N days from today: a way to try the suite on

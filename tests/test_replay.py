@@ -15,7 +15,7 @@ from temporalio.worker import Replayer
 
 from workflows import WORKFLOWS
 
-HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
+HISTORIES = sorted((Path(__file__).parent / "histories").rglob("*.json"))
 
 
 def test_histories_are_present():

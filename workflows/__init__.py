@@ -1,6 +1,6 @@
 """Temporal workflows: deterministic, no I/O; decisions come from arrears.domain."""
 
-from workflows.account_collection import AccountCollection
+from workflows.collection.workflow import AccountCollection
 from workflows.account_recovery import AccountRecovery
 from workflows.bureau_cycle import BureauCycle
 from workflows.desk_sweep import DeskSweep

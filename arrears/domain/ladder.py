@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
-from arrears.domain.delinquency import days_past_due, stage_for_dpd
+from arrears.domain.delinquency import days_past_due, local_date, stage_for_dpd
 from arrears.domain.strategy import MESSAGES, REMINDERS, Action, Segment, Step, Strategy
 
 
@@ -47,6 +47,8 @@ class ScheduledStep(BaseModel):
     due_at: datetime
     template: str | None = None
     catch_up: bool = False
+    # Never dropped by a resume or a catch-up (the validation notice, 12 CFR 1006.34): it runs, late if it must.
+    required: bool = False
 
 
 def occurrences(strategy: Strategy, segment: Segment) -> list[Occurrence]:
@@ -121,9 +123,42 @@ def _next_local_time(start: datetime, at, timezone: str) -> datetime:
 def resume_plan(pending: list[ScheduledStep], now: datetime) -> list[ScheduledStep]:
     """After a pause: the steps whose time passed meanwhile are not replayed.
 
-    A passed ``charge_off`` stays: it is regulatory and runs at once.
+    A passed ``charge_off`` stays: it is regulatory and runs at once; so does a
+    required step (the validation notice).
     """
-    return [s for s in pending if s.due_at >= now or s.action == Action.CHARGE_OFF]
+    return [s for s in pending if s.due_at >= now or s.action == Action.CHARGE_OFF or s.required]
+
+
+def stale_steps(pending: list[ScheduledStep], now: datetime, timezone: str) -> list[ScheduledStep]:
+    """Steps that missed their local day (the worker was behind): their day has ended in the account's zone.
+    Required steps and steps already caught up (or added as a late import's catch-up) are never stale."""
+    today = local_date(now, timezone)
+    return [s for s in pending if not (s.required or s.catch_up) and local_date(s.due_at, timezone) < today]
+
+
+def catch_up(pending: list[ScheduledStep], now: datetime, timezone: str, anchor: date) -> list[ScheduledStep]:
+    """After lag, the late-import rule instead of every missed step on one day.
+
+    Of the steps that missed their day, the reminders are skipped except the
+    latest one of the current stage, and of every other action (a call, a
+    visit, a restriction, a placement...) only the latest is kept: the
+    customer hears once, and the account reaches the stage it should be in.
+    Required steps are never dropped. What is kept runs now, in due order (a
+    step already caught up is not judged again).
+    """
+    stale = stale_steps(pending, now, timezone)
+    if not stale:
+        return pending
+    stage_now = stage_for_dpd(days_past_due(anchor, now, timezone))
+    keep: set[str] = set()
+    reminders = [s for s in stale if s.action in REMINDERS and stage_for_dpd(s.dpd) == stage_now]
+    if reminders:
+        keep.add(max(reminders, key=lambda s: s.due_at).key)
+    for action in {s.action for s in stale if s.action not in REMINDERS}:
+        keep.add(max((s for s in stale if s.action == action), key=lambda s: s.due_at).key)
+    dropped = {s.key for s in stale} - keep
+    # Kept ones keep their moment (so they still go before a later charge-off) and are marked caught up.
+    return [s.model_copy(update={"catch_up": True}) if s.key in keep else s for s in pending if s.key not in dropped]
 
 
 def replan_for_segment(

@@ -34,7 +34,7 @@ async def test_a_simulated_portfolio_breaks_no_rule_of_its_preset(dev_env, migra
     data = yaml.safe_load((PROJECT_ROOT / "strategies" / "demo.yaml").read_text(encoding="utf-8"))
     strategy = parse_strategy({**data, "compliance": {"preset": "cn-bank"}})
     prefix = f"SIM{uuid.uuid4().hex[:4].upper()}"
-    rows = generate_accounts(ACCOUNTS, date.today(), [-3, 0, 2, 5, 9, 14, 25, 33, 45, 70, 95, 118, 140], prefix=prefix)
+    rows = generate_accounts(ACCOUNTS, datetime.now(timezone.utc).date(), [-3, 0, 2, 5, 9, 14, 25, 33, 45, 70, 95, 118, 140], prefix=prefix)
     portfolio = tmp_path / "portfolio.csv"
     write_csv(portfolio, rows)
     sc = Scenario(dev_env.client, migrated_sqlite)

@@ -9,7 +9,14 @@ from temporalio.client import WorkflowUpdateFailedError
 
 from arrears import search_attributes as sa
 from arrears.contracts import HoldInput, HoldResult, OutcomeInput, OutcomeResult, ReleaseHoldInput
-from arrears.db.models import AgencyPlacement, CollectorTask, EffectiveCollection, Hold, OutboxMessage
+from arrears.db.models import (
+    AgencyPlacement,
+    CollectorTask,
+    ContactOutcomeRecord,
+    EffectiveCollection,
+    Hold,
+    OutboxMessage,
+)
 from arrears.domain.delinquency import days_past_due
 from arrears.domain.register import unpaid_long_enough_from
 from tests.workflow.helpers import Scenario, account_row, days
@@ -208,8 +215,13 @@ async def test_a_dispute_raised_outcome_places_the_hold_and_hardship_claimed_a_h
         await _save_history(handle, "hold_from_outcomes")
     row = _hold_row(sc, f"outcome-{task.id}")
     assert (row.hold_type, row.placed_by, row.status, row.resolution) == ("dispute", "c-5", "released", "withdrawn")
-    assert row.reason == "dispute_raised on task %d: says the March purchase is not theirs" % task.id
+    # The hold names the outcome it came from; the collector's words stay on that outcome's record
+    # (free text never travels through the workflow's history).
+    assert row.reason == "dispute_raised on task %d" % task.id
     assert row.evidence_ref == f"contact_outcomes task {task.id}"
+    with sc.sessions() as s:
+        note = s.scalar(select(ContactOutcomeRecord.note).where(ContactOutcomeRecord.task_id == task.id))
+    assert note == "says the March purchase is not theirs"
     assert _hold_row(sc, f"outcome-{second.id}").hold_type == "hardship"
 
 

@@ -1,7 +1,7 @@
-"""Safe versioning, shown on one real change: `stage-on-record-at-open` (an episode records its
-opening stage before anything else). A history recorded before the change replays against
-today's code because the change is guarded by workflow.patched; the same change unguarded
-would not; a new workflow takes the new branch."""
+"""Safe versioning, shown on the biggest change so far: the agenda cut-over. A history recorded
+before it (the first engine, patch `stage-on-record-at-open` and all) replays against today's
+code because the choice of engine is guarded by workflow.patched("agenda"); the same change
+unguarded would not; a new workflow takes the new branch and records the marker."""
 
 import json
 from datetime import timedelta
@@ -17,10 +17,11 @@ from arrears.contracts import WORKFLOW_TYPE, EpisodeInput, EpisodeResult
 from tests.workflow.helpers import Scenario, account_row
 from tests.workflow.test_lifecycle import _today
 from workflows import WORKFLOWS
-from workflows.account_collection import AccountCollection
+from workflows.collection.engine import AgendaEpisode
+from workflows.collection.workflow import AccountCollection
 
-PATCH = "stage-on-record-at-open"
-OLD = Path(__file__).parents[1] / "histories" / "operator_close_v1.json"
+PATCH = "agenda"
+OLD = Path(__file__).parents[1] / "histories" / "v1" / "operator_close_v1.json"
 
 
 def patches(history: WorkflowHistory) -> list[str]:
@@ -38,17 +39,15 @@ def activities_after_start(history: WorkflowHistory) -> list[str]:
 
 @workflow.defn(name=WORKFLOW_TYPE, sandboxed=False)
 class Unguarded(AccountCollection):
-    """Today's workflow with the change made the unsafe way: no workflow.patched."""
+    """Today's workflow with the change made the unsafe way: the new engine for every history."""
 
     @workflow.init
     def __init__(self, inp: EpisodeInput) -> None:
-        super().__init__(inp)
+        self._legacy = None
+        self._agenda = AgendaEpisode(inp)
 
     @workflow.run
     async def run(self, inp: EpisodeInput) -> EpisodeResult:
-        await self._open_episode()
-        await self._track_stage()  # the new behaviour, for every history, old ones included
-        self.opened = True
         return await super().run(inp)
 
 
@@ -71,6 +70,6 @@ async def test_old_history_replays_new_workflow_takes_the_new_branch(time_env, m
         await handle.result()
         new = await handle.fetch_history()
     assert PATCH in patches(new)
-    # The new branch: the opening stage is recorded right after the episode row, before anything else.
+    # The new branch: the agenda engine records the opening stage right after the episode row.
     assert activities_after_start(new)[:2] == ["open_episode", "record_stage_change"]
     assert await _replay(new, WORKFLOWS) is None

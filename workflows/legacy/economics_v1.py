@@ -1,4 +1,4 @@
-"""What the delinquency costs and what it does to the account, inside the episode.
+"""FROZEN with workflows/legacy/collection_v1.py (see there). What the delinquency costs and what it does to the account, inside the episode.
 
 A mixin of AccountCollection for episodes started after the patch
 ``account-economics``: the ledger (penalty interest, late fees, minimums,

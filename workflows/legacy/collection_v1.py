@@ -1,4 +1,22 @@
-"""AccountCollection: one durable workflow per delinquency episode.
+"""AccountCollection, first engine (frozen): episodes started before the agenda cut-over.
+
+FROZEN. This is the collection workflow as it ran until the agenda engine
+(workflows/collection/) replaced it. Episodes started before the cut-over
+(their history has no `agenda` marker) and their continued-as-new runs keep
+running this code until they close, and the recorded histories in
+tests/histories/v1/ replay against it. Do not change what it does: any
+change to the commands it issues breaks those running episodes. It is over
+the size limit of workflows/ for that reason; delete it (and legacy/) once
+no episode started before the cut-over is open (`arrears doctor --legacy`).
+
+The one change since the freeze: a step finishing after a payment replanned
+the ladder no longer crashes the workflow task (`list.remove` raised when the
+replan had replaced the list; now the step is dropped only if still there).
+That issues no new command.
+
+The original description follows.
+
+AccountCollection: one durable workflow per delinquency episode.
 
 The workflow reads like the business process: wait for the next strategy step
 (or for something to happen), run it through one activity, repeat until the
@@ -147,7 +165,7 @@ with workflow.unsafe.imports_passed_through():
     from arrears.ledger_contracts import RECORD_REAGE, ReageCommand, ReageResult
     from arrears.recovery_contracts import LegalCaseUpdate, LegalCaseUpdateResult
 
-from workflows.economics import ECONOMICS_PATCH, Economics
+from workflows.legacy.economics_v1 import ECONOMICS_PATCH, Economics
 
 # Side effects must happen exactly once and never be lost: retry without a
 # cap (an outage of the database delays a step, it does not drop it).
@@ -174,9 +192,9 @@ OUTCOME_HOLD_PREFIX = "outcome-"
 MIN_WAIT = timedelta(milliseconds=1)
 
 
-@workflow.defn(name=WORKFLOW_TYPE)
-class AccountCollection(Economics):
-    @workflow.init
+class LegacyCollection(Economics):
+    """Not a workflow definition of its own: the AccountCollection facade runs it for old episodes."""
+
     def __init__(self, inp: EpisodeInput) -> None:
         self.inp = inp
         if inp.carried is not None:
@@ -368,7 +386,8 @@ class AccountCollection(Economics):
                 head = self._runnable_head()
                 if head is not None and head.due_at <= self._now() + self._slack():
                     await self._run_step(head)
-                    self.state.pending.remove(head)
+                    # A payment that replanned the ladder while the step ran has replaced the list: no crash.
+                    self.state.pending = [s for s in self.state.pending if s is not head]
                     if self.outcome is None and workflow.info().is_continue_as_new_suggested():
                         await workflow.wait_condition(workflow.all_handlers_finished)
                         workflow.continue_as_new(inp.model_copy(update={"carried": self.state}))

@@ -1,0 +1,1 @@
+"""The collection workflow (AccountCollection) on the agenda engine."""
