@@ -1,6 +1,7 @@
 """`arrears`: the operators' command line. Each command is a thin call into the layers below."""
 
 import asyncio
+import json
 import os
 import sys
 from datetime import date
@@ -120,10 +121,19 @@ def server(
 @app.command()
 def worker() -> None:
     """Run a worker: the AccountCollection workflow and its activities."""
+    from arrears.connect import connect
+    from arrears.metrics import runtime_for
     from arrears.runner import run_worker
 
     async def go():
-        await run_worker(await _client(), state.settings)
+        runtime = runtime_for(state.settings.metrics_port)
+        try:
+            client = await connect(state.settings, runtime)
+        except RuntimeError as exc:
+            raise CliError(f"cannot reach Temporal at {state.settings.temporal_address}: {exc}") from None
+        if state.settings.metrics_port:
+            print(f"metrics on http://0.0.0.0:{state.settings.metrics_port}/metrics", flush=True)
+        await run_worker(client, state.settings)
 
     _run(go())
 
@@ -236,6 +246,7 @@ def status(
             if view.malicious_overdraft_earliest else "")),
         ("contacts", ", ".join(f"{k} {v}" for k, v in sorted(view.contacts_by_channel.items())) or "none"),
         ("outcome", f"{view.outcome.value}: {view.outcome_reason}" if view.outcome else "-"),
+        ("needs attention", f"{view.attention} (see `arrears doctor`)" if view.attention else "no"),
         ("strategy", f"{view.strategy_name} ({view.strategy_hash[:12]})"), ("episode", view.episode_id),
         ("as of", f"{view.as_of:%Y-%m-%d %H:%M} UTC"),
     ]
@@ -263,6 +274,38 @@ def _hold_line(hold, tz: str) -> str:
     elif hold.status != "active" and hold.released_at:
         line += f" {local(hold.released_at)}" + (f": {hold.resolution}" if hold.resolution else "")
     return line + ")"
+
+
+@app.command()
+def doctor(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+    deep: Annotated[bool, typer.Option(help="Also describe every running episode (slow on a large book)")] = False,
+    limit: Annotated[int, typer.Option(help="With --deep: at most this many episodes")] = 500,
+    min_attempts: Annotated[int, typer.Option(help="With --deep: report activities retried this often")] = 5,
+) -> None:
+    """Episodes that need a person: flagged for attention, failing workflow tasks, activities retrying.
+
+    Exits 1 when there is anything to look at, 0 when all is well (usable from a monitor)."""
+    from arrears.doctor import diagnose
+
+    async def go():
+        return await diagnose(await _client(), deep=deep, limit=limit, min_attempts=min_attempts)
+
+    findings = _run(go())
+    if as_json:
+        print(json.dumps([f.as_json() for f in findings], indent=2))
+    elif not findings:
+        console.print("all well: no episode needs attention")
+    else:
+        table = Table(title=f"{len(findings)} episode(s) need attention")
+        for column in ("account", "problem", "detail", "attempts", "last error"):
+            table.add_column(column, overflow="fold")
+        for f in findings:
+            table.add_row(f.account_id or f.workflow_id, f.problem, f.detail,
+                          str(f.attempts) if f.attempts is not None else "-", f.last_error or "-")
+        console.print(table)
+    if findings:
+        raise typer.Exit(1)
 
 
 @app.command()

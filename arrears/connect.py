@@ -2,6 +2,7 @@
 
 from temporalio.client import Client, TLSConfig
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.runtime import Runtime
 
 from arrears.settings import Settings
 
@@ -15,11 +16,13 @@ def _tls(settings: Settings) -> bool | TLSConfig:
     return settings.temporal_tls or bool(settings.temporal_api_key)
 
 
-async def connect(settings: Settings) -> Client:
+async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
+    """A client; ``runtime`` carries telemetry (the worker's Prometheus metrics, arrears.metrics)."""
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
         api_key=settings.temporal_api_key,
         tls=_tls(settings),
         data_converter=pydantic_data_converter,
+        runtime=runtime,
     )

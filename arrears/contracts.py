@@ -345,6 +345,7 @@ class StatusView(BaseModel):
     reages: list[date] = []
     # Why the episode needs an operator (an activity failing past its bound, a blocked charge-off).
     attention: str | None = None
+    attention_detail: str | None = None
 
     def at(self, real_now: datetime) -> "StatusView":
         """The same view with DPD, stage and bucket brought up to ``real_now``.

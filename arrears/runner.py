@@ -21,6 +21,7 @@ from activities.recovery_start import RecoveryStartActivities
 from arrears import PROJECT_ROOT
 from arrears.channels.render import Renderer
 from arrears.db.engine import make_engine, make_sessionmaker
+from arrears.metrics import MetricsInterceptor
 from arrears.settings import Settings
 from arrears.contracts import (
     BUREAU_CYCLE_ID,
@@ -82,6 +83,7 @@ def build_worker(client: Client, settings: Settings, activities: CollectionActiv
             *AccountActionActivities(acts.sessions, acts.renderer, acts.adapter, acts.clock).all(),
         ],
         activity_executor=ThreadPoolExecutor(ACTIVITY_THREADS),
+        interceptors=[MetricsInterceptor()],
         max_concurrent_activities=ACTIVITY_THREADS,
         build_id=build_id(settings),
     )

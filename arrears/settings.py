@@ -54,6 +54,8 @@ class Settings(BaseSettings):
     # auditor can tell which release decided each automatic action. Empty: the
     # package version and a checksum of the loaded code.
     build_id: str = Field(default="", max_length=255, validation_alias=AliasChoices("ARREARS_BUILD_ID"))
+    # The worker serves Prometheus metrics on this port (http://host:port/metrics); unset: none.
+    metrics_port: int | None = Field(default=None, ge=1, le=65535, validation_alias=AliasChoices("ARREARS_METRICS_PORT"))
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -8,7 +8,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -103,6 +103,15 @@ _INDEXED = {
 }
 
 
+def until_time_of_day(now: datetime, hhmm: str) -> timedelta:
+    """How long from ``now`` until the next ``hhmm`` UTC (a whole day when it is that time now)."""
+    hour, minute = (int(part) for part in hhmm.split(":"))
+    target = now.astimezone(timezone.utc).replace(hour=hour, minute=minute, second=0, microsecond=0)
+    if target <= now:
+        target += timedelta(days=1)
+    return target - now
+
+
 @pytest_asyncio.fixture
 async def time_env() -> WorkflowEnvironment:
     """A time-skipping server of the test's own (it starts in about 0.1 s).
@@ -126,6 +135,11 @@ async def time_env() -> WorkflowEnvironment:
     offset = float(os.environ.get("ARREARS_TEST_CLOCK_DAYS", "0"))
     if offset:
         await env.sleep(timedelta(days=offset))
+    # ARREARS_TEST_CLOCK_AT=HH:MM moves on to the next such time of day (UTC): the hours when the
+    # account's zone is already on another date than UTC (Asia/Shanghai from 16:00) are the ones to try.
+    at = os.environ.get("ARREARS_TEST_CLOCK_AT")
+    if at:
+        await env.sleep(until_time_of_day(await env.get_current_time(), at))
     yield env
     await env.shutdown()
 

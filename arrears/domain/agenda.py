@@ -23,7 +23,7 @@ from enum import StrEnum
 
 from arrears.domain.delinquency import BOUNDARY_DPDS, days_past_due, local_date
 from arrears.domain.episode import Episode
-from arrears.domain.ladder import ScheduledStep, local_moment, stale_steps
+from arrears.domain.ladder import ScheduledStep, catch_up, local_moment, stale_steps
 from arrears.domain.ledger import cycle_due_date
 from arrears.domain.plan import instalment_deadline, is_completed
 from arrears.domain.promise import is_kept
@@ -143,9 +143,10 @@ def agenda(ep: Episode, rules: AgendaRules, now: datetime, slack: timedelta = ti
             deadlines.append(Due(DueKind.CHARGE_OFF, charge_off_at))
     head = _head(ep)
     if head is not None and not paused:
-        stale = stale_steps(ep.ladder, now, rules.timezone)
-        if stale:
-            deadlines.append(Due(DueKind.CATCH_UP, min(s.due_at for s in stale)))
+        # Behind schedule: due when the late-import rule would skip something (what it keeps then runs).
+        kept = catch_up(ep.ladder, now, rules.timezone, anchor_of(ep, rules))
+        if len(kept) < len(ep.ladder):
+            deadlines.append(Due(DueKind.CATCH_UP, min(s.due_at for s in stale_steps(ep.ladder, now, rules.timezone))))
         deadlines.append(Due(DueKind.STEP, head.due_at, head.key))
     due = sorted((d for d in deadlines if d.at <= reached), key=_priority)
     later = [d.at for d in deadlines if d.at > reached] + _boundaries(ep, rules, now)
@@ -213,13 +214,14 @@ def _head(ep: Episode) -> ScheduledStep | None:
     """The ladder step that runs next. While the validation notice waits (a letter held for a working
     day), no contact goes ahead of it: a contact due first runs right after it."""
     notice = next((s for s in ep.ladder if s.key == VALIDATION_NOTICE), None)
+    waiting = [s for s in ep.ladder if s.key != ep.in_flight]  # the one whose activity runs is not next
 
     def effective(step: ScheduledStep) -> tuple[datetime, int]:
         if notice is not None and step is not notice and step.action in CUSTOMER_CONTACTS:
             return max(step.due_at, notice.due_at), 1
         return step.due_at, 0 if step is notice else 1
 
-    return min(ep.ladder, key=effective, default=None) if ep.ladder else None
+    return min(waiting, key=effective, default=None)
 
 
 def effective_due(ep: Episode, step: ScheduledStep) -> datetime:

@@ -128,6 +128,7 @@ class Episode(BaseModel):
     # Why the episode needs an operator (an activity failing past its bound, a charge-off a hold
     # blocks): codes and ids only, shown by `arrears doctor` and the Attention search attribute.
     attention: str | None = None
+    attention_detail: str | None = None  # the last error behind it (its type and message)
 
     # ---- lookups -------------------------------------------------------------
 

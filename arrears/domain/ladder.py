@@ -131,9 +131,9 @@ def resume_plan(pending: list[ScheduledStep], now: datetime) -> list[ScheduledSt
 
 def stale_steps(pending: list[ScheduledStep], now: datetime, timezone: str) -> list[ScheduledStep]:
     """Steps that missed their local day (the worker was behind): their day has ended in the account's zone.
-    Required steps and steps already caught up (or added as a late import's catch-up) are never stale."""
+    Required steps are never stale: they run, however late."""
     today = local_date(now, timezone)
-    return [s for s in pending if not (s.required or s.catch_up) and local_date(s.due_at, timezone) < today]
+    return [s for s in pending if not s.required and local_date(s.due_at, timezone) < today]
 
 
 def catch_up(pending: list[ScheduledStep], now: datetime, timezone: str, anchor: date) -> list[ScheduledStep]:
@@ -143,8 +143,7 @@ def catch_up(pending: list[ScheduledStep], now: datetime, timezone: str, anchor:
     latest one of the current stage, and of every other action (a call, a
     visit, a restriction, a placement...) only the latest is kept: the
     customer hears once, and the account reaches the stage it should be in.
-    Required steps are never dropped. What is kept runs now, in due order (a
-    step already caught up is not judged again).
+    Required steps are never dropped. What is kept runs now, in due order.
     """
     stale = stale_steps(pending, now, timezone)
     if not stale:
@@ -157,8 +156,8 @@ def catch_up(pending: list[ScheduledStep], now: datetime, timezone: str, anchor:
     for action in {s.action for s in stale if s.action not in REMINDERS}:
         keep.add(max((s for s in stale if s.action == action), key=lambda s: s.due_at).key)
     dropped = {s.key for s in stale} - keep
-    # Kept ones keep their moment (so they still go before a later charge-off) and are marked caught up.
-    return [s.model_copy(update={"catch_up": True}) if s.key in keep else s for s in pending if s.key not in dropped]
+    # Kept ones keep their moment, so they still go before a later charge-off.
+    return [s for s in pending if s.key not in dropped]
 
 
 def replan_for_segment(

@@ -114,10 +114,14 @@ class Scenario:
         raise AssertionError(f"no {kind} task for {account_id} within {limit}")
 
     async def start(
-        self, row: AccountRow, strategy: Strategy = DEFAULT, day_seconds: float = 86_400, now: datetime | None = None
+        self, row: AccountRow, strategy: Strategy = DEFAULT, day_seconds: float = 86_400, now: datetime | None = None,
+        **overrides,
     ) -> WorkflowHandle:
+        """Start the account's episode; ``overrides`` set other EpisodeInput fields (bounds, thresholds)."""
         upsert_accounts(self.engine, [row], datetime.now(timezone.utc))
         inp: EpisodeInput = episode_input(row, strategy, strategy.content_hash(), day_seconds)
+        if overrides:
+            inp = inp.model_copy(update=overrides)
         handle = await self.client.start_workflow(
             "AccountCollection", inp, id=workflow_id_for(row.account_id), task_queue=self.settings.task_queue,
             search_attributes=initial_search_attributes(row, now or datetime.now(timezone.utc)),

@@ -20,6 +20,7 @@ with workflow.unsafe.imports_passed_through():
     from arrears.domain.episode import Episode
     from arrears.domain.ladder import ScheduledStep
     from arrears.domain.transitions import Terms
+    from arrears.metrics import count_attention
 
 ACTIVITY_TIMEOUT = timedelta(minutes=2)
 # Waits shorter than this are "due now": with compressed demo days a scaled delay can be microseconds.
@@ -115,12 +116,15 @@ class Context:
         self._hold_types = types
         workflow.upsert_search_attributes([sa.HOLD_TYPE.value_set(list(types))])
 
-    def flag(self, code: str | None) -> None:
+    def flag(self, code: str | None, detail: str | None = None) -> None:
         """Put the episode on the attention list (a short code, no personal data), or take it off."""
         self.ep.attention = code
+        self.ep.attention_detail = detail if code else None
         if code == self._attention_shown:
             return
         self._attention_shown = code
+        if code:
+            count_attention(code)
         workflow.upsert_search_attributes([sa.ATTENTION.value_set(code) if code else sa.ATTENTION.value_unset()])
 
     def unflag(self, code: str) -> None:
@@ -156,7 +160,7 @@ class Records:
                     raise ApplicationError(failure_message(exc), type=kind) from None
                 workflow.logger.warning("%s keeps failing (%s); episode on the attention list, retried slowly",
                                         name, kind)
-                self.ctx.flag(code)
+                self.ctx.flag(code, f"{kind}: {failure_message(exc)}"[:300])
                 await workflow.sleep(timedelta(seconds=inp.slow_retry_seconds))
                 continue
             self.ctx.unflag(code)

@@ -40,6 +40,7 @@ with workflow.unsafe.imports_passed_through():
     from arrears.domain.ladder import ScheduledStep
     from arrears.domain.strategy import Action
     from arrears.domain.transitions import StepDone
+    from arrears.metrics import count_step
 
 from workflows.collection.context import Context, terms_of
 from workflows.collection.economics import ECONOMIC_STEPS, Economics
@@ -195,6 +196,8 @@ class AgendaEpisode:
         else:
             result: StepResult = await ctx.records.call(EXECUTE_STEP, ctx.step_command(step), result_type=StepResult)
             done = StepDone(result.kind, result.channel, result.record_id, result.deferred_until)
+            rule = (result.detail or "").split(":", 1)[0] if result.kind in ("deferred", "suppressed") else None
+            count_step(result.kind, result.channel, rule)
         T.finish_step(ep, step, done, ctx.now(), ctx.slack())
 
     async def _place_with_agency(self, step: ScheduledStep) -> StepDone:

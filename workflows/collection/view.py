@@ -49,4 +49,5 @@ def status_view(ctx: Context) -> StatusView:
         card_restrictions=list(ep.restrictions_on), blacklisted_on=ep.blacklisted_on,
         bureau_notice_on=ep.bureau_notice_on, bureau_notice_result=ep.bureau_notice_result, legal=ep.legal,
         reages=list(ep.reages), attention=ep.attention,
+        attention_detail=ep.attention_detail,
     )
