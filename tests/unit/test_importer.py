@@ -170,7 +170,7 @@ def test_contacts_column_parsed_as_json(tmp_path):
     good, rejected = validate_rows(path)
     assert good[0][1].contacts == [{"name": "Guarantor", "phone": "+861300"}]
     assert good[1][1].contacts is None
-    assert rejected == [Reject(4, "", "contacts: not valid JSON")]
+    assert rejected == [Reject(4, "A3", "contacts: not valid JSON")]  # the reject names its account
 
 
 def test_empty_file_has_no_rows(tmp_path):
