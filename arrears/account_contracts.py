@@ -13,7 +13,7 @@ from arrears.domain.blacklist import ALL_PURPOSES, BlacklistPolicy, BlacklistPur
 from arrears.domain.legal import LegalEvent, LegalState
 from arrears.domain.restrictions import RestrictionLevel, RestrictionPolicy
 from arrears.domain.bounds import (
-    AccountId, Code32, Count, CurrencyCode, DaysPastDue, Id64, Key200, Line2000, Line500, Line64, Moment, Money, Reason, RecordId, SaneDate,
+    Line, Paragraph, AccountId, Code32, Count, CurrencyCode, DaysPastDue, Id64, Key200, Line2000, Line500, Line64, Moment, Money, Reason, RecordId, SaneDate,
 )
 
 APPLY_RESTRICTION = "apply_restriction"
@@ -46,7 +46,7 @@ class LiftCommand(BaseModel):
     episode_id: Id64
     account_id: AccountId
     at: Moment
-    reason: Reason = Field(default="cured", min_length=1, max_length=200)
+    reason: Paragraph(200, min_length=1) = "cured"
     policy: RestrictionPolicy = RestrictionPolicy()
 
 
@@ -58,7 +58,7 @@ class LiftResult(BaseModel):
 class BlacklistCommand(BaseModel):
     episode_id: Id64
     account_id: AccountId
-    reason: Reason = Field(min_length=1, max_length=64)
+    reason: Line(64, min_length=1)
     listed_from: SaneDate  # the account's local date
     dpd: DaysPastDue
     at: Moment

@@ -219,19 +219,25 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
 ) -> None:
     """Show an account's episode: stage, DPD, bucket, balances, next action, contacts."""
-    from arrears.operations import get_status
-    from arrears.record_status import no_worker_line, polling_workers, record_view
+    from arrears.operations import Rejected, get_status
+    from arrears.record_status import STATUS_TIMEOUT, episode_queue, no_worker_line, polling_workers, record_view
 
     async def go():
         client = await _client()
         # A query needs a worker: with none polling it would hang until "Timeout expired".
-        if not await polling_workers(client, state.settings.task_queue):
-            return None
-        return await get_status(client, account)
+        queue = await episode_queue(client, account) or state.settings.task_queue
+        if not await polling_workers(client, queue):
+            return queue
+        try:
+            return await get_status(client, account, rpc_timeout=STATUS_TIMEOUT)
+        except Rejected as exc:
+            if "timeout" in str(exc).lower() or "deadline" in str(exc).lower():
+                return queue  # a worker was seen lately but none answered
+            raise
 
     view = _run(go())
-    if view is None:
-        err.print(f"[red]error:[/red] {no_worker_line(state.settings.task_queue)}", highlight=False)
+    if isinstance(view, str):
+        err.print(f"[red]error:[/red] {no_worker_line(view)}", highlight=False, soft_wrap=True)
         with _sessions()() as session:
             lines = record_view(session, account, _utcnow())
         for line in lines:

@@ -14,8 +14,11 @@ import os
 import sys
 
 import click
+import typer
 from pydantic import ValidationError
 from typer.core import TyperGroup
+
+from arrears.operations import deepest_message
 
 BAD_INPUT, FAILED = 2, 1
 
@@ -54,19 +57,6 @@ def describe(exc: BaseException) -> tuple[str, int]:
     return f"{type(exc).__name__}: {_first(str(exc))} (ARREARS_DEBUG=1 shows the traceback)", FAILED
 
 
-def deepest_message(exc: BaseException) -> str:
-    """The innermost cause's message: "Failed decoding arguments" says less than the field that failed."""
-    messages = []
-    seen = exc
-    while seen is not None:
-        text = getattr(seen, "message", None) or str(seen)
-        if text:
-            messages.append(_first(text))
-        seen = seen.__cause__
-    useful = [m for m in messages if m not in ("Workflow update failed", "Failed decoding arguments")]
-    return (useful or messages or [type(exc).__name__])[-1]
-
-
 def _first(text: str) -> str:
     lines = [line.strip() for line in str(text).strip().splitlines() if line.strip()]
     return lines[0][:500] if lines else ""
@@ -78,7 +68,7 @@ class OneLineErrors(TyperGroup):
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
-        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException, SystemExit):
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException, typer.Exit, typer.Abort, SystemExit):
             raise
         except Exception as exc:  # noqa: BLE001 - the point: nothing escapes as a traceback
             if os.environ.get("ARREARS_DEBUG") == "1":

@@ -26,7 +26,7 @@ from arrears.domain.promise import PromiseRecord
 from arrears.domain.settlement import SettlementOffer
 from arrears.domain.strategy import Action, DeskPolicy, Role, Segment, Strategy
 from arrears.domain.bounds import (
-    AccountId, CallSeconds, Code16, Code32, Count, CurrencyCode, DaySeconds, DaysPastDue, Detail, Hash64, Id64, Int32, Interval, Key200, Days, Line2000, Line500, Line64, Moment, Money, Name100, Note, OptionalId64, Period, Reason, RecordId, Ref500, SaneDate, TimeZoneName, WorkflowId,
+    Line, Paragraph, AccountId, CallSeconds, Code16, Code32, Count, CurrencyCode, DaySeconds, DaysPastDue, Detail, Hash64, Id64, Int32, Interval, Key200, Days, Line2000, Line500, Line64, Moment, Money, Name100, Note, OptionalId64, Period, Reason, RecordId, Ref500, SaneDate, TimeZoneName, WorkflowId,
 )
 
 WORKFLOW_TYPE = "AccountCollection"
@@ -100,9 +100,9 @@ class ReageInput(BaseModel):
     """Bringing the account current by agreement after a workout (a supervisor's decision)."""
 
     reage_id: Id64 = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
-    approved_by: OptionalId64 = Field(min_length=1, max_length=64)
+    approved_by: Id64
     approver_role: Role
-    reason: Reason = Field(min_length=1, max_length=2000)
+    reason: Paragraph(2000, min_length=1)
 
 
 class ReageOutcome(BaseModel):
@@ -170,7 +170,7 @@ class PaymentInput(BaseModel):
     payment_id: Id64 = Field(min_length=1, max_length=64)
     amount: Money
     paid_at: Moment | None = None
-    channel: Code32 = Field(default="bank_transfer", min_length=1, max_length=32)
+    channel: Line(32, min_length=1) = "bank_transfer"
 
 
 class PaymentResult(BaseModel):
@@ -187,8 +187,8 @@ class PromiseInput(BaseModel):
     amount: Money
     promised_date: SaneDate  # in the account's time zone
     collector_id: OptionalId64 = Field(max_length=64)
-    channel: Code32 = Field(default="call", min_length=1, max_length=32)
-    note: Note = Field(default="", max_length=1000)
+    channel: Line(32, min_length=1) = "call"
+    note: Paragraph(1000) = ""
     replace: bool = False
     supervisor_id: OptionalId64 | None = Field(default=None, max_length=64)
 
@@ -296,7 +296,7 @@ class ApplyStrategyInput(BaseModel):
 
     strategy: Strategy
     applied_by: OptionalId64 = Field(max_length=64)
-    reason: Reason = Field(max_length=1000)
+    reason: Paragraph(1000)
 
 
 class ApplyStrategyResult(BaseModel):

@@ -40,7 +40,7 @@ class ReageCommand(BaseModel):
     episode_id: Id64
     reage_id: Id64 = Field(min_length=1, max_length=64)
     on: SaneDate  # the account's local date
-    approved_by: OptionalId64 = Field(min_length=1, max_length=64)
+    approved_by: Id64
     reason: Reason = ""
     currency: CurrencyCode
     overdue_cleared: Money  # the ledger's overdue amount that the re-age brings current

@@ -6,7 +6,7 @@ its payments and its end, which is most of what an operator asks; it is shown
 marked as the record's view (the ladder's next step lives only in the workflow).
 """
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -18,6 +18,21 @@ from temporalio.client import Client
 
 from arrears.db.models import Account, Episode, Payment
 from arrears.domain.delinquency import bucket_for_dpd, days_past_due, stage_for_dpd
+
+
+STATUS_TIMEOUT = timedelta(seconds=10)  # a worker answers a query in milliseconds
+
+
+async def episode_queue(client: Client, account_id: str) -> str | None:
+    """The task queue the account's episode runs on (None: no such workflow)."""
+    from temporalio.service import RPCError
+
+    from arrears.contracts import workflow_id_for
+
+    try:
+        return (await client.get_workflow_handle(workflow_id_for(account_id)).describe()).task_queue
+    except RPCError:
+        return None
 
 
 async def polling_workers(client: Client, task_queue: str) -> int:

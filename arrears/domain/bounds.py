@@ -175,13 +175,13 @@ def _trimmed(value: str) -> str:
 
 def Line(max_length: int, min_length: int = 0) -> Any:  # noqa: N802 - a type constructor
     """One line of text: NFC, no control characters, at most ``max_length`` characters (the column's size)."""
-    return Annotated[str, StringConstraints(min_length=min_length, max_length=max_length), BeforeValidator(_nfc),
+    return Annotated[str, StringConstraints(min_length=min_length or None, max_length=max_length), BeforeValidator(_nfc),
                      AfterValidator(_single_line)]
 
 
 def Paragraph(max_length: int, min_length: int = 0) -> Any:  # noqa: N802
     """Free text that may span lines (tabs and line breaks allowed, other controls not)."""
-    return Annotated[str, StringConstraints(min_length=min_length, max_length=max_length), BeforeValidator(_nfc),
+    return Annotated[str, StringConstraints(min_length=min_length or None, max_length=max_length), BeforeValidator(_nfc),
                      AfterValidator(_multi_line)]
 
 
