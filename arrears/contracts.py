@@ -93,7 +93,7 @@ class LegalReferralState(BaseModel):
     case_id: RecordId | None = None
     checks: Count = 1
     case: LegalCase | None = None  # the case as its updates left it (referred episodes)
-    events: dict[str, LegalEvent] = {}  # by event id: a repeat gets the same answer
+    events: dict[Id64, LegalEvent] = {}  # by event id: a repeat gets the same answer
 
 
 class ReageInput(BaseModel):
@@ -269,7 +269,7 @@ class HoldInput(BaseModel):
     reason: Reason = Field(max_length=2000)
     evidence_ref: Ref500 = Field(default="", max_length=500)  # a document id or path in the evidence store
     placed_by: OptionalId64 = Field(max_length=64)
-    channel: Code32 | None = Field(default=None, max_length=16)  # complaint: the channel complained about
+    channel: Code16 | None = None  # complaint: the channel complained about
     days: Days | None = None  # hardship: how long escalation pauses (the strategy's [holds] default if absent)
 
 
@@ -375,7 +375,7 @@ class StatusView(BaseModel):
     bureau_notice_on: SaneDate | None = None
     bureau_notice_result: Code32 | None = None
     legal: LegalReferralState | None = None
-    reages: list[date] = []
+    reages: list[SaneDate] = []
 
     def at(self, real_now: datetime) -> "StatusView":
         """The same view with DPD, stage and bucket brought up to ``real_now``.

@@ -80,12 +80,12 @@ class RecoveryState(BaseModel):
     """Everything a continued-as-new run needs to carry on exactly."""
 
     clock: EpisodeClock
-    payments: dict[str, RecoveryPayment] = {}
+    payments: dict[Id64, RecoveryPayment] = {}
     placement: PlacementRecord | None = None
     legal: LegalCaseView | None = None
     legal_loaded: bool = False  # the case was looked up in the system of record
-    legal_updates: dict[str, LegalUpdateRecord] = {}
-    settlements: dict[str, SettlementOffer] = {}
+    legal_updates: dict[Id64, LegalUpdateRecord] = {}
+    settlements: dict[Id64, SettlementOffer] = {}
     open_offer: Id64 | None = None
 
 

@@ -39,7 +39,7 @@ class AccountRow(BaseModel):
     phone: Line(32, min_length=5) = Field(pattern=r"^\+?[0-9][0-9 \-]{3,30}$")
     email: Line(254) = ""
     billing_address: Paragraph(500, min_length=1)  # registered letters go here; may span lines
-    language: str
+    language: Line(8)
     timezone: TimeZoneName
     risk_segment: Segment
     currency: CurrencyCode

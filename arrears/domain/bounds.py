@@ -204,7 +204,7 @@ Name100 = Line(100)  # strategy names
 Name200 = Line(200)
 Line500 = Line(500)
 Line2000 = Line(2000)
-Period = Annotated[str, StringConstraints(pattern=r"^(20[0-9]{2})-(0[1-9]|1[0-2])$")]  # YYYY-MM
+Period = Annotated[str, StringConstraints(max_length=7, pattern=r"^(20[0-9]{2})-(0[1-9]|1[0-2])$")]  # YYYY-MM
 # What the system writes to explain itself (an activity's detail, a report line): long, never unbounded.
 Detail = Paragraph(10_000)
 Ref500 = Line(500)
