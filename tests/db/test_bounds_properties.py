@@ -20,6 +20,7 @@ from typing import Annotated
 
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import Column, Integer, MetaData, String, Table, Text, create_engine, insert, select
+from sqlalchemy.pool import NullPool
 
 from arrears.db.types import Money, UtcDateTime
 from arrears.domain import bounds
@@ -60,9 +61,16 @@ def _refused_naming(model, name: str, value) -> bool:
     return False
 
 
+@lru_cache(maxsize=8)
+def _engine(url: str):
+    return create_engine(url, poolclass=NullPool)  # no pooled connections left behind across examples
+
+
 def _probe(url: str, column_type):
-    engine = create_engine(url)
-    table = Table("bounds_probe", MetaData(), Column("id", Integer, primary_key=True), Column("v", column_type))
+    """A table with one column of exactly this type (one table per type: examples share the database)."""
+    engine = _engine(url)
+    name = f"probe_{type(column_type).__name__}_{getattr(column_type, 'length', None) or 0}".lower()
+    table = Table(name, MetaData(), Column("id", Integer, primary_key=True), Column("v", column_type))
     table.metadata.create_all(engine)
     return engine, table
 
