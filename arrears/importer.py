@@ -28,7 +28,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from arrears import search_attributes as sa
 from arrears.csvfile import CsvHeaderError, csv_rows, validation_reason
-from arrears.textfile import EncodingProblem, TextFileFacts, check_text_file
+from arrears.textfile import EncodingProblem, TextFileFacts, check_text_file, codec_for
 from arrears.contracts import WORKFLOW_TYPE, EpisodeInput, workflow_id_for
 from arrears.db.models import Account
 from arrears.domain.account import AccountRow
@@ -97,7 +97,7 @@ def _is_jsonl(path: Path, head: str) -> bool:
 def read_rows(path: Path, encoding: str | None = None) -> Iterator[tuple[int, dict[str, Any] | str]]:
     """Yield (line number, raw row) pairs, lazily; a row that cannot be parsed is a str reason, or
     (line, account id, reason) when the account id could be read but another cell could not."""
-    codec = "utf-8-sig" if encoding is None else check_text_file(path, encoding).encoding
+    codec = codec_for(encoding)
     with path.open("r", encoding=codec, newline="") as handle:
         head = handle.read(4096)
         handle.seek(0)
@@ -199,7 +199,7 @@ def validated_rows(path: Path, encoding: str | None = None, today: date | None =
         try:
             row = AccountRow.model_validate(raw, context=context)
         except ValidationError as exc:
-            yield number, Reject(number, account_id, validation_reason(exc))
+            yield number, Reject(number, account_id, redact(validation_reason(exc), raw))
             continue
         reserved = reserved_account_id(row.account_id)
         if reserved:
@@ -210,6 +210,25 @@ def validated_rows(path: Path, encoding: str | None = None, today: date | None =
             continue
         first_line[row.account_id] = number
         yield number, row
+
+
+PERSONAL_COLUMNS = ("customer_name", "phone", "email", "billing_address")
+
+
+def redact(reason: str, raw: dict[str, Any]) -> str:
+    """A reject reason with the row's personal data blanked out, whatever the rule quoted.
+
+    The rules name fields, not values; this is the backstop for a value that lands in a
+    quoted column (a shifted row puts a name where the zone was expected).
+    """
+    values = [str(raw.get(c) or "").strip() for c in PERSONAL_COLUMNS]
+    contacts = raw.get("contacts")
+    if isinstance(contacts, list):
+        values += [str(v).strip() for entry in contacts if isinstance(entry, dict) for v in entry.values()
+                   if isinstance(v, str)]
+    for value in sorted((v for v in values if len(v) >= 3), key=len, reverse=True):
+        reason = reason.replace(value, "[personal data]")
+    return reason
 
 
 def validate_rows(path: Path, encoding: str | None = None) -> tuple[list[tuple[int, AccountRow]], list[Reject]]:

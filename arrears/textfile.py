@@ -66,6 +66,11 @@ def check_text_file(path: Path, encoding: str | None = None) -> TextFileFacts:
     return TextFileFacts(codec, lines, first or "")
 
 
+def codec_for(encoding: str | None) -> str:
+    """The codec to open a file with: utf-8-sig (a BOM is skipped) unless another encoding is named."""
+    return _codec(encoding)
+
+
 def _codec(encoding: str | None) -> str:
     if encoding is None:
         return "utf-8-sig"

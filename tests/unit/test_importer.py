@@ -261,3 +261,11 @@ def test_rejects_round_trip_from_validation(tmp_path):
     with target.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert rows == [{"line": "2", "account_id": "A1", "reason": "timezone: unknown IANA time zone 'Bad/Zone'"}]
+
+
+def test_a_reject_reason_never_quotes_personal_data(tmp_path):
+    # A row whose zone cell holds the customer's name (a shifted spreadsheet column).
+    path = write(tmp_path, "in.csv", "\n".join([HEADER, csv_line("A1", zone="Ann Lee")]) + "\n")
+    _, rejected = validate_rows(path)
+    assert rejected[0].line == 2 and rejected[0].reason.startswith("timezone:")
+    assert "Ann Lee" not in rejected[0].reason and "[personal data]" in rejected[0].reason
