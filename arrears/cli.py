@@ -64,6 +64,11 @@ def main(
     state.settings = load_settings(
         temporal_address=address, temporal_namespace=namespace, task_queue=task_queue, database_url=database_url
     )
+    from datetime import timedelta
+
+    from arrears.operations import UPDATE_WAIT
+
+    UPDATE_WAIT.set(timedelta(seconds=state.settings.update_wait_seconds))
 
 
 class CliError(Exception):

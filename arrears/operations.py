@@ -1,6 +1,7 @@
 """Client-side calls other systems and the CLI make on a running episode."""
 
 import re
+from contextvars import ContextVar
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -65,6 +66,11 @@ def _first_line(text: str) -> str:
     return lines[0][:500] if lines else ""
 
 
+# How long an update may wait for the episode's answer; None: as long as it takes (the API's
+# callers set their own deadlines). The CLI sets it from ARREARS_UPDATE_WAIT_SECONDS.
+UPDATE_WAIT: ContextVar[timedelta | None] = ContextVar("update_wait", default=None)
+
+
 def _handle(client: Client, account_id: str):
     return client.get_workflow_handle(workflow_id_for(account_id))
 
@@ -90,7 +96,9 @@ async def get_status(client: Client, account_id: str, rpc_timeout: timedelta | N
 async def _update(client: Client, account_id: str, name: str, request, result_type):
     """Run an update; a refusal or a missing episode comes back as Rejected with the reason."""
     try:
-        return await _handle(client, account_id).execute_update(name, request, result_type=result_type)
+        return await _handle(client, account_id).execute_update(
+            name, request, result_type=result_type, rpc_timeout=UPDATE_WAIT.get()
+        )
     except (WorkflowUpdateFailedError, RPCError) as exc:
         raise _explain(exc, account_id) from exc
 

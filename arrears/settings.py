@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     # auditor can tell which release decided each automatic action. Empty: the
     # package version and a checksum of the loaded code.
     build_id: str = Field(default="", max_length=255, validation_alias=AliasChoices("ARREARS_BUILD_ID"))
+    # How long the CLI waits for an episode to answer an update (a payment, a promise, ...) before
+    # saying it may or may not have been recorded: with no worker polling it would wait for ever.
+    update_wait_seconds: float = Field(default=30, gt=0, le=3600, validation_alias=AliasChoices("ARREARS_UPDATE_WAIT_SECONDS"))
 
 
 def load_settings(**overrides: object) -> Settings:

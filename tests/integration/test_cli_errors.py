@@ -94,5 +94,11 @@ async def test_status_with_no_worker_says_so_and_shows_the_record(dev_env, migra
         assert "Timeout expired" not in result.stdout + result.stderr
         assert "from the system of record (not the running episode)" in result.stdout
         assert "opened with overdue CNY 1000.00" in result.stdout and "payments recorded: 0" in result.stdout
+        # An update with nobody to answer it: one line after the wait, saying a retry with the same id is safe.
+        paid = await _run([*CLI, "pay", account, "--amount", "10.00", "--payment-id", "P-WAIT"],
+                          env={**env, "ARREARS_UPDATE_WAIT_SECONDS": "2"})
+        assert paid.returncode == 1
+        line = _one_line(paid)
+        assert "may or may not have been recorded" in line and "Retrying with the same id is safe" in line, line
     finally:
         await handle.terminate("test done")
