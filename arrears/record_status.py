@@ -36,11 +36,20 @@ async def episode_queue(client: Client, account_id: str) -> str | None:
 
 
 async def polling_workers(client: Client, task_queue: str) -> int:
-    """How many workers polled the queue for workflow tasks recently (Temporal keeps about a minute)."""
-    answer = await client.workflow_service.describe_task_queue(
-        DescribeTaskQueueRequest(namespace=client.namespace, task_queue=TaskQueue(name=task_queue),
-                                 task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW)
-    )
+    """How many workers polled the queue for workflow tasks lately; -1 when the server would not say.
+
+    Temporal lists a poller for a few minutes after it stopped: a worker that just went away
+    still counts, and the query's own deadline (STATUS_TIMEOUT) catches that case.
+    """
+    from temporalio.service import RPCError
+
+    try:
+        answer = await client.workflow_service.describe_task_queue(
+            DescribeTaskQueueRequest(namespace=client.namespace, task_queue=TaskQueue(name=task_queue),
+                                     task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW)
+        )
+    except RPCError:  # e.g. an API key without that permission: fall back to asking the episode
+        return -1
     return len(answer.pollers)
 
 
