@@ -115,8 +115,28 @@ def _json(text: str) -> Any:
         raise ValueError("nested too deeply") from None
 
 
+MAX_JSON_LINE = 1_000_000  # characters: an account is a few hundred; a longer line is not one
+
+
+def _lines(handle) -> Iterator[tuple[str, bool]]:
+    """Lines, each read with a cap (memory stays bounded on a file without line breaks); True: too long."""
+    while True:
+        line = handle.readline(MAX_JSON_LINE + 1)
+        if not line:
+            return
+        if len(line) > MAX_JSON_LINE and not line.endswith("\n"):
+            while (rest := handle.readline(MAX_JSON_LINE)) and not rest.endswith("\n"):
+                pass
+            yield "", True
+            continue
+        yield line, False
+
+
 def _read_jsonl(handle) -> Iterator[tuple[int, dict[str, Any] | str]]:
-    for number, line in enumerate(handle, start=1):
+    for number, (line, too_long) in enumerate(_lines(handle), start=1):
+        if too_long:
+            yield number, f"the line is longer than {MAX_JSON_LINE:,} characters"
+            continue
         if not line.strip():
             continue
         try:
