@@ -13,14 +13,22 @@ import asyncio
 import os
 import sys
 
-import click
 import typer
+
+try:  # typer vendors its own copy of click; its exceptions are the ones raised here
+    from typer import _click as click
+except ImportError:  # pragma: no cover - an older typer on the real click
+    import click
 from pydantic import ValidationError
 from typer.core import TyperGroup
 
 from arrears.operations import deepest_message
 
 BAD_INPUT, FAILED = 2, 1
+# What the CLI framework raises on purpose (exits, usage errors): not errors of ours to rephrase.
+ABORTS = tuple(e for e in (getattr(click.exceptions, "Abort", None), typer.Abort) if e)
+PASS_THROUGH = tuple(e for e in (getattr(click.exceptions, "Exit", None), click.exceptions.ClickException, typer.Exit,
+                                 SystemExit, *ABORTS) if e)
 
 
 class BadInput(Exception):
@@ -65,10 +73,28 @@ def _first(text: str) -> str:
 class OneLineErrors(TyperGroup):
     """The root group: a command's unhandled exception becomes one line on stderr and an exit code."""
 
-    def invoke(self, ctx: click.Context):
+    def main(self, *args, standalone_mode: bool = True, **kwargs):
+        """Usage errors (a missing option, a bad value for a typed one) are one line too, exit 2."""
+        if not standalone_mode:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        try:
+            code = super().main(*args, standalone_mode=False, **kwargs)
+        except click.exceptions.ClickException as exc:
+            if type(exc).__name__ == "NoArgsIsHelpError":  # `arrears` alone: the help, as before
+                exc.show()
+                sys.exit(exc.exit_code)
+            where = f" (see {exc.ctx.command_path} --help)" if getattr(exc, "ctx", None) is not None else ""
+            click.echo(f"error: {exc.format_message()}{where}", err=True)
+            sys.exit(exc.exit_code)
+        except ABORTS:
+            click.echo("error: aborted", err=True)
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
+    def invoke(self, ctx):
         try:
             return super().invoke(ctx)
-        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException, typer.Exit, typer.Abort, SystemExit):
+        except PASS_THROUGH:
             raise
         except Exception as exc:  # noqa: BLE001 - the point: nothing escapes as a traceback
             if os.environ.get("ARREARS_DEBUG") == "1":

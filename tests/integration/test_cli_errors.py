@@ -53,6 +53,14 @@ def test_bad_payment_arguments_are_one_line_and_exit_2(args, field, tmp_path):
     assert line.startswith("error:") and field in line, line
 
 
+@pytest.mark.parametrize("args", [["pay", "ACC1"], ["desk", "outcome", "ACC1", "--task-id", "abc", "--outcome", "x",
+                                                 "--collector", "c"], ["no-such-command"]])
+def test_usage_errors_are_one_line_and_exit_2(args, tmp_path):
+    result = _cli(*args, env=_env("127.0.0.1:1", "tq-none", f"sqlite:///{tmp_path}/none.db"))
+    assert result.returncode == 2, result.stderr
+    assert _one_line(result).startswith("error: ")
+
+
 def test_unreachable_temporal_is_one_line_and_exit_1(tmp_path):
     env = _env("127.0.0.1:1", "tq-none", f"sqlite:///{tmp_path}/none.db")
     result = _cli("pay", "ACC1", "--payment-id", "P-1", "--amount", "10", env=env)
