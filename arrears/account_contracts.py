@@ -13,7 +13,7 @@ from arrears.domain.blacklist import ALL_PURPOSES, BlacklistPolicy, BlacklistPur
 from arrears.domain.legal import LegalEvent, LegalState
 from arrears.domain.restrictions import RestrictionLevel, RestrictionPolicy
 from arrears.domain.bounds import (
-    Line, Paragraph, AccountId, Code32, Count, CurrencyCode, DaysPastDue, Id64, Key200, Line2000, Line500, Line64, Moment, Money, Reason, RecordId, SaneDate,
+    Line, Paragraph, AccountId, Code32, Count, PositiveCount, CurrencyCode, DaysPastDue, Id64, Key200, Line2000, Line500, Line64, Moment, Money, Reason, RecordId, SaneDate,
 )
 
 APPLY_RESTRICTION = "apply_restriction"
@@ -91,7 +91,7 @@ class BureauNoticeCommand(BaseModel):
     due_date: SaneDate
     # 1: the ladder's notice. 2 and up: the episode tries again after one that was not posted;
     # such a try records a row only when it posts.
-    attempt: Count = Field(default=1, ge=1)
+    attempt: PositiveCount = 1
 
 
 class BureauNoticeResult(BaseModel):

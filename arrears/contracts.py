@@ -26,7 +26,7 @@ from arrears.domain.promise import PromiseRecord
 from arrears.domain.settlement import SettlementOffer
 from arrears.domain.strategy import Action, DeskPolicy, Role, Segment, Strategy
 from arrears.domain.bounds import (
-    Line, Paragraph, AccountId, CallSeconds, Code16, Code32, Count, CurrencyCode, DaySeconds, DaysPastDue, Detail, Hash64, Id64, Int32, Interval, Key200, Days, Line2000, Line500, Line64, Moment, Money, Name100, Note, OptionalId64, Period, Reason, RecordId, Ref500, SaneDate, TimeZoneName, WorkflowId,
+    Line, Paragraph, AccountId, CallSeconds, Code16, Code32, Count, PositiveCount, CurrencyCode, DaySeconds, DaysPastDue, Detail, Hash64, Id64, Int32, Interval, Key200, Days, Line2000, Line500, Line64, Moment, Money, Name100, Note, OptionalId64, Period, Reason, RecordId, Ref500, SaneDate, TimeZoneName, WorkflowId,
 )
 
 WORKFLOW_TYPE = "AccountCollection"
@@ -41,7 +41,7 @@ SWEEP_DESK = "sweep_desk"
 class SweepInput(BaseModel):
     every_seconds: Interval = Field(gt=0)
     # Rounds per run before continuing as new, keeping each run's history short.
-    rounds_per_run: Count = Field(default=100, ge=1)
+    rounds_per_run: PositiveCount = 100
 
 
 def workflow_id_for(account_id: str) -> str:
@@ -650,7 +650,7 @@ ARCHIVE_HISTORIES = "archive_histories"
 
 class ArchiverInput(BaseModel):
     every_seconds: Interval = Field(gt=0)
-    rounds_per_run: Count = Field(default=100, ge=1)
+    rounds_per_run: PositiveCount = 100
 
 
 
@@ -663,11 +663,11 @@ RUN_BUREAU_CYCLE = "run_bureau_cycle"
 
 class BureauCycleInput(BaseModel):
     # Day of the month the previous month is reported, at 00:00 UTC (see reporting_moment).
-    report_day: Int32 = Field(default=2, ge=2, le=28)
+    report_day: int = Field(default=2, ge=2, le=28)
     # The next period to report (YYYY-MM); None on a first start: last month.
     next_period: Period | None = None
     # Periods per run before continuing as new: a year of history per run.
-    periods_per_run: Count = Field(default=12, ge=1)
+    periods_per_run: PositiveCount = 12
     # The last report's summary, carried across continue-as-new for `arrears bureau schedule`.
     last_report: Detail | None = None
 

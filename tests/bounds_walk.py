@@ -63,13 +63,21 @@ def max_length(metadata) -> int | None:
 
 
 def int_range(metadata) -> tuple[int | None, int | None]:
-    low = [m.ge for m in metadata if isinstance(m, at.Ge)] + [m.gt + 1 for m in metadata if isinstance(m, at.Gt)]
-    high = [m.le for m in metadata if isinstance(m, at.Le)] + [m.lt - 1 for m in metadata if isinstance(m, at.Lt)]
+    """The bounds pydantic enforces: like max_length, a later ge/le replaces an earlier one."""
+    low = high = None
     for m in metadata:
-        if isinstance(m, at.Interval):
-            low += [m.ge] if m.ge is not None else []
-            high += [m.le] if m.le is not None else []
-    return (max(low) if low else None, min(high) if high else None)
+        if isinstance(m, at.Ge):
+            low = m.ge
+        elif isinstance(m, at.Gt):
+            low = m.gt + 1
+        elif isinstance(m, at.Le):
+            high = m.le
+        elif isinstance(m, at.Lt):
+            high = m.lt - 1
+        elif isinstance(m, at.Interval):
+            low = m.ge if m.ge is not None else low
+            high = m.le if m.le is not None else high
+    return (low, high)
 
 
 def leaf_problem(tp, metadata) -> str | None:

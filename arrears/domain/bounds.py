@@ -131,6 +131,7 @@ INT_MIN, INT_MAX = -(2**31), 2**31 - 1  # INTEGER on PostgreSQL
 
 Int32 = Annotated[int, Field(ge=INT_MIN, le=INT_MAX)]
 Count = Annotated[int, Field(ge=0, le=INT_MAX)]
+PositiveCount = Annotated[int, Field(ge=1, le=INT_MAX)]
 RecordId = Annotated[int, Field(ge=1, le=INT_MAX)]  # an autoincrement id (task, case, placement)
 Days = Annotated[int, Field(ge=-36_600, le=36_600)]  # a span in days (hardship, placement)
 DaysPastDue = Annotated[int, Field(ge=-36_600, le=36_600)]  # a century either way: dates are 2000..2099
