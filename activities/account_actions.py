@@ -65,6 +65,7 @@ from arrears.domain.blacklist import removal_date
 from arrears.domain.delinquency import local_date
 from arrears.domain.legal import InvalidTransition, LegalCase, LegalPolicy, LegalState
 from arrears.domain.restrictions import RestrictionLevel, levels_to_apply, lift_plan
+from activities.records import records
 
 
 def _utcnow() -> datetime:
@@ -122,6 +123,7 @@ class AccountActionActivities:
         ))
 
     @activity.defn(name=APPLY_RESTRICTION)
+    @records
     def apply_restriction(self, cmd: RestrictionCommand) -> RestrictionResult:
         """Put the card at ``cmd.level``: each missing lower level first, one card event per level."""
 
@@ -159,6 +161,7 @@ class AccountActionActivities:
         return self._retrying(attempt, settled)
 
     @activity.defn(name=LIFT_RESTRICTIONS)
+    @records
     def lift_restrictions(self, cmd: LiftCommand) -> LiftResult:
         """On cure: lift what the policy lets go, harshest first, one card event per level."""
 
@@ -195,6 +198,7 @@ class AccountActionActivities:
     # ---- blacklist ----------------------------------------------------------------------------
 
     @activity.defn(name=LIST_ON_BLACKLIST)
+    @records
     def list_on_blacklist(self, cmd: BlacklistCommand) -> bool:
         """List the account for this episode and reason; False when already listed (a retry)."""
 
@@ -221,6 +225,7 @@ class AccountActionActivities:
         return self._retrying(attempt, settled)
 
     @activity.defn(name=SCHEDULE_BLACKLIST_REMOVAL)
+    @records
     def schedule_blacklist_removal(self, cmd: BlacklistRemovalCommand) -> BlacklistRemovalResult:
         """Give the episode's open-ended entries their end: cure date + restoration days."""
         until = removal_date(cmd.cure_date, cmd.policy)
@@ -238,6 +243,7 @@ class AccountActionActivities:
     # ---- bureau notice ------------------------------------------------------------------------
 
     @activity.defn(name=RECORD_BUREAU_NOTICE)
+    @records
     def record_bureau_notice(self, cmd: BureauNoticeCommand) -> BureauNoticeResult:
         """Send the prior notice of negative reporting (a letter) and record it, once per episode and attempt."""
         key = f"{cmd.episode_id}:bureau-notice" + (f":{cmd.attempt}" if cmd.attempt > 1 else "")
@@ -292,6 +298,7 @@ class AccountActionActivities:
     # ---- legal ----------------------------------------------------------------------------------
 
     @activity.defn(name=REFER_TO_LEGAL)
+    @records
     def refer_to_legal(self, cmd: LegalReferralCommand) -> LegalReferralResult:
         """Open the episode's legal case when the criteria passed; a refusal is recorded as an account action."""
         if not cmd.allowed:
@@ -347,6 +354,7 @@ class AccountActionActivities:
                     raise
 
     @activity.defn(name=RECORD_LEGAL_EVENT)
+    @records
     def record_legal_event(self, cmd: LegalEventCommand) -> LegalEventResult:
         """Apply one update to the case: a state change, a cost, a document (hashed now), once per event id."""
         e = cmd.event

@@ -39,6 +39,7 @@ from arrears.contracts import (
 from arrears.db.models import Agency as AgencyRow
 from arrears.db.models import AgencyCommission, AgencyPlacement, CollectorTask
 from arrears.domain.agency import Agency, AgencyLoad, PlacementRecord, choose_agency, placement_end
+from activities.records import records
 
 
 def _write_lock(session: Session) -> None:
@@ -78,6 +79,7 @@ class AgencyActivities:
         ]
 
     @activity.defn(name=PLACE_WITH_AGENCY)
+    @records
     def place_with_agency(self, cmd: PlacementCommand) -> PlacementResult:
         """Place the account with the least loaded agency that has room, or record why not."""
         try:
@@ -157,6 +159,7 @@ class AgencyActivities:
     # ---- the end of a period, and the end of the episode ---------------------------
 
     @activity.defn(name=RENEW_PLACEMENT)
+    @records
     def renew_placement(self, cmd: PlacementChangeCommand) -> bool:
         """Another period for an agency that collected; a repeat finds the renewal done."""
         with self.sessions.begin() as session:
@@ -169,11 +172,13 @@ class AgencyActivities:
         return True
 
     @activity.defn(name=RECALL_PLACEMENT)
+    @records
     def recall_placement(self, cmd: PlacementChangeCommand) -> bool:
         """The agency reported nothing in its period: the account comes back."""
         return self._end(cmd, "recalled")
 
     @activity.defn(name=CLOSE_PLACEMENT)
+    @records
     def close_placement(self, cmd: PlacementChangeCommand) -> bool:
         """The episode ended (cured, settled, closed, charged off) while placed."""
         return self._end(cmd, "closed")
@@ -191,6 +196,7 @@ class AgencyActivities:
     # ---- commission ---------------------------------------------------------------
 
     @activity.defn(name=RECORD_COMMISSION)
+    @records
     def record_commission(self, cmd: CommissionCommand) -> bool:
         """One commission per payment the agency reported; the placement's collected total rises once."""
         try:

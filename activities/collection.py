@@ -73,6 +73,7 @@ from arrears.evidence import chain
 from arrears.domain.policy import Decision, Verdict
 from arrears.domain.desk import DESK_TASKS
 from arrears.domain.strategy import ACCOUNT_ACTIONS, COLLECTOR_TASKS, REMINDERS, Action
+from activities.records import records
 
 # Where each reminder goes, from the account's contact details.
 _RECIPIENT = {Action.SMS: "phone", Action.IM: "phone", Action.EMAIL: "email", Action.LETTER: "billing_address"}
@@ -128,6 +129,7 @@ class CollectionActivities(AgencyActivities, HoldActivities):
     # ---- episode -------------------------------------------------------------
 
     @activity.defn(name=OPEN_EPISODE)
+    @records
     def open_episode(self, cmd: OpenEpisodeCommand) -> bool:
         """Create the episode row; False when it already exists (a retry)."""
         with self.sessions.begin() as session:
@@ -156,6 +158,7 @@ class CollectionActivities(AgencyActivities, HoldActivities):
         return True
 
     @activity.defn(name=CLOSE_EPISODE)
+    @records
     def close_episode(self, cmd: CloseEpisodeCommand) -> bool:
         """Write the outcome and its stage event in one transaction."""
         with self.sessions.begin() as session:
@@ -185,6 +188,7 @@ class CollectionActivities(AgencyActivities, HoldActivities):
         return True
 
     @activity.defn(name=RECORD_STAGE_CHANGE)
+    @records
     def record_stage_change(self, cmd: StageChangeCommand) -> bool:
         key = f"{cmd.episode_id}:stage:{cmd.stage}"
         return self._insert_once(
@@ -202,6 +206,7 @@ class CollectionActivities(AgencyActivities, HoldActivities):
         )
 
     @activity.defn(name=RECORD_PAYMENT)
+    @records
     def record_payment(self, cmd: PaymentCommand) -> bool:
         p = cmd.payment
         try:
@@ -242,6 +247,7 @@ class CollectionActivities(AgencyActivities, HoldActivities):
     # ---- promises to pay --------------------------------------------------------
 
     @activity.defn(name=RECORD_PROMISE)
+    @records
     def record_promise(self, cmd: PromiseCommand) -> bool:
         """Record a new promise (and retire the one it replaces) in one transaction."""
         p = cmd.promise
@@ -269,6 +275,7 @@ class CollectionActivities(AgencyActivities, HoldActivities):
         return True
 
     @activity.defn(name=RESOLVE_PROMISE)
+    @records
     def resolve_promise(self, cmd: PromiseResolutionCommand) -> bool:
         """Mark a promise kept or broken; a repeat finds it already resolved."""
         with self.sessions.begin() as session:
@@ -289,6 +296,7 @@ class CollectionActivities(AgencyActivities, HoldActivities):
     # ---- settlements -----------------------------------------------------------------
 
     @activity.defn(name=RECORD_SETTLEMENT)
+    @records
     def record_settlement(self, cmd: SettlementCommand) -> bool:
         o = cmd.offer
         try:
@@ -315,6 +323,7 @@ class CollectionActivities(AgencyActivities, HoldActivities):
         return True
 
     @activity.defn(name=RESOLVE_SETTLEMENT)
+    @records
     def resolve_settlement(self, cmd: SettlementResolutionCommand) -> bool:
         with self.sessions.begin() as session:
             offer = self._offer(session, cmd.account_id, cmd.offer_id)
@@ -334,6 +343,7 @@ class CollectionActivities(AgencyActivities, HoldActivities):
     # ---- instalment plans ----------------------------------------------------------
 
     @activity.defn(name=RECORD_PLAN)
+    @records
     def record_plan(self, cmd: PlanCommand) -> bool:
         p = cmd.plan
         try:
@@ -356,6 +366,7 @@ class CollectionActivities(AgencyActivities, HoldActivities):
         return True
 
     @activity.defn(name=RESOLVE_PLAN)
+    @records
     def resolve_plan(self, cmd: PlanResolutionCommand) -> bool:
         with self.sessions.begin() as session:
             plan = self._plan(session, cmd.account_id, cmd.plan_id)
@@ -375,6 +386,7 @@ class CollectionActivities(AgencyActivities, HoldActivities):
     # ---- outcomes of collectors' work ------------------------------------------------
 
     @activity.defn(name=RECORD_OUTCOME)
+    @records
     def record_outcome(self, cmd: OutcomeCommand) -> bool:
         """One outcome per task; closes the task; a wrong number blocks that phone.
 
@@ -428,6 +440,7 @@ class CollectionActivities(AgencyActivities, HoldActivities):
     # ---- strategy changes --------------------------------------------------------
 
     @activity.defn(name=RECORD_STRATEGY_CHANGE)
+    @records
     def record_strategy_change(self, cmd: StrategyChangeCommand) -> bool:
         """The change on record, and the episode's pinned strategy moved with it, in one transaction."""
         key = f"{cmd.episode_id}:strategy:{cmd.to_hash}:{cmd.applied_at.isoformat()}"
@@ -453,6 +466,7 @@ class CollectionActivities(AgencyActivities, HoldActivities):
     # ---- strategy steps --------------------------------------------------------
 
     @activity.defn(name=EXECUTE_STEP)
+    @records
     def execute_step(self, cmd: StepCommand) -> StepResult:
         action = cmd.step.action
         if action == Action.LOCATE:

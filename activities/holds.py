@@ -24,6 +24,7 @@ from arrears.channels.render import format_amount
 from arrears.contracts import END_HOLD, RECORD_HOLD, HoldCommand, HoldEndCommand, HoldRecorded
 from arrears.db.models import CollectorTask, Hold
 from arrears.domain.holds import HOLD_TASKS
+from activities.records import records
 
 # Raised (not retryable) when the hold id is on record for the account from another episode.
 HOLD_ID_TAKEN = "HoldIdTaken"
@@ -34,6 +35,7 @@ class HoldActivities:
         return [self.record_hold, self.end_hold]
 
     @activity.defn(name=RECORD_HOLD)
+    @records
     def record_hold(self, cmd: HoldCommand) -> HoldRecorded:
         try:
             with self.sessions.begin() as session:
@@ -107,6 +109,7 @@ class HoldActivities:
         return task.id
 
     @activity.defn(name=END_HOLD)
+    @records
     def end_hold(self, cmd: HoldEndCommand) -> bool:
         """Mark the hold released or expired; a repeat finds it already ended."""
         with self.sessions.begin() as session:

@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.records import records
+
 from arrears.db.models import Episode, LedgerPosting, Reage
 from arrears.domain.reage import reage_counts, reage_refusal
 from arrears.ledger_contracts import (
@@ -45,6 +47,7 @@ class LedgerActivities:
         return [self.post_ledger, self.record_reage]
 
     @activity.defn(name=POST_LEDGER)
+    @records
     def post_ledger(self, cmd: PostLedgerCommand) -> PostLedgerResult:
         """Write the postings not yet written, all in one transaction."""
         try:
@@ -83,6 +86,7 @@ class LedgerActivities:
         return PostLedgerResult(posted=posted, already=already, conflicts=conflicts)
 
     @activity.defn(name=RECORD_REAGE)
+    @records
     def record_reage(self, cmd: ReageCommand) -> ReageResult:
         """Record a re-age if the policy allows it on the account's whole history; a repeat finds it."""
         try:

@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.records import records
+
 from arrears.db.models import LedgerPosting, LegalCaseRecord, Payment, Recovery, RecoveryOutcomeRecord
 from arrears.domain.legal import LegalCase, LegalState
 from arrears.domain.ledger import ZERO, fmt
@@ -57,6 +59,7 @@ class RecoveryActivities:
     # ---- recoveries -------------------------------------------------------------------------------
 
     @activity.defn(name=RECORD_RECOVERY)
+    @records
     def record_recovery(self, cmd: RecoveryCommand) -> RecoveryRecorded:
         """The recoveries row and its ledger posting, once; a retry finds them and writes nothing."""
         try:
@@ -119,6 +122,7 @@ class RecoveryActivities:
     # ---- the end ------------------------------------------------------------------------------------
 
     @activity.defn(name=CLOSE_RECOVERY)
+    @records
     def close_recovery(self, cmd: CloseRecoveryCommand) -> bool:
         """How the recovery ended, once per charged-off episode; False when already on record (a retry)."""
         key = outcome_key(cmd.episode_id)

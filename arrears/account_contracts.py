@@ -12,6 +12,9 @@ from pydantic import BaseModel, Field
 from arrears.domain.blacklist import ALL_PURPOSES, BlacklistPolicy, BlacklistPurpose
 from arrears.domain.legal import LegalEvent, LegalState
 from arrears.domain.restrictions import RestrictionLevel, RestrictionPolicy
+from arrears.domain.bounds import (
+    Line, Paragraph, AccountId, Code32, Count, PositiveCount, CurrencyCode, DaysPastDue, Id64, Key200, Line2000, Line500, Line64, Moment, Money, Reason, RecordId, SaneDate,
+)
 
 APPLY_RESTRICTION = "apply_restriction"
 LIFT_RESTRICTIONS = "lift_restrictions"
@@ -26,12 +29,12 @@ LEGAL_EVENT_REFUSED = "LegalEventRefused"
 
 
 class RestrictionCommand(BaseModel):
-    episode_id: str
-    account_id: str
-    step_id: str
+    episode_id: Id64
+    account_id: AccountId
+    step_id: Line64
     level: RestrictionLevel  # the target: lower levels not yet on the card are applied first
-    dpd: int
-    at: datetime
+    dpd: DaysPastDue
+    at: Moment
 
 
 class RestrictionResult(BaseModel):
@@ -40,10 +43,10 @@ class RestrictionResult(BaseModel):
 
 
 class LiftCommand(BaseModel):
-    episode_id: str
-    account_id: str
-    at: datetime
-    reason: str = Field(default="cured", min_length=1, max_length=200)
+    episode_id: Id64
+    account_id: AccountId
+    at: Moment
+    reason: Paragraph(200, min_length=1) = "cured"
     policy: RestrictionPolicy = RestrictionPolicy()
 
 
@@ -53,87 +56,87 @@ class LiftResult(BaseModel):
 
 
 class BlacklistCommand(BaseModel):
-    episode_id: str
-    account_id: str
-    reason: str = Field(min_length=1, max_length=64)
-    listed_from: date  # the account's local date
-    dpd: int
-    at: datetime
+    episode_id: Id64
+    account_id: AccountId
+    reason: Line(64, min_length=1)
+    listed_from: SaneDate  # the account's local date
+    dpd: DaysPastDue
+    at: Moment
     blocks: tuple[BlacklistPurpose, ...] = ALL_PURPOSES
 
 
 class BlacklistRemovalCommand(BaseModel):
-    episode_id: str
-    account_id: str
-    cure_date: date  # the account's local date of the cure
-    at: datetime
+    episode_id: Id64
+    account_id: AccountId
+    cure_date: SaneDate  # the account's local date of the cure
+    at: Moment
     policy: BlacklistPolicy = BlacklistPolicy()
 
 
 class BlacklistRemovalResult(BaseModel):
-    updated: int  # entries that got their date now (0 on a retry)
-    listed_until: date | None  # the removal date, when the episode has an entry
+    updated: Count  # entries that got their date now (0 on a retry)
+    listed_until: SaneDate | None  # the removal date, when the episode has an entry
 
 
 class BureauNoticeCommand(BaseModel):
-    episode_id: str
-    account_id: str
-    step_id: str
-    dpd: int
-    sent_at: datetime
-    template: str = "letter_bureau_notice"
-    currency: str
-    overdue_amount: Decimal
-    total_balance: Decimal
-    due_date: date
+    episode_id: Id64
+    account_id: AccountId
+    step_id: Line64
+    dpd: DaysPastDue
+    sent_at: Moment
+    template: Line64 = "letter_bureau_notice"
+    currency: CurrencyCode
+    overdue_amount: Money
+    total_balance: Money
+    due_date: SaneDate
     # 1: the ladder's notice. 2 and up: the episode tries again after one that was not posted;
     # such a try records a row only when it posts.
-    attempt: int = Field(default=1, ge=1)
+    attempt: PositiveCount = 1
 
 
 class BureauNoticeResult(BaseModel):
     created: bool
-    notice_id: int | None  # None: a later attempt that found the address still unusable and recorded nothing
-    sent_on: date  # the notice period counts from this local date
-    result: str  # queued | no_address | invalid_address
+    notice_id: RecordId | None  # None: a later attempt that found the address still unusable and recorded nothing
+    sent_on: SaneDate  # the notice period counts from this local date
+    result: Code32  # queued | no_address | invalid_address
 
 
 class LegalReferralCommand(BaseModel):
-    episode_id: str
-    account_id: str
-    step_id: str
-    dpd: int
-    referred_at: datetime
-    referred_on: date
-    principal: Decimal
-    currency: str
+    episode_id: Id64
+    account_id: AccountId
+    step_id: Line64
+    dpd: DaysPastDue
+    referred_at: Moment
+    referred_on: SaneDate
+    principal: Money
+    currency: CurrencyCode
     # The workflow's ReferralDecision (arrears.domain.legal.referral_decision) and the strategy's legal section.
     allowed: bool
-    reasons: list[str]
-    criteria: str  # the criteria's preset name
+    reasons: list[Line500]
+    criteria: Line64  # the criteria's preset name
     costs_recoverable: bool
     # The step occurrence (its key) and the balance when it ran: a refusal is recorded with them.
-    step_key: str = ""
-    overdue_amount: Decimal = Decimal(0)
-    total_balance: Decimal = Decimal(0)
+    step_key: Key200 = ""
+    overdue_amount: Money = Decimal(0)
+    total_balance: Money = Decimal(0)
 
 
 class LegalReferralResult(BaseModel):
     referred: bool
-    case_id: int | None = None
+    case_id: RecordId | None = None
     created: bool = False
-    reasons: list[str] = []
+    reasons: list[Line500] = []
 
 
 class LegalEventCommand(BaseModel):
-    account_id: str
-    episode_id: str  # the episode the case was referred from
+    account_id: AccountId
+    episode_id: Id64  # the episode the case was referred from
     event: LegalEvent
 
 
 class LegalEventResult(BaseModel):
     created: bool
-    case_id: int
+    case_id: RecordId
     state: LegalState
-    costs: Decimal
-    recoverable_costs: Decimal
+    costs: Money
+    recoverable_costs: Money

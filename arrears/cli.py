@@ -14,9 +14,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from arrears.cli_errors import BadInput, OneLineErrors
 from arrears.settings import Settings, load_settings
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+# OneLineErrors: whatever a command lets escape is one line and an exit code (2 bad input, 1 otherwise).
+app = typer.Typer(cls=OneLineErrors, no_args_is_help=True, add_completion=False, help=__doc__)
 db_app = typer.Typer(no_args_is_help=True, help="Database migrations (Alembic).")
 strategy_app = typer.Typer(no_args_is_help=True, help="Strategy files.")
 desk_app = typer.Typer(no_args_is_help=True, help="The collector desk: record what a customer agreed.")
@@ -63,14 +65,26 @@ def main(
     state.settings = load_settings(
         temporal_address=address, temporal_namespace=namespace, task_queue=task_queue, database_url=database_url
     )
+    from datetime import timedelta
+
+    from arrears.operations import UPDATE_WAIT
+
+    UPDATE_WAIT.set(timedelta(seconds=state.settings.update_wait_seconds))
 
 
 class CliError(Exception):
     """A clear no for the operator; printed without a traceback."""
 
 
-def _fail(message: str, code: int = 1) -> None:
-    err.print(f"[red]error:[/red] {message}")
+def _fail(message: "str | BaseException", code: int = 1) -> None:
+    from pydantic import ValidationError
+
+    if isinstance(message, ValidationError):
+        from arrears.csvfile import validation_reason
+
+        message, code = validation_reason(message), 2
+    text = " ".join(str(message).split("\n"))
+    err.print(f"[red]error:[/red] {text}", markup=True, highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -86,7 +100,7 @@ def _run(coro):
     try:
         return asyncio.run(coro)
     except (CliError, Rejected, ArchiveCorrupt) as exc:
-        _fail(str(exc))
+        _fail(exc)
 
 
 async def _client():
@@ -148,17 +162,19 @@ def start(
     day_seconds: Annotated[float, typer.Option(help="Length of a collection day in seconds (86400 = real time)")] = 86_400,
     concurrency: Annotated[int, typer.Option(min=1, max=512, help="Starts in flight at once")] = 64,
     rejects: Annotated[Optional[Path], typer.Option(help="Reject file (default: FILE.rejects.csv)")] = None,
+    encoding: Annotated[Optional[str], typer.Option(help="The file's encoding when not UTF-8, e.g. GBK, GB18030, UTF-16, latin-1")] = None,
 ) -> None:
     """Validate a file of overdue accounts and start one episode per good row."""
-    summary = _run(_start(file, strategy, day_seconds, concurrency, rejects))
+    summary = _run(_start(file, strategy, day_seconds, concurrency, rejects, encoding))
     if summary.failed:
         raise typer.Exit(1)
 
 
-async def _start(file: Path, strategy_path: Path | None, day_seconds: float, concurrency: int, rejects: Path | None):
+async def _start(file: Path, strategy_path: Path | None, day_seconds: float, concurrency: int, rejects: Path | None,
+                 encoding: str | None = None):
     from arrears.db.engine import make_engine
     from arrears.domain.strategy import StrategyError, load_strategy
-    from arrears.importer import ImportFileError, import_file, validate_rows
+    from arrears.importer import ImportFileError, check_file, import_file
 
     s = state.settings
     try:
@@ -167,19 +183,27 @@ async def _start(file: Path, strategy_path: Path | None, day_seconds: float, con
         raise CliError(str(exc)) from None
     reject_path = rejects or file.with_name(file.name + ".rejects.csv")
     try:
-        good, bad = validate_rows(file)
+        # Checked whole before anything starts: encoding, empty or header-only files.
+        facts = check_file(file, encoding)
     except ImportFileError as exc:
-        raise CliError(f"{file}: {exc}") from None
+        raise BadInput(str(exc)) from None
     client = await _client()
     engine = make_engine(s.database_url)
+    rows_estimate = facts.lines - (0 if file.suffix.lower() in (".jsonl", ".ndjson", ".json")
+                                   or facts.first_line.lstrip().startswith("{") else 1)
     with Progress(
         TextColumn("[bold]importing[/bold]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err
     ) as progress:
-        task = progress.add_task("rows", total=len(good) + len(bad))
-        summary = await import_file(
-            client, engine, file, task_queue=s.task_queue, strategy=strategy, day_seconds=day_seconds,
-            concurrency=concurrency, reject_path=reject_path, progress=lambda n: progress.advance(task, n),
-        )
+        task = progress.add_task("rows", total=rows_estimate)  # lines; a quoted field may span two
+        try:
+            summary = await import_file(
+                client, engine, file, task_queue=s.task_queue, strategy=strategy, day_seconds=day_seconds,
+                concurrency=concurrency, reject_path=reject_path, progress=lambda n: progress.advance(task, n),
+                encoding=encoding,
+            )
+        except ImportFileError as exc:
+            raise BadInput(str(exc)) from None
+        progress.update(task, total=summary.rows, completed=summary.rows)
     print_import_summary(summary, reject_path)
     return summary
 
@@ -210,12 +234,30 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
 ) -> None:
     """Show an account's episode: stage, DPD, bucket, balances, next action, contacts."""
-    from arrears.operations import get_status
+    from arrears.operations import Rejected, get_status
+    from arrears.record_status import STATUS_TIMEOUT, episode_queue, no_worker_line, polling_workers, record_view
 
     async def go():
-        return await get_status(await _client(), account)
+        client = await _client()
+        # A query needs a worker: with none polling it would hang until "Timeout expired".
+        queue = await episode_queue(client, account) or state.settings.task_queue
+        if not await polling_workers(client, queue):
+            return queue
+        try:
+            return await get_status(client, account, rpc_timeout=STATUS_TIMEOUT)
+        except Rejected as exc:
+            if "timeout" in str(exc).lower() or "deadline" in str(exc).lower():
+                return queue  # a worker was seen lately but none answered
+            raise
 
     view = _run(go())
+    if isinstance(view, str):
+        err.print(f"[red]error:[/red] {no_worker_line(view)}", highlight=False, soft_wrap=True)
+        with _sessions()() as session:
+            lines = record_view(session, account, _utcnow())
+        for line in lines:
+            console.print(line, markup=False, highlight=False)
+        raise typer.Exit(1)
     if as_json:
         print(view.model_dump_json(indent=2))
         return
@@ -316,13 +358,15 @@ def pay(
     channel: Annotated[str, typer.Option(help="How it was paid")] = "bank_transfer",
 ) -> None:
     """Record a payment against an account's running episode."""
+    from arrears.contracts import PaymentInput
     from arrears.domain.money import parse_amount
     from arrears.operations import Rejected, record_payment
 
     try:
         value = parse_amount(amount)
+        PaymentInput(payment_id=payment_id, amount=value, channel=channel)  # the workflow's own bounds, checked here first
     except ValueError as exc:
-        _fail(str(exc))
+        _fail(exc, code=2)
 
     async def go():
         try:
@@ -378,7 +422,7 @@ def desk_promise(
             collector_id=collector, channel=channel, note=note, replace=replace, supervisor_id=supervisor,
         )
     except ValueError as exc:
-        _fail(str(exc))
+        _fail(exc, code=2)
 
     async def go():
         try:
@@ -413,7 +457,7 @@ def desk_settle(
             approved_by=approved_by, approver_role=role, replace=replace,
         )
     except ValueError as exc:
-        _fail(str(exc))
+        _fail(exc, code=2)
 
     async def go():
         try:
@@ -454,7 +498,12 @@ def desk_plan(
             approved_by=approved_by, approver_role=role,
         )
     except ValueError as exc:
-        _fail(f"{exc} (instalments are given as YYYY-MM-DD=AMOUNT)")
+        from pydantic import ValidationError
+
+        from arrears.csvfile import validation_reason
+
+        reason = validation_reason(exc) if isinstance(exc, ValidationError) else str(exc)
+        _fail(f"{reason} (instalments are given as YYYY-MM-DD=AMOUNT)", code=2)
 
     async def go():
         try:
@@ -491,7 +540,7 @@ def desk_outcome(
             callback_at=datetime.fromisoformat(callback_at) if callback_at else None,
         )
     except ValueError as exc:
-        _fail(str(exc))
+        _fail(exc, code=2)
 
     async def go():
         try:
@@ -527,7 +576,7 @@ def hold_place(
         request = HoldInput(hold_id=hold_id, hold_type=type_, reason=reason, evidence_ref=evidence, placed_by=by,
                             channel=channel, days=days)
     except ValueError as exc:
-        _fail(str(exc))
+        _fail(exc, code=2)
 
     async def go():
         try:
@@ -557,7 +606,7 @@ def hold_release(
     try:
         request = ReleaseHoldInput(hold_id=hold_id, released_by=by, resolution=resolution)
     except ValueError as exc:
-        _fail(str(exc))
+        _fail(exc, code=2)
 
     async def go():
         try:
@@ -612,7 +661,7 @@ def collectors_import(
     try:
         summary = import_roster(sessions, file, _utcnow())
     except RosterFileError as exc:
-        _fail(str(exc))
+        _fail(exc)
     console.print(f"roster: {len(summary.added)} added, {len(summary.updated)} updated, {len(summary.rejected)} rejected")
     for reject in summary.rejected:
         err.print(f"  line {reject.line} ({reject.collector_id or '?'}): {reject.reason}")
@@ -646,7 +695,7 @@ def _set_absent(collector: str, absent: bool) -> None:
     try:
         summary = set_absent(_sessions(), collector, absent, _utcnow())
     except DeskError as exc:
-        _fail(str(exc))
+        _fail(exc)
     console.print(f"{collector} marked {'absent' if absent else 'back at work'}: {summary}")
 
 
@@ -671,7 +720,7 @@ def collectors_token(collector: Annotated[str, typer.Argument(help="Collector id
     try:
         token = issue_token(_sessions(), collector, _utcnow())
     except DeskError as exc:
-        _fail(str(exc))
+        _fail(exc)
     console.print(token, soft_wrap=True)
     err.print("store it now: only its hash is kept")
 
@@ -691,7 +740,7 @@ def desk_worklist(
         try:
             entries = worklist(session, collector, moment)
         except DeskError as exc:
-            _fail(str(exc))
+            _fail(exc)
     if as_json:
         import json
 
@@ -729,7 +778,7 @@ def desk_reassign(
     try:
         task = reassign_task(sessions, task_id, to, by, reason, _utcnow())
     except DeskError as exc:
-        _fail(str(exc))
+        _fail(exc)
     console.print(f"task {task.id} now with {task.assigned_to}")
 
 
@@ -774,7 +823,7 @@ def consent(
             row = record_consent(session, account, channel, status, source, _utcnow(), address=address, note=note)
             where = row.address
     except ConsentError as exc:
-        _fail(str(exc))
+        _fail(exc)
     console.print(f"{account}: {channel} at {where} recorded {status} ({source})")
 
 
@@ -790,7 +839,7 @@ def compliance_check(
     try:
         chosen = load_strategy(strategy or state.settings.strategy)
     except StrategyError as exc:
-        _fail(str(exc))
+        _fail(exc)
     with _sessions()() as session:
         violations = find_violations(session, chosen.compliance)
     preset = chosen.compliance.preset if chosen.compliance else "baseline"
@@ -1073,7 +1122,7 @@ def strategy_check(file: Annotated[Path, typer.Argument(help="Strategy file (.to
     try:
         strategy = load_strategy(file)
     except StrategyError as exc:
-        _fail(str(exc))
+        _fail(exc)
     templates = {s.template_name for s in strategy.steps if s.action in MESSAGES}
     missing = missing_templates(Renderer(state.settings.templates_dir), templates, LANGUAGES)
     if missing:
@@ -1099,7 +1148,7 @@ def strategy_apply(
     try:
         chosen = load_strategy(file)
     except StrategyError as exc:
-        _fail(str(exc))
+        _fail(exc)
 
     async def go():
         return await apply_strategy(await _client(), account, ApplyStrategyInput(strategy=chosen, applied_by=by, reason=reason))
@@ -1153,7 +1202,7 @@ def statement(
     try:
         chosen = load_strategy(strategy or state.settings.strategy)
     except StrategyError as exc:
-        _fail(str(exc))
+        _fail(exc)
     # Until Strategy has a pricing section, every strategy prices with the defaults.
     pricing = getattr(chosen, "pricing", None) or Pricing()
     try:
@@ -1169,7 +1218,7 @@ def statement(
                 day = _utcnow().astimezone(ZoneInfo(found.timezone)).date() if found else date.today()
             result = compute_statement(session, account, day, pricing, episode_id=episode)
     except (StatementError, ValueError) as exc:
-        _fail(str(exc))
+        _fail(exc)
     if result.episode.strategy_hash != chosen.content_hash():
         result.notes.append(f"note: priced with {chosen.name} ({chosen.content_hash()[:12]}); the episode is pinned to "
                             f"{result.episode.strategy_name} ({result.episode.strategy_hash[:12]})")

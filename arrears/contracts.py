@@ -27,6 +27,9 @@ from arrears.domain.plan import Instalment, InstalmentPlan
 from arrears.domain.promise import PromiseRecord
 from arrears.domain.settlement import SettlementOffer
 from arrears.domain.strategy import Action, DeskPolicy, Role, Segment, Strategy
+from arrears.domain.bounds import (
+    Line, Paragraph, AccountId, CallSeconds, Code16, Code32, Count, PositiveCount, CurrencyCode, DaySeconds, DaysPastDue, Detail, Hash64, Id64, Int32, Interval, Key200, Days, Line2000, Line500, Line64, Moment, Money, Name100, Note, OptionalId64, Period, Reason, RecordId, Ref500, SaneDate, TimeZoneName, WorkflowId,
+)
 
 WORKFLOW_TYPE = "AccountCollection"
 WORKFLOW_ID_PREFIX = "arrears-"
@@ -38,9 +41,9 @@ SWEEP_DESK = "sweep_desk"
 
 
 class SweepInput(BaseModel):
-    every_seconds: float = Field(gt=0)
+    every_seconds: Interval = Field(gt=0)
     # Rounds per run before continuing as new, keeping each run's history short.
-    rounds_per_run: int = Field(default=100, ge=1)
+    rounds_per_run: PositiveCount = 100
 
 
 def workflow_id_for(account_id: str) -> str:
@@ -48,37 +51,37 @@ def workflow_id_for(account_id: str) -> str:
 
 
 class EpisodeInput(BaseModel):
-    account_id: str
-    currency: str
-    overdue_amount: Decimal
-    total_balance: Decimal
-    due_date: date
-    timezone: str
+    account_id: AccountId
+    currency: CurrencyCode
+    overdue_amount: Money
+    total_balance: Money
+    due_date: SaneDate
+    timezone: TimeZoneName
     risk_segment: Segment
     strategy: Strategy
-    strategy_hash: str
+    strategy_hash: Hash64
     # Length of one collection day in real seconds: 86,400 in production, about
     # a second in the demo. A property of the episode, not a clock hack.
-    day_seconds: float = Field(default=86_400, gt=0)
+    day_seconds: DaySeconds = Field(default=86_400, gt=0)
     # Set only when an episode of the first workflow engine continues as new (see workflows/legacy).
     carried: "EpisodeState | None" = None
     # Set only when an agenda episode continues as new: the whole state it carries on with.
     resumed: Episode | None = None
     # An activity failing this many times in a row puts the episode on the attention list; it is then
     # retried every slow_retry_seconds (real time) until it succeeds.
-    attention_attempts: int = Field(default=20, ge=1, le=1000)
-    slow_retry_seconds: float = Field(default=3600, gt=0)
+    attention_attempts: Count = Field(default=20, ge=1, le=1000)
+    slow_retry_seconds: Interval = Field(default=3600, gt=0)
     # Continue as new after this many history events (or when Temporal suggests it, whichever first).
-    continue_after_events: int = Field(default=10_000, ge=20, le=50_000)
+    continue_after_events: Count = Field(default=10_000, ge=20, le=50_000)
 
 
 class ReageInput(BaseModel):
     """Bringing the account current by agreement after a workout (a supervisor's decision)."""
 
-    reage_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
-    approved_by: str = Field(min_length=1, max_length=64)
+    reage_id: Id64 = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
+    approved_by: Id64
     approver_role: Role
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: Paragraph(2000, min_length=1)
 
 
 class EpisodeState(BaseModel):
@@ -133,126 +136,126 @@ class EpisodeState(BaseModel):
 
 
 class PaymentInput(BaseModel):
-    payment_id: str = Field(min_length=1, max_length=64)
-    amount: Decimal
-    paid_at: datetime | None = None
-    channel: str = Field(default="bank_transfer", min_length=1, max_length=32)
+    payment_id: Id64 = Field(min_length=1, max_length=64)
+    amount: Money
+    paid_at: Moment | None = None
+    channel: Line(32, min_length=1) = "bank_transfer"
 
 
 class PaymentResult(BaseModel):
-    payment_id: str
+    payment_id: Id64
     accepted: bool
     duplicate: bool = False
-    overdue_amount: Decimal
-    total_balance: Decimal
+    overdue_amount: Money
+    total_balance: Money
     outcome: Outcome | None = None
 
 
 class PromiseInput(BaseModel):
-    promise_id: str = Field(min_length=1, max_length=64)
-    amount: Decimal
-    promised_date: date  # in the account's time zone
-    collector_id: str = Field(max_length=64)
-    channel: str = Field(default="call", min_length=1, max_length=32)
-    note: str = Field(default="", max_length=1000)
+    promise_id: Id64 = Field(min_length=1, max_length=64)
+    amount: Money
+    promised_date: SaneDate  # in the account's time zone
+    collector_id: OptionalId64 = Field(max_length=64)
+    channel: Line(32, min_length=1) = "call"
+    note: Paragraph(1000) = ""
     replace: bool = False
-    supervisor_id: str | None = Field(default=None, max_length=64)
+    supervisor_id: OptionalId64 | None = Field(default=None, max_length=64)
 
 
 class PromiseResult(BaseModel):
-    promise_id: str
-    status: str
+    promise_id: Id64
+    status: Code16
     duplicate: bool = False
-    deadline: datetime  # when it is judged kept or broken (collection time, UTC)
-    broken_promises: int
+    deadline: Moment  # when it is judged kept or broken (collection time, UTC)
+    broken_promises: Count
     risk_segment: Segment
 
 
 class SettlementInput(BaseModel):
-    offer_id: str = Field(min_length=1, max_length=64)
-    amount: Decimal
-    expires_on: date  # last day to pay, in the account's time zone
-    approved_by: str = Field(max_length=64)
+    offer_id: Id64 = Field(min_length=1, max_length=64)
+    amount: Money
+    expires_on: SaneDate  # last day to pay, in the account's time zone
+    approved_by: OptionalId64 = Field(max_length=64)
     approver_role: Role
     replace: bool = False
 
 
 class SettlementResult(BaseModel):
-    offer_id: str
-    status: str
+    offer_id: Id64
+    status: Code16
     duplicate: bool = False
-    expires_at: datetime
-    discount_percent: Decimal
+    expires_at: Moment
+    discount_percent: Money
 
 
 class PlanInput(BaseModel):
-    plan_id: str = Field(min_length=1, max_length=64)
+    plan_id: Id64 = Field(min_length=1, max_length=64)
     instalments: list[Instalment]
-    down_payment: Decimal = Decimal(0)  # due the day the plan is agreed
-    fee_waiver: Decimal = Decimal(0)
-    rate_discount_percent: Decimal = Decimal(0)
-    approved_by: str = Field(max_length=64)
+    down_payment: Money = Decimal(0)  # due the day the plan is agreed
+    fee_waiver: Money = Decimal(0)
+    rate_discount_percent: Money = Decimal(0)
+    approved_by: OptionalId64 = Field(max_length=64)
     approver_role: Role
 
 
 class PlanResult(BaseModel):
-    plan_id: str
-    status: str
+    plan_id: Id64
+    status: Code16
     duplicate: bool = False
-    total: Decimal
-    instalments: int
-    next_due: date | None
+    total: Money
+    instalments: Count
+    next_due: SaneDate | None
 
 
 class CancelPlanInput(BaseModel):
-    plan_id: str
-    reason: str
-    supervisor_id: str
+    plan_id: Id64
+    reason: Reason
+    supervisor_id: OptionalId64
     supervisor_role: Role
 
 
 class OutcomeInput(BaseModel):
-    task_id: int
+    task_id: RecordId
     outcome: ContactOutcome
-    duration_seconds: int = 0
+    duration_seconds: CallSeconds = 0
     reason_for_delinquency: DelinquencyReason | None = None
-    note: str = Field(default="", max_length=2000)
-    collector_id: str = Field(max_length=64)
-    callback_at: datetime | None = None  # with callback_requested
+    note: Note = Field(default="", max_length=2000)
+    collector_id: OptionalId64 = Field(max_length=64)
+    callback_at: Moment | None = None  # with callback_requested
     visit: VisitReport | None = None  # with a visit task
 
 
 class OutcomeResult(BaseModel):
-    task_id: int
+    task_id: RecordId
     outcome: ContactOutcome
-    callback_step: str | None = None
-    hold_id: str | None = None  # the hold a dispute_raised or hardship_claimed outcome placed
+    callback_step: Line64 | None = None
+    hold_id: Id64 | None = None  # the hold a dispute_raised or hardship_claimed outcome placed
 
 
 class HoldInput(BaseModel):
-    hold_id: str = Field(min_length=1, max_length=64)
+    hold_id: Id64 = Field(min_length=1, max_length=64)
     hold_type: HoldType
-    reason: str = Field(max_length=2000)
-    evidence_ref: str = Field(default="", max_length=500)  # a document id or path in the evidence store
-    placed_by: str = Field(max_length=64)
-    channel: str | None = Field(default=None, max_length=16)  # complaint: the channel complained about
-    days: int | None = None  # hardship: how long escalation pauses (the strategy's [holds] default if absent)
+    reason: Reason = Field(max_length=2000)
+    evidence_ref: Ref500 = Field(default="", max_length=500)  # a document id or path in the evidence store
+    placed_by: OptionalId64 = Field(max_length=64)
+    channel: Code16 | None = None  # complaint: the channel complained about
+    days: Days | None = None  # hardship: how long escalation pauses (the strategy's [holds] default if absent)
 
 
 class ReleaseHoldInput(BaseModel):
-    hold_id: str = Field(min_length=1, max_length=64)
-    released_by: str = Field(max_length=64)
+    hold_id: Id64 = Field(min_length=1, max_length=64)
+    released_by: OptionalId64 = Field(max_length=64)
     # A dispute: verified | withdrawn | upheld. Others: optional, e.g. "discharged", "resolved".
-    resolution: str | None = Field(default=None, max_length=32)
+    resolution: Code32 | None = Field(default=None, max_length=32)
 
 
 class HoldResult(BaseModel):
-    hold_id: str
+    hold_id: Id64
     hold_type: HoldType
-    status: str  # active | released | expired
+    status: Code16  # active | released | expired
     duplicate: bool = False
-    expires_at: datetime | None = None
-    task_id: int | None = None  # the estate or attorney task the hold opened
+    expires_at: Moment | None = None
+    task_id: RecordId | None = None  # the estate or attorney task the hold opened
     active_holds: list[HoldType]  # what the HoldType search attribute now shows
     outcome: Outcome | None = None  # set when the release ended the episode (an upheld dispute)
 
@@ -261,91 +264,91 @@ class ApplyStrategyInput(BaseModel):
     """Move a running episode to another strategy: explicit, with who and why, and recorded."""
 
     strategy: Strategy
-    applied_by: str = Field(max_length=64)
-    reason: str = Field(max_length=1000)
+    applied_by: OptionalId64 = Field(max_length=64)
+    reason: Paragraph(1000)
 
 
 class ApplyStrategyResult(BaseModel):
-    previous_name: str
-    previous_hash: str
-    strategy_name: str
-    strategy_hash: str
-    pending_steps: int
+    previous_name: Name100
+    previous_hash: Hash64
+    strategy_name: Name100
+    strategy_hash: Hash64
+    pending_steps: Count
 
 
 class StrategyChangeCommand(BaseModel):
-    episode_id: str
-    account_id: str
-    from_name: str
-    from_hash: str
-    to_name: str
-    to_hash: str
-    applied_by: str
-    reason: str
-    dpd: int
-    applied_at: datetime
+    episode_id: Id64
+    account_id: AccountId
+    from_name: Name100
+    from_hash: Hash64
+    to_name: Name100
+    to_hash: Hash64
+    applied_by: OptionalId64
+    reason: Reason
+    dpd: DaysPastDue
+    applied_at: Moment
 
 
 class CloseInput(BaseModel):
-    reason: str
-    operator_id: str
+    reason: Reason
+    operator_id: OptionalId64
 
 
 class CloseResult(BaseModel):
     outcome: Outcome
-    reason: str
-    closed_by: str
+    reason: Reason
+    closed_by: OptionalId64
 
 
 class StatusView(BaseModel):
-    account_id: str
-    episode_id: str
-    as_of: datetime  # collection time of the workflow's last activity
-    due_date: date
-    timezone: str
-    dpd: int
-    stage: str
-    bucket: str
+    account_id: AccountId
+    episode_id: Id64
+    as_of: Moment  # collection time of the workflow's last activity
+    due_date: SaneDate
+    timezone: TimeZoneName
+    dpd: DaysPastDue
+    stage: Code16
+    bucket: Code16
     risk_segment: Segment
-    currency: str
-    overdue_amount: Decimal
-    total_balance: Decimal
-    paid_total: Decimal
+    currency: CurrencyCode
+    overdue_amount: Money
+    total_balance: Money
+    paid_total: Money
     next_action: Action | None
-    next_step_id: str | None
-    next_action_at: datetime | None
-    paused_by: str | None = None  # e.g. "promise P-1 until 2026-12-02T16:00Z"
+    next_step_id: Line64 | None
+    next_action_at: Moment | None
+    paused_by: Paragraph(4000) | None = None  # e.g. "promise P-1 until 2026-12-02T16:00Z"
     active_promise: PromiseRecord | None = None
-    broken_promises: int = 0
+    broken_promises: Count = 0
     open_offer: SettlementOffer | None = None
     active_plan: InstalmentPlan | None = None
     placement: PlacementRecord | None = None
     holds: list[HoldRecord] = []  # every hold of the episode, active or ended, in the order placed
-    effective_collections: int = 0
+    effective_collections: Count = 0
     # The earliest date the malicious-overdraft criteria could be met (arrears.domain.register).
-    malicious_overdraft_earliest: date | None = None
-    contacts_by_channel: dict[str, int]
-    steps_done: int
-    steps_skipped: int = 0
+    malicious_overdraft_earliest: SaneDate | None = None
+    contacts_by_channel: dict[Code32, Count]
+    steps_done: Count
+    steps_skipped: Count = 0
     outcome: Outcome | None
-    outcome_reason: str | None
-    strategy_name: str
-    strategy_hash: str
+    outcome_reason: Reason | None
+    strategy_name: Name100
+    strategy_hash: Hash64
     clock: EpisodeClock
     # The balance by component (episodes with pricing); None where the balance is not priced.
-    principal: Decimal | None = None
-    interest: Decimal | None = None
-    fees: Decimal | None = None
-    accrued_interest: Decimal | None = None  # since the last interest posting, not yet posted
+    principal: Money | None = None
+    interest: Money | None = None
+    fees: Money | None = None
+    accrued_interest: Money | None = None  # since the last interest posting, not yet posted
     card_restrictions: list[RestrictionLevel] = []
-    blacklisted_on: date | None = None
-    bureau_notice_on: date | None = None
-    bureau_notice_result: str | None = None
+    blacklisted_on: SaneDate | None = None
+    bureau_notice_on: SaneDate | None = None
+    bureau_notice_result: Code32 | None = None
     legal: LegalReferralState | None = None
-    reages: list[date] = []
+    reages: list[SaneDate] = []
     # Why the episode needs an operator (an activity failing past its bound, a blocked charge-off).
-    attention: str | None = None
-    attention_detail: str | None = None
+    attention: Line500 | None = None
+    attention_detail: Line500 | None = None
 
     def at(self, real_now: datetime) -> "StatusView":
         """The same view with DPD, stage and bucket brought up to ``real_now``.
@@ -363,49 +366,49 @@ class StatusView(BaseModel):
 
 
 class EpisodeResult(BaseModel):
-    account_id: str
-    episode_id: str
+    account_id: AccountId
+    episode_id: Id64
     outcome: Outcome
-    reason: str
-    dpd: int
-    overdue_amount: Decimal
-    total_balance: Decimal
-    steps_done: int
-    contacts_by_channel: dict[str, int]
-    steps_skipped: int = 0  # missed while the worker was behind and not replayed (the late-import rule)
+    reason: Reason
+    dpd: DaysPastDue
+    overdue_amount: Money
+    total_balance: Money
+    steps_done: Count
+    contacts_by_channel: dict[Code32, Count]
+    steps_skipped: Count = 0  # missed while the worker was behind and not replayed (the late-import rule)
 
 
 # ---- activity commands -------------------------------------------------------
 
 
 class OpenEpisodeCommand(BaseModel):
-    episode_id: str
-    account_id: str
-    workflow_id: str
-    run_id: str
-    started_at: datetime
-    due_date: date
-    dpd_at_start: int
-    currency: str
-    overdue_amount: Decimal
-    total_balance: Decimal
+    episode_id: Id64
+    account_id: AccountId
+    workflow_id: WorkflowId
+    run_id: Id64
+    started_at: Moment
+    due_date: SaneDate
+    dpd_at_start: DaysPastDue
+    currency: CurrencyCode
+    overdue_amount: Money
+    total_balance: Money
     risk_segment: Segment
-    strategy_name: str
-    strategy_hash: str
+    strategy_name: Name100
+    strategy_hash: Hash64
 
 
 class StepCommand(BaseModel):
-    episode_id: str
-    account_id: str
+    episode_id: Id64
+    account_id: AccountId
     step: ScheduledStep
-    executed_at: datetime  # collection time at which the workflow ran the step
-    dpd: int
-    stage: str
-    currency: str
-    overdue_amount: Decimal
-    total_balance: Decimal
-    due_date: date
-    strategy_hash: str
+    executed_at: Moment  # collection time at which the workflow ran the step
+    dpd: DaysPastDue
+    stage: Code16
+    currency: CurrencyCode
+    overdue_amount: Money
+    total_balance: Money
+    due_date: SaneDate
+    strategy_hash: Hash64
     # How call and visit tasks are routed (SLA, senior balances); episodes started
     # before the desk existed send none and get the defaults.
     desk: DeskPolicy = DeskPolicy()
@@ -418,20 +421,20 @@ class StepCommand(BaseModel):
 
 
 class StepResult(BaseModel):
-    idempotency_key: str
-    kind: str  # contact | task | account_action | deferred | suppressed (by the contact policy gate)
-    channel: str
-    record_id: int  # the contact, task or action row; for deferred/suppressed tasks the decision row
+    idempotency_key: Key200
+    kind: Code32  # contact | task | account_action | deferred | suppressed (by the contact policy gate)
+    channel: Code32
+    record_id: Int32  # the contact, task or action row; for deferred/suppressed tasks the decision row
     duplicate: bool
-    detail: str = ""
-    deferred_until: datetime | None = None  # the gate's next permitted moment (collection time)
+    detail: Detail = ""
+    deferred_until: Moment | None = None  # the gate's next permitted moment (collection time)
 
 
 class PlacementCommand(BaseModel):
     """Place the account with an agency for the ladder's agency step."""
 
     step: StepCommand
-    timezone: str  # the placement period is counted in the account's calendar days
+    timezone: TimeZoneName  # the placement period is counted in the account's calendar days
 
     @property
     def idempotency_key(self) -> str:
@@ -440,149 +443,149 @@ class PlacementCommand(BaseModel):
 
 class PlacementResult(BaseModel):
     placement: PlacementRecord | None  # None: no agency had room
-    task_id: int | None = None  # the task that records why it was not placed
+    task_id: RecordId | None = None  # the task that records why it was not placed
     duplicate: bool
-    detail: str
+    detail: Detail
 
 
 class PlacementChangeCommand(BaseModel):
-    episode_id: str
-    account_id: str
-    idempotency_key: str  # the placement's
-    status: str  # renewed | recalled | closed
-    renewals: int
-    ends_at: datetime
-    reason: str
-    at: datetime
+    episode_id: Id64
+    account_id: AccountId
+    idempotency_key: Key200  # the placement's
+    status: Code16  # renewed | recalled | closed
+    renewals: Count
+    ends_at: Moment
+    reason: Reason
+    at: Moment
 
 
 class CommissionCommand(BaseModel):
-    episode_id: str
-    account_id: str
-    placement_id: int
-    agency_id: str
-    payment_id: str
-    payment_amount: Decimal
-    percent: Decimal
-    commission: Decimal
-    currency: str
+    episode_id: Id64
+    account_id: AccountId
+    placement_id: RecordId
+    agency_id: Id64
+    payment_id: Id64
+    payment_amount: Money
+    percent: Money
+    commission: Money
+    currency: CurrencyCode
 
 
 class PaymentCommand(BaseModel):
-    episode_id: str
-    account_id: str
+    episode_id: Id64
+    account_id: AccountId
     payment: PaymentRecord
-    currency: str
+    currency: CurrencyCode
 
 
 class PromiseCommand(BaseModel):
-    episode_id: str
-    account_id: str
-    currency: str
+    episode_id: Id64
+    account_id: AccountId
+    currency: CurrencyCode
     promise: PromiseRecord
-    replaces: str | None = None
+    replaces: Id64 | None = None
 
 
 class PromiseResolutionCommand(BaseModel):
-    episode_id: str
-    account_id: str
-    promise_id: str
-    status: str  # kept | broken
-    paid_toward: Decimal
-    resolved_at: datetime
-    broken_promises: int
+    episode_id: Id64
+    account_id: AccountId
+    promise_id: Id64
+    status: Code16  # kept | broken
+    paid_toward: Money
+    resolved_at: Moment
+    broken_promises: Count
     risk_segment: Segment
 
 
 class SettlementCommand(BaseModel):
-    episode_id: str
-    account_id: str
-    currency: str
+    episode_id: Id64
+    account_id: AccountId
+    currency: CurrencyCode
     offer: SettlementOffer
-    replaces: str | None = None
+    replaces: Id64 | None = None
 
 
 class SettlementResolutionCommand(BaseModel):
-    episode_id: str
-    account_id: str
-    offer_id: str
-    status: str  # paid | expired
-    paid_toward: Decimal
-    forgiven: Decimal
-    resolved_at: datetime
+    episode_id: Id64
+    account_id: AccountId
+    offer_id: Id64
+    status: Code16  # paid | expired
+    paid_toward: Money
+    forgiven: Money
+    resolved_at: Moment
 
 
 class PlanCommand(BaseModel):
-    episode_id: str
-    account_id: str
-    currency: str
+    episode_id: Id64
+    account_id: AccountId
+    currency: CurrencyCode
     plan: InstalmentPlan
 
 
 class PlanResolutionCommand(BaseModel):
-    episode_id: str
-    account_id: str
-    plan_id: str
-    status: str  # completed | broken | cancelled
-    reason: str
-    paid_into: Decimal
-    resolved_at: datetime
+    episode_id: Id64
+    account_id: AccountId
+    plan_id: Id64
+    status: Code16  # completed | broken | cancelled
+    reason: Reason
+    paid_into: Money
+    resolved_at: Moment
 
 
 class OutcomeCommand(BaseModel):
-    episode_id: str
-    account_id: str
+    episode_id: Id64
+    account_id: AccountId
     outcome: OutcomeInput
-    recorded_at: datetime
+    recorded_at: Moment
     # Set when the contact reached the cardholder: the same transaction writes the register row.
-    effective_collection: str | None = None
+    effective_collection: Code32 | None = None
 
 
 class HoldCommand(BaseModel):
-    episode_id: str
-    account_id: str
+    episode_id: Id64
+    account_id: AccountId
     hold: HoldRecord
     # For the estate or attorney task a hold opens.
-    dpd: int
-    stage: str
-    currency: str
-    overdue_amount: Decimal
+    dpd: DaysPastDue
+    stage: Code16
+    currency: CurrencyCode
+    overdue_amount: Money
 
 
 class HoldRecorded(BaseModel):
     created: bool  # False: already on record (a retry)
-    task_id: int | None = None
+    task_id: RecordId | None = None
 
 
 class HoldEndCommand(BaseModel):
-    episode_id: str
-    account_id: str
-    hold_id: str
-    status: str  # released | expired
-    resolution: str | None
-    released_by: str | None
-    at: datetime
+    episode_id: Id64
+    account_id: AccountId
+    hold_id: Id64
+    status: Code16  # released | expired
+    resolution: Code32 | None
+    released_by: OptionalId64 | None
+    at: Moment
 
 
 class StageChangeCommand(BaseModel):
-    episode_id: str
-    account_id: str
-    stage: str
-    previous_stage: str | None
-    dpd: int
-    occurred_at: datetime
+    episode_id: Id64
+    account_id: AccountId
+    stage: Code16
+    previous_stage: Code16 | None
+    dpd: DaysPastDue
+    occurred_at: Moment
 
 
 class CloseEpisodeCommand(BaseModel):
-    episode_id: str
-    account_id: str
+    episode_id: Id64
+    account_id: AccountId
     outcome: Outcome
-    reason: str
-    closed_by: str
-    dpd: int
-    closed_at: datetime
-    overdue_amount: Decimal
-    total_balance: Decimal
+    reason: Reason
+    closed_by: OptionalId64
+    dpd: DaysPastDue
+    closed_at: Moment
+    overdue_amount: Money
+    total_balance: Money
 
 
 EpisodeInput.model_rebuild()
@@ -620,8 +623,8 @@ ARCHIVE_HISTORIES = "archive_histories"
 
 
 class ArchiverInput(BaseModel):
-    every_seconds: float = Field(gt=0)
-    rounds_per_run: int = Field(default=100, ge=1)
+    every_seconds: Interval = Field(gt=0)
+    rounds_per_run: PositiveCount = 100
 
 
 
@@ -636,24 +639,24 @@ class BureauCycleInput(BaseModel):
     # Day of the month the previous month is reported, at 00:00 UTC (see reporting_moment).
     report_day: int = Field(default=2, ge=2, le=28)
     # The next period to report (YYYY-MM); None on a first start: last month.
-    next_period: str | None = None
+    next_period: Period | None = None
     # Periods per run before continuing as new: a year of history per run.
-    periods_per_run: int = Field(default=12, ge=1)
+    periods_per_run: PositiveCount = 12
     # The last report's summary, carried across continue-as-new for `arrears bureau schedule`.
-    last_report: str | None = None
+    last_report: Detail | None = None
 
 
 class BureauCycleRequest(BaseModel):
-    period: str
-    at: datetime
+    period: Period
+    at: Moment
 
 
 class BureauCycleSummary(BaseModel):
-    period: str
-    accounts: int
-    withheld: int
-    corrections: int
-    file: str
+    period: Period
+    accounts: Count
+    withheld: Count
+    corrections: Count
+    file: Ref500
     created: bool  # False: the period had been reported already; its file was written again from the record
 
     def line(self) -> str:

@@ -49,12 +49,23 @@ def _rows(reader, header: list[str]) -> Iterator[tuple[int, dict[str, str] | str
             cells = next(reader)
         except StopIteration:
             return
+        except csv.Error as exc:
+            # The reader resumes at the next line: one unreadable row, not an unreadable file.
+            yield number, unreadable_reason(exc)
+            continue
         if not any(c.strip() for c in cells):
             continue
         if len(cells) != len(header):
             yield number, f"expected {len(header)} fields, found {len(cells)}"
             continue
         yield number, dict(zip(header, cells, strict=True))
+
+
+def unreadable_reason(exc: csv.Error) -> str:
+    text = str(exc)
+    if "field larger than field limit" in text:
+        return f"a field is longer than {csv.field_size_limit():,} characters (the CSV field limit)"
+    return f"not readable as CSV: {text}"
 
 
 def validation_reason(exc: ValidationError) -> str:

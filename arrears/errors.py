@@ -9,7 +9,8 @@ episode for attention instead of spinning.
 # ---- refusals of a request (update validators and handlers) ----
 REFUSED = "Refused"  # the request breaks a rule; the message says which
 EPISODE_ENDED = "EpisodeEnded"  # the episode is over: nothing more can be applied to it
-NOT_FOUND = "NotFound"  # the request names a promise, plan, hold, case... the episode does not have
+NOT_FOUND = "NotFound"
+AMOUNT_PRECISION = "AmountPrecision"  # more decimals than the currency's minor units  # the request names a promise, plan, hold, case... the episode does not have
 
 # ---- refusals that come from the system of record (non-retryable activity errors) ----
 HOLD_ID_TAKEN = "HoldIdTaken"  # the hold id is on record for the account from an earlier episode

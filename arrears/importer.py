@@ -11,7 +11,8 @@ import csv
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+import re
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -19,6 +20,7 @@ from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import Engine, case, false
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, StatementError
 from sqlalchemy.dialects import postgresql, sqlite
 from temporalio.client import Client
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy, WorkflowIDReusePolicy
@@ -26,9 +28,11 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from arrears import search_attributes as sa
 from arrears.csvfile import CsvHeaderError, csv_rows, validation_reason
+from arrears.textfile import EncodingProblem, TextFileFacts, check_text_file, codec_for
 from arrears.contracts import WORKFLOW_TYPE, EpisodeInput, workflow_id_for
 from arrears.db.models import Account
 from arrears.domain.account import AccountRow
+from arrears.domain.bounds import ACCOUNT_ID_PATTERN
 from arrears.domain.delinquency import bucket_for_dpd, days_past_due, stage_for_dpd
 from arrears.domain.strategy import Strategy
 
@@ -47,6 +51,7 @@ REQUIRED_COLUMNS = (
 )
 OPTIONAL_COLUMNS = ("email", "contacts", "region")
 BATCH = 500
+_ACCOUNT_ID = re.compile(ACCOUNT_ID_PATTERN)
 
 
 class ImportFileError(ValueError):
@@ -72,26 +77,75 @@ class ImportSummary:
 # ---- reading -------------------------------------------------------------------
 
 
-def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any] | str]]:
-    """Yield (line number, raw row) pairs; a row that cannot be parsed is a str reason."""
-    with path.open("r", encoding="utf-8-sig", newline="") as handle:
+def check_file(path: Path, encoding: str | None = None) -> TextFileFacts:
+    """Refuse a file that cannot be imported at all, before anything starts: wrong encoding, nothing in it."""
+    try:
+        facts = check_text_file(path, encoding)
+    except EncodingProblem as exc:
+        raise ImportFileError(str(exc)) from None
+    if facts.lines == 0:
+        raise ImportFileError(f"{path}: the file is empty: expected a header and one row per account")
+    if not _is_jsonl(path, facts.first_line) and facts.lines == 1:
+        raise ImportFileError(f"{path}: the file has a header and no rows: nothing to import")
+    return facts
+
+
+def _is_jsonl(path: Path, head: str) -> bool:
+    return path.suffix.lower() in (".jsonl", ".ndjson", ".json") or head.lstrip().startswith("{")
+
+
+def read_rows(path: Path, encoding: str | None = None) -> Iterator[tuple[int, dict[str, Any] | str]]:
+    """Yield (line number, raw row) pairs, lazily; a row that cannot be parsed is a str reason, or
+    (line, account id, reason) when the account id could be read but another cell could not."""
+    codec = codec_for(encoding)
+    with path.open("r", encoding=codec, newline="") as handle:
         head = handle.read(4096)
         handle.seek(0)
-        if path.suffix.lower() in (".jsonl", ".ndjson", ".json") or head.lstrip().startswith("{"):
+        if _is_jsonl(path, head):
             yield from _read_jsonl(handle)
         else:
             yield from _read_csv(handle)
 
 
+def _json(text: str) -> Any:
+    """Decimals straight from the text (a float would already have lost cents); nesting has a floor."""
+    try:
+        return json.loads(text, parse_float=Decimal)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+
+
+MAX_JSON_LINE = 1_000_000  # characters: an account is a few hundred; a longer line is not one
+
+
+def _lines(handle) -> Iterator[tuple[str, bool]]:
+    """Lines, each read with a cap (memory stays bounded on a file without line breaks); True: too long."""
+    while True:
+        line = handle.readline(MAX_JSON_LINE + 1)
+        if not line:
+            return
+        if len(line) > MAX_JSON_LINE and not line.endswith("\n"):
+            while (rest := handle.readline(MAX_JSON_LINE)) and not rest.endswith("\n"):
+                pass
+            yield "", True
+            continue
+        yield line, False
+
+
 def _read_jsonl(handle) -> Iterator[tuple[int, dict[str, Any] | str]]:
-    for number, line in enumerate(handle, start=1):
+    for number, (line, too_long) in enumerate(_lines(handle), start=1):
+        if too_long:
+            yield number, f"the line is longer than {MAX_JSON_LINE:,} characters"
+            continue
         if not line.strip():
             continue
         try:
-            # Decimals straight from the text: a float would already have lost cents.
-            row = json.loads(line, parse_float=Decimal)
+            row = _json(line)
         except json.JSONDecodeError as exc:
             yield number, f"not valid JSON: {exc.msg} at column {exc.colno}"
+            continue
+        except ValueError as exc:
+            yield number, f"not valid JSON: {exc}"
             continue
         if not isinstance(row, dict):
             yield number, "each line must be a JSON object"
@@ -115,13 +169,22 @@ def _read_csv(handle) -> Iterator[tuple[int, dict[str, Any] | str]]:
         contacts = (row.get("contacts") or "").strip()
         if contacts:
             try:
-                row["contacts"] = json.loads(contacts)
+                row["contacts"] = _json(contacts)
             except json.JSONDecodeError:
-                yield number, "contacts: not valid JSON"
+                yield number, _account_id(row), "contacts: not valid JSON"
+                continue
+            except ValueError as exc:
+                yield number, _account_id(row), f"contacts: {exc}"
                 continue
         else:
             row.pop("contacts", None)
         yield number, row
+
+
+def _account_id(raw: dict[str, Any]) -> str:
+    """The row's account id for a reject line, if it looks like one: never another column's content."""
+    value = str(raw.get("account_id") or "").strip()
+    return value if len(value) <= 64 and _ACCOUNT_ID.match(value) else ""
 
 
 def reserved_account_id(account_id: str) -> str | None:
@@ -139,38 +202,94 @@ def reserved_account_id(account_id: str) -> str | None:
     return None
 
 
-def validate_rows(path: Path) -> tuple[list[tuple[int, AccountRow]], list[Reject]]:
-    good: list[tuple[int, AccountRow]] = []
-    rejected: list[Reject] = []
+def validated_rows(path: Path, encoding: str | None = None, today: date | None = None) -> Iterator[tuple[int, AccountRow | Reject]]:
+    """Each row as it is read: (line, AccountRow) when good, (line, Reject) with the reason when not."""
     first_line: dict[str, int] = {}
-    for number, raw in read_rows(path):
-        if isinstance(raw, str):
-            rejected.append(Reject(number, "", raw))
+    context = {"today": today} if today else None
+    for item in read_rows(path, encoding):
+        if len(item) == 3:  # a row whose account id is known but whose cells could not be read
+            number, account_id, reason = item
+            yield number, Reject(number, account_id, reason)
             continue
-        account_id = str(raw.get("account_id") or "").strip()
+        number, raw = item
+        if isinstance(raw, str):
+            yield number, Reject(number, "", raw)
+            continue
+        account_id = _account_id(raw)
         try:
-            row = AccountRow.model_validate(raw)
+            row = AccountRow.model_validate(raw, context=context)
         except ValidationError as exc:
-            rejected.append(Reject(number, account_id, validation_reason(exc)))
+            yield number, Reject(number, account_id, redact(validation_reason(exc), raw))
             continue
         reserved = reserved_account_id(row.account_id)
         if reserved:
-            rejected.append(Reject(number, row.account_id, reserved))
+            yield number, Reject(number, row.account_id, reserved)
             continue
         if row.account_id in first_line:
-            rejected.append(Reject(number, row.account_id, f"duplicate account_id (first on line {first_line[row.account_id]})"))
+            yield number, Reject(number, row.account_id, f"duplicate account_id (first on line {first_line[row.account_id]})")
             continue
         first_line[row.account_id] = number
-        good.append((number, row))
+        yield number, row
+
+
+PERSONAL_COLUMNS = ("customer_name", "phone", "email", "billing_address")
+
+
+def redact(reason: str, raw: dict[str, Any]) -> str:
+    """A reject reason with the row's personal data blanked out, whatever the rule quoted.
+
+    The rules name fields, not values; this is the backstop for a value that lands in a
+    quoted column (a shifted row puts a name where the zone was expected).
+    """
+    values = [str(raw.get(c) or "").strip() for c in PERSONAL_COLUMNS]
+    contacts = raw.get("contacts")
+    if isinstance(contacts, list):
+        values += [str(v).strip() for entry in contacts if isinstance(entry, dict) for v in entry.values()
+                   if isinstance(v, str)]
+    for value in sorted((v for v in values if len(v) >= 3), key=len, reverse=True):
+        reason = reason.replace(value, "[personal data]")
+    return reason
+
+
+def validate_rows(path: Path, encoding: str | None = None) -> tuple[list[tuple[int, AccountRow]], list[Reject]]:
+    """Every row at once (small files, tests); the import itself streams (``import_file``)."""
+    good: list[tuple[int, AccountRow]] = []
+    rejected: list[Reject] = []
+    for number, item in validated_rows(path, encoding):
+        if isinstance(item, Reject):
+            rejected.append(item)
+        else:
+            good.append((number, item))
     return good, rejected
 
 
 def write_rejects(path: Path, rejected: list[Reject]) -> None:
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["line", "account_id", "reason"])
+    with RejectFile(path) as out:
         for r in rejected:
-            writer.writerow([r.line, r.account_id, r.reason])
+            out.add(r)
+
+
+class RejectFile:
+    """The reject file, written as rejects come (opened at the first one: no reject, no file)."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path, self._handle, self._writer = path, None, None
+
+    def add(self, reject: Reject) -> None:
+        if self.path is None:
+            return
+        if self._writer is None:
+            self._handle = self.path.open("w", encoding="utf-8", newline="")
+            self._writer = csv.writer(self._handle)
+            self._writer.writerow(["line", "account_id", "reason"])
+        self._writer.writerow([reject.line, reject.account_id, reject.reason])
+
+    def __enter__(self) -> "RejectFile":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._handle is not None:
+            self._handle.close()
 
 
 # ---- writing and starting ------------------------------------------------------
@@ -281,13 +400,16 @@ async def import_file(
     concurrency: int = 64,
     reject_path: Path | None = None,
     progress: Callable[[int], None] | None = None,
+    encoding: str | None = None,
 ) -> ImportSummary:
-    good, rejected = validate_rows(path)
-    summary = ImportSummary(rows=len(good) + len(rejected), rejected=rejected)
-    if reject_path is not None and rejected:
-        write_rejects(reject_path, rejected)
-    if progress and rejected:
-        progress(len(rejected))
+    """Read, validate, record and start in batches of ``BATCH`` rows: memory stays flat in the file's size.
+
+    The file is checked first (encoding, not empty: ``ImportFileError``);
+    then rows go as they are read. ``progress`` is told of each row as it is
+    decided (rejected, started, already running or failed).
+    """
+    check_file(path, encoding)
+    summary = ImportSummary()
     strategy_hash = strategy.content_hash()
     gate = asyncio.Semaphore(concurrency)
     now = datetime.now(timezone.utc)
@@ -299,25 +421,84 @@ async def import_file(
                     client, task_queue, row, episode_input(row, strategy, strategy_hash, day_seconds), now
                 )
             except Exception as exc:  # noqa: BLE001 - reported per row; the rest still go
-                summary.failed.append(Reject(number, row.account_id, f"not started: {exc}"))
+                summary.failed.append(Reject(number, row.account_id, f"not started: {_one_line(exc)}"))
             else:
                 (summary.started if started else summary.already_running).append(row.account_id)
             if progress:
                 progress(1)
 
     in_flight: set[asyncio.Task] = set()
-    for offset in range(0, len(good), BATCH):
-        batch = good[offset : offset + BATCH]
-        # The account record exists before its workflow can look it up. The
-        # next batch is written while the previous one is still starting, so
-        # the starts never stall at a batch boundary.
-        await asyncio.to_thread(upsert_accounts, engine, [row for _, row in batch], now)
+
+    async def flush(batch: list[tuple[int, AccountRow]]) -> None:
+        # The account record exists before its workflow can look it up. The next batch is
+        # read and written while this one is still starting, so starts never stall at a boundary.
+        refused = await asyncio.to_thread(write_accounts, engine, batch, now)
         for number, row in batch:
+            if number in refused:
+                reject(Reject(number, row.account_id, refused[number]))
+                continue
             task = asyncio.create_task(start_one(number, row))
             in_flight.add(task)
             task.add_done_callback(in_flight.discard)
         while len(in_flight) > BATCH:  # bound memory on very large files
             await asyncio.wait(set(in_flight), return_when=asyncio.FIRST_COMPLETED)
-    if in_flight:
-        await asyncio.wait(set(in_flight))
+
+    with RejectFile(reject_path) as rejects:
+
+        def reject(r: Reject) -> None:
+            summary.rejected.append(r)
+            rejects.add(r)
+            if progress:
+                progress(1)
+
+        batch: list[tuple[int, AccountRow]] = []
+        for number, item in validated_rows(path, encoding):
+            summary.rows += 1
+            if isinstance(item, Reject):
+                reject(item)
+                continue
+            batch.append((number, item))
+            if len(batch) >= BATCH:
+                await flush(batch)
+                batch = []
+        if batch:
+            await flush(batch)
+        if in_flight:
+            await asyncio.wait(set(in_flight))
+    summary.rejected.sort(key=lambda r: r.line)
     return summary
+
+
+def write_accounts(engine: Engine, batch: list[tuple[int, AccountRow]], now: datetime) -> dict[int, str]:
+    """Upsert a batch; when the database refuses it, row by row, so one bad row costs only itself.
+
+    Returns the refused rows' reasons by line. A lost connection is no row's
+    fault and is raised (the import stops; running it again is safe).
+    """
+    try:
+        upsert_accounts(engine, [row for _, row in batch], now)
+        return {}
+    except (OperationalError, InterfaceError):
+        raise
+    except (DBAPIError, StatementError):
+        pass
+    refused: dict[int, str] = {}
+    for number, row in batch:
+        try:
+            upsert_accounts(engine, [row], now)
+        except (OperationalError, InterfaceError):
+            raise
+        except (DBAPIError, StatementError) as exc:
+            refused[number] = f"the record refused it: {_database_reason(exc)}"
+    return refused
+
+
+def _database_reason(exc: Exception) -> str:
+    """The database's own first line (never the statement or its parameters: they hold personal data)."""
+    original = getattr(exc, "orig", None) or exc
+    return f"{type(original).__name__}: {_one_line(original)}"
+
+
+def _one_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0][:300] if lines else type(exc).__name__

@@ -11,36 +11,39 @@ from pydantic import BaseModel, Field
 
 from arrears.domain.ledger import Cycle, Posting
 from arrears.domain.pricing import ReagePolicy
+from arrears.domain.bounds import (
+    AccountId, Count, CurrencyCode, Id64, Line2000, Line500, Money, OptionalId64, Reason, SaneDate,
+)
 
 POST_LEDGER = "post_ledger"
 RECORD_REAGE = "record_reage"
 
 
 class PostLedgerCommand(BaseModel):
-    account_id: str
-    episode_id: str
-    currency: str
+    account_id: AccountId
+    episode_id: Id64
+    currency: CurrencyCode
     # From arrears.domain.ledger.compute_ledger; posting again what is already posted is harmless.
     postings: list[Posting]
 
 
 class PostLedgerResult(BaseModel):
-    posted: int  # written now
-    already: int  # found with the same amounts (an earlier attempt or an earlier run)
+    posted: Count  # written now
+    already: Count  # found with the same amounts (an earlier attempt or an earlier run)
     # Keys already posted with different amounts: an event arrived after later postings were made.
     # Nothing is overwritten; someone must look.
-    conflicts: list[str] = Field(default_factory=list)
+    conflicts: list[Line500] = Field(default_factory=list)
 
 
 class ReageCommand(BaseModel):
-    account_id: str
-    episode_id: str
-    reage_id: str = Field(min_length=1, max_length=64)
-    on: date  # the account's local date
-    approved_by: str = Field(min_length=1, max_length=64)
-    reason: str = ""
-    currency: str
-    overdue_cleared: Decimal  # the ledger's overdue amount that the re-age brings current
+    account_id: AccountId
+    episode_id: Id64
+    reage_id: Id64 = Field(min_length=1, max_length=64)
+    on: SaneDate  # the account's local date
+    approved_by: Id64
+    reason: Reason = ""
+    currency: CurrencyCode
+    overdue_cleared: Money  # the ledger's overdue amount that the re-age brings current
     cycles: list[Cycle]  # the ledger's cycles as of ``on``: the payment evidence
     policy: ReagePolicy
 
@@ -48,7 +51,7 @@ class ReageCommand(BaseModel):
 class ReageResult(BaseModel):
     recorded: bool  # False when refused or already recorded
     duplicate: bool = False
-    refusal: str | None = None
+    refusal: Reason | None = None
     # Re-ages of the account, this one included when recorded.
-    in_12_months: int
-    in_5_years: int
+    in_12_months: Count
+    in_5_years: Count

@@ -1,6 +1,8 @@
 """Client-side calls other systems and the CLI make on a running episode."""
 
-from datetime import datetime, timezone
+import re
+from contextvars import ContextVar
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 from temporalio.client import Client, WorkflowUpdateFailedError
@@ -40,22 +42,52 @@ class Rejected(Exception):
         return "has ended" in text or "has already ended" in text or text.startswith("no running collection episode")
 
 
+def deepest_message(exc: BaseException) -> str:
+    """The innermost cause's message: "Failed decoding arguments" says less than the field that failed."""
+    messages = []
+    seen = exc
+    while seen is not None:
+        text = getattr(seen, "message", None) or str(seen)
+        if text:
+            messages.append(_first_line(text))
+        seen = seen.__cause__
+    useful = [m for m in messages if m not in ("Workflow update failed", "Failed decoding arguments")]
+    return (useful or messages or [type(exc).__name__])[-1]
+
+
+def _first_line(text: str) -> str:
+    lines = [line.strip() for line in str(text).strip().splitlines() if line.strip()]
+    if lines and re.match(r"^\d+ validation errors? for ", lines[0]):
+        # A pydantic error carried as text through Temporal: "field: message" for each field.
+        pairs = []
+        for field, message in zip(lines[1::3], lines[2::3]):
+            pairs.append(f"{field}: {message.split(' [type=')[0].removeprefix('Value error, ')}")
+        return "; ".join(pairs)[:500] or lines[0]
+    return lines[0][:500] if lines else ""
+
+
+# How long an update may wait for the episode's answer; None: as long as it takes (the API's
+# callers set their own deadlines). The CLI sets it from ARREARS_UPDATE_WAIT_SECONDS.
+UPDATE_WAIT: ContextVar[timedelta | None] = ContextVar("update_wait", default=None)
+
+
 def _handle(client: Client, account_id: str):
     return client.get_workflow_handle(workflow_id_for(account_id))
 
 
 def _explain(exc: Exception, account_id: str) -> Rejected:
     if isinstance(exc, WorkflowUpdateFailedError):
-        cause = exc.cause
-        return Rejected(getattr(cause, "message", None) or str(cause))
+        # An argument the workflow could not decode is refused with "Failed decoding arguments";
+        # the field that failed is in the cause below it.
+        return Rejected(deepest_message(exc.cause))
     if isinstance(exc, RPCError) and exc.status == RPCStatusCode.NOT_FOUND:
         return Rejected(f"no running collection episode for account {account_id}")
     return Rejected(str(exc))
 
 
-async def get_status(client: Client, account_id: str) -> StatusView:
+async def get_status(client: Client, account_id: str, rpc_timeout: timedelta | None = None) -> StatusView:
     try:
-        view = await _handle(client, account_id).query("status", result_type=StatusView)
+        view = await _handle(client, account_id).query("status", result_type=StatusView, rpc_timeout=rpc_timeout)
     except RPCError as exc:
         raise _explain(exc, account_id) from exc
     return view.at(datetime.now(timezone.utc))
@@ -64,7 +96,9 @@ async def get_status(client: Client, account_id: str) -> StatusView:
 async def _update(client: Client, account_id: str, name: str, request, result_type):
     """Run an update; a refusal or a missing episode comes back as Rejected with the reason."""
     try:
-        return await _handle(client, account_id).execute_update(name, request, result_type=result_type)
+        return await _handle(client, account_id).execute_update(
+            name, request, result_type=result_type, rpc_timeout=UPDATE_WAIT.get()
+        )
     except (WorkflowUpdateFailedError, RPCError) as exc:
         raise _explain(exc, account_id) from exc
 

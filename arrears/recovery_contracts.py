@@ -16,6 +16,9 @@ from arrears.domain.clock import EpisodeClock
 from arrears.domain.legal import LegalCase, LegalEvent, LegalState
 from arrears.domain.settlement import SettlementOffer
 from arrears.domain.strategy import Strategy
+from arrears.domain.bounds import (
+    AccountId, Code32, CurrencyCode, DaySeconds, Hash64, Id64, Line2000, Moment, Money, Name100, OptionalId64, Reason, RecordId, SaneDate, TimeZoneName, WorkflowId,
+)
 
 RECOVERY_TYPE = "AccountRecovery"
 RECOVERY_ID_PREFIX = "arrears-recovery-"
@@ -27,17 +30,17 @@ def recovery_workflow_id(account_id: str) -> str:
 
 
 class RecoveryInput(BaseModel):
-    account_id: str
-    episode_id: str  # the charged-off episode: recoveries are recorded against it
-    currency: str
-    written_off: Decimal  # the balance written off at charge-off (principal, interest and fees)
-    written_off_on: date  # the account's local date of the write-off
-    timezone: str
-    day_seconds: float = Field(default=86_400, gt=0)  # compressed days for demos, as for episodes
+    account_id: AccountId
+    episode_id: Id64  # the charged-off episode: recoveries are recorded against it
+    currency: CurrencyCode
+    written_off: Money  # the balance written off at charge-off (principal, interest and fees)
+    written_off_on: SaneDate  # the account's local date of the write-off
+    timezone: TimeZoneName
+    day_seconds: DaySeconds = Field(default=86_400, gt=0)  # compressed days for demos, as for episodes
     strategy: Strategy  # the episode's pinned strategy: settlement limits, legal policy, agencies
-    strategy_hash: str
+    strategy_hash: Hash64
     placement: PlacementRecord | None = None  # an agency placement still running at charge-off continues
-    legal_case_id: str | None = None  # a legal case opened during the episode continues
+    legal_case_id: Id64 | None = None  # a legal case opened during the episode continues
     # Set only when the workflow continues as new.
     carried: "RecoveryState | None" = None
 
@@ -51,18 +54,18 @@ class RecoveryOutcome(StrEnum):
 class RecoveryPayment(BaseModel):
     """A payment received after the write-off, as the workflow carries it."""
 
-    payment_id: str
-    amount: Decimal
-    paid_at: datetime
-    channel: str
-    recovered_after: Decimal  # the recovered total with this payment
-    commission: Decimal | None = None  # the agency's, when it reported the payment while placed
+    payment_id: Id64
+    amount: Money
+    paid_at: Moment
+    channel: Code32
+    recovered_after: Money  # the recovered total with this payment
+    commission: Money | None = None  # the agency's, when it reported the payment while placed
 
 
 class LegalCaseView(BaseModel):
     """The legal case as the workflow knows it (read at start, then kept by its own updates)."""
 
-    case_id: int
+    case_id: RecordId
     case: LegalCase
 
 
@@ -77,25 +80,25 @@ class RecoveryState(BaseModel):
     """Everything a continued-as-new run needs to carry on exactly."""
 
     clock: EpisodeClock
-    payments: dict[str, RecoveryPayment] = {}
+    payments: dict[Id64, RecoveryPayment] = {}
     placement: PlacementRecord | None = None
     legal: LegalCaseView | None = None
     legal_loaded: bool = False  # the case was looked up in the system of record
-    legal_updates: dict[str, LegalUpdateRecord] = {}
-    settlements: dict[str, SettlementOffer] = {}
-    open_offer: str | None = None
+    legal_updates: dict[Id64, LegalUpdateRecord] = {}
+    settlements: dict[Id64, SettlementOffer] = {}
+    open_offer: Id64 | None = None
 
 
 # ---- updates and query -------------------------------------------------------------------------------
 
 
 class RecoveryPaymentResult(BaseModel):
-    payment_id: str
+    payment_id: Id64
     accepted: bool
     duplicate: bool = False
-    recovered_total: Decimal  # with this payment
-    outstanding: Decimal  # of the written-off amount, after this payment
-    commission: Decimal | None = None
+    recovered_total: Money  # with this payment
+    outstanding: Money  # of the written-off amount, after this payment
+    commission: Money | None = None
     outcome: RecoveryOutcome | None = None  # set when this payment ended the recovery
 
 
@@ -106,48 +109,48 @@ class LegalCaseUpdate(BaseModel):
 
 
 class LegalCaseUpdateResult(BaseModel):
-    case_id: int
-    event_id: str
+    case_id: RecordId
+    event_id: Id64
     state: LegalState
-    costs: Decimal
-    recoverable_costs: Decimal
+    costs: Money
+    recoverable_costs: Money
     duplicate: bool = False
 
 
 class RecoveryCloseResult(BaseModel):
     outcome: RecoveryOutcome
-    reason: str
-    closed_by: str
+    reason: Reason
+    closed_by: OptionalId64
 
 
 class RecoveryStatus(BaseModel):
-    account_id: str
-    episode_id: str
-    currency: str
-    timezone: str
-    as_of: datetime  # collection time of the workflow's last activity
-    written_off: Decimal
-    written_off_on: date
-    recovered: Decimal
-    outstanding: Decimal
+    account_id: AccountId
+    episode_id: Id64
+    currency: CurrencyCode
+    timezone: TimeZoneName
+    as_of: Moment  # collection time of the workflow's last activity
+    written_off: Money
+    written_off_on: SaneDate
+    recovered: Money
+    outstanding: Money
     payments: list[RecoveryPayment]  # in the order received
     placement: PlacementRecord | None = None
     legal_case: LegalCaseView | None = None
     open_offer: SettlementOffer | None = None
     outcome: RecoveryOutcome | None = None
-    outcome_reason: str | None = None
-    strategy_name: str
+    outcome_reason: Reason | None = None
+    strategy_name: Name100
 
 
 class RecoveryResult(BaseModel):
-    account_id: str
+    account_id: AccountId
     outcome: RecoveryOutcome
-    written_off: Decimal
-    recovered: Decimal
-    forgiven: Decimal
-    reason: str
-    episode_id: str = ""
-    closed_by: str = "workflow"
+    written_off: Money
+    recovered: Money
+    forgiven: Money
+    reason: Reason
+    episode_id: Id64 = ""
+    closed_by: OptionalId64 = "workflow"
 
 
 # ---- activity commands ----------------------------------------------------------------------------------
@@ -156,16 +159,16 @@ class RecoveryResult(BaseModel):
 class RecoveryCommand(BaseModel):
     """Record one payment received after the write-off: a recoveries row and its ledger posting."""
 
-    account_id: str
-    episode_id: str
-    currency: str
-    payment_id: str
-    amount: Decimal
-    channel: str
-    paid_at: datetime
-    posted_on: date  # the account's local date of the payment
-    written_off: Decimal
-    recovered_total_after: Decimal
+    account_id: AccountId
+    episode_id: Id64
+    currency: CurrencyCode
+    payment_id: Id64
+    amount: Money
+    channel: Code32
+    paid_at: Moment
+    posted_on: SaneDate  # the account's local date of the payment
+    written_off: Money
+    recovered_total_after: Money
 
     @property
     def idempotency_key(self) -> str:
@@ -174,26 +177,26 @@ class RecoveryCommand(BaseModel):
 
 class RecoveryRecorded(BaseModel):
     created: bool  # False: already on record (a retry)
-    recovery_id: int
+    recovery_id: RecordId
 
 
 class CloseRecoveryCommand(BaseModel):
-    account_id: str
-    episode_id: str
-    workflow_id: str
-    currency: str
+    account_id: AccountId
+    episode_id: Id64
+    workflow_id: WorkflowId
+    currency: CurrencyCode
     outcome: RecoveryOutcome
-    reason: str
-    closed_by: str
-    written_off: Decimal
-    recovered_total: Decimal
-    forgiven: Decimal
-    closed_at: datetime
+    reason: Reason
+    closed_by: OptionalId64
+    written_off: Money
+    recovered_total: Money
+    forgiven: Money
+    closed_at: Moment
 
 
 class LegalCaseLookup(BaseModel):
-    account_id: str
-    episode_id: str  # the episode the case was referred from
+    account_id: AccountId
+    episode_id: Id64  # the episode the case was referred from
 
 
 def recovery_key(episode_id: str, payment_id: str) -> str:

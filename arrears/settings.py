@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     build_id: str = Field(default="", max_length=255, validation_alias=AliasChoices("ARREARS_BUILD_ID"))
     # The worker serves Prometheus metrics on this port (http://host:port/metrics); unset: none.
     metrics_port: int | None = Field(default=None, ge=1, le=65535, validation_alias=AliasChoices("ARREARS_METRICS_PORT"))
+    # How long the CLI waits for an episode to answer an update (a payment, a promise, ...) before
+    # saying it may or may not have been recorded: with no worker polling it would wait for ever.
+    update_wait_seconds: float = Field(default=30, gt=0, le=3600, validation_alias=AliasChoices("ARREARS_UPDATE_WAIT_SECONDS"))
 
 
 def load_settings(**overrides: object) -> Settings:

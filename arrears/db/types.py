@@ -28,12 +28,23 @@ class Money(TypeDecorator[Decimal]):
             return None
         if not isinstance(value, Decimal):
             raise TypeError(f"money must be Decimal, got {type(value).__name__}")
+        # The same refusal on every backend: PostgreSQL would round a fifth decimal away
+        # silently and fail on overflow, SQLite would store either as text.
+        _fits(value)
         return str(value) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value, dialect):
         if value is None:
             return None
         return Decimal(value) if isinstance(value, str) else value
+
+
+def _fits(value: Decimal) -> None:
+    from arrears.domain.bounds import MONEY_MAX, MONEY_SCALE, decimals
+
+    if not value.is_finite() or abs(value) > MONEY_MAX or decimals(value) > MONEY_SCALE:
+        raise ValueError(f"amount does not fit NUMERIC(20, {MONEY_SCALE}): at most {MONEY_SCALE} decimals "
+                         f"and {MONEY_MAX} in absolute value")
 
 
 class UtcDateTime(TypeDecorator[datetime]):

@@ -1,37 +1,55 @@
-"""One row of an operator's import file: an overdue account, validated."""
+"""One row of an operator's import file: an overdue account, validated.
 
-from datetime import date
+Every field carries the bound of the column it is stored in (arrears.domain.bounds),
+so a row that validates is a row the record can hold.
+"""
+
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from arrears.domain.money import has_valid_scale, parse_amount
+from arrears.domain.bounds import (
+    AccountId,
+    CurrencyCode,
+    Line,
+    Money,
+    Paragraph,
+    SaneDate,
+    TimeZoneName,
+    due_date_problem,
+    tender_on,
+)
+from arrears.domain.money import has_valid_scale, minor_units, parse_amount
 from arrears.domain.strategy import Segment
 
 LANGUAGES = ("zh-CN", "en")
+# contacts: a short list of small objects. Deeper nesting is refused before it can exhaust the stack.
+MAX_CONTACTS = 20
+MAX_CONTACT_DEPTH = 3
+MAX_CONTACT_FIELD = 500
 
 
 class AccountRow(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    account_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
-    customer_name: str = Field(min_length=1, max_length=200)
-    phone: str = Field(min_length=5, max_length=32, pattern=r"^\+?[0-9][0-9 \-]{3,30}$")
-    email: str = Field(default="", max_length=254)
-    billing_address: str = Field(min_length=1, max_length=500)
-    language: str
-    timezone: str
+    account_id: AccountId
+    customer_name: Line(200, min_length=1)
+    phone: Line(32, min_length=5) = Field(pattern=r"^\+?[0-9][0-9 \-]{3,30}$")
+    email: Line(254) = ""
+    billing_address: Paragraph(500, min_length=1)  # registered letters go here; may span lines
+    language: Line(8)
+    timezone: TimeZoneName
     risk_segment: Segment
-    currency: str = Field(pattern=r"^[A-Z]{3}$")
-    overdue_amount: Decimal
-    total_balance: Decimal
-    due_date: date
-    # Free-form extra contacts (guarantor, employer...) kept for later issues.
-    contacts: Any = None
+    currency: CurrencyCode
+    overdue_amount: Money
+    total_balance: Money
+    due_date: SaneDate
+    # Contact persons (guarantor, employer...): a JSON list of objects, approached only to locate the cardholder.
+    contacts: list[dict[str, Any]] | None = None
     # Field-visit territory (branch or district code) that routes visits to collectors covering it.
-    region: str | None = Field(default=None, max_length=64)
+    region: Line(64) | None = None
 
     @field_validator("region", mode="before")
     @classmethod
@@ -42,7 +60,8 @@ class AccountRow(BaseModel):
     @classmethod
     def _email(cls, value: str) -> str:
         if value and ("@" not in value or value.startswith("@") or value.endswith("@")):
-            raise ValueError(f"not an email address: {value!r}")
+            # The address itself stays out of the message: reject lines must not carry personal data.
+            raise ValueError("not an email address (no local part, @ and domain)")
         return value
 
     @field_validator("language")
@@ -52,13 +71,35 @@ class AccountRow(BaseModel):
             raise ValueError(f"language must be one of {', '.join(LANGUAGES)}, got {value!r}")
         return value
 
-    @field_validator("timezone")
+    @field_validator("currency")
     @classmethod
-    def _timezone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown IANA time zone {value!r}") from None
+    def _tender_today(cls, value: str, info: ValidationInfo) -> str:
+        today = _today(info)
+        if value not in tender_on(today):
+            raise ValueError(f"{value} is no longer legal tender anywhere (as of {today})")
+        return value
+
+    @field_validator("due_date")
+    @classmethod
+    def _due(cls, value: date, info: ValidationInfo) -> date:
+        problem = due_date_problem(value, _today(info))
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    @field_validator("contacts", mode="before")
+    @classmethod
+    def _contacts(cls, value: Any) -> Any:
+        if value is None or value == "":
+            return None
+        if not isinstance(value, list):
+            raise ValueError(f"contacts must be a JSON list of objects, got {type(value).__name__}")
+        if len(value) > MAX_CONTACTS:
+            raise ValueError(f"at most {MAX_CONTACTS} contact persons, got {len(value)}")
+        for index, entry in enumerate(value):
+            if not isinstance(entry, dict):
+                raise ValueError(f"contacts[{index}] must be an object, got {type(entry).__name__}")
+            _check_contact(entry, f"contacts[{index}]", 2)
         return value
 
     @field_validator("overdue_amount", "total_balance", mode="before")
@@ -67,7 +108,7 @@ class AccountRow(BaseModel):
         if isinstance(value, float):
             # JSON numbers arrive as float; their text is what the file said.
             value = repr(value)
-        return parse_amount(value)
+        return parse_amount(value, exponent=False)
 
     @model_validator(mode="after")
     def _amounts(self) -> "AccountRow":
@@ -77,5 +118,26 @@ class AccountRow(BaseModel):
             raise ValueError("total_balance must be at least overdue_amount")
         for name in ("overdue_amount", "total_balance"):
             if not has_valid_scale(getattr(self, name), self.currency):
-                raise ValueError(f"{name} has more decimals than {self.currency} allows")
+                raise ValueError(f"{name} has more decimals than {self.currency} allows ({minor_units(self.currency)})")
         return self
+
+
+def _today(info: ValidationInfo) -> date:
+    """The import's today (UTC): tests and back-dated runs pass ``context={"today": ...}``."""
+    given = (info.context or {}).get("today") if info.context else None
+    return given or datetime.now(timezone.utc).date()
+
+
+def _check_contact(value: Any, where: str, depth: int) -> None:
+    """Contact entries are flat: a few short strings (name, relationship, phone), nothing nested deeply."""
+    if depth > MAX_CONTACT_DEPTH:
+        raise ValueError(f"{where} is nested deeper than {MAX_CONTACT_DEPTH} levels")
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            _check_contact(inner, f"{where}.{key}", depth + 1)
+    elif isinstance(value, list):
+        for index, inner in enumerate(value):
+            _check_contact(inner, f"{where}[{index}]", depth + 1)
+    elif isinstance(value, str):
+        if len(value) > MAX_CONTACT_FIELD or "\x00" in value:
+            raise ValueError(f"{where} is longer than {MAX_CONTACT_FIELD} characters or holds a NUL byte")

@@ -13,6 +13,7 @@ from decimal import Decimal
 from pydantic import BaseModel
 
 from arrears.domain.agency import PlacementRecord
+from arrears.domain.bounds import Code16, Code32, Count, DaysPastDue, Id64, Line500, Money, Moment, RecordId, SaneDate
 from arrears.domain.clock import EpisodeClock
 from arrears.domain.delinquency import Outcome
 from arrears.domain.holds import HoldRecord
@@ -27,42 +28,42 @@ from arrears.domain.strategy import Segment
 
 
 class PaymentRecord(BaseModel):
-    payment_id: str
-    amount: Decimal
-    paid_at: datetime
-    channel: str
-    overdue_after: Decimal
-    total_after: Decimal
-    dpd: int
-    on: date | None = None  # the account's local date the ledger applies it on (episodes with pricing)
+    payment_id: Id64
+    amount: Money
+    paid_at: Moment
+    channel: Code32
+    overdue_after: Money
+    total_after: Money
+    dpd: DaysPastDue
+    on: SaneDate | None = None  # the account's local date the ledger applies it on (episodes with pricing)
 
 
 class EffectiveCollectionRecord(BaseModel):
     """A contact that reached the cardholder (the register behind the malicious-overdraft test)."""
 
-    kind: str  # right_party_contact (a call) | visit_met (a visit that met the cardholder)
-    occurred_at: datetime  # collection time the outcome was recorded
-    task_id: int
+    kind: Code32  # right_party_contact (a call) | visit_met (a visit that met the cardholder)
+    occurred_at: Moment  # collection time the outcome was recorded
+    task_id: RecordId
 
 
 class LegalReferralState(BaseModel):
     """The legal step's last decision: referred (with its case), or refused with the unmet criteria."""
 
-    status: str  # referred | refused
-    checked_on: date
-    reasons: list[str] = []
-    case_id: int | None = None
-    checks: int = 1
+    status: Code16  # referred | refused
+    checked_on: SaneDate
+    reasons: list[Line500] = []
+    case_id: RecordId | None = None
+    checks: Count = 1
     case: LegalCase | None = None  # the case as its updates left it (referred episodes)
-    events: dict[str, LegalEvent] = {}  # by event id: a repeat gets the same answer
+    events: dict[Id64, LegalEvent] = {}  # by event id: a repeat gets the same answer
 
 
 class ReageOutcome(BaseModel):
-    reage_id: str
-    on: date
-    overdue_cleared: Decimal
-    in_12_months: int
-    in_5_years: int
+    reage_id: Id64
+    on: SaneDate
+    overdue_cleared: Money
+    in_12_months: Count
+    in_5_years: Count
     outcome: Outcome | None
     duplicate: bool = False
 

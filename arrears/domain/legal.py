@@ -34,6 +34,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from arrears.domain.bounds import Id64, Money, Note, Ref500, SaneDate
 from arrears.domain.register import add_months
 
 
@@ -206,13 +207,13 @@ class LegalEvent(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    event_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
-    on: date
-    by: str = Field(min_length=1, max_length=64)
+    event_id: Id64 = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
+    on: SaneDate
+    by: Id64 = Field(min_length=1, max_length=64)
     new_state: LegalState | None = None
-    cost: Decimal = Field(default=Decimal(0), ge=0)
-    document_path: str | None = Field(default=None, max_length=500)
-    note: str = Field(default="", max_length=2000)
+    cost: Money = Field(default=Decimal(0), ge=0)
+    document_path: Ref500 | None = Field(default=None, max_length=500)
+    note: Note = Field(default="", max_length=2000)
 
     @field_validator("cost", mode="before")
     @classmethod

@@ -5,6 +5,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
+from arrears.domain.bounds import Note, Ref500
+
 
 class ContactOutcome(StrEnum):
     RIGHT_PARTY_CONTACT = "right_party_contact"
@@ -35,8 +37,8 @@ class DelinquencyReason(StrEnum):
 class VisitReport(BaseModel):
     address_verified: bool
     met_cardholder: bool
-    evidence_files: list[str] = []  # paths in the evidence store; hashed when recorded
-    safety_note: str = Field(default="", max_length=2000)
+    evidence_files: list[Ref500] = Field(default=[], max_length=50)  # paths in the evidence store; hashed when recorded
+    safety_note: Note = Field(default="", max_length=2000)
 
 
 MAX_CALLBACK_DAYS = 14

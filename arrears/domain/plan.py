@@ -12,12 +12,13 @@ from pydantic import BaseModel
 
 from arrears.domain.ladder import local_moment
 from arrears.domain.strategy import PlanPolicy, Role
+from arrears.domain.bounds import Money, SaneDate
 from arrears.domain.months import add_months
 
 
 class Instalment(BaseModel):
-    due_date: date
-    amount: Decimal
+    due_date: SaneDate
+    amount: Money  # its sign and the currency's decimals are the plan rules' to judge
 
 
 class InstalmentPlan(BaseModel):

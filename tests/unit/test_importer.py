@@ -170,7 +170,7 @@ def test_contacts_column_parsed_as_json(tmp_path):
     good, rejected = validate_rows(path)
     assert good[0][1].contacts == [{"name": "Guarantor", "phone": "+861300"}]
     assert good[1][1].contacts is None
-    assert rejected == [Reject(4, "", "contacts: not valid JSON")]
+    assert rejected == [Reject(4, "A3", "contacts: not valid JSON")]  # the reject names its account
 
 
 def test_empty_file_has_no_rows(tmp_path):
@@ -261,3 +261,38 @@ def test_rejects_round_trip_from_validation(tmp_path):
     with target.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert rows == [{"line": "2", "account_id": "A1", "reason": "timezone: unknown IANA time zone 'Bad/Zone'"}]
+
+
+def test_a_reject_reason_never_quotes_personal_data(tmp_path):
+    # A row whose zone cell holds the customer's name (a shifted spreadsheet column).
+    path = write(tmp_path, "in.csv", "\n".join([HEADER, csv_line("A1", zone="Ann Lee")]) + "\n")
+    _, rejected = validate_rows(path)
+    assert rejected[0].line == 2 and rejected[0].reason.startswith("timezone:")
+    assert "Ann Lee" not in rejected[0].reason and "[personal data]" in rejected[0].reason
+
+
+def test_json_lines_overlong_and_deeply_nested_lines_are_rejected_alone(tmp_path, monkeypatch):
+    from arrears import importer
+
+    monkeypatch.setattr(importer, "MAX_JSON_LINE", 2000)
+    lines = [
+        json.dumps(json_row("J1")),  # 1
+        json.dumps(json_row("J2", customer_name="x" * 3000)),  # 2: past the line cap
+        "[" * 100_000 + "]" * 100_000,  # 3: nesting past the recursion limit (and the cap)
+        json.dumps(json_row("J3", contacts=[{"name": [[[["deep"]]]]}])),  # 4
+        json.dumps(json_row("J4")),  # 5
+    ]
+    path = write(tmp_path, "in.jsonl", "\n".join(lines) + "\n")
+    good, rejected = validate_rows(path)
+    assert [r.account_id for _, r in good] == ["J1", "J4"]
+    by_line = {r.line: r.reason for r in rejected}
+    assert by_line[2] == "the line is longer than 2,000 characters"
+    assert by_line[3] == "the line is longer than 2,000 characters"
+    assert "nested deeper than 3 levels" in by_line[4]
+
+
+def test_json_lines_nesting_past_the_recursion_limit_is_one_reject(tmp_path):
+    path = write(tmp_path, "in.jsonl", "[" * 50_000 + "]" * 50_000 + "\n" + json.dumps(json_row("J1")) + "\n")
+    good, rejected = validate_rows(path)
+    assert [r.account_id for _, r in good] == ["J1"]
+    assert rejected[0].line == 1 and rejected[0].reason == "not valid JSON: nested too deeply"

@@ -58,6 +58,7 @@ with workflow.unsafe.imports_passed_through():
     from arrears.domain.episode import PaymentRecord
     from arrears.domain.holds import HoldRecord, HoldType, hold_days, hold_refusal, release_refusal
     from arrears.domain.legal import event_refusal
+    from arrears.domain.bounds import amount_fits_currency
     from arrears.domain.money import has_valid_scale
     from arrears.domain.outcome import outcome_refusal
     from arrears.domain.plan import InstalmentPlan, plan_refusal
@@ -76,6 +77,13 @@ from workflows.collection.writes import Writes
 def refuse(reason: str | None, kind: str = errors.REFUSED) -> None:
     if reason:
         raise ApplicationError(reason, type=kind, non_retryable=True)
+
+
+def amounts_fit(currency: str, **amounts) -> None:
+    """Every amount in the currency's minor units (CNY 12.345 cannot be paid or recorded)."""
+    for name, amount in amounts.items():
+        refuse(f"{name}: {problem}" if (problem := amount_fits_currency(amount, currency)) else None,
+               errors.AMOUNT_PRECISION)
 
 
 class Updates:
@@ -109,7 +117,8 @@ class Updates:
         if payment.amount <= 0:
             refuse(f"payment amount must be positive, got {payment.amount}")
         if not has_valid_scale(payment.amount, self.ctx.inp.currency):
-            refuse(f"payment amount {payment.amount} has more decimals than {self.ctx.inp.currency} allows")
+            refuse(f"payment amount {payment.amount} has more decimals than {self.ctx.inp.currency} allows",
+                   errors.AMOUNT_PRECISION)
 
     async def record_payment(self, payment: PaymentInput) -> PaymentResult:
         ctx, ep = self.ctx, self.ep
@@ -149,6 +158,7 @@ class Updates:
     def validate_promise(self, request: PromiseInput) -> None:
         ctx, ep = self.ctx, self.ep
         known = ep.promises.get(request.promise_id)
+        amounts_fit(ctx.inp.currency, amount=request.amount)
         self._refuse(promise_refusal(
             promise_id=request.promise_id, amount=request.amount, promised_date=request.promised_date,
             collector_id=request.collector_id, channel=request.channel, note=request.note, replace=request.replace,
@@ -183,6 +193,7 @@ class Updates:
     def validate_settlement(self, request: SettlementInput) -> None:
         ctx, ep = self.ctx, self.ep
         known = ep.settlements.get(request.offer_id)
+        amounts_fit(ctx.inp.currency, amount=request.amount)
         self._refuse(settlement_refusal(
             offer_id=request.offer_id, amount=request.amount, expires_on=request.expires_on,
             approved_by=request.approved_by, approver_role=request.approver_role, replace=request.replace,
@@ -219,6 +230,8 @@ class Updates:
         if request.down_payment < 0:
             refuse("a down payment cannot be negative")
         known = ep.plans.get(request.plan_id)
+        amounts_fit(ctx.inp.currency, down_payment=request.down_payment, fee_waiver=request.fee_waiver,
+                    **{f"instalments[{n}].amount": i.amount for n, i in enumerate(request.instalments)})
         self._refuse(plan_refusal(
             plan_id=request.plan_id,
             instalments=T.plan_schedule(ctx.terms, request.instalments, request.down_payment, ctx.now()),
