@@ -7,7 +7,6 @@ reported as such and nothing new is created.
 """
 
 import asyncio
-import csv
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -25,7 +24,7 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes, Workfl
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from arrears import search_attributes as sa
-from arrears.csvfile import CsvHeaderError, csv_rows, validation_reason
+from arrears.csvfile import CsvHeaderError, csv_rows, safe_writer, validation_reason
 from arrears.contracts import WORKFLOW_TYPE, EpisodeInput, workflow_id_for
 from arrears.db.models import Account
 from arrears.domain.account import AccountRow
@@ -167,7 +166,7 @@ def validate_rows(path: Path) -> tuple[list[tuple[int, AccountRow]], list[Reject
 
 def write_rejects(path: Path, rejected: list[Reject]) -> None:
     with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
+        writer = safe_writer(handle)  # ids and reasons come from the file: no cell may run as a formula
         writer.writerow(["line", "account_id", "reason"])
         for r in rejected:
             writer.writerow([r.line, r.account_id, r.reason])
