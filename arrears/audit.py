@@ -14,6 +14,7 @@ from pathlib import Path
 
 from temporalio.client import Client, WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter
 from temporalio.worker import Replayer
 
 from workflows import WORKFLOWS
@@ -22,6 +23,8 @@ from workflows import WORKFLOWS
 # The core names the state machine that met an event it did not expect: that
 # machine is what today's code does at this point.
 _CAUSES = (
+    ("which is not configured", "the history is encrypted with a key this process lacks: set ARREARS_CODEC_KEYS"),
+    ("does not decrypt", "the history's ciphertext was altered, or a different key has the same id"),
     ("patch", "a workflow.patched marker added or removed without keeping the old branch"),
     ("timer machine", "the code now waits (a timer) where it used to act: a change without workflow.patched"),
     ("activity machine", "the code now runs a different activity here: a change without workflow.patched"),
@@ -66,8 +69,10 @@ def _describe(error: Exception) -> str:
     return f"{message}{where}; likely cause: {likely_cause(message)}"
 
 
-async def replay(histories: AsyncIterator[WorkflowHistory], workflows: Sequence[type] = WORKFLOWS) -> list[ReplayLine]:
-    replayer = Replayer(workflows=list(workflows), data_converter=pydantic_data_converter)
+async def replay(histories: AsyncIterator[WorkflowHistory], workflows: Sequence[type] = WORKFLOWS,
+                 data_converter: DataConverter = pydantic_data_converter) -> list[ReplayLine]:
+    """Replay each history; encrypted histories need the converter with the keys (arrears.connect.converter)."""
+    replayer = Replayer(workflows=list(workflows), data_converter=data_converter)
     lines: list[ReplayLine] = []
     async with replayer.workflow_replay_iterator(histories) as results:
         async for result in results:
