@@ -17,6 +17,7 @@ from arrears.domain.legal import LegalCase, LegalEvent
 from arrears.domain.restrictions import RestrictionLevel
 from arrears.domain.clock import EpisodeClock
 from arrears.domain.delinquency import Outcome, bucket_for_dpd, days_past_due, stage_for_dpd
+from arrears.domain.evidence_ids import EvidenceRef
 from arrears.domain.holds import HoldRecord, HoldType
 from arrears.domain.ladder import ScheduledStep
 from arrears.domain.policy import ContactPolicy
@@ -264,7 +265,8 @@ class HoldInput(BaseModel):
     hold_id: str = Field(min_length=1, max_length=64)
     hold_type: HoldType
     reason: str = Field(max_length=2000)
-    evidence_ref: str = Field(default="", max_length=500)  # a document id or path in the evidence store
+    # An evidence-store id (ev-<sha256>) or an outside document's reference; a path is refused.
+    evidence_ref: EvidenceRef = Field(default="", max_length=500)
     placed_by: str = Field(max_length=64)
     channel: str | None = Field(default=None, max_length=16)  # complaint: the channel complained about
     days: int | None = None  # hardship: how long escalation pauses (the strategy's [holds] default if absent)

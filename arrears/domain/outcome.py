@@ -5,6 +5,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
+from arrears.domain.evidence_ids import MAX_EVIDENCE_PER_REPORT, EvidenceId
+
 
 class ContactOutcome(StrEnum):
     RIGHT_PARTY_CONTACT = "right_party_contact"
@@ -35,7 +37,8 @@ class DelinquencyReason(StrEnum):
 class VisitReport(BaseModel):
     address_verified: bool
     met_cardholder: bool
-    evidence_files: list[str] = []  # paths in the evidence store; hashed when recorded
+    # Evidence-store ids (ev-<sha256>) of the photos and documents uploaded first; never paths.
+    evidence_files: list[EvidenceId] = Field(default=[], max_length=MAX_EVIDENCE_PER_REPORT)
     safety_note: str = Field(default="", max_length=2000)
 
 
