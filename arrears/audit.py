@@ -7,6 +7,7 @@ differently is nondeterministic, and the line says where and the likely
 cause. Only reads: nothing is signalled, updated or changed.
 """
 
+import dataclasses
 import re
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
@@ -14,9 +15,10 @@ from pathlib import Path
 
 from temporalio.client import Client, WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.converter import DataConverter
+from temporalio.converter import DataConverter, DefaultFailureConverter
 from temporalio.worker import Replayer
 
+from arrears.codec import encrypted_payloads
 from workflows import WORKFLOWS
 
 # What a nondeterminism message most often means in this code base.
@@ -72,13 +74,19 @@ def _describe(error: Exception) -> str:
 async def replay(histories: AsyncIterator[WorkflowHistory], workflows: Sequence[type] = WORKFLOWS,
                  data_converter: DataConverter = pydantic_data_converter) -> list[ReplayLine]:
     """Replay each history; encrypted histories need the converter with the keys (arrears.connect.converter)."""
-    replayer = Replayer(workflows=list(workflows), data_converter=data_converter)
+    # Failures are read back with their text in clear, so that a replay failure says what went wrong
+    # (histories written with encoded failure text still decode: the default converter reads both).
+    readable = dataclasses.replace(data_converter, failure_converter_class=DefaultFailureConverter)
+    replayer = Replayer(workflows=list(workflows), data_converter=readable)
     lines: list[ReplayLine] = []
     async with replayer.workflow_replay_iterator(histories) as results:
         async for result in results:
             history = result.history
             run_id = history.events[0].workflow_execution_started_event_attributes.original_execution_run_id or None
             failure = None if result.replay_failure is None else _describe(result.replay_failure)
+            if failure is not None and data_converter.payload_codec is None and encrypted_payloads(history):
+                failure = ("the history is encrypted and no keys are configured: set ARREARS_CODEC_KEYS "
+                           f"(or ARREARS_CODEC_KEYS_FILE) with the keys it was written with ({failure})")
             lines.append(ReplayLine(history.workflow_id, run_id, len(history.events), failure))
     return lines
 
