@@ -14,11 +14,9 @@ Keys:
   (its recoverable cost's ledger event: that key + ``:cost``)
 """
 
-import hashlib
 from collections.abc import Callable
 from datetime import datetime, timezone
 from decimal import Decimal
-from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -49,6 +47,7 @@ from arrears.account_contracts import (
     RestrictionCommand,
     RestrictionResult,
 )
+from arrears.evidence_store import find as find_evidence
 from arrears.channels.adapter import ChannelAdapter, OutboundMessage, OutboxAdapter
 from arrears.channels.render import Renderer
 from arrears.compliance import invalid_addresses
@@ -359,11 +358,13 @@ class AccountActionActivities:
         """Apply one update to the case: a state change, a cost, a document (hashed now), once per event id."""
         e = cmd.event
         document_sha256 = None
-        if e.document_path:
-            try:
-                document_sha256 = hashlib.sha256(Path(e.document_path).read_bytes()).hexdigest()
-            except OSError as exc:
-                raise _refused(f"document {e.document_path} cannot be read ({exc.strerror})") from None
+        if e.document_id:
+            # The evidence store's record, never a file a request named: the id must be on this account's record.
+            with self.sessions() as session:
+                document = find_evidence(session, cmd.account_id, e.document_id)
+            if document is None:
+                raise _refused(f"document {e.document_id} is not in the evidence store for account {cmd.account_id}")
+            document_sha256 = document.sha256
 
         def result(case: LegalCaseRecord, created: bool) -> LegalEventResult:
             return LegalEventResult(created=created, case_id=case.id, state=LegalState(case.state), costs=case.costs,
@@ -407,7 +408,7 @@ class AccountActionActivities:
                 session.add(LegalCaseEvent(
                     idempotency_key=key, case_id=case.id, account_id=case.account_id, event_id=e.event_id,
                     event_on=e.on, from_state=before.state.value, to_state=after.state.value, cost=e.cost,
-                    currency=case.currency, recoverable=recoverable, document_path=e.document_path,
+                    currency=case.currency, recoverable=recoverable, document_id=e.document_id,
                     document_sha256=document_sha256, recorded_by=e.by, note=e.note, recorded_at=self.clock(),
                 ))
                 case.state, case.last_event_on = after.state.value, after.last_event_on

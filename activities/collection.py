@@ -7,9 +7,7 @@ returns the same answer, so nothing is recorded or sent twice and nothing is
 lost.
 """
 
-import hashlib
 from collections.abc import Callable
-from pathlib import Path
 from datetime import datetime, timezone
 
 from sqlalchemy import func, select
@@ -70,6 +68,7 @@ from arrears.compliance import decision_key, earlier_decision, gate, gate_third_
 from arrears.domain.contacts import locatable_persons
 from arrears.desk.assign import open_desk_task
 from arrears.evidence import chain
+from arrears.evidence_store import find as find_evidence
 from arrears.domain.policy import Decision, Verdict
 from arrears.domain.desk import DESK_TASKS
 from arrears.domain.strategy import ACCOUNT_ACTIONS, COLLECTOR_TASKS, REMINDERS, Action
@@ -85,13 +84,13 @@ def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _evidence(path: str) -> dict:
-    """An evidence file named by a visit report, with its SHA-256 (or marked missing)."""
-    try:
-        digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
-    except OSError:
-        return {"path": path, "sha256": None, "missing": True}
-    return {"path": path, "sha256": digest, "missing": False}
+def _evidence(session: Session, account_id: str, evidence_id: str) -> dict:
+    """An evidence file a visit report cites, by its evidence-store id: its SHA-256, or marked missing.
+
+    Only the record is read, never a file: the id was checked against the store when the report came in.
+    """
+    row = find_evidence(session, account_id, evidence_id)
+    return {"evidence_id": evidence_id, "sha256": row.sha256 if row else None, "missing": row is None}
 
 
 class CollectionActivities(AgencyActivities, HoldActivities):
@@ -394,14 +393,14 @@ class CollectionActivities(AgencyActivities, HoldActivities):
         register in the same transaction, with the outcome's evidence.
         """
         o = cmd.outcome
-        visit = None
-        if o.visit is not None:
-            visit = o.visit.model_dump(mode="json", exclude={"evidence_files"})
-            visit["evidence"] = [_evidence(path) for path in o.visit.evidence_files]
         try:
             with self.sessions.begin() as session:
                 if session.scalar(select(ContactOutcomeRecord.id).where(ContactOutcomeRecord.task_id == o.task_id)):
                     return False
+                visit = None
+                if o.visit is not None:
+                    visit = o.visit.model_dump(mode="json", exclude={"evidence_files"})
+                    visit["evidence"] = [_evidence(session, cmd.account_id, e) for e in o.visit.evidence_files]
                 session.add(
                     ContactOutcomeRecord(
                         task_id=o.task_id, episode_id=cmd.episode_id, account_id=cmd.account_id, outcome=o.outcome.value,

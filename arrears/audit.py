@@ -7,6 +7,7 @@ differently is nondeterministic, and the line says where and the likely
 cause. Only reads: nothing is signalled, updated or changed.
 """
 
+import dataclasses
 import re
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
@@ -14,14 +15,18 @@ from pathlib import Path
 
 from temporalio.client import Client, WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter, DefaultFailureConverter
 from temporalio.worker import Replayer
 
+from arrears.codec import encrypted_payloads
 from workflows import WORKFLOWS
 
 # What a nondeterminism message most often means in this code base.
 # The core names the state machine that met an event it did not expect: that
 # machine is what today's code does at this point.
 _CAUSES = (
+    ("which is not configured", "the history is encrypted with a key this process lacks: set ARREARS_CODEC_KEYS"),
+    ("does not decrypt", "the history's ciphertext was altered, or a different key has the same id"),
     ("patch", "a workflow.patched marker added or removed without keeping the old branch"),
     ("timer machine", "the code now waits (a timer) where it used to act: a change without workflow.patched"),
     ("activity machine", "the code now runs a different activity here: a change without workflow.patched"),
@@ -66,14 +71,22 @@ def _describe(error: Exception) -> str:
     return f"{message}{where}; likely cause: {likely_cause(message)}"
 
 
-async def replay(histories: AsyncIterator[WorkflowHistory], workflows: Sequence[type] = WORKFLOWS) -> list[ReplayLine]:
-    replayer = Replayer(workflows=list(workflows), data_converter=pydantic_data_converter)
+async def replay(histories: AsyncIterator[WorkflowHistory], workflows: Sequence[type] = WORKFLOWS,
+                 data_converter: DataConverter = pydantic_data_converter) -> list[ReplayLine]:
+    """Replay each history; encrypted histories need the converter with the keys (arrears.connect.converter)."""
+    # Failures are read back with their text in clear, so that a replay failure says what went wrong
+    # (histories written with encoded failure text still decode: the default converter reads both).
+    readable = dataclasses.replace(data_converter, failure_converter_class=DefaultFailureConverter)
+    replayer = Replayer(workflows=list(workflows), data_converter=readable)
     lines: list[ReplayLine] = []
     async with replayer.workflow_replay_iterator(histories) as results:
         async for result in results:
             history = result.history
             run_id = history.events[0].workflow_execution_started_event_attributes.original_execution_run_id or None
             failure = None if result.replay_failure is None else _describe(result.replay_failure)
+            if failure is not None and data_converter.payload_codec is None and encrypted_payloads(history):
+                failure = ("the history is encrypted and no keys are configured: set ARREARS_CODEC_KEYS "
+                           f"(or ARREARS_CODEC_KEYS_FILE) with the keys it was written with ({failure})")
             lines.append(ReplayLine(history.workflow_id, run_id, len(history.events), failure))
     return lines
 

@@ -1,8 +1,11 @@
 """Evidence bundles for a court or regulator: one account's story, sealed with checksums.
 
 A bundle is a directory: the timeline (JSON and CSV), every workflow run's
-history JSON, every rendered message, the evidence files named by visit
-reports and holds, the contact chain's check, and ``manifest.json`` listing
+history JSON (decrypted when payloads are encrypted: protect the bundle),
+every rendered message, every file in the evidence store for the account
+(copied from the store and checked against its SHA-256; the records that cite
+each one, and outside references, in ``evidence/index.json``), the contact
+chain's check, and ``manifest.json`` listing
 each file with its SHA-256 and size. ``manifest.sha256`` seals the manifest
 itself. Verifying recomputes every checksum and names each file that was
 changed, removed or added since export.
@@ -11,7 +14,6 @@ changed, removed or added since export.
 import hashlib
 import json
 import re
-import shutil
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -20,8 +22,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from temporalio.client import WorkflowHistory
 
-from arrears.db.models import ContactAttempt, ContactOutcomeRecord, Hold
+from arrears.db.models import ContactAttempt, ContactOutcomeRecord, Hold, LegalCaseEvent
+from arrears.domain.evidence_ids import is_evidence_id
 from arrears.evidence import verify_chain
+from arrears.evidence_store import EvidenceStore, extension_for, for_account
 from arrears.timeline import Entry, render
 
 MANIFEST = "manifest.json"
@@ -45,13 +49,13 @@ def _safe(name: str) -> str:
 class ExportReport:
     directory: Path
     files: int
-    missing_evidence: list[str] = field(default_factory=list)  # named by a record, not on disk at export
+    missing_evidence: list[str] = field(default_factory=list)  # named by a record, not in the store at export
     chain_problems: list[str] = field(default_factory=list)
 
 
 def export(session: Session, account_id: str, entries: list[Entry], histories: list[WorkflowHistory],
-           out: Path, now: datetime | None = None) -> ExportReport:
-    """Write the bundle into ``out`` (which must be empty or absent)."""
+           out: Path, now: datetime | None = None, store: EvidenceStore | None = None) -> ExportReport:
+    """Write the bundle into ``out`` (which must be empty or absent); evidence is copied from ``store`` only."""
     if out.exists() and any(out.iterdir()):
         raise FileExistsError(f"{out} is not empty: a bundle is written into a new directory")
     out.mkdir(parents=True, exist_ok=True)
@@ -75,29 +79,7 @@ def export(session: Session, account_id: str, entries: list[Entry], histories: l
         (out / "messages" / f"{c.id:08d}_{_safe(c.channel)}.txt").write_text(
             header + subject + "\n" + c.rendered_text + "\n", encoding="utf-8")
 
-    evidence: list[tuple[str, str | None, str]] = []  # (path, recorded sha256, what named it)
-    for o in session.scalars(select(ContactOutcomeRecord).where(ContactOutcomeRecord.account_id == account_id)
-                             .order_by(ContactOutcomeRecord.id)):
-        for item in (o.visit or {}).get("evidence", []):
-            evidence.append((item["path"], item.get("sha256"), f"visit report of task {o.task_id}"))
-    for h in session.scalars(select(Hold).where(Hold.account_id == account_id).order_by(Hold.id)):
-        if h.evidence_ref:
-            evidence.append((h.evidence_ref, None, f"hold {h.hold_id}"))
-    copied: list[dict] = []
-    for n, (path, recorded, named_by) in enumerate(evidence, start=1):
-        source = Path(path)
-        entry = {"named_by": named_by, "original_path": path, "recorded_sha256": recorded}
-        if source.is_file():
-            target = Path("evidence") / f"{n:03d}_{_safe(source.name)}"
-            shutil.copyfile(source, out / target)
-            entry["file"] = target.as_posix()
-            actual = sha256_file(out / target)
-            entry["matches_record"] = None if recorded is None else actual == recorded
-        else:
-            entry["file"] = None  # a reference (a document id) or a file gone since it was recorded
-            missing.append(f"{path} ({named_by})")
-        copied.append(entry)
-    (out / "evidence" / "index.json").write_text(json.dumps(copied, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    missing += _evidence(session, account_id, out, store)
 
     chain = verify_chain(session, account_id)
     (out / "contact_chain.txt").write_text(
@@ -116,6 +98,59 @@ def export(session: Session, account_id: str, entries: list[Entry], histories: l
     (out / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     (out / SEAL).write_text(f"{sha256_file(out / MANIFEST)}  {MANIFEST}\n", encoding="utf-8")
     return ExportReport(out, len(files) + 2, missing, list(chain.problems))
+
+
+def _citations(session: Session, account_id: str) -> list[tuple[str, str, str | None]]:
+    """(what is cited, which record cites it, the SHA-256 the record kept) for every evidence citation."""
+    cited: list[tuple[str, str, str | None]] = []
+    for o in session.scalars(select(ContactOutcomeRecord).where(ContactOutcomeRecord.account_id == account_id)
+                             .order_by(ContactOutcomeRecord.id)):
+        for item in (o.visit or {}).get("evidence", []):
+            # Reports from before the evidence store named a path: listed, never opened.
+            cited.append((item.get("evidence_id") or f"path {item.get('path')}", f"visit report of task {o.task_id}",
+                          item.get("sha256")))
+    for h in session.scalars(select(Hold).where(Hold.account_id == account_id).order_by(Hold.id)):
+        if h.evidence_ref:
+            cited.append((h.evidence_ref, f"hold {h.hold_id}", None))
+    for e in session.scalars(select(LegalCaseEvent).where(LegalCaseEvent.account_id == account_id)
+                             .order_by(LegalCaseEvent.id)):
+        if e.document_id or e.document_path:
+            cited.append((e.document_id or f"path {e.document_path}", f"legal case {e.case_id} event {e.event_id}",
+                          e.document_sha256))
+    return cited
+
+
+def _evidence(session: Session, account_id: str, out: Path, store: EvidenceStore | None) -> list[str]:
+    """Copy the account's stored evidence into the bundle; write the index; return what could not be copied."""
+    missing: list[str] = []
+    citations = _citations(session, account_id)
+    files: list[dict] = []
+    for row in for_account(session, account_id):
+        target = Path("evidence") / f"{row.evidence_id}{extension_for(row.media_type)}"
+        copied = store is not None and store.copy_out(row.sha256, out / target)
+        if not copied:
+            (out / target).unlink(missing_ok=True)
+            missing.append(f"{row.evidence_id} (uploaded by {row.uploaded_by}): not in the store, or altered there")
+        files.append({
+            "evidence_id": row.evidence_id, "sha256": row.sha256, "media_type": row.media_type,
+            "bytes": row.size_bytes, "filename": row.filename, "uploaded_by": row.uploaded_by,
+            "uploaded_at": row.uploaded_at.isoformat(), "file": target.as_posix() if copied else None,
+            "cited_by": [by for ref, by, _ in citations if ref == row.evidence_id],
+        })
+    stored = {f["evidence_id"] for f in files}
+    references = []
+    for ref, by, recorded in citations:
+        if ref in stored:
+            continue
+        kind = ("not in the evidence store" if is_evidence_id(ref)
+                else "recorded before the evidence store (not opened)" if ref.startswith("path ")
+                else "outside reference (a document held elsewhere)")
+        if is_evidence_id(ref):
+            missing.append(f"{ref} ({by})")
+        references.append({"reference": ref, "cited_by": by, "recorded_sha256": recorded, "kind": kind})
+    index = {"files": files, "references": references}
+    (out / "evidence" / "index.json").write_text(json.dumps(index, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    return missing
 
 
 @dataclass

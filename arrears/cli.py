@@ -37,6 +37,8 @@ archive_app = typer.Typer(no_args_is_help=True, help="Workflow histories kept in
 app.add_typer(archive_app, name="archive")
 hold_app = typer.Typer(no_args_is_help=True, help="Holds on an account: dispute, cease contact, hardship, bankruptcy, ...")
 app.add_typer(hold_app, name="hold")
+evidence_app = typer.Typer(no_args_is_help=True, help="The evidence store: visit photos, letters, court documents.")
+app.add_typer(evidence_app, name="evidence")
 from arrears.cli_accounts import blacklist_app, bureau_app, legal_show, recovery_app  # noqa: E402 - sub-apps of account actions
 app.add_typer(bureau_app, name="bureau")
 app.add_typer(recovery_app, name="recovery")
@@ -62,9 +64,16 @@ def main(
     database_url: Annotated[Optional[str], typer.Option(help="SQLAlchemy URL [ARREARS_DATABASE_URL]")] = None,
 ) -> None:
     """Arrears: durable collection lifecycles for overdue credit-card accounts."""
-    state.settings = load_settings(
-        temporal_address=address, temporal_namespace=namespace, task_queue=task_queue, database_url=database_url
-    )
+    from pydantic import ValidationError
+
+    try:
+        state.settings = load_settings(
+            temporal_address=address, temporal_namespace=namespace, task_queue=task_queue, database_url=database_url
+        )
+    except ValidationError as exc:
+        from arrears.csvfile import validation_reason
+
+        _fail(f"settings: {validation_reason(exc)}", code=2)
     from datetime import timedelta
 
     from arrears.operations import UPDATE_WAIT
@@ -564,7 +573,7 @@ def hold_place(
                                                       "complaint, fraud_claim, attorney_represented")],
     reason: Annotated[str, typer.Option(help="Why (kept on record)")],
     by: Annotated[str, typer.Option("--by", help="Who places it")],
-    evidence: Annotated[str, typer.Option(help="Reference to the evidence (document id, case number)")] = "",
+    evidence: Annotated[str, typer.Option(help="An evidence id (arrears evidence add) or an outside reference (a case number); never a path")] = "",
     channel: Annotated[Optional[str], typer.Option(help="complaint: the channel complained about")] = None,
     days: Annotated[Optional[int], typer.Option(help="hardship: days escalation pauses (default: the strategy's)")] = None,
 ) -> None:
@@ -577,6 +586,14 @@ def hold_place(
                             channel=channel, days=days)
     except ValueError as exc:
         _fail(exc, code=2)
+    from arrears.domain.evidence_ids import is_evidence_id
+    from arrears.evidence_store import missing_for
+
+    if is_evidence_id(request.evidence_ref):
+        with _sessions()() as session:
+            if missing_for(session, account, [request.evidence_ref]):
+                _fail(f"--evidence: {request.evidence_ref} is not in the evidence store for {account} "
+                      "(add it with `arrears evidence add`)", code=2)
 
     async def go():
         try:
@@ -652,17 +669,21 @@ def _parse_moment(value: str | None):
 @collectors_app.command("import")
 def collectors_import(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="Roster CSV")],
+    drop_missing: Annotated[bool, typer.Option("--drop-missing", help="The file is the whole team: make anyone not in it inactive")] = False,
 ) -> None:
     """Load or update the roster; waiting tasks then go to whoever has room."""
-    from arrears.desk.assign import place_waiting
+    from arrears.desk.assign import place_waiting, sweep
     from arrears.desk.roster import RosterFileError, import_roster
 
     sessions = _sessions()
     try:
-        summary = import_roster(sessions, file, _utcnow())
+        summary = import_roster(sessions, file, _utcnow(), drop_missing=drop_missing)
     except RosterFileError as exc:
         _fail(exc)
     console.print(f"roster: {len(summary.added)} added, {len(summary.updated)} updated, {len(summary.rejected)} rejected")
+    if summary.dropped:
+        console.print(f"made inactive (not in the file; their tokens stop now): {', '.join(summary.dropped)}; "
+                      f"{sweep(sessions, _utcnow())}")
     for reject in summary.rejected:
         err.print(f"  line {reject.line} ({reject.collector_id or '?'}): {reject.reason}")
     placed = place_waiting(sessions, _utcnow())
@@ -712,17 +733,85 @@ def collectors_back(collector: Annotated[str, typer.Argument(help="Collector id"
 
 
 @collectors_app.command("token")
-def collectors_token(collector: Annotated[str, typer.Argument(help="Collector id")]) -> None:
-    """Issue a desk API token (shown once; an earlier token stops working)."""
+def collectors_token(
+    collector: Annotated[str, typer.Argument(help="Collector id")],
+    name: Annotated[str, typer.Option(help="Which token (a device, a system); issuing a name again replaces it")] = "default",
+    expires: Annotated[Optional[str], typer.Option(help="Lifetime, e.g. 30d, 12h, 2w [ARREARS_TOKEN_DAYS days]")] = None,
+) -> None:
+    """Issue a desk API token (shown once; the collector's earlier token of the same name stops working)."""
+    from datetime import timedelta
+
     from arrears.desk.assign import DeskError
-    from arrears.desk.tokens import issue_token
+    from arrears.desk.tokens import issue_token, parse_lifetime
 
     try:
-        token = issue_token(_sessions(), collector, _utcnow())
+        lifetime = parse_lifetime(expires) if expires else timedelta(days=state.settings.token_days)
+        now = _utcnow()
+        token = issue_token(_sessions(), collector, now, name=name, lifetime=lifetime)
     except DeskError as exc:
-        _fail(exc)
-    console.print(token, soft_wrap=True)
-    err.print("store it now: only its hash is kept")
+        _fail(str(exc), code=2)
+    console.print(token, soft_wrap=True, markup=False, highlight=False)
+    err.print(f"store it now: only its hash is kept; token {name!r} of {collector} expires {now + lifetime:%Y-%m-%d %H:%M} UTC",
+              markup=False, highlight=False)
+
+
+@collectors_app.command("tokens")
+def collectors_tokens(collector: Annotated[str, typer.Argument(help="Collector id")]) -> None:
+    """The collector's tokens: name, issued, expires, last used (and from where), state."""
+    from arrears.desk.tokens import list_tokens, token_state
+
+    now = _utcnow()
+    with _sessions()() as session:
+        rows = list_tokens(session, collector)
+    table = Table("name", "id", "issued (UTC)", "expires (UTC)", "last used (UTC)", "from", "state")
+    for t in rows:
+        table.add_row(t.name, t.token_id, f"{t.created_at:%Y-%m-%d %H:%M}", f"{t.expires_at:%Y-%m-%d %H:%M}",
+                      f"{t.last_used_at:%Y-%m-%d %H:%M}" if t.last_used_at else "never", t.last_used_from or "-",
+                      token_state(t, now))
+    console.print(table)
+
+
+@collectors_app.command("revoke")
+def collectors_revoke(
+    collector: Annotated[str, typer.Argument(help="Collector id")],
+    name: Annotated[Optional[str], typer.Option(help="Only this token (default: all of the collector's tokens)")] = None,
+) -> None:
+    """Revoke the collector's desk API tokens now."""
+    from arrears.desk.assign import DeskError
+    from arrears.desk.tokens import revoke_tokens
+
+    try:
+        count = revoke_tokens(_sessions(), collector, _utcnow(), name=name)
+    except DeskError as exc:
+        _fail(str(exc), code=2)
+    console.print(f"{collector}: {count} live token(s) revoked")
+
+
+@collectors_app.command("deactivate")
+def collectors_deactivate(collector: Annotated[str, typer.Argument(help="Collector id")]) -> None:
+    """A collector leaves: refused by the API at once, tokens revoked, open tasks moved to others."""
+    from arrears.desk.assign import DeskError, set_active
+    from arrears.desk.tokens import revoke_tokens
+
+    sessions = _sessions()
+    try:
+        summary = set_active(sessions, collector, False, _utcnow())
+        count = revoke_tokens(sessions, collector, _utcnow(), by="deactivated")
+    except DeskError as exc:
+        _fail(str(exc), code=2)
+    console.print(f"{collector} inactive, {count} token(s) revoked: {summary}")
+
+
+@collectors_app.command("activate")
+def collectors_activate(collector: Annotated[str, typer.Argument(help="Collector id")]) -> None:
+    """Make an inactive collector active again (issue a new token: the old ones stay revoked)."""
+    from arrears.desk.assign import DeskError, set_active
+
+    try:
+        summary = set_active(_sessions(), collector, True, _utcnow())
+    except DeskError as exc:
+        _fail(str(exc), code=2)
+    console.print(f"{collector} active: {summary}")
 
 
 @desk_app.command("worklist")
@@ -806,6 +895,75 @@ def api(
     uvicorn.run(create_app(state.settings), host=host, port=port)
 
 
+@evidence_app.command("add")
+def evidence_add(
+    account: Annotated[str, typer.Argument(help="Account id")],
+    file: Annotated[Path, typer.Argument(help="A PDF or photo on this machine")],
+    by: Annotated[str, typer.Option(help="Who adds it (kept on record)")],
+) -> None:
+    """Store a file for the account; prints the evidence id that outcomes, holds and legal events cite."""
+    from arrears.evidence_store import EvidenceRefused, EvidenceStore, add_local_file
+
+    if not by.strip():
+        _fail("--by: say who adds the evidence", code=2)
+    try:
+        stored = add_local_file(_sessions(), EvidenceStore.from_settings(state.settings), account, file,
+                                uploaded_by=by.strip(), now=_utcnow())
+    except EvidenceRefused as exc:
+        _fail(str(exc), code=2)
+    print(stored.evidence_id)
+    err.print(f"{stored.media_type}, {stored.size_bytes} bytes{' (already stored for this account)' if stored.duplicate else ''}",
+              markup=False, highlight=False)
+
+
+@evidence_app.command("list")
+def evidence_list(account: Annotated[str, typer.Argument(help="Account id")]) -> None:
+    """The account's evidence files: id, type, size, name, who uploaded it and when."""
+    from arrears.evidence_store import for_account
+
+    with _sessions()() as session:
+        rows = for_account(session, account)
+    table = Table("evidence id", "type", "bytes", "name", "by", "via", "uploaded (UTC)")
+    for r in rows:
+        table.add_row(r.evidence_id, r.media_type, str(r.size_bytes), r.filename, r.uploaded_by, r.source,
+                      f"{r.uploaded_at:%Y-%m-%d %H:%M}")
+    console.print(table)
+    console.print(f"{len(rows)} file(s)")
+
+
+@app.command("codec-server")
+def codec_server(
+    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port")] = 8081,
+) -> None:
+    """Serve /encode and /decode for the Temporal Web UI and CLI (needs the keys and ARREARS_CODEC_SERVER_TOKENS)."""
+    import uvicorn
+
+    from arrears.codec import EncryptionCodec
+    from arrears.codec_server import create_codec_app
+
+    s = state.settings
+    keys = s.codec()
+    if keys is None:
+        _fail("no keys: set ARREARS_CODEC_KEYS or ARREARS_CODEC_KEYS_FILE", code=2)
+    if not s.codec_tokens():
+        _fail("no bearer token: set ARREARS_CODEC_SERVER_TOKENS (whoever can call it can read every payload)", code=2)
+    origins = [o.strip() for o in s.codec_cors_origins.split(",") if o.strip()]
+    err.print(f"codec server on http://{host}:{port} (keys {', '.join(keys.ids())}; origins {', '.join(origins)})")
+    uvicorn.run(create_codec_app(EncryptionCodec(keys), s.codec_tokens(), origins), host=host, port=port)
+
+
+@app.command("codec-key")
+def codec_key(key_id: Annotated[str, typer.Option("--id", help="Key id, e.g. the month it starts: 2026-12")]) -> None:
+    """Print a new id=key entry for ARREARS_CODEC_KEYS (put it first to encrypt with it; keep the old ones)."""
+    from arrears.codec import CodecKeyError, new_key_line
+
+    try:
+        print(new_key_line(key_id))
+    except CodecKeyError as exc:
+        _fail(str(exc), code=2)
+
+
 @app.command()
 def consent(
     account: Annotated[str, typer.Argument(help="Account id")],
@@ -847,7 +1005,7 @@ def compliance_check(
         console.print(str(v))
     if violations:
         _fail(f"{len(violations)} contact(s) broke the {preset} policy")
-    console.print(f"no violation of the {preset} policy in {state.settings.database_url}")
+    console.print(f"no violation of the {preset} policy in {state.settings.database_url_masked}")
 
 
 def _story(account: str, with_history: bool = True):
@@ -869,7 +1027,14 @@ def _story(account: str, with_history: bool = True):
         return await for_account(client, sessions, account)
 
     if with_history:
-        histories = _run(fetch())
+        from arrears.codec import CodecError, decrypt_history
+        from arrears.connect import converter
+
+        codec = converter(state.settings).payload_codec
+        try:  # the timeline and a bundle read what the workflow decided: opened with the configured keys
+            histories = [decrypt_history(h, codec) for h in _run(fetch())]
+        except CodecError as exc:
+            _fail(f"{exc}; set ARREARS_CODEC_KEYS with every key the account's histories were written with")
         for found in histories:
             entries += from_history(found)
         entries = with_code(entries, histories)
@@ -885,15 +1050,17 @@ def audit_export(
 ) -> None:
     """Write an evidence bundle: timeline, histories, messages, evidence files and a SHA-256 manifest."""
     from arrears.bundle import export
+    from arrears.evidence_store import EvidenceStore
 
     entries, histories = _story(account)
     with _sessions()() as session:
         try:
-            report = export(session, account, entries, histories, out, _utcnow())
+            report = export(session, account, entries, histories, out, _utcnow(),
+                            store=EvidenceStore.from_settings(state.settings))
         except FileExistsError as exc:
             _fail(str(exc), code=2)
     for item in report.missing_evidence:
-        err.print(f"(evidence not on disk, listed in evidence/index.json: {item})", markup=False, highlight=False)
+        err.print(f"(evidence not copied, listed in evidence/index.json: {item})", markup=False, highlight=False)
     for problem in report.chain_problems:
         err.print(f"contact chain: {problem}", markup=False, highlight=False)
     console.print(f"{out}: {report.files} files, {len(histories)} workflow run(s), {len(entries)} timeline rows; "
@@ -950,6 +1117,50 @@ def audit_verify_chain(account: Annotated[str, typer.Argument(help="Account id")
     console.print(f"{account}: {report.checked} contact record(s) intact{tail}")
 
 
+@audit_app.command("api-log")
+def audit_api_log(
+    collector: Annotated[Optional[str], typer.Option(help="Only this collector's requests")] = None,
+    account: Annotated[Optional[str], typer.Option(help="Only requests on this account")] = None,
+    since: Annotated[Optional[str], typer.Option(help="From this time (ISO with offset)")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many, newest first", min=1, max=100_000)] = 200,
+    fmt: Annotated[str, typer.Option("--format", help="table, csv or json")] = "table",
+) -> None:
+    """Every write through the desk API: who, what, when, from which address, and the answer."""
+    from arrears.api.journal import LogQuery, api_log
+
+    if fmt not in ("table", "csv", "json"):
+        _fail(f"unknown format {fmt!r}; use table, csv or json", code=2)
+    query = LogQuery(collector_id=collector, account_id=account, since=_parse_moment(since) if since else None, limit=limit)
+    with _sessions()() as session:
+        rows = api_log(session, query)
+    records = [{"at": r.at.isoformat(), "collector_id": r.collector_id or "", "token_id": r.token_id or "",
+                "method": r.method, "path": r.path, "account_id": r.account_id or "", "from": r.remote_addr,
+                "status": r.status, "result": r.result, "ms": r.duration_ms} for r in rows]
+    if fmt == "json":
+        import json
+
+        print(json.dumps(records, ensure_ascii=False, indent=1))
+        return
+    if fmt == "csv":
+        import io
+
+        from arrears.csvfile import safe_writer
+
+        buffer = io.StringIO()
+        writer = safe_writer(buffer)
+        writer.writerow(list(records[0]) if records else ["at"])
+        for record in records:
+            writer.writerow(list(record.values()))
+        print(buffer.getvalue(), end="")
+        return
+    table = Table("at (UTC)", "who", "request", "from", "status", "result")
+    for r in rows:
+        table.add_row(f"{r.at:%Y-%m-%d %H:%M:%S}", r.collector_id or "-", f"{r.method} {r.path}", r.remote_addr,
+                      str(r.status), r.result)
+    console.print(table)
+    console.print(f"{len(rows)} request(s)")
+
+
 @audit_app.command("replay")
 def audit_replay(
     workflow_id: Annotated[Optional[str], typer.Option("--workflow-id", help="One workflow: its archived runs and its run on the server")] = None,
@@ -967,21 +1178,24 @@ def audit_replay(
         from arrears.archive import archived as archived_histories
         from arrears.history_source import for_workflow
 
+        from arrears.connect import converter
+
+        keys = converter(state.settings)  # encrypted histories replay with the configured keys
         lines = []
         if file:
-            lines += await replay(from_files(file))
+            lines += await replay(from_files(file), data_converter=keys)
         if archived:
             with _sessions()() as session:
-                lines += await replay(from_list(archived_histories(session)))
+                lines += await replay(from_list(archived_histories(session)), data_converter=keys)
         if workflow_id:
             try:
                 client = await _client()
             except CliError as exc:
                 err.print(f"({exc}; replaying the archive only)")
                 client = None
-            lines += await replay(from_list(await for_workflow(client, _sessions(), workflow_id)))
+            lines += await replay(from_list(await for_workflow(client, _sessions(), workflow_id)), data_converter=keys)
         if query:
-            lines += await replay(from_server(await _client(), query=query))
+            lines += await replay(from_server(await _client(), query=query), data_converter=keys)
         return lines
 
     lines = _run(go())
@@ -1052,7 +1266,7 @@ def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
     from arrears.db.migrate import upgrade
 
     upgrade(state.settings.database_url, revision)
-    console.print(f"database at {revision}: {state.settings.database_url}")
+    console.print(f"database at {revision}: {state.settings.database_url_masked}")
 
 
 @db_app.command("downgrade")

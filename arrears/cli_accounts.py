@@ -204,7 +204,7 @@ def legal_show(account: Annotated[str, typer.Argument(help="Account id")]) -> No
         table = Table("date", "event", "from", "to", "cost", "document", "sha256", "by", "note")
         for e in events:
             table.add_row(str(e.event_on), e.event_id, e.from_state, e.to_state, str(e.cost) if e.cost else "",
-                          e.document_path or "", (e.document_sha256 or "")[:12], e.recorded_by, e.note)
+                          e.document_id or e.document_path or "", (e.document_sha256 or "")[:12], e.recorded_by, e.note)
         console.print(table)
 
 

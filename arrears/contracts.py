@@ -19,6 +19,7 @@ from arrears.domain.clock import EpisodeClock
 from arrears.domain.delinquency import Outcome, bucket_for_dpd, days_past_due, stage_for_dpd
 # Records the episode keeps (they live in the domain, where the agenda reads them).
 from arrears.domain.episode import EffectiveCollectionRecord, Episode, LegalReferralState, PaymentRecord, ReageOutcome
+from arrears.domain.evidence_ids import EvidenceRef
 from arrears.domain.holds import HoldRecord, HoldType
 from arrears.domain.ladder import ScheduledStep
 from arrears.domain.policy import ContactPolicy
@@ -236,7 +237,8 @@ class HoldInput(BaseModel):
     hold_id: Id64 = Field(min_length=1, max_length=64)
     hold_type: HoldType
     reason: Reason = Field(max_length=2000)
-    evidence_ref: Ref500 = Field(default="", max_length=500)  # a document id or path in the evidence store
+    # An evidence-store id (ev-<sha256>) or an outside document's reference; a path is refused.
+    evidence_ref: EvidenceRef = Field(default="", max_length=500)
     placed_by: OptionalId64 = Field(max_length=64)
     channel: Code16 | None = None  # complaint: the channel complained about
     days: Days | None = None  # hardship: how long escalation pauses (the strategy's [holds] default if absent)

@@ -7,8 +7,9 @@ a field.
 """
 
 import csv
-from collections.abc import Iterable, Iterator
-from typing import TextIO
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any, TextIO
 
 from pydantic import ValidationError
 
@@ -75,3 +76,55 @@ def validation_reason(exc: ValidationError) -> str:
         name = ".".join(str(p) for p in err["loc"]) or "row"
         parts.append(f"{name}: {err['msg'].removeprefix('Value error, ')}")
     return "; ".join(parts)
+
+
+# ---- writing: no cell a spreadsheet would run as a formula -----------------------------------------
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
+
+
+def safe_cell(value: Any) -> Any:
+    """A cell a spreadsheet shows as text: one starting like a formula (= + - @, tab, CR) gets a leading '.
+
+    Plain numbers (``-12.50``) are left alone: they cannot run anything, and amounts must stay amounts.
+    """
+    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _PLAIN_NUMBER.match(value):
+        return "'" + value
+    return value
+
+
+class _SafeWriter:
+    def __init__(self, writer) -> None:
+        self._writer = writer
+
+    def writerow(self, row: Iterable[Any]) -> None:
+        self._writer.writerow([safe_cell(v) for v in row])
+
+    def writerows(self, rows: Iterable[Iterable[Any]]) -> None:
+        for row in rows:
+            self.writerow(row)
+
+
+class _SafeDictWriter:
+    def __init__(self, writer: csv.DictWriter) -> None:
+        self._writer = writer
+
+    def writeheader(self) -> None:
+        self._writer.writeheader()
+
+    def writerow(self, row: Mapping[str, Any]) -> None:
+        self._writer.writerow({k: safe_cell(v) for k, v in row.items()})
+
+    def writerows(self, rows: Iterable[Mapping[str, Any]]) -> None:
+        for row in rows:
+            self.writerow(row)
+
+
+def safe_writer(handle: TextIO) -> _SafeWriter:
+    """``csv.writer`` for every CSV the system writes: formula-leading cells escaped."""
+    return _SafeWriter(csv.writer(handle))
+
+
+def safe_dict_writer(handle: TextIO, fieldnames: Iterable[str]) -> _SafeDictWriter:
+    return _SafeDictWriter(csv.DictWriter(handle, fieldnames=list(fieldnames)))

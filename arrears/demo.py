@@ -139,7 +139,7 @@ async def run_demo(day_seconds: float, days: int, keep_server: bool) -> int:
         console.print(f"Temporal dev server {server.address}; Web UI [link={server.ui_url}]{server.ui_url}[/link] "
                       f"(try the query CollectionStage=\"late\")")
         upgrade(settings.database_url)
-        console.print(f"database migrated: {settings.database_url}")
+        console.print(f"database migrated: {settings.database_url_masked}")
         sessions = make_sessionmaker(make_engine(settings.database_url))
         team = import_roster(sessions, ROSTER, datetime.now(timezone.utc))
         console.print(f"roster {ROSTER.relative_to(PROJECT_ROOT)}: {len(team.added)} collectors "
@@ -372,7 +372,7 @@ async def _summary(client: Client, engine, settings) -> None:
     for currency, amount in sorted(commission.items()):
         table.add_row(f"agency commission ({currency})", str(amount))
     console.print(table)
-    console.print(f"system of record: {settings.database_url}")
+    console.print(f"system of record: {settings.database_url_masked}")
 
 
 async def _economics_summary(sessions) -> None:

@@ -7,7 +7,6 @@ reported as such and nothing new is created.
 """
 
 import asyncio
-import csv
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -27,7 +26,7 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes, Workfl
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from arrears import search_attributes as sa
-from arrears.csvfile import CsvHeaderError, csv_rows, validation_reason
+from arrears.csvfile import CsvHeaderError, csv_rows, safe_writer, validation_reason
 from arrears.textfile import EncodingProblem, TextFileFacts, check_text_file, codec_for
 from arrears.contracts import WORKFLOW_TYPE, EpisodeInput, workflow_id_for
 from arrears.db.models import Account
@@ -280,7 +279,7 @@ class RejectFile:
             return
         if self._writer is None:
             self._handle = self.path.open("w", encoding="utf-8", newline="")
-            self._writer = csv.writer(self._handle)
+            self._writer = safe_writer(self._handle)  # ids and reasons come from the file: no cell may run as a formula
             self._writer.writerow(["line", "account_id", "reason"])
         self._writer.writerow([reject.line, reject.account_id, reject.reason])
 

@@ -1,8 +1,9 @@
 """Settings from environment variables (and CLI flags, which override them)."""
 
+import re
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from arrears import PROJECT_ROOT
@@ -11,20 +12,23 @@ DEFAULT_STATE_DIR = PROJECT_ROOT / ".arrears"
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+    # An error must not quote the input: it holds the API key, the database URL and the codec keys.
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True, hide_input_in_errors=True)
 
     temporal_address: str = Field(default="localhost:7233", validation_alias=AliasChoices("TEMPORAL_ADDRESS"))
     temporal_namespace: str = Field(default="default", validation_alias=AliasChoices("TEMPORAL_NAMESPACE"))
     # A Temporal Cloud API key turns TLS on; client certificates are the
     # alternative for self-hosted clusters with mTLS.
-    temporal_api_key: str | None = Field(default=None, validation_alias=AliasChoices("TEMPORAL_API_KEY"))
+    temporal_api_key: SecretStr | None = Field(default=None, validation_alias=AliasChoices("TEMPORAL_API_KEY"))
     temporal_tls: bool = Field(default=False, validation_alias=AliasChoices("TEMPORAL_TLS"))
     temporal_tls_cert: Path | None = Field(default=None, validation_alias=AliasChoices("TEMPORAL_TLS_CERT"))
     temporal_tls_key: Path | None = Field(default=None, validation_alias=AliasChoices("TEMPORAL_TLS_KEY"))
     task_queue: str = Field(default="arrears", validation_alias=AliasChoices("ARREARS_TASK_QUEUE"))
+    # May hold a password: never printed as it is (database_url_masked), and left out of repr.
     database_url: str = Field(
         default=f"sqlite:///{DEFAULT_STATE_DIR / 'arrears.db'}",
         validation_alias=AliasChoices("ARREARS_DATABASE_URL"),
+        repr=False,
     )
     strategy: Path = Field(
         default=PROJECT_ROOT / "strategies" / "default.toml", validation_alias=AliasChoices("ARREARS_STRATEGY")
@@ -59,6 +63,88 @@ class Settings(BaseSettings):
     # How long the CLI waits for an episode to answer an update (a payment, a promise, ...) before
     # saying it may or may not have been recorded: with no worker polling it would wait for ever.
     update_wait_seconds: float = Field(default=30, gt=0, le=3600, validation_alias=AliasChoices("ARREARS_UPDATE_WAIT_SECONDS"))
+
+    # ---- security (docs/security.md) ----
+    # A private CA for the Temporal frontend's certificate (self-hosted clusters).
+    temporal_tls_ca: Path | None = Field(default=None, validation_alias=AliasChoices("TEMPORAL_TLS_CA"))
+    # The database password apart from the URL, so the URL can be shown and logged.
+    database_password: SecretStr | None = Field(default=None, validation_alias=AliasChoices("ARREARS_DATABASE_PASSWORD"))
+    # Payload encryption keys, "id=key" entries (arrears.codec); the first encrypts, all decrypt.
+    codec_keys: SecretStr | None = Field(default=None, validation_alias=AliasChoices("ARREARS_CODEC_KEYS"))
+    codec_keys_file: Path | None = Field(default=None, validation_alias=AliasChoices("ARREARS_CODEC_KEYS_FILE"))
+    # Bearer tokens the codec server accepts (comma-separated), and the Web UI origins it answers.
+    codec_server_tokens: SecretStr | None = Field(default=None, validation_alias=AliasChoices("ARREARS_CODEC_SERVER_TOKENS"))
+    codec_cors_origins: str = Field(default="http://localhost:8233,http://127.0.0.1:8233",
+                                    validation_alias=AliasChoices("ARREARS_CODEC_CORS_ORIGINS"))
+    # The evidence store: content-addressed files, a size cap, the types accepted (arrears.evidence_store).
+    evidence_dir: Path = Field(default=DEFAULT_STATE_DIR / "evidence", validation_alias=AliasChoices("ARREARS_EVIDENCE_DIR"))
+    evidence_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, le=512 * 1024 * 1024,
+                                    validation_alias=AliasChoices("ARREARS_EVIDENCE_MAX_BYTES"))
+    evidence_types: str = Field(default="application/pdf,image/jpeg,image/png,image/heic,image/webp,image/tiff",
+                                validation_alias=AliasChoices("ARREARS_EVIDENCE_TYPES"))
+    # Desk API tokens: days until a new token expires unless --expires says otherwise.
+    token_days: int = Field(default=30, ge=1, le=366, validation_alias=AliasChoices("ARREARS_TOKEN_DAYS"))
+    # Desk API limits: request body bytes (evidence uploads: evidence_max_bytes), requests per minute per token,
+    # and how long a call waits for the workflow before answering 503.
+    api_max_body: int = Field(default=64 * 1024, ge=1024, le=16 * 1024 * 1024,
+                              validation_alias=AliasChoices("ARREARS_API_MAX_BODY"))
+    api_rate_per_minute: int = Field(default=120, ge=1, le=100_000, validation_alias=AliasChoices("ARREARS_API_RATE"))
+    api_temporal_timeout: float = Field(default=30, gt=0, le=600, validation_alias=AliasChoices("ARREARS_API_TEMPORAL_TIMEOUT"))
+
+    @model_validator(mode="after")
+    def _security(self) -> "Settings":
+        if bool(self.temporal_tls_cert) != bool(self.temporal_tls_key):
+            given, missing = (("TEMPORAL_TLS_CERT", "TEMPORAL_TLS_KEY") if self.temporal_tls_cert
+                              else ("TEMPORAL_TLS_KEY", "TEMPORAL_TLS_CERT"))
+            raise ValueError(f"{given} is set but {missing} is not: a client certificate needs its key (mTLS)")
+        for name, path in (("TEMPORAL_TLS_CERT", self.temporal_tls_cert), ("TEMPORAL_TLS_KEY", self.temporal_tls_key),
+                           ("TEMPORAL_TLS_CA", self.temporal_tls_ca), ("ARREARS_CODEC_KEYS_FILE", self.codec_keys_file)):
+            if path is not None and not path.is_file():
+                raise ValueError(f"{name}: {path} is not a readable file")
+        if self.codec_keys is not None and self.codec_keys_file is not None:
+            raise ValueError("set ARREARS_CODEC_KEYS or ARREARS_CODEC_KEYS_FILE, not both")
+        if self.codec_keys is not None or self.codec_keys_file is not None:
+            self.codec()  # a bad key list stops here, named, rather than at the first payload
+        if self.database_password is not None:
+            from sqlalchemy.engine import make_url
+
+            url = make_url(self.database_url).set(password=self.database_password.get_secret_value())
+            object.__setattr__(self, "database_url", url.render_as_string(hide_password=False))
+        return self
+
+    @property
+    def database_url_masked(self) -> str:
+        """The database URL fit to print: any password shown as ***."""
+        return mask_url(self.database_url)
+
+    def codec(self):
+        """The configured encryption keys (arrears.codec.CodecKeys), or None: payloads travel unencrypted."""
+        from arrears.codec import parse_keys
+
+        if self.codec_keys is not None:
+            return parse_keys(self.codec_keys.get_secret_value())
+        if self.codec_keys_file is not None:
+            return parse_keys(self.codec_keys_file.read_text(encoding="utf-8"))
+        return None
+
+    def codec_tokens(self) -> list[str]:
+        if self.codec_server_tokens is None:
+            return []
+        return [t.strip() for t in self.codec_server_tokens.get_secret_value().split(",") if t.strip()]
+
+    def evidence_type_list(self) -> tuple[str, ...]:
+        return tuple(t.strip() for t in self.evidence_types.split(",") if t.strip())
+
+
+def mask_url(url: str) -> str:
+    """``scheme://user:***@host/db``: a URL with its password hidden (also when it does not parse)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):
+        return re.sub(r"(//[^:/@]*:)[^@]*@", r"\1***@", url)
 
 
 def load_settings(**overrides: object) -> Settings:

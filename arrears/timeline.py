@@ -4,7 +4,6 @@ Each row says when, what, and why: the strategy step or the gate's rule
 behind an automatic action, the person behind a human one. Only reads.
 """
 
-import csv
 import io
 import json
 from dataclasses import asdict, dataclass, field, replace
@@ -16,6 +15,7 @@ from sqlalchemy.orm import Session
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHistory
 
+from arrears.csvfile import safe_dict_writer
 from arrears.contracts import EXECUTE_STEP
 from arrears.db.models import (
     Account,
@@ -158,7 +158,7 @@ def _economics(session: Session, account_id: str, segments: dict[str, str]) -> l
                          segments.get(c.episode_id, "")))
     for e in rows(LegalCaseEvent, LegalCaseEvent.id):
         cost = f", cost {e.cost} {e.currency}{' (recoverable)' if e.recoverable else ''}" if e.cost else ""
-        document = f", document {e.document_path} (SHA-256 {e.document_sha256[:12]}...)" if e.document_sha256 else ""
+        document = f", document {e.document_id or e.document_path} (SHA-256 {e.document_sha256[:12]}...)" if e.document_sha256 else ""
         out.append(Entry(e.recorded_at, "record", "legal:event", f"case {e.case_id} {e.event_id} ({e.event_on}): "
                          f"{e.from_state} -> {e.to_state}{cost}{document}", f"by {e.recorded_by}"))
     for p in rows(LedgerPosting, LedgerPosting.id):
@@ -245,7 +245,7 @@ def render(entries: list[Entry], fmt: str) -> str:
         return json.dumps(rows, ensure_ascii=False, indent=1)
     if fmt == "csv":
         buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=COLUMNS)
+        writer = safe_dict_writer(buffer, COLUMNS)
         writer.writeheader()
         writer.writerows(rows)
         return buffer.getvalue()

@@ -195,8 +195,6 @@ class Collector(Base):
     # a collector dropped from the roster is inactive (kept: tasks and outcomes name them).
     absent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
-    # SHA-256 of the desk API bearer token; the token itself is shown once and never stored.
-    token_hash: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
     updated_at: Mapped[datetime] = _ts()
 
 
@@ -698,7 +696,8 @@ class LegalCaseEvent(Base):
     cost: Mapped[Decimal] = mapped_column(Money)
     currency: Mapped[str] = mapped_column(String(3))
     recoverable: Mapped[bool] = mapped_column(Boolean)
-    document_path: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    document_path: Mapped[str | None] = mapped_column(String(500), nullable=True)  # before the evidence store (0017)
+    document_id: Mapped[str | None] = mapped_column(String(67), nullable=True)  # an evidence-store id
     document_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
     recorded_by: Mapped[str] = mapped_column(String(64))
     note: Mapped[str] = mapped_column(Text, default="")
@@ -754,3 +753,65 @@ class RecoveryOutcomeRecord(Base):
     forgiven: Mapped[Decimal] = mapped_column(Money)
     closed_at: Mapped[datetime] = _ts()
     recorded_at: Mapped[datetime] = _ts()
+
+
+# ---- security (migration 0017) ------------------------------------------------------------------
+
+
+class ApiToken(Base):
+    """A desk API bearer token: shown once when issued, kept as SHA-256, with a name, an expiry and its last use.
+
+    The token's public part (``token_id``) finds the row; its secret is compared by hash in constant time.
+    """
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    token_id: Mapped[str] = mapped_column(String(16), unique=True)
+    collector_id: Mapped[str] = mapped_column(
+        ForeignKey("collectors.collector_id", name="fk_api_tokens_collector_id"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(64))
+    token_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = _ts()
+    expires_at: Mapped[datetime] = _ts()
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    revoked_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    last_used_from: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class ApiRequest(Base):
+    """Every write through the desk API, refused or done: who, what, when, from where, with what result."""
+
+    __tablename__ = "api_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    collector_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)  # None: not authenticated
+    token_id: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    method: Mapped[str] = mapped_column(String(8))
+    path: Mapped[str] = mapped_column(String(500))
+    account_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    remote_addr: Mapped[str] = mapped_column(String(64))
+    status: Mapped[int] = mapped_column(Integer)
+    result: Mapped[str] = mapped_column(Text)
+    duration_ms: Mapped[int] = mapped_column(Integer)
+
+
+class EvidenceFile(Base):
+    """A file in the evidence store, for one account: its bytes live once under ARREARS_EVIDENCE_DIR by SHA-256."""
+
+    __tablename__ = "evidence_files"
+    __table_args__ = (UniqueConstraint("account_id", "sha256", name="uq_evidence_files_account_sha256"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    evidence_id: Mapped[str] = mapped_column(String(67), index=True)  # ev- and the SHA-256
+    sha256: Mapped[str] = mapped_column(String(64))
+    account_id: Mapped[str] = mapped_column(String(64), index=True)
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    media_type: Mapped[str] = mapped_column(String(64))
+    filename: Mapped[str] = mapped_column(String(255), default="")  # as uploaded, for people; never used as a path
+    uploaded_by: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(16))  # api | cli
+    uploaded_at: Mapped[datetime] = _ts()

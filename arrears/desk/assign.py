@@ -232,6 +232,23 @@ def set_absent(sessions: sessionmaker[Session], collector_id: str, absent: bool,
     return summary
 
 
+def set_active(sessions: sessionmaker[Session], collector_id: str, active: bool, now: datetime) -> SweepSummary:
+    """Make a collector inactive (they left: their open tasks move to others at once) or active again."""
+    summary = SweepSummary()
+    with sessions.begin() as session:
+        lock_desk(session)
+        row = session.get(Collector, collector_id)
+        if row is None:
+            raise DeskError(f"no collector {collector_id!r} on the roster")
+        row.active, row.updated_at = active, now
+        session.flush()
+        if not active:
+            reassign_absent(session, now, summary)
+        else:
+            assign_waiting(session, now, summary)
+    return summary
+
+
 def reassign_task(
     sessions: sessionmaker[Session], task_id: int, to_collector: str, by: str, reason: str, now: datetime
 ) -> CollectorTask:

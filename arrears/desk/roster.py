@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from arrears.csvfile import CsvHeaderError, csv_rows, validation_reason
@@ -72,6 +73,7 @@ class RosterSummary:
     added: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     rejected: list[RosterReject] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)  # made inactive: not in a --drop-missing file
 
 
 def read_roster(path: Path) -> tuple[list[tuple[int, RosterRow]], list[RosterReject]]:
@@ -119,8 +121,20 @@ def load_roster(session: Session, rows: list[RosterRow], now: datetime) -> tuple
     return added, updated
 
 
-def import_roster(sessions: sessionmaker[Session], path: Path, now: datetime) -> RosterSummary:
+def import_roster(sessions: sessionmaker[Session], path: Path, now: datetime, drop_missing: bool = False) -> RosterSummary:
+    """Load the file; with ``drop_missing`` the file is the whole team and anyone not in it becomes inactive
+    (their desk tokens stop working at once; the sweep moves their open tasks)."""
     rows, rejects = read_roster(path)
     with sessions.begin() as session:
         added, updated = load_roster(session, [r for _, r in rows], now)
-    return RosterSummary(added=added, updated=updated, rejected=rejects)
+        dropped: list[str] = []
+        if drop_missing:
+            if rejects:
+                raise RosterFileError(f"{path}: {len(rejects)} bad row(s) (first: line {rejects[0].line}: {rejects[0].reason}); "
+                                      "a --drop-missing file must load whole: nothing changed")
+            present = {r.collector_id for _, r in rows}
+            for collector in session.scalars(select(Collector).where(Collector.active)):
+                if collector.collector_id not in present:
+                    collector.active, collector.updated_at = False, now
+                    dropped.append(collector.collector_id)
+    return RosterSummary(added=added, updated=updated, rejected=rejects, dropped=dropped)

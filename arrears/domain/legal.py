@@ -35,6 +35,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from arrears.domain.bounds import Id64, Money, Note, Ref500, SaneDate
+from arrears.domain.evidence_ids import EvidenceId
 from arrears.domain.register import add_months
 
 
@@ -212,8 +213,18 @@ class LegalEvent(BaseModel):
     by: Id64 = Field(min_length=1, max_length=64)
     new_state: LegalState | None = None
     cost: Money = Field(default=Decimal(0), ge=0)
+    document_id: EvidenceId | None = None  # the document uploaded to the evidence store first
+    # Before the evidence store a path was given and read; kept only so that old histories load: must be empty.
     document_path: Ref500 | None = Field(default=None, max_length=500)
     note: Note = Field(default="", max_length=2000)
+
+    @field_validator("document_path")
+    @classmethod
+    def _no_paths(cls, value: str | None) -> str | None:
+        if value:
+            raise ValueError("a document is no longer named by path: upload it to the evidence store "
+                             "(`arrears evidence add`) and give its document_id")
+        return value
 
     @field_validator("cost", mode="before")
     @classmethod
@@ -224,7 +235,7 @@ class LegalEvent(BaseModel):
 
     @model_validator(mode="after")
     def _something(self) -> "LegalEvent":
-        if self.new_state is None and not self.cost and not self.document_path and not self.note.strip():
+        if self.new_state is None and not self.cost and not self.document_id and not self.note.strip():
             raise ValueError("an event changes the state or records a cost, a document or a note")
         return self
 

@@ -6,6 +6,7 @@ from enum import StrEnum
 from pydantic import BaseModel, Field
 
 from arrears.domain.bounds import Note, Ref500
+from arrears.domain.evidence_ids import MAX_EVIDENCE_PER_REPORT, EvidenceId
 
 
 class ContactOutcome(StrEnum):
@@ -37,7 +38,8 @@ class DelinquencyReason(StrEnum):
 class VisitReport(BaseModel):
     address_verified: bool
     met_cardholder: bool
-    evidence_files: list[Ref500] = Field(default=[], max_length=50)  # paths in the evidence store; hashed when recorded
+    # Evidence-store ids (ev-<sha256>) of the photos and documents uploaded first; never paths.
+    evidence_files: list[EvidenceId] = Field(default=[], max_length=MAX_EVIDENCE_PER_REPORT)
     safety_note: Note = Field(default="", max_length=2000)
 
 

@@ -62,8 +62,15 @@ def promise_refusal(
     ended: str | None,
     broken_count: int,
     policy: PromisePolicy,
+    replaced_count: int = 0,
 ) -> str | None:
-    """Why this promise cannot be accepted, or None. A same-terms repeat is not refused."""
+    """Why this promise cannot be accepted, or None. A same-terms repeat is not refused.
+
+    ``replaced_count`` is how many promises of the episode were replaced by a later one (status
+    ``replaced``): replacing is how a promise could be moved on for ever, so past the policy's
+    ``max_replacements`` a supervisor must approve, and with ``replacement_counts_as_broken`` each
+    replacement (this one included) counts toward the broken-promise limit.
+    """
     if existing is not None:
         if existing.same_terms(amount, promised_date, collector_id, channel, note):
             return None
@@ -80,8 +87,21 @@ def promise_refusal(
         return f"promised date {promised_date} is beyond the {policy.max_horizon_days}-day promise horizon"
     if active is not None and not replace:
         return f"promise {active.promise_id} is still active; send replace=true to replace it"
-    if broken_count >= policy.broken_limit and not (supervisor_id or "").strip():
-        return f"{broken_count} promises have been broken: a supervisor must approve a new one (supervisor_id)"
+    minimum = overdue * policy.min_share
+    if amount < minimum:
+        return (f"promised amount {amount} is below the minimum {minimum.quantize(Decimal('0.01'))} "
+                f"({(policy.min_share * 100).normalize():f}% of the overdue amount {overdue})")
+    approved = bool((supervisor_id or "").strip())
+    replacing = active is not None and replace
+    if replacing and replaced_count >= policy.max_replacements and not approved:
+        return (f"{replaced_count} promises have already been replaced in this episode: a supervisor must approve "
+                f"another replacement (supervisor_id)")
+    counted = broken_count
+    if policy.replacement_counts_as_broken:
+        counted += replaced_count + (1 if replacing else 0)
+    if counted >= policy.broken_limit and not approved:
+        what = "broken or replaced" if policy.replacement_counts_as_broken else "broken"
+        return f"{counted} promises have been {what}: a supervisor must approve a new one (supervisor_id)"
     if not collector_id.strip():
         return "collector_id is required"
     return None

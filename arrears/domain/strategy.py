@@ -142,6 +142,19 @@ class PromisePolicy(BaseModel):
     grace_days: int = Field(default=1, ge=0, le=14)
     broken_limit: int = Field(default=2, ge=1, le=10)
     followup_at: time = time(10, 0)
+    # A promise must cover at least this share of the overdue amount (0: any amount), so that a token
+    # promise cannot pause escalation.
+    min_share: Decimal = Field(default=Decimal(0), ge=0, le=1, max_digits=5, decimal_places=4)
+    # Replacing an active promise: after this many replacements in an episode, the next needs a supervisor.
+    max_replacements: int = Field(default=2, ge=0, le=10)
+    # Whether each replacement also counts toward broken_limit, as a broken promise would.
+    replacement_counts_as_broken: bool = False
+
+    @field_validator("min_share", mode="before")
+    @classmethod
+    def _exact_share(cls, value: Any) -> Any:
+        # TOML and YAML read 0.1 as a float: take its shortest decimal text, not the binary fraction.
+        return Decimal(repr(value)) if isinstance(value, float) else value
 
     @field_validator("followup_at", mode="before")
     @classmethod

@@ -29,6 +29,7 @@ from arrears.db.models import (
 from arrears.domain.blacklist import BlacklistPolicy
 from arrears.domain.legal import LegalEvent, LegalState
 from arrears.domain.restrictions import RestrictionLevel as L, RestrictionPolicy
+from arrears.evidence_store import EvidenceStore, record
 from tests.db.test_activities_idempotency import DUE, NOW, Env, account_row
 
 
@@ -262,16 +263,18 @@ def test_referral_once_then_events_with_costs_documents_and_the_ledger(env, tmp_
     first = env.actions.refer_to_legal(referral())
     again = env.actions.refer_to_legal(referral())
     assert first.created and not again.created and again.case_id == first.case_id
-    complaint = tmp_path / "complaint.pdf"
-    complaint.write_bytes(b"%PDF complaint")
-    filed = event("e1", date(2026, 7, 20), LegalState.FILED, "1200.00", document_path=str(complaint))
+    store = EvidenceStore(tmp_path / "evidence", 1 << 20, ["application/pdf"])
+    complaint = record(env.sessions, "R1", store.put([b"%PDF-1.7 complaint"]), uploaded_by="lawyer-1", source="cli",
+                       filename="complaint.pdf", now=NOW)
+    filed = event("e1", date(2026, 7, 20), LegalState.FILED, "1200.00", document_id=complaint.evidence_id)
     assert env.actions.record_legal_event(filed).created
     assert not env.actions.record_legal_event(filed).created  # a retry
     fee = env.actions.record_legal_event(event("e2", date(2026, 7, 21), cost="300.50", note="court fee"))
     assert (fee.state, fee.costs, fee.recoverable_costs) == (LegalState.FILED, Decimal("1500.50"), Decimal("1500.50"))
     events = env.rows(LegalCaseEvent)
     assert [(e.from_state, e.to_state) for e in events] == [("referred", "filed"), ("filed", "filed")]
-    assert len(events[0].document_sha256) == 64 and events[1].document_sha256 is None
+    assert events[0].document_sha256 == complaint.sha256 and events[1].document_sha256 is None
+    assert events[0].document_id == complaint.evidence_id and events[0].document_path is None
     postings = [m.payload for m in env.rows(OutboxMessage) if m.topic == "ledger"]
     assert [(p["amount"], p["event_id"]) for p in postings] == [("1200.00", "e1"), ("300.50", "e2")]
     assert env.count(OutboxMessage, topic="legal") == 1
@@ -292,8 +295,9 @@ def test_wrong_transitions_reused_ids_and_missing_documents_are_refused_for_good
     env.actions.record_legal_event(event("e1", date(2026, 7, 20), LegalState.FILED))
     with pytest.raises(ApplicationError, match="already used on case"):
         env.actions.record_legal_event(event("e1", date(2026, 7, 21), LegalState.FILED))
-    with pytest.raises(ApplicationError, match="cannot be read"):
-        env.actions.record_legal_event(event("e2", date(2026, 7, 22), document_path="/nonexistent/x.pdf"))
+    with pytest.raises(ApplicationError, match="not in the evidence store for account R1") as unknown:
+        env.actions.record_legal_event(event("e2", date(2026, 7, 22), document_id="ev-" + "0" * 64))
+    assert unknown.value.non_retryable
     env.actions.record_legal_event(event("e3", date(2026, 7, 23), LegalState.CLOSED, note="settled out of court"))
     with pytest.raises(ApplicationError, match="closed; nothing follows"):
         env.actions.record_legal_event(event("e4", date(2026, 7, 24), cost="5"))

@@ -23,6 +23,7 @@ from arrears.desk.tokens import issue_token
 from arrears.domain.blacklist import BlacklistPolicy
 from arrears.domain.bureau import parse_file
 from arrears.domain.legal import LegalEvent, LegalState
+from arrears.evidence_store import EvidenceStore, record
 from arrears.settings import Settings
 from tests.db.test_activities_idempotency import NOW, Env, account_row
 
@@ -123,28 +124,35 @@ def test_legal_shows_the_case_and_its_events(env, tmp_path):
         episode_id="ep-K1", account_id="K1", step_id="late-legal", dpd=150, referred_at=NOW,
         referred_on=date(2026, 7, 28), principal=Decimal("60000.00"), currency="CNY", allowed=True,
         reasons=["criteria cn-malicious-overdraft met"], criteria="cn-malicious-overdraft", costs_recoverable=True))
-    doc = tmp_path / "complaint.pdf"
-    doc.write_bytes(b"complaint")
+    store = EvidenceStore(tmp_path / "evidence", 1 << 20, ["application/pdf"])
+    doc = record(env.sessions, "K1", store.put([b"%PDF-1.4 complaint"]), uploaded_by="lawyer-1", source="cli",
+                 filename="complaint.pdf", now=NOW)
     env.actions.record_legal_event(LegalEventCommand(account_id="K1", episode_id="ep-K1", event=LegalEvent(
         event_id="e1", on=date(2026, 8, 3), by="lawyer-1", new_state=LegalState.FILED, cost=Decimal("1200.00"),
-        document_path=str(doc))))
+        document_id=doc.evidence_id)))
     shown = cli(env, "legal", "K1")
     text = " ".join(shown.output.split())
     assert shown.exit_code == 0
     assert "case 1 (ep-K1): filed; referred 2026-07-28 at DPD 150" in text and "recoverable 1200" in text
-    assert "2026-08-03" in text and "lawyer-1" in text
+    assert "2026-08-03" in text and "lawyer-1" in text and doc.evidence_id[:20] in text
 
 
 async def test_blacklist_endpoint_needs_a_token_and_answers(env, tmp_path):
     roster = tmp_path / "roster.csv"
-    roster.write_text("collector_id,name,team,role,languages,regions,daily_capacity\nc1,Li Na,east,collector,zh-CN,,20\n",
-                      encoding="utf-8")
+    roster.write_text("collector_id,name,team,role,languages,regions,daily_capacity\nc1,Li Na,east,collector,zh-CN,,20\n"
+                      "card-system,Card issuing,systems,manager,en,,1\n", encoding="utf-8")
     now = datetime.now(timezone.utc)
     import_roster(env.sessions, roster, now)
-    token = issue_token(env.sessions, "c1", now)
-    api = create_app(Settings(database_url=env.url), client=object(), sessions=env.sessions)
+    token = issue_token(env.sessions, "card-system", now)  # other systems ask with a manager's token
+    collector = issue_token(env.sessions, "c1", now)
+    api = create_app(Settings(database_url=env.url, evidence_dir=tmp_path / "evidence"), client=object(),
+                     sessions=env.sessions)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=api), base_url="http://api") as http:
         await check_endpoint(http, token)
+        # A collector sees only accounts with an open task of theirs: the same 404 as for an account that does not exist.
+        mine = await http.get("/blacklist/K1", headers={"Authorization": f"Bearer {collector}"})
+        nobody = await http.get("/blacklist/NOPE", headers={"Authorization": f"Bearer {token}"})
+        assert mine.status_code == nobody.status_code == 404
 
 
 async def check_endpoint(http: httpx.AsyncClient, token: str) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from arrears.db.models import Collector, CollectorTask, TaskAssignment
+from arrears.db.models import ApiToken, Collector, CollectorTask, TaskAssignment
 from arrears.desk.assign import DeskError, reassign_task, set_absent, sweep
 from arrears.desk.roster import RosterFileError, import_roster
 from arrears.desk.tokens import authenticate, issue_token
@@ -229,14 +229,14 @@ def test_tokens_are_stored_hashed_and_replaced_on_reissue(env, tmp_path):
     load(env, tmp_path, "a,A,t,collector,zh-CN,,50\n")
     first = issue_token(env.sessions, "a", NOW)
     with env.sessions() as s:
-        stored = s.get(Collector, "a").token_hash
+        stored = s.scalars(select(ApiToken.token_hash).where(ApiToken.collector_id == "a")).one()
         assert first not in stored and len(stored) == 64
-        assert authenticate(s, first).collector_id == "a"
+        assert authenticate(s, first, NOW).collector_id == "a"
     second = issue_token(env.sessions, "a", NOW)
     with env.sessions() as s:
-        assert authenticate(s, first) is None
-        assert authenticate(s, second).collector_id == "a"
-        assert authenticate(s, "") is None
+        assert authenticate(s, first, NOW) is None
+        assert authenticate(s, second, NOW).collector_id == "a"
+        assert authenticate(s, "", NOW) is None
 
 
 # ---- concurrency -----------------------------------------------------------------------

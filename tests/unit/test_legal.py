@@ -108,7 +108,7 @@ def ev(event_id, on, state=None, cost="0", **kw):
 def test_a_case_moves_forward_one_state_at_a_time_and_adds_its_costs():
     case = LegalCase(referred_on=date(2026, 6, 1), last_event_on=date(2026, 6, 1))
     policy = LegalPolicy(costs_recoverable=True)
-    case = case.apply(ev("e1", date(2026, 6, 10), LegalState.FILED, "1200.00", document_path="complaint.pdf"), policy)
+    case = case.apply(ev("e1", date(2026, 6, 10), LegalState.FILED, "1200.00", document_id="ev-" + "a" * 64), policy)
     case = case.apply(ev("e2", date(2026, 6, 12), cost="300.50", note="court fee"), policy)
     case = case.apply(ev("e3", date(2026, 9, 1), LegalState.JUDGMENT), policy)
     assert (case.state, case.costs, case.recoverable_costs) == (LegalState.JUDGMENT, Decimal("1500.50"), Decimal("1500.50"))

@@ -1,8 +1,9 @@
 """The desk API through its HTTP layer, against a real workflow on the time-skipping server.
 
-Covers token auth (401), per-collector access (403), supervisor-only actions
-(403), validator refusals (422 with the reason), a closed account (409), the
-happy paths (200) and the OpenAPI document.
+Covers token auth (401), per-collector access (404: an account without an open
+task of the caller's is answered as if it did not exist), supervisor-only
+actions (403), validator refusals (422 with the reason), a closed account
+(409), the happy paths (200) and the OpenAPI document.
 """
 
 from datetime import timedelta
@@ -78,7 +79,7 @@ async def test_desk_api_answers_200_401_403_409_422(time_env, migrated_sqlite, r
             assert (await http.get("/worklist", headers=tokens["c2"], params=at)).json() == []
             assert (await http.get("/worklist", headers=tokens["c2"], params={**at, "collector_id": "c1"})).status_code == 403
             assert len((await http.get("/worklist", headers=tokens["sup"], params={**at, "collector_id": "c1"})).json()) == 1
-            assert (await http.get("/accounts/API1", headers=tokens["c2"])).status_code == 403
+            assert (await http.get("/accounts/API1", headers=tokens["c2"])).status_code == 404
             summary = (await http.get("/accounts/API1", headers=tokens["c1"])).json()
             # (the live status is as of the wall clock, which lags the time-skipping server's)
             assert summary["status"]["account_id"] == "API1" and summary["tasks"][0]["assigned_to"] == "c1"
@@ -87,9 +88,11 @@ async def test_desk_api_answers_200_401_403_409_422(time_env, migrated_sqlite, r
 
             # -- acting: refusals come back with the validator's reason
             promise = {"promise_id": "P-1", "amount": "400.00", "promised_date": str(today + timedelta(days=3))}
-            assert (await http.post("/accounts/API1/promises", json=promise, headers=tokens["c2"])).status_code == 403
+            assert (await http.post("/accounts/API1/promises", json=promise, headers=tokens["c2"])).status_code == 404
             zero = await http.post("/accounts/API1/promises", json={**promise, "amount": "0"}, headers=tokens["c1"])
-            assert zero.status_code == 422 and "amount" in zero.json()["detail"]
+            assert zero.status_code == 422 and "must be positive" in zero.json()["detail"]
+            small = await http.post("/accounts/API1/promises", json={**promise, "amount": "99.99"}, headers=tokens["c1"])
+            assert small.status_code == 422 and "below the minimum 100.00" in small.json()["detail"]
             malformed = await http.post("/accounts/API1/promises", json={"promise_id": "P-1"}, headers=tokens["c1"])
             assert malformed.status_code == 422
             taken = await http.post("/accounts/API1/promises", json=promise, headers=tokens["c1"])
@@ -109,7 +112,7 @@ async def test_desk_api_answers_200_401_403_409_422(time_env, migrated_sqlite, r
             moved = await http.post(f"/tasks/{task.id}/reassign", json=move, headers=tokens["sup"])
             assert moved.status_code == 200 and moved.json()["assigned_to"] == "c2"
             outcome = {"task_id": task.id, "outcome": "promise_made", "duration_seconds": 120, "reason_for_delinquency": "cash_flow"}
-            assert (await http.post("/accounts/API1/outcomes", json=outcome, headers=tokens["c1"])).status_code == 403
+            assert (await http.post("/accounts/API1/outcomes", json=outcome, headers=tokens["c1"])).status_code == 404
             logged = await http.post("/accounts/API1/outcomes", json=outcome, headers=tokens["c2"])
             assert logged.status_code == 200, logged.text
 

@@ -31,7 +31,7 @@ async def test_a_collector_places_a_hold_and_only_a_supervisor_releases_it(time_
             await sc.wait_for_task(time_env, "APIHOLD", "call")  # goes to c1
             body = {"hold_id": "CMP-1", "hold_type": "complaint", "reason": "calls at dinner time", "channel": "call"}
             assert (await http.post("/accounts/APIHOLD/holds", json=body)).status_code == 401
-            assert (await http.post("/accounts/APIHOLD/holds", json=body, headers=tokens["c2"])).status_code == 403
+            assert (await http.post("/accounts/APIHOLD/holds", json=body, headers=tokens["c2"])).status_code == 404
             assert (await http.post("/accounts/NOPE/holds", json=body, headers=tokens["c1"])).status_code == 404
             refused = await http.post("/accounts/APIHOLD/holds", json={**body, "channel": None}, headers=tokens["c1"])
             assert refused.status_code == 422 and "needs the channel complained about" in refused.json()["detail"]
@@ -50,8 +50,10 @@ async def test_a_collector_places_a_hold_and_only_a_supervisor_releases_it(time_
             assert again.status_code == 422 and "already released" in again.json()["detail"]
         finally:
             await end_episode(handle)
-        closed = await http.post("/accounts/APIHOLD/holds", json={**body, "hold_id": "CMP-2"}, headers=tokens["c1"])
-        assert closed.status_code == 409
+        # Once the episode has ended its tasks give no access: the collector gets 404, a supervisor the 409.
+        gone = await http.post("/accounts/APIHOLD/holds", json={**body, "hold_id": "CMP-2"}, headers=tokens["c1"])
+        closed = await http.post("/accounts/APIHOLD/holds", json={**body, "hold_id": "CMP-2"}, headers=tokens["sup"])
+        assert (gone.status_code, closed.status_code) == (404, 409)
     with sc.sessions() as s:
         hold = s.scalars(select(Hold)).one()
     assert (hold.placed_by, hold.released_by, hold.resolution, hold.channel) == ("c1", "sup", "resolved", "call")

@@ -10,6 +10,7 @@ from temporalio.client import WorkflowUpdateFailedError
 
 from arrears.contracts import OutcomeInput, OutcomeResult
 from arrears.db.models import Account, CollectorTask, ContactAttempt, ContactOutcomeRecord, OutboxMessage
+from arrears.evidence_store import EvidenceStore, add_local_file
 from arrears.importer import upsert_accounts
 from tests.workflow.helpers import Scenario, account_row, days
 from tests.workflow.test_lifecycle import _save_history, _today
@@ -84,10 +85,14 @@ async def test_a_visit_outcome_keeps_its_evidence_hashes(time_env, migrated_sqli
     sc = Scenario(time_env.client, migrated_sqlite)
     today = await _today(time_env, TZ)
     row = account_row("OUT2", today - timedelta(days=99), segment="medium")
-    photo = tmp_path / "door.jpg"
-    photo.write_bytes(b"\xff\xd8 a photo of the door")
+    photo_file = tmp_path / "door.jpg"
+    photo_file.write_bytes(b"\xff\xd8\xff\xe0 a photo of the door")
+    store = EvidenceStore(tmp_path / "evidence", 1 << 20, ["image/jpeg"])
+    gone = "ev-" + "0" * 64  # cited, never uploaded
     async with sc.worker():
         handle = await sc.start(row, now=await time_env.get_current_time())
+        photo = add_local_file(sc.sessions, store, "OUT2", photo_file, uploaded_by="f-1",
+                               now=await time_env.get_current_time())
         # The DPD 100 visit (on a working day: past a weekend or a holiday week if need be).
         visit = await sc.wait_for_task(time_env, "OUT2", "visit", limit=days(12))
         with pytest.raises(WorkflowUpdateFailedError) as refused:
@@ -95,7 +100,7 @@ async def test_a_visit_outcome_keeps_its_evidence_hashes(time_env, migrated_sqli
         assert "needs its visit report" in str(refused.value.cause)
         await _log(handle, OutcomeInput(
             task_id=visit.id, outcome="right_party_contact", collector_id="f-1", reason_for_delinquency="job_loss",
-            visit={"address_verified": True, "met_cardholder": True, "evidence_files": [str(photo), str(tmp_path / "gone.jpg")],
+            visit={"address_verified": True, "met_cardholder": True, "evidence_files": [photo.evidence_id, gone],
                    "safety_note": "dog in the yard"}))
         await handle.execute_update("close", {"reason": "test done", "operator_id": "pytest"})
         await handle.result()
@@ -103,6 +108,6 @@ async def test_a_visit_outcome_keeps_its_evidence_hashes(time_env, migrated_sqli
         record = s.scalars(select(ContactOutcomeRecord).where(ContactOutcomeRecord.task_id == visit.id)).one()
     assert record.visit["address_verified"] and record.visit["safety_note"] == "dog in the yard"
     assert record.visit["evidence"] == [
-        {"path": str(photo), "sha256": hashlib.sha256(photo.read_bytes()).hexdigest(), "missing": False},
-        {"path": str(tmp_path / "gone.jpg"), "sha256": None, "missing": True},
+        {"evidence_id": photo.evidence_id, "sha256": hashlib.sha256(photo_file.read_bytes()).hexdigest(), "missing": False},
+        {"evidence_id": gone, "sha256": None, "missing": True},
     ]

@@ -164,7 +164,7 @@ class Updates:
             collector_id=request.collector_id, channel=request.channel, note=request.note, replace=request.replace,
             supervisor_id=request.supervisor_id, today=ctx.today(), overdue=ep.overdue_amount, existing=known,
             active=ep.promise, ended=self._ended(), broken_count=ep.broken_promises,
-            policy=ctx.inp.strategy.promises), known=known is not None)
+            policy=ctx.inp.strategy.promises, replaced_count=ep.replaced_promises), known=known is not None)
 
     async def promise_to_pay(self, request: PromiseInput) -> PromiseResult:
         ctx, ep = self.ctx, self.ep
