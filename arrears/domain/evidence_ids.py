@@ -17,7 +17,7 @@ EVIDENCE_ID_PATTERN = r"^ev-[0-9a-f]{64}$"
 # A visit report cites its photos and documents; more than this is a batch upload, not a report.
 MAX_EVIDENCE_PER_REPORT = 20
 
-EvidenceId = Annotated[str, StringConstraints(pattern=EVIDENCE_ID_PATTERN)]
+EvidenceId = Annotated[str, StringConstraints(pattern=EVIDENCE_ID_PATTERN, max_length=67)]  # "ev-" + 64 hex
 
 
 def evidence_id_for(sha256: str) -> str:

@@ -113,9 +113,19 @@ SYSTEM = {
     "consents.address": "GAP: --address is not length-checked before the String(254) column",
     "consents.source": "GAP: --source is not length-checked before the String(64) column",
     "episodes.outcome_reason": "CloseEpisodeCommand.reason (a Text column: any bounded text fits)",
+    # The desk API's own records (arrears/api/journal.py, arrears/desk/tokens.py, arrears/evidence_store.py):
+    # written by the API process from the request it refused or served, never from a contract model.
+    **{f"api_requests.{c}": "written by the API journal from the request (method, path capped, address, timing)"
+       for c in ("token_id", "method", "path", "remote_addr", "duration_ms", "status")},
+    **{f"api_tokens.{c}": "issued and stamped by arrears.desk.tokens (ids and names it checks, hashes, the clock)"
+       for c in ("token_id", "name", "token_hash", "created_at", "revoked_at", "revoked_by", "last_used_at",
+                 "last_used_from")},
+    **{f"evidence_files.{c}": "set by arrears.evidence_store from the upload (hash, size, sniffed type, safe name)"
+       for c in ("evidence_id", "sha256", "size_bytes", "media_type", "filename", "uploaded_by", "source",
+                 "uploaded_at")},
 }
 # Same-named fields that are not what the column stores (the column's own source is in RENAMED or SYSTEM).
-NOT_THE_SOURCE = {"blacklist_entries.reason", "task_assignments.reason", "consents.channel", "bureau_notices.channel",
+NOT_THE_SOURCE = {"api_requests.status", "blacklist_entries.reason", "task_assignments.reason", "consents.channel", "bureau_notices.channel",
                   "contact_attempts.channel", "contact_decisions.channel", "collector_tasks.kind", "ledger_postings.kind",
                   "bureau_reports.as_of", "bureau_reports.bucket", "archived_histories.events", "holds.channel",
                   "card_restrictions.lift_reason"}
