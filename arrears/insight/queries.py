@@ -351,6 +351,7 @@ def team_figures(session: Session, rule: AttributionRule, period: Period, curren
     a, ft = attributed_payments(rule, period, currency), first_tasks()
     cycle_rows = (
         select(Collector.team, days_between(ft.c.first_at, a.c.paid_at).label("days"))
+        .select_from(a)
         .join(ft, and_(ft.c.collector_id == a.c.collector_id, ft.c.episode_id == a.c.episode_id))
         .join(Collector, Collector.collector_id == a.c.collector_id)
     )
