@@ -82,6 +82,7 @@ p.note { background: #fffbeb; border-left: 3px solid #f59e0b; padding: .4rem .6r
 figure { margin: 0; border: 1px solid #e5e7eb; border-radius: 6px; padding: .6rem; background: #fff; }
 figure svg { width: 100%; height: auto; }
 figcaption { font-weight: 600; margin-bottom: .3rem; }
+.wrap { overflow-x: auto; }
 table { border-collapse: collapse; margin: .5rem 0 1rem; font-size: 13px; }
 th, td { padding: .25rem .6rem; border-bottom: 1px solid #e5e7eb; }
 th { text-align: left; background: #f9fafb; }
@@ -101,8 +102,8 @@ def _table_html(table: Table) -> str:
             cells.append(f"<td{css}>{html.escape(shown(value, col.kind))}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     note = f'<p class="sub">{html.escape(table.note)}</p>' if table.note else ""
-    return (f'<table data-table="{html.escape(table.key)}"><caption>{html.escape(table.title)}</caption>'
-            f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>{note}")
+    return (f'<div class="wrap"><table data-table="{html.escape(table.key)}"><caption>{html.escape(table.title)}</caption>'
+            f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>{note}")
 
 
 def render_html(report: Report) -> str:
