@@ -113,6 +113,7 @@ async def time_env() -> WorkflowEnvironment:
                 sa.RISK_SEGMENT.name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
                 sa.OVERDUE_AMOUNT.name: IndexedValueType.INDEXED_VALUE_TYPE_DOUBLE,
                 sa.HOLD_TYPE.name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
+                sa.EXPERIMENT_ARM.name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
             },
         )
     )
