@@ -53,6 +53,7 @@ from arrears.db.models import (
     Payment,
     PromiseToPay,
 )
+from arrears.api.insight import insight_router
 from arrears.desk.assign import DeskError, reassign_task
 from arrears.desk.tokens import authenticate
 from arrears.desk.worklist import WorklistEntry, worklist
@@ -242,6 +243,7 @@ def create_app(settings: Settings, client: Client | None = None, sessions: sessi
         return found
 
     Caller = Annotated[Collector, Depends(caller)]
+    app.include_router(insight_router(caller, settings))  # quality reviews and complaints (arrears/api/insight.py)
 
     def is_supervisor(who: Collector) -> bool:
         return ROLE_RANK[Role(who.role)] >= ROLE_RANK[Role.SUPERVISOR]

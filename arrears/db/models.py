@@ -760,13 +760,21 @@ class RecoveryOutcomeRecord(Base):
 
 
 class QualityReview(Base):
-    """A supervisor's score of one worked call, visit or agency task against the rubric in the scorecard file."""
+    """A supervisor's score of a worked call or visit (or of an agency's work on a placement) against the
+    rubric in the scorecard file."""
 
     __tablename__ = "quality_reviews"
-    __table_args__ = (UniqueConstraint("task_id", "reviewer_id", name="uq_quality_reviews_task_reviewer"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    task_id: Mapped[int] = mapped_column(ForeignKey("collector_tasks.id", name="fk_quality_reviews_task_id"), index=True)
+    # task:<id>:<reviewer> or placement:<id>:<ref>:<reviewer>: one review per piece of work and reviewer.
+    review_key: Mapped[str] = mapped_column(String(250), unique=True)
+    task_id: Mapped[int | None] = mapped_column(
+        ForeignKey("collector_tasks.id", name="fk_quality_reviews_task_id"), nullable=True, index=True
+    )
+    placement_id: Mapped[int | None] = mapped_column(
+        ForeignKey("agency_placements.id", name="fk_quality_reviews_placement_id"), nullable=True, index=True
+    )
+    work_ref: Mapped[str] = mapped_column(String(100), default="")  # an agency's call recording, letter, ...
     account_id: Mapped[str] = mapped_column(String(64), index=True)
     episode_id: Mapped[str] = mapped_column(
         ForeignKey("episodes.episode_id", name="fk_quality_reviews_episode_id"), index=True

@@ -90,7 +90,10 @@ def upgrade() -> None:
 
     op.create_table('quality_reviews',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
-    sa.Column('task_id', sa.Integer(), nullable=False),
+    sa.Column('review_key', sa.String(length=250), nullable=False),
+    sa.Column('task_id', sa.Integer(), nullable=True),
+    sa.Column('placement_id', sa.Integer(), nullable=True),
+    sa.Column('work_ref', sa.String(length=100), nullable=False),
     sa.Column('account_id', sa.String(length=64), nullable=False),
     sa.Column('episode_id', sa.String(length=64), nullable=False),
     sa.Column('collector_id', sa.String(length=64), nullable=True),
@@ -104,15 +107,17 @@ def upgrade() -> None:
     sa.Column('worked_at', arrears.db.types.UtcDateTime(timezone=True), nullable=False),
     sa.Column('reviewed_at', arrears.db.types.UtcDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['episode_id'], ['episodes.episode_id'], name='fk_quality_reviews_episode_id'),
+    sa.ForeignKeyConstraint(['placement_id'], ['agency_placements.id'], name='fk_quality_reviews_placement_id'),
     sa.ForeignKeyConstraint(['task_id'], ['collector_tasks.id'], name='fk_quality_reviews_task_id'),
     sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('task_id', 'reviewer_id', name='uq_quality_reviews_task_reviewer')
+    sa.UniqueConstraint('review_key')
     )
     with op.batch_alter_table('quality_reviews', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_quality_reviews_account_id'), ['account_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_quality_reviews_agency_id'), ['agency_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_quality_reviews_collector_id'), ['collector_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_quality_reviews_episode_id'), ['episode_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_quality_reviews_placement_id'), ['placement_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_quality_reviews_task_id'), ['task_id'], unique=False)
 
 
@@ -120,6 +125,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table('quality_reviews', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_quality_reviews_task_id'))
+        batch_op.drop_index(batch_op.f('ix_quality_reviews_placement_id'))
         batch_op.drop_index(batch_op.f('ix_quality_reviews_episode_id'))
         batch_op.drop_index(batch_op.f('ix_quality_reviews_collector_id'))
         batch_op.drop_index(batch_op.f('ix_quality_reviews_agency_id'))

@@ -184,7 +184,7 @@ class Record:
                worked: datetime | None = None, reviewer: str = "s1") -> None:
         account_id = episode_id.split("-")[1]
         self.add(QualityReview(
-            task_id=task_id, account_id=account_id, episode_id=episode_id, collector_id=collector, agency_id=agency,
+            review_key=f"task:{task_id}:{reviewer}:{next(self._ids)}", task_id=task_id, account_id=account_id, episode_id=episode_id, collector_id=collector, agency_id=agency,
             reviewer_id=reviewer, rubric_name="r", rubric_hash="h" * 64, scores={}, score=Decimal(score), comment="",
             worked_at=worked or at(1, 10), reviewed_at=worked or at(1, 10),
         ))
