@@ -43,6 +43,7 @@ def svg(chart: Chart) -> str:
     plt.close(fig)
     text = buffer.getvalue()
     text = text[text.index("<svg"):]  # drop the XML declaration and doctype
+    text = re.sub(r"<metadata>.*?</metadata>\s*", "", text, flags=re.S)  # RDF about the file: nothing to show
     return re.sub(r"<svg ", f'<svg role="img" aria-label="{_attr(chart.title)}" data-chart="{chart.key}" ', text, count=1)
 
 

@@ -247,7 +247,7 @@ def majority_currency(session: Session) -> str | None:
 
 
 def portfolio_report(session: Session, first_month: str, last_month: str, currency: str | None = None,
-                     paid_within_days: int = 7, horizon: int = 12) -> Report:
+                     paid_within_days: int = 7, horizon: int = 12, as_of: date | None = None) -> Report:
     first, last = parse_month(first_month, "--from"), parse_month(last_month, "--to")
     months = months_between(first, last)
     end = add_months(last, 1)
@@ -266,7 +266,8 @@ def portfolio_report(session: Session, first_month: str, last_month: str, curren
     elif not moves:
         report.notes.append("no episode in this currency was open at two consecutive month ends of the range")
     _roll_tables(report, counts, amounts, moves, months)
-    _loss_tables(report, session, first, end, chosen, horizon)
+    today = as_of or datetime.now(ZoneInfo("UTC")).date()
+    _loss_tables(report, session, first, end, chosen, horizon, today.year * 12 + today.month - 1)
     start = datetime.combine(first, time(0), ZoneInfo("UTC"))
     stop = datetime.combine(end, time(0), ZoneInfo("UTC"))
     _step_table(report, step_effectiveness(session, start, stop, chosen, paid_within_days), paid_within_days)
@@ -338,7 +339,8 @@ def _roll_tables(report: Report, counts: dict, amounts: dict, moves: list[tuple]
                                     "ylabel": "cured by this month end"}))
 
 
-def _loss_tables(report: Report, session: Session, first: date, end: date, currency: str, horizon: int) -> None:
+def _loss_tables(report: Report, session: Session, first: date, end: date, currency: str, horizon: int,
+                 now_index: int) -> None:
     gross, recovered = loss_by_month(session, first, end, currency)
     base = first.year * 12 + first.month - 1
     rows, total = [], [Decimal(0), Decimal(0)]
@@ -359,7 +361,7 @@ def _loss_tables(report: Report, session: Session, first: date, end: date, curre
         running, ys = Decimal(0), []
         for k in range(horizon + 1):
             running += by_month.get(k, Decimal(0))
-            ys.append(ratio(running, written))
+            ys.append(ratio(running, written) if cohort + k <= now_index else None)  # months yet to come: blank
         label = f"{cohort // 12}-{cohort % 12 + 1:02d}"
         curve_rows.append([label, accounts, written, running, *ys])
         series[label] = [float(y) if y is not None else None for y in ys]

@@ -62,6 +62,9 @@ class Record:
     # ---- people ------------------------------------------------------------------------
 
     def collector(self, collector_id: str, team: str = "east", role: str = "collector") -> None:
+        with self.sessions() as s:
+            if s.get(Collector, collector_id) is not None:
+                return
         self.add(Collector(collector_id=collector_id, name=collector_id.upper(), team=team, role=role,
                            languages=["zh-CN"], regions=["SH-PD"], daily_capacity=50, updated_at=ORIGIN))
 

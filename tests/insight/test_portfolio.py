@@ -56,7 +56,7 @@ def test_the_roll_rate_matrix_of_a_constructed_portfolio(any_db_url):
     rec = Record(any_db_url)
     _portfolio(rec)
     with rec.sessions() as s:
-        report = portfolio_report(s, "2026-01", "2026-03", currency="CNY")
+        report = portfolio_report(s, "2026-01", "2026-03", currency="CNY", as_of=date(2026, 4, 15))
     counts = {r[0]: dict(zip([c.key for c in report.table("roll_counts").columns][1:], r[1:]))
               for r in report.table("roll_counts").rows}
     # Jan->Feb: A M1>M2, B M1>cur, C M3>cur, D M6>CO, F M1>cur, G M1>M2, I cur>cur;
@@ -90,6 +90,7 @@ def test_the_roll_rate_matrix_of_a_constructed_portfolio(any_db_url):
     assert loss["total"] == [D("3000.0000"), D("250.0000"), D("2750.0000")]
     (curve,) = report.table("recovery_curves").rows
     assert curve[:6] == ["2026-02", 1, D("3000.0000"), D("250.0000"), D(0), D("0.0833")]
+    assert curve[6] == D("0.0833") and curve[7:] == [None] * 10  # +2 m is April (as of 15 April); later months blank
     steps = {(r[0], r[1]): r[2:] for r in report.table("steps").rows}
     # B's SMS reached and B paid 5 days later; A's SMS was suppressed and A never paid.
     assert steps[("m1-sms", "sms")] == [1, D("1.0000"), 1, D(0), D("1.0000")]
