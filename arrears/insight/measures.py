@@ -103,7 +103,7 @@ _ALL = [
     # ---- compliance ---------------------------------------------------------------------------
     Measure("complaints_in_time_rate", "complaints answered in time", Family.COMPLIANCE, Unit.RATE, Better.HIGHER,
             "complaints naming the subject resolved in the period by their deadline / complaints naming the subject "
-            "resolved in the period or open past their deadline at its end"),
+            "resolved in the period, or still open with a deadline that fell in the period"),
     Measure("compliance_findings", "compliance findings", Family.COMPLIANCE, Unit.COUNT, Better.LOWER,
             "violations `arrears compliance check` finds in the subject's calls and visits of the period "
             "(only when the report is run with --compliance-check)"),
