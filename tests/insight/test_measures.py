@@ -166,3 +166,11 @@ def test_agency_measures_of_a_hand_built_month(any_db_url):
     assert ag2["recovery_rate"] == D("1.0000") and ag2["recall_rate"] == D("0.0000")
     assert ag2["complaints_per_100_placements"] == D("100.0000") and ag2["complaints_in_time_rate"] == D("1.0000")
     rec.close()
+
+
+def test_the_reference_lists_every_measure_with_its_formula():
+    from arrears import PROJECT_ROOT
+
+    text = (PROJECT_ROOT / "docs" / "reports.md").read_text(encoding="utf-8")
+    for m in MEASURES.values():
+        assert f"| `{m.key}` | {m.label} | {m.family.value} | {m.better.value} | {m.formula} |" in text, m.key
