@@ -83,6 +83,7 @@ def _lines(data: dict[str, Any]):
     ax.set_ylabel(data.get("ylabel", ""))
     if data.get("percent"):
         ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+        ax.set_ylim(bottom=0, top=max(0.05, ax.get_ylim()[1]))  # a share is never negative
     if len(data["series"]) > 1:
         ax.legend(frameon=False, fontsize=7, ncols=2)
     ax.grid(axis="y", color="#e5e7eb", linewidth=0.6)
