@@ -208,16 +208,16 @@ def promote(
                 sep = ""
             if not sep:
                 _fail(f"--share {pair!r}: give ARM=PERCENT, e.g. challenger-a=50", 2)
+    from arrears.insight.report import plain
+
     with _sessions()() as session:
         evidence = experiment_report(session, strategy.experiment.name, strategy.experiment, _now().date())
         try:
             decision = ex.promote(session, strategy.experiment, arm, by, reason, _now(), shares=shares,
-                                  evidence={"verdicts": evidence.meta.get("verdicts", []),
-                                            "arms": evidence.table("arms").records()})
+                                  evidence=plain({"verdicts": evidence.meta.get("verdicts", []),
+                                                  "arms": evidence.table("arms").records()}))
         except ex.ExperimentError as exc:
             _fail(str(exc))
-    from arrears.insight.report import plain
-
     console.print(f"{strategy.experiment.name}: decision {decision.version} by {decision.decided_by}: "
                   f"{_shares(decision.previous_shares)} -> {_shares(decision.shares)}")
     undecided = [v for v in evidence.meta.get("verdicts", []) if v["arm"] == arm and v["verdict"] != f"{arm} better"]
