@@ -49,6 +49,7 @@ from arrears.desk.worklist import worklist
 from arrears.devserver import start_dev_server
 from arrears.domain.strategy import load_strategy
 from arrears.importer import import_file
+from arrears.insight.demo import write_demo_report
 from arrears.contracts import PaymentInput, PlanInput, PromiseInput, SettlementInput
 from arrears.domain.plan import Instalment
 from arrears.operations import (
@@ -175,6 +176,7 @@ async def run_demo(day_seconds: float, days: int, keep_server: bool) -> int:
         await _summary(client, engine, settings)
         await _economics_summary(sessions)
         await _desk_summary(client, sessions, rows)
+        write_demo_report(sessions, DEMO_DIR / "reports", console)
         console.print(f"Web UI: {server.ui_url}  (namespace default, task queue {settings.task_queue})")
         if keep_server:
             console.print("server kept running; Ctrl-C to stop")

@@ -34,6 +34,7 @@ from arrears.domain.account import AccountRow
 from arrears.domain.bounds import ACCOUNT_ID_PATTERN
 from arrears.domain.delinquency import bucket_for_dpd, days_past_due, stage_for_dpd
 from arrears.domain.strategy import Strategy
+from arrears.insight import experiment as experiments
 
 REQUIRED_COLUMNS = (
     "account_id",
@@ -356,7 +357,7 @@ def episode_input(row: AccountRow, strategy: Strategy, strategy_hash: str, day_s
     )
 
 
-def initial_search_attributes(row: AccountRow, now: datetime) -> TypedSearchAttributes:
+def initial_search_attributes(row: AccountRow, now: datetime, extra: list[SearchAttributePair] = ()) -> TypedSearchAttributes:
     dpd = days_past_due(row.due_date, now, row.timezone)
     return TypedSearchAttributes(
         [
@@ -364,12 +365,14 @@ def initial_search_attributes(row: AccountRow, now: datetime) -> TypedSearchAttr
             SearchAttributePair(sa.DELINQUENCY_BUCKET, bucket_for_dpd(dpd)),
             SearchAttributePair(sa.RISK_SEGMENT, row.risk_segment.value),
             SearchAttributePair(sa.OVERDUE_AMOUNT, float(row.overdue_amount)),  # filter only; exact in the record
+            *extra,
         ]
     )
 
 
 async def start_episode(
-    client: Client, task_queue: str, row: AccountRow, inp: EpisodeInput, now: datetime
+    client: Client, task_queue: str, row: AccountRow, inp: EpisodeInput, now: datetime,
+    extra_search_attributes: list[SearchAttributePair] = (),
 ) -> bool:
     """Start the account's episode; False when one is already running."""
     try:
@@ -381,7 +384,7 @@ async def start_episode(
             # A running episode is left alone; a closed one may be followed by a new episode.
             id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
             id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
-            search_attributes=initial_search_attributes(row, now),
+            search_attributes=initial_search_attributes(row, now, extra_search_attributes),
         )
     except WorkflowAlreadyStartedError:
         return False
@@ -416,9 +419,9 @@ async def import_file(
     async def start_one(number: int, row: AccountRow) -> None:
         async with gate:
             try:
-                started = await start_episode(
-                    client, task_queue, row, episode_input(row, strategy, strategy_hash, day_seconds), now
-                )
+                # Champion/challenger: the arm's strategy, recorded before the start (no experiment: unchanged).
+                inp, arm = await experiments.episode_arm(engine, row, episode_input(row, strategy, strategy_hash, day_seconds), now)
+                started = await start_episode(client, task_queue, row, inp, now, experiments.search_attribute(arm))
             except Exception as exc:  # noqa: BLE001 - reported per row; the rest still go
                 summary.failed.append(Reject(number, row.account_id, f"not started: {_one_line(exc)}"))
             else:

@@ -1,7 +1,8 @@
 """The custom search attributes the workflow keeps current.
 
 They are not encrypted by a payload codec, so they hold no personal data:
-stage, bucket, segment, the overdue amount and the types of active holds only.
+stage, bucket, segment, the overdue amount, the types of active holds and an
+experiment's arm only.
 """
 
 from temporalio.common import SearchAttributeKey
@@ -20,12 +21,14 @@ HOLD_TYPE = SearchAttributeKey.for_keyword_list("HoldType")
 # Why the episode needs an operator, as a short code (`activity_failing:record_payment`,
 # `charge_off_blocked:fraud_claim`); absent while all is well. `arrears doctor` lists them.
 ATTENTION = SearchAttributeKey.for_keyword("Attention")
+# Champion/challenger: "<experiment>:<arm>" of an episode started in an experiment (set at start only).
+EXPERIMENT_ARM = SearchAttributeKey.for_keyword("ExperimentArm")
 
-ALL = (COLLECTION_STAGE, DELINQUENCY_BUCKET, RISK_SEGMENT, OVERDUE_AMOUNT, HOLD_TYPE, ATTENTION)
+ALL = (COLLECTION_STAGE, DELINQUENCY_BUCKET, RISK_SEGMENT, OVERDUE_AMOUNT, HOLD_TYPE, ATTENTION, EXPERIMENT_ARM)
 
 # How each attribute is indexed (the dev server's flags and the test servers' registration).
 KINDS = {COLLECTION_STAGE: "Keyword", DELINQUENCY_BUCKET: "Keyword", RISK_SEGMENT: "Keyword", OVERDUE_AMOUNT: "Double",
-         HOLD_TYPE: "KeywordList", ATTENTION: "Keyword"}
+         HOLD_TYPE: "KeywordList", ATTENTION: "Keyword", EXPERIMENT_ARM: "Keyword"}
 
 
 def dev_server_flags() -> list[str]:

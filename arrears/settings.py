@@ -34,6 +34,8 @@ class Settings(BaseSettings):
         default=PROJECT_ROOT / "strategies" / "default.toml", validation_alias=AliasChoices("ARREARS_STRATEGY")
     )
     templates_dir: Path = Field(default=PROJECT_ROOT / "templates", validation_alias=AliasChoices("ARREARS_TEMPLATES"))
+    # Scorecards, review rubric, complaint deadline and attribution rule (arrears report, desk review).
+    scorecard: Path = Field(default=PROJECT_ROOT / "scorecards" / "default.toml", validation_alias=AliasChoices("ARREARS_SCORECARD"))
     # Embedded dev server (`arrears server`): its persistence file and ports.
     server_db_file: Path = Field(
         default=DEFAULT_STATE_DIR / "temporal.db", validation_alias=AliasChoices("ARREARS_SERVER_DB")

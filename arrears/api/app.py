@@ -32,6 +32,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 
+from arrears.api.desk import caller as desk_caller
 from arrears.api.desk import desk_router
 from arrears.api.evidence import ENVELOPE_BYTES, UPLOAD_PATH, evidence_router
 from arrears.api.health import health_router
@@ -39,6 +40,7 @@ from arrears.api.journal import ApiJournal
 from arrears.api.limits import BodySizeLimit, RateLimiter
 from arrears.db.engine import make_engine, make_sessionmaker
 from arrears.evidence_store import EvidenceStore
+from arrears.api.insight import insight_router
 from arrears.settings import Settings
 
 # How long the API waits between attempts to reach Temporal while it is away (doubling up to this).
@@ -82,6 +84,7 @@ def create_app(settings: Settings, client: Client | None = None, sessions: sessi
     app.include_router(health_router())
     app.include_router(desk_router())
     app.include_router(evidence_router())
+    app.include_router(insight_router(desk_caller, settings))  # quality reviews and complaints (arrears/api/insight.py)
 
     # Added first, so inside the journal: a body refused for its size is still logged.
     upload_limit = settings.evidence_max_bytes + ENVELOPE_BYTES

@@ -267,6 +267,54 @@ class LegalRecheck(BaseModel):
     every_days: int = Field(default=7, ge=1, le=90)
 
 
+ARM_NAME = r"^[a-z0-9][a-z0-9_\-]*$"
+CHAMPION = "champion"
+
+
+class ExperimentArm(BaseModel):
+    """One arm of a champion/challenger experiment: its share of new episodes and its ladder."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1, max_length=32, pattern=ARM_NAME)
+    # Percent of new episodes, to the hundredth (the hash point has 10,000 values).
+    share: Decimal = Field(ge=0, le=100, decimal_places=2)
+    # The arm's strategy file, relative to the file declaring the experiment; none: that file's own ladder.
+    strategy: str | None = Field(default=None, min_length=1)
+    why: str = ""
+    # The arm's strategy as loaded by load_strategy (never serialised: the episode gets the arm's own strategy).
+    loaded: "Strategy | None" = Field(default=None, exclude=True, repr=False)
+
+
+class Experiment(BaseModel):
+    """Champion/challenger: new episodes are split between arms by a hash of the account id and the name."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1, max_length=48, pattern=ARM_NAME)
+    description: str = ""
+    arms: tuple[ExperimentArm, ...] = Field(min_length=2)
+
+    @model_validator(mode="after")
+    def _check_arms(self) -> "Experiment":
+        names = [a.name for a in self.arms]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"arm names must be unique: {', '.join(twice)} used twice")
+        if CHAMPION not in names:
+            raise ValueError(f"one arm must be named {CHAMPION!r}: the others are compared with it")
+        total = sum((a.share for a in self.arms), Decimal(0))
+        if total != 100:
+            raise ValueError(f"arm shares must add up to 100 (percent), got {total}")
+        return self
+
+    def arm(self, name: str) -> ExperimentArm:
+        for a in self.arms:
+            if a.name == name:
+                return a
+        raise KeyError(f"experiment {self.name} has no arm {name!r} (arms: {', '.join(a.name for a in self.arms)})")
+
+
 class Strategy(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -290,6 +338,9 @@ class Strategy(BaseModel):
     legal: LegalPolicy = LegalPolicy()
     legal_recheck: LegalRecheck = LegalRecheck()
     restoration: RestorationPolicy = RestorationPolicy()
+    # Champion/challenger arms for new episodes (arrears.insight.experiment). An episode never
+    # carries it: it is started with its arm's strategy, the experiment section taken off.
+    experiment: Experiment | None = None
 
     @model_validator(mode="after")
     def _check_ladder(self) -> "Strategy":
@@ -311,8 +362,16 @@ class Strategy(BaseModel):
 
     def content_hash(self) -> str:
         """Stable SHA-256 of the validated content (not of the file's bytes)."""
-        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        # A strategy without an experiment hashes as it did before experiments existed.
+        exclude = {"experiment"} if self.experiment is None else None
+        canonical = json.dumps(self.model_dump(mode="json", exclude=exclude), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()
+
+    def without_experiment(self) -> "Strategy":
+        return self if self.experiment is None else self.model_copy(update={"experiment": None})
+
+
+ExperimentArm.model_rebuild()
 
 
 class StrategyError(ValueError):
@@ -392,4 +451,25 @@ def load_strategy(path: str | Path) -> Strategy:
             raise StrategyError(f"{path}: use a .toml, .yaml or .yml file")
     except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
         raise StrategyError(f"{path}: not valid {path.suffix[1:].upper()}: {exc}") from None
-    return parse_strategy(data, str(path))
+    strategy = parse_strategy(data, str(path))
+    return _load_arms(strategy, path) if strategy.experiment is not None else strategy
+
+
+def _load_arms(strategy: Strategy, path: Path) -> Strategy:
+    """Each arm's strategy file, loaded and checked now: a bad arm must stop the import, not one episode."""
+    arms = []
+    for index, arm in enumerate(strategy.experiment.arms):
+        where = f"{path}: experiment.arms[{index}] (name {arm.name!r}).strategy"
+        if arm.strategy is None:
+            loaded = strategy.without_experiment()
+        else:
+            arm_path = (path.parent / arm.strategy).resolve()
+            try:
+                loaded = load_strategy(arm_path)
+            except StrategyError as exc:
+                raise StrategyError(f"{where}: {exc}") from None
+            if loaded.experiment is not None:
+                raise StrategyError(f"{where}: {arm.strategy} declares an experiment of its own; arms cannot nest")
+        arms.append(arm.model_copy(update={"loaded": loaded}))
+    experiment = strategy.experiment.model_copy(update={"arms": tuple(arms)})
+    return strategy.model_copy(update={"experiment": experiment})

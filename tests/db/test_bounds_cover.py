@@ -120,12 +120,24 @@ SYSTEM = {
     **{f"api_tokens.{c}": "issued and stamped by arrears.desk.tokens (ids and names it checks, hashes, the clock)"
        for c in ("token_id", "name", "token_hash", "created_at", "revoked_at", "revoked_by", "last_used_at",
                  "last_used_from")},
+    # Insight's records (arrears/insight/feedback.py, experiment.py): codes checked against the scorecard file and
+    # the strategy's experiment; ids and free text from the API's bounded bodies (arrears/api/insight.py) or the CLI.
+    **{f"experiment_assignments.{c}": "assigned by arrears.insight.experiment from the strategy's validated arms"
+       for c in ("experiment", "arm", "point", "traffic_version", "assigned_at")},
+    **{f"experiment_decisions.{c}": "recorded by `arrears strategy promote` from the strategy's experiment and the CLI"
+       for c in ("experiment", "version", "promoted_arm", "decided_by", "decided_at")},
+    **{f"complaints.{c}": "recorded by arrears.insight.feedback: codes from the scorecard file, text from bounded bodies"
+       for c in ("complaint_id", "category", "description", "received_at", "deadline_at", "recorded_by", "hold_note",
+                 "resolution_note", "resolved_by")},
+    **{f"quality_reviews.{c}": "recorded by arrears.insight.feedback against the scorecard's rubric (scores in range)"
+       for c in ("review_key", "work_ref", "reviewer_id", "rubric_name", "rubric_hash", "score", "comment", "worked_at",
+                 "reviewed_at")},
     **{f"evidence_files.{c}": "set by arrears.evidence_store from the upload (hash, size, sniffed type, safe name)"
        for c in ("evidence_id", "sha256", "size_bytes", "media_type", "filename", "uploaded_by", "source",
                  "uploaded_at")},
 }
 # Same-named fields that are not what the column stores (the column's own source is in RENAMED or SYSTEM).
-NOT_THE_SOURCE = {"api_requests.status", "blacklist_entries.reason", "task_assignments.reason", "consents.channel", "bureau_notices.channel",
+NOT_THE_SOURCE = {"api_requests.status", "complaints.channel", "blacklist_entries.reason", "task_assignments.reason", "consents.channel", "bureau_notices.channel",
                   "contact_attempts.channel", "contact_decisions.channel", "collector_tasks.kind", "ledger_postings.kind",
                   "bureau_reports.as_of", "bureau_reports.bucket", "archived_histories.events", "holds.channel",
                   "card_restrictions.lift_reason"}
