@@ -127,7 +127,7 @@ SYSTEM = {
     **{f"experiment_decisions.{c}": "recorded by `arrears strategy promote` from the strategy's experiment and the CLI"
        for c in ("experiment", "version", "promoted_arm", "decided_by", "decided_at")},
     **{f"complaints.{c}": "recorded by arrears.insight.feedback: codes from the scorecard file, text from bounded bodies"
-       for c in ("complaint_id", "category", "description", "received_at", "deadline_at", "recorded_by", "hold_note",
+       for c in ("complaint_id", "channel", "category", "description", "received_at", "deadline_at", "recorded_by", "hold_note",
                  "resolution_note", "resolved_by")},
     **{f"quality_reviews.{c}": "recorded by arrears.insight.feedback against the scorecard's rubric (scores in range)"
        for c in ("review_key", "work_ref", "reviewer_id", "rubric_name", "rubric_hash", "score", "comment", "worked_at",
