@@ -39,6 +39,11 @@ TABLES = {
     "legal_case_events",
     "recoveries",
     "recovery_outcomes",
+    "account_behaviour",
+    "risk_models",
+    "risk_segment_changes",
+    "watchlist_entries",
+    "rescore_events",
 }
 DESK = {"collectors", "task_assignments"}
 # The tables each revision adds (a revision that only alters columns adds none).
@@ -57,12 +62,13 @@ ADDED = {
     "0012": {"ledger_postings", "reages"},
     "0013": {"card_restrictions", "blacklist_entries", "bureau_notices", "bureau_reports", "legal_cases", "legal_case_events"},
     "0014": {"recoveries", "recovery_outcomes"},
+    "0020": {"account_behaviour", "risk_models", "risk_segment_changes", "watchlist_entries", "rescore_events"},
 }
 AGENCIES = {"agencies", "agency_placements", "agency_commissions"}
 COMPLIANCE = {"contact_decisions", "holds", "consents", "effective_collections"}
 KEYED = ("contact_attempts", "outbox", "collector_tasks", "account_actions", "stage_events", "agency_placements",
          "contact_decisions", "effective_collections", "bureau_notices", "legal_cases", "legal_case_events",
-         "recoveries", "recovery_outcomes")
+         "recoveries", "recovery_outcomes", "risk_segment_changes")
 
 
 def tables(url: str) -> set[str]:
@@ -89,9 +95,12 @@ def test_upgrade_downgrade_upgrade(any_db_url):
     assert tables(any_db_url) == TABLES | {"alembic_version"}
     # Walk down one revision at a time: each downgrade removes exactly the tables its upgrade added.
     present = set(TABLES)
-    for revision in sorted(ADDED, reverse=True):
-        previous = f"{int(revision) - 1:04d}"
-        downgrade(any_db_url, previous if previous != "0000" else "base")
+    # Revision ids are not always consecutive (each branch is given its own), so the one below is
+    # the previous key, not the previous number.
+    order = sorted(ADDED)
+    for revision in reversed(order):
+        index = order.index(revision)
+        downgrade(any_db_url, order[index - 1] if index else "base")
         present -= ADDED[revision]
         assert tables(any_db_url) == present | {"alembic_version"}, f"after downgrading {revision}"
     assert present == set()
