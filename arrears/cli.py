@@ -39,6 +39,9 @@ app.add_typer(bureau_app, name="bureau")
 app.add_typer(recovery_app, name="recovery")
 app.add_typer(blacklist_app, name="blacklist")
 app.command("legal")(legal_show)
+from arrears.risk.cli import behaviour_app, risk_app  # noqa: E402 - risk assessment (issue 19)
+app.add_typer(behaviour_app, name="behaviour")
+app.add_typer(risk_app, name="risk")
 console = Console()
 err = Console(stderr=True)
 
@@ -1071,13 +1074,18 @@ def sample(
     out: Annotated[Path, typer.Option(help="CSV (.csv) or JSON Lines (.jsonl) file to write")],
     count: Annotated[int, typer.Option("-n", "--count", min=1)] = 50,
     seed: Annotated[int, typer.Option()] = 7,
+    behaviour: Annotated[Optional[Path], typer.Option(help="Also write 12 months of behaviour for these accounts "
+                                                           "(for `arrears behaviour import`)")] = None,
 ) -> None:
     """Write a synthetic portfolio (DPD -3..120 relative to today)."""
-    from arrears.sample import generate_accounts, write_csv, write_jsonl
+    from arrears.sample import generate_accounts, write_behaviour, write_csv, write_jsonl
 
     rows = generate_accounts(count, date.today(), seed=seed)
     (write_jsonl if out.suffix == ".jsonl" else write_csv)(out, rows)
     console.print(f"{count} accounts written to {out}")
+    if behaviour:
+        months = write_behaviour(behaviour, rows, date.today(), seed=seed)
+        console.print(f"{months} statement months written to {behaviour}")
 
 
 @app.command()
