@@ -92,8 +92,8 @@ FEATURES: tuple[Feature, ...] = (
     Feature("payment_ratio", "mean of paid / previous balance, last 3 statements (capped at 2)", "behaviour"),
     Feature("payment_reversals", "payments returned unpaid in the last 6 statements", "behaviour"),
     Feature("months_on_book", "account age in months, last statement", "behaviour"),
-    Feature("worst_dpd_6m", "worst days past due reached in the last 182 days", "record"),
-    Feature("worst_dpd_12m", "worst days past due reached in the last 365 days", "record"),
+    Feature("worst_dpd_6m", "worst days past due of earlier episodes that ended in the last 182 days", "record"),
+    Feature("worst_dpd_12m", "worst days past due of earlier episodes that ended in the last 365 days", "record"),
     Feature("episodes_12m", "delinquency episodes with a due date in the last 365 days", "record"),
     Feature("broken_promises_12m", "promises to pay broken in the last 365 days", "record"),
     Feature("broken_plans_12m", "instalment plans broken in the last 365 days", "record"),
@@ -189,9 +189,12 @@ def _record(history: History, as_of: date) -> list[float]:
     moment = cutoff(as_of, tz)
     known = [e for e in history.episodes if e.started_at < moment]
     worst6 = worst12 = 0
+    # Earlier episodes only: the one running on the as-of date is dpd_now's, and counting it twice
+    # would make the two features one.
     for e in known:
-        closed = e.closed_at is not None and e.closed_at < moment
-        last_day = local_day(e.closed_at, tz) if closed else as_of - timedelta(days=1)
+        if e.closed_at is None or e.closed_at >= moment:
+            continue
+        last_day = local_day(e.closed_at, tz)
         dpd = max((last_day - e.due_date).days, 0)
         if last_day >= as_of - timedelta(days=182):
             worst6 = max(worst6, dpd)

@@ -45,6 +45,8 @@ MIN_POSITIVES = 20
 MIN_BIN_ROWS = 50  # no bin's weight rests on fewer fitting rows than this (or 2 % of them)
 FOLDS = 5
 C_GRID = (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
+MIN_IV = 0.02  # below this a feature's bins hold no usable evidence (the scorecard convention)
+MAX_CORRELATION = 0.8
 
 
 class TrainingError(ValueError):
@@ -69,6 +71,45 @@ def fold_of(accounts: list[str], seed: int = 0) -> np.ndarray:
     """A fold number (0..FOLDS-1) per row, by account."""
     return np.asarray([int.from_bytes(hashlib.blake2b(f"fold:{seed}:{a}".encode(), digest_size=4).digest(), "big")
                        % FOLDS for a in accounts])
+
+
+def select_features(woe: np.ndarray, ivs: list[float], names: list[str]) -> tuple[list[int], dict[str, str]]:
+    """Features kept for the regression, strongest evidence first; why each other one was left out.
+
+    A feature with almost no evidence (information value below MIN_IV) adds only noise, and one
+    whose weights move with a stronger kept feature's (|correlation| above MAX_CORRELATION)
+    would share its effect in offsetting weights that no reason could explain.
+    """
+    kept: list[int] = []
+    dropped: dict[str, str] = {}
+    spread = woe.std(axis=0)
+    for j in sorted(range(len(names)), key=lambda j: -ivs[j]):
+        if ivs[j] < MIN_IV or spread[j] == 0:
+            dropped[names[j]] = f"information value {ivs[j]:.3f} below {MIN_IV}"
+            continue
+        partner = next((k for k in kept if abs(np.corrcoef(woe[:, j], woe[:, k])[0, 1]) > MAX_CORRELATION), None)
+        if partner is not None:
+            dropped[names[j]] = f"moves with {names[partner]} (correlation above {MAX_CORRELATION})"
+            continue
+        kept.append(j)
+    return kept, dropped
+
+
+def fit_signed(woe: np.ndarray, y: np.ndarray, folds: np.ndarray, kept: list[int]) -> tuple[float, np.ndarray, float, list[int]]:
+    """Fit on the kept features; a feature whose weight turns negative (against its own evidence) is
+    left out and the rest refitted. (C, coefficients for every column, intercept, features left out)."""
+    kept, against = list(kept), []
+    while True:
+        strength = choose_c(woe[:, kept], y, folds)
+        regression = LogisticRegression(C=strength, max_iter=2000).fit(woe[:, kept], y)
+        weights = regression.coef_[0]
+        if weights.min() >= 0 or len(kept) == 1:
+            coefficients = np.zeros(woe.shape[1])
+            coefficients[kept] = weights
+            return strength, coefficients, float(regression.intercept_[0]), against
+        worst = kept[int(np.argmin(weights))]
+        against.append(worst)
+        kept.remove(worst)
 
 
 def choose_c(x: np.ndarray, y: np.ndarray, folds: np.ndarray) -> float:
@@ -164,10 +205,10 @@ def train(
                 fold_woe[-1] = 0.0
             woe_fit[inside, j] = fold_woe[index[inside]]
 
-    strength = choose_c(woe_fit, fit_y, folds)
-    regression = LogisticRegression(C=strength, max_iter=2000)
-    regression.fit(woe_fit, fit_y)
-    coefficients = regression.coef_[0]
+    kept, dropped = select_features(woe_fit, [b["iv"] for b in bins], list(features))
+    strength, coefficients, intercept, against = fit_signed(woe_fit, fit_y, folds, kept)
+    for j in against:
+        dropped[features[j]] = "its weight came out against its own evidence (a collinear partner's echo); left out"
     final_woe = np.column_stack([
         np.where(np.isnan(fit_x[:, j]), b["missing_woe"],
                  np.asarray(b["woe"])[np.minimum(bin_index(np.nan_to_num(fit_x[:, j]), b["edges"]), len(b["edges"]))])
@@ -184,7 +225,7 @@ def train(
                         information_value=round(b["iv"], 6), importance=round(float(s), 6))
             for b, c, s in zip(bins, coefficients, importance, strict=True)
         ),
-        intercept=round(float(regression.intercept_[0]), 10), calibration=(1.0, 0.0), thresholds=(0.0, 0.0),
+        intercept=round(intercept, 10), calibration=(1.0, 0.0), thresholds=(0.0, 0.0),
         score_edges=(), score_counts=(), card={},
     )
 
@@ -225,8 +266,11 @@ def train(
         "test": figures(probability[split.test], y[split.test]),
         "segment_shares_asked": list(shares),
         "segments_test": segment_table(model, risk[split.test], y[split.test]),
-        "method": (f"binned logistic regression on weights of evidence (out-of-fold), L2 chosen by {FOLDS}-fold "
-                   f"cross-validation (C={strength:.4g}), Platt-calibrated on a held-out fifth"),
+        "dropped": dropped,
+        "method": (f"binned logistic regression on weights of evidence (out-of-fold); features with information value "
+                   f"below {MIN_IV}, correlated above {MAX_CORRELATION} with a stronger one, or weighted against their "
+                   f"own evidence left out; L2 chosen by {FOLDS}-fold cross-validation (C={strength:.4g}); "
+                   "Platt-calibrated on a held-out fifth"),
         "library": {"scikit-learn": version("scikit-learn"), "numpy": version("numpy")},
         "seed": seed,
     }
