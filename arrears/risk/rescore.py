@@ -230,6 +230,7 @@ def record_change(sessions: sessionmaker[Session], cmd: SegmentChangeCommand) ->
             changed=cmd.changed, overridden=cmd.overridden, dpd=cmd.dpd, changed_at=cmd.at))
         episode = session.get(Episode, cmd.episode_id)
         if episode is not None and cmd.changed:
-            # Like strategy_hash: the episode names the model version behind its segment (None: a person set it).
-            episode.risk_model_version = cmd.model_version if cmd.source == "model" else None
+            # Like strategy_hash: the episode names the model version behind its segment (None: a person set
+            # it; a released override names the model whose segment applies again).
+            episode.risk_model_version = cmd.model_version
     return True
