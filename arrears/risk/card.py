@@ -60,6 +60,9 @@ def render_card(model: ScoringModel) -> str:
     ]
     lines += [f"| `{f['name']}` | {f['meaning']} | {f['coefficient']:.4f} | {f['information_value']:.4f} | "
               f"{f['importance']:.4f} | {f['bins']} |" for f in c["features"]]
+    if c.get("dropped"):
+        lines += ["", "Left out of the regression (coefficient 0; still watched for drift):", ""]
+        lines += [f"- `{name}`: {why}" for name, why in sorted(c["dropped"].items())]
     lines += ["", "Reasons given with a segment are the features pushing the risk up most, with their values "
               "and contributions (log odds).", ""]
     return "\n".join(lines)

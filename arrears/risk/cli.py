@@ -298,6 +298,37 @@ def activate_command(
     console.print(f"{target}: {chosen} is active (by {by}); the next rescore uses it")
 
 
+@risk_app.command("score")
+def score_command(
+    model: Annotated[str, typer.Argument(help="Model file (.json) or registered version")],
+    as_of: Annotated[str, typer.Option("--as-of", help="YYYY-MM-DD: data before it is used")],
+    out: Annotated[Path, typer.Option(help="CSV file: account_id, risk, segment, reasons")],
+    account: Annotated[Optional[list[str]], typer.Option(help="Only these accounts (default: every account on record)")] = None,
+) -> None:
+    """Score accounts in batches (features from the record, then the model) into a CSV file."""
+    import csv
+    from collections import Counter
+
+    from arrears.risk.history import all_accounts
+    from arrears.risk.scoring import score_accounts
+
+    scoring = _model(model)
+    day = _date(as_of, "--as-of")
+    engine = _engine()
+    chosen = account or all_accounts(engine)
+    counts: Counter[str] = Counter()
+    with out.open("w", encoding="utf-8", newline="") as handle, _progress("scoring") as progress:
+        task = progress.add_task("accounts", total=len(chosen))
+        writer = csv.writer(handle)
+        writer.writerow(["account_id", "risk", "segment", "reasons"])
+        for s in score_accounts(engine, scoring, chosen, day):
+            writer.writerow([s.account_id, f"{s.risk:.6f}", s.segment, " | ".join(s.reasons)])
+            counts[s.segment] += 1
+            progress.advance(task)
+    console.print(f"{len(chosen)} account(s) scored with {scoring.version} as of {day} -> {out}: "
+                  + ", ".join(f"{k} {counts[k]}" for k in ("low", "medium", "high")))
+
+
 # ---- early warning ------------------------------------------------------------------------------------
 
 
