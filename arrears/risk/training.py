@@ -208,7 +208,7 @@ def train(
     kept, dropped = select_features(woe_fit, [b["iv"] for b in bins], list(features))
     strength, coefficients, intercept, against = fit_signed(woe_fit, fit_y, folds, kept)
     for j in against:
-        dropped[features[j]] = "its weight came out against its own evidence (a collinear partner's echo); left out"
+        dropped[features[j]] = "its weight came out against its own evidence (noise, or a collinear partner's echo)"
     final_woe = np.column_stack([
         np.where(np.isnan(fit_x[:, j]), b["missing_woe"],
                  np.asarray(b["woe"])[np.minimum(bin_index(np.nan_to_num(fit_x[:, j]), b["edges"]), len(b["edges"]))])
