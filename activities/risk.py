@@ -73,8 +73,9 @@ class RiskActivities:
             digest = hashlib.blake2b(key.encode(), digest_size=8).hexdigest()
             result = await send(self.client, page.model_version, chosen, f"event:{digest}", heartbeat=activity.heartbeat)
             sent_total = result if sent_total is None else _add(sent_total, result)
-        # Events are noted only once their episodes were sent to: a crash before this re-sends the
-        # same request ids, which the episodes answer as duplicates.
+        # Events are noted after their episodes were sent to: a crash before this re-sends the same
+        # request ids, which the episodes answer as duplicates. An episode that refused (it ended, say)
+        # is not asked again for the same event; the next period's rescore covers it anyway.
         await asyncio.to_thread(mark_handled, self.sessions, events, request.at)
         return RescoreEventsResult(events=len(events), scored=page.scored, changed=sent_total.changed,
                                    sent=sent_total.sent, failed=sent_total.failed)

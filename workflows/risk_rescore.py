@@ -66,7 +66,7 @@ class RiskRescore:
 
     async def _rescore(self, period: str, inp: RescoreInput) -> str:
         after: str | None = None
-        scored = changed = sent = overridden = 0
+        scored = changed = sent = overridden = refused = 0
         failed: list[str] = []
         model: str | None = None
         while True:
@@ -81,16 +81,17 @@ class RiskRescore:
             )
             scored, changed, sent, overridden = (scored + page.scored, changed + page.changed, sent + page.sent,
                                                  overridden + page.overridden)
-            failed += page.failed[: max(0, 20 - len(failed))]  # a sample is enough to say why
+            refused += len(page.failed)
+            failed += page.failed[: max(0, 3 - len(failed))]  # a sample is enough to say why
             model = page.model_version or model
             if page.next_after is None:
                 break
             after = page.next_after
         if model is None:
             return f"{period}: no active roll_forward_60d model; nothing scored (arrears risk train, then activate)"
-        refused = f", {len(failed)}+ refused (e.g. {failed[0]})" if failed else ""
+        why = f", {refused} refused (e.g. {failed[0]})" if refused else ""
         return (f"{period}: {scored} scored with {model}, {sent} sent, {changed} changed, "
-                f"{overridden} held by an override{refused}")
+                f"{overridden} held by an override{why}")
 
     async def _events(self) -> None:
         result = await workflow.execute_activity(

@@ -136,6 +136,12 @@ def test_idempotency_keys_are_unique(any_db_url):
         assert listed.get("uq_blacklist_entries_episode_reason") == ("episode_id", "reason")
         recoveries = {u["name"]: tuple(u["column_names"]) for u in inspector.get_unique_constraints("recoveries")}
         assert recoveries.get("uq_recoveries_account_payment") == ("account_id", "payment_id")
+        behaviour = {u["name"]: tuple(u["column_names"]) for u in inspector.get_unique_constraints("account_behaviour")}
+        assert behaviour.get("uq_account_behaviour_account_month") == ("account_id", "statement_month")
+        watched = {u["name"]: tuple(u["column_names"]) for u in inspector.get_unique_constraints("watchlist_entries")}
+        assert watched.get("uq_watchlist_entries_day_account") == ("as_of", "account_id")
+        assert ("model_hash",) in [tuple(u["column_names"]) for u in inspector.get_unique_constraints("risk_models")]
+        assert ("event_key",) in [tuple(u["column_names"]) for u in inspector.get_unique_constraints("rescore_events")]
         restriction_keys = {tuple(u["column_names"]) for u in inspector.get_unique_constraints("card_restrictions")}
         assert {("apply_key",), ("lift_key",)} <= restriction_keys
         fks = {fk["referred_table"] for fk in inspector.get_foreign_keys("contact_attempts")}
