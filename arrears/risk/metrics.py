@@ -8,7 +8,6 @@ below 0.1 stable, 0.1 to 0.25 worth watching, above 0.25 shifted.
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.stats import rankdata
 
 PSI_WATCH = 0.1
 PSI_DRIFT = 0.25
@@ -30,7 +29,9 @@ def auc(scores, labels) -> float:
     positives, negatives = int(y.sum()), int(len(y) - y.sum())
     if positives == 0 or negatives == 0:
         return float("nan")
-    ranks = rankdata(s)  # average ranks over ties
+    # Ranks from 1, ties sharing the average of the ranks they span.
+    _, inverse, counts = np.unique(s, return_inverse=True, return_counts=True)
+    ranks = (np.cumsum(counts) - (counts - 1) / 2)[inverse]
     return float((ranks[y == 1].sum() - positives * (positives + 1) / 2) / (positives * negatives))
 
 

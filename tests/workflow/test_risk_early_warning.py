@@ -2,7 +2,7 @@
 reasons, and `--start` opens an over_limit episode for the over-limit one (and an early_warning episode
 for an account whose due date is ahead)."""
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta, timezone
 
 import pytest
 from sqlalchemy import select
