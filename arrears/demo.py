@@ -176,7 +176,7 @@ async def run_demo(day_seconds: float, days: int, keep_server: bool) -> int:
         await _summary(client, engine, settings)
         await _economics_summary(sessions)
         await _desk_summary(client, sessions, rows)
-        run_risk_demo(DEMO_DIR, console)
+        await asyncio.to_thread(run_risk_demo, DEMO_DIR, console)  # off the loop: the worker keeps answering
         console.print(f"Web UI: {server.ui_url}  (namespace default, task queue {settings.task_queue})")
         if keep_server:
             console.print("server kept running; Ctrl-C to stop")
