@@ -152,6 +152,7 @@ class CollectionActivities(AgencyActivities, HoldActivities):
                     risk_segment=cmd.risk_segment.value,
                     strategy_name=cmd.strategy_name,
                     strategy_hash=cmd.strategy_hash,
+                    trigger=cmd.trigger,
                 )
             )
         return True

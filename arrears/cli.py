@@ -50,6 +50,9 @@ desk_app.command("review")(insight_cli.review)
 desk_app.command("review-agency")(insight_cli.review_agency)
 desk_app.add_typer(insight_cli.complaint_app, name="complaint")
 strategy_app.command("promote")(insight_cli.promote)
+from arrears.risk.cli import behaviour_app, risk_app  # noqa: E402 - risk assessment (issue 19)
+app.add_typer(behaviour_app, name="behaviour")
+app.add_typer(risk_app, name="risk")
 console = Console()
 err = Console(stderr=True)
 
@@ -1383,13 +1386,18 @@ def sample(
     out: Annotated[Path, typer.Option(help="CSV (.csv) or JSON Lines (.jsonl) file to write")],
     count: Annotated[int, typer.Option("-n", "--count", min=1)] = 50,
     seed: Annotated[int, typer.Option()] = 7,
+    behaviour: Annotated[Optional[Path], typer.Option(help="Also write 12 months of behaviour for these accounts "
+                                                           "(for `arrears behaviour import`)")] = None,
 ) -> None:
     """Write a synthetic portfolio (DPD -3..120 relative to today)."""
-    from arrears.sample import generate_accounts, write_csv, write_jsonl
+    from arrears.sample import generate_accounts, write_behaviour, write_csv, write_jsonl
 
     rows = generate_accounts(count, date.today(), seed=seed)
     (write_jsonl if out.suffix == ".jsonl" else write_csv)(out, rows)
     console.print(f"{count} accounts written to {out}")
+    if behaviour:
+        months = write_behaviour(behaviour, rows, date.today(), seed=seed)
+        console.print(f"{months} statement months written to {behaviour}")
 
 
 @app.command()

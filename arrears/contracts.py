@@ -8,6 +8,7 @@ financial and scheduling state, and activities look contact details up.
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -64,6 +65,9 @@ class EpisodeInput(BaseModel):
     # Length of one collection day in real seconds: 86,400 in production, about
     # a second in the demo. A property of the episode, not a clock hack.
     day_seconds: DaySeconds = Field(default=86_400, gt=0)
+    # What opened the episode: missed_due, over_limit or early_warning (arrears.domain.strategy.TRIGGERS);
+    # the ladder it runs is strategy.ladder_for(trigger).
+    trigger: Code16 = "missed_due"
     # Set only when an episode of the first workflow engine continues as new (see workflows/legacy).
     carried: "EpisodeState | None" = None
     # Set only when an agenda episode continues as new: the whole state it carries on with.
@@ -397,6 +401,7 @@ class OpenEpisodeCommand(BaseModel):
     risk_segment: Segment
     strategy_name: Name100
     strategy_hash: Hash64
+    trigger: Code16 = "missed_due"  # EpisodeInput.trigger, kept on the episode row
 
 
 class StepCommand(BaseModel):
@@ -665,3 +670,124 @@ class BureauCycleSummary(BaseModel):
         again = "" if self.created else " (already reported: file written again from the record)"
         return (f"{self.period}: {self.accounts} account(s), {self.withheld} withheld pending notice, "
                 f"{self.corrections} correction(s) -> {self.file}{again}")
+
+
+
+# ---- risk re-segmentation (arrears/risk, workflows/risk_rescore.py) ------------------------------
+
+# The collection workflow's update: a new risk segment from the model or a supervisor.
+SET_RISK_SEGMENT = "set_risk_segment"
+# The activity the handler calls to put the change on record (idempotent by request id).
+RECORD_SEGMENT_CHANGE = "record_segment_change"
+
+RISK_RESCORE_TYPE = "RiskRescore"
+RISK_RESCORE_ID = "arrears-risk-rescore"
+RESCORE_PAGE = "rescore_page"
+RESCORE_EVENTS = "rescore_events"
+
+
+class RiskSegmentInput(BaseModel):
+    """Set the episode's risk segment. Idempotent by ``request_id``.
+
+    A supervisor's ``override`` wins over the model until a supervisor sends
+    ``release_override`` (with or without a new segment; without one the
+    model's latest stands). ``reasons`` are feature names and values, never
+    personal data.
+    """
+
+    request_id: Line(100, min_length=1)
+    segment: Segment | None
+    source: Literal["model", "supervisor"]
+    model_version: Line(80) | None = None
+    reasons: list[Line500] = Field(default=[], max_length=10)
+    set_by: Id64 = Field(min_length=1)
+    override: bool = False
+    release_override: bool = False
+
+
+class RiskSegmentResult(BaseModel):
+    request_id: Line(100)
+    segment: Segment  # the segment the ladder follows now
+    previous: Segment
+    changed: bool
+    duplicate: bool = False
+    overridden: bool = False  # a model's request that a supervisor's override outranked
+
+
+class SegmentChangeCommand(BaseModel):
+    """What record_segment_change writes: one row per request, by (episode, request_id)."""
+
+    episode_id: Id64
+    account_id: AccountId
+    request_id: Line(100)
+    segment: Segment
+    previous: Segment
+    source: Literal["model", "supervisor"]
+    model_version: Line(80) | None = None
+    reasons: list[Line500] = Field(default=[], max_length=10)
+    set_by: Id64
+    override: bool = False
+    release_override: bool = False
+    changed: bool
+    overridden: bool = False
+    dpd: DaysPastDue
+    at: Moment
+
+
+class RiskSegmentView(BaseModel):
+    """What status shows of the segment: where it came from and whether an override holds it."""
+
+    segment: Segment
+    source: Literal["import", "broken_promises", "model", "supervisor"]
+    model_version: Line(80) | None = None
+    reasons: list[Line500] = Field(default=[], max_length=10)
+    override_by: Id64 | None = None  # set while a supervisor's override holds
+    changed_at: Moment | None = None
+    changed_at_dpd: DaysPastDue | None = None
+
+
+class RescoreInput(BaseModel):
+    # Calendar: on this day of each month at 00:00 UTC every open episode is rescored ...
+    rescore_day: int = Field(default=1, ge=1, le=28)
+    # ... or, when set, every this many hours instead (a period is then one interval).
+    every_hours: float | None = Field(default=None, gt=0, le=24 * 31)
+    # How often the record is searched for events that call for rescoring one episode.
+    events_every_minutes: float = Field(default=15, gt=0, le=24 * 60)
+    episodes_per_page: int = Field(default=500, ge=1, le=10_000)
+    # Rounds per run before continuing as new, keeping each run's history short.
+    rounds_per_run: PositiveCount = 200
+    done_period: Line(32) | None = None  # the last period rescored (carried across continue-as-new)
+    last_summary: Line500 | None = None
+
+
+class RescorePageRequest(BaseModel):
+    period: Line(32)
+    as_of: SaneDate  # the day features are computed for (data before it)
+    after_account: AccountId | None = None  # the page starts after this account id
+    limit: PositiveCount = 500
+    at: Moment
+
+
+class RescorePageResult(BaseModel):
+    period: Line(32)
+    scored: Count
+    changed: Count
+    sent: Count
+    overridden: Count
+    failed: list[Line500] = []  # "account: why" for updates the episode refused
+    next_after: AccountId | None  # None: the last page
+    model_version: Line(80) | None = None  # None: no active model; nothing was scored
+
+
+class RescoreEventsRequest(BaseModel):
+    as_of: SaneDate
+    at: Moment
+    limit: PositiveCount = 500
+
+
+class RescoreEventsResult(BaseModel):
+    events: Count
+    scored: Count
+    changed: Count
+    sent: Count
+    failed: list[Line500] = []

@@ -28,6 +28,7 @@ from arrears.connect import connect
 from arrears.contracts import WORKFLOW_TYPE
 from arrears.db.engine import make_engine, make_sessionmaker
 from arrears.db.migrate import upgrade
+from arrears.risk.demo import run_risk_demo
 from arrears.db.models import (
     AccountAction,
     AgencyCommission,
@@ -177,6 +178,7 @@ async def run_demo(day_seconds: float, days: int, keep_server: bool) -> int:
         await _economics_summary(sessions)
         await _desk_summary(client, sessions, rows)
         write_demo_report(sessions, DEMO_DIR / "reports", console)
+        await asyncio.to_thread(run_risk_demo, DEMO_DIR, console)  # off the loop: the worker keeps answering
         console.print(f"Web UI: {server.ui_url}  (namespace default, task queue {settings.task_queue})")
         if keep_server:
             console.print("server kept running; Ctrl-C to stop")

@@ -190,11 +190,11 @@ def _account_id(raw: dict[str, Any]) -> str:
 def reserved_account_id(account_id: str) -> str | None:
     """Why an account id cannot be taken, or None: its episode's workflow id (``arrears-<id>``)
     would be one the system's own workflows use."""
-    from arrears.contracts import BUREAU_CYCLE_ID, DESK_SWEEP_ID, HISTORY_ARCHIVER_ID
+    from arrears.contracts import BUREAU_CYCLE_ID, DESK_SWEEP_ID, HISTORY_ARCHIVER_ID, RISK_RESCORE_ID
     from arrears.recovery_contracts import RECOVERY_ID_PREFIX
 
     wid = workflow_id_for(account_id)
-    if wid in (DESK_SWEEP_ID, HISTORY_ARCHIVER_ID, BUREAU_CYCLE_ID):
+    if wid in (DESK_SWEEP_ID, HISTORY_ARCHIVER_ID, BUREAU_CYCLE_ID, RISK_RESCORE_ID):
         return f"account_id {account_id!r} is reserved: workflow id {wid} belongs to the system"
     if wid.startswith(RECOVERY_ID_PREFIX):
         return (f"account_id {account_id!r} is reserved: workflow ids {RECOVERY_ID_PREFIX}* belong to "

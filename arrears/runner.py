@@ -18,6 +18,7 @@ from activities.ledger import LedgerActivities
 from activities.desk import DeskActivities
 from activities.recovery import RecoveryActivities
 from activities.recovery_start import RecoveryStartActivities
+from activities.risk import RiskActivities
 from arrears import PROJECT_ROOT
 from arrears.channels.render import Renderer
 from arrears.db.engine import make_engine, make_sessionmaker
@@ -30,7 +31,10 @@ from arrears.contracts import (
     DESK_SWEEP_TYPE,
     HISTORY_ARCHIVER_ID,
     HISTORY_ARCHIVER_TYPE,
+    RISK_RESCORE_ID,
+    RISK_RESCORE_TYPE,
     ArchiverInput,
+    RescoreInput,
     BureauCycleInput,
     SweepInput,
 )
@@ -81,6 +85,7 @@ def build_worker(client: Client, settings: Settings, activities: CollectionActiv
             *RecoveryStartActivities(client, settings.task_queue).all(),
             *LedgerActivities(acts.sessions, acts.clock).all(),
             *AccountActionActivities(acts.sessions, acts.renderer, acts.adapter, acts.clock).all(),
+            *RiskActivities(client, acts.sessions).all(),
         ],
         activity_executor=ThreadPoolExecutor(ACTIVITY_THREADS),
         interceptors=[MetricsInterceptor()],
@@ -100,6 +105,7 @@ async def run_worker(client: Client, settings: Settings) -> None:
         await ensure_desk_sweep(client, settings)
         await ensure_history_archiver(client, settings)
         await ensure_bureau_cycle(client, settings)
+        await ensure_risk_rescore(client, settings)
         await stop.wait()
 
 
@@ -136,6 +142,23 @@ async def ensure_bureau_cycle(client: Client, settings: Settings) -> WorkflowHan
         BUREAU_CYCLE_TYPE,
         BureauCycleInput(report_day=settings.bureau_day),
         id=BUREAU_CYCLE_ID,
+        task_queue=settings.task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+    )
+
+
+async def ensure_risk_rescore(client: Client, settings: Settings) -> WorkflowHandle:
+    """Start the risk rescoring schedule unless it runs already (every worker asks; one runs).
+
+    Like the bureau cycle, a running schedule keeps the calendar it was started with; to change
+    it, terminate ``arrears-risk-rescore`` and start a worker with the new settings (a rerun of
+    the current period changes nothing the first run changed).
+    """
+    return await client.start_workflow(
+        RISK_RESCORE_TYPE,
+        RescoreInput(rescore_day=settings.rescore_day, every_hours=settings.rescore_every_hours or None,
+                     events_every_minutes=settings.rescore_events_minutes),
+        id=RISK_RESCORE_ID,
         task_queue=settings.task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
     )

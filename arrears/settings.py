@@ -56,6 +56,14 @@ class Settings(BaseSettings):
     bureau_institution: str = Field(default="ARREARS", pattern=r"^[A-Za-z0-9]+$",
                                     validation_alias=AliasChoices("ARREARS_BUREAU_INSTITUTION"))
     bureau_day: int = Field(default=2, ge=2, le=28, validation_alias=AliasChoices("ARREARS_BUREAU_DAY"))
+    # Risk re-segmentation (the RiskRescore workflow): running episodes are rescored with the active
+    # roll_forward_60d model on this day of each month at 00:00 UTC, or every this many hours when
+    # set (0: the calendar), and the record is searched for events calling for one episode's
+    # rescore (broken promises and plans, job loss) this often.
+    rescore_day: int = Field(default=1, ge=1, le=28, validation_alias=AliasChoices("ARREARS_RESCORE_DAY"))
+    rescore_every_hours: float = Field(default=0, ge=0, le=24 * 31, validation_alias=AliasChoices("ARREARS_RESCORE_EVERY_HOURS"))
+    rescore_events_minutes: float = Field(default=15, gt=0, le=24 * 60,
+                                          validation_alias=AliasChoices("ARREARS_RESCORE_EVENTS_MINUTES"))
     # The code version recorded in every workflow task's history event, so an
     # auditor can tell which release decided each automatic action. Empty: the
     # package version and a checksum of the loaded code.

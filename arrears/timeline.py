@@ -27,6 +27,7 @@ from arrears.db.models import (
     LegalCaseEvent,
     LegalCaseRecord,
     Recovery,
+    RiskSegmentChange,
     CollectorTask,
     ContactAttempt,
     ContactDecision,
@@ -123,7 +124,22 @@ def from_record(session: Session, account_id: str) -> list[Entry]:
     for sc in rows(StrategyChange, StrategyChange.id):
         out.append(Entry(sc.applied_at, "record", "strategy", f"{sc.from_name} -> {sc.to_name} ({sc.to_hash[:12]})",
                          f"by {sc.applied_by}: {sc.reason}", sc.dpd))
+    for rc in rows(RiskSegmentChange, RiskSegmentChange.id):
+        out.append(Entry(rc.changed_at, "record", "risk:segment", _segment_change(rc),
+                         (f"model {rc.model_version}" if rc.source == "model" else f"supervisor {rc.set_by}")
+                         + (f": {'; '.join(rc.reasons)}" if rc.reasons else ""), rc.dpd, rc.segment))
     return out
+
+
+def _segment_change(rc: RiskSegmentChange) -> str:
+    if rc.overridden:
+        return f"stays {rc.segment}: a supervisor's override holds"
+    what = f"{rc.previous} -> {rc.segment}" if rc.changed else f"stays {rc.segment}"
+    if rc.override:
+        return what + " (override, holds against the model until released)"
+    if rc.release_override:
+        return what + " (override released)"
+    return what
 
 
 def _economics(session: Session, account_id: str, segments: dict[str, str]) -> list[Entry]:

@@ -11,6 +11,7 @@ import annotated_types as at
 from pydantic import AfterValidator, BaseModel, StringConstraints
 from pydantic.fields import FieldInfo
 
+from arrears.risk.behaviour import BehaviourRow
 from arrears.domain.episode import EffectiveCollectionRecord, LegalReferralState, PaymentRecord, ReageOutcome
 from arrears import account_contracts, contracts, ledger_contracts, recovery_contracts
 from arrears.domain import bounds
@@ -22,7 +23,7 @@ from arrears.domain.plan import Instalment
 CONTRACT_MODULES = (contracts, account_contracts, recovery_contracts, ledger_contracts)
 # Wire inputs defined in the domain: a plan's instalments, a visit's report, a legal event.
 WIRE_DOMAIN_MODELS = (AccountRow, Instalment, VisitReport, LegalEvent, PaymentRecord, EffectiveCollectionRecord,
-                      LegalReferralState, ReageOutcome)
+                      LegalReferralState, ReageOutcome, BehaviourRow)
 
 
 def contract_models() -> list[type[BaseModel]]:

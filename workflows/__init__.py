@@ -5,5 +5,6 @@ from workflows.account_recovery import AccountRecovery
 from workflows.bureau_cycle import BureauCycle
 from workflows.desk_sweep import DeskSweep
 from workflows.history_archiver import HistoryArchiver
+from workflows.risk_rescore import RiskRescore
 
-WORKFLOWS = [AccountCollection, AccountRecovery, BureauCycle, DeskSweep, HistoryArchiver]
+WORKFLOWS = [AccountCollection, AccountRecovery, BureauCycle, DeskSweep, HistoryArchiver, RiskRescore]

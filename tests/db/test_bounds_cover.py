@@ -132,12 +132,24 @@ SYSTEM = {
     **{f"quality_reviews.{c}": "recorded by arrears.insight.feedback against the scorecard's rubric (scores in range)"
        for c in ("review_key", "work_ref", "reviewer_id", "rubric_name", "rubric_hash", "score", "comment", "worked_at",
                  "reviewed_at")},
+    # Risk (arrears/risk/): behaviour rows are BehaviourRow (walked); the rest the system computes itself.
+    "account_behaviour.imported_at": _CLOCK,
+    "watchlist_entries.as_of": "the watch list's as-of date, given to `arrears risk watchlist --as-of` (a date)",
+    "bureau_reports.period": "the reported month as YYYY-MM, built by the bureau cycle (arrears/bureau.py)",
+    **{f"rescore_events.{c}": "written by the RiskRescore activity: a digest of the event, the clock"
+       for c in ("event_key", "handled_at")},
+    **{f"risk_models.{c}": "registered by arrears.risk.registry from the trained model file (hash, version, card)"
+       for c in ("model_hash", "version", "target", "card", "trained_at", "registered_at", "activated_at",
+                 "activated_by")},
+    **{f"watchlist_entries.{c}": "computed by arrears.risk.watchlist (a probability, the as-of moment)"
+       for c in ("score", "listed_at")},
+    "episodes.risk_model_version": "set by record_segment_change from SegmentChangeCommand.model_version (Line(80))",
     **{f"evidence_files.{c}": "set by arrears.evidence_store from the upload (hash, size, sniffed type, safe name)"
        for c in ("evidence_id", "sha256", "size_bytes", "media_type", "filename", "uploaded_by", "source",
                  "uploaded_at")},
 }
 # Same-named fields that are not what the column stores (the column's own source is in RENAMED or SYSTEM).
-NOT_THE_SOURCE = {"api_requests.status", "complaints.channel", "blacklist_entries.reason", "task_assignments.reason", "consents.channel", "bureau_notices.channel",
+NOT_THE_SOURCE = {"api_requests.status", "watchlist_entries.as_of", "bureau_reports.period", "complaints.channel", "blacklist_entries.reason", "task_assignments.reason", "consents.channel", "bureau_notices.channel",
                   "contact_attempts.channel", "contact_decisions.channel", "collector_tasks.kind", "ledger_postings.kind",
                   "bureau_reports.as_of", "bureau_reports.bucket", "archived_histories.events", "holds.channel",
                   "card_restrictions.lift_reason"}

@@ -47,6 +47,11 @@ TABLES = {
     "complaints",
     "experiment_assignments",
     "experiment_decisions",
+    "account_behaviour",
+    "risk_models",
+    "risk_segment_changes",
+    "watchlist_entries",
+    "rescore_events",
 }
 DESK = {"collectors", "task_assignments"}
 # The tables each revision adds (a revision that only alters columns adds none).
@@ -67,12 +72,13 @@ ADDED = {
     "0014": {"recoveries", "recovery_outcomes"},
     "0017": {"api_tokens", "api_requests", "evidence_files"},
     "0019": {"quality_reviews", "complaints", "experiment_assignments", "experiment_decisions"},
+    "0020": {"account_behaviour", "risk_models", "risk_segment_changes", "watchlist_entries", "rescore_events"},
 }
 AGENCIES = {"agencies", "agency_placements", "agency_commissions"}
 COMPLIANCE = {"contact_decisions", "holds", "consents", "effective_collections"}
 KEYED = ("contact_attempts", "outbox", "collector_tasks", "account_actions", "stage_events", "agency_placements",
          "contact_decisions", "effective_collections", "bureau_notices", "legal_cases", "legal_case_events",
-         "recoveries", "recovery_outcomes")
+         "recoveries", "recovery_outcomes", "risk_segment_changes")
 
 
 def _scripts() -> ScriptDirectory:
@@ -143,6 +149,12 @@ def test_idempotency_keys_are_unique(any_db_url):
         assert listed.get("uq_blacklist_entries_episode_reason") == ("episode_id", "reason")
         recoveries = {u["name"]: tuple(u["column_names"]) for u in inspector.get_unique_constraints("recoveries")}
         assert recoveries.get("uq_recoveries_account_payment") == ("account_id", "payment_id")
+        behaviour = {u["name"]: tuple(u["column_names"]) for u in inspector.get_unique_constraints("account_behaviour")}
+        assert behaviour.get("uq_account_behaviour_account_month") == ("account_id", "statement_month")
+        watched = {u["name"]: tuple(u["column_names"]) for u in inspector.get_unique_constraints("watchlist_entries")}
+        assert watched.get("uq_watchlist_entries_day_account") == ("as_of", "account_id")
+        assert ("model_hash",) in [tuple(u["column_names"]) for u in inspector.get_unique_constraints("risk_models")]
+        assert ("event_key",) in [tuple(u["column_names"]) for u in inspector.get_unique_constraints("rescore_events")]
         restriction_keys = {tuple(u["column_names"]) for u in inspector.get_unique_constraints("card_restrictions")}
         assert {("apply_key",), ("lift_key",)} <= restriction_keys
         fks = {fk["referred_table"] for fk in inspector.get_foreign_keys("contact_attempts")}
