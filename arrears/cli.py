@@ -638,10 +638,12 @@ def desk_worklist(
     collector: Annotated[str, typer.Argument(help="Collector id")],
     at: Annotated[Optional[str], typer.Option(help="As of this time (ISO with offset); default now")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+    wide: Annotated[bool, typer.Option("--wide", help="Every column in full, however narrow the terminal")] = False,
 ) -> None:
     """Today's calls and visits for a collector, most urgent first."""
     from arrears.desk.assign import DeskError
     from arrears.desk.worklist import worklist
+    from arrears.desk.worklist_view import print_worklist
 
     moment = _parse_moment(at)
     with _sessions()() as session:
@@ -654,14 +656,7 @@ def desk_worklist(
 
         print(json.dumps([e.model_dump(mode="json") for e in entries], ensure_ascii=False, indent=2))
         return
-    table = Table("task", "kind", "account", "customer", "stage", "DPD", "overdue", "broken", "local", "SLA", "queue")
-    for e in entries:
-        table.add_row(
-            str(e.task_id), e.kind, e.account_id, e.customer_name, e.stage, str(e.dpd), f"{e.overdue_amount} {e.currency}",
-            str(e.broken_promises), e.customer_local_time + ("" if e.callable_now else " (closed)"),
-            f"{e.sla_due_at:%m-%d %H:%M}" if e.sla_due_at else "-", e.queue,
-        )
-    console.print(table)
+    print_worklist(console, entries, wide=wide)
     console.print(f"{len(entries)} task(s) for {collector}")
 
 
