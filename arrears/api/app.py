@@ -57,6 +57,7 @@ from arrears.desk.assign import DeskError, reassign_task
 from arrears.desk.tokens import authenticate
 from arrears.desk.worklist import WorklistEntry, worklist
 from arrears.account_queries import account_today, check_blacklist
+from arrears.api.docs import install_docs
 from arrears.domain.blacklist import BlacklistPurpose
 from arrears.domain.desk import ROLE_RANK
 from arrears.domain.holds import HoldType
@@ -230,7 +231,10 @@ def create_app(settings: Settings, client: Client | None = None, sessions: sessi
         version="1",
         description=__doc__,
         lifespan=lifespan,
+        docs_url=None,  # served from the package by install_docs: FastAPI's pages need a CDN
+        redoc_url=None,
     )
+    install_docs(app)
     app.state.client = client
     app.state.sessions = sessions or make_sessionmaker(make_engine(settings.database_url))
 
