@@ -831,11 +831,14 @@ def audit_timeline(
     if fmt != "table":
         print(render(entries, fmt))
         return
-    table = Table("at (UTC)", "source", "kind", "DPD", "segment", "what", "cause", "code")
-    for e in entries:
-        table.add_row(f"{e.at:%Y-%m-%d %H:%M}", e.source, e.kind, "" if e.dpd is None else str(e.dpd), e.segment,
-                      e.what, e.cause, e.code)
-    console.print(table)
+    from arrears.tables import Column, print_table
+
+    print_table(console, [
+        Column("at (UTC)", whole=True), Column("source", priority=3), Column("kind", priority=1),
+        Column("DPD", priority=2, justify="right"), Column("segment", priority=4), Column("what", wrap=True),
+        Column("cause", wrap=True, priority=2), Column("code", priority=5),
+    ], [[f"{e.at:%Y-%m-%d %H:%M}", e.source, e.kind, "" if e.dpd is None else str(e.dpd), e.segment, e.what, e.cause,
+         e.code] for e in entries], shown_by="--format csv or json")
 
 
 @audit_app.command("verify-chain")

@@ -72,3 +72,19 @@ def test_whole_cells_always_appear_unbroken_and_the_table_fits(ids, amounts, not
         assert any(row[0] in line and row[2] in line for line in lines), (row, text)
     assert "…" not in text
     assert all(cell_len(line.rstrip()) <= width for line in lines), text
+
+
+def test_prose_wraps_while_ids_and_amounts_stay_whole():
+    columns = [Column("at", whole=True), Column("account", whole=True), Column("kind", priority=1),
+               Column("what", wrap=True), Column("code", priority=2)]
+    what = "the legal step refers the account: criteria cn-malicious-overdraft met on collections 2026-11-20, 2026-12-20"
+    rows = [["2027-04-01 09:30", "DEMO000049", "legal_referred", what, "arrears-0.1.0-abc123"]]
+    console = Console(width=80, record=True, file=open("/dev/null", "w"))
+    print_table(console, columns, rows)
+    text = console.export_text()
+    lines = text.splitlines()
+    assert all(cell_len(line.rstrip()) <= 80 for line in lines), text
+    assert any("2027-04-01 09:30" in line and "DEMO000049" in line for line in lines)
+    assert "cn-malicious-overdraft" in text and "…" not in text
+    assert "not shown at 80 columns: code" in text  # the short field goes rather than squeeze the prose
+    assert len([line for line in lines if line.startswith("│")]) > 1  # the prose wrapped over lines
