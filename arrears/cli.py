@@ -1083,12 +1083,17 @@ def demo(
     day_seconds: Annotated[float, typer.Option(help="Real seconds per collection day")] = 1.0,
     days: Annotated[int, typer.Option(help="Collection days the demo runs")] = 70,
     keep_server: Annotated[bool, typer.Option(help="Keep the server up after the summary, until Ctrl-C")] = False,
+    directory: Annotated[Optional[Path], typer.Option("--dir", help="The demo's files (emptied first) [.demo/]")] = None,
 ) -> None:
     """Run the whole lifecycle on a sample portfolio with compressed days."""
-    from arrears.demo import run_demo
+    from arrears.demo import DEMO_DIR, run_demo
 
     state.used_temporal = True
-    code = asyncio.run(run_demo(day_seconds=day_seconds, days=days, keep_server=keep_server))
+    try:
+        code = asyncio.run(run_demo(day_seconds=day_seconds, days=days, keep_server=keep_server,
+                                    demo_dir=directory or DEMO_DIR))
+    except KeyboardInterrupt:  # Ctrl-C: the demo has stopped its server and worker on the way out
+        code = 0 if keep_server else 130
     raise typer.Exit(code)
 
 

@@ -37,5 +37,5 @@ def worklist_cells(entry: WorklistEntry) -> list[Cell]:
 
 
 def print_worklist(console: Console, entries: Sequence[WorklistEntry], *, title: str | None = None,
-                   wide: bool = False) -> None:
-    print_table(console, COLUMNS, [worklist_cells(e) for e in entries], title=title, wide=wide)
+                   wide: bool = False, shown_by: str = "--wide or --json") -> None:
+    print_table(console, COLUMNS, [worklist_cells(e) for e in entries], title=title, wide=wide, shown_by=shown_by)
