@@ -6,7 +6,7 @@ after the second, and a principal of 50,000 CNY or more. The demo's ordinary
 accounts never get there in its 70 days, so one large balance
 (``LEGAL_ACCOUNT``, 68,000 CNY, on ``strategies/demo-legal.yaml``) runs on a
 faster clock: ``SPAN_DAYS`` collection days while the demo runs. A collector
-reaches the cardholder on the first-week call and on the first mid-stage call
+reaches the cardholder on the early call and on the first mid-stage call
 (two effective collections, ``log_contact_outcome`` with
 ``right_party_contact``); at DPD 120 the legal step refuses and names the date
 from which three months will have passed; on that date it refers the account;
@@ -44,8 +44,10 @@ from arrears.tables import Column, print_table
 
 LEGAL_ACCOUNT = "DEMO000049"
 LEGAL_STRATEGY = PROJECT_ROOT / "strategies" / "demo-legal.yaml"
-IMPORT_DPD = 3  # before the first-week call, which must reach the cardholder
-SPAN_DAYS = 160  # collection days the legal account lives while the demo runs: past DPD 120 plus three months
+IMPORT_DPD = 1  # before the early call (DPD 2), which must reach the cardholder
+# Collection days the legal account lives while the demo runs: a referral near DPD 126 in the ideal case,
+# leaving some fifty days for a busy machine's lag before the charge-off at DPD 180 ends the episode.
+SPAN_DAYS = 175
 COURT_FEE = Decimal("1200.00")
 POLL_SECONDS = 0.25
 
