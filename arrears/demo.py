@@ -54,6 +54,7 @@ from arrears.desk.worklist_view import print_worklist
 from arrears.demo_explore import explorations, sqlite_url
 from arrears.demo_legal import (
     LEGAL_ACCOUNT,
+    LEGAL_TASK_QUEUE,
     LEGAL_STRATEGY,
     LegalStory,
     legal_day_seconds,
@@ -183,7 +184,7 @@ async def run_demo(day_seconds: float, days: int, keep_server: bool, demo_dir: P
     _intro(day_seconds, days, demo_dir, keep_server)
 
     server = start_dev_server(demo_dir / "temporal.db", ui=True, log_file=demo_dir / "temporal.log")
-    worker_task = None
+    workers: list[asyncio.Task] = []
     explore: list = []
     try:
         settings = load_settings(
@@ -204,8 +205,11 @@ async def run_demo(day_seconds: float, days: int, keep_server: bool, demo_dir: P
         console.print(f"agencies {AGENCIES.relative_to(PROJECT_ROOT)}: {len(agencies.added)} under contract "
                       "(the ladder's agency step places accounts with them)")
         client = await _connect(settings)
-        worker = build_worker(client, settings)
-        worker_task = asyncio.create_task(worker.run())
+        workers.append(asyncio.create_task(build_worker(client, settings).run()))
+        # The large balance's fast clock gets a worker of its own: its tasks do not wait behind the
+        # portfolio's (a separate task queue, as one would give a separate portfolio in production).
+        legal_settings = settings.model_copy(update={"task_queue": LEGAL_TASK_QUEUE})
+        workers.append(asyncio.create_task(build_worker(client, legal_settings).run()))
 
         portfolio = demo_dir / "portfolio.csv"
         rows = generate_accounts(len(DEMO_DPDS), date.today(), DEMO_DPDS, prefix="DEMO")
@@ -228,14 +232,14 @@ async def run_demo(day_seconds: float, days: int, keep_server: bool, demo_dir: P
             console.print("[red]import did not behave as expected[/red]")
             return 1
         legal_strategy = load_strategy(LEGAL_STRATEGY)
-        large = demo_dir / "large-balances.csv"
-        write_csv(large, legal_rows(date.today()))
+        large, (row,) = demo_dir / "large-balances.csv", legal_rows(date.today())
+        write_csv(large, [row])
         legal_day = legal_day_seconds(day_seconds, days)
-        legal_import = await import_file(client, engine, large, task_queue=settings.task_queue, strategy=legal_strategy,
+        legal_import = await import_file(client, engine, large, task_queue=LEGAL_TASK_QUEUE, strategy=legal_strategy,
                                          day_seconds=legal_day)
-        console.print(f"{LEGAL_ACCOUNT}: 68000.00 CNY, high risk, on {LEGAL_STRATEGY.relative_to(PROJECT_ROOT)} "
-                      f"(no agency; legal referral from DPD 120), one collection day every {legal_day:.2f} s "
-                      f"({len(legal_import.started)} started)")
+        console.print(f"{LEGAL_ACCOUNT}: {row['total_balance']} {row['currency']}, {row['risk_segment']} risk, on "
+                      f"{LEGAL_STRATEGY.relative_to(PROJECT_ROOT)} (no agency; legal referral from DPD 120), one "
+                      f"collection day every {legal_day:.2f} s ({len(legal_import.started)} started)")
 
         console.rule(f"running {days} collection days")
         console.print(f"Scripted events happen on their collection day; every 10 days a line counts the running "
@@ -266,7 +270,7 @@ async def run_demo(day_seconds: float, days: int, keep_server: bool, demo_dir: P
             await asyncio.Event().wait()
         return 0
     finally:
-        if worker_task is not None:
+        for worker_task in workers:
             worker_task.cancel()
             try:
                 await worker_task
@@ -278,15 +282,24 @@ async def run_demo(day_seconds: float, days: int, keep_server: bool, demo_dir: P
             _print_explorations(explore, kept=False)
 
 
+# The story worth reading line by line, best first: the scripted settlement, else another ending.
+ENDED_STORIES = (("settled", "settled at a discount"), ("cured", "cured"), ("closed", "closed by an operator"))
+
+
 def _explorations(sessions, settings, ui_url: str | None, story: LegalStory) -> list:
+    ended = None
     with sessions() as s:
-        settled = s.scalar(select(Episode.account_id).where(Episode.outcome == "settled").order_by(Episode.account_id))
+        for outcome, how in ENDED_STORIES:
+            account = s.scalar(select(Episode.account_id).where(Episode.outcome == outcome).order_by(Episode.account_id))
+            if account is not None:
+                ended = (account, how)
+                break
     if story.case_id is not None:
-        interesting, why = LEGAL_ACCOUNT, f"referred to the legal team (case {story.case_id})"
+        why = f"referred to the legal team (case {story.case_id}{', claim filed' if story.filed.is_set() else ''})"
     else:
-        interesting, why = LEGAL_ACCOUNT, "the large balance on its way to the legal step"
+        why = "the large balance on its way to the legal step"
     return explorations(address=settings.temporal_address, database_url=settings.database_url, ui_url=ui_url,
-                        interesting=interesting, why=why, settled=settled)
+                        interesting=LEGAL_ACCOUNT, why=why, ended=ended)
 
 
 def _print_explorations(found: list, kept: bool) -> None:
@@ -420,7 +433,8 @@ async def _stage_counts(client: Client) -> tuple[Counter, Counter]:
     """Running episodes by stage and ended ones by outcome, from visibility."""
     running: Counter = Counter()
     ended: Counter = Counter()
-    async for wf in client.list_workflows(f'WorkflowType="{WORKFLOW_TYPE}" AND TaskQueue="arrears-demo"'):
+    # The demo's own server: every AccountCollection on it is the demo's (on either task queue).
+    async for wf in client.list_workflows(f'WorkflowType="{WORKFLOW_TYPE}"'):
         stage = wf.typed_search_attributes.get(COLLECTION_STAGE) or "?"
         (running if wf.status == WorkflowExecutionStatus.RUNNING else ended)[stage] += 1
     return running, ended

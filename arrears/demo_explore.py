@@ -36,15 +36,17 @@ def arrears_command() -> str:
 
 
 def explorations(*, address: str, database_url: str, ui_url: str | None, interesting: str, why: str,
-                 settled: str | None) -> list[Exploration]:
+                 ended: tuple[str, str] | None) -> list[Exploration]:
+    """``ended``: an account whose episode ended, and how (the settled one when there is one)."""
     arrears = arrears_command()
     temporal = _shown(Path(temporal_binary()))
     on_server = f"{arrears} --address {shlex.quote(address)}"
     found = [Exploration(f"{interesting}, {why}, live from its workflow:", (f"{on_server} status {interesting}",))]
-    if settled is not None:
+    if ended is not None:
+        account, how = ended
         found.append(Exploration(
-            f"{settled}'s story, settled at a discount: the record and the workflow history, line by line:",
-            (f"{on_server} --database-url {shlex.quote(database_url)} audit timeline {settled}",)))
+            f"{account}'s story, {how}: the record and the workflow history, line by line:",
+            (f"{on_server} --database-url {shlex.quote(database_url)} audit timeline {account}",)))
     late = (f"{temporal} workflow list --address {shlex.quote(address)} --query {shlex.quote(LATE_QUERY)}",)
     if ui_url:
         late = (f"{ui_url}/namespaces/default/workflows?query={quote(LATE_QUERY)}",) + late

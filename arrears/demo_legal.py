@@ -44,10 +44,12 @@ from arrears.tables import Column, print_table
 
 LEGAL_ACCOUNT = "DEMO000049"
 LEGAL_STRATEGY = PROJECT_ROOT / "strategies" / "demo-legal.yaml"
+LEGAL_TASK_QUEUE = "arrears-demo-legal"
 IMPORT_DPD = 1  # before the early call (DPD 2), which must reach the cardholder
-# Collection days the legal account lives while the demo runs: a referral near DPD 126 in the ideal case,
-# leaving some fifty days for a busy machine's lag before the charge-off at DPD 180 ends the episode.
-SPAN_DAYS = 175
+# Collection days the legal account lives while the demo runs. The referral comes near DPD 126 (about 60 s
+# in), the charge-off at DPD 180 ends the episode (about 85 s in); between them a busy machine's lag has the
+# most room, in real seconds, to delay the updates before the claim can no longer be filed.
+SPAN_DAYS = 145
 COURT_FEE = Decimal("1200.00")
 POLL_SECONDS = 0.25
 
@@ -174,7 +176,9 @@ class Refusal:
     account_id: str
     unmet: frozenset[Criterion]
     ended: str | None  # the episode's outcome when it has ended
-    earliest: date | None  # the first date it could be referred; None: not by waiting
+    earliest: date | None  # the first date it could be referred; None: not by waiting (or ended)
+    # The first date the collection and time criteria alone could hold (whatever the principal).
+    earliest_in_time: date | None
 
 
 _CRITERION_TEXT = {
@@ -187,16 +191,22 @@ _CRITERION_TEXT = {
 }
 
 
-async def refusals(client: Client, sessions: sessionmaker[Session], criteria: LegalCriteria) -> list[Refusal]:
-    """Every account whose legal step ran and did not refer, with its last check's unmet criteria."""
+async def refusals(client: Client, sessions: sessionmaker[Session], criteria: LegalCriteria,
+                   now: datetime | None = None) -> list[Refusal]:
+    """Every account whose legal step ran and did not refer, with its last check's unmet criteria.
+
+    ``now`` is the real moment the episodes' clocks are read at (a test server's own time in tests).
+    """
+    now = now or datetime.now(timezone.utc)
     with sessions() as s:
         referred = set(s.scalars(select(LegalCaseRecord.account_id)))
         accounts = sorted(set(s.scalars(select(AccountAction.account_id).where(AccountAction.action == "legal_refused")))
                           - referred)
+    in_time = criteria.model_copy(update={"min_principal": Decimal(0)})
     found: list[Refusal] = []
     for account_id in accounts:
         try:
-            view = await get_status(client, account_id)
+            view = (await get_status(client, account_id)).at(now)
         except Rejected:
             continue
         if view.legal is None or view.legal.status != "refused":
@@ -206,14 +216,27 @@ async def refusals(client: Client, sessions: sessionmaker[Session], criteria: Le
             collected = [local_date(at, view.timezone) for at in s.scalars(
                 select(EffectiveCollection.occurred_at).where(EffectiveCollection.episode_id == view.episode_id))]
         unmet = frozenset(c for c in map(unmet_criterion, view.legal.reasons) if c is not None)
-        earliest = None
+        earliest = earliest_in_time = None
         if view.outcome is None and due is not None:
-            earliest = earliest_referral(
-                collected, due_date=due, still_unpaid=view.overdue_amount > 0,
-                principal=view.principal if view.principal is not None else view.total_balance,
-                currency=view.currency, as_of=_local_today(view), criteria=criteria)
-        found.append(Refusal(account_id, unmet, view.outcome.value if view.outcome else None, earliest))
+            facts = dict(due_date=due, still_unpaid=view.overdue_amount > 0,
+                         principal=view.principal if view.principal is not None else view.total_balance,
+                         currency=view.currency, as_of=_local_today(view))
+            earliest = earliest_referral(collected, criteria=criteria, **facts)
+            earliest_in_time = earliest_referral(collected, criteria=in_time, **facts)
+        found.append(Refusal(account_id, unmet, view.outcome.value if view.outcome else None, earliest,
+                             earliest_in_time))
     return found
+
+
+def _met_from(criterion: Criterion, refused: list[Refusal]) -> str:
+    """When the criterion could first be met among the accounts it holds back."""
+    held = [r for r in refused if criterion in r.unmet]
+    if not criterion.waiting_helps:
+        return "not by waiting"
+    dated = sorted((r.earliest_in_time, r.account_id) for r in held if r.earliest_in_time is not None)
+    if dated:
+        return f"{dated[0][0]} ({dated[0][1]})"
+    return "episodes ended" if all(r.ended for r in held) else "not by waiting"
 
 
 def print_legal_summary(console: Console, sessions: sessionmaker[Session], refused: list[Refusal],
@@ -237,19 +260,20 @@ def print_legal_summary(console: Console, sessions: sessionmaker[Session], refus
              "months": criteria.months_unpaid_after_last, "currency": criteria.principal_currency,
              "threshold": criteria.min_principal}
     by_criterion = Counter(c for r in refused for c in r.unmet)
-    print_table(console, [Column("unmet criterion at the last check", whole=True), Column("accounts", whole=True, justify="right")],
-                [[_CRITERION_TEXT[c].format(**words), str(n)] for c, n in by_criterion.most_common()],
-                title=f"legal step refused: {len(refused)} account(s), and why (one account may miss several)")
-    open_ = sorted((r for r in refused if r.ended is None and r.earliest is not None), key=lambda r: r.earliest)
-    never = [r for r in refused if r.ended is None and r.earliest is None]
-    ended = Counter(r.ended for r in refused if r.ended is not None)
-    if open_:
-        first = open_[0]
-        console.print(f"first date they could be referred: {first.earliest} ({first.account_id}; {len(open_)} account(s) "
-                      f"could be, once reached {criteria.min_effective_collections} times "
-                      f"{criteria.min_days_between} days apart and left unpaid)")
-    if never:
-        console.print(f"{len(never)} account(s) cannot be by waiting: their principal is not "
-                      f"{criteria.min_principal} {criteria.principal_currency} or more (or nothing is unpaid)")
-    for outcome, n in sorted(ended.items()):
+    print_table(console, [
+        Column("unmet criterion at the last check", whole=True), Column("accounts", whole=True, justify="right"),
+        Column("could be met from", "met from", whole=True),
+    ], [[_CRITERION_TEXT[c].format(**words), str(n), _met_from(c, refused)] for c, n in by_criterion.most_common()],
+        title=f"legal step refused: {len(refused)} account(s), and why (one account may miss several)", shown_by=None)
+    console.print(f"(dates: if the cardholder is reached today and again {criteria.min_days_between} days later, "
+                  f"and nothing is paid)", style="dim")
+    running = [r for r in refused if r.ended is None]
+    could = sorted((r for r in running if r.earliest is not None), key=lambda r: r.earliest)
+    if could:
+        console.print(f"first date one of them could be referred: {could[0].earliest} ({could[0].account_id}); "
+                      f"{len(could)} of {len(running)} running could be")
+    elif running:
+        console.print(f"none of the {len(running)} running could be referred by waiting: the principal must be "
+                      f"{criteria.min_principal} {criteria.principal_currency} or more")
+    for outcome, n in sorted(Counter(r.ended for r in refused if r.ended is not None).items()):
         console.print(f"{n} episode(s) ended {outcome} before the criteria could hold")

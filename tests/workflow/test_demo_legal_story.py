@@ -2,7 +2,8 @@
 `strategies/demo-legal.yaml` takes a large balance reached twice by a collector to a legal case,
 refuses a small one for its principal, and the demo's summary says both."""
 
-from datetime import timedelta
+import re
+from datetime import date, timedelta
 from decimal import Decimal
 
 from rich.console import Console
@@ -57,12 +58,14 @@ async def test_the_large_balance_reaches_a_filed_case_and_the_small_one_is_refus
         status = await _status(time_env, handles[0])
         assert status.legal.status == "referred" and status.legal.case_id is not None, status.legal
         assert 124 <= status.dpd <= 131
+        today = await _today(time_env, TZ)
         filed = await update_legal_case(time_env.client, "LEGAL1", LegalEvent(
-            event_id="filed", on=await _today(time_env, TZ), by="legal-team", new_state=LegalState.FILED,
+            event_id="filed", on=today, by="legal-team", new_state=LegalState.FILED,
             cost=COURT_FEE))
         assert filed.state == LegalState.FILED and filed.recoverable_costs == COURT_FEE
 
-        refused = await refusals(time_env.client, sc.sessions, STRATEGY.legal.criteria)
+        refused = await refusals(time_env.client, sc.sessions, STRATEGY.legal.criteria,
+                                 now=await time_env.get_current_time())
         assert [r.account_id for r in refused] == ["LEGAL2"]
         console = Console(width=80, record=True, file=open("/dev/null", "w"))
         print_legal_summary(console, sc.sessions, refused, STRATEGY.legal.criteria)
@@ -74,7 +77,10 @@ async def test_the_large_balance_reaches_a_filed_case_and_the_small_one_is_refus
     case_row = next(line for line in text.splitlines() if "LEGAL1" in line)
     assert "filed" in case_row and "68000.00 CNY" in case_row and f"{COURT_FEE} CNY" in case_row
     assert "legal step refused: 1 account(s)" in flat
-    assert "│ principal under 50000 CNY │ 1 │" in flat
-    assert "│ fewer than 2 effective collections │ 1 │" in flat
-    assert "1 account(s) cannot be by waiting" in flat
+    assert "│ principal under 50000 CNY │ 1 │ not by waiting │" in flat
+    # Reached today and 30 days later, then more than three months unpaid: about 4 months from now.
+    met_from = re.search(r"│ fewer than 2 effective collections │ 1 │ (\d{4}-\d\d-\d\d) \(LEGAL2\) │", flat)
+    assert met_from, text
+    assert 120 <= (date.fromisoformat(met_from.group(1)) - today).days <= 125
+    assert "none of the 1 running could be referred by waiting: the principal must be 50000 CNY or more" in flat
     assert Decimal(filed.costs) == COURT_FEE
