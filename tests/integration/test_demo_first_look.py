@@ -125,7 +125,11 @@ def test_the_three_explore_commands_work_against_the_kept_server(kept_demo):
     assert kept_demo.text.rstrip().endswith(lines[-1])  # the demo ends with them
     status, timeline, url, listing = lines
     assert status.endswith("status DEMO000049") and "--address 127.0.0.1:" in status
-    assert timeline.endswith("audit timeline DEMO000021")
+    ended = re.search(r"audit timeline (DEMO\d{6})$", timeline)
+    assert ended, timeline
+    # The settled account's story (on a busy machine the scripted settlement can miss: another ended one).
+    how = re.search(ended.group(1) + r"'s story, ([a-z ]+):", " ".join(kept_demo.text.split())).group(1)
+    assert how in ("settled at a discount", "cured", "closed by an operator"), how
     assert url.startswith("http://127.0.0.1:") and "query=CollectionStage%3D%22late%22" in url
 
     def run(command: str) -> str:
@@ -136,8 +140,8 @@ def test_the_three_explore_commands_work_against_the_kept_server(kept_demo):
 
     shown = " ".join(run(status).split())
     assert "account DEMO000049" in shown and "referred, case" in shown and "filed" in shown, shown
-    story = run(timeline)
-    assert "DEMO000021" in kept_demo.text and "settle" in story.lower(), story
+    story = " ".join(run(timeline).split())
+    assert {"settled at a discount": "settled", "cured": "cured", "closed by an operator": "closed"}[how] in story, story
     late = run(listing)
     assert re.search(r"arrears-DEMO\d{6}", late), late
     assert "AccountCollection" in late
