@@ -2,7 +2,6 @@
 
 import json
 from decimal import Decimal
-from pathlib import Path
 
 from rich.cells import cell_len
 from typer.testing import CliRunner
