@@ -116,8 +116,9 @@ def test_every_table_fits_80_columns_with_ids_and_amounts_whole(kept_demo):
     assert rows, worklist
     for row in rows:
         cells = [c.strip() for c in row.strip("│").split("│")]
-        assert re.fullmatch(r"DEMO\d{6}", cells[2]), row
-        assert re.fullmatch(r"\d+\.\d\d (CNY|USD|GBP)", cells[5]), row
+        # Which other columns fit depends on the data; the account and the amount are always there, whole.
+        assert len([c for c in cells if re.fullmatch(r"DEMO\d{6}", c)]) == 1, row
+        assert len([c for c in cells if re.fullmatch(r"\d+\.\d\d (CNY|USD|GBP)", c)]) == 1, row
 
 
 def test_the_three_explore_commands_work_against_the_kept_server(kept_demo):
