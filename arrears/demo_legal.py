@@ -85,6 +85,8 @@ class LegalStory:
         self.case_id: int | None = None
         self.filed = asyncio.Event()
         self.stopped: str | None = None  # why the story could not finish
+        self.problems: set[str] = set()
+        self.filing_on: date | None = None  # fixed at the first attempt: a retry sends the same event
 
     def say(self, dpd: int | None, text: str) -> None:
         at = f" (DPD {dpd})" if dpd is not None else ""
@@ -100,6 +102,10 @@ class LegalStory:
                     self.say(None, f"[red]the legal story stops[/red]: {exc}")
                     return
                 # e.g. the call's task is on record a moment before the episode knows it: next round.
+            except Exception as exc:  # noqa: BLE001 - said once, then tried again: the demo goes on
+                if repr(exc) not in self.problems:
+                    self.problems.add(repr(exc))
+                    self.say(None, f"[red]trying again after[/red] {exc!r}")
             await asyncio.sleep(POLL_SECONDS)
 
     def _read(self) -> tuple[list[CollectorTask], list[AccountAction], LegalCaseRecord | None]:
@@ -159,8 +165,9 @@ class LegalStory:
         claim.write_text(
             f"Statement of claim (synthetic demo document)\ncase {self.case_id}, account {LEGAL_ACCOUNT}\n"
             f"principal claimed: {view.currency} {view.principal or view.total_balance}\n", encoding="utf-8")
+        self.filing_on = self.filing_on or _local_today(view)
         result = await update_legal_case(self.client, LEGAL_ACCOUNT, LegalEvent(
-            event_id=f"case-{self.case_id}-filed", on=_local_today(view), by="legal-team",
+            event_id=f"case-{self.case_id}-filed", on=self.filing_on, by="legal-team",
             new_state=LegalState.FILED, cost=COURT_FEE, document_path=str(claim)))
         self.say(view.dpd, f"the legal team files the claim: case {result.case_id} {result.state.value}, court fee "
                            f"{view.currency} {result.costs} ({view.currency} {result.recoverable_costs} charged to "
