@@ -55,6 +55,7 @@ from arrears.demo_explore import explorations, sqlite_url
 from arrears.demo_legal import (
     LEGAL_ACCOUNT,
     LEGAL_TASK_QUEUE,
+    QUERY_SECONDS,
     LEGAL_STRATEGY,
     LegalStory,
     legal_day_seconds,
@@ -137,6 +138,15 @@ ABSENT = "c-zhao"
 OVERHEAD_SECONDS = 15
 # After the last collection day the demo waits at most this long for the legal story to file its claim.
 LEGAL_GRACE_SECONDS = 30
+
+
+def _answer_within(day_seconds: float) -> float:
+    """How long a scripted update may take before the demo moves on without its answer.
+
+    Generous: on a busy machine an update waits behind the portfolio's work; but an episode whose
+    workflow task keeps failing never answers, and the demo must not hang on it.
+    """
+    return max(30.0, 20 * day_seconds)
 
 
 COUNT_COLUMNS = (Column("kind", whole=True), Column("count", whole=True, justify="right"))
@@ -338,7 +348,12 @@ async def _run_script(client: Client, sessions, rows: list[dict], day_seconds: f
                 console.print(f"day {day:>3}  {step.note} [green]ok[/green] "
                               f"({moved.reassigned or moved.assigned} task(s) moved, {moved.waiting} waiting)")
                 continue
-            await _act(client, rows, step, day)
+            try:
+                await asyncio.wait_for(_act(client, rows, step, day), _answer_within(day_seconds))
+            except asyncio.TimeoutError:
+                console.print(f"day {day:>3}  {account_id(step.account_index)}: {step.note} [red]no answer within "
+                              f"{_answer_within(day_seconds):.0f} s[/red]: the episode may be stuck (its workflow "
+                              "task failing: see it in the Web UI); the demo goes on")
         if day // 10 != last_report // 10 or day >= days:
             last_report = day
             running, ended = await _stage_counts(client)
@@ -553,8 +568,8 @@ async def _desk_summary(client: Client, sessions, rows: list[dict]) -> None:
     as_of = None
     for row in rows:
         try:
-            view = await get_status(client, row["account_id"])
-        except Rejected:
+            view = await asyncio.wait_for(get_status(client, row["account_id"]), QUERY_SECONDS)
+        except (Rejected, asyncio.TimeoutError):
             continue
         if view.outcome is None:  # an ended episode's clock stopped when it ended
             as_of = view.as_of

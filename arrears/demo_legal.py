@@ -52,6 +52,7 @@ IMPORT_DPD = 1  # before the early call (DPD 2), which must reach the cardholder
 SPAN_DAYS = 145
 COURT_FEE = Decimal("1200.00")
 POLL_SECONDS = 0.25
+QUERY_SECONDS = 15  # a query that takes longer is not waited for (the episode's workflow task may be failing)
 
 
 def legal_day_seconds(day_seconds: float, days: int) -> float:
@@ -213,8 +214,8 @@ async def refusals(client: Client, sessions: sessionmaker[Session], criteria: Le
     found: list[Refusal] = []
     for account_id in accounts:
         try:
-            view = (await get_status(client, account_id)).at(now)
-        except Rejected:
+            view = (await asyncio.wait_for(get_status(client, account_id), QUERY_SECONDS)).at(now)
+        except (Rejected, asyncio.TimeoutError):  # an episode that does not answer is left out
             continue
         if view.legal is None or view.legal.status != "refused":
             continue
