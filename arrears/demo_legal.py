@@ -51,7 +51,7 @@ IMPORT_DPD = 1  # before the early call (DPD 2), which must reach the cardholder
 # most room, in real seconds, to delay the updates before the claim can no longer be filed.
 SPAN_DAYS = 145
 COURT_FEE = Decimal("1200.00")
-POLL_SECONDS = 0.25
+POLL_SECONDS = 0.5  # about a collection day of the large balance
 QUERY_SECONDS = 15  # a query that takes longer is not waited for (the episode's workflow task may be failing)
 
 
