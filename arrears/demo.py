@@ -134,8 +134,9 @@ AGENCIES = PROJECT_ROOT / "examples" / "agencies.csv"
 ABSENT = "c-zhao"
 
 
-# Real seconds around the collection days: server start, imports, summaries (measured on 2 shared cores).
-OVERHEAD_SECONDS = 15
+# Real seconds around the collection days: server start, imports, summaries (7 s measured on an idle
+# 2-core machine; a busy one takes longer and the intro says "about").
+OVERHEAD_SECONDS = 7
 # After the last collection day the demo waits at most this long for the legal story to file its claim.
 LEGAL_GRACE_SECONDS = 30
 
