@@ -828,10 +828,12 @@ def desk_worklist(
     collector: Annotated[str, typer.Argument(help="Collector id")],
     at: Annotated[Optional[str], typer.Option(help="As of this time (ISO with offset); default now")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+    wide: Annotated[bool, typer.Option("--wide", help="Every column in full, however narrow the terminal")] = False,
 ) -> None:
     """Today's calls and visits for a collector, most urgent first."""
     from arrears.desk.assign import DeskError
     from arrears.desk.worklist import worklist
+    from arrears.desk.worklist_view import print_worklist
 
     moment = _parse_moment(at)
     with _sessions()() as session:
@@ -844,14 +846,7 @@ def desk_worklist(
 
         print(json.dumps([e.model_dump(mode="json") for e in entries], ensure_ascii=False, indent=2))
         return
-    table = Table("task", "kind", "account", "customer", "stage", "DPD", "overdue", "broken", "local", "SLA", "queue")
-    for e in entries:
-        table.add_row(
-            str(e.task_id), e.kind, e.account_id, e.customer_name, e.stage, str(e.dpd), f"{e.overdue_amount} {e.currency}",
-            str(e.broken_promises), e.customer_local_time + ("" if e.callable_now else " (closed)"),
-            f"{e.sla_due_at:%m-%d %H:%M}" if e.sla_due_at else "-", e.queue,
-        )
-    console.print(table)
+    print_worklist(console, entries, wide=wide)
     console.print(f"{len(entries)} task(s) for {collector}")
 
 
@@ -1104,11 +1099,14 @@ def audit_timeline(
     if fmt != "table":
         print(render(entries, fmt))
         return
-    table = Table("at (UTC)", "source", "kind", "DPD", "segment", "what", "cause", "code")
-    for e in entries:
-        table.add_row(f"{e.at:%Y-%m-%d %H:%M}", e.source, e.kind, "" if e.dpd is None else str(e.dpd), e.segment,
-                      e.what, e.cause, e.code)
-    console.print(table)
+    from arrears.tables import Column, print_table
+
+    print_table(console, [
+        Column("at (UTC)", whole=True), Column("source", priority=3), Column("kind", priority=1),
+        Column("DPD", priority=2, justify="right"), Column("segment", priority=4), Column("what", wrap=True),
+        Column("cause", wrap=True, priority=2), Column("code", priority=5),
+    ], [[f"{e.at:%Y-%m-%d %H:%M}", e.source, e.kind, "" if e.dpd is None else str(e.dpd), e.segment, e.what, e.cause,
+         e.code] for e in entries], shown_by="--format csv or json")
 
 
 @audit_app.command("verify-chain")
@@ -1405,12 +1403,17 @@ def demo(
     day_seconds: Annotated[float, typer.Option(help="Real seconds per collection day")] = 1.0,
     days: Annotated[int, typer.Option(help="Collection days the demo runs")] = 70,
     keep_server: Annotated[bool, typer.Option(help="Keep the server up after the summary, until Ctrl-C")] = False,
+    directory: Annotated[Optional[Path], typer.Option("--dir", help="The demo's files (emptied first) [.demo/]")] = None,
 ) -> None:
     """Run the whole lifecycle on a sample portfolio with compressed days."""
-    from arrears.demo import run_demo
+    from arrears.demo import DEMO_DIR, run_demo
 
     state.used_temporal = True
-    code = asyncio.run(run_demo(day_seconds=day_seconds, days=days, keep_server=keep_server))
+    try:
+        code = asyncio.run(run_demo(day_seconds=day_seconds, days=days, keep_server=keep_server,
+                                    demo_dir=directory or DEMO_DIR))
+    except KeyboardInterrupt:  # Ctrl-C: the demo has stopped its server and worker on the way out
+        code = 0 if keep_server else 130
     raise typer.Exit(code)
 
 

@@ -1,15 +1,20 @@
 """`make demo`: a sample portfolio through its whole lifecycle, on a real server.
 
-Starts its own dev server (free ports, its own files under .demo/), a worker,
-migrates a fresh SQLite database, imports ~50 synthetic accounts spread over
-every stage (plus two bad rows, to show the reject report), imports the file a
-second time (nothing new starts), records payments and an operator close along
-the way, and prints a summary. Collection days are compressed: one day lasts
-``day_seconds`` real seconds, a property of each episode, not a clock hack.
+Says first what it will do and how long it takes. Starts its own dev server
+(free ports, its own files under .demo/), a worker, migrates a fresh SQLite
+database, imports ~50 synthetic accounts spread over every stage (plus two bad
+rows, to show the reject report), imports the file a second time (nothing new
+starts), and one large balance whose story reaches a legal case
+(``arrears.demo_legal``); records payments, promises, a settlement, a plan and
+an operator close along the way, and prints a summary, then three commands to
+explore what it left (``arrears.demo_explore``). Collection days are
+compressed: one day lasts ``day_seconds`` real seconds, a property of each
+episode, not a clock hack.
 """
 
 import asyncio
 import shutil
+from pathlib import Path
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -18,7 +23,6 @@ from zoneinfo import ZoneInfo
 from decimal import Decimal
 
 from rich.console import Console
-from rich.table import Table
 from sqlalchemy import func, select
 from temporalio.client import Client, WorkflowExecutionStatus
 
@@ -47,6 +51,19 @@ from arrears.desk.assign import open_loads, set_absent, sweep
 from arrears.agencies import import_agencies
 from arrears.desk.roster import import_roster
 from arrears.desk.worklist import worklist
+from arrears.desk.worklist_view import print_worklist
+from arrears.demo_explore import explorations, sqlite_url
+from arrears.demo_legal import (
+    LEGAL_ACCOUNT,
+    LEGAL_TASK_QUEUE,
+    QUERY_SECONDS,
+    LEGAL_STRATEGY,
+    LegalStory,
+    legal_day_seconds,
+    legal_rows,
+    print_legal_summary,
+    refusals,
+)
 from arrears.devserver import start_dev_server
 from arrears.domain.strategy import load_strategy
 from arrears.importer import import_file
@@ -66,6 +83,7 @@ from arrears.runner import build_worker
 from arrears.search_attributes import COLLECTION_STAGE
 from arrears.sample import generate_accounts, write_csv
 from arrears.settings import load_settings
+from arrears.tables import Column, print_table
 
 console = Console()
 DEMO_DIR = PROJECT_ROOT / ".demo"
@@ -118,24 +136,74 @@ AGENCIES = PROJECT_ROOT / "examples" / "agencies.csv"
 ABSENT = "c-zhao"
 
 
+# Real seconds around the collection days: server start, imports, summaries (7 s measured on an idle
+# 2-core machine; a busy one takes longer and the intro says "about").
+OVERHEAD_SECONDS = 7
+# After the last collection day the demo waits at most this long for the legal story to file its claim.
+LEGAL_GRACE_SECONDS = 30
+
+
+def _answer_within(day_seconds: float) -> float:
+    """How long a scripted update may take before the demo moves on without its answer.
+
+    Generous: on a busy machine an update waits behind the portfolio's work; but an episode whose
+    workflow task keeps failing never answers, and the demo must not hang on it.
+    """
+    return max(30.0, 20 * day_seconds)
+
+
+COUNT_COLUMNS = (Column("kind", whole=True), Column("count", whole=True, justify="right"))
+
+
+def _shown(path: Path) -> str:
+    return str(path.relative_to(PROJECT_ROOT)) if path.is_relative_to(PROJECT_ROOT) else str(path)
+
+
 def account_id(index: int) -> str:
     return f"DEMO{index + 1:06d}"
 
 
-async def run_demo(day_seconds: float, days: int, keep_server: bool) -> int:
-    shutil.rmtree(DEMO_DIR, ignore_errors=True)
-    DEMO_DIR.mkdir(parents=True)
-    console.rule("[bold]Arrears demo")
-    console.print(f"[bold yellow]Time is compressed: one collection day lasts {day_seconds:g} s of real time.[/bold yellow]")
-    console.print("Each episode carries its own day length (day_seconds); the ladder is counted in DPD as in production.")
+def _duration(seconds: float) -> str:
+    minutes, rest = divmod(int(round(seconds / 5) * 5), 60)
+    return f"{minutes} min {rest:02d} s" if minutes else f"{rest} s"
 
-    server = start_dev_server(DEMO_DIR / "temporal.db", ui=True, log_file=DEMO_DIR / "temporal.log")
-    worker_task = None
+
+def _intro(day_seconds: float, days: int, demo_dir: Path, keep_server: bool) -> None:
+    console.rule("[bold]Arrears demo")
+    console.print(f"About {_duration(days * day_seconds + OVERHEAD_SECONDS)} from now. "
+                  f"[bold yellow]Time is compressed: one collection day lasts {day_seconds:g} s of real time[/bold yellow] "
+                  "(each episode carries its own day length; the ladder is counted in DPD as in production).")
+    where = _shown(demo_dir)
+    steps = [
+        f"start a Temporal dev server with its Web UI, and a worker (files under {where}/)",
+        f"import {len(DEMO_DPDS)} synthetic accounts at DPD {min(DEMO_DPDS)} to {max(DEMO_DPDS)} plus 2 bad rows "
+        "(reported by line), the same file again (nothing new starts), and one large balance for the legal story",
+        f"run {days} collection days: payments, promises, a settlement, an instalment plan, an agency payment, an "
+        "operator close, a collector's absence; the large balance, on a faster clock, is reached twice by a "
+        "collector, referred to the legal team, and its claim filed",
+        "summarise: accounts by stage and outcome, contacts, economics, legal cases and why the others were "
+        "refused, the desk, a supervisor's worklist",
+        "end with three commands to explore what it left"
+        + (" (the server stays up until Ctrl-C)" if keep_server else " (they need the server: --keep-server)"),
+    ]
+    for n, step in enumerate(steps, 1):
+        console.print(f" {n}. {step}")
+
+
+async def run_demo(day_seconds: float, days: int, keep_server: bool, demo_dir: Path = DEMO_DIR) -> int:
+    demo_dir = demo_dir.resolve()
+    shutil.rmtree(demo_dir, ignore_errors=True)
+    demo_dir.mkdir(parents=True)
+    _intro(day_seconds, days, demo_dir, keep_server)
+
+    server = start_dev_server(demo_dir / "temporal.db", ui=True, log_file=demo_dir / "temporal.log")
+    workers: list[asyncio.Task] = []
+    explore: list = []
     try:
         settings = load_settings(
             temporal_address=server.address,
             task_queue="arrears-demo",
-            database_url=f"sqlite:///{DEMO_DIR / 'arrears.db'}",
+            database_url=sqlite_url(demo_dir / "arrears.db"),
             strategy=PROJECT_ROOT / "strategies" / "demo.yaml",
         )
         console.print(f"Temporal dev server {server.address}; Web UI [link={server.ui_url}]{server.ui_url}[/link] "
@@ -150,10 +218,13 @@ async def run_demo(day_seconds: float, days: int, keep_server: bool) -> int:
         console.print(f"agencies {AGENCIES.relative_to(PROJECT_ROOT)}: {len(agencies.added)} under contract "
                       "(the ladder's agency step places accounts with them)")
         client = await _connect(settings)
-        worker = build_worker(client, settings)
-        worker_task = asyncio.create_task(worker.run())
+        workers.append(asyncio.create_task(build_worker(client, settings).run()))
+        # The large balance's fast clock gets a worker of its own: its tasks do not wait behind the
+        # portfolio's (a separate task queue, as one would give a separate portfolio in production).
+        legal_settings = settings.model_copy(update={"task_queue": LEGAL_TASK_QUEUE})
+        workers.append(asyncio.create_task(build_worker(client, legal_settings).run()))
 
-        portfolio = DEMO_DIR / "portfolio.csv"
+        portfolio = demo_dir / "portfolio.csv"
         rows = generate_accounts(len(DEMO_DPDS), date.today(), DEMO_DPDS, prefix="DEMO")
         bad = [dict(rows[1], account_id="DEMO-BAD-1", overdue_amount="-5"),
                dict(rows[2], account_id="DEMO-BAD-2", timezone="Mars/Olympus_Mons")]
@@ -161,9 +232,11 @@ async def run_demo(day_seconds: float, days: int, keep_server: bool) -> int:
         strategy = load_strategy(settings.strategy)
         engine = make_engine(settings.database_url)
         console.rule("import")
+        console.print("Each row is validated; bad rows are reported by line and written to a reject file, good rows "
+                      "start one AccountCollection workflow each.")
         summary = await import_file(client, engine, portfolio, task_queue=settings.task_queue, strategy=strategy,
-                                    day_seconds=day_seconds, reject_path=DEMO_DIR / "portfolio.rejects.csv")
-        print_import_summary(summary, DEMO_DIR / "portfolio.rejects.csv")
+                                    day_seconds=day_seconds, reject_path=demo_dir / "portfolio.rejects.csv")
+        print_import_summary(summary, demo_dir / "portfolio.rejects.csv")
         again = await import_file(client, engine, portfolio, task_queue=settings.task_queue, strategy=strategy,
                                   day_seconds=day_seconds)
         console.print(f"same file imported again: {len(again.started)} started, "
@@ -171,21 +244,48 @@ async def run_demo(day_seconds: float, days: int, keep_server: bool) -> int:
         if summary.failed or again.started:
             console.print("[red]import did not behave as expected[/red]")
             return 1
+        legal_strategy = load_strategy(LEGAL_STRATEGY)
+        large, (row,) = demo_dir / "large-balances.csv", legal_rows(date.today())
+        write_csv(large, [row])
+        legal_day = legal_day_seconds(day_seconds, days)
+        legal_import = await import_file(client, engine, large, task_queue=LEGAL_TASK_QUEUE, strategy=legal_strategy,
+                                         day_seconds=legal_day)
+        console.print(f"{LEGAL_ACCOUNT}: {row['total_balance']} {row['currency']}, {row['risk_segment']} risk, on "
+                      f"{LEGAL_STRATEGY.relative_to(PROJECT_ROOT)} (no agency; legal referral from DPD 120), one "
+                      f"collection day every {legal_day:.2f} s ({len(legal_import.started)} started)")
 
         console.rule(f"running {days} collection days")
-        await _run_script(client, sessions, rows, day_seconds, days)
+        console.print(f"Scripted events happen on their collection day; every 10 days a line counts the running "
+                      f"episodes by stage and the ended ones by outcome (from Temporal's visibility).")
+        started = time.monotonic()
+        story = LegalStory(client, sessions, console, lambda: int((time.monotonic() - started) / day_seconds),
+                           demo_dir, legal_strategy.legal.criteria)
+        story_task = asyncio.create_task(story.run())
+        try:
+            await _run_script(client, sessions, rows, day_seconds, days, started)
+            if not story.filed.is_set() and story.stopped is None:
+                console.print(f"waiting up to {LEGAL_GRACE_SECONDS} s for {LEGAL_ACCOUNT}'s legal case to be filed")
+                try:
+                    await asyncio.wait_for(story.filed.wait(), LEGAL_GRACE_SECONDS)
+                except asyncio.TimeoutError:
+                    console.print(f"[red]{LEGAL_ACCOUNT}'s legal story did not finish in time[/red]")
+        finally:
+            story_task.cancel()
+        console.rule("summary")
         await _summary(client, engine, settings)
-        await _economics_summary(sessions)
+        await _economics_summary(sessions, demo_dir)
+        print_legal_summary(console, sessions, await refusals(client, sessions, strategy.legal.criteria),
+                            strategy.legal.criteria)
         await _desk_summary(client, sessions, rows)
-        write_demo_report(sessions, DEMO_DIR / "reports", console)
-        await asyncio.to_thread(run_risk_demo, DEMO_DIR, console)  # off the loop: the worker keeps answering
-        console.print(f"Web UI: {server.ui_url}  (namespace default, task queue {settings.task_queue})")
+        write_demo_report(sessions, demo_dir / "reports", console)
+        await asyncio.to_thread(run_risk_demo, demo_dir, console)  # off the loop: the worker keeps answering
+        explore = _explorations(sessions, settings, server.ui_url, story)
         if keep_server:
-            console.print("server kept running; Ctrl-C to stop")
+            _print_explorations(explore, kept=True)
             await asyncio.Event().wait()
         return 0
     finally:
-        if worker_task is not None:
+        for worker_task in workers:
             worker_task.cancel()
             try:
                 await worker_task
@@ -193,6 +293,40 @@ async def run_demo(day_seconds: float, days: int, keep_server: bool) -> int:
                 pass
         server.stop()
         console.print("demo server and worker stopped")
+        if explore and not keep_server:
+            _print_explorations(explore, kept=False)
+
+
+# The story worth reading line by line, best first: the scripted settlement, else another ending.
+ENDED_STORIES = (("settled", "settled at a discount"), ("cured", "cured"), ("closed", "closed by an operator"))
+
+
+def _explorations(sessions, settings, ui_url: str | None, story: LegalStory) -> list:
+    ended = None
+    with sessions() as s:
+        for outcome, how in ENDED_STORIES:
+            account = s.scalar(select(Episode.account_id).where(Episode.outcome == outcome).order_by(Episode.account_id))
+            if account is not None:
+                ended = (account, how)
+                break
+    if story.case_id is not None:
+        why = f"referred to the legal team (case {story.case_id}{', claim filed' if story.filed.is_set() else ''})"
+    else:
+        why = "the large balance on its way to the legal step"
+    return explorations(address=settings.temporal_address, database_url=settings.database_url, ui_url=ui_url,
+                        interesting=LEGAL_ACCOUNT, why=why, ended=ended)
+
+
+def _print_explorations(found: list, kept: bool) -> None:
+    when = ("the server and worker stay up until Ctrl-C; in another terminal, from here:" if kept else
+            "these need the demo's server: run `make demo ARGS=--keep-server` and use them while it runs")
+    console.rule("explore what the demo left")
+    console.print(when)
+    for n, exploration in enumerate(found, 1):
+        console.print(f"{n}. {exploration.what}")
+        for command in exploration.commands:
+            # One line each, never broken by the console: they are meant to be pasted.
+            console.print(f"   {command}", soft_wrap=True, markup=False, highlight=False)
 
 
 async def _connect(settings) -> Client:
@@ -206,8 +340,8 @@ async def _connect(settings) -> Client:
             await asyncio.sleep(0.5)
 
 
-async def _run_script(client: Client, sessions, rows: list[dict], day_seconds: float, days: int) -> None:
-    started = time.monotonic()
+async def _run_script(client: Client, sessions, rows: list[dict], day_seconds: float, days: int,
+                      started: float) -> None:
     pending = sorted(SCRIPT, key=lambda s: s.day)
     last_report = -1
     while True:
@@ -219,7 +353,12 @@ async def _run_script(client: Client, sessions, rows: list[dict], day_seconds: f
                 console.print(f"day {day:>3}  {step.note} [green]ok[/green] "
                               f"({moved.reassigned or moved.assigned} task(s) moved, {moved.waiting} waiting)")
                 continue
-            await _act(client, rows, step, day)
+            try:
+                await asyncio.wait_for(_act(client, rows, step, day), _answer_within(day_seconds))
+            except asyncio.TimeoutError:
+                console.print(f"day {day:>3}  {account_id(step.account_index)}: {step.note} [red]no answer within "
+                              f"{_answer_within(day_seconds):.0f} s[/red]: the episode may be stuck (its workflow "
+                              "task failing: see it in the Web UI); the demo goes on")
         if day // 10 != last_report // 10 or day >= days:
             last_report = day
             running, ended = await _stage_counts(client)
@@ -314,7 +453,8 @@ async def _stage_counts(client: Client) -> tuple[Counter, Counter]:
     """Running episodes by stage and ended ones by outcome, from visibility."""
     running: Counter = Counter()
     ended: Counter = Counter()
-    async for wf in client.list_workflows(f'WorkflowType="{WORKFLOW_TYPE}" AND TaskQueue="arrears-demo"'):
+    # The demo's own server: every AccountCollection on it is the demo's (on either task queue).
+    async for wf in client.list_workflows(f'WorkflowType="{WORKFLOW_TYPE}"'):
         stage = wf.typed_search_attributes.get(COLLECTION_STAGE) or "?"
         (running if wf.status == WorkflowExecutionStatus.RUNNING else ended)[stage] += 1
     return running, ended
@@ -344,42 +484,30 @@ async def _summary(client: Client, engine, settings) -> None:
         outcomes = dict(s.execute(select(Episode.outcome, func.count()).where(Episode.outcome.is_not(None))
                                   .group_by(Episode.outcome)).all())
 
-    table = Table(title="accounts by stage (running) and outcome (ended)")
-    table.add_column("stage / outcome")
-    table.add_column("accounts now", justify="right")
-    table.add_column("episodes that reached it", justify="right")
-    for name in STAGES:
-        table.add_row(name, str(running[name]), str(reached.get(name, 0)))
-    for name in OUTCOMES:
-        table.add_row(f"outcome: {name}", str(outcomes.get(name, 0)), "")
-    console.print(table)
+    print_table(console, [
+        Column("stage / outcome", whole=True), Column("accounts now", "now", whole=True, justify="right"),
+        Column("episodes that reached it", "reached", whole=True, justify="right"),
+    ], [[name, str(running[name]), str(reached.get(name, 0))] for name in STAGES]
+       + [[f"outcome: {name}", str(outcomes.get(name, 0)), ""] for name in OUTCOMES],
+        title="accounts by stage (running) and outcome (ended)", shown_by=None)
 
-    table = Table(title="contacts, tasks, account actions, promises, settlements and plans")
-    table.add_column("kind")
-    table.add_column("count", justify="right")
-    for name, n in sorted(contacts.items()):
-        table.add_row(f"contact: {name}", str(n))
-    for name, n in sorted(tasks.items()):
-        table.add_row(f"task: {name}", str(n))
-    for name, n in sorted(actions.items()):
-        table.add_row(f"action: {name}", str(n))
-    for name, n in sorted(promises.items()):
-        table.add_row(f"promise: {name}", str(n))
-    for name, n in sorted(offers.items()):
-        table.add_row(f"settlement offer: {name}", str(n))
-    for name, n in sorted(plans.items()):
-        table.add_row(f"instalment plan: {name}", str(n))
-    for name, n in sorted(placements.items()):
-        table.add_row(f"agency placement: {name}", str(n))
-    for verdict, rule, n in sorted(gate):
-        table.add_row(f"contact gate: {verdict} ({rule})", str(n))
-    for currency, amount in sorted(commission.items()):
-        table.add_row(f"agency commission ({currency})", str(amount))
-    console.print(table)
+    counts = [
+        *[(f"contact: {name}", str(n)) for name, n in sorted(contacts.items())],
+        *[(f"task: {name}", str(n)) for name, n in sorted(tasks.items())],
+        *[(f"action: {name}", str(n)) for name, n in sorted(actions.items())],
+        *[(f"promise: {name}", str(n)) for name, n in sorted(promises.items())],
+        *[(f"settlement offer: {name}", str(n)) for name, n in sorted(offers.items())],
+        *[(f"instalment plan: {name}", str(n)) for name, n in sorted(plans.items())],
+        *[(f"agency placement: {name}", str(n)) for name, n in sorted(placements.items())],
+        *[(f"contact gate: {verdict} ({rule})", str(n)) for verdict, rule, n in sorted(gate)],
+        *[(f"agency commission ({currency})", str(amount)) for currency, amount in sorted(commission.items())],
+    ]
+    print_table(console, COUNT_COLUMNS, counts,
+                title="contacts, tasks, account actions, promises, settlements and plans", shown_by=None)
     console.print(f"system of record: {settings.database_url_masked}")
 
 
-async def _economics_summary(sessions) -> None:
+async def _economics_summary(sessions, demo_dir: Path) -> None:
     """What the delinquency cost and did to the accounts: ledger, card, blacklist, bureau, legal, recovery."""
     from arrears.bureau import run_cycle
     from arrears.db.models import (
@@ -404,25 +532,24 @@ async def _economics_summary(sessions) -> None:
         cases = s.scalar(select(func.count()).select_from(LegalCaseRecord))
         recoveries = s.scalar(select(func.count()).select_from(Recovery))
         last_day = s.scalar(select(func.max(LedgerPosting.posted_on)))
-    table = Table(title="delinquency economics: ledger postings and account actions")
-    table.add_column("kind")
-    table.add_column("count", justify="right")
-    for kind, n, _ in sorted(postings):
-        table.add_row(f"ledger posting: {kind}", str(n))
+    counts = [(f"ledger posting: {kind}", str(n)) for kind, n, _ in sorted(postings)]
     for level in ("cash_advance_blocked", "purchases_blocked", "card_frozen", "card_closed"):
         if applied.get(level):
-            table.add_row(f"card: {level} (lifted on cure)", f"{applied[level]} ({lifted.get(level, 0)})")
-    table.add_row("blacklisted (removal dated on cure)", f"{listed} ({dated})")
-    table.add_row("bureau prior notices sent", str(notices))
-    table.add_row("legal cases referred", str(cases))
-    table.add_row("recovery payments after charge-off", str(recoveries))
-    console.print(table)
+            counts.append((f"card: {level} (lifted on cure)", f"{applied[level]} ({lifted.get(level, 0)})"))
+    counts += [
+        ("blacklisted (removal dated on cure)", f"{listed} ({dated})"),
+        ("bureau prior notices sent", str(notices)),
+        ("legal cases referred", str(cases)),
+        ("recovery payments after charge-off", str(recoveries)),
+    ]
+    print_table(console, COUNT_COLUMNS, counts, title="delinquency economics: ledger postings and account actions",
+                shown_by=None)
     if last_day is not None:
         # The month's bureau file as the record stands on the demo's last collection day.
         demo = _load(PROJECT_ROOT / "strategies" / "demo.yaml")
-        result = run_cycle(sessions, f"{last_day:%Y-%m}", DEMO_DIR / "bureau", demo.bureau,
+        result = run_cycle(sessions, f"{last_day:%Y-%m}", demo_dir / "bureau", demo.bureau,
                            now=datetime.now(timezone.utc), as_of=last_day, pricing=demo.pricing)
-        console.print(f"bureau file {result.path.relative_to(PROJECT_ROOT)}: {result.accounts} accounts, "
+        console.print(f"bureau file {_shown(result.path)}: {result.accounts} accounts, "
                       f"{result.withheld} negative reports withheld pending the prior notice, {result.corrections} corrections")
 
 
@@ -433,20 +560,21 @@ async def _desk_summary(client: Client, sessions, rows: list[dict]) -> None:
         team = s.scalars(select(Collector).order_by(Collector.team, Collector.collector_id)).all()
         waiting = s.scalar(select(func.count()).select_from(CollectorTask).where(
             CollectorTask.status == "open", CollectorTask.kind.in_(("call", "visit")), CollectorTask.assigned_to.is_(None)))
-    table = Table(title="the desk: open calls and visits per collector (balanced by load / capacity)")
-    for column in ("collector", "team", "role", "languages", "regions", "open / capacity"):
-        table.add_column(column)
-    for c in team:
-        table.add_row(c.collector_id, c.team, c.role, ";".join(c.languages), ";".join(c.regions) or "-",
-                      f"{loads.get(c.collector_id, 0)} / {c.daily_capacity}")
-    console.print(table)
+    print_table(console, [
+        Column("collector", whole=True), Column("team", priority=2), Column("role", priority=1),
+        Column("languages", "lang.", priority=3), Column("regions", priority=4),
+        Column("open / capacity", "load", whole=True, justify="right"),
+    ], [[c.collector_id, c.team, c.role, ";".join(c.languages), ";".join(c.regions) or "-",
+         f"{loads.get(c.collector_id, 0)} / {c.daily_capacity}"] for c in team],
+        title="the desk: open calls and visits per collector (balanced by load / capacity)",
+        shown_by="`arrears collectors list`")
     console.print(f"waiting for an eligible collector with room: {waiting}")
     # Collection time runs ahead of the wall clock here: look at the desk as of the episodes' today.
     as_of = None
     for row in rows:
         try:
-            view = await get_status(client, row["account_id"])
-        except Rejected:
+            view = await asyncio.wait_for(get_status(client, row["account_id"]), QUERY_SECONDS)
+        except (Rejected, asyncio.TimeoutError):
             continue
         if view.outcome is None:  # an ended episode's clock stopped when it ended
             as_of = view.as_of
@@ -457,10 +585,5 @@ async def _desk_summary(client: Client, sessions, rows: list[dict]) -> None:
     console.print(f"SLA sweep as of collection time {as_of:%Y-%m-%d %H:%M} UTC: {swept}")
     with sessions() as s:
         items = worklist(s, "s-wang", as_of)
-    table = Table(title=f"worklist of supervisor s-wang (team east): {len(items)} task(s), first 8 by priority")
-    for column in ("task", "kind", "account", "stage", "DPD", "overdue", "broken PTP", "customer time", "queue"):
-        table.add_column(column)
-    for e in items[:8]:
-        table.add_row(str(e.task_id), e.kind, e.account_id, e.stage, str(e.dpd), f"{e.currency} {e.overdue_amount}",
-                      str(e.broken_promises), e.customer_local_time + ("" if e.callable_now else " (closed)"), e.queue)
-    console.print(table)
+    print_worklist(console, items[:8], title=f"worklist of supervisor s-wang (team east): {len(items)} task(s), "
+                                              "first 8 by priority", shown_by="`arrears desk worklist s-wang --wide`")

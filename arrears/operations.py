@@ -30,6 +30,8 @@ from arrears.contracts import (
     StatusView,
     workflow_id_for,
 )
+from arrears.domain.legal import LegalEvent
+from arrears.recovery_contracts import LegalCaseUpdate, LegalCaseUpdateResult
 
 
 class Rejected(Exception):
@@ -146,3 +148,8 @@ async def release_hold(client: Client, account_id: str, request: ReleaseHoldInpu
 
 async def apply_strategy(client: Client, account_id: str, request: ApplyStrategyInput) -> ApplyStrategyResult:
     return await _update(client, account_id, "apply_strategy", request, ApplyStrategyResult)
+
+
+async def update_legal_case(client: Client, account_id: str, event: LegalEvent) -> LegalCaseUpdateResult:
+    """A step of the legal case the account's running episode referred (filed, judgment, costs, documents)."""
+    return await _update(client, account_id, "update_legal_case", LegalCaseUpdate(event=event), LegalCaseUpdateResult)

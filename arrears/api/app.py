@@ -41,6 +41,7 @@ from arrears.api.limits import BodySizeLimit, RateLimiter
 from arrears.db.engine import make_engine, make_sessionmaker
 from arrears.evidence_store import EvidenceStore
 from arrears.api.insight import insight_router
+from arrears.api.docs import install_docs
 from arrears.settings import Settings
 
 # How long the API waits between attempts to reach Temporal while it is away (doubling up to this).
@@ -71,7 +72,15 @@ def create_app(settings: Settings, client: Client | None = None, sessions: sessi
             with suppress(asyncio.CancelledError):
                 await task
 
-    app = FastAPI(title="Arrears collector desk", version="1", description=__doc__, lifespan=lifespan)
+    app = FastAPI(
+        title="Arrears collector desk",
+        version="1",
+        description=__doc__,
+        lifespan=lifespan,
+        docs_url=None,  # served from the package by install_docs: FastAPI's pages need a CDN
+        redoc_url=None,
+    )
+    install_docs(app)
     app.state.settings = settings
     app.state.client = client
     app.state.temporal_problem = "connecting" if client is None else None

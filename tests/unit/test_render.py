@@ -31,7 +31,8 @@ def render(renderer, language, template, **changes):
     return renderer.render(language, template, **args)
 
 
-@pytest.mark.parametrize("path", [DEFAULT_STRATEGY, PROJECT_ROOT / "strategies" / "demo.yaml"], ids=["default", "demo"])
+@pytest.mark.parametrize("path", [DEFAULT_STRATEGY, PROJECT_ROOT / "strategies" / "demo.yaml",
+                                  PROJECT_ROOT / "strategies" / "demo-legal.yaml"], ids=["default", "demo", "demo-legal"])
 def test_every_template_named_by_a_strategy_exists_in_every_language(renderer, path):
     strategy = load_strategy(path)
     names = {s.template_name for s in strategy.steps if s.action in REMINDERS}
