@@ -9,7 +9,7 @@ financial and scheduling state, and activities look contact details up.
 from datetime import date, datetime
 from decimal import Decimal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from arrears.domain.agency import PlacementRecord
 from arrears.domain.ledger import LedgerEvent
@@ -251,6 +251,16 @@ class OutcomeInput(BaseModel):
     collector_id: str = Field(max_length=64)
     callback_at: datetime | None = None  # with callback_requested
     visit: VisitReport | None = None  # with a visit task
+    # When the number was dialled (or the visit began), collection time, for a call entered after the
+    # fact; the desk's "start call" records it otherwise. None: the start on record, else the outcome's time.
+    started_at: datetime | None = None
+
+    @field_validator("started_at")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("started_at: give the time with its UTC offset")
+        return value
 
 
 class OutcomeResult(BaseModel):
@@ -418,6 +428,9 @@ class OpenEpisodeCommand(BaseModel):
     risk_segment: Segment
     strategy_name: str
     strategy_hash: str
+    # The episode's collection clock, kept on the episode row so the CLI and the API stamp what they
+    # write in the episode's time (arrears.collection_clock). None: asked of the workflow when needed.
+    clock: EpisodeClock | None = None
 
 
 class StepCommand(BaseModel):
@@ -465,10 +478,13 @@ class PlacementCommand(BaseModel):
 
 
 class PlacementResult(BaseModel):
-    placement: PlacementRecord | None  # None: no agency had room
+    placement: PlacementRecord | None  # None: no agency had room, or the gate refused it
     task_id: int | None = None  # the task that records why it was not placed
     duplicate: bool
     detail: str
+    # Set when the contact gate refused the placement: the rule (e.g. hold:cease_contact). No task is
+    # opened: nothing is to be done by hand while the hold stands.
+    refused: str | None = None
 
 
 class PlacementChangeCommand(BaseModel):
@@ -636,6 +652,47 @@ RECORD_COMMISSION = "record_commission"
 RECORD_HOLD = "record_hold"
 RECORD_STRATEGY_CHANGE = "record_strategy_change"
 END_HOLD = "end_hold"
+SEND_DISPUTE_VERIFICATION = "send_dispute_verification"
+NOTIFY_AGENCY_OF_HOLD = "notify_agency_of_hold"
+
+
+class DisputeVerificationCommand(BaseModel):
+    """Send the verification of a disputed debt (12 CFR 1006.38(d)(2)) before collection resumes."""
+
+    episode_id: str
+    account_id: str
+    hold_id: str  # the dispute hold released as verified
+    at: datetime  # collection time
+    dpd: int
+    currency: str
+    overdue_amount: Decimal
+    total_balance: Decimal
+    due_date: date
+    compliance: ContactPolicy | None = None
+    # What was checked, in a sentence for the letter (no personal data beyond the debt); optional.
+    verified: str = Field(default="", max_length=500)
+
+
+class NoticeResult(BaseModel):
+    """What became of a notice the gate judged: sent, deferred until a moment, or suppressed (with the rule)."""
+
+    kind: str  # sent | deferred | suppressed
+    channel: str
+    record_id: int | None  # the contact row when one was written, else the decision row
+    duplicate: bool
+    rule: str
+    detail: str = ""
+    deferred_until: datetime | None = None
+
+
+class AgencyHoldNoticeCommand(BaseModel):
+    """Tell the agency an account is placed with that a hold now restricts contact, with its rules."""
+
+    episode_id: str
+    account_id: str
+    hold_id: str
+    hold_type: HoldType
+    at: datetime
 
 
 # ---- history archiver ----------------------------------------------------------
