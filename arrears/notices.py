@@ -1,4 +1,5 @@
-"""Notices the law requires whatever else holds: the verification of a disputed debt.
+"""Notices the law requires, or allows, whatever else holds: the verification of a disputed debt,
+and the one confirmation of an opt-out.
 
 A dispute stops collection until the verification is sent (12 CFR 1006.38(d)(2)); the
 verification itself is the one message the dispute hold does not stop. It goes through the
@@ -18,7 +19,9 @@ from arrears.channels.adapter import ChannelAdapter, OutboundMessage
 from arrears.channels.gateway import deliver
 from arrears.channels.render import Renderer
 from arrears.compliance import (
+    CONFIRMATION_STEP,
     VERIFICATION_STEP,
+    address_for,
     decision_key,
     earlier_decision,
     episode_policy,
@@ -27,9 +30,9 @@ from arrears.compliance import (
     sent,
 )
 from arrears.contracts import NoticeResult
-from arrears.db.models import Account, ContactAttempt, Episode, Hold, Payment
+from arrears.db.models import Account, Consent, ContactAttempt, Episode, Hold, Payment
 from arrears.domain.delinquency import days_past_due, stage_for_dpd
-from arrears.domain.policy import ContactPolicy, MessageKind, Verdict
+from arrears.domain.policy import ELECTRONIC, ContactPolicy, MessageKind, Verdict
 from arrears.evidence import chain
 
 
@@ -107,3 +110,60 @@ def verify_dispute(
     kind = "sent" if sent(result) else "suppressed"
     return NoticeResult(kind=kind, channel="letter", record_id=attempt.id, duplicate=False, rule=row.rule,
                         detail=f"{row.rule}: {row.detail}" if kind != "sent" else result)
+
+
+def confirm_opt_out(
+    session: Session, renderer: Renderer, adapter: ChannelAdapter, consent: Consent, now: datetime,
+    policy: ContactPolicy | None = None,
+) -> NoticeResult:
+    """The one confirmation an electronic opt-out may receive (12 CFR 1006.14(h)(2)(i)): a message that
+    says nothing but that the request was received and will be honoured, through the gate, to the
+    address opted out (for a whole medium, the account's current one). Recorded as a contact of the
+    account's latest episode under ``opt-out-confirmation:<consent id>``; without an episode there is
+    nothing to record it against, and nothing is sent."""
+    channel = consent.channel
+    key_step = f"{CONFIRMATION_STEP}{consent.id}"
+    account = session.get(Account, consent.account_id)
+    episode = session.scalar(select(Episode).where(Episode.account_id == consent.account_id)
+                             .order_by(Episode.started_at.desc()).limit(1))
+    if consent.status != "opted_out" or channel not in ELECTRONIC or account is None or episode is None:
+        return NoticeResult(kind="suppressed", channel=channel, record_id=None, duplicate=False, rule="not_confirmable",
+                            detail="only an electronic opt-out of an account with an episode is confirmed")
+    key = f"{episode.episode_id}:{key_step}"
+    earlier = session.scalar(select(ContactAttempt).where(ContactAttempt.idempotency_key == key))
+    if earlier is not None:
+        return NoticeResult(kind="sent" if sent(earlier.result) else "suppressed", channel=channel,
+                            record_id=earlier.id, duplicate=True, rule="", detail=earlier.result)
+    policy = episode_policy(session, episode.episode_id, policy)
+    template = policy.opt_out_confirmation_templates.get(channel)
+    address = consent.address if consent.scope == "address" else address_for(account, channel)
+    decision = gate(session, account, channel, now, policy, template=template, episode_id=episode.episode_id,
+                    kind=MessageKind.OPT_OUT_CONFIRMATION, address=address)
+    row = record_decision(session, decision_key(key, now), episode.episode_id, account.account_id, key_step[:64],
+                          channel, now, decision, policy, now)
+    if row.verdict == Verdict.DEFER.value:
+        return NoticeResult(kind="deferred", channel=channel, record_id=row.id, duplicate=False, rule=row.rule,
+                            detail=f"{row.rule}: {row.detail}", deferred_until=row.until)
+    debt = debt_on_record(session, episode.episode_id, now)
+    rendered = renderer.render(account.language, template, customer_name=account.customer_name,
+                               account_id=account.account_id, overdue_amount=debt.overdue if debt else Decimal(0),
+                               total_balance=debt.balance if debt else Decimal(0), currency=episode.currency,
+                               due_date=episode.due_date, dpd=debt.dpd if debt else 0)
+    if row.verdict != Verdict.ALLOW.value:
+        result = f"suppressed:{row.rule}"
+    else:
+        result = deliver(session, adapter, row, OutboundMessage(
+            idempotency_key=key, topic=channel, account_id=account.account_id,
+            payload={"to": address, "language": account.language, "subject": rendered.subject,
+                     "body": rendered.body, "template": template, "registered": False},
+        ), now)
+    attempt = ContactAttempt(
+        idempotency_key=key, episode_id=episode.episode_id, account_id=account.account_id, step_id=key_step[:64],
+        channel=channel, template=template, language=account.language, recipient=address, subject=rendered.subject,
+        rendered_text=rendered.body, dpd=debt.dpd if debt else 0, stage=stage_for_dpd(debt.dpd if debt else 0).value,
+        catch_up=False, scheduled_for=now, attempted_at=now, result=result, adapter=adapter.name,
+    )
+    session.add(attempt)
+    chain(session, attempt)
+    return NoticeResult(kind="sent" if sent(result) else "suppressed", channel=channel, record_id=attempt.id,
+                        duplicate=False, rule=row.rule, detail=result)

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 
 from arrears import operations
+from arrears.api.calls import calls_router
 from arrears.contracts import (
     CancelPlanInput,
     HoldInput,
@@ -107,6 +108,7 @@ class OutcomeBody(BaseModel):
     note: str = Field(default="", max_length=2000)
     callback_at: datetime | None = None
     visit: VisitReport | None = None
+    started_at: datetime | None = None  # the dial time of a call entered after the fact (see POST /tasks/{id}/start)
 
 
 class HoldBody(BaseModel):
@@ -301,7 +303,7 @@ def create_app(settings: Settings, client: Client | None = None, sessions: sessi
             raise HTTPException(422, "at: give the time with its UTC offset")
         with app.state.sessions() as session:
             try:
-                return worklist(session, target, at or _now())
+                return worklist(session, target, at or _now(), on_episode_clock=at is None)
             except DeskError as exc:
                 raise HTTPException(404, str(exc)) from None
 
@@ -447,4 +449,5 @@ def create_app(settings: Settings, client: Client | None = None, sessions: sessi
             raise HTTPException(code, str(exc)) from None
         return TaskMoved(task_id=task.id, assigned_to=task.assigned_to, queue=task.queue)
 
+    app.include_router(calls_router(app, caller))  # calls and visits as they are worked (arrears/api/calls.py)
     return app
