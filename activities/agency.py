@@ -81,6 +81,7 @@ class AgencyActivities:
     adapter: ChannelAdapter
     clock: Callable[[], datetime]
     _task: Callable[[Session, StepCommand], StepResult]
+    _remember_policy: Callable[[Session, StepCommand], str]
 
     def agency_activities(self) -> list[Callable]:
         return [
@@ -111,6 +112,7 @@ class AgencyActivities:
 
     def _place(self, session: Session, cmd: PlacementCommand) -> PlacementResult:
         step = cmd.step
+        self._remember_policy(session, step)  # CollectionActivities: the episode's policy, for the hold notices
         decision = self._agency_decision(session, cmd.idempotency_key, step.episode_id, step.account_id,
                                          step.executed_at, MessageKind.AGENCY_PLACEMENT, step.compliance)
         if decision.verdict != Verdict.ALLOW.value:
