@@ -16,7 +16,7 @@ Keys:
 
 import hashlib
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 
@@ -55,9 +55,9 @@ from arrears.channels.render import Renderer
 from arrears.compliance import (
     decision_key,
     earlier_decision,
-    episode_policy,
     gate,
     invalid_addresses,
+    known_policy,
     record_decision,
 )
 from arrears.db.models import (
@@ -72,7 +72,7 @@ from arrears.db.models import (
 from arrears.domain.blacklist import removal_date
 from arrears.domain.delinquency import local_date
 from arrears.domain.legal import InvalidTransition, LegalCase, LegalPolicy, LegalState
-from arrears.domain.policy import MessageKind, Verdict
+from arrears.domain.policy import ContactPolicy, Decision, MessageKind, Verdict
 from arrears.domain.restrictions import RestrictionLevel, levels_to_apply, lift_plan
 
 
@@ -95,11 +95,15 @@ class AccountActionActivities:
         renderer: Renderer,
         adapter: ChannelAdapter | None = None,
         clock: Callable[[], datetime] = _utcnow,
+        policies: Callable[[str], ContactPolicy | None] | None = None,
     ) -> None:
         self.sessions = sessions
         self.renderer = renderer
         self.adapter = adapter or OutboxAdapter()
         self.clock = clock
+        # The contact policy of a strategy by its hash (the worker's own files), for a notice whose
+        # command does not carry one and whose episode has run no step yet (arrears.compliance.known_policy).
+        self.policies = policies
 
     def all(self) -> list[Callable]:
         return [
@@ -273,9 +277,17 @@ class AccountActionActivities:
                 if account is None:
                     raise ApplicationError(f"account {cmd.account_id} is not in the system of record",
                                            type="AccountNotOnRecord")
-                policy = episode_policy(session, cmd.episode_id, cmd.compliance)
+                policy = known_policy(session, cmd.episode_id, cmd.compliance, self.policies)
                 dkey = decision_key(key, cmd.sent_at)
-                decision = earlier_decision(session, dkey) or record_decision(
+                decision = earlier_decision(session, dkey)
+                if decision is None and policy is None:
+                    # Nothing says which rules this episode is under yet (the notice runs before any other
+                    # step): it waits rather than go out under the wrong ones (a validation notice first?).
+                    decision = record_decision(
+                        session, dkey, cmd.episode_id, cmd.account_id, cmd.step_id, "letter", cmd.sent_at,
+                        Decision(Verdict.DEFER, "policy_unknown", "the episode's contact policy is not on record yet",
+                                 until=cmd.sent_at + timedelta(hours=1)), None, self.clock())
+                decision = decision or record_decision(
                     session, dkey, cmd.episode_id, cmd.account_id, cmd.step_id, "letter", cmd.sent_at,
                     gate(session, account, "letter", cmd.sent_at, policy, template=cmd.template,
                          episode_id=cmd.episode_id, kind=MessageKind.BUREAU_NOTICE), policy, self.clock())

@@ -31,7 +31,7 @@ from temporalio.exceptions import ApplicationError
 from arrears.agencies import OPEN_STATUSES, open_placements
 from arrears.channels.adapter import ChannelAdapter, OutboundMessage
 from arrears.channels.gateway import deliver
-from arrears.compliance import decision_key, earlier_decision, episode_policy, gate_agency, record_decision
+from arrears.compliance import decision_key, earlier_decision, episode_policy, gate_agency, in_flight, record_decision
 from arrears.contracts import (
     CLOSE_PLACEMENT,
     NOTIFY_AGENCY_OF_HOLD,
@@ -114,7 +114,8 @@ class AgencyActivities:
         step = cmd.step
         self._remember_policy(session, step)  # CollectionActivities: the episode's policy, for the hold notices
         decision = self._agency_decision(session, cmd.idempotency_key, step.episode_id, step.account_id,
-                                         step.executed_at, MessageKind.AGENCY_PLACEMENT, step.compliance)
+                                         step.executed_at, MessageKind.AGENCY_PLACEMENT, step.compliance,
+                                         in_flight(step.holds))
         if decision.verdict != Verdict.ALLOW.value:
             # The agency would contact the customer on the bank's behalf: not under this hold.
             return PlacementResult(placement=None, duplicate=False, refused=decision.rule,
@@ -265,7 +266,8 @@ class AgencyActivities:
         return row
 
     def _agency_decision(self, session: Session, key: str, episode_id: str, account_id: str, at: datetime,
-                         kind: MessageKind, policy: ContactPolicy | None = None) -> ContactDecision:
+                         kind: MessageKind, policy: ContactPolicy | None = None,
+                         holds: tuple = ()) -> ContactDecision:
         """The gate's decision on a message to the agency, recorded once per message and moment."""
         dkey = decision_key(key, at)
         found = earlier_decision(session, dkey)
@@ -274,7 +276,7 @@ class AgencyActivities:
         policy = episode_policy(session, episode_id, policy)
         step = "agency-placement" if kind == MessageKind.AGENCY_PLACEMENT else "agency-notice"
         return record_decision(session, dkey, episode_id, account_id, step, AGENCY_CHANNEL, at,
-                               gate_agency(session, account_id, at, policy, kind), policy, self.clock())
+                               gate_agency(session, account_id, at, policy, kind, holds), policy, self.clock())
 
     def _notify(self, session: Session, row: AgencyPlacement, event: str, extra: dict,
                 decision: ContactDecision | None = None, at: datetime | None = None) -> None:

@@ -80,6 +80,7 @@ from arrears.compliance import (
     episode_policy,
     gate,
     gate_person,
+    in_flight,
     record_consent,
     record_decision,
     remember_policy,
@@ -569,7 +570,7 @@ class CollectionActivities(AgencyActivities, HoldActivities):
         if prior is None:
             self._settle_owed(session, cmd)
             decision = gate(session, account, channel, cmd.executed_at, cmd.compliance, template=cmd.step.template,
-                            episode_id=cmd.episode_id)
+                            episode_id=cmd.episode_id, extra_holds=in_flight(cmd.holds))
             prior = record_decision(
                 session, key, cmd.episode_id, cmd.account_id, cmd.step.step_id, channel, cmd.executed_at, decision,
                 cmd.compliance, self.clock(),

@@ -8,7 +8,9 @@ Every decision is written to ``contact_decisions`` with its rule and inputs.
 """
 
 import hashlib
+from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -224,9 +226,14 @@ def verification_state(session: Session, account_id: str, policy: ContactPolicy)
     return True, (last.until if last is not None and last.verdict == Verdict.DEFER.value else None)
 
 
+def in_flight(holds: list | tuple) -> tuple[ActiveHold, ...]:
+    """The active holds a command carries (HoldRecord), as the gate takes them."""
+    return tuple(ActiveHold(HoldType(h.hold_type), h.channel) for h in holds if getattr(h, "status", "active") == "active")
+
+
 def context(
     session: Session, account: Account, channel: str, at: datetime, policy: ContactPolicy, *,
-    episode_id: str | None = None, exclude_task: int | None = None,
+    episode_id: str | None = None, exclude_task: int | None = None, extra_holds: tuple[ActiveHold, ...] = (),
 ) -> GateContext:
     """What the gate is told about the cardholder, read from the record as it is now."""
     pending, until = validation_state(session, episode_id, policy)
@@ -234,7 +241,7 @@ def context(
     return GateContext(
         zones=possible_zones(account.timezone, account.phone, channel),
         country=zone_country(account.timezone),
-        holds=active_holds(session, account.account_id, at),
+        holds=tuple(dict.fromkeys(active_holds(session, account.account_id, at) + extra_holds)),
         preferences=preferences(session, account.account_id),
         invalid_addresses=invalid_addresses(session, account),
         # As of the moment judged: a contact entered after the fact is judged on what came before it.
@@ -250,11 +257,12 @@ def context(
 def gate(
     session: Session, account: Account, channel: str, at: datetime, policy: ContactPolicy | None,
     template: str | None = None, *, episode_id: str | None = None, kind: MessageKind | None = None,
-    address: str | None = None, exclude_task: int | None = None,
+    address: str | None = None, exclude_task: int | None = None, extra_holds: tuple[ActiveHold, ...] = (),
 ) -> Decision:
     """The gate's decision on a contact with the cardholder, on the record as it is now."""
     policy = policy or BASELINE
-    ctx = context(session, account, channel, at, policy, episode_id=episode_id, exclude_task=exclude_task)
+    ctx = context(session, account, channel, at, policy, episode_id=episode_id, exclude_task=exclude_task,
+                  extra_holds=extra_holds)
     if address is None:
         address = address_for(account, channel)
         if channel == "call" and account.phone_invalid:
@@ -290,11 +298,12 @@ def gate_third_party(
     return gate_person(session, account, phone, at, policy, template, earlier_contacts)
 
 
-def gate_agency(session: Session, account_id: str, at: datetime, policy: ContactPolicy | None, kind: MessageKind) -> Decision:
+def gate_agency(session: Session, account_id: str, at: datetime, policy: ContactPolicy | None, kind: MessageKind,
+                extra_holds: tuple[ActiveHold, ...] = ()) -> Decision:
     """A message to the agency the account is (to be) placed with: a placement waits for no hours but
     never goes under a hold that stops contact; telling an agency of a hold always goes."""
     policy = policy or BASELINE
-    ctx = GateContext(zones=("UTC",), holds=active_holds(session, account_id, at))
+    ctx = GateContext(zones=("UTC",), holds=tuple(dict.fromkeys(active_holds(session, account_id, at) + extra_holds)))
     return decide(Proposed(AGENCY_CHANNEL, at, party=Party.AGENCY, kind=kind), ctx, policy)
 
 
@@ -321,12 +330,45 @@ def remembered_policy(session: Session, digest: str | None) -> ContactPolicy | N
     return ContactPolicy.model_validate(row.body) if row is not None else None
 
 
-def episode_policy(session: Session, episode_id: str, given: ContactPolicy | None = None) -> ContactPolicy:
-    """The policy a command carries; else the one the episode's steps last ran under; else the baseline."""
+def known_policy(
+    session: Session, episode_id: str, given: ContactPolicy | None = None,
+    by_strategy: Callable[[str], ContactPolicy | None] | None = None,
+) -> ContactPolicy | None:
+    """The policy a command carries; else the one the episode's steps last ran under; else the one another
+    episode of the same strategy ran under, or the worker's own strategy of that hash; else None (unknown)."""
     if given is not None:
         return given
     episode = session.get(Episode, episode_id)
-    return (remembered_policy(session, episode.policy_hash) if episode is not None else None) or BASELINE
+    if episode is None:
+        return None
+    found = remembered_policy(session, episode.policy_hash)
+    if found is None:
+        twin = session.scalar(select(Episode.policy_hash).where(
+            Episode.strategy_hash == episode.strategy_hash, Episode.policy_hash.is_not(None)).limit(1))
+        found = remembered_policy(session, twin)
+    if found is None and by_strategy is not None:
+        found = by_strategy(episode.strategy_hash)
+    return found
+
+
+def episode_policy(session: Session, episode_id: str, given: ContactPolicy | None = None) -> ContactPolicy:
+    """As ``known_policy``, with the baseline where none is known."""
+    return known_policy(session, episode_id, given) or BASELINE
+
+
+def strategy_policies(paths: list[Path]) -> Callable[[str], ContactPolicy | None]:
+    """The contact policies of the worker's own strategy files, by the strategies' content hash (a
+    strategy file that does not load is left out: the episode's own record decides then)."""
+    from arrears.domain.strategy import StrategyError, load_strategy
+
+    known: dict[str, ContactPolicy] = {}
+    for path in paths:
+        try:
+            strategy = load_strategy(path)
+        except StrategyError:
+            continue
+        known[strategy.content_hash()] = strategy.compliance or BASELINE
+    return known.get
 
 
 def decision_key(step_key: str, proposed_at: datetime) -> str:

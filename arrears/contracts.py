@@ -450,6 +450,9 @@ class StepCommand(BaseModel):
     desk: DeskPolicy = DeskPolicy()
     # The contact policy gate's rules for this portfolio; None: the baseline policy.
     compliance: ContactPolicy | None = None
+    # The episode's active holds as the workflow knows them: the gate honours a hold placed a moment
+    # ago whose row its activity has not written yet (the record's holds count as well).
+    holds: list[HoldRecord] = []
 
     @property
     def idempotency_key(self) -> str:

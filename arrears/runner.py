@@ -20,6 +20,7 @@ from activities.recovery import RecoveryActivities
 from activities.recovery_start import RecoveryStartActivities
 from arrears import PROJECT_ROOT
 from arrears.channels.render import Renderer
+from arrears.compliance import strategy_policies
 from arrears.db.engine import make_engine, make_sessionmaker
 from arrears.settings import Settings
 from arrears.contracts import (
@@ -79,7 +80,8 @@ def build_worker(client: Client, settings: Settings, activities: CollectionActiv
             *RecoveryActivities(acts.sessions, acts.clock).all(),
             *RecoveryStartActivities(client, settings.task_queue).all(),
             *LedgerActivities(acts.sessions, acts.clock).all(),
-            *AccountActionActivities(acts.sessions, acts.renderer, acts.adapter, acts.clock).all(),
+            *AccountActionActivities(acts.sessions, acts.renderer, acts.adapter, acts.clock,
+                                     policies=strategy_policies([settings.strategy])).all(),
         ],
         activity_executor=ThreadPoolExecutor(ACTIVITY_THREADS),
         max_concurrent_activities=ACTIVITY_THREADS,
