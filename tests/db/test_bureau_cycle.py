@@ -9,7 +9,7 @@ from activities.account_actions import AccountActionActivities
 from arrears.account_contracts import BureauNoticeCommand
 from arrears.bureau import reports_for, run_cycle
 from arrears.contracts import CloseEpisodeCommand, PaymentCommand, PaymentRecord
-from arrears.compliance import record_consent
+from arrears.compliance import BASELINE, record_consent
 from arrears.db.models import BureauReport, OutboxMessage
 from arrears.domain.bureau import BureauPolicy, parse_file
 from arrears.domain.delinquency import Outcome
@@ -23,7 +23,8 @@ NOV_END = date(2026, 11, 30)
 @pytest.fixture
 def env(any_db_url):
     e = Env(any_db_url)
-    e.actions = AccountActionActivities(e.sessions, e.renderer, clock=lambda: datetime(2026, 12, 1, tzinfo=UTC))
+    e.actions = AccountActionActivities(e.sessions, e.renderer, clock=lambda: datetime(2026, 12, 1, tzinfo=UTC),
+                                    policies=lambda _strategy: BASELINE)  # the worker's strategy, as runner passes it
     yield e
     e.engine.dispose()
 

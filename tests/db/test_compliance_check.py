@@ -192,3 +192,35 @@ def test_records_written_from_outside_the_workflow_use_the_episodes_clock(env):
 
     assert asyncio.run(collection_now(None, env.sessions, "C10", ten_seconds_later)) == real + timedelta(days=10)
     assert asyncio.run(collection_now(None, env.sessions, "NO-SUCH", ten_seconds_later)) == ten_seconds_later
+
+
+def test_a_bureau_notice_whose_episodes_rules_are_unknown_waits(env):
+    # The late-import catch-up notice can run before any step has put the episode's policy on record;
+    # under the wrong rules it could go before a validation notice. It waits (issue 22 item 1).
+    env.add_account(account_row("C11", language="en", currency="USD").model_copy(update={"timezone": "America/New_York"}))
+    episode = env.open("C11")
+    result = env.actions.record_bureau_notice(BureauNoticeCommand(
+        episode_id=episode, account_id="C11", step_id="bureau", dpd=45, sent_at=MONDAY, currency="USD",
+        overdue_amount=Decimal("1234.56"), total_balance=Decimal("8000.00"), due_date=DUE))
+    assert (result.result, result.rule) == ("deferred", "policy_unknown") and env.count(BureauNotice) == 0
+    # Once a step has run under us-regf, the rules are known: the validation notice must go first.
+    step(env, "C11", episode, Action.SMS, "sms-1", MONDAY, "sms_early")
+    again = env.actions.record_bureau_notice(BureauNoticeCommand(
+        episode_id=episode, account_id="C11", step_id="bureau", dpd=45, sent_at=MONDAY + timedelta(hours=2),
+        currency="USD", overdue_amount=Decimal("1234.56"), total_balance=Decimal("8000.00"), due_date=DUE, attempt=2))
+    assert again.result == "queued"
+    with env.sessions() as s:
+        first = s.query(ContactAttempt).filter_by(account_id="C11").order_by(ContactAttempt.id).first()
+    assert first.template == "letter_validation_notice"  # the SMS step sent the lost notice first
+
+
+def test_a_hold_the_workflow_knows_of_counts_before_its_row_is_written(env):
+    from arrears.domain.holds import HoldRecord, HoldType  # noqa: PLC0415
+
+    episode = us(env, "C12")
+    cease = HoldRecord(hold_id="CC-1", hold_type=HoldType.CEASE_CONTACT, reason="letter", placed_by="sup",
+                       placed_at=MONDAY - timedelta(minutes=1))
+    cmd = step_cmd("C12", episode, Action.SMS, "sms-1", template="sms_early").model_copy(
+        update={"compliance": REGF, "executed_at": MONDAY, "holds": [cease]})
+    result = env.acts.execute_step(cmd)
+    assert (result.kind, result.detail.split(":")[0:2]) == ("suppressed", ["hold", "cease_contact"])
