@@ -170,3 +170,48 @@ def test_a_call_cannot_start_in_the_future_or_on_a_closed_task(env):
         s.get(CollectorTask, task).status = "closed"
     with pytest.raises(DeskError, match="closed"):
         start(env.sessions, env.acts.adapter, task, "c-1", MONDAY_10, MONDAY_10)
+
+
+async def test_the_api_says_allowed_now_starts_calls_and_refuses_with_the_rule(env):
+    import httpx  # noqa: PLC0415
+
+    from arrears.api.app import create_app  # noqa: PLC0415
+    from arrears.compliance import record_consent  # noqa: PLC0415
+    from arrears.db.models import Episode  # noqa: PLC0415
+    from arrears.desk.tokens import issue_token  # noqa: PLC0415
+    from arrears.settings import Settings  # noqa: PLC0415
+
+    real = datetime.now(ZoneInfo("UTC"))
+    tasks = {}
+    for account_id in ("API1", "API2"):
+        episode = us_account(env, account_id)
+        tasks[account_id] = call_task(env, account_id, episode, "call-1", MONDAY_10)
+        with env.sessions.begin() as s:  # a simulation's clock (ten collection days a real day): Monday 10:00 now
+            e = s.get(Episode, episode)
+            e.clock_anchor_real, e.clock_anchor_virtual, e.day_seconds = real, MONDAY_10, 8_640.0
+    with env.sessions.begin() as s:
+        s.add(Collector(collector_id="c-1", name="Ann", team="t", role="collector", languages=["en"], regions=[],
+                        daily_capacity=10, updated_at=NOW))
+        s.add(Collector(collector_id="c-2", name="Bo", team="t", role="collector", languages=["en"], regions=[],
+                        daily_capacity=10, updated_at=NOW))
+        s.flush()
+        for task_id in tasks.values():
+            s.get(CollectorTask, task_id).assigned_to = "c-1"
+        record_consent(s, "API2", "call", "opted_out", "said: stop calling me", MONDAY_10 - timedelta(hours=1),
+                       medium=True)
+    token, other = issue_token(env.sessions, "c-1", NOW), issue_token(env.sessions, "c-2", NOW)
+    auth = {"Authorization": f"Bearer {token}"}
+    api = create_app(Settings(database_url=str(env.engine.url)), client=object(), sessions=env.sessions)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=api), base_url="http://api") as http:
+        gate = (await http.get(f"/tasks/{tasks['API1']}/gate", headers=auth)).json()
+        assert (gate["allowed"], gate["rule"]) == (True, "permitted")
+        listed = {e["task_id"]: e for e in (await http.get("/worklist", headers=auth)).json()}
+        assert listed[tasks["API1"]]["allowed_now"] and (listed[tasks["API2"]]["rule"]) == "opt_out"
+        forbidden = await http.post(f"/tasks/{tasks['API1']}/start", json={}, headers={"Authorization": f"Bearer {other}"})
+        assert forbidden.status_code == 403
+        refused = await http.post(f"/tasks/{tasks['API2']}/start", json={}, headers=auth)
+        assert refused.status_code == 409 and "opt_out" in refused.json()["detail"]
+        started = (await http.post(f"/tasks/{tasks['API1']}/start", json={}, headers=auth)).json()
+        assert (started["entered"], started["violation_rule"]) == ("live", None)
+        # Stamped with the episode's clock (issue 22 item 7), not the wall clock.
+        assert abs(datetime.fromisoformat(started["started_at"]) - MONDAY_10) < timedelta(minutes=10)
