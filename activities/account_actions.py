@@ -15,7 +15,7 @@ Keys:
 """
 
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -49,8 +49,16 @@ from arrears.account_contracts import (
 )
 from arrears.evidence_store import find as find_evidence
 from arrears.channels.adapter import ChannelAdapter, OutboundMessage, OutboxAdapter
+from arrears.channels.gateway import deliver, publish
 from arrears.channels.render import Renderer
-from arrears.compliance import invalid_addresses
+from arrears.compliance import (
+    decision_key,
+    earlier_decision,
+    gate,
+    invalid_addresses,
+    known_policy,
+    record_decision,
+)
 from arrears.db.models import (
     AccountAction,
     Account,
@@ -63,6 +71,7 @@ from arrears.db.models import (
 from arrears.domain.blacklist import removal_date
 from arrears.domain.delinquency import local_date
 from arrears.domain.legal import InvalidTransition, LegalCase, LegalPolicy, LegalState
+from arrears.domain.policy import ContactPolicy, Decision, MessageKind, Verdict
 from arrears.domain.restrictions import RestrictionLevel, levels_to_apply, lift_plan
 from activities.records import records
 
@@ -86,11 +95,15 @@ class AccountActionActivities:
         renderer: Renderer,
         adapter: ChannelAdapter | None = None,
         clock: Callable[[], datetime] = _utcnow,
+        policies: Callable[[str], ContactPolicy | None] | None = None,
     ) -> None:
         self.sessions = sessions
         self.renderer = renderer
         self.adapter = adapter or OutboxAdapter()
         self.clock = clock
+        # The contact policy of a strategy by its hash (the worker's own files), for a notice whose
+        # command does not carry one and whose episode has run no step yet (arrears.compliance.known_policy).
+        self.policies = policies
 
     def all(self) -> list[Callable]:
         return [
@@ -140,7 +153,7 @@ class AccountActionActivities:
                         apply_key=key, account_id=cmd.account_id, episode_id=cmd.episode_id, level=level.value,
                         step_id=cmd.step_id, dpd=cmd.dpd, applied_at=cmd.at,
                     ))
-                    self.adapter.deliver(session, OutboundMessage(
+                    publish(session, self.adapter, OutboundMessage(
                         idempotency_key=key, topic="card", account_id=cmd.account_id,
                         payload={"action": "restrict", "level": level.value, "episode_id": cmd.episode_id,
                                  "step_id": cmd.step_id, "dpd": cmd.dpd, "at": cmd.at.isoformat()},
@@ -177,7 +190,7 @@ class AccountActionActivities:
                     row = current.pop(level)
                     key = f"{cmd.episode_id}:lift:{level.value}"
                     row.lifted_at, row.lift_key, row.lift_reason = cmd.at, key, cmd.reason
-                    self.adapter.deliver(session, OutboundMessage(
+                    publish(session, self.adapter, OutboundMessage(
                         idempotency_key=key, topic="card", account_id=cmd.account_id,
                         payload={"action": "lift", "level": level.value, "episode_id": cmd.episode_id,
                                  "reason": cmd.reason, "at": cmd.at.isoformat()},
@@ -244,7 +257,13 @@ class AccountActionActivities:
     @activity.defn(name=RECORD_BUREAU_NOTICE)
     @records
     def record_bureau_notice(self, cmd: BureauNoticeCommand) -> BureauNoticeResult:
-        """Send the prior notice of negative reporting (a letter) and record it, once per episode and attempt."""
+        """Send the prior notice of negative reporting (a letter) and record it, once per episode and attempt.
+
+        The letter passes the contact gate like every contact (arrears.channels.gateway): a hold that
+        stops it, the validation notice not yet sent, a weekend or a night defer or suppress it, with
+        the rule on record in ``contact_decisions``. Deferred: nothing is written and the answer says
+        until when (result ``deferred``); suppressed: the first attempt's row says why (``suppressed``).
+        """
         key = f"{cmd.episode_id}:bureau-notice" + (f":{cmd.attempt}" if cmd.attempt > 1 else "")
 
         def earlier() -> BureauNoticeResult | None:
@@ -261,7 +280,25 @@ class AccountActionActivities:
             with self.sessions.begin() as session:
                 account = session.get(Account, cmd.account_id)
                 if account is None:
-                    raise ApplicationError(f"account {cmd.account_id} is not in the system of record")
+                    raise ApplicationError(f"account {cmd.account_id} is not in the system of record",
+                                           type="AccountNotOnRecord")
+                policy = known_policy(session, cmd.episode_id, cmd.compliance, self.policies)
+                dkey = decision_key(key, cmd.sent_at)
+                decision = earlier_decision(session, dkey)
+                if decision is None and policy is None:
+                    # Nothing says which rules this episode is under yet (the notice runs before any other
+                    # step): it waits rather than go out under the wrong ones (a validation notice first?).
+                    decision = record_decision(
+                        session, dkey, cmd.episode_id, cmd.account_id, cmd.step_id, "letter", cmd.sent_at,
+                        Decision(Verdict.DEFER, "policy_unknown", "the episode's contact policy is not on record yet",
+                                 until=cmd.sent_at + timedelta(hours=1)), None, self.clock())
+                decision = decision or record_decision(
+                    session, dkey, cmd.episode_id, cmd.account_id, cmd.step_id, "letter", cmd.sent_at,
+                    gate(session, account, "letter", cmd.sent_at, policy, template=cmd.template,
+                         episode_id=cmd.episode_id, kind=MessageKind.BUREAU_NOTICE), policy, self.clock())
+                if decision.verdict == Verdict.DEFER.value:
+                    return BureauNoticeResult(created=False, notice_id=None, sent_on=None, result="deferred",
+                                              rule=decision.rule, deferred_until=decision.until)
                 rendered = self.renderer.render(
                     account.language, cmd.template, customer_name=account.customer_name,
                     account_id=account.account_id, overdue_amount=cmd.overdue_amount,
@@ -270,15 +307,23 @@ class AccountActionActivities:
                 recipient = account.billing_address or ""
                 # A letter to an address on record as invalid (returned mail) would be no notice at
                 # all: it is not posted, and the cycle does not count it (arrears.domain.bureau).
-                result = "no_address" if not recipient else (
-                    "invalid_address" if recipient in invalid_addresses(session, account) else "")
+                rule = None
+                if not recipient:
+                    result = "no_address"
+                elif decision.rule == "address_invalid" or recipient in invalid_addresses(session, account):
+                    result = "invalid_address"
+                elif decision.verdict == Verdict.SUPPRESS.value:
+                    result, rule = "suppressed", decision.rule
+                else:
+                    result = ""
                 sent_on = local_date(cmd.sent_at, account.timezone)
                 if result and cmd.attempt > 1:
                     # The first attempt's row already says why nothing was posted; a weekly retry
-                    # against the same missing or invalid address adds nothing to the evidence.
-                    return BureauNoticeResult(created=False, notice_id=None, sent_on=sent_on, result=result)
+                    # against the same missing address or standing hold adds nothing to the evidence
+                    # (its decision is on record).
+                    return BureauNoticeResult(created=False, notice_id=None, sent_on=sent_on, result=result, rule=rule)
                 if not result:
-                    result = self.adapter.deliver(session, OutboundMessage(
+                    result = deliver(session, self.adapter, decision, OutboundMessage(
                         idempotency_key=key, topic="letter", account_id=account.account_id,
                         payload={"to": recipient, "language": account.language, "subject": rendered.subject,
                                  "body": rendered.body, "template": cmd.template, "registered": True},
@@ -290,7 +335,7 @@ class AccountActionActivities:
                 )
                 session.add(row)
                 session.flush()
-                return BureauNoticeResult(created=True, notice_id=row.id, sent_on=sent_on, result=result)
+                return BureauNoticeResult(created=True, notice_id=row.id, sent_on=sent_on, result=result, rule=rule)
 
         return self._retrying(attempt, earlier)
 
@@ -327,7 +372,7 @@ class AccountActionActivities:
                 )
                 session.add(case)
                 session.flush()
-                self.adapter.deliver(session, OutboundMessage(
+                publish(session, self.adapter, OutboundMessage(
                     idempotency_key=key, topic="legal", account_id=cmd.account_id,
                     payload={"action": "referred", "case_id": case.id, "episode_id": cmd.episode_id, "dpd": cmd.dpd,
                              "principal": str(cmd.principal), "currency": cmd.currency, "criteria": cmd.criteria,
@@ -415,7 +460,7 @@ class AccountActionActivities:
                 case.costs, case.recoverable_costs = after.costs, after.recoverable_costs
                 if recoverable:
                     # The ledger posts it to the account; the same key makes a retried hand-over a no-op there too.
-                    self.adapter.deliver(session, OutboundMessage(
+                    publish(session, self.adapter, OutboundMessage(
                         idempotency_key=f"{key}:cost", topic="ledger", account_id=case.account_id,
                         payload={"posting": "legal_cost", "case_id": case.id, "event_id": e.event_id,
                                  "amount": str(e.cost), "currency": case.currency, "on": e.on.isoformat()},

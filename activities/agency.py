@@ -9,6 +9,13 @@ retried placement finds its earlier row. Choosing the agency and writing the
 placement happen in one transaction that holds the write lock over the
 agencies (FOR UPDATE on PostgreSQL, BEGIN IMMEDIATE on SQLite): two placements
 at once never see the same free slot, so no agency goes over its capacity.
+
+The agency contacts the customer on the bank's behalf, so every message to it
+passes the contact gate (arrears.channels.gateway): an account under a hold
+that stops contact (cease contact, dispute, bankruptcy, attorney
+representation, ...) is not placed (``PlacementResult.refused`` names the
+rule), and an agency holding an account when such a hold is placed is told,
+with the hold's rules, in a recorded message.
 """
 
 from collections.abc import Callable
@@ -23,8 +30,11 @@ from temporalio.exceptions import ApplicationError
 
 from arrears.agencies import OPEN_STATUSES, open_placements
 from arrears.channels.adapter import ChannelAdapter, OutboundMessage
+from arrears.channels.gateway import deliver
+from arrears.compliance import decision_key, earlier_decision, episode_policy, gate_agency, in_flight, record_decision
 from arrears.contracts import (
     CLOSE_PLACEMENT,
+    NOTIFY_AGENCY_OF_HOLD,
     PLACE_WITH_AGENCY,
     RECALL_PLACEMENT,
     RECORD_COMMISSION,
@@ -32,14 +42,18 @@ from arrears.contracts import (
     CommissionCommand,
     PlacementChangeCommand,
     PlacementCommand,
+    AgencyHoldNoticeCommand,
+    NoticeResult,
     PlacementResult,
     StepCommand,
     StepResult,
 )
 from arrears.db.models import Agency as AgencyRow
-from arrears.db.models import AgencyCommission, AgencyPlacement, CollectorTask
+from arrears.db.models import AgencyCommission, AgencyPlacement, CollectorTask, ContactDecision
 from arrears.domain.agency import Agency, AgencyLoad, PlacementRecord, choose_agency, placement_end
 from activities.records import records
+from arrears.domain.holds import ContactEffect, HoldType, rule_for
+from arrears.domain.policy import AGENCY_CHANNEL, ContactPolicy, MessageKind, Verdict
 
 
 def _write_lock(session: Session) -> None:
@@ -68,6 +82,7 @@ class AgencyActivities:
     adapter: ChannelAdapter
     clock: Callable[[], datetime]
     _task: Callable[[Session, StepCommand], StepResult]
+    _remember_policy: Callable[[Session, StepCommand], str]
 
     def agency_activities(self) -> list[Callable]:
         return [
@@ -76,6 +91,7 @@ class AgencyActivities:
             self.recall_placement,
             self.close_placement,
             self.record_commission,
+            self.notify_agency_of_hold,
         ]
 
     @activity.defn(name=PLACE_WITH_AGENCY)
@@ -98,6 +114,14 @@ class AgencyActivities:
 
     def _place(self, session: Session, cmd: PlacementCommand) -> PlacementResult:
         step = cmd.step
+        self._remember_policy(session, step)  # CollectionActivities: the episode's policy, for the hold notices
+        decision = self._agency_decision(session, cmd.idempotency_key, step.episode_id, step.account_id,
+                                         step.executed_at, MessageKind.AGENCY_PLACEMENT, step.compliance,
+                                         in_flight(step.holds))
+        if decision.verdict != Verdict.ALLOW.value:
+            # The agency would contact the customer on the bank's behalf: not under this hold.
+            return PlacementResult(placement=None, duplicate=False, refused=decision.rule,
+                                   detail=f"not placed: {decision.rule}: {decision.detail}")
         agencies = list(
             session.scalars(
                 select(AgencyRow).where(AgencyRow.active).order_by(AgencyRow.agency_id).with_for_update()
@@ -127,7 +151,7 @@ class AgencyActivities:
         session.flush()
         self._notify(session, row, "placed", {
             "dpd": step.dpd, "overdue_amount": str(step.overdue_amount), "total_balance": str(step.total_balance),
-        })
+        }, decision=decision)
         detail = f"placed with {chosen.agency_id} until {ends_at:%Y-%m-%d %H:%M} UTC"
         return PlacementResult(placement=_record(row, chosen.name), duplicate=False, detail=detail)
 
@@ -154,6 +178,11 @@ class AgencyActivities:
         task = session.scalar(select(CollectorTask).where(CollectorTask.idempotency_key == key))
         if task is not None:
             return PlacementResult(placement=None, task_id=task.id, duplicate=True, detail=task.note)
+        refusal = session.scalar(select(ContactDecision).where(
+            ContactDecision.idempotency_key.like(f"{key}@%"), ContactDecision.verdict != Verdict.ALLOW.value))
+        if refusal is not None:
+            return PlacementResult(placement=None, duplicate=True, refused=refusal.rule,
+                                   detail=f"not placed: {refusal.rule}: {refusal.detail}")
         return None
 
     # ---- the end of a period, and the end of the episode ---------------------------
@@ -168,7 +197,7 @@ class AgencyActivities:
             if row.status not in OPEN_STATUSES or row.renewals >= cmd.renewals:
                 return False
             row.status, row.renewals, row.ends_at, row.reason = "renewed", cmd.renewals, cmd.ends_at, cmd.reason
-            self._notify(session, row, f"renewed:{cmd.renewals}", {"renewals": cmd.renewals})
+            self._notify(session, row, f"renewed:{cmd.renewals}", {"renewals": cmd.renewals}, at=cmd.at)
         return True
 
     @activity.defn(name=RECALL_PLACEMENT)
@@ -190,7 +219,7 @@ class AgencyActivities:
             if row.status not in OPEN_STATUSES:
                 return False
             row.status, row.ended_at, row.reason = status, cmd.at, cmd.reason
-            self._notify(session, row, status, {"reason": cmd.reason})
+            self._notify(session, row, status, {"reason": cmd.reason}, at=cmd.at)
         return True
 
     # ---- commission ---------------------------------------------------------------
@@ -242,12 +271,33 @@ class AgencyActivities:
             raise ApplicationError(f"placement {key} was never recorded")
         return row
 
-    def _notify(self, session: Session, row: AgencyPlacement, event: str, extra: dict) -> None:
-        """Tell the agency (outbox topic ``agency``): one message per event of a placement."""
-        self.adapter.deliver(
+    def _agency_decision(self, session: Session, key: str, episode_id: str, account_id: str, at: datetime,
+                         kind: MessageKind, policy: ContactPolicy | None = None,
+                         holds: tuple = ()) -> ContactDecision:
+        """The gate's decision on a message to the agency, recorded once per message and moment."""
+        dkey = decision_key(key, at)
+        found = earlier_decision(session, dkey)
+        if found is not None:
+            return found
+        policy = episode_policy(session, episode_id, policy)
+        step = "agency-placement" if kind == MessageKind.AGENCY_PLACEMENT else "agency-notice"
+        return record_decision(session, dkey, episode_id, account_id, step, AGENCY_CHANNEL, at,
+                               gate_agency(session, account_id, at, policy, kind, holds), policy, self.clock())
+
+    def _notify(self, session: Session, row: AgencyPlacement, event: str, extra: dict,
+                decision: ContactDecision | None = None, at: datetime | None = None) -> None:
+        """Tell the agency (outbox topic ``agency``): one message per event of a placement, through the gate.
+        ``at``: the episode's collection time of the event (the decision's moment)."""
+        key = f"{row.idempotency_key}:agency:{event}"
+        if decision is None:
+            decision = self._agency_decision(session, key, row.episode_id, row.account_id, at or self.clock(),
+                                             MessageKind.AGENCY_NOTICE)
+        deliver(
             session,
+            self.adapter,
+            decision,
             OutboundMessage(
-                idempotency_key=f"{row.idempotency_key}:agency:{event}",
+                idempotency_key=key,
                 topic="agency",
                 account_id=row.account_id,
                 payload={
@@ -262,3 +312,45 @@ class AgencyActivities:
             ),
             self.clock(),
         )
+
+    # ---- a hold on a placed account -------------------------------------------------
+
+    @activity.defn(name=NOTIFY_AGENCY_OF_HOLD)
+    def notify_agency_of_hold(self, cmd: AgencyHoldNoticeCommand) -> NoticeResult:
+        """Tell the agency holding the account about a hold and what it forbids, once per hold."""
+        with self.sessions.begin() as session:
+            return self._tell_agency_of_hold(session, cmd.episode_id, cmd.account_id, cmd.hold_id, cmd.hold_type, cmd.at)
+
+    def _tell_agency_of_hold(self, session: Session, episode_id: str, account_id: str, hold_id: str,
+                             hold_type: HoldType, at: datetime) -> NoticeResult:
+        placement = session.scalar(
+            select(AgencyPlacement).where(AgencyPlacement.account_id == account_id,
+                                          AgencyPlacement.status.in_(OPEN_STATUSES))
+            .order_by(AgencyPlacement.id.desc()).limit(1))
+        if placement is None:
+            return NoticeResult(kind="suppressed", channel=AGENCY_CHANNEL, record_id=None, duplicate=False,
+                                rule="not_placed", detail="the account is not placed with an agency")
+        key = f"{placement.idempotency_key}:agency:hold:{hold_id}"
+        from arrears.db.models import OutboxMessage  # noqa: PLC0415 - the outbox row is the message's record
+
+        if session.scalar(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key)) is not None:
+            return NoticeResult(kind="sent", channel=AGENCY_CHANNEL, record_id=placement.id, duplicate=True,
+                                rule="permitted", detail=f"{placement.agency_id} already told of hold {hold_id}")
+        rule = rule_for(hold_type)
+        policy = episode_policy(session, episode_id)
+        allowed = {
+            ContactEffect.NONE: "no contact with the customer at all",
+            ContactEffect.NOTICES_ONLY: "no contact except these notices: " + (
+                ", ".join(policy.notices_allowed_under_cease) or "none"),
+            ContactEffect.CHANNEL: "no contact through the channel complained about",
+            ContactEffect.ATTORNEY_ONLY: "contact the customer's attorney only",
+            ContactEffect.UNCHANGED: "contact as before",
+        }[rule.contact]
+        decision = self._agency_decision(session, key, episode_id, account_id, at, MessageKind.AGENCY_NOTICE, policy)
+        self._notify(session, placement, f"hold:{hold_id}", {
+            "hold_id": hold_id, "hold_type": hold_type.value, "contact": rule.contact.value, "allowed": allowed,
+            "why": rule.why,
+        }, decision=decision)
+        placement.reason = f"{placement.reason}; told of {hold_type.value} hold {hold_id}: {allowed}"[:2000]
+        return NoticeResult(kind="sent", channel=AGENCY_CHANNEL, record_id=placement.id, duplicate=False,
+                            rule=decision.rule, detail=f"{placement.agency_id} told: {allowed}")

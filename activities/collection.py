@@ -8,7 +8,10 @@ lost.
 """
 
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
+from datetime import time as dtime
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -19,6 +22,7 @@ from temporalio.exceptions import ApplicationError
 from activities.agency import AgencyActivities
 from activities.holds import HoldActivities
 from arrears.channels.adapter import ChannelAdapter, OutboundMessage, OutboxAdapter
+from arrears.channels.gateway import deliver, publish
 from arrears.channels.render import Renderer, format_amount
 from arrears.contracts import (
     CLOSE_EPISODE,
@@ -34,7 +38,10 @@ from arrears.contracts import (
     RESOLVE_PLAN,
     RESOLVE_PROMISE,
     RESOLVE_SETTLEMENT,
+    SEND_DISPUTE_VERIFICATION,
     CloseEpisodeCommand,
+    DisputeVerificationCommand,
+    NoticeResult,
     OpenEpisodeCommand,
     OutcomeCommand,
     PaymentCommand,
@@ -54,6 +61,7 @@ from arrears.db.models import (
     AccountAction,
     CollectorTask,
     ContactAttempt,
+    ContactDecision,
     ContactOutcomeRecord,
     EffectiveCollection,
     Episode,
@@ -64,18 +72,37 @@ from arrears.db.models import (
     StageEvent,
     StrategyChange,
 )
-from arrears.compliance import decision_key, earlier_decision, gate, gate_third_party, record_decision
-from arrears.domain.contacts import locatable_persons
+from arrears.compliance import (
+    BASELINE,
+    decision_key,
+    earlier_decision,
+    episode_policy,
+    gate,
+    gate_person,
+    in_flight,
+    record_consent,
+    record_decision,
+    remember_policy,
+    sent,
+    unverified_disputes,
+    validation_state,
+)
+from arrears.desk import calls
+from arrears.domain.ladder import ScheduledStep
+from arrears.domain.contacts import guarantors, locatable_persons
 from arrears.desk.assign import open_desk_task
 from arrears.evidence import chain
 from arrears.evidence_store import find as find_evidence
-from arrears.domain.policy import Decision, Verdict
+from arrears.notices import Debt, verify_dispute
+from arrears.domain.policy import CONVERSATION_OUTCOMES, Decision, MessageKind, Verdict
 from arrears.domain.desk import DESK_TASKS
-from arrears.domain.strategy import ACCOUNT_ACTIONS, COLLECTOR_TASKS, REMINDERS, Action
+from arrears.domain.strategy import ACCOUNT_ACTIONS, COLLECTOR_TASKS, REMINDERS, THIRD_PARTY, Action
 from activities.records import records
 
 # Where each reminder goes, from the account's contact details.
 _RECIPIENT = {Action.SMS: "phone", Action.IM: "phone", Action.EMAIL: "email", Action.LETTER: "billing_address"}
+# The key of the episode's validation notice step (workflows/account_collection.py schedules it).
+VALIDATION_STEP = "validation-notice"
 # The outbox topic other systems subscribe to for account-level actions.
 _ACTION_TOPIC = {Action.RESTRICT_CARD: "card", Action.BUREAU_REPORT: "bureau", Action.CHARGE_OFF: "ledger"}
 
@@ -121,6 +148,7 @@ class CollectionActivities(AgencyActivities, HoldActivities):
             self.resolve_plan,
             self.record_outcome,
             self.record_strategy_change,
+            self.send_dispute_verification,
             *self.agency_activities(),
             *self.hold_activities(),
         ]
@@ -136,7 +164,8 @@ class CollectionActivities(AgencyActivities, HoldActivities):
                 return False
             if session.get(Account, cmd.account_id) is None:
                 # Not retryable: the starter writes the account before starting.
-                raise ApplicationError(f"account {cmd.account_id} is not in the system of record")
+                raise ApplicationError(f"account {cmd.account_id} is not in the system of record",
+                                       type="AccountNotOnRecord")
             session.add(
                 Episode(
                     episode_id=cmd.episode_id,
@@ -153,6 +182,9 @@ class CollectionActivities(AgencyActivities, HoldActivities):
                     strategy_name=cmd.strategy_name,
                     strategy_hash=cmd.strategy_hash,
                     trigger=cmd.trigger,
+                    clock_anchor_real=cmd.clock.anchor_real if cmd.clock else None,
+                    clock_anchor_virtual=cmd.clock.anchor_virtual if cmd.clock else None,
+                    day_seconds=cmd.clock.day_seconds if cmd.clock else None,
                 )
             )
         return True
@@ -164,7 +196,7 @@ class CollectionActivities(AgencyActivities, HoldActivities):
         with self.sessions.begin() as session:
             episode = session.get(Episode, cmd.episode_id)
             if episode is None:
-                raise ApplicationError(f"episode {cmd.episode_id} was never opened")
+                raise ApplicationError(f"episode {cmd.episode_id} was never opened", type="EpisodeNotOnRecord")
             if episode.outcome is not None:
                 return False
             episode.outcome = cmd.outcome.value
@@ -281,7 +313,8 @@ class CollectionActivities(AgencyActivities, HoldActivities):
         with self.sessions.begin() as session:
             promise = self._promise(session, cmd.account_id, cmd.promise_id)
             if promise is None:
-                raise ApplicationError(f"promise {cmd.promise_id} of account {cmd.account_id} was never recorded")
+                raise ApplicationError(f"promise {cmd.promise_id} of account {cmd.account_id} was never recorded",
+                                       type="PromiseNotOnRecord")
             if promise.status != "active":
                 return False
             promise.status, promise.paid_toward, promise.resolved_at = cmd.status, cmd.paid_toward, cmd.resolved_at
@@ -328,7 +361,8 @@ class CollectionActivities(AgencyActivities, HoldActivities):
         with self.sessions.begin() as session:
             offer = self._offer(session, cmd.account_id, cmd.offer_id)
             if offer is None:
-                raise ApplicationError(f"offer {cmd.offer_id} of account {cmd.account_id} was never recorded")
+                raise ApplicationError(f"offer {cmd.offer_id} of account {cmd.account_id} was never recorded",
+                                       type="OfferNotOnRecord")
             if offer.status != "open":
                 return False
             offer.status, offer.paid_toward, offer.forgiven, offer.resolved_at = (
@@ -371,7 +405,8 @@ class CollectionActivities(AgencyActivities, HoldActivities):
         with self.sessions.begin() as session:
             plan = self._plan(session, cmd.account_id, cmd.plan_id)
             if plan is None:
-                raise ApplicationError(f"plan {cmd.plan_id} of account {cmd.account_id} was never recorded")
+                raise ApplicationError(f"plan {cmd.plan_id} of account {cmd.account_id} was never recorded",
+                                       type="PlanNotOnRecord")
             if plan.status != "active":
                 return False
             plan.status, plan.status_reason, plan.paid_into, plan.resolved_at = (
@@ -391,7 +426,12 @@ class CollectionActivities(AgencyActivities, HoldActivities):
         """One outcome per task; closes the task; a wrong number blocks that phone.
 
         A contact that reached the cardholder enters the effective-collection
-        register in the same transaction, with the outcome's evidence.
+        register in the same transaction, with the outcome's evidence. The
+        call or visit itself is on record with its dial time (``collector_contacts``):
+        the one started at the desk, or one entered now, judged by the gate at that
+        moment and flagged with the rule it broke. A telephone conversation closes
+        or defers the account's other open calls per the quiet period, and a
+        callback request is recorded as prior consent to that call.
         """
         o = cmd.outcome
         try:
@@ -413,6 +453,8 @@ class CollectionActivities(AgencyActivities, HoldActivities):
                 task = session.get(CollectorTask, o.task_id)
                 if task is not None:
                     task.status = "done"
+                    if task.kind in DESK_TASKS:
+                        self._worked(session, task, cmd)
                 if o.outcome.value == "wrong_number":
                     account = session.get(Account, cmd.account_id)
                     if account is not None:
@@ -436,6 +478,28 @@ class CollectionActivities(AgencyActivities, HoldActivities):
                     return False
             raise
         return True
+
+    def _worked(self, session: Session, task: CollectorTask, cmd: OutcomeCommand) -> None:
+        o = cmd.outcome
+        policy = calls.policy_of(session, task, episode_policy(session, task.episode_id))
+        if o.started_at is not None:
+            # Entered after the fact: judged at the dial time the collector gave (never later than now).
+            at, entered = min(o.started_at, cmd.recorded_at), calls.AFTER_THE_FACT
+        else:
+            at, entered = cmd.recorded_at - timedelta(seconds=o.duration_seconds), calls.FROM_OUTCOME
+        contact = calls.worked(session, task, at, o.collector_id, entered, policy, self.clock())
+        if task.kind != "call" or o.outcome.value not in CONVERSATION_OUTCOMES:
+            return
+        account = session.get(Account, task.account_id)
+        zone = account.timezone if account is not None else "UTC"
+        if o.outcome.value == "callback_requested" and o.callback_at is not None:
+            # Comment 14(b)(3)(i)-3.i: "call back on Monday" is prior consent to that call, received
+            # during this conversation; it covers the rest of that local day.
+            local = o.callback_at.astimezone(ZoneInfo(zone))
+            end = datetime.combine(local.date() + timedelta(days=1), dtime(0, 0), tzinfo=ZoneInfo(zone))
+            record_consent(session, task.account_id, "call", "consented", f"callback_requested on task {task.id}",
+                           contact.started_at, valid_from=o.callback_at, valid_until=end)
+        calls.after_conversation(session, task, contact.started_at, policy, zone)
 
     # ---- strategy changes --------------------------------------------------------
 
@@ -469,8 +533,8 @@ class CollectionActivities(AgencyActivities, HoldActivities):
     @records
     def execute_step(self, cmd: StepCommand) -> StepResult:
         action = cmd.step.action
-        if action == Action.LOCATE:
-            return self._locate(cmd)
+        if action in THIRD_PARTY:
+            return self._reach_persons(cmd)
         if action in REMINDERS:
             model, build = ContactAttempt, self._contact
         elif action in COLLECTOR_TASKS:
@@ -478,19 +542,21 @@ class CollectionActivities(AgencyActivities, HoldActivities):
         elif action in ACCOUNT_ACTIONS:
             model, build = AccountAction, self._account_action
         else:  # pragma: no cover - the Action enum is closed
-            raise ApplicationError(f"unknown action {action}", non_retryable=True)
+            raise ApplicationError(f"unknown action {action}", type="UnknownAction", non_retryable=True)
         key = cmd.idempotency_key
         earlier = self._existing(model, key)
         if earlier is not None:
             return earlier
         try:
             with self.sessions.begin() as session:
+                self._remember_policy(session, cmd)
+                decision = None
                 if action in REMINDERS or action.value in DESK_TASKS:
                     # The policy gate decides at send time, on the record as it is now.
-                    held_back = self._gate(session, cmd)
+                    held_back, decision = self._gate(session, cmd)
                     if held_back is not None:
                         return held_back
-                result = build(session, cmd)
+                result = build(session, cmd, decision)
         except IntegrityError:
             earlier = self._existing(model, key)
             if earlier is None:
@@ -498,104 +564,157 @@ class CollectionActivities(AgencyActivities, HoldActivities):
             return earlier
         return result
 
-    def _gate(self, session: Session, cmd: StepCommand) -> StepResult | None:
-        """None when the contact may go now; else the deferral or suppression, recorded with its rule."""
+    def _remember_policy(self, session: Session, cmd: StepCommand) -> str:
+        """The episode's policy on record, for the activities whose commands do not carry it."""
+        digest = remember_policy(session, cmd.compliance, self.clock())
+        episode = session.get(Episode, cmd.episode_id)
+        if episode is not None and episode.policy_hash != digest:
+            episode.policy_hash = digest
+        return digest
+
+    def _gate(self, session: Session, cmd: StepCommand) -> tuple[StepResult | None, ContactDecision]:
+        """(None, the allowing decision) when the contact may go now; else the deferral or suppression,
+        recorded with its rule. The result's detail names the channel and the rule, never an address."""
         account = session.get(Account, cmd.account_id)
         if account is None:
-            raise ApplicationError(f"account {cmd.account_id} is not in the system of record")
+            raise ApplicationError(f"account {cmd.account_id} is not in the system of record",
+                                   type="AccountNotOnRecord")
         channel = cmd.step.action.value
         key = decision_key(cmd.idempotency_key, cmd.executed_at)
         prior = earlier_decision(session, key)
         if prior is None:
-            decision = gate(session, account, channel, cmd.executed_at, cmd.compliance, template=cmd.step.template)
+            self._settle_owed(session, cmd)
+            decision = gate(session, account, channel, cmd.executed_at, cmd.compliance, template=cmd.step.template,
+                            episode_id=cmd.episode_id, extra_holds=in_flight(cmd.holds))
             prior = record_decision(
                 session, key, cmd.episode_id, cmd.account_id, cmd.step.step_id, channel, cmd.executed_at, decision,
                 cmd.compliance, self.clock(),
             )
         verdict = Verdict(prior.verdict)
         if verdict == Verdict.ALLOW:
-            return None
+            return None, prior
         detail = f"{prior.rule}: {prior.detail}"
         if verdict == Verdict.DEFER:
             return StepResult(idempotency_key=cmd.idempotency_key, kind="deferred", channel=channel, record_id=prior.id,
-                              duplicate=False, detail=detail, deferred_until=prior.until)
+                              duplicate=False, detail=detail, deferred_until=prior.until), prior
         if cmd.step.action in REMINDERS:
             # Kept as evidence: what would have been sent, to whom, and the rule that stopped it.
-            self._contact(session, cmd, suppressed=f"suppressed:{prior.rule}")
+            self._contact(session, cmd, prior, suppressed=f"suppressed:{prior.rule}")
         return StepResult(idempotency_key=cmd.idempotency_key, kind="suppressed", channel=channel, record_id=prior.id,
-                          duplicate=False, detail=detail)
+                          duplicate=False, detail=detail), prior
 
-    def _locate(self, cmd: StepCommand) -> StepResult:
-        """Text the account's contact persons asking the cardholder to call back.
+    def _settle_owed(self, session: Session, cmd: StepCommand) -> None:
+        """What the customer is owed goes before a collection contact that finds it missing.
 
-        Only while the cardholder's own phone is known to be wrong; only people
-        with a stated relationship; a message that does not mention the debt;
-        each person at most as often as the preset allows. One contact row per
-        person (key ``<step key>#<n>``), sent or suppressed with its rule.
+        The episode plans the validation notice first and the verification on a verified release;
+        where a plan lost one (a replanning after a pause, an update racing the loop), the first
+        contact that finds it missing sends it now, through the gate, under the key the episode would
+        have used (so the episode's own step later finds it done). If the gate defers it, the contact
+        waits for it (rules ``validation_notice_pending``, ``verification_owed``).
+        """
+        policy = cmd.compliance or BASELINE
+        template = policy.validation_notice_template
+        if cmd.step.key == VALIDATION_STEP or policy.kind_of(cmd.step.template) != MessageKind.COLLECTION:
+            return
+        if template is not None:
+            pending, until = validation_state(session, cmd.episode_id, policy)
+            if pending and (until is None or until < cmd.executed_at):
+                notice = cmd.model_copy(update={"step": ScheduledStep(
+                    key=VALIDATION_STEP, step_id=VALIDATION_STEP, action=Action.LETTER, dpd=cmd.dpd,
+                    due_at=cmd.executed_at, template=template, catch_up=True)})
+                if session.scalar(select(ContactAttempt.id).where(
+                        ContactAttempt.idempotency_key == notice.idempotency_key)) is None:
+                    held_back, decision = self._gate(session, notice)
+                    if held_back is None:
+                        self._contact(session, notice, decision)
+        for hold in unverified_disputes(session, cmd.account_id, policy):
+            verify_dispute(session, self.renderer, self.adapter, episode_id=cmd.episode_id, account_id=cmd.account_id,
+                           hold_id=hold.hold_id, at=cmd.executed_at,
+                           debt=Debt(cmd.currency, cmd.overdue_amount, cmd.total_balance, cmd.due_date, cmd.dpd),
+                           policy=policy, key=f"{hold.episode_id}:verification:{hold.hold_id}", now=self.clock())
+
+    def _reach_persons(self, cmd: StepCommand) -> StepResult:
+        """A locate step texts the account's contact persons asking the cardholder to call back; a
+        guarantor step texts its guarantors about the debt where the preset allows it.
+
+        Locating only while the cardholder's own phone is known to be wrong; only people with a
+        stated relationship; only templates the preset marks safe for them (the gate checks what
+        the message is, at send time too); each person at most as often as the preset allows. One
+        contact row per person (key ``<step key>#<n>``), sent or suppressed with its rule; a person
+        outside their hours is not texted later: reaching them is best effort.
         """
         key = cmd.idempotency_key
+        channel = cmd.step.action.value  # locate | guarantor
         with self.sessions() as session:
             rows = session.scalars(select(ContactAttempt).where(ContactAttempt.idempotency_key.like(f"{key}#%"))).all()
             whole = earlier_decision(session, decision_key(key, cmd.executed_at))
         if rows:
-            sent = any(r.result == "queued" for r in rows)
-            return StepResult(idempotency_key=key, kind="contact" if sent else "suppressed", channel="locate",
-                              record_id=rows[0].id, duplicate=True, detail=f"{len(rows)} contact person(s)")
+            sent_any = any(r.result == "queued" for r in rows)
+            return StepResult(idempotency_key=key, kind="contact" if sent_any else "suppressed", channel=channel,
+                              record_id=rows[0].id, duplicate=True, detail=f"{len(rows)} person(s)")
         if whole is not None:
-            return StepResult(idempotency_key=key, kind="suppressed", channel="locate", record_id=whole.id,
+            return StepResult(idempotency_key=key, kind="suppressed", channel=channel, record_id=whole.id,
                               duplicate=True, detail=f"{whole.rule}: {whole.detail}")
+        locating = cmd.step.action == Action.LOCATE
         with self.sessions.begin() as session:
+            self._remember_policy(session, cmd)
             account = session.get(Account, cmd.account_id)
             if account is None:
-                raise ApplicationError(f"account {cmd.account_id} is not in the system of record")
-            persons = locatable_persons(account.contacts)
+                raise ApplicationError(f"account {cmd.account_id} is not in the system of record",
+                                       type="AccountNotOnRecord")
+            persons = locatable_persons(account.contacts) if locating else guarantors(account.contacts)
             reason = None
-            if not account.phone_invalid:
+            if locating and not account.phone_invalid:
                 reason = ("locate_not_needed", "the cardholder's own phone works: contact persons are not approached")
             elif not persons:
-                reason = ("no_contact_person", "no contact person with a stated relationship and a phone")
+                reason = ("no_contact_person", "no contact person with a stated relationship and a phone") if locating \
+                    else ("no_guarantor", "no guarantor with a phone on the account")
             if reason is not None:
                 row = record_decision(session, decision_key(key, cmd.executed_at), cmd.episode_id, cmd.account_id,
-                                      cmd.step.step_id, "locate", cmd.executed_at,
+                                      cmd.step.step_id, channel, cmd.executed_at,
                                       Decision(Verdict.SUPPRESS, reason[0], reason[1]), cmd.compliance, self.clock())
-                return StepResult(idempotency_key=key, kind="suppressed", channel="locate", record_id=row.id,
+                return StepResult(idempotency_key=key, kind="suppressed", channel=channel, record_id=row.id,
                                   duplicate=False, detail=f"{reason[0]}: {reason[1]}")
-            template = cmd.step.template or "sms_locate"
-            first_id, sent = 0, 0
+            template = cmd.step.template or ("sms_locate" if locating else "sms_guarantor")
+            kind = MessageKind.LOCATION if locating else MessageKind.COLLECTION
+            first_id, sent_count = 0, 0
             for n, person in enumerate(persons):
                 before = session.scalar(select(func.count()).select_from(ContactAttempt).where(
-                    ContactAttempt.account_id == account.account_id, ContactAttempt.channel == "locate",
+                    ContactAttempt.account_id == account.account_id, ContactAttempt.channel == channel,
                     ContactAttempt.recipient == person.phone, ContactAttempt.result == "queued"))
-                decision = gate_third_party(session, account, person.phone, cmd.executed_at, cmd.compliance, template, before)
-                record_decision(session, decision_key(f"{key}#{n}", cmd.executed_at), cmd.episode_id, cmd.account_id,
-                                cmd.step.step_id, "locate", cmd.executed_at, decision, cmd.compliance, self.clock())
+                decision = gate_person(session, account, person.phone, cmd.executed_at, cmd.compliance, template,
+                                       before, party=person.party, kind=kind)
+                row = record_decision(session, decision_key(f"{key}#{n}", cmd.executed_at), cmd.episode_id,
+                                      cmd.account_id, cmd.step.step_id, channel, cmd.executed_at, decision,
+                                      cmd.compliance, self.clock())
                 rendered = self.renderer.render(
                     account.language, template, customer_name=account.customer_name, account_id=account.account_id,
                     overdue_amount=cmd.overdue_amount, total_balance=cmd.total_balance, currency=cmd.currency,
                     due_date=cmd.due_date, dpd=cmd.dpd, contact_name=person.name,
                 )
                 if decision.verdict == Verdict.ALLOW:
-                    result = self.adapter.deliver(session, OutboundMessage(
+                    result = deliver(session, self.adapter, row, OutboundMessage(
                         idempotency_key=f"{key}#{n}", topic="sms", account_id=account.account_id,
                         payload={"to": person.phone, "language": account.language, "subject": None,
-                                 "body": rendered.body, "template": template, "registered": False},
+                                 "body": rendered.body, "template": template, "registered": False,
+                                 "party": person.party.value},
                     ), self.clock())
-                    sent += 1
+                    sent_count += 1
                 else:
-                    # A person outside their hours is not texted later: locating is best effort.
                     result = f"suppressed:{decision.rule}"
-                row = ContactAttempt(
+                attempt = ContactAttempt(
                     idempotency_key=f"{key}#{n}", episode_id=cmd.episode_id, account_id=account.account_id,
-                    step_id=cmd.step.step_id, channel="locate", template=template, language=account.language,
+                    step_id=cmd.step.step_id, channel=channel, template=template, language=account.language,
                     recipient=person.phone, subject=None, rendered_text=rendered.body, dpd=cmd.dpd, stage=cmd.stage,
                     catch_up=cmd.step.catch_up, scheduled_for=cmd.step.due_at, attempted_at=cmd.executed_at,
                     result=result, adapter=self.adapter.name,
                 )
-                session.add(row)
-                chain(session, row)
-                first_id = first_id or row.id
-            return StepResult(idempotency_key=key, kind="contact" if sent else "suppressed", channel="locate",
-                              record_id=first_id, duplicate=False, detail=f"{sent} of {len(persons)} contact person(s) texted")
+                session.add(attempt)
+                chain(session, attempt)
+                first_id = first_id or attempt.id
+            return StepResult(idempotency_key=key, kind="contact" if sent_count else "suppressed", channel=channel,
+                              record_id=first_id, duplicate=False,
+                              detail=f"{sent_count} of {len(persons)} person(s) texted")
 
     def _existing(self, model, key: str) -> StepResult | None:
         with self.sessions() as session:
@@ -609,10 +728,12 @@ class CollectionActivities(AgencyActivities, HoldActivities):
                 return StepResult(idempotency_key=key, kind="task", channel=row.kind, record_id=row.id, duplicate=True, detail=row.status)
             return StepResult(idempotency_key=key, kind="account_action", channel=row.action, record_id=row.id, duplicate=True)
 
-    def _contact(self, session: Session, cmd: StepCommand, suppressed: str | None = None) -> StepResult:
+    def _contact(self, session: Session, cmd: StepCommand, decision: ContactDecision | None,
+                 suppressed: str | None = None) -> StepResult:
         account = session.get(Account, cmd.account_id)
         if account is None:
-            raise ApplicationError(f"account {cmd.account_id} is not in the system of record")
+            raise ApplicationError(f"account {cmd.account_id} is not in the system of record",
+                                   type="AccountNotOnRecord")
         action = cmd.step.action
         template = cmd.step.template or action.value
         rendered = self.renderer.render(
@@ -634,8 +755,11 @@ class CollectionActivities(AgencyActivities, HoldActivities):
         elif phone_blocked:
             result = "invalid_number"  # a collector found it wrong: nothing is sent to a stranger
         elif recipient:
-            result = self.adapter.deliver(
+            assert decision is not None, "a reminder is always judged by the gate first"
+            result = deliver(
                 session,
+                self.adapter,
+                decision,
                 OutboundMessage(
                     idempotency_key=cmd.idempotency_key,
                     topic=action.value,
@@ -676,7 +800,7 @@ class CollectionActivities(AgencyActivities, HoldActivities):
         chain(session, attempt)
         return StepResult(idempotency_key=cmd.idempotency_key, kind="contact", channel=action.value, record_id=attempt.id, duplicate=False, detail=result)
 
-    def _task(self, session: Session, cmd: StepCommand) -> StepResult:
+    def _task(self, session: Session, cmd: StepCommand, decision: ContactDecision | None = None) -> StepResult:
         kind = cmd.step.action.value
         task = CollectorTask(
             idempotency_key=cmd.idempotency_key,
@@ -697,13 +821,17 @@ class CollectionActivities(AgencyActivities, HoldActivities):
         if kind == "call" and account is not None and account.phone_invalid:
             # Do not dial a stranger: the collector traces a new number first.
             task.note = "PHONE MARKED WRONG by a collector: trace a new number before calling. " + task.note
+        if kind in DESK_TASKS:
+            # Gated again when it is worked (arrears.desk.calls), by the policy it was opened under.
+            task.policy_hash = remember_policy(session, cmd.compliance, self.clock())
         session.add(task)
         if kind in DESK_TASKS:
             # Owner chosen in the same transaction (at the moment the ladder opened it, collection
             # time): the task never exists without its routing.
             open_desk_task(session, task, account, cmd.desk, cmd.executed_at)
-        self.adapter.deliver(
+        publish(
             session,
+            self.adapter,
             OutboundMessage(
                 idempotency_key=cmd.idempotency_key,
                 topic="collections",
@@ -715,7 +843,7 @@ class CollectionActivities(AgencyActivities, HoldActivities):
         session.flush()
         return StepResult(idempotency_key=cmd.idempotency_key, kind="task", channel=kind, record_id=task.id, duplicate=False, detail="open")
 
-    def _account_action(self, session: Session, cmd: StepCommand) -> StepResult:
+    def _account_action(self, session: Session, cmd: StepCommand, decision: ContactDecision | None = None) -> StepResult:
         action = cmd.step.action
         row = AccountAction(
             idempotency_key=cmd.idempotency_key,
@@ -729,8 +857,9 @@ class CollectionActivities(AgencyActivities, HoldActivities):
             total_balance=cmd.total_balance,
         )
         session.add(row)
-        self.adapter.deliver(
+        publish(
             session,
+            self.adapter,
             OutboundMessage(
                 idempotency_key=cmd.idempotency_key,
                 topic=_ACTION_TOPIC[action],
@@ -747,6 +876,28 @@ class CollectionActivities(AgencyActivities, HoldActivities):
         )
         session.flush()
         return StepResult(idempotency_key=cmd.idempotency_key, kind="account_action", channel=action.value, record_id=row.id, duplicate=False)
+
+    # ---- the verification of a disputed debt ------------------------------------------
+
+    @activity.defn(name=SEND_DISPUTE_VERIFICATION)
+    def send_dispute_verification(self, cmd: DisputeVerificationCommand) -> NoticeResult:
+        """The verification letter (12 CFR 1006.38(d)(2)) for a dispute released as verified, before
+        collection resumes: through the gate (the dispute hold does not stop it; another hold may),
+        once per dispute (key ``<episode>:verification:<hold id>``)."""
+        key = f"{cmd.episode_id}:verification:{cmd.hold_id}"
+        try:
+            with self.sessions.begin() as session:
+                debt = Debt(cmd.currency, cmd.overdue_amount, cmd.total_balance, cmd.due_date, cmd.dpd)
+                return verify_dispute(session, self.renderer, self.adapter, episode_id=cmd.episode_id,
+                                      account_id=cmd.account_id, hold_id=cmd.hold_id, at=cmd.at, debt=debt,
+                                      policy=cmd.compliance, key=key, now=self.clock(), verified=cmd.verified)
+        except IntegrityError:
+            with self.sessions() as session:
+                row = session.scalar(select(ContactAttempt).where(ContactAttempt.idempotency_key == key))
+            if row is None:
+                raise
+            return NoticeResult(kind="sent" if sent(row.result) else "suppressed", channel="letter", record_id=row.id,
+                                duplicate=True, rule="", detail=row.result)
 
     # ---- helpers -----------------------------------------------------------------
 

@@ -9,6 +9,12 @@ retried write finds its earlier row. The estate or attorney task a hold opens
 is written in the same transaction under its own idempotency key: the hold
 never exists on record without its task. These tasks are not desk work (not
 in DESK_TASKS): they wait in their own queue for the specialists.
+
+Two messages go with a hold, through the contact gate, in the hold's own
+transaction: an agency holding the account is told of the hold and its rules
+(a placement must not go on contacting the customer unaware), and a dispute
+released as verified sends the verification (12 CFR 1006.38(d)(2)); until it
+has gone the gate keeps collection back (rule ``verification_owed``).
 """
 
 from collections.abc import Callable
@@ -20,10 +26,12 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from arrears.channels.adapter import OutboundMessage
+from arrears.channels.gateway import publish
 from arrears.channels.render import format_amount
 from arrears.contracts import END_HOLD, RECORD_HOLD, HoldCommand, HoldEndCommand, HoldRecorded
 from arrears.db.models import CollectorTask, Hold
-from arrears.domain.holds import HOLD_TASKS
+from arrears.domain.holds import HOLD_TASKS, HoldType
+from arrears.notices import debt_on_record, verify_dispute
 from activities.records import records
 
 # Raised (not retryable) when the hold id is on record for the account from another episode.
@@ -51,6 +59,8 @@ class HoldActivities:
                     )
                 )
                 task_id = self._hold_task(session, cmd) if h.hold_type in HOLD_TASKS else None
+                # A placed account: its agency hears of the hold and what it forbids (AgencyActivities).
+                self._tell_agency_of_hold(session, cmd.episode_id, cmd.account_id, h.hold_id, h.hold_type, h.placed_at)
         except IntegrityError:
             with self.sessions() as session:
                 earlier = self._earlier_hold(session, cmd)
@@ -95,8 +105,9 @@ class HoldActivities:
             currency=cmd.currency,
         )
         session.add(task)
-        self.adapter.deliver(
+        publish(
             session,
+            self.adapter,
             OutboundMessage(
                 idempotency_key=_task_key(cmd),
                 topic="collections",
@@ -122,6 +133,13 @@ class HoldActivities:
             row.status, row.resolution, row.released_by, row.released_at = (
                 cmd.status, cmd.resolution, cmd.released_by, cmd.at
             )
+            if row.hold_type == HoldType.DISPUTE.value and cmd.resolution == "verified":
+                session.flush()  # the dispute hold is over on record: the verification is judged without it
+                debt = debt_on_record(session, cmd.episode_id, cmd.at)
+                if debt is not None:
+                    verify_dispute(session, self.renderer, self.adapter, episode_id=cmd.episode_id,
+                                   account_id=cmd.account_id, hold_id=cmd.hold_id, at=cmd.at, debt=debt, policy=None,
+                                   key=f"{cmd.episode_id}:verification:{cmd.hold_id}", now=self.clock())
         return True
 
 

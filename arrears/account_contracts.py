@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from arrears.domain.blacklist import ALL_PURPOSES, BlacklistPolicy, BlacklistPurpose
 from arrears.domain.legal import LegalEvent, LegalState
+from arrears.domain.policy import ContactPolicy
 from arrears.domain.restrictions import RestrictionLevel, RestrictionPolicy
 from arrears.domain.bounds import (
     Line, Paragraph, AccountId, Code32, Count, PositiveCount, CurrencyCode, DaysPastDue, Id64, Key200, Line2000, Line500, Line64, Moment, Money, Reason, RecordId, SaneDate,
@@ -92,13 +93,18 @@ class BureauNoticeCommand(BaseModel):
     # 1: the ladder's notice. 2 and up: the episode tries again after one that was not posted;
     # such a try records a row only when it posts.
     attempt: PositiveCount = 1
+    # The contact gate's rules for this portfolio (the episode's strategy); None: the baseline.
+    compliance: ContactPolicy | None = None
 
 
 class BureauNoticeResult(BaseModel):
     created: bool
     notice_id: RecordId | None  # None: a later attempt that found the address still unusable and recorded nothing
-    sent_on: SaneDate  # the notice period counts from this local date
-    result: Code32  # queued | no_address | invalid_address
+    sent_on: SaneDate | None  # the notice period counts from this local date; None: nothing went (deferred)
+    result: Code32  # queued | no_address | invalid_address | deferred | suppressed (by the contact gate)
+    # The contact gate's rule when it deferred or suppressed the letter, and the moment it may go.
+    rule: Line64 | None = None
+    deferred_until: Moment | None = None
 
 
 class LegalReferralCommand(BaseModel):

@@ -30,12 +30,18 @@ from arrears.db.models import (
     Account,
     BureauNotice,
     BureauReport,
+    CollectorContact,
+    CollectorTask,
     Consent,
+    ContactOutcomeRecord,
+    EffectiveCollection,
     Episode,
     LedgerPosting,
     Payment,
     StageEvent,
 )
+from arrears.domain.delinquency import local_date
+from arrears.domain.policy import CONVERSATION_OUTCOMES
 from arrears.domain.pricing import Pricing
 from arrears.statement import statement
 from arrears.domain.bureau import (
@@ -43,6 +49,7 @@ from arrears.domain.bureau import (
     BureauStatus,
     NoticeSent,
     ReportRow,
+    Returned,
     decide_report,
     effective_notice,
     file_name,
@@ -93,6 +100,7 @@ class _Chunk:
     ledgered: set[str] = field(default_factory=set)
     notices: dict[str, list[BureauNotice]] = field(default_factory=dict)
     returned: dict[str, list[tuple[str, datetime]]] = field(default_factory=dict)
+    spoke: dict[str, list[datetime]] = field(default_factory=dict)  # episode -> conversations about the debt
     previous: dict[str, tuple[str, str]] = field(default_factory=dict)  # account -> (period, reported status)
 
 
@@ -115,6 +123,17 @@ def _read_chunk(session: Session, accounts: list[Account], period: str, priced: 
     for account_id, address, at in session.execute(select(Consent.account_id, Consent.address, Consent.recorded_at).where(
             Consent.account_id.in_(ids), Consent.channel == "letter", Consent.status == "invalid")):
         chunk.returned.setdefault(account_id, []).append((address, at))
+    for episode_id, kind, outcome, recorded_at, dialled_at in session.execute(
+            select(ContactOutcomeRecord.episode_id, CollectorTask.kind, ContactOutcomeRecord.outcome,
+                   ContactOutcomeRecord.recorded_at, CollectorContact.started_at)
+            .join(CollectorTask, CollectorTask.id == ContactOutcomeRecord.task_id)
+            .outerjoin(CollectorContact, CollectorContact.task_id == ContactOutcomeRecord.task_id)
+            .where(ContactOutcomeRecord.episode_id.in_(episode_ids))):
+        if kind == "call" and outcome in CONVERSATION_OUTCOMES:
+            chunk.spoke.setdefault(episode_id, []).append(dialled_at or recorded_at)
+    for episode_id, at in session.execute(select(EffectiveCollection.episode_id, EffectiveCollection.occurred_at).where(
+            EffectiveCollection.episode_id.in_(episode_ids), EffectiveCollection.kind == "visit_met")):
+        chunk.spoke.setdefault(episode_id, []).append(at)
     for account_id, earlier, reported in session.execute(
             select(BureauReport.account_id, BureauReport.period, BureauReport.reported_status).where(
                 BureauReport.account_id.in_(ids), BureauReport.period < period)):
@@ -149,12 +168,14 @@ def _decide(session: Session, account: Account, chunk: _Chunk, period: str, as_o
     status = status_for(outcome=outcome, dpd=dpd, overdue=overdue, balance=balance)
     notices = [NoticeSent(sent_on=n.sent_on, recipient=n.recipient, result=n.result)
                for n in chunk.notices.get(episode.episode_id, []) if n.sent_at < cutoff]
-    returned = [address for address, at in chunk.returned.get(account.account_id, []) if at < cutoff]
-    notice_on, notice_problem = effective_notice(notices, returned)
+    returned = [Returned(address, local_date(at, account.timezone))
+                for address, at in chunk.returned.get(account.account_id, []) if at < cutoff]
+    notice_on, notice_problem = effective_notice(notices, returned, policy.notice_days)
+    spoke = [local_date(at, account.timezone) for at in chunk.spoke.get(episode.episode_id, []) if at < cutoff]
     previous = chunk.previous.get(account.account_id)
     decision = decide_report(status, dpd, notice_sent_on=notice_on, notice_problem=notice_problem,
                              previous_reported=BureauStatus(previous[1]) if previous else None, as_of=as_of,
-                             policy=policy)
+                             policy=policy, spoke_on=min(spoke, default=None))
     row = report_row(account.account_id, decision, dpd=dpd, overdue=overdue, balance=balance, currency=episode.currency,
                      as_of=as_of)
     return BureauReport(

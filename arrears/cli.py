@@ -544,6 +544,9 @@ def desk_outcome(
     reason: Annotated[Optional[str], typer.Option(help="Reason for delinquency: forgot, cash_flow, job_loss, ...")] = None,
     note: Annotated[str, typer.Option()] = "",
     callback_at: Annotated[Optional[str], typer.Option(help="ISO time with offset, for callback_requested")] = None,
+    started_at: Annotated[Optional[str], typer.Option(
+        help="When the number was dialled (ISO with offset), for a call entered after the fact; "
+             "default: the start recorded by `desk start`, else the outcome's time")] = None,
 ) -> None:
     """Record what happened on a call task (visits go through the API with their report)."""
     from datetime import datetime
@@ -556,6 +559,7 @@ def desk_outcome(
             task_id=task_id, outcome=outcome, collector_id=collector, duration_seconds=duration,
             reason_for_delinquency=reason, note=note,
             callback_at=datetime.fromisoformat(callback_at) if callback_at else None,
+            started_at=datetime.fromisoformat(started_at) if started_at else None,
         )
     except ValueError as exc:
         _fail(exc, code=2)
@@ -838,7 +842,7 @@ def desk_worklist(
     moment = _parse_moment(at)
     with _sessions()() as session:
         try:
-            entries = worklist(session, collector, moment)
+            entries = worklist(session, collector, moment, policy=_configured_policy(), on_episode_clock=at is None)
         except DeskError as exc:
             _fail(exc)
     if as_json:
@@ -848,6 +852,83 @@ def desk_worklist(
         return
     print_worklist(console, entries, wide=wide)
     console.print(f"{len(entries)} task(s) for {collector}")
+
+
+def _configured_policy():
+    """The configured strategy's contact policy, for tasks opened before tasks kept their own; None
+    (the baseline) when the strategy file does not load."""
+    from arrears.domain.strategy import StrategyError, load_strategy
+
+    try:
+        return load_strategy(state.settings.strategy).compliance
+    except StrategyError:
+        return None
+
+
+def _task_account(task_id: int) -> str:
+    from arrears.db.models import CollectorTask
+
+    with _sessions()() as session:
+        task = session.get(CollectorTask, task_id)
+        if task is None:
+            _fail(f"no task {task_id}")
+        return task.account_id
+
+
+async def _collection_now(account_id: str):
+    """The account's episode time now (arrears.collection_clock); the record's answer when Temporal
+    cannot be reached."""
+    from arrears.collection_clock import collection_now, known_now
+
+    try:
+        client = await _client()
+    except CliError:
+        with _sessions()() as session:
+            return known_now(session, account_id, _utcnow())
+    return await collection_now(client, _sessions(), account_id, _utcnow())
+
+
+@desk_app.command("check")
+def desk_check(task_id: Annotated[int, typer.Argument(help="Call or visit task")]) -> None:
+    """Whether the contact gate allows working a call or visit task now: the rule, and the next permitted moment."""
+    from arrears.db.models import CollectorTask
+    from arrears.desk.calls import check
+
+    moment = _run(_collection_now(_task_account(task_id)))
+    with _sessions()() as session:
+        found = check(session, session.get(CollectorTask, task_id), moment, _configured_policy())
+    if found.allowed:
+        console.print(f"task {task_id}: allowed now ({moment:%Y-%m-%d %H:%M} UTC)")
+        return
+    after = f"; next permitted {found.next_allowed_at:%Y-%m-%d %H:%M} UTC" if found.next_allowed_at else ""
+    console.print(f"task {task_id}: not now: {found.rule}: {found.detail}{after}")
+    raise typer.Exit(3)
+
+
+@desk_app.command("start")
+def desk_start(
+    task_id: Annotated[int, typer.Argument(help="Call or visit task")],
+    collector: Annotated[str, typer.Option(help="Collector who dials (or visits)")],
+    at: Annotated[Optional[str], typer.Option(
+        help="When the number was dialled, ISO with offset, for a call made earlier (after the fact); default now")] = None,
+) -> None:
+    """Record that a call is dialled (or a visit begins): refused with the rule when the gate forbids it now;
+    a call entered after the fact is kept and flagged with the rule it broke."""
+    from arrears.channels.adapter import OutboxAdapter
+    from arrears.desk.assign import DeskError
+    from arrears.desk.calls import StartRefused, start
+
+    now = _run(_collection_now(_task_account(task_id)))
+    moment = _parse_moment(at) if at else now
+    try:
+        contact = start(_sessions(), OutboxAdapter(), task_id, collector, moment, now, fallback=_configured_policy())
+    except StartRefused as exc:
+        _fail(f"task {task_id}: {exc}", code=3)
+    except DeskError as exc:
+        _fail(str(exc))
+    flagged = f"; FLAGGED {contact.violation_rule}: {contact.violation_detail}" if contact.violation_rule else ""
+    console.print(f"task {task_id}: {contact.kind} started at {contact.started_at:%Y-%m-%d %H:%M} UTC "
+                  f"({contact.entered}){flagged}")
 
 
 @desk_app.command("reassign")
@@ -972,21 +1053,40 @@ def codec_key(key_id: Annotated[str, typer.Option("--id", help="Key id, e.g. the
 def consent(
     account: Annotated[str, typer.Argument(help="Account id")],
     channel: Annotated[str, typer.Option(help="sms, email, im, call, letter or visit")],
-    status: Annotated[str, typer.Option(help="opted_out, opted_in, or invalid (a bounce, a dead number)")],
+    status: Annotated[str, typer.Option(help="opted_out, opted_in, invalid (a bounce, a dead number), or consented "
+                                              "(prior consent to calls, 12 CFR 1006.14(b)(3)(i))")],
     source: Annotated[str, typer.Option(help="Where it came from, e.g. 'sms reply STOP', 'call', 'bounce'")],
     address: Annotated[Optional[str], typer.Option(help="The address meant (default: the account's current one)")] = None,
+    all_addresses: Annotated[bool, typer.Option(
+        "--all-addresses", help="The whole medium, every address present and future ('stop calling me')")] = False,
+    valid_from: Annotated[Optional[str], typer.Option(help="consented: from (ISO with offset); default now")] = None,
+    valid_until: Annotated[Optional[str], typer.Option(help="consented: until (ISO with offset); default 7 days")] = None,
+    confirm: Annotated[bool, typer.Option(help="Send the one confirmation an electronic opt-out may get")] = True,
     note: Annotated[str, typer.Option()] = "",
 ) -> None:
-    """Record an opt-out, opt-in or invalid address; the contact gate honours it from now on."""
+    """Record an opt-out, opt-in, invalid address or consent to calls, stamped with the episode's clock;
+    the contact gate honours it from then on."""
+    from arrears.channels.adapter import OutboxAdapter
+    from arrears.channels.render import Renderer
     from arrears.compliance import ConsentError, record_consent
+    from arrears.notices import confirm_opt_out
 
+    moment = _run(_collection_now(account))
     try:
         with _sessions().begin() as session:
-            row = record_consent(session, account, channel, status, source, _utcnow(), address=address, note=note)
-            where = row.address
+            row = record_consent(session, account, channel, status, source, moment, address=address, note=note,
+                                 medium=all_addresses, valid_from=_parse_moment(valid_from) if valid_from else None,
+                                 valid_until=_parse_moment(valid_until) if valid_until else None)
+            where = "every address" if row.scope == "medium" else row.address
+            confirmed = None
+            if confirm and status == "opted_out":
+                confirmed = confirm_opt_out(session, Renderer(state.settings.templates_dir), OutboxAdapter(), row, moment,
+                                            _configured_policy())
     except ConsentError as exc:
         _fail(exc)
-    console.print(f"{account}: {channel} at {where} recorded {status} ({source})")
+    console.print(f"{account}: {channel} at {where} recorded {status} ({source}) at {moment:%Y-%m-%d %H:%M} UTC")
+    if confirmed is not None and confirmed.rule != "not_confirmable":
+        console.print(f"opt-out confirmation: {confirmed.kind} ({confirmed.detail})")
 
 
 @compliance_app.command("check")
@@ -994,8 +1094,8 @@ def compliance_check(
     strategy: Annotated[Optional[Path], typer.Option(help="Strategy whose compliance policy applies [ARREARS_STRATEGY]")] = None,
     limit: Annotated[int, typer.Option(help="Violations to print")] = 20,
 ) -> None:
-    """Recompute every rule from the stored contacts; exit 1 if any contact broke the policy."""
-    from arrears.compliance_check import find_violations
+    """Recompute every rule from the record; print each violation and a summary per rule; exit 1 if any."""
+    from arrears.compliance_check import audit
     from arrears.domain.strategy import StrategyError, load_strategy
 
     try:
@@ -1003,12 +1103,20 @@ def compliance_check(
     except StrategyError as exc:
         _fail(exc)
     with _sessions()() as session:
-        violations = find_violations(session, chosen.compliance)
+        report = audit(session, chosen.compliance, chosen.bureau)
     preset = chosen.compliance.preset if chosen.compliance else "baseline"
-    for v in violations[:limit]:
+    for v in report.violations[:limit]:
         console.print(str(v))
-    if violations:
-        _fail(f"{len(violations)} contact(s) broke the {preset} policy")
+    if len(report.violations) > limit:
+        console.print(f"... and {len(report.violations) - limit} more")
+    table = Table("rule", "source", "judged", "violations", title=f"{preset}: {report.contacts} contact(s) on record")
+    for rule, source, judged, broken in report.summary(chosen.compliance):
+        table.add_row(rule, source, str(judged), f"[red]{broken}[/red]" if broken else "0")
+    console.print(table)
+    if report.flagged_at_entry:
+        console.print(f"{report.flagged_at_entry} call(s) entered after the fact were flagged when recorded")
+    if report.violations:
+        _fail(f"{len(report.violations)} violation(s) of the {preset} policy")
     console.print(f"no violation of the {preset} policy in {state.settings.database_url_masked}")
 
 

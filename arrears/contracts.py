@@ -10,7 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from arrears.domain.agency import PlacementRecord
 from arrears.domain.ledger import LedgerEvent
@@ -228,6 +228,16 @@ class OutcomeInput(BaseModel):
     collector_id: OptionalId64 = Field(max_length=64)
     callback_at: Moment | None = None  # with callback_requested
     visit: VisitReport | None = None  # with a visit task
+    # When the number was dialled (or the visit began), collection time, for a call entered after the
+    # fact; the desk's "start call" records it otherwise. None: the start on record, else the outcome's time.
+    started_at: Moment | None = None
+
+    @field_validator("started_at")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("started_at: give the time with its UTC offset")
+        return value
 
 
 class OutcomeResult(BaseModel):
@@ -402,6 +412,9 @@ class OpenEpisodeCommand(BaseModel):
     strategy_name: Name100
     strategy_hash: Hash64
     trigger: Code16 = "missed_due"  # EpisodeInput.trigger, kept on the episode row
+    # The episode's collection clock, kept on the episode row so the CLI and the API stamp what they
+    # write in the episode's time (arrears.collection_clock). None: asked of the workflow when needed.
+    clock: EpisodeClock | None = None
 
 
 class StepCommand(BaseModel):
@@ -421,6 +434,9 @@ class StepCommand(BaseModel):
     desk: DeskPolicy = DeskPolicy()
     # The contact policy gate's rules for this portfolio; None: the baseline policy.
     compliance: ContactPolicy | None = None
+    # The episode's active holds as the workflow knows them: the gate honours a hold placed a moment
+    # ago whose row its activity has not written yet (the record's holds count as well).
+    holds: list[HoldRecord] = []
 
     @property
     def idempotency_key(self) -> str:
@@ -449,10 +465,13 @@ class PlacementCommand(BaseModel):
 
 
 class PlacementResult(BaseModel):
-    placement: PlacementRecord | None  # None: no agency had room
+    placement: PlacementRecord | None  # None: no agency had room, or the gate refused it
     task_id: RecordId | None = None  # the task that records why it was not placed
     duplicate: bool
     detail: Detail
+    # Set when the contact gate refused the placement: the rule (e.g. hold:cease_contact). No task is
+    # opened: nothing is to be done by hand while the hold stands.
+    refused: Line64 | None = None
 
 
 class PlacementChangeCommand(BaseModel):
@@ -620,6 +639,47 @@ RECORD_COMMISSION = "record_commission"
 RECORD_HOLD = "record_hold"
 RECORD_STRATEGY_CHANGE = "record_strategy_change"
 END_HOLD = "end_hold"
+SEND_DISPUTE_VERIFICATION = "send_dispute_verification"
+NOTIFY_AGENCY_OF_HOLD = "notify_agency_of_hold"
+
+
+class DisputeVerificationCommand(BaseModel):
+    """Send the verification of a disputed debt (12 CFR 1006.38(d)(2)) before collection resumes."""
+
+    episode_id: Id64
+    account_id: AccountId
+    hold_id: Id64  # the dispute hold released as verified
+    at: Moment  # collection time
+    dpd: DaysPastDue
+    currency: CurrencyCode
+    overdue_amount: Money
+    total_balance: Money
+    due_date: SaneDate
+    compliance: ContactPolicy | None = None
+    # What was checked, in a sentence for the letter (no personal data beyond the debt); optional.
+    verified: Line500 = ""
+
+
+class NoticeResult(BaseModel):
+    """What became of a notice the gate judged: sent, deferred until a moment, or suppressed (with the rule)."""
+
+    kind: Code16  # sent | deferred | suppressed
+    channel: Code16
+    record_id: RecordId | None  # the contact row when one was written, else the decision row
+    duplicate: bool
+    rule: Line64
+    detail: Detail = ""
+    deferred_until: Moment | None = None
+
+
+class AgencyHoldNoticeCommand(BaseModel):
+    """Tell the agency an account is placed with that a hold now restricts contact, with its rules."""
+
+    episode_id: Id64
+    account_id: AccountId
+    hold_id: Id64
+    hold_type: HoldType
+    at: Moment
 
 
 # ---- history archiver ----------------------------------------------------------

@@ -21,6 +21,7 @@ from activities.recovery_start import RecoveryStartActivities
 from activities.risk import RiskActivities
 from arrears import PROJECT_ROOT
 from arrears.channels.render import Renderer
+from arrears.compliance import strategy_policies
 from arrears.db.engine import make_engine, make_sessionmaker
 from arrears.metrics import MetricsInterceptor
 from arrears.settings import Settings
@@ -84,7 +85,8 @@ def build_worker(client: Client, settings: Settings, activities: CollectionActiv
             *RecoveryActivities(acts.sessions, acts.clock).all(),
             *RecoveryStartActivities(client, settings.task_queue).all(),
             *LedgerActivities(acts.sessions, acts.clock).all(),
-            *AccountActionActivities(acts.sessions, acts.renderer, acts.adapter, acts.clock).all(),
+            *AccountActionActivities(acts.sessions, acts.renderer, acts.adapter, acts.clock,
+                                     policies=strategy_policies([settings.strategy])).all(),
             *RiskActivities(client, acts.sessions).all(),
         ],
         activity_executor=ThreadPoolExecutor(ACTIVITY_THREADS),

@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 
 from arrears.api.desk import caller as desk_caller
+from arrears.api.calls import calls_router
 from arrears.api.desk import desk_router
 from arrears.api.evidence import ENVELOPE_BYTES, UPLOAD_PATH, evidence_router
 from arrears.api.health import health_router
@@ -93,6 +94,7 @@ def create_app(settings: Settings, client: Client | None = None, sessions: sessi
     app.include_router(health_router())
     app.include_router(desk_router())
     app.include_router(evidence_router())
+    app.include_router(calls_router(app, desk_caller))  # calls and visits as they are worked (arrears/api/calls.py)
     app.include_router(insight_router(desk_caller, settings))  # quality reviews and complaints (arrears/api/insight.py)
 
     # Added first, so inside the journal: a body refused for its size is still logged.

@@ -96,6 +96,7 @@ class OutcomeBody(_Body):
     note: Annotated[Text, Field(max_length=2000)] = ""
     callback_at: Moment | None = None
     visit: VisitReport | None = None  # its evidence_files are evidence ids uploaded first
+    started_at: Moment | None = None  # the dial time of a call entered after the fact (see POST /tasks/{id}/start)
 
 
 class HoldBody(_Body):

@@ -175,7 +175,7 @@ def desk_router() -> APIRouter:
                 if row is None or not sees_collector(who.viewer, target, row.team):
                     raise HTTPException(404, f"collector {target} not found in your team")
             try:
-                return worklist(session, target, at or request.app.state.clock())
+                return worklist(session, target, at or request.app.state.clock(), on_episode_clock=at is None)
             except DeskError as exc:
                 raise HTTPException(404, str(exc)) from None
 

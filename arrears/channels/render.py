@@ -56,8 +56,12 @@ class Renderer:
         due_date: date,
         dpd: int,
         contact_name: str = "",
+        **extra: str,
     ) -> Rendered:
+        """``extra``: what a notice says beyond the account's figures (a verification's dispute and
+        findings, a remedy notice's remedy); templates give each a default where one makes sense."""
         text = self.env.get_template(f"{language}/{template}.j2").render(
+            **extra,
             contact_name=contact_name,
             bank_name=self.bank_name,
             customer_name=customer_name,

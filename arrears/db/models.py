@@ -76,6 +76,15 @@ class Episode(Base):
     # its current segment (None: the import's segment or a supervisor's), like strategy_hash.
     trigger: Mapped[str] = mapped_column(String(16), default="missed_due", server_default="missed_due")
     risk_model_version: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    # The episode's collection clock (arrears.domain.clock.EpisodeClock), so that what the CLI and the
+    # API write about the account is stamped in the episode's time (migration 0018). NULL: not known
+    # yet; arrears.collection_clock asks the workflow and keeps the answer here.
+    clock_anchor_real: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    clock_anchor_virtual: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    day_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # The contact policy its steps last ran under (compliance_policies), for the activities whose
+    # command does not carry it (migration 0018).
+    policy_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class ArchivedHistory(Base):
@@ -181,6 +190,9 @@ class CollectorTask(Base):
     required_role: Mapped[str | None] = mapped_column(String(16), nullable=True)
     overdue_amount: Mapped[Decimal | None] = mapped_column(Money, nullable=True)
     currency: Mapped[str | None] = mapped_column(String(3), nullable=True)
+    # The contact policy the task was opened under (compliance_policies): the desk gates the call or
+    # visit by it when it is worked (migration 0018). NULL: the configured strategy's, or the baseline.
+    policy_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class Collector(Base):
@@ -468,17 +480,69 @@ class Hold(Base):
 
 
 class Consent(Base):
-    """Consents and opt-outs per channel and address, as recorded (latest per channel+address wins)."""
+    """Consents and opt-outs per channel and address (or a whole medium), as recorded.
+
+    The latest record covering an address wins: one about that address, or one with
+    ``scope = medium`` (address ``*``) about every address of the channel, a later one included
+    (12 CFR 1006.14(h), comment 14(h)(1)-3.i: "stop calling" covers every number). A
+    ``consented`` record is prior consent to calls (1006.14(b)(3)(i)) from ``valid_from`` to
+    ``valid_until``."""
 
     __tablename__ = "consents"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     account_id: Mapped[str] = mapped_column(String(64), index=True)
     channel: Mapped[str] = mapped_column(String(16))
-    address: Mapped[str] = mapped_column(String(254))
-    status: Mapped[str] = mapped_column(String(16))  # opted_in | opted_out | invalid
+    address: Mapped[str] = mapped_column(String(254))  # "*" for a whole medium
+    status: Mapped[str] = mapped_column(String(16))  # opted_in | opted_out | invalid | consented
     source: Mapped[str] = mapped_column(String(64))  # e.g. "sms reply STOP", "call", "bounce"
     note: Mapped[str] = mapped_column(Text, default="")
+    recorded_at: Mapped[datetime] = _ts()
+    scope: Mapped[str] = mapped_column(String(8), default="address", server_default="address")  # address | medium
+    valid_from: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    valid_until: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class CompliancePolicy(Base):
+    """A contact policy as a task was opened under it, by content hash (migration 0018)."""
+
+    __tablename__ = "compliance_policies"
+
+    policy_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    preset: Mapped[str] = mapped_column(String(32))
+    body: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[datetime] = _ts()
+
+
+class CollectorContact(Base):
+    """A call dialled or a visit begun on a task: when (``started_at``, collection time), what number
+    or address, and the gate's decision at that moment (migration 0018).
+
+    ``entered``: ``live`` (started through the desk, refused when the gate forbids), ``after_the_fact``
+    (the collector gave the dial time later; kept, and flagged with ``violation_rule`` when the gate
+    would have forbidden it) or ``from_outcome`` (no start was recorded; the outcome's time stands in)."""
+
+    __tablename__ = "collector_contacts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    task_id: Mapped[int] = mapped_column(
+        ForeignKey("collector_tasks.id", name="fk_collector_contacts_task_id"), unique=True
+    )
+    episode_id: Mapped[str] = mapped_column(
+        ForeignKey("episodes.episode_id", name="fk_collector_contacts_episode_id"), index=True
+    )
+    account_id: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # call | visit
+    collector_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    started_at: Mapped[datetime] = _ts()
+    dialled: Mapped[str] = mapped_column(String(500))  # the number dialled or the address visited
+    entered: Mapped[str] = mapped_column(String(16))
+    decision_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contact_decisions.id", name="fk_collector_contacts_decision_id"), nullable=True
+    )
+    violation_rule: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    violation_detail: Mapped[str] = mapped_column(Text, default="")
     recorded_at: Mapped[datetime] = _ts()
 
 

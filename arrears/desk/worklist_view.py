@@ -22,6 +22,8 @@ COLUMNS = (
     Column("customer time", "local", priority=2),
     Column("SLA due (UTC)", "SLA", priority=5),
     Column("queue", priority=3),
+    # The contact gate's answer for working the task now, with its rule and the next allowed moment.
+    Column("allowed now?", "now?", priority=2),
 )
 _QUEUE_SHORT = {QUEUE_SUPERVISOR: "sup", QUEUE_COLLECTOR: "coll"}
 
@@ -33,7 +35,15 @@ def worklist_cells(entry: WorklistEntry) -> list[Cell]:
         f"{entry.overdue_amount} {entry.currency}", str(entry.broken_promises), local,
         f"{entry.sla_due_at:%m-%d %H:%M}" if entry.sla_due_at else "-",
         (entry.queue, _QUEUE_SHORT.get(entry.queue, entry.queue)),
+        _allowed(entry),
     ]
+
+
+def _allowed(entry: WorklistEntry) -> Cell:
+    if entry.allowed_now:
+        return "yes"
+    when = f", from {entry.next_allowed_at:%m-%d %H:%M} UTC" if entry.next_allowed_at else ""
+    return (f"no: {entry.rule}{when}", "no")
 
 
 def print_worklist(console: Console, entries: Sequence[WorklistEntry], *, title: str | None = None,

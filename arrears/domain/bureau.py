@@ -71,6 +71,9 @@ class BureauPolicy(BaseModel):
     notice_template: str = Field(default="letter_bureau_notice", pattern=r"^[a-z0-9_]+$")
     # M1 is reported current: one missed cycle is not a bureau event in most markets.
     negative_from_dpd: int = Field(default=31, ge=1, le=181)
+    # 12 CFR 1006.30(a)(1)(i): speaking to the consumer about the debt in person or by telephone is the
+    # other way to meet the rule (a right-party call, a visit that met the cardholder).
+    conversation_counts: bool = True
 
 
 def status_for(*, outcome: str | None, dpd: int, overdue: Decimal, balance: Decimal) -> BureauStatus:
@@ -101,8 +104,9 @@ def may_report_negative(notice_sent_on: date | None, as_of: date, policy: Bureau
     return True, f"notice sent {notice_sent_on}, period ended {ends}"
 
 
-# What record_bureau_notice records when the letter was not handed to the post.
-UNDELIVERED_RESULTS = frozenset({"no_address", "invalid_address"})
+# What record_bureau_notice answers when the letter was not handed to the post: no usable address,
+# or the contact gate deferred it (a weekend, the validation notice first) or suppressed it (a hold).
+UNDELIVERED_RESULTS = frozenset({"no_address", "invalid_address", "deferred", "suppressed"})
 
 
 @dataclass(frozen=True)
@@ -114,19 +118,31 @@ class NoticeSent:
     result: str
 
 
-def effective_notice(notices: Iterable[NoticeSent], returned: Iterable[str]) -> tuple[date | None, str]:
+@dataclass(frozen=True)
+class Returned:
+    """A letter address recorded invalid (returned mail), and the local date the return was recorded."""
+
+    address: str
+    on: date = date.min  # unknown: as if always known
+
+
+def effective_notice(
+    notices: Iterable[NoticeSent], returned: Iterable["Returned | str"], notice_days: int | None = None,
+) -> tuple[date | None, str]:
     """The earliest notice that can have reached the cardholder, or why none can have.
 
-    A notice counts when it was handed to the post and its address is not recorded
-    invalid (``returned``: the letter addresses marked invalid, e.g. returned mail).
-    12 CFR 1006.30(a)(1)(ii): a notice known to be undeliverable is no notice.
+    A notice counts when it was handed to the post and no return of its address was recorded
+    before its reasonable period ended (``notice_days`` after it was sent): 12 CFR 1006.30(a)(1)(ii)
+    and comment 30(a)(1)-3. A return recorded later does not undo a notice whose period passed
+    (comment 30(a)(1)-3.iii: the collector "may furnish additional information").
     """
-    bad = frozenset(returned)
+    marks = [r if isinstance(r, Returned) else Returned(r) for r in returned]
     why = ""
     for notice in sorted(notices, key=lambda n: n.sent_on):
+        ends = notice.sent_on + timedelta(days=notice_days) if notice_days is not None else date.max
         if notice.result in UNDELIVERED_RESULTS:
             why = why or f"the prior notice of {notice.sent_on} was not sent ({notice.result})"
-        elif notice.recipient in bad:
+        elif any(m.address == notice.recipient and m.on < ends for m in marks):
             why = why or f"the prior notice of {notice.sent_on} was returned undeliverable (address recorded invalid)"
         else:
             return notice.sent_on, ""
@@ -151,11 +167,15 @@ def decide_report(
     as_of: date,
     policy: BureauPolicy,
     notice_problem: str = "",
+    spoke_on: date | None = None,
 ) -> ReportDecision:
-    """``notice_problem``: why no notice counts although one is on record (see effective_notice)."""
+    """``notice_problem``: why no notice counts although one is on record (see effective_notice);
+    ``spoke_on``: the first day the cardholder was spoken to about the debt (1006.30(a)(1)(i))."""
     withheld = False
     if status in BUCKETS and dpd < policy.negative_from_dpd:
         reported, reason = BureauStatus.CURRENT, f"DPD {dpd} is below negative_from_dpd {policy.negative_from_dpd}"
+    elif is_negative(status) and policy.conversation_counts and spoke_on is not None and spoke_on <= as_of:
+        reported, reason = status, f"spoke with the cardholder about the debt on {spoke_on} (12 CFR 1006.30(a)(1)(i))"
     elif is_negative(status):
         allowed, reason = may_report_negative(notice_sent_on, as_of, policy)
         if notice_sent_on is None and notice_problem:

@@ -43,12 +43,26 @@ def zone_country(zone: str) -> str | None:
     return None
 
 
+# Channels that reach the person wherever the phone is: a call, a text, an IM and an email all
+# communicate when sent (comment 6(b)(1)(i)-1), so the time must suit every location the record
+# suggests, the phone's included (comment 6(b)(1)(i)-2). A letter is read, and a visit made, at the
+# address: the account's zone is where those happen.
+LOCATED_BY_PHONE = frozenset({"call", "sms", "im", "email"})
+
+
 def possible_zones(account_zone: str, phone: str, channel: str) -> tuple[str, ...]:
-    """The account's zone, and the phone's where it differs (for channels that reach the phone)."""
+    """The account's zone, and the phone's where it differs (for channels that reach the person by phone or online)."""
+    if channel not in LOCATED_BY_PHONE:
+        return (account_zone,)
+    return zones_for(account_zone, [phone])
+
+
+def zones_for(account_zone: str, phones: list[str]) -> tuple[str, ...]:
+    """Every zone the person may be in: the account's first, then each phone's that differs."""
     zones = [account_zone]
-    if channel in ("call", "sms", "im"):
+    for phone in phones:
         other = phone_zone(phone)
         # A +86 number says only "China": within China the account's own zone is the better answer.
-        if other and other != account_zone and not (zone_country(other) == zone_country(account_zone) == "CN"):
+        if other and other not in zones and not (zone_country(other) == zone_country(account_zone) == "CN"):
             zones.append(other)
     return tuple(zones)

@@ -45,10 +45,13 @@ class Action(StrEnum):
     # A text to the account's contact persons asking the cardholder to call back, only
     # while the cardholder cannot be reached; it never mentions the debt.
     LOCATE = "locate"
+    # A text to the account's guarantor about the debt, where the preset allows it (cn-bank:
+    # 商业银行信用卡业务监督管理办法 art. 68 names the cardholder and the guarantor).
+    GUARANTOR = "guarantor"
 
 
 REMINDERS = frozenset({Action.SMS, Action.EMAIL, Action.IM, Action.LETTER})
-THIRD_PARTY = frozenset({Action.LOCATE})
+THIRD_PARTY = frozenset({Action.LOCATE, Action.GUARANTOR})
 MESSAGES = REMINDERS | THIRD_PARTY  # actions that render a template
 COLLECTOR_TASKS = frozenset({Action.CALL, Action.VISIT, Action.AGENCY, Action.LEGAL})
 ACCOUNT_ACTIONS = frozenset({Action.RESTRICT_CARD, Action.BUREAU_REPORT, Action.CHARGE_OFF})
@@ -112,7 +115,7 @@ class Step(BaseModel):
         if self.action == Action.CHARGE_OFF and self.repeat_every_days is not None:
             raise ValueError("charge_off happens once and cannot repeat")
         if self.template is not None and self.action not in MESSAGES:
-            raise ValueError(f"only messages (sms, email, im, letter, locate) take a template, not {self.action}")
+            raise ValueError(f"only messages (sms, email, im, letter, locate, guarantor) take a template, not {self.action}")
         if self.level is not None and self.action != Action.RESTRICT_CARD:
             raise ValueError(f"only restrict_card takes a level, not {self.action}")
         return self
@@ -125,7 +128,9 @@ class Step(BaseModel):
     def template_name(self) -> str:
         if self.template:
             return self.template
-        return "sms_locate" if self.action == Action.LOCATE else self.action.value
+        if self.action == Action.LOCATE:
+            return "sms_locate"
+        return "sms_guarantor" if self.action == Action.GUARANTOR else self.action.value
 
     def occurrence_dpds(self) -> list[int]:
         if self.repeat_every_days is None or self.until_dpd is None:
@@ -557,10 +562,43 @@ def parse_strategy(data: Any, source: str = "strategy") -> Strategy:
         raise StrategyError(f"{source}: expected a table of settings at the top level")
     data = _resolve_compliance(data, source)
     try:
-        return Strategy.model_validate(data)
+        strategy = Strategy.model_validate(data)
     except ValidationError as exc:
         problems = [f"{_format_loc(err['loc'], data)}: {err['msg'].removeprefix('Value error, ')}" for err in exc.errors()]
         raise StrategyError(f"{source}: " + "; ".join(problems)) from None
+    problems = third_party_problems(strategy)
+    if problems:
+        raise StrategyError(f"{source}: " + "; ".join(problems))
+    return strategy
+
+
+def third_party_problems(strategy: Strategy) -> list[str]:
+    """Messages to people other than the cardholder use only templates their preset allows.
+
+    Checked when a file is loaded, not when a model is read back (a running episode's strategy
+    must always deserialize); the activity refuses at send time too. 12 CFR 1006.10(b)(2): a
+    location communication must not state that the consumer owes a debt; 商业银行信用卡业务监督管理办法
+    art. 68: no collection from people unrelated to the debt.
+    """
+    policy = strategy.compliance or ContactPolicy(preset="baseline")
+    problems = []
+    for n, step in enumerate(strategy.steps):
+        where = f"steps[{n}] (id {step.id!r})"
+        template = step.template_name
+        if step.action == Action.LOCATE and template not in policy.third_party_templates:
+            problems.append(
+                f"{where}.template: {template!r} is not third-party safe under {policy.preset} (allowed on a locate "
+                f"step: {', '.join(policy.third_party_templates) or 'none'}); a contact person is never told about the debt")
+        if step.action == Action.GUARANTOR:
+            if not policy.guarantor.about_debt:
+                problems.append(
+                    f"{where}.action: {policy.preset} does not let a guarantor be asked to pay; reach them with a "
+                    f"locate step, which does not mention the debt")
+            elif template not in policy.guarantor.templates:
+                problems.append(
+                    f"{where}.template: {template!r} is not a guarantor template under {policy.preset} (allowed: "
+                    f"{', '.join(policy.guarantor.templates) or 'none'})")
+    return problems
 
 
 def load_strategy(path: str | Path) -> Strategy:

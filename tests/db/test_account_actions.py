@@ -7,7 +7,7 @@ import pytest
 from temporalio.exceptions import ApplicationError
 
 from activities.account_actions import AccountActionActivities
-from arrears.compliance import record_consent
+from arrears.compliance import BASELINE, record_consent
 from arrears.account_contracts import (
     BlacklistCommand,
     BlacklistRemovalCommand,
@@ -38,7 +38,8 @@ def env(any_db_url):
     e = Env(any_db_url)
     e.add_account(account_row("R1"))
     e.open("R1", "ep-1")
-    e.actions = AccountActionActivities(e.sessions, e.renderer, clock=lambda: NOW)
+    e.actions = AccountActionActivities(e.sessions, e.renderer, clock=lambda: NOW,
+                                    policies=lambda _strategy: BASELINE)  # the worker's strategy, as runner passes it
     yield e
     e.engine.dispose()
 

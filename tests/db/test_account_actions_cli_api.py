@@ -8,6 +8,7 @@ import httpx
 from typer.testing import CliRunner
 
 from activities.account_actions import AccountActionActivities
+from arrears.compliance import BASELINE
 from arrears.account_contracts import (
     BlacklistCommand,
     BlacklistRemovalCommand,
@@ -34,7 +35,8 @@ runner = CliRunner()
 def env(migrated_sqlite):
     e = Env(migrated_sqlite)
     e.url = migrated_sqlite
-    e.actions = AccountActionActivities(e.sessions, e.renderer, clock=lambda: NOW)
+    e.actions = AccountActionActivities(e.sessions, e.renderer, clock=lambda: NOW,
+                                    policies=lambda _strategy: BASELINE)  # the worker's strategy, as runner passes it
     for account_id in ("K1", "K2"):
         e.add_account(account_row(account_id))
         e.open(account_id, f"ep-{account_id}")

@@ -134,6 +134,20 @@ SYSTEM = {
                  "reviewed_at")},
     # Risk (arrears/risk/): behaviour rows are BehaviourRow (walked); the rest the system computes itself.
     "account_behaviour.imported_at": _CLOCK,
+    # One gate (arrears/compliance.py, arrears/desk/calls.py, arrears/collection_clock.py).
+    **{f"compliance_policies.{c}": "the strategy's validated [compliance] policy, kept by its hash"
+       for c in ("policy_hash", "preset", "created_at")},
+    "consents.scope": "one of the system's consent scopes (address | medium), checked by record_consent",
+    "consents.valid_from": _CLOCK, "consents.valid_until": "valid_from plus the preset's consent lifetime",
+    "episodes.clock_anchor_real": "EpisodeClock.anchor_real from OpenEpisodeCommand.clock (a moment)",
+    "episodes.clock_anchor_virtual": "EpisodeClock.anchor_virtual from OpenEpisodeCommand.clock (a moment)",
+    "episodes.policy_hash": _HASH, "collector_tasks.policy_hash": _HASH,
+    "collector_contacts.dialled": "the task's account phone (a bounded account column) at the start of the call",
+    "collector_contacts.entered": _CLOCK,
+    "collector_contacts.kind": "the task's kind (call | visit), from collector_tasks",
+    "collector_contacts.decision_id": "the id of the gate's contact_decisions row (an INTEGER primary key)",
+    "collector_contacts.violation_rule": "one of the gate's rule codes",
+    "collector_contacts.violation_detail": "the gate's sentence about its rule (a Text column)",
     "watchlist_entries.as_of": "the watch list's as-of date, given to `arrears risk watchlist --as-of` (a date)",
     "bureau_reports.period": "the reported month as YYYY-MM, built by the bureau cycle (arrears/bureau.py)",
     **{f"rescore_events.{c}": "written by the RiskRescore activity: a digest of the event, the clock"
@@ -149,7 +163,7 @@ SYSTEM = {
                  "uploaded_at")},
 }
 # Same-named fields that are not what the column stores (the column's own source is in RENAMED or SYSTEM).
-NOT_THE_SOURCE = {"api_requests.status", "watchlist_entries.as_of", "bureau_reports.period", "complaints.channel", "blacklist_entries.reason", "task_assignments.reason", "consents.channel", "bureau_notices.channel",
+NOT_THE_SOURCE = {"api_requests.status", "collector_contacts.kind", "watchlist_entries.as_of", "bureau_reports.period", "complaints.channel", "blacklist_entries.reason", "task_assignments.reason", "consents.channel", "bureau_notices.channel",
                   "contact_attempts.channel", "contact_decisions.channel", "collector_tasks.kind", "ledger_postings.kind",
                   "bureau_reports.as_of", "bureau_reports.bucket", "archived_histories.events", "holds.channel",
                   "card_restrictions.lift_reason"}

@@ -9,7 +9,7 @@ from activities.account_actions import AccountActionActivities
 from arrears.account_contracts import BureauNoticeCommand
 from arrears.bureau import reports_for, run_cycle
 from arrears.contracts import CloseEpisodeCommand, PaymentCommand, PaymentRecord
-from arrears.compliance import record_consent
+from arrears.compliance import BASELINE, record_consent
 from arrears.db.models import BureauReport, OutboxMessage
 from arrears.domain.bureau import BureauPolicy, parse_file
 from arrears.domain.delinquency import Outcome
@@ -23,7 +23,8 @@ NOV_END = date(2026, 11, 30)
 @pytest.fixture
 def env(any_db_url):
     e = Env(any_db_url)
-    e.actions = AccountActionActivities(e.sessions, e.renderer, clock=lambda: datetime(2026, 12, 1, tzinfo=UTC))
+    e.actions = AccountActionActivities(e.sessions, e.renderer, clock=lambda: datetime(2026, 12, 1, tzinfo=UTC),
+                                    policies=lambda _strategy: BASELINE)  # the worker's strategy, as runner passes it
     yield e
     e.engine.dispose()
 
@@ -55,7 +56,8 @@ def test_a_month_reported_once_with_withheld_negatives_and_corrections(env, tmp_
     notice(env, "B-NOTICED", datetime(2026, 10, 30, 2, tzinfo=UTC))
     notice(env, "C-TOOSOON", datetime(2026, 11, 20, 2, tzinfo=UTC))  # period ends 4 December
     notice(env, "D-CURED", datetime(2026, 10, 20, 2, tzinfo=UTC))
-    notice(env, "E-CHARGEDOFF", datetime(2026, 10, 1, 2, tzinfo=UTC))
+    # Not on 1 October: National Day, and the notice is a letter, which the contact gate posts on working days.
+    notice(env, "E-CHARGEDOFF", datetime(2026, 10, 12, 2, tzinfo=UTC))
     close(env, "E-CHARGEDOFF", Outcome.CHARGED_OFF, datetime(2026, 11, 20, 2, tzinfo=UTC), 180, "5000.00", "9000.00")
 
     # October: every notice is still inside its 14 days on 31 October, so every negative is withheld.
@@ -100,7 +102,7 @@ def test_a_month_reported_once_with_withheld_negatives_and_corrections(env, tmp_
 
 def test_a_cure_after_a_negative_report_is_corrected_next_month(env, tmp_path):
     episode(env, "G1", date(2026, 8, 20), datetime(2026, 8, 21, 1, tzinfo=UTC))
-    notice(env, "G1", datetime(2026, 9, 25, 2, tzinfo=UTC))
+    notice(env, "G1", datetime(2026, 9, 28, 2, tzinfo=UTC))  # a working day: 25-27 September is Mid-Autumn
     october = run_cycle(env.sessions, "2026-10", tmp_path, POLICY, now=datetime(2026, 11, 1, tzinfo=UTC))
     (row,) = parse_file(october.path.read_text(encoding="utf-8")).rows
     assert (row.status, row.dpd, row.withheld) == ("M3", 72, False)
@@ -116,7 +118,7 @@ def test_a_cure_after_a_negative_report_is_corrected_next_month(env, tmp_path):
 
 def test_the_state_is_taken_as_of_the_date_not_as_of_now(env, tmp_path):
     episode(env, "H1", date(2026, 9, 21), datetime(2026, 9, 22, 1, tzinfo=UTC))
-    notice(env, "H1", datetime(2026, 10, 1, 2, tzinfo=UTC))
+    notice(env, "H1", datetime(2026, 10, 9, 2, tzinfo=UTC))  # after the National Day holiday: a letter waits for it
     # A payment and a closure after 30 November (Shanghai time) do not reach the November report.
     env.acts.record_payment(PaymentCommand(episode_id="ep-H1", account_id="H1", currency="CNY",
                             payment=PaymentRecord(payment_id="p1", amount=Decimal("1234.56"),
@@ -136,7 +138,7 @@ def test_a_notice_not_posted_or_returned_undeliverable_does_not_count(env, tmp_p
     with env.sessions.begin() as s:
         record_consent(s, "K-NOTPOSTED", "letter", "invalid", "returned mail", datetime(2026, 10, 2, tzinfo=UTC))
     for account_id in ("J-RETURNED", "K-NOTPOSTED", "L-DELIVERED"):
-        notice(env, account_id, datetime(2026, 10, 5, 2, tzinfo=UTC))
+        notice(env, account_id, datetime(2026, 10, 12, 2, tzinfo=UTC))  # a working day (letters wait for one)
     assert env.count(OutboxMessage, topic="letter") == 2, "no letter to an address known to be invalid"
     with env.sessions.begin() as s:
         record_consent(s, "J-RETURNED", "letter", "invalid", "returned mail", datetime(2026, 10, 20, tzinfo=UTC))
@@ -146,9 +148,9 @@ def test_a_notice_not_posted_or_returned_undeliverable_does_not_count(env, tmp_p
     assert all((rows[a].status, rows[a].withheld) == ("current", True) for a in ("J-RETURNED", "K-NOTPOSTED"))
     reasons = {r.account_id: r.reason for a in ("J-RETURNED", "K-NOTPOSTED") for r in reports_for(env.sessions, a)}
     assert reasons == {
-        "J-RETURNED": "withheld pending notice: the prior notice of 2026-10-05 was returned undeliverable "
+        "J-RETURNED": "withheld pending notice: the prior notice of 2026-10-12 was returned undeliverable "
                       "(address recorded invalid)",
-        "K-NOTPOSTED": "withheld pending notice: the prior notice of 2026-10-05 was not sent (invalid_address)",
+        "K-NOTPOSTED": "withheld pending notice: the prior notice of 2026-10-12 was not sent (invalid_address)",
     }
 
 

@@ -63,3 +63,30 @@ def test_contact_persons_get_a_message_without_the_debt_once(env):
         assert {r.result for r in later} == {"suppressed:third_party_limit"}
         rules = {d.rule for d in s.scalars(select(ContactDecision).where(ContactDecision.step_id == "locate-2"))}
         assert rules == {"third_party_limit"}
+
+
+@pytest.mark.parametrize("preset", ["us-regf", "cn-bank"])
+def test_a_collection_template_on_a_locate_step_is_refused_at_send_time_too(env, preset):
+    # Issue 15 item 2: a strategy loaded before the loader checked (or built in code) names sms_late on a
+    # locate step; the gate reads what the message is and texts nobody.
+    with env.sessions.begin() as s:
+        s.get(Account, "LOC1").phone_invalid = True
+    policy = ContactPolicy.model_validate(load_preset(preset))
+    cmd = step_cmd("LOC1", "ep-LOC1", Action.LOCATE, "locate-debt").model_copy(update={"compliance": policy})
+    cmd = cmd.model_copy(update={"step": cmd.step.model_copy(update={"template": "sms_late"})})
+    result = env.acts.execute_step(cmd)
+    assert result.kind == "suppressed" and "0 of 2" in result.detail
+    with env.sessions() as s:
+        rows = s.scalars(select(ContactAttempt).where(ContactAttempt.step_id == "locate-debt")).all()
+        assert {r.result for r in rows} == {"suppressed:third_party_content"}
+        assert s.scalar(select(OutboxMessage).where(OutboxMessage.topic == "sms")) is None
+
+
+def test_a_guarantor_is_asked_to_pay_under_cn_bank(env):
+    cmd = step_cmd("LOC1", "ep-LOC1", Action.GUARANTOR, "guarantor-1", template="sms_guarantor").model_copy(
+        update={"compliance": CN})
+    result = env.acts.execute_step(cmd)
+    assert result.kind == "contact" and "1 of 1" in result.detail
+    with env.sessions() as s:
+        row = s.scalar(select(ContactAttempt).where(ContactAttempt.channel == "guarantor"))
+        assert row.recipient == "+8613911112222" and "担保" in row.rendered_text and "CNY 1,234.56" in row.rendered_text

@@ -52,6 +52,8 @@ TABLES = {
     "risk_segment_changes",
     "watchlist_entries",
     "rescore_events",
+    "compliance_policies",
+    "collector_contacts",
 }
 DESK = {"collectors", "task_assignments"}
 # The tables each revision adds (a revision that only alters columns adds none).
@@ -73,12 +75,13 @@ ADDED = {
     "0017": {"api_tokens", "api_requests", "evidence_files"},
     "0019": {"quality_reviews", "complaints", "experiment_assignments", "experiment_decisions"},
     "0020": {"account_behaviour", "risk_models", "risk_segment_changes", "watchlist_entries", "rescore_events"},
+    "0021": {"compliance_policies", "collector_contacts"},
 }
 AGENCIES = {"agencies", "agency_placements", "agency_commissions"}
 COMPLIANCE = {"contact_decisions", "holds", "consents", "effective_collections"}
 KEYED = ("contact_attempts", "outbox", "collector_tasks", "account_actions", "stage_events", "agency_placements",
          "contact_decisions", "effective_collections", "bureau_notices", "legal_cases", "legal_case_events",
-         "recoveries", "recovery_outcomes", "risk_segment_changes")
+         "recoveries", "recovery_outcomes", "risk_segment_changes", "collector_contacts")
 
 
 def _scripts() -> ScriptDirectory:

@@ -53,24 +53,27 @@ def violations(p: Proposed, ctx: GateContext, policy: ContactPolicy) -> list[str
     window = policy.window(p.channel)
     for zone in ctx.zones:
         local = p.at.astimezone(ZoneInfo(zone))
-        if not (window.start <= local.time() < window.end):
+        if not (window.start <= local.time() <= window.end):
             problems.append(f"{local:%H:%M} outside hours in {zone}")
         if local.strftime("%a").lower() not in window.days:
             problems.append(f"{local:%a} not a permitted day in {zone}")
         if window.working_days_only and not is_working_day(local.date(), ctx.country or policy.holiday_country):
             problems.append(f"{local.date()} not a working day")
     cap = policy.caps.get(p.channel)
-    same = [h.at for h in ctx.history if h.channel == p.channel]
+    tz = ZoneInfo(ctx.zones[0])
+    day = p.at.astimezone(tz).date()
+    same = [h.at.astimezone(tz).date() for h in ctx.history if h.channel == p.channel]
     if cap and cap.per_day:
-        tz = ZoneInfo(ctx.zones[0])
-        if sum(1 for t in same if t.astimezone(tz).date() == p.at.astimezone(tz).date()) >= cap.per_day:
+        if sum(1 for d in same if d == day) >= cap.per_day:
             problems.append("daily cap")
     if cap and cap.per_window:
-        if sum(1 for t in same if p.at - timedelta(days=cap.window_days) < t <= p.at) >= cap.per_window:
+        # Consecutive calendar days in the account's zone (1006.14(b)(2)(i)(A)).
+        if sum(1 for d in same if day - timedelta(days=cap.window_days) < d <= day) >= cap.per_window:
             problems.append("rolling cap")
     if p.channel == "call" and policy.call_quiet_days_after_conversation:
+        # The date of the conversation is the first of the quiet days (1006.14(b)(2)(i)(B)).
         quiet = timedelta(days=policy.call_quiet_days_after_conversation)
-        if any(h.conversation and h.at <= p.at < h.at + quiet for h in ctx.history):
+        if any(h.conversation and h.at <= p.at and day < h.at.astimezone(tz).date() + quiet for h in ctx.history):
             problems.append("within the quiet period after a conversation")
     return problems
 

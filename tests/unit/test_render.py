@@ -143,6 +143,22 @@ def test_every_text_and_email_carries_an_opt_out():
     words = {"en": ("Reply STOP", "UNSUBSCRIBE"), "zh-CN": ("退订",)}
     for language, markers in words.items():
         for path in sorted((PROJECT_ROOT / "templates" / language).glob("*.j2")):
-            if path.name.startswith(("sms", "email")):
+            if path.name.startswith(("sms", "email")) and "opt_out_confirmation" not in path.name:
                 text = path.read_text(encoding="utf-8")
                 assert any(m in text for m in markers), f"{language}/{path.name} has no opt-out"
+
+
+def test_an_opt_out_confirmation_says_nothing_but_the_confirmation():
+    # 12 CFR 1006.14(h)(2)(i): "no information other than a statement confirming the person's request
+    # and that the debt collector will honor it": no amount, no account, no further opt-out.
+    from arrears import PROJECT_ROOT
+
+    renderer = Renderer(PROJECT_ROOT / "templates")
+    for language in ("en", "zh-CN"):
+        for name in ("sms_opt_out_confirmation", "email_opt_out_confirmation"):
+            text = renderer.render(language, name, customer_name="X Y", account_id="ACC12345678",
+                                   overdue_amount=Decimal("123.45"), total_balance=Decimal("999.00"), currency="USD",
+                                   due_date=date(2026, 3, 1), dpd=9)
+            body = (text.subject or "") + text.body
+            assert "123.45" not in body and "5678" not in body and "X Y" not in body and "2026" not in body
+            assert ("honor" in body) if language == "en" else ("执行" in body)

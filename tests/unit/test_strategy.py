@@ -247,3 +247,29 @@ def test_local_time_with_an_offset_is_refused(tmp_path):
         return
     occurrences(strategy, Segment.HIGH)  # raises TypeError today
     pytest.fail("a local time with a UTC offset was accepted")
+
+
+def _with_step(extra: dict, preset: str | None = "us-regf") -> dict:
+    data = {"name": "x", "steps": [extra, {"id": "co", "dpd": 180, "action": "charge_off"}]}
+    if preset:
+        data["compliance"] = {"preset": preset}
+    return data
+
+
+@pytest.mark.parametrize("preset", ["us-regf", "cn-bank", None])
+def test_a_collection_template_on_a_locate_step_is_refused_with_the_field_named(preset):
+    # Issue 15 item 2: 12 CFR 1006.10(b)(2), art. 68: third-party messages are allow-listed per preset.
+    step = {"id": "find-them", "dpd": 40, "action": "locate", "template": "sms_late"}
+    with pytest.raises(StrategyError, match=r"steps\[0\] \(id 'find-them'\)\.template: 'sms_late' is not third-party safe"):
+        parse_strategy(_with_step(step, preset))
+    ok = parse_strategy(_with_step({"id": "find-them", "dpd": 40, "action": "locate"}, preset))
+    assert ok.steps[0].template_name == "sms_locate"
+
+
+def test_a_guarantor_step_needs_a_preset_that_lets_a_guarantor_be_asked_to_pay():
+    step = {"id": "ask-guarantor", "dpd": 60, "action": "guarantor", "template": "sms_guarantor"}
+    assert parse_strategy(_with_step(step, "cn-bank")).steps[0].action == Action.GUARANTOR
+    with pytest.raises(StrategyError, match=r"steps\[0\] \(id 'ask-guarantor'\)\.action: us-regf does not let a guarantor"):
+        parse_strategy(_with_step(step, "us-regf"))
+    with pytest.raises(StrategyError, match=r"\.template: 'sms_late' is not a guarantor template under cn-bank"):
+        parse_strategy(_with_step({**step, "template": "sms_late"}, "cn-bank"))

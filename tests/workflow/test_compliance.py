@@ -184,6 +184,7 @@ async def test_a_cease_request_lets_only_permitted_notices_through(time_env, mig
         {"id": "sms-1", "dpd": 2, "action": "sms", "at": "10:00", "template": "sms_early"},
         {"id": "letter-mid", "dpd": 3, "action": "letter", "at": "10:00", "template": "letter_mid"},
         {"id": "letter-final", "dpd": 4, "action": "letter", "at": "10:00", "template": "letter_late"},
+        {"id": "letter-remedy", "dpd": 5, "action": "letter", "at": "10:00", "template": "letter_remedy_notice"},
     ])
     async with sc.worker():
         handle = await sc.start(row, strategy=ladder, now=await time_env.get_current_time())
@@ -199,7 +200,9 @@ async def test_a_cease_request_lets_only_permitted_notices_through(time_env, mig
         results = {c.template: c.result for c in s.scalars(select(ContactAttempt).where(ContactAttempt.account_id == "GATE6"))}
     assert results["sms_early"] == "suppressed:hold:cease_contact"
     assert results["letter_mid"] == "suppressed:hold:cease_contact"
-    assert results["letter_late"] == "queued"  # a notice that remedies follow: still allowed (1006.6(c)(2))
+    # Issue 22 item 6: the final demand asks for payment: not the notice 1006.6(c)(2) allows (it used to go).
+    assert results["letter_late"] == "suppressed:hold:cease_contact"
+    assert results["letter_remedy_notice"] == "queued"  # a specified remedy may be invoked: no demand for payment
 
 
 async def test_a_complaint_hold_placed_by_update_closes_its_channel_at_the_gate(time_env, migrated_sqlite):

@@ -104,8 +104,23 @@ async def test_restrictions_at_their_dpd_the_ledger_grows_and_a_cure_restores_th
     assert restrict.what == "cash_advance_blocked applied" and restrict.cause == "strategy step early-restrict-cash"
 
 
+async def _to_working_morning(env, tz: str) -> None:
+    """On to 10:00 local on the next working day: the prior notice is a letter, and the contact gate
+    posts letters within hours on working days (tests may start at any hour of any day)."""
+    from zoneinfo import ZoneInfo
+
+    from arrears.domain.policy import is_working_day
+
+    now = (await env.get_current_time()).astimezone(ZoneInfo(tz))
+    day = now.date() if now.hour < 10 else now.date() + timedelta(days=1)
+    while not is_working_day(day, "CN"):
+        day += timedelta(days=1)
+    await env.sleep(datetime.combine(day, datetime.min.time().replace(hour=10), tzinfo=ZoneInfo(tz)) - now)
+
+
 async def test_a_late_import_carries_the_restriction_and_gets_the_notice_its_dpd_has_passed(time_env, migrated_sqlite):
     sc = Scenario(time_env.client, migrated_sqlite)
+    await _to_working_morning(time_env, TZ)
     due = await _today(time_env, TZ) - timedelta(days=45)
     async with sc.worker():
         handle = await sc.start(account_row("ECO2", due), PRICED, now=await time_env.get_current_time())

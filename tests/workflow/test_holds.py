@@ -12,6 +12,7 @@ from arrears.contracts import HoldInput, HoldResult, OutcomeInput, OutcomeResult
 from arrears.db.models import (
     AgencyPlacement,
     CollectorTask,
+    ContactAttempt,
     ContactOutcomeRecord,
     EffectiveCollection,
     Hold,
@@ -109,6 +110,12 @@ async def test_a_dispute_stops_everything_until_verified_then_the_ladder_resumes
         await _close(handle)
         await _save_history(handle, "hold_dispute_verified")
     after = sc.actions("HOLDDISP")[len(before):]
+    # 1006.38(d)(2), issue 22 item 5: the verification went at the release, before anything else.
+    verification, *after = after
+    assert verification[1:] == ("letter", resumed_dpd, "verification:D-1")
+    with sc.sessions() as s:
+        letter = s.scalars(select(ContactAttempt).where(ContactAttempt.template == "letter_dispute_verification")).one()
+    assert letter.result == "queued" and "D-1" in letter.rendered_text and letter.attempted_at <= after[0][0]
     assert after, "collection resumed"
     # Resumed at today's DPD: the steps scheduled inside the dispute were not replayed.
     assert all(when >= resumed_at - timedelta(minutes=1) for when, *_ in after)
@@ -288,7 +295,8 @@ async def test_a_hold_that_stops_all_contact_takes_the_account_back_from_the_age
         placement = s.scalars(select(AgencyPlacement)).one()
         events = [m.payload["event"] for m in s.scalars(select(OutboxMessage).where(OutboxMessage.topic == "agency"))]
     assert placement.status == "recalled" and placement.reason == "recalled: deceased hold DC-1 stops all contact"
-    assert events == ["placed", "recalled"]
+    # The agency hears of the hold and its rules with the hold itself, then of the recall (issue 22 item 4).
+    assert events == ["placed", "hold", "recalled"]
 
 
 async def test_an_upheld_dispute_ends_the_episode(time_env, migrated_sqlite):
