@@ -365,6 +365,8 @@ class StatusView(BaseModel):
     # Why the episode needs an operator (an activity failing past its bound, a blocked charge-off).
     attention: Line500 | None = None
     attention_detail: Line500 | None = None
+    # Where the risk segment came from and whether a supervisor's override holds it (set_risk_segment).
+    risk: "RiskSegmentView | None" = None
 
     def at(self, real_now: datetime) -> "StatusView":
         """The same view with DPD, stage and bucket brought up to ``real_now``.
@@ -851,3 +853,6 @@ class RescoreEventsResult(BaseModel):
     changed: Count
     sent: Count
     failed: list[Line500] = []
+
+
+StatusView.model_rebuild()  # its risk field names RiskSegmentView, defined after it

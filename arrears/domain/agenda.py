@@ -176,7 +176,9 @@ def _pauses(ep: Episode) -> list[str]:
 def _deadlines(ep: Episode, rules: AgendaRules, now: datetime, paused: list[str]) -> list[Due]:
     """Every dated item other than the ladder and the charge-off. A new deadline is one more entry here."""
     items: list[Due] = []
-    if ep.economics and ep.bureau_notice_retry_on is not None and not paused:
+    if ep.economics and ep.bureau_notice_retry_at is not None and not paused:
+        items.append(Due(DueKind.NOTICE_RETRY, ep.bureau_notice_retry_at))
+    elif ep.economics and ep.bureau_notice_retry_on is not None and not paused:
         items.append(Due(DueKind.NOTICE_RETRY, notice_retry_moment(ep.bureau_notice_retry_on, rules.timezone)))
     if ep.economics and ep.blacklisted_on is None:
         items.append(Due(DueKind.BLACKLIST, local_moment(anchor_of(ep, rules), rules.blacklist_at_dpd, time(0, 0),

@@ -68,6 +68,31 @@ class ReageOutcome(BaseModel):
     duplicate: bool = False
 
 
+class SegmentAnswer(BaseModel):
+    """The answer to one set_risk_segment request, kept so that a repeat gets it again."""
+
+    request: str  # the request's content, to tell a repeat from an id reused for something else
+    segment: Segment
+    previous: Segment
+    changed: bool
+    overridden: bool
+
+
+class RiskState(BaseModel):
+    """Where the episode's segment came from, and whether a supervisor's override holds it."""
+
+    source: str = "import"  # import | broken_promises | model | supervisor
+    model_version: str | None = None
+    reasons: list[str] = []
+    override_by: str | None = None  # set while a supervisor's override holds: the model's word waits
+    model_segment: Segment | None = None  # the model's latest word, kept while an override holds
+    model_latest: str | None = None  # the version of the model that said it
+    model_reasons: list[str] = []
+    changed_at: datetime | None = None
+    changed_at_dpd: int | None = None
+    answers: dict[str, SegmentAnswer] = {}  # by request id (one request per rescoring period)
+
+
 class Episode(BaseModel):
     """Everything the agenda workflow needs to decide, and to carry on after continue-as-new."""
 
@@ -76,7 +101,8 @@ class Episode(BaseModel):
     opened: bool = False  # the episode row exists: records that reference it may be written
     overdue_amount: Decimal
     total_balance: Decimal
-    segment: Segment  # the risk tier the ladder runs for (the import's, raised by broken promises)
+    segment: Segment  # the risk tier the ladder runs for (the import's, raised by broken promises, or re-set)
+    risk: RiskState = RiskState()
     # The due date DPD counts from: the oldest cycle still unpaid (None: the imported due date).
     anchor_due: date | None = None
     # The ladder still to run and the follow-ups, in due order. The charge-off is not in it: it is
@@ -115,6 +141,7 @@ class Episode(BaseModel):
     bureau_notice_on: date | None = None
     bureau_notice_result: str | None = None
     bureau_notice_retry_on: date | None = None
+    bureau_notice_retry_at: datetime | None = None  # a deferred retry: the same attempt at the gate's moment
     bureau_notice_step: str | None = None
     bureau_notice_attempts: int = 0
     legal: LegalReferralState | None = None

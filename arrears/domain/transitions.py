@@ -17,7 +17,7 @@ from arrears.domain.agency import AGENCY_CHANNEL, PlacementRecord, commission, p
 from arrears.domain.agenda import VALIDATION_NOTICE, AgendaRules, anchor_of
 from arrears.domain.clock import EpisodeClock
 from arrears.domain.delinquency import Outcome, days_past_due, local_date
-from arrears.domain.episode import EffectiveCollectionRecord, Episode, PaymentRecord
+from arrears.domain.episode import EffectiveCollectionRecord, Episode, PaymentRecord, SegmentAnswer
 from arrears.domain.holds import ContactEffect, HoldRecord, HoldType, hold_expiry
 from arrears.domain.ladder import (
     ScheduledStep,
@@ -194,6 +194,55 @@ def set_segment(ep: Episode, terms: Terms, segment: Segment, now: datetime) -> N
     ep.segment = segment
     ep.ladder = without_charge_off(replan_for_segment(terms.strategy, segment, anchor_of(ep, terms.rules),
                                                       terms.timezone, now, ep.ladder))
+
+
+@dataclass(frozen=True)
+class SegmentSet:
+    segment: Segment
+    previous: Segment
+    changed: bool
+    overridden: bool  # a model's word that a supervisor's override outranked
+
+
+def set_risk_segment(ep: Episode, terms: Terms, request_id: str, request: str, segment: Segment | None, source: str,
+                     model_version: str | None, reasons: list[str], set_by: str, override: bool,
+                     release_override: bool, now: datetime) -> SegmentSet:
+    """A rescore or a supervisor sets the segment: the ladder follows the new tier from today's DPD on (passed
+    steps are not replayed). A supervisor's override wins over the model until it is released; a release
+    without a segment goes back to the model's latest word."""
+    risk, previous = ep.risk, ep.segment
+    target, overridden = previous, False
+    if source == "model":
+        risk.model_segment, risk.model_latest, risk.model_reasons = segment, model_version, list(reasons)
+        if risk.override_by is not None:
+            overridden = True
+        else:
+            target = segment or previous
+    elif release_override:
+        risk.override_by = None
+        target = segment or risk.model_segment or previous
+    else:
+        target = segment or previous
+        if override:
+            risk.override_by = set_by
+    changed = target != previous
+    if changed:
+        set_segment(ep, terms, target, now)
+    if changed or source == "supervisor":
+        from_model = source == "model" or (release_override and segment is None and risk.model_segment is not None)
+        risk.source = "model" if from_model else "supervisor"
+        risk.model_version = risk.model_latest if from_model else None
+        risk.reasons = list(risk.model_reasons if from_model and source != "model" else reasons)
+        risk.changed_at, risk.changed_at_dpd = now, dpd(ep, terms, now)
+    elif source == "model" and not overridden:
+        risk.model_version, risk.reasons = model_version, list(reasons)
+    answer = SegmentAnswer(request=request, segment=ep.segment, previous=previous, changed=changed,
+                           overridden=overridden)
+    risk.answers[request_id] = answer
+    if len(risk.answers) > 100:  # one request per period: the last hundred are plenty for repeats
+        for old in list(risk.answers)[:-100]:
+            del risk.answers[old]
+    return SegmentSet(ep.segment, previous, changed, overridden)
 
 
 def change_strategy(ep: Episode, old: Terms, new: Strategy, now: datetime) -> Terms:
@@ -403,8 +452,11 @@ def judge_promise(ep: Episode, terms: Terms, promise: PromiseRecord, now: dateti
     resume(ep, now)
     if not kept:
         ep.broken_promises += 1
-        if ep.broken_promises == terms.strategy.promises.broken_limit:
+        if ep.broken_promises == terms.strategy.promises.broken_limit and ep.risk.override_by is None:
+            # (a supervisor's override holds the segment against this rule too)
             set_segment(ep, terms, raise_segment(ep.segment), now)
+            ep.risk.source, ep.risk.reasons = "broken_promises", [f"broken_promises={ep.broken_promises}"]
+            ep.risk.changed_at, ep.risk.changed_at_dpd = now, dpd(ep, terms, now)
         followup_call(ep, terms, f"broken-promise-{promise.promise_id}", "broken-promise-followup", now)
 
 
@@ -524,11 +576,15 @@ def new_hold(ep: Episode, terms: Terms, hold_id: str, hold_type: HoldType, reaso
 
 
 def hold_in_force(ep: Episode, hold: HoldRecord) -> PlacementRecord | None:
-    """A hold that stops all contact takes the account back from its agency (the agency contacts the customer
-    on the bank's behalf). Returns the recalled placement."""
-    if ep.placement is not None and hold.rule.contact == ContactEffect.NONE:
+    """A hold that stops or restricts contact (none at all, notices only under a cease request, the attorney
+    only) takes the account back from its agency: the agency contacts the customer on the bank's behalf and
+    could not keep to it. Returns the recalled placement."""
+    if ep.placement is not None and hold.rule.contact in RECALLING:
         return recall_placement(ep)
     return None
+
+
+RECALLING = frozenset({ContactEffect.NONE, ContactEffect.NOTICES_ONLY, ContactEffect.ATTORNEY_ONLY})
 
 
 def withdraw_hold(ep: Episode, hold: HoldRecord, recalled: PlacementRecord | None, status_before: str) -> None:
@@ -596,6 +652,7 @@ def schedule_notice_retry(ep: Episode, step_id: str | None, posted: bool, today:
     """A notice that was not posted is tried again weekly until one posts."""
     if step_id is not None:
         ep.bureau_notice_step = step_id
+    ep.bureau_notice_retry_at = None
     ep.bureau_notice_retry_on = None if posted else today + timedelta(days=NOTICE_RETRY_DAYS)
 
 

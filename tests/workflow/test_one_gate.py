@@ -1,7 +1,8 @@
-"""One gate for every contact, on the time-skipping server against today's workflow (issue 22).
+"""One gate for every contact, on the time-skipping server (issue 22).
 
-Items 1-4 each fail on the code before it (items 5 and 6 are in test_holds.py and test_compliance.py);
-the workflow-side items the lead's agenda workflow will do are here too, marked as xfail with the reason.
+Items 1-4 each fail on the code before it (items 5 and 6 are in test_holds.py and test_compliance.py),
+with the workflow's own part: a deferred bureau notice goes at the gate's moment, replanning keeps the
+validation notice, and a cease-contact hold recalls a placement.
 """
 
 from datetime import date, datetime, time, timedelta
@@ -23,7 +24,6 @@ from tests.workflow.test_lifecycle import _today
 from tests.workflow.test_promises import _status
 
 SH, NY = "Asia/Shanghai", "America/New_York"
-AGENDA = "needs the agenda workflow (lead)"
 
 
 def regf(steps: list[dict]):
@@ -104,8 +104,6 @@ async def test_a_bureau_notice_due_on_a_day_off_is_not_posted_that_day(time_env,
     assert decision.rule == "non_working_day" and is_working_day(decision.until.astimezone(ZoneInfo(SH)).date(), "CN")
 
 
-@pytest.mark.xfail(strict=True, reason=AGENDA + ": today's workflow retries an unposted notice a week later, not at "
-                                              "the moment the gate named")
 async def test_a_deferred_bureau_notice_goes_at_the_moment_the_gate_named(time_env, migrated_sqlite):
     sc = Scenario(time_env.client, migrated_sqlite)
     today = await _today(time_env, SH)
@@ -147,8 +145,6 @@ async def test_a_validation_notice_lost_in_a_pause_still_goes_before_any_other_c
     assert [v for v in report.violations if v.account_id == "VAL1"] == []
 
 
-@pytest.mark.xfail(strict=True, reason=AGENDA + ": replanning after a pause drops the notice; today it goes only "
-                                              "when the next contact finds it missing")
 async def test_replanning_after_a_pause_keeps_the_validation_notice(time_env, migrated_sqlite):
     sc = Scenario(time_env.client, migrated_sqlite)
     now = await _local_now(time_env, NY)
@@ -246,8 +242,6 @@ async def test_an_account_under_cease_contact_is_not_placed_with_an_agency(time_
     assert (refusal.verdict, refusal.rule) == ("suppress", "hold:cease_contact")
 
 
-@pytest.mark.xfail(strict=True, reason=AGENDA + ": a cease-contact hold tells the agency (activity side) but today's "
-                                              "workflow recalls a placement only for holds that stop all contact")
 async def test_a_placement_is_recalled_when_cease_contact_is_placed(time_env, migrated_sqlite, tmp_path):
     sc = Scenario(time_env.client, migrated_sqlite)
     agencies(sc, tmp_path, "AG-A,Alpha,15,5,30\n")

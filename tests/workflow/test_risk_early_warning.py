@@ -77,8 +77,6 @@ async def test_the_watch_list_names_over_limit_and_minimum_payers_and_opens_an_o
         assert again.started == [] and len(again.skipped) + len(again.already_running) == 2
 
 
-@pytest.mark.xfail(reason="needs the trigger in the agenda workflow (lead): ladder_for(trigger), trigger on the record",
-                   strict=True)
 async def test_an_over_limit_episode_runs_the_over_limit_ladder(time_env, migrated_sqlite):
     sc = Scenario(time_env.client, migrated_sqlite)
     now = await time_env.get_current_time()

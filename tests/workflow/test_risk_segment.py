@@ -33,7 +33,6 @@ def model_request(request_id: str, segment: str) -> RiskSegmentInput:
                             reasons=["broken_promises_12m=2 (+0.93)", "rpc_rate=0.1 (+0.61)"], set_by="risk-rescore")
 
 
-@pytest.mark.xfail(reason="needs set_risk_segment in the agenda workflow (lead)", strict=True)
 async def test_a_medium_episode_moved_to_high_at_dpd_20_follows_the_high_ladder_from_there(time_env, migrated_sqlite):
     sc = Scenario(time_env.client, migrated_sqlite)
     today = await _today(time_env, TZ)

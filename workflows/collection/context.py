@@ -28,8 +28,11 @@ MIN_WAIT = timedelta(milliseconds=1)
 
 
 def terms_of(inp: EpisodeInput) -> Terms:
+    """The episode's terms: the import's figures and the ladder of what opened it (a missed due date, an
+    over-limit balance, the early-warning list: Strategy.ladder_for)."""
     return Terms(account_id=inp.account_id, currency=inp.currency, timezone=inp.timezone, due_date=inp.due_date,
-                 opening_overdue=inp.overdue_amount, opening_balance=inp.total_balance, strategy=inp.strategy)
+                 opening_overdue=inp.overdue_amount, opening_balance=inp.total_balance,
+                 strategy=inp.strategy.ladder_for(inp.trigger))
 
 
 class Context:
@@ -87,6 +90,8 @@ class Context:
             stage=stage_for_dpd(dpd).value, currency=self.inp.currency, overdue_amount=self.ep.overdue_amount,
             total_balance=self.ep.total_balance, due_date=self.anchor(), strategy_hash=self.inp.strategy_hash,
             desk=self.inp.strategy.desk, compliance=self.inp.strategy.compliance,
+            # Holds in force now, even one whose row its activity has not written yet: the gate honours them.
+            holds=self.ep.active_holds(),
         )
 
     # ---- search attributes ----------------------------------------------------------

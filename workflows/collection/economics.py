@@ -80,6 +80,9 @@ class Economics:
                 # A retried notice was posted: a re-planned ladder's step (new anchor) does not post another.
                 return StepDone("notice", channel=Action.BUREAU_REPORT.value)
             result = await self.send_notice(step.step_id, attempt=1)
+            if result.result == "deferred" and result.deferred_until is not None:
+                # The gate named the moment (night, a day off, the validation notice first): the step waits for it.
+                return StepDone("deferred", channel=Action.BUREAU_REPORT.value, deferred_until=result.deferred_until)
             if result.result in UNDELIVERED_RESULTS:
                 T.schedule_notice_retry(self.ctx.ep, step.step_id, posted=False, today=self.ctx.today())
             return StepDone("notice", channel=Action.BUREAU_REPORT.value)
@@ -99,7 +102,7 @@ class Economics:
             episode_id=ctx.ep.episode_id, account_id=ctx.inp.account_id, step_id=step_id, dpd=ctx.dpd(),
             sent_at=ctx.now(), template=ctx.inp.strategy.bureau.notice_template, currency=ctx.inp.currency,
             overdue_amount=ctx.ep.overdue_amount, total_balance=ctx.ep.total_balance, due_date=ctx.anchor(),
-            attempt=attempt), result_type=BureauNoticeResult)
+            attempt=attempt, compliance=ctx.inp.strategy.compliance), result_type=BureauNoticeResult)
         T.notice_sent(ctx.ep, result.result, result.sent_on, attempt, result.created)
         return result
 
@@ -107,6 +110,9 @@ class Economics:
         """The prior notice again, once a week, while none has been posted and nothing pauses collection."""
         ep = self.ctx.ep
         result = await self.send_notice(ep.bureau_notice_step or "bureau-notice", attempt=ep.bureau_notice_attempts + 1)
+        if result.result == "deferred" and result.deferred_until is not None:
+            ep.bureau_notice_retry_at = result.deferred_until  # the same attempt again at the gate's moment
+            return
         T.schedule_notice_retry(ep, None, posted=result.result not in UNDELIVERED_RESULTS, today=self.ctx.today())
 
     async def blacklist(self) -> None:

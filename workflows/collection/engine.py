@@ -132,7 +132,7 @@ class AgendaEpisode:
             started_at=ctx.now(), due_date=ctx.inp.due_date, dpd_at_start=ctx.dpd(), currency=ctx.inp.currency,
             overdue_amount=ctx.inp.overdue_amount, total_balance=ctx.inp.total_balance,
             risk_segment=ctx.inp.risk_segment, strategy_name=ctx.inp.strategy.name,
-            strategy_hash=ctx.inp.strategy_hash))
+            strategy_hash=ctx.inp.strategy_hash, trigger=ctx.inp.trigger, clock=ep.clock))
         ep.opened = True
         await self.housekeeping()  # the stage it starts in is on record even if it ends at once
 
@@ -208,6 +208,9 @@ class AgendaEpisode:
         if result.placement is not None:
             T.placed(ctx.ep, result.placement)
             return StepDone("placement", channel=Action.AGENCY.value)
+        if result.refused is not None:  # a hold stops contact: not placed, and nothing to do by hand
+            count_step("suppressed", Action.AGENCY.value, result.refused)
+            return StepDone("suppressed", channel=Action.AGENCY.value)
         return StepDone("task", channel=Action.AGENCY.value, record_id=result.task_id)
 
     async def _charge_off(self, due: Due) -> None:

@@ -47,7 +47,11 @@ with workflow.unsafe.imports_passed_through():
         PromiseResult,
         ReageInput,
         ReageOutcome,
+        RECORD_SEGMENT_CHANGE,
         ReleaseHoldInput,
+        RiskSegmentInput,
+        RiskSegmentResult,
+        SegmentChangeCommand,
         SettlementCommand,
         SettlementInput,
         SettlementResult,
@@ -72,6 +76,10 @@ with workflow.unsafe.imports_passed_through():
 from workflows.collection.context import Context
 from workflows.collection.economics import Economics
 from workflows.collection.writes import Writes
+
+
+def _fingerprint(request: RiskSegmentInput) -> str:
+    return request.model_dump_json(exclude={"request_id"})
 
 
 def refuse(reason: str | None, kind: str = errors.REFUSED) -> None:
@@ -323,7 +331,7 @@ class Updates:
                 await self.writes.hold(hold)
             if recalled is not None and hold is not None:
                 await self.writes.placement_change(
-                    recalled, f"recalled: {hold.hold_type.value} hold {hold.hold_id} stops all contact")
+                    recalled, f"recalled: {hold.hold_type.value} hold {hold.hold_id} restricts contact")
             return OutcomeResult(task_id=request.task_id, outcome=request.outcome, callback_step=applied.callback_key,
                                  hold_id=hold.hold_id if hold else None)
 
@@ -366,7 +374,7 @@ class Updates:
                 raise
             if recalled is not None:
                 await self.writes.placement_change(
-                    recalled, f"recalled: {hold.hold_type.value} hold {hold.hold_id} stops all contact")
+                    recalled, f"recalled: {hold.hold_type.value} hold {hold.hold_id} restricts contact")
             return self._hold_result(hold, duplicate=False)
 
     def validate_release(self, request: ReleaseHoldInput) -> None:
@@ -409,7 +417,7 @@ class Updates:
             self.validate_apply_strategy(request)
             old, previous_hash = ctx.inp.strategy, ctx.inp.strategy_hash
             new_hash = request.strategy.content_hash()
-            T.change_strategy(ep, ctx.terms, request.strategy, ctx.now())
+            T.change_strategy(ep, ctx.terms, request.strategy.ladder_for(ctx.inp.trigger), ctx.now())
             # The input is what continue-as-new carries on: the new strategy goes with it.
             ctx.set_strategy(ctx.inp.model_copy(update={"strategy": request.strategy, "strategy_hash": new_hash}))
             ctx.changed = True
@@ -511,6 +519,53 @@ class Updates:
         return LegalCaseUpdateResult(case_id=legal.case_id, event_id=event_id, state=legal.case.state,
                                      costs=legal.case.costs, recoverable_costs=legal.case.recoverable_costs,
                                      duplicate=duplicate)
+
+    # ---- the risk segment (a rescore or a supervisor) --------------------------------------------------
+
+    def validate_risk_segment(self, request: RiskSegmentInput) -> None:
+        known = self.ep.risk.answers.get(request.request_id)
+        if known is not None:
+            refuse(None if known.request == _fingerprint(request) else
+                   f"request_id {request.request_id} was already used for another segment request",
+                   errors.REQUEST_ID_REUSED)
+            return
+        if self.ep.outcome is not None:
+            refuse(f"the episode has ended ({self.ep.outcome.value}); its segment cannot change", errors.EPISODE_ENDED)
+        if request.source == "model" and (request.segment is None or not request.model_version):
+            refuse("a model's request names the segment and the model version", errors.BAD_SEGMENT_REQUEST)
+        if request.source == "model" and (request.override or request.release_override):
+            refuse("only a supervisor overrides the model or releases an override", errors.BAD_SEGMENT_REQUEST)
+        if request.override and request.release_override:
+            refuse("override and release_override cannot go together", errors.BAD_SEGMENT_REQUEST)
+        if request.override and request.segment is None:
+            refuse("an override names the segment it holds", errors.BAD_SEGMENT_REQUEST)
+        if request.source == "supervisor" and request.segment is None and not request.release_override:
+            refuse("a supervisor's request names the segment (or releases an override)", errors.BAD_SEGMENT_REQUEST)
+
+    async def set_risk_segment(self, request: RiskSegmentInput) -> RiskSegmentResult:
+        ctx, ep = self.ctx, self.ep
+        async with ctx.lock:
+            known = ep.risk.answers.get(request.request_id)
+            if known is not None:
+                self.validate_risk_segment(request)
+                return RiskSegmentResult(request_id=request.request_id, segment=known.segment, previous=known.previous,
+                                         changed=known.changed, duplicate=True, overridden=known.overridden)
+            self.validate_risk_segment(request)
+            done = T.set_risk_segment(ep, ctx.terms, request.request_id, _fingerprint(request), request.segment,
+                                      request.source, request.model_version, request.reasons, request.set_by,
+                                      request.override, request.release_override, ctx.now())
+            ctx.changed = True
+            ctx.show_stage()  # the RiskSegment search attribute follows a change
+            await ctx.opened()
+            await ctx.records.call(RECORD_SEGMENT_CHANGE, SegmentChangeCommand(
+                episode_id=ep.episode_id, account_id=ctx.inp.account_id, request_id=request.request_id,
+                segment=done.segment, previous=done.previous, source=request.source,
+                model_version=request.model_version if request.source == "model" else ep.risk.model_version,
+                reasons=request.reasons, set_by=request.set_by, override=request.override,
+                release_override=request.release_override, changed=done.changed, overridden=done.overridden,
+                dpd=ctx.dpd(), at=ctx.now()))
+            return RiskSegmentResult(request_id=request.request_id, segment=done.segment, previous=done.previous,
+                                     changed=done.changed, overridden=done.overridden)
 
     # ---- close -----------------------------------------------------------------------------------------
 

@@ -3,7 +3,7 @@
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from arrears.contracts import StatusView
+    from arrears.contracts import RiskSegmentView, StatusView
     from arrears.domain import transitions as T
     from arrears.domain.delinquency import bucket_for_dpd, local_date, stage_for_dpd
     from arrears.domain.register import malicious_overdraft_register
@@ -50,4 +50,7 @@ def status_view(ctx: Context) -> StatusView:
         bureau_notice_on=ep.bureau_notice_on, bureau_notice_result=ep.bureau_notice_result, legal=ep.legal,
         reages=list(ep.reages), attention=ep.attention,
         attention_detail=ep.attention_detail,
+        risk=RiskSegmentView(segment=ep.segment, source=ep.risk.source, model_version=ep.risk.model_version,
+                             reasons=ep.risk.reasons, override_by=ep.risk.override_by, changed_at=ep.risk.changed_at,
+                             changed_at_dpd=ep.risk.changed_at_dpd),
     )

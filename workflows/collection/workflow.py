@@ -12,6 +12,7 @@ the run go to the engine the episode runs on.
 """
 
 from temporalio import workflow
+from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from arrears.contracts import (
@@ -36,10 +37,13 @@ with workflow.unsafe.imports_passed_through():
         ReageInput,
         ReageOutcome,
         ReleaseHoldInput,
+        RiskSegmentInput,
+        RiskSegmentResult,
         SettlementInput,
         SettlementResult,
         StatusView,
     )
+    from arrears import errors
     from arrears.recovery_contracts import LegalCaseUpdate, LegalCaseUpdateResult
 
 from workflows.collection.engine import AgendaEpisode
@@ -168,6 +172,17 @@ class AccountCollection:
     @update_legal_case.validator
     def _v_legal_case(self, request: LegalCaseUpdate) -> None:
         self._legacy._validate_legal_case(request) if self._legacy else self._u.validate_legal_case(request)
+
+    @workflow.update
+    async def set_risk_segment(self, request: RiskSegmentInput) -> RiskSegmentResult:
+        return await self._u.set_risk_segment(request)
+
+    @set_risk_segment.validator
+    def _v_risk_segment(self, request: RiskSegmentInput) -> None:
+        if self._legacy is not None:  # the first engine has no risk state: its episodes keep their segment
+            raise ApplicationError("this episode runs on the first workflow engine, which cannot change its "
+                                   "segment; it keeps it until it closes", type=errors.REFUSED, non_retryable=True)
+        self._u.validate_risk_segment(request)
 
     @workflow.update
     def close(self, request: CloseInput) -> CloseResult:
