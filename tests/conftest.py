@@ -20,6 +20,9 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from arrears import PROJECT_ROOT
+# Loaded before any worker runs: tests call the CLI in a thread beside a worker, and a module first imported
+# while a workflow activation holds the sandbox's import hook is imported through it (and fails).
+import arrears.connect  # noqa: E402,F401 - cryptography, through arrears.codec
 from arrears import search_attributes as sa
 from arrears.db.migrate import upgrade
 

@@ -8,6 +8,7 @@ pause never rolled over its history; a failing activity retried in silence.
 """
 
 import asyncio
+import json
 import threading
 from datetime import timedelta
 from decimal import Decimal
@@ -44,6 +45,17 @@ from tests.workflow.helpers import PRICED, Scenario, account_row, days
 from tests.workflow.test_lifecycle import _save_history, _today
 
 TZ = "Asia/Shanghai"
+
+
+def activity_of(event) -> str | None:
+    """The activity an event ran: a scheduled activity, or a local activity's marker."""
+    if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+        return event.activity_task_scheduled_event_attributes.activity_type.name
+    if event.event_type == EventType.EVENT_TYPE_MARKER_RECORDED:
+        attrs = event.marker_recorded_event_attributes
+        if attrs.marker_name == "core_local_activity" and "data" in attrs.details:
+            return json.loads(attrs.details["data"].payloads[0].data).get("activity_type")
+    return None
 
 
 async def _status(env, handle) -> StatusView:
@@ -206,8 +218,7 @@ async def test_a_deferral_hours_away_waits_with_one_timer_and_runs_once_at_its_m
     assert [d.verdict for d in decisions] == ["defer", "allow"], [(d.verdict, d.rule, d.until) for d in decisions]
     # Between the deferral and the send: one timer, to the gate's moment.
     events = history.events
-    scheduled = [i for i, e in enumerate(events) if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
-                 and e.activity_task_scheduled_event_attributes.activity_type.name == EXECUTE_STEP]
+    scheduled = [i for i, e in enumerate(events) if activity_of(e) == EXECUTE_STEP]
     assert len(scheduled) == 2
     timers = [e for e in events[scheduled[0]:scheduled[1]] if e.event_type == EventType.EVENT_TYPE_TIMER_STARTED]
     assert len(timers) == 1

@@ -17,6 +17,7 @@ from arrears.contracts import WORKFLOW_TYPE, EpisodeInput, EpisodeResult
 from tests.workflow.helpers import Scenario, account_row
 from tests.workflow.test_lifecycle import _today
 from workflows import WORKFLOWS
+from tests.workflow.test_agenda import activity_of
 from workflows.collection.engine import AgendaEpisode
 from workflows.collection.workflow import AccountCollection
 
@@ -33,8 +34,7 @@ def patches(history: WorkflowHistory) -> list[str]:
 
 
 def activities_after_start(history: WorkflowHistory) -> list[str]:
-    return [e.activity_task_scheduled_event_attributes.activity_type.name for e in history.events
-            if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED]
+    return [name for name in map(activity_of, history.events) if name is not None]
 
 
 @workflow.defn(name=WORKFLOW_TYPE, sandboxed=False)

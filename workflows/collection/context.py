@@ -140,6 +140,13 @@ class Context:
 class Records:
     """Every side effect of the episode goes through ``call``: retried, typed, never silent.
 
+    The episode's writes are short database transactions, so they run as local activities: inside the
+    workflow task that decided them, recorded as one marker event instead of a scheduled, started and
+    completed activity and a second workflow task. The guarantee is the same at-least-once: a worker that
+    dies before the task completes runs the write again on the next attempt, and the write's idempotency
+    key (a unique constraint) makes the second run find the first. ``remote=True`` keeps the rare call
+    that is not a short local write (starting the recovery workflow) a normal activity.
+
     An activity is retried with backoff up to the episode's bound (``attention_attempts``); past it, or at once
     for a permanent failure, the episode goes on the attention list (search attribute ``Attention``, status,
     ``arrears doctor``) and the same command is tried again every ``slow_retry_seconds`` until it succeeds: a
@@ -150,16 +157,17 @@ class Records:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
 
-    async def call(self, name: str, command, result_type: type | None = None):
+    async def call(self, name: str, command, result_type: type | None = None, remote: bool = False):
         inp = self.ctx.inp
         policy = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5),
                              maximum_attempts=inp.attention_attempts, non_retryable_error_types=list(errors.PERMANENT))
         code = f"activity_failing:{name}"
+        run = workflow.execute_activity if remote else workflow.execute_local_activity
         while True:
             try:
-                result = await workflow.execute_activity(name, command, result_type=result_type,
-                                                         start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=policy)
-            except ActivityError as exc:
+                result = await run(name, command, result_type=result_type, start_to_close_timeout=ACTIVITY_TIMEOUT,
+                                   retry_policy=policy)
+            except (ActivityError, ApplicationError) as exc:  # a local activity's failure may arrive unwrapped
                 kind = failure_type(exc)
                 if kind in errors.ANSWERS:
                     raise ApplicationError(failure_message(exc), type=kind) from None
@@ -172,10 +180,11 @@ class Records:
             return result
 
 
-def failure_type(exc: ActivityError) -> str:
-    cause = exc.cause
+def failure_type(exc: Exception) -> str:
+    cause = exc.cause if isinstance(exc, ActivityError) else exc
     return getattr(cause, "type", None) or type(cause).__name__
 
 
-def failure_message(exc: ActivityError) -> str:
-    return getattr(exc.cause, "message", None) or str(exc)
+def failure_message(exc: Exception) -> str:
+    cause = exc.cause if isinstance(exc, ActivityError) else exc
+    return getattr(cause, "message", None) or str(exc)

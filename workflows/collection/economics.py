@@ -178,7 +178,7 @@ class Economics:
             written_off_on=ctx.today(), timezone=ctx.inp.timezone, day_seconds=ep.clock.day_seconds,
             strategy=ctx.inp.strategy, strategy_hash=ctx.inp.strategy_hash, placement=ep.placement,
             legal_case_id=str(ep.legal.case_id) if ep.legal and ep.legal.case_id else None,
-        ), result_type=str)
+        ), result_type=str, remote=True)  # it starts a workflow through the client: not a local write
 
     async def _restore(self) -> None:
         """The way back: restrictions lifted (harshest first), the blacklist entry dated, a thank-you."""

@@ -60,7 +60,7 @@ with workflow.unsafe.imports_passed_through():
     from arrears.domain import transitions as T
     from arrears.domain.delinquency import Outcome
     from arrears.domain.episode import PaymentRecord
-    from arrears.domain.holds import HoldRecord, HoldType, hold_days, hold_refusal, release_refusal
+    from arrears.domain.holds import ContactEffect, HoldRecord, HoldType, hold_days, hold_refusal, release_refusal
     from arrears.domain.legal import event_refusal
     from arrears.domain.bounds import amount_fits_currency
     from arrears.domain.money import has_valid_scale
@@ -80,6 +80,11 @@ from workflows.collection.writes import Writes
 
 def _fingerprint(request: RiskSegmentInput) -> str:
     return request.model_dump_json(exclude={"request_id"})
+
+
+def recall_reason(hold: HoldRecord) -> str:
+    stops = "stops all contact" if hold.rule.contact == ContactEffect.NONE else "restricts contact"
+    return f"recalled: {hold.hold_type.value} hold {hold.hold_id} {stops}"
 
 
 def refuse(reason: str | None, kind: str = errors.REFUSED) -> None:
@@ -331,7 +336,7 @@ class Updates:
                 await self.writes.hold(hold)
             if recalled is not None and hold is not None:
                 await self.writes.placement_change(
-                    recalled, f"recalled: {hold.hold_type.value} hold {hold.hold_id} restricts contact")
+                    recalled, recall_reason(hold))
             return OutcomeResult(task_id=request.task_id, outcome=request.outcome, callback_step=applied.callback_key,
                                  hold_id=hold.hold_id if hold else None)
 
@@ -374,7 +379,7 @@ class Updates:
                 raise
             if recalled is not None:
                 await self.writes.placement_change(
-                    recalled, f"recalled: {hold.hold_type.value} hold {hold.hold_id} restricts contact")
+                    recalled, recall_reason(hold))
             return self._hold_result(hold, duplicate=False)
 
     def validate_release(self, request: ReleaseHoldInput) -> None:
