@@ -20,6 +20,8 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.agency import AgencyActivities
+from activities.ledger import write_postings
+from arrears.ledger_contracts import PostLedgerCommand
 from activities.holds import HoldActivities
 from arrears.channels.adapter import ChannelAdapter, OutboundMessage, OutboxAdapter
 from arrears.channels.gateway import deliver, publish
@@ -187,6 +189,17 @@ class CollectionActivities(AgencyActivities, HoldActivities):
                     day_seconds=cmd.clock.day_seconds if cmd.clock else None,
                 )
             )
+            # The agenda engine opens with one write: the opening stage and ledger in the same transaction.
+            if cmd.opening_stage is not None:
+                session.flush()
+                session.add(StageEvent(
+                    idempotency_key=f"{cmd.episode_id}:stage:{cmd.opening_stage}", episode_id=cmd.episode_id,
+                    account_id=cmd.account_id, stage=cmd.opening_stage, previous_stage=None,
+                    dpd=cmd.opening_dpd if cmd.opening_dpd is not None else cmd.dpd_at_start, occurred_at=cmd.started_at))
+            if cmd.postings:
+                session.flush()
+                write_postings(session, PostLedgerCommand(account_id=cmd.account_id, episode_id=cmd.episode_id,
+                                                          currency=cmd.currency, postings=cmd.postings), self.clock())
         return True
 
     @activity.defn(name=CLOSE_EPISODE)

@@ -33,6 +33,30 @@ def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def write_postings(session: Session, cmd: PostLedgerCommand, now: datetime) -> PostLedgerResult:
+    """The postings not yet written, in the caller's transaction (post_ledger, or an episode's opening)."""
+    keys = [p.posting_key for p in cmd.postings]
+    if len(set(keys)) != len(keys):
+        raise ApplicationError("a posting key appears twice in one command", type="InvalidCommand", non_retryable=True)
+    posted, already, conflicts = 0, 0, []
+    existing = {row.posting_key: row for row in session.scalars(
+        select(LedgerPosting).where(LedgerPosting.posting_key.in_(keys)))} if keys else {}
+    for p in cmd.postings:
+        row = existing.get(p.posting_key)
+        if row is not None:
+            already += 1
+            if not _same(row, p):
+                conflicts.append(p.posting_key)
+            continue
+        session.add(LedgerPosting(
+            posting_key=p.posting_key, account_id=cmd.account_id, episode_id=cmd.episode_id,
+            posted_on=p.posted_on, kind=p.kind, currency=cmd.currency, principal=p.principal,
+            interest=p.interest, fees=p.fees, unapplied=p.unapplied, explanation=p.explanation, created_at=now,
+        ))
+        posted += 1
+    return PostLedgerResult(posted=posted, already=already, conflicts=conflicts)
+
+
 def _same(row: LedgerPosting, posting) -> bool:
     return (row.kind, row.posted_on, row.principal, row.interest, row.fees, row.unapplied) == (
         posting.kind, posting.posted_on, posting.principal, posting.interest, posting.fees, posting.unapplied)
@@ -63,27 +87,8 @@ class LedgerActivities:
         return {row.posting_key: row for row in rows}
 
     def _post(self, cmd: PostLedgerCommand) -> PostLedgerResult:
-        keys = [p.posting_key for p in cmd.postings]
-        if len(set(keys)) != len(keys):
-            raise ApplicationError("a posting key appears twice in one command", non_retryable=True)
-        posted, already, conflicts = 0, 0, []
-        now = self.clock()
         with self.sessions.begin() as session:
-            existing = self._existing(session, keys) if keys else {}
-            for p in cmd.postings:
-                row = existing.get(p.posting_key)
-                if row is not None:
-                    already += 1
-                    if not _same(row, p):
-                        conflicts.append(p.posting_key)
-                    continue
-                session.add(LedgerPosting(
-                    posting_key=p.posting_key, account_id=cmd.account_id, episode_id=cmd.episode_id,
-                    posted_on=p.posted_on, kind=p.kind, currency=cmd.currency, principal=p.principal,
-                    interest=p.interest, fees=p.fees, unapplied=p.unapplied, explanation=p.explanation, created_at=now,
-                ))
-                posted += 1
-        return PostLedgerResult(posted=posted, already=already, conflicts=conflicts)
+            return write_postings(session, cmd, self.clock())
 
     @activity.defn(name=RECORD_REAGE)
     @records

@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, field_validator
 
 from arrears.domain.agency import PlacementRecord
-from arrears.domain.ledger import LedgerEvent
+from arrears.domain.ledger import LedgerEvent, Posting
 from arrears.domain.legal import LegalCase, LegalEvent
 from arrears.domain.restrictions import RestrictionLevel
 from arrears.domain.clock import EpisodeClock
@@ -417,6 +417,11 @@ class OpenEpisodeCommand(BaseModel):
     # The episode's collection clock, kept on the episode row so the CLI and the API stamp what they
     # write in the episode's time (arrears.collection_clock). None: asked of the workflow when needed.
     clock: EpisodeClock | None = None
+    # Written in the same transaction (the agenda engine opens an episode with one write): the stage it
+    # opens in, and the ledger's opening postings (a late import's missed cycles, computed at once).
+    opening_stage: Code16 | None = None
+    opening_dpd: DaysPastDue | None = None
+    postings: list[Posting] = []
 
 
 class StepCommand(BaseModel):

@@ -69,6 +69,12 @@ class Settings(BaseSettings):
     # package version and a checksum of the loaded code.
     build_id: str = Field(default="", max_length=255, validation_alias=AliasChoices("ARREARS_BUILD_ID"))
     # The worker serves Prometheus metrics on this port (http://host:port/metrics); unset: none.
+    # Episodes a worker keeps in memory between their tasks (the SDK's cache; see docs on scaling).
+    max_cached_workflows: int = Field(default=1000, ge=0, le=100_000,
+                                      validation_alias=AliasChoices("ARREARS_MAX_CACHED_WORKFLOWS"))
+    # shared: workflow modules imported once per worker (the default); isolated: once per workflow.
+    workflow_sandbox: str = Field(default="shared", pattern="^(shared|isolated|off)$",
+                                  validation_alias=AliasChoices("ARREARS_WORKFLOW_SANDBOX"))
     metrics_port: int | None = Field(default=None, ge=1, le=65535, validation_alias=AliasChoices("ARREARS_METRICS_PORT"))
     # How long the CLI waits for an episode to answer an update (a payment, a promise, ...) before
     # saying it may or may not have been recorded: with no worker polling it would wait for ever.

@@ -15,14 +15,14 @@ from activities.collection import CollectionActivities
 from arrears import PROJECT_ROOT
 from arrears import search_attributes as sa
 from arrears.channels.render import Renderer
-from arrears.contracts import RECORD_STAGE_CHANGE, StageChangeCommand
+from arrears.contracts import OPEN_EPISODE, OpenEpisodeCommand
 from arrears.domain.delinquency import local_date
 from tests.workflow.helpers import Scenario, account_row
 
 
-class BrokenStageRecord(CollectionActivities):
-    @activity.defn(name=RECORD_STAGE_CHANGE)
-    def record_stage_change(self, cmd: StageChangeCommand) -> bool:
+class BrokenOpening(CollectionActivities):
+    @activity.defn(name=OPEN_EPISODE)
+    def open_episode(self, cmd: OpenEpisodeCommand) -> bool:
         raise RuntimeError("value too long for type character varying(16)")
 
 
@@ -47,7 +47,7 @@ async def _until(check, seconds: float = 60):
 
 async def test_doctor_lists_a_flagged_episode_and_a_failing_workflow_task(dev_env, migrated_sqlite):
     sc = Scenario(dev_env.client, migrated_sqlite)
-    sc.activities = BrokenStageRecord(sc.sessions, Renderer(PROJECT_ROOT / "templates"))
+    sc.activities = BrokenOpening(sc.sessions, Renderer(PROJECT_ROOT / "templates"))
     account = f"DOC{uuid.uuid4().hex[:6].upper()}"
     due = local_date(datetime.now(timezone.utc), "Asia/Shanghai") - timedelta(days=3)
     broken_id = f"arrears-{account}-BUG"
@@ -60,7 +60,7 @@ async def test_doctor_lists_a_flagged_episode_and_a_failing_workflow_task(dev_en
             described = await handle.describe()
             return described.typed_search_attributes.get(sa.ATTENTION)
 
-        assert await _until(flagged) == f"activity_failing:{RECORD_STAGE_CHANGE}"
+        assert await _until(flagged) == f"activity_failing:{OPEN_EPISODE}"
         address = dev_env.client.service_client.config.target_host
         env = {"TEMPORAL_ADDRESS": address, "ARREARS_TASK_QUEUE": sc.settings.task_queue,
                "ARREARS_DATABASE_URL": migrated_sqlite, "PATH": "/usr/bin:/bin"}
@@ -77,7 +77,7 @@ async def test_doctor_lists_a_flagged_episode_and_a_failing_workflow_task(dev_en
         done, found = await _until(listed, 90)
         assert done.returncode == 1  # something to look at
         flagged_row = next(f for f in found if f["account_id"] == account)
-        assert flagged_row["detail"] == f"activity_failing:{RECORD_STAGE_CHANGE}"
+        assert flagged_row["detail"] == f"activity_failing:{OPEN_EPISODE}"
         assert "value too long" in (flagged_row["last_error"] or "")
         failing = next(f for f in found if f["workflow_id"] == broken_id)
         assert failing["problem"] == "workflow_task_failing"

@@ -24,14 +24,14 @@ from arrears import search_attributes as sa
 from arrears.channels.render import Renderer
 from arrears.contracts import (
     EXECUTE_STEP,
-    RECORD_STAGE_CHANGE,
+    OPEN_EPISODE,
     HoldInput,
     HoldResult,
     PaymentInput,
     PaymentResult,
     ReageInput,
     ReageOutcome,
-    StageChangeCommand,
+    OpenEpisodeCommand,
     StatusView,
     StepCommand,
     StepResult,
@@ -245,31 +245,31 @@ async def test_a_long_hold_rolls_the_history_over(time_env, migrated_sqlite):
         await _save_history(first_run, "hold_continued_as_new")
 
 
-class BrokenStageRecord(CollectionActivities):
-    """The stage record cannot be written until the test repairs it (say, a column too short)."""
+class BrokenOpening(CollectionActivities):
+    """The episode's row cannot be written until the test repairs it (say, a column too short)."""
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.broken = True
 
-    @activity.defn(name=RECORD_STAGE_CHANGE)
-    def record_stage_change(self, cmd: StageChangeCommand) -> bool:
+    @activity.defn(name=OPEN_EPISODE)
+    def open_episode(self, cmd: OpenEpisodeCommand) -> bool:
         if self.broken:
             raise RuntimeError("value too long for type character varying(16)")
-        return super().record_stage_change(cmd)
+        return super().open_episode(cmd)
 
 
 async def test_an_activity_failing_past_its_bound_flags_the_episode_and_keeps_trying_slowly(time_env, migrated_sqlite):
     sc = Scenario(time_env.client, migrated_sqlite)
-    sc.activities = BrokenStageRecord(sc.sessions, Renderer(PROJECT_ROOT / "templates"))
+    sc.activities = BrokenOpening(sc.sessions, Renderer(PROJECT_ROOT / "templates"))
     due = await _today(time_env, TZ) - timedelta(days=3)
     async with sc.worker():
         handle = await sc.start(account_row("AG7", due), now=await time_env.get_current_time(),
                                 attention_attempts=3, slow_retry_seconds=600)
         await time_env.sleep(timedelta(minutes=5))
         described = await handle.describe()
-        assert described.typed_search_attributes.get(sa.ATTENTION) == f"activity_failing:{RECORD_STAGE_CHANGE}"
-        assert (await _status(time_env, handle)).attention == f"activity_failing:{RECORD_STAGE_CHANGE}"
+        assert described.typed_search_attributes.get(sa.ATTENTION) == f"activity_failing:{OPEN_EPISODE}"
+        assert (await _status(time_env, handle)).attention == f"activity_failing:{OPEN_EPISODE}"
         assert described.status == WorkflowExecutionStatus.RUNNING
         sc.activities.broken = False  # repaired: the next slow retry succeeds and the flag goes
         await time_env.sleep(timedelta(minutes=15))

@@ -27,6 +27,20 @@ ACTIVITY_TIMEOUT = timedelta(minutes=2)
 MIN_WAIT = timedelta(milliseconds=1)
 
 
+# One copy of each strategy per worker, shared by the episodes that run it (it is most of an input's size).
+# Strategies are frozen and the copy is only shared when equal to the episode's own: nothing can differ.
+_STRATEGIES: dict[str, object] = {}
+
+
+def with_shared_strategy(inp: EpisodeInput) -> EpisodeInput:
+    known = _STRATEGIES.get(inp.strategy_hash)
+    if known is not None and known == inp.strategy:
+        return inp.model_copy(update={"strategy": known})
+    if len(_STRATEGIES) < 64:
+        _STRATEGIES[inp.strategy_hash] = inp.strategy
+    return inp
+
+
 def terms_of(inp: EpisodeInput) -> Terms:
     """The episode's terms: the import's figures and the ladder of what opened it (a missed due date, an
     over-limit balance, the early-warning list: Strategy.ladder_for)."""

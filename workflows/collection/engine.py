@@ -42,7 +42,7 @@ with workflow.unsafe.imports_passed_through():
     from arrears.domain.transitions import StepDone
     from arrears.metrics import count_step
 
-from workflows.collection.context import Context, terms_of
+from workflows.collection.context import Context, terms_of, with_shared_strategy
 from workflows.collection.economics import ECONOMIC_STEPS, Economics
 from workflows.collection.updates import Updates
 from workflows.collection.writes import Writes
@@ -52,6 +52,7 @@ class AgendaEpisode:
     """One run of an episode on the agenda engine (the AccountCollection workflow delegates to it)."""
 
     def __init__(self, inp: EpisodeInput) -> None:
+        inp = with_shared_strategy(inp)
         ep = inp.resumed
         if ep is None:
             now = workflow.now()
@@ -127,13 +128,19 @@ class AgendaEpisode:
         if ep.opened:
             return
         info = workflow.info()
+        # One write opens it: the row, the stage it opens in, the ledger's opening postings (a late import's
+        # missed cycles, computed at once).
+        dpd = days_past_due(ctx.anchor(), ctx.now() + ctx.slack(), ctx.inp.timezone)
+        stage = stage_for_dpd(dpd).value
+        postings = T.sync_ledger(ep, ctx.terms, ctx.now()) if T.ledger_due(ep, ctx.terms, ctx.now()) else []
         await ctx.records.call(OPEN_EPISODE, OpenEpisodeCommand(
             episode_id=ep.episode_id, account_id=ctx.inp.account_id, workflow_id=info.workflow_id, run_id=info.run_id,
             started_at=ctx.now(), due_date=ctx.inp.due_date, dpd_at_start=ctx.dpd(), currency=ctx.inp.currency,
             overdue_amount=ctx.inp.overdue_amount, total_balance=ctx.inp.total_balance,
             risk_segment=ctx.inp.risk_segment, strategy_name=ctx.inp.strategy.name,
-            strategy_hash=ctx.inp.strategy_hash, trigger=ctx.inp.trigger, clock=ep.clock))
-        ep.opened = True
+            strategy_hash=ctx.inp.strategy_hash, trigger=ctx.inp.trigger, clock=ep.clock, opening_stage=stage,
+            opening_dpd=dpd, postings=postings))
+        ep.opened, ep.last_stage = True, stage
         await self.housekeeping()  # the stage it starts in is on record even if it ends at once
 
     async def housekeeping(self) -> None:
