@@ -39,6 +39,7 @@ from arrears.domain.legal import LegalCriteria, LegalEvent, LegalState
 from arrears.domain.legal_outlook import Criterion, earliest_referral, unmet_criterion
 from arrears.domain.outcome import ContactOutcome, DelinquencyReason
 from arrears.operations import Rejected, get_status, log_contact_outcome, update_legal_case
+from arrears.evidence_store import EvidenceStore, add_local_file
 from arrears.sample import generate_accounts
 from arrears.tables import Column, print_table
 
@@ -161,19 +162,46 @@ class LegalStory:
 
     async def _file_claim(self) -> None:
         view = await get_status(self.client, LEGAL_ACCOUNT)
-        claim = self.demo_dir / "legal" / f"{LEGAL_ACCOUNT}-case-{self.case_id}-statement-of-claim.txt"
+        claim = self.demo_dir / "legal" / f"{LEGAL_ACCOUNT}-case-{self.case_id}-statement-of-claim.pdf"
         claim.parent.mkdir(parents=True, exist_ok=True)
-        claim.write_text(
-            f"Statement of claim (synthetic demo document)\ncase {self.case_id}, account {LEGAL_ACCOUNT}\n"
-            f"principal claimed: {view.currency} {view.principal or view.total_balance}\n", encoding="utf-8")
+        claim.write_bytes(tiny_pdf([
+            "Statement of claim (synthetic demo document)", f"case {self.case_id}, account {LEGAL_ACCOUNT}",
+            f"principal claimed: {view.currency} {view.principal or view.total_balance}"]))
+        # The document goes to the evidence store first; the case cites it by id (never by a path).
+        store = EvidenceStore(self.demo_dir / "evidence", max_bytes=1_000_000, allowed_types=["application/pdf"])
+        stored = await asyncio.to_thread(add_local_file, self.sessions, store, LEGAL_ACCOUNT, claim,
+                                         uploaded_by="legal-team", now=datetime.now(timezone.utc))
         self.filing_on = self.filing_on or _local_today(view)
         result = await update_legal_case(self.client, LEGAL_ACCOUNT, LegalEvent(
             event_id=f"case-{self.case_id}-filed", on=self.filing_on, by="legal-team",
-            new_state=LegalState.FILED, cost=COURT_FEE, document_path=str(claim)))
+            new_state=LegalState.FILED, cost=COURT_FEE, document_id=stored.evidence_id))
         self.say(view.dpd, f"the legal team files the claim: case {result.case_id} {result.state.value}, court fee "
                            f"{view.currency} {result.costs} ({view.currency} {result.recoverable_costs} charged to "
                            f"the account), claim document kept with its SHA-256")
         self.filed.set()
+
+
+def tiny_pdf(lines: list[str]) -> bytes:
+    """A one-page PDF with these lines of ASCII text: enough for the evidence store to keep as a document."""
+    text = "BT /F1 11 Tf 72 760 Td 14 TL " + " ".join(
+        "(" + line.encode("ascii", "replace").decode().replace("\\", "").replace("(", "[").replace(")", "]") + ") '"
+        for line in lines) + " ET"
+    objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>",
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        "/Resources << /Font << /F1 5 0 R >> >> >>",
+        f"<< /Length {len(text)} >>\nstream\n{text}\nendstream",
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out, offsets = "%PDF-1.4\n", []
+    for n, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += f"{n} 0 obj\n{body}\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n" + "".join(f"{o:010d} 00000 n \n" for o in offsets)
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n"
+    return out.encode("ascii")
 
 
 # ---- the summary -------------------------------------------------------------------------

@@ -29,7 +29,8 @@ from arrears.domain.plan import instalment_deadline, is_completed
 from arrears.domain.promise import is_kept
 from arrears.domain.strategy import MESSAGES, Action, Step, Strategy
 
-CUSTOMER_CONTACTS = MESSAGES | {Action.CALL, Action.VISIT}
+# Everything that reaches the cardholder, the bureau's prior notice (a letter) included.
+CUSTOMER_CONTACTS = MESSAGES | {Action.CALL, Action.VISIT, Action.BUREAU_REPORT}
 VALIDATION_NOTICE = "validation-notice"
 LETTERS_FROM = time(8, 0)  # a retried prior notice goes out from 08:00 local
 

@@ -199,7 +199,8 @@ async def test_the_api_says_allowed_now_starts_calls_and_refuses_with_the_rule(e
             s.get(CollectorTask, task_id).assigned_to = "c-1"
         record_consent(s, "API2", "call", "opted_out", "said: stop calling me", MONDAY_10 - timedelta(hours=1),
                        medium=True)
-    token, other = issue_token(env.sessions, "c-1", NOW), issue_token(env.sessions, "c-2", NOW)
+    # Tokens expire: issued now (the wall clock the API checks them against), not at the scenario's date.
+    token, other = issue_token(env.sessions, "c-1", real), issue_token(env.sessions, "c-2", real)
     auth = {"Authorization": f"Bearer {token}"}
     api = create_app(Settings(database_url=str(env.engine.url)), client=object(), sessions=env.sessions)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=api), base_url="http://api") as http:
@@ -208,7 +209,7 @@ async def test_the_api_says_allowed_now_starts_calls_and_refuses_with_the_rule(e
         listed = {e["task_id"]: e for e in (await http.get("/worklist", headers=auth)).json()}
         assert listed[tasks["API1"]]["allowed_now"] and (listed[tasks["API2"]]["rule"]) == "opt_out"
         forbidden = await http.post(f"/tasks/{tasks['API1']}/start", json={}, headers={"Authorization": f"Bearer {other}"})
-        assert forbidden.status_code == 403
+        assert forbidden.status_code == 404  # another's task: as if it did not exist (the desk's scope rule)
         refused = await http.post(f"/tasks/{tasks['API2']}/start", json={}, headers=auth)
         assert refused.status_code == 409 and "opt_out" in refused.json()["detail"]
         started = (await http.post(f"/tasks/{tasks['API1']}/start", json={}, headers=auth)).json()
