@@ -33,14 +33,23 @@ def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def write_postings(session: Session, cmd: PostLedgerCommand, now: datetime) -> PostLedgerResult:
+def existing_postings(session: Session, keys: list[str]) -> dict[str, LedgerPosting]:
+    """The rows already written under these keys."""
+    if not keys:
+        return {}
+    rows = session.scalars(select(LedgerPosting).where(LedgerPosting.posting_key.in_(keys)))
+    return {row.posting_key: row for row in rows}
+
+
+def write_postings(session: Session, cmd: PostLedgerCommand, now: datetime,
+                   lookup: Callable[[Session, list[str]], dict[str, LedgerPosting]] = existing_postings,
+                   ) -> PostLedgerResult:
     """The postings not yet written, in the caller's transaction (post_ledger, or an episode's opening)."""
     keys = [p.posting_key for p in cmd.postings]
     if len(set(keys)) != len(keys):
         raise ApplicationError("a posting key appears twice in one command", type="InvalidCommand", non_retryable=True)
     posted, already, conflicts = 0, 0, []
-    existing = {row.posting_key: row for row in session.scalars(
-        select(LedgerPosting).where(LedgerPosting.posting_key.in_(keys)))} if keys else {}
+    existing = lookup(session, keys)
     for p in cmd.postings:
         row = existing.get(p.posting_key)
         if row is not None:
@@ -83,12 +92,12 @@ class LedgerActivities:
             return self._post(cmd)
 
     def _existing(self, session: Session, keys: list[str]) -> dict[str, LedgerPosting]:
-        rows = session.scalars(select(LedgerPosting).where(LedgerPosting.posting_key.in_(keys)))
-        return {row.posting_key: row for row in rows}
+        return existing_postings(session, keys)
 
     def _post(self, cmd: PostLedgerCommand) -> PostLedgerResult:
         with self.sessions.begin() as session:
-            return write_postings(session, cmd, self.clock())
+            # Looked up through the instance so a test can stand in for a racing writer.
+            return write_postings(session, cmd, self.clock(), lookup=self._existing)
 
     @activity.defn(name=RECORD_REAGE)
     @records

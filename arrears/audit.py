@@ -28,6 +28,7 @@ _CAUSES = (
     ("which is not configured", "the history is encrypted with a key this process lacks: set ARREARS_CODEC_KEYS"),
     ("does not decrypt", "the history's ciphertext was altered, or a different key has the same id"),
     ("patch", "a workflow.patched marker added or removed without keeping the old branch"),
+    ("machine for localactivity", "the code no longer runs the local activity recorded here (it waits or does something else first): a change without workflow.patched"),
     ("timer machine", "the code now waits (a timer) where it used to act: a change without workflow.patched"),
     ("activity machine", "the code now runs a different activity here: a change without workflow.patched"),
     ("timer", "a wait changed (a timer added, removed or moved): a change without workflow.patched"),

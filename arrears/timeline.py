@@ -195,18 +195,35 @@ def step_build_ids(history: WorkflowHistory) -> dict[str, str]:
                   for e in history.events if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED}
     found: dict[str, str] = {}
     for event in history.events:
-        if event.event_type != EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
-            continue
-        attrs = event.activity_task_scheduled_event_attributes
-        if attrs.activity_type.name != EXECUTE_STEP or not attrs.input.payloads:
-            continue
-        try:
-            command = json.loads(attrs.input.payloads[0].data)
-            key = f"{command['episode_id']}:{command['step']['key']}"
-        except (ValueError, KeyError, TypeError):
-            continue
-        found.setdefault(key, task_build.get(attrs.workflow_task_completed_event_id, "") or "(no build id recorded)")
+        key, task = _step_key(event)
+        if key:
+            found.setdefault(key, task_build.get(task, "") or "(no build id recorded)")
     return found
+
+
+def _step_key(event) -> tuple[str | None, int]:
+    """The step an event ran (a scheduled execute_step, or its local-activity marker) and the task that decided it."""
+    try:
+        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+            attrs = event.activity_task_scheduled_event_attributes
+            if attrs.activity_type.name != EXECUTE_STEP or not attrs.input.payloads:
+                return None, 0
+            command = json.loads(attrs.input.payloads[0].data)
+            return f"{command['episode_id']}:{command['step']['key']}", attrs.workflow_task_completed_event_id
+        if event.event_type == EventType.EVENT_TYPE_MARKER_RECORDED:
+            attrs = event.marker_recorded_event_attributes
+            if attrs.marker_name != "core_local_activity":
+                return None, 0
+            data, result = attrs.details.get("data"), attrs.details.get("result")
+            if data is None or result is None or not data.payloads or not result.payloads:
+                return None, 0
+            if json.loads(data.payloads[0].data).get("activity_type") != EXECUTE_STEP:
+                return None, 0
+            # A local activity's input is not recorded; its result names the step by its key.
+            return json.loads(result.payloads[0].data)["idempotency_key"], attrs.workflow_task_completed_event_id
+    except (ValueError, KeyError, TypeError, AttributeError):
+        pass
+    return None, 0
 
 
 def with_code(entries: list[Entry], histories: list[WorkflowHistory]) -> list[Entry]:

@@ -1,6 +1,7 @@
 """`arrears audit replay` from files: every golden history replays; a deliberately
 non-deterministic copy of the workflow, or a tampered history, is caught and named."""
 
+import base64
 import json
 from pathlib import Path
 
@@ -38,18 +39,22 @@ async def test_an_unguarded_change_is_caught_with_its_event_and_cause():
     lines = await replay(from_files(HISTORIES[:3]), workflows=[WaitsFirst])
     assert lines and not any(line.ok for line in lines)
     assert "nondeterministic" in str(lines[0])
-    # Where it diverged: 5 and 6 are the agenda marker and its TemporalChangeVersion search attribute.
-    assert "at event 7 (ActivityTaskScheduled)" in lines[0].failure
-    assert "likely cause: the code now waits (a timer) where it used to act" in lines[0].failure
+    # Where it diverged: the episode's opening, the first local activity, now comes after a timer.
+    assert "LocalActivity(1)" in lines[0].failure
+    assert "likely cause: the code no longer runs the local activity recorded here" in lines[0].failure
 
 
 def test_the_cli_exits_non_zero_for_a_history_todays_code_would_not_reproduce(tmp_path):
     good = Path(__file__).parent / "histories" / "operator_close.json"
     data = json.loads(good.read_text())
     for event in data["events"]:
-        attrs = event.get("activityTaskScheduledEventAttributes")
-        if attrs:
-            attrs["activityType"]["name"] = "execute_step"  # the first activity was open_episode
+        attrs = event.get("markerRecordedEventAttributes")
+        if attrs and attrs["markerName"] == "core_local_activity":
+            # The first local activity was open_episode; the history now says it ran another.
+            payload = attrs["details"]["data"]["payloads"][0]
+            marker = json.loads(base64.b64decode(payload["data"]))
+            marker["activity_type"] = "execute_step"
+            payload["data"] = base64.b64encode(json.dumps(marker).encode()).decode()
             break
     tampered = tmp_path / "tampered.json"
     tampered.write_text(json.dumps(data))

@@ -114,10 +114,15 @@ async def test_an_encrypted_episode_keeps_personal_data_and_notes_out_of_tempora
     payloads = [p for event in raw.events for p in _payloads(event)]
     sealed = [p for p in payloads if p.metadata.get("encoding") == ENCODING]
     assert len(sealed) > 20 and {p.metadata[KEY_ID] for p in sealed} == {b"k1"}
-    # In clear: search attributes (no codec covers them) and the SDK's patch markers, which name a patch id only.
+    # In clear: search attributes (no codec covers them), the SDK's patch markers, which name a patch id
+    # only, and its local-activity markers' bookkeeping (sequence, attempt, activity type, times); the
+    # local activities' results are sealed like every other payload.
     plain = [(e.event_type, p) for e in raw.events for p in _payloads(e) if p.metadata.get("encoding") != ENCODING]
     markers = [json.loads(p.data) for kind, p in plain if kind == EventType.EVENT_TYPE_MARKER_RECORDED]
-    assert markers and all(set(m) == {"id", "deprecated"} for m in markers)
+    patch, local = {"id", "deprecated"}, {"seq", "attempt", "activity_id", "activity_type", "complete_time",
+                                          "backoff", "original_schedule_time", "activation_index"}
+    assert markers and all(set(m) == patch or set(m) <= local for m in markers), [sorted(m) for m in markers]
+    assert any(m.get("activity_type") == "open_episode" for m in markers)
     assert all(p.metadata.get("type") for kind, p in plain if kind != EventType.EVENT_TYPE_MARKER_RECORDED)
     assert _leaks(raw, _personal(row)) == []
     # The scan can fail: opened with the key, the same history shows every note.

@@ -48,7 +48,9 @@ async def test_episode_continues_as_new_without_repeating_or_skipping_steps(migr
         account = f"CAN{uuid.uuid4().hex[:6].upper()}"
         row = account_row(account, datetime.now(timezone.utc).date(), tz="UTC", overdue="500.00")
         async with sc.worker():
-            handle = await sc.start(row, strategy=STRATEGY, day_seconds=0.3)
+            # The episode's own threshold as well: with one marker per step a life is short enough
+            # that the server's suggestion may come only after the last step.
+            handle = await sc.start(row, strategy=STRATEGY, day_seconds=0.3, continue_after_events=20)
             paid = await handle.execute_update(
                 "record_payment", PaymentInput(payment_id="P-1", amount=Decimal("100.00")), result_type=PaymentResult
             )
