@@ -64,31 +64,38 @@ async def life_events(env: WorkflowEnvironment, database_url: str, strategy, seg
             "per_step": round(events / steps, 2) if steps else None, "kinds": kinds}
 
 
+async def _server() -> WorkflowEnvironment:
+    from temporalio.api.enums.v1 import IndexedValueType
+    from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=shutil.which("temporal-test-server")
+        or str(Path(sys.executable).parent / "temporal-test-server"),
+        data_converter=pydantic_data_converter)
+    indexed = {"Keyword": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+               "KeywordList": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
+               "Double": IndexedValueType.INDEXED_VALUE_TYPE_DOUBLE}
+    await env.client.operator_service.add_search_attributes(AddSearchAttributesRequest(
+        namespace=env.client.namespace, search_attributes={k.name: indexed[v] for k, v in sa.KINDS.items()}))
+    return env
+
+
 async def main(args) -> None:
     strategy = load_strategy(args.strategy)
     workdir = Path(tempfile.mkdtemp(prefix="arrears-events-"))
     try:
-        env = await WorkflowEnvironment.start_time_skipping(
-            test_server_existing_path=shutil.which("temporal-test-server")
-            or str(Path(sys.executable).parent / "temporal-test-server"),
-            data_converter=pydantic_data_converter)
-        from temporalio.api.enums.v1 import IndexedValueType
-        from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
-
-        indexed = {"Keyword": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
-                   "KeywordList": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
-                   "Double": IndexedValueType.INDEXED_VALUE_TYPE_DOUBLE}
-        await env.client.operator_service.add_search_attributes(AddSearchAttributesRequest(
-            namespace=env.client.namespace, search_attributes={k.name: indexed[v] for k, v in sa.KINDS.items()}))
         print(f"strategy {strategy.name} ({args.strategy}); one never-paying life per segment")
         print(f"{'segment':8} {'outcome':12} {'events':>7} {'steps':>6} {'events/step':>12}  largest kinds")
         for segment in args.segments.split(","):
+            # A server per life: each life moves its clock 190 days on, and the record refuses
+            # due dates a year ahead of the wall clock.
+            env = await _server()
             url = f"sqlite:///{workdir / f'{segment}.db'}"
             upgrade(url)
             r = await life_events(env, url, strategy, segment)
+            await env.shutdown()
             top = ", ".join(f"{k.lower()} {n}" for k, n in r["kinds"].most_common(12))
             print(f"{r['segment']:8} {r['outcome']:12} {r['events']:>7} {r['steps']:>6} {r['per_step']!s:>12}  {top}")
-        await env.shutdown()
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
