@@ -9,7 +9,7 @@ Every decision is written to ``contact_decisions`` with its rule and inputs.
 
 import hashlib
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 from sqlalchemy import select
@@ -184,20 +184,31 @@ def contact_history(session: Session, account_id: str, exclude_task: int | None 
     return tuple(history)
 
 
-def validation_state(session: Session, episode_id: str | None, policy: ContactPolicy) -> tuple[bool, datetime | None]:
-    """Whether the episode's validation notice is still to go, and the moment it waits for (1006.34)."""
+def validation_state(session: Session, episode_id: str | None, policy: ContactPolicy,
+                     at: datetime | None = None) -> tuple[bool, datetime | None]:
+    """Whether the episode's validation notice is still to go as of ``at``, and the moment it waits for
+    (1006.34). A notice on record with a later collection time than ``at`` (a step stamped with its
+    own moment, judged after the notice was written) has not gone yet as of ``at``: whatever is judged
+    then waits for it, as the auditor reads the record."""
     template = policy.validation_notice_template
     if template is None or episode_id is None:
         return False, None
-    results = session.scalars(select(ContactAttempt.result).where(
-        ContactAttempt.episode_id == episode_id, ContactAttempt.template == template))
-    if any(sent(r) for r in results):
+    rows = session.execute(select(ContactAttempt.result, ContactAttempt.attempted_at).where(
+        ContactAttempt.episode_id == episode_id, ContactAttempt.template == template)).all()
+    sent_at = [when for result, when in rows if sent(result)]
+    if any(at is None or _aware(when) <= at for when in sent_at):
         return False, None
+    if sent_at:
+        return True, min(_aware(when) for when in sent_at)
     last = session.scalars(
         select(ContactDecision).where(ContactDecision.episode_id == episode_id, ContactDecision.step_id == "validation-notice")
         .order_by(ContactDecision.id.desc()).limit(1)
     ).first()
     return True, (last.until if last is not None and last.verdict == Verdict.DEFER.value else None)
+
+
+def _aware(when: datetime) -> datetime:
+    return when if when.tzinfo is not None else when.replace(tzinfo=timezone.utc)
 
 
 def unverified_disputes(session: Session, account_id: str, policy: ContactPolicy) -> list[Hold]:
@@ -236,7 +247,7 @@ def context(
     episode_id: str | None = None, exclude_task: int | None = None, extra_holds: tuple[ActiveHold, ...] = (),
 ) -> GateContext:
     """What the gate is told about the cardholder, read from the record as it is now."""
-    pending, until = validation_state(session, episode_id, policy)
+    pending, until = validation_state(session, episode_id, policy, at)
     owed, owed_until = verification_state(session, account.account_id, policy)
     return GateContext(
         zones=possible_zones(account.timezone, account.phone, channel),

@@ -1,5 +1,6 @@
 """Client-side calls other systems and the CLI make on a running episode."""
 
+import asyncio
 import re
 from contextvars import ContextVar
 from datetime import datetime, timedelta, timezone
@@ -95,14 +96,33 @@ async def get_status(client: Client, account_id: str, rpc_timeout: timedelta | N
     return view.at(datetime.now(timezone.utc))
 
 
+def not_ready(exc: BaseException) -> bool:
+    """The server dropped the update with the workflow task that carried it (one that failed, e.g. because
+    a timer fired while the episode was finishing): the update was never accepted, so sending it again
+    is safe, and is what the server asks for."""
+    if not isinstance(exc, RPCError) or exc.status != RPCStatusCode.FAILED_PRECONDITION:
+        return False
+    details = getattr(exc.grpc_status, "details", None) or []
+    return any("WorkflowNotReadyFailure" in d.type_url for d in details) or "workflow task failure" in str(exc)
+
+
+NOT_READY_TRIES = 5
+
+
 async def _update(client: Client, account_id: str, name: str, request, result_type):
     """Run an update; a refusal or a missing episode comes back as Rejected with the reason."""
-    try:
-        return await _handle(client, account_id).execute_update(
-            name, request, result_type=result_type, rpc_timeout=UPDATE_WAIT.get()
-        )
-    except (WorkflowUpdateFailedError, RPCError) as exc:
-        raise _explain(exc, account_id) from exc
+    for attempt in range(NOT_READY_TRIES):
+        try:
+            return await _handle(client, account_id).execute_update(
+                name, request, result_type=result_type, rpc_timeout=UPDATE_WAIT.get()
+            )
+        except RPCError as exc:
+            if not_ready(exc) and attempt + 1 < NOT_READY_TRIES:
+                await asyncio.sleep(0.2 * (attempt + 1))
+                continue
+            raise _explain(exc, account_id) from exc
+        except WorkflowUpdateFailedError as exc:
+            raise _explain(exc, account_id) from exc
 
 
 async def record_payment(

@@ -8,6 +8,7 @@ from typer.testing import CliRunner
 
 from arrears.audit import from_server, replay
 from arrears.cli import app
+from arrears.operations import close_episode
 from tests.workflow.helpers import Scenario, account_row
 
 
@@ -18,7 +19,8 @@ async def test_replay_from_the_server_by_id_and_by_query(dev_env, migrated_sqlit
     async with sc.worker():
         handle = await sc.start(row, day_seconds=0.5)
         await asyncio.sleep(3)
-        await handle.execute_update("close", {"reason": "audit test", "operator_id": "pytest"})
+        # Through the operators' path, which sends again an update the server dropped with a failed task.
+        await close_episode(dev_env.client, account, "audit test", "pytest")
         await handle.result()
     by_id = await replay(from_server(dev_env.client, workflow_id=handle.id))
     assert [(line.workflow_id, line.ok) for line in by_id] == [(handle.id, True)] and by_id[0].events > 10
