@@ -272,3 +272,21 @@ def test_slot_and_pool_settings_refuse_nonsense(var, value):
 
 def test_paths_under_the_image_root_map_to_the_project():
     assert _as_setting("strategy", f"{IMAGE_ROOT}/strategies/default.toml") == Path(PROJECT_ROOT / "strategies" / "default.toml")
+
+
+# ---- docs/deploy.md ----------------------------------------------------------------------------------
+
+# Variables of deploy/compose.yaml itself (interpolated there), not Arrears settings.
+COMPOSE_KNOBS = {"ARREARS_WORKERS", "ARREARS_IMAGE_TAG", "ARREARS_API_PORT", "ARREARS_CODEC_PORT", "TEMPORAL_UI_PORT",
+                 "TEMPORAL_DB_PASSWORD"}
+
+
+def test_the_deploy_guide_names_only_real_settings_and_knobs():
+    text = (PROJECT_ROOT / "docs" / "deploy.md").read_text(encoding="utf-8")
+    named = set(re.findall(r"\b((?:ARREARS|TEMPORAL)_[A-Z0-9_]*[A-Z0-9])\b", text))
+    settings = set(setting_env_names())
+    assert not named - settings - COMPOSE_KNOBS, f"docs/deploy.md names no such setting: {sorted(named - settings - COMPOSE_KNOBS)}"
+    compose_text = COMPOSE.read_text(encoding="utf-8")
+    for knob in COMPOSE_KNOBS:
+        assert "${" + knob + ":-" in compose_text, f"{knob} is no variable of deploy/compose.yaml"
+    assert "(docs/deploy.md)" in (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
