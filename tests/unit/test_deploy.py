@@ -205,7 +205,7 @@ def test_the_image_is_slim_runs_as_a_user_and_starts_arrears():
     assert re.search(r'^ENTRYPOINT \["arrears"\]', text, re.M)
     assert "pyproject.toml" in text and "pip install" in text
     ignored = (PROJECT_ROOT / ".dockerignore").read_text(encoding="utf-8").split()
-    for path in (".venv", ".arrears", ".demo", ".git", ".env", "*.db"):
+    for path in (".venv", ".arrears", ".demo", ".git", "**/.env", "**/*.db", "**/*.log", "**/.pytest_cache"):
         assert path in ignored, f".dockerignore should leave out {path}"
 
 
