@@ -23,7 +23,7 @@ from activities.risk import RiskActivities
 from arrears import PROJECT_ROOT
 from arrears.channels.render import Renderer
 from arrears.compliance import strategy_policies
-from arrears.db.engine import make_engine, make_sessionmaker
+from arrears.db.engine import engine_for, make_sessionmaker
 from arrears.metrics import MetricsInterceptor
 from arrears.settings import Settings
 from arrears.contracts import (
@@ -42,12 +42,8 @@ from arrears.contracts import (
 )
 from workflows import WORKFLOWS
 
-# Activities are synchronous (SQLAlchemy); they run on this many threads.
-ACTIVITY_THREADS = 32
-
-
 def build_activities(settings: Settings) -> CollectionActivities:
-    sessions = make_sessionmaker(make_engine(settings.database_url))
+    sessions = make_sessionmaker(engine_for(settings))
     return CollectionActivities(sessions, Renderer(settings.templates_dir))
 
 
@@ -106,11 +102,14 @@ def build_worker(client: Client, settings: Settings, activities: CollectionActiv
                                      policies=strategy_policies([settings.strategy])).all(),
             *RiskActivities(client, acts.sessions).all(),
         ],
-        activity_executor=ThreadPoolExecutor(ACTIVITY_THREADS),
+        # Activities and local activities are synchronous (SQLAlchemy): they share this pool of threads.
+        activity_executor=ThreadPoolExecutor(settings.worker_max_activities),
         interceptors=[MetricsInterceptor()],
         workflow_runner=workflow_runner(settings),
         max_cached_workflows=settings.max_cached_workflows,
-        max_concurrent_activities=ACTIVITY_THREADS,
+        max_concurrent_activities=settings.worker_max_activities,
+        max_concurrent_local_activities=settings.worker_max_local_activities,
+        max_concurrent_workflow_tasks=settings.worker_max_workflow_tasks,
         build_id=build_id(settings),
     )
 

@@ -68,13 +68,26 @@ class Settings(BaseSettings):
     # auditor can tell which release decided each automatic action. Empty: the
     # package version and a checksum of the loaded code.
     build_id: str = Field(default="", max_length=255, validation_alias=AliasChoices("ARREARS_BUILD_ID"))
-    # The worker serves Prometheus metrics on this port (http://host:port/metrics); unset: none.
     # Episodes a worker keeps in memory between their tasks (the SDK's cache; see docs on scaling).
     max_cached_workflows: int = Field(default=1000, ge=0, le=100_000,
                                       validation_alias=AliasChoices("ARREARS_MAX_CACHED_WORKFLOWS"))
+    # Worker slots (docs/deploy.md): activities at once, which is also the size of the thread pool that
+    # runs them and the local activities (the episode's writes); local activities at once; workflow tasks
+    # at once (at least 2 while workflows are cached). 100 is the SDK's own default.
+    worker_max_activities: int = Field(default=32, ge=1, le=1000, validation_alias=AliasChoices("ARREARS_WORKER_MAX_ACTIVITIES"))
+    worker_max_local_activities: int = Field(default=100, ge=1, le=1000,
+                                             validation_alias=AliasChoices("ARREARS_WORKER_MAX_LOCAL_ACTIVITIES"))
+    worker_max_workflow_tasks: int = Field(default=100, ge=2, le=1000,
+                                           validation_alias=AliasChoices("ARREARS_WORKER_MAX_WORKFLOW_TASKS"))
+    # PostgreSQL connections each process keeps open, and how many more it may open at a peak
+    # (SQLAlchemy's pool_size and max_overflow; SQLite ignores both).
+    database_pool_size: int = Field(default=10, ge=1, le=1000, validation_alias=AliasChoices("ARREARS_DATABASE_POOL_SIZE"))
+    database_max_overflow: int = Field(default=20, ge=0, le=1000,
+                                       validation_alias=AliasChoices("ARREARS_DATABASE_MAX_OVERFLOW"))
     # shared: workflow modules imported once per worker (the default); isolated: once per workflow.
     workflow_sandbox: str = Field(default="shared", pattern="^(shared|isolated|off)$",
                                   validation_alias=AliasChoices("ARREARS_WORKFLOW_SANDBOX"))
+    # The worker serves Prometheus metrics on this port (http://host:port/metrics); unset: none.
     metrics_port: int | None = Field(default=None, ge=1, le=65535, validation_alias=AliasChoices("ARREARS_METRICS_PORT"))
     # How long the CLI waits for an episode to answer an update (a payment, a promise, ...) before
     # saying it may or may not have been recorded: with no worker polling it would wait for ever.

@@ -39,7 +39,7 @@ from arrears.api.evidence import ENVELOPE_BYTES, UPLOAD_PATH, evidence_router
 from arrears.api.health import health_router
 from arrears.api.journal import ApiJournal
 from arrears.api.limits import BodySizeLimit, RateLimiter
-from arrears.db.engine import make_engine, make_sessionmaker
+from arrears.db.engine import engine_for, make_sessionmaker
 from arrears.evidence_store import EvidenceStore
 from arrears.api.insight import insight_router
 from arrears.api.docs import install_docs
@@ -85,7 +85,7 @@ def create_app(settings: Settings, client: Client | None = None, sessions: sessi
     app.state.settings = settings
     app.state.client = client
     app.state.temporal_problem = "connecting" if client is None else None
-    app.state.sessions = sessions or make_sessionmaker(make_engine(settings.database_url))
+    app.state.sessions = sessions or make_sessionmaker(engine_for(settings))
     app.state.clock = clock
     app.state.rate_limiter = rate_limiter or RateLimiter(settings.api_rate_per_minute)
     app.state.evidence_store = EvidenceStore.from_settings(settings)
