@@ -91,6 +91,7 @@ ZH: dict[str, str] = {
     "Hold type": "暂停类型",
     "Reason": "原因",
     "Days": "天数",
+    "Channel complained about": "被投诉的渠道",
     "Place the hold": "确认暂停",
     "Schedule a callback": "预约回电",
     "Callback at (customer's local time)": "回电时间（客户当地时间）",

@@ -264,7 +264,7 @@ def console_router() -> APIRouter:
                 page.status = None  # Temporal away or the episode ending: the record still answers
         return render(request, "account.html", status=status, ctx=ctx, page=page, a=page.account,
                       outcomes=views.OUTCOMES, reasons=views.REASONS, hold_types=views.HOLD_TYPES,
-                      hold_reasons=views.HOLD_REASONS)
+                      hold_reasons=views.HOLD_REASONS, complaint_channels=views.COMPLAINT_CHANNELS)
 
     @router.get("/accounts/{account_id}")
     @guarded
@@ -404,7 +404,7 @@ def console_router() -> APIRouter:
             if reason not in views.HOLD_REASONS:
                 raise HTTPException(422, "choose one of the reasons offered")
             body = HoldBody(hold_id=f"H-{key}", hold_type=form.get("hold_type", ""), reason=reason,
-                            days=form.get("days") or None)
+                            channel=form.get("channel") or None, days=form.get("days") or None)
             return HoldInput(**body.model_dump(), placed_by=ctx.caller.collector_id), in_scope(account_id)
         return await act(request, account_id, "hold", build, lambda c, cmd: operations.place_hold(c, account_id, cmd))
 

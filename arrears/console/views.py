@@ -21,7 +21,7 @@ from arrears.db.models import Account, Collector, CollectorTask, Episode, Paymen
 from arrears.desk.worklist import WorklistEntry, worklist
 from arrears.domain.access import sees_collector
 from arrears.domain.desk import DESK_TASKS
-from arrears.domain.holds import HoldType
+from arrears.domain.holds import COMPLAINT_CHANNELS, HoldType
 from arrears.domain.outcome import ContactOutcome, DelinquencyReason
 from arrears.domain.strategy import Role
 from arrears.timeline import from_record, ordered

@@ -3,7 +3,7 @@ package, against the real API app (uvicorn on a free port), a real worker and th
 
 One module-scoped desk: four accounts whose call steps open within a second (their episodes run on a
 compressed clock, 100 collection seconds a second, in a zone where it is daytime now, so the contact
-window is open whatever the hour the test runs); c1 holds A1 and A3, c2 holds A2 and A4. Every
+window is open whatever the hour the test runs); c1 holds A1, A3 and A5, c2 holds A2 and A4. Every
 expectation about time is computed in the account's zone from the episode's own clock.
 
 The screenshots in docs/img/ (console-worklist.png, console-account.png) are written by these tests
@@ -52,7 +52,7 @@ ROSTER = (
     "c2,Zhao Lei,east,collector,zh-CN;en,,20\n"
     "sup,Wang Wei,east,supervisor,en,,20\n"
 )
-HOLDERS = {"A1": "c1", "A2": "c2", "A3": "c1", "A4": "c2"}
+HOLDERS = {"A1": "c1", "A2": "c2", "A3": "c1", "A4": "c2", "A5": "c1"}
 
 pytestmark = [pytest.mark.devserver,
               pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (make setup)")]
@@ -179,7 +179,7 @@ async def test_sign_in_and_the_worklist_with_the_gate_and_local_time(desk):
         await page.reload()
         after = desk.collection_now(a1)
         rows = page.locator("table.worklist tbody tr")
-        assert sorted(await rows.evaluate_all("rs => rs.map(r => r.dataset.account)")) == [a1, a3]
+        assert sorted(await rows.evaluate_all("rs => rs.map(r => r.dataset.account)")) == [a1, a3, desk.acc("A5")]
         row = page.locator(f"tr[data-account='{a1}']")
         # The customer's local time, in the account's zone on the episode's clock, between the two readings.
         shown = (await row.locator("td.local").inner_text()).split()[0]
@@ -296,6 +296,46 @@ async def test_an_instalment_plan_is_agreed(desk):
         with desk.sc.sessions() as s:
             plans = s.scalars(select(Plan).where(Plan.account_id == a3)).all()
         assert len(plans) == 1 and plans[0].approved_by == "c1"
+
+        # A callback two hours on, in the customer's local time (the form's default).
+        form = page.locator("#form-callback")
+        wanted = await form.get_by_label(re.compile("Callback at")).input_value()
+        async with page.expect_navigation(url="**/console/worklist"):  # the call's outcome closes the task
+            await form.get_by_role("button", name="Schedule").click()
+        assert "Recorded." in await page.locator(".flash").inner_text()
+        with desk.sc.sessions() as s:
+            outcome = s.scalar(select(ContactOutcomeRecord).where(ContactOutcomeRecord.task_id == desk.tasks["A3"]))
+        assert outcome.outcome == "callback_requested"
+        assert outcome.callback_at.replace(tzinfo=timezone.utc).astimezone(ZoneInfo(desk.tz)).strftime(
+            "%Y-%m-%dT%H:%M") == wanted
+    finally:
+        await context.close()
+
+
+async def test_a_hold_refused_in_place_then_placed(desk):
+    a5 = desk.acc("A5")
+    context, page = await desk.page_as("c1")
+    try:
+        await page.goto(f"{desk.base}/console/accounts/{a5}")
+        form = page.locator("#form-hold")
+        await form.get_by_label("Hold type").select_option("dispute")
+        await form.get_by_label("Reason").select_option("customer disputes the amount owed")
+        await form.get_by_label("Days").fill("5")
+        async with page.expect_navigation():
+            await form.get_by_role("button", name="Place the hold").click()  # days go with a hardship only
+        error = page.locator("#hold-error")
+        assert "days go only with a hardship hold" in await error.inner_text()
+        form = page.locator("#form-hold")
+        await form.get_by_label("Hold type").select_option("hardship")
+        await form.get_by_label("Reason").select_option("customer reports financial hardship")
+        await form.get_by_label("Days").fill("30")
+        async with page.expect_navigation():
+            await form.get_by_role("button", name="Place the hold").click()
+        assert "Recorded." in await page.locator(".flash").inner_text()
+        if page.url.endswith(f"/accounts/{a5}"):  # (the hold may close the collector's task, and so their view)
+            assert "hardship (active)" in await page.locator("#holds").inner_text()
+        status = await desk.sc.client.get_workflow_handle(f"arrears-{a5}").query("status")
+        assert [(h["hold_type"], h["status"], h["days"]) for h in status["holds"]] == [("hardship", "active", 30)]
     finally:
         await context.close()
 
@@ -303,9 +343,14 @@ async def test_an_instalment_plan_is_agreed(desk):
 async def test_a_supervisor_reassigns_a_task_and_sees_the_scorecard(desk):
     a4 = desk.acc("A4")
     task_id = desk.tasks["A4"]
+    # c2's call on A2 past its SLA (an hour ago on the episode's clock): the team queue shows the breach.
+    with desk.sc.sessions.begin() as s:
+        s.get(CollectorTask, desk.tasks["A2"]).sla_due_at = desk.collection_now(desk.acc("A2")) - timedelta(hours=1)
     context, page = await desk.page_as("sup")
     try:
         await page.goto(f"{desk.base}/console/team")
+        breaches = await page.locator("#breaches").inner_text()
+        assert f"{desk.tasks['A2']} · {desk.acc('A2')} · c2 · breached 1h" in breaches, breaches
         await accessible(page)
         row = page.locator(f"#team-tasks tr[data-task='{task_id}']")
         assert await row.locator("td.holder").inner_text() == "c2"
