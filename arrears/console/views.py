@@ -172,6 +172,16 @@ class AccountPage:
         return {"customer_name": mask_name, "phone": mask_phone, "email": mask_email,
                 "billing_address": mask_address}[what](value)
 
+    def scrub(self, text: str) -> str:
+        """A record line (a contact's recipient and text, say) with the customer's details masked unless revealed."""
+        if self.revealed or not text:
+            return text
+        for what in ("billing_address", "customer_name", "phone", "email"):
+            value = (getattr(self.account, what) or "").strip()
+            if len(value) >= 2:
+                text = text.replace(value, self.shown(what))
+        return text
+
     def value(self, form: str, name: str, default: Any = "") -> str:
         return self.values.get(form, {}).get(name, str(default) if default is not None else "")
 

@@ -65,3 +65,17 @@ def test_personal_data_is_masked():
     assert views.mask_phone("+86 138 0000 1234") == "+86 *** **** 1234"
     assert views.mask_email("li.na@example.com") == "l***@example.com"
     assert views.mask_address("上海市浦东新区世纪大道1号") == "上海市…"
+
+
+def test_record_lines_are_scrubbed_of_the_customers_details_until_revealed():
+    from types import SimpleNamespace
+
+    account = SimpleNamespace(customer_name="王芳", phone="+86 138 0000 1234", email="wf@example.com",
+                              billing_address="上海市浦东新区世纪大道1号")
+    page = views.AccountPage(account=account, episode=None, collection_now=datetime.now(timezone.utc),
+                             today=date(2026, 12, 1), tasks=[], workable=[], promises=[], payments=[], timeline=[],
+                             revealed=False)
+    line = "sent to +86 138 0000 1234 (reminder, zh-CN): 王芳您好，您的账户已逾期"
+    assert page.scrub(line) == "sent to +86 *** **** 1234 (reminder, zh-CN): 王*您好，您的账户已逾期"
+    page.revealed = True
+    assert page.scrub(line) == line
