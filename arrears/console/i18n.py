@@ -134,6 +134,9 @@ ZH: dict[str, str] = {
     "Customer's time zone": "客户时区",
     "Team": "团队",
     "Right-party contact": "本人接听",
+    "Visit report (visits only)": "上门报告（仅限上门）",
+    "Address verified": "地址已核实",
+    "Met the cardholder": "见到持卡人",
 }
 
 OUTCOMES_ZH = {

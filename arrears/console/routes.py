@@ -11,7 +11,7 @@ to the workflow through the same operations, update validators and refusals as t
 import asyncio
 import functools
 import inspect
-from datetime import datetime, timezone
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -22,11 +22,20 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pydantic import ValidationError
+from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from temporalio.service import RPCError
 
 from arrears import operations
-from arrears.api.access import Caller, account_visible, authenticate_request, not_found, open_episode, require_supervisor, task_visible
+from arrears.api.access import (
+    Caller,
+    account_visible,
+    authenticate_request,
+    not_found,
+    open_episode,
+    require_supervisor,
+    task_visible,
+)
 from arrears.api.bodies import HoldBody, InstalmentBody, OutcomeBody, PlanBody, PromiseBody, ReassignBody
 from arrears.api.desk import ask_workflow
 from arrears.console import csrf, i18n, views
@@ -35,7 +44,7 @@ from arrears.contracts import HoldInput, OutcomeInput, PlanInput, PromiseInput
 from arrears.db.models import Account, Collector, CollectorTask
 from arrears.desk.assign import DeskError, reassign_task
 from arrears.domain.access import sees_collector
-from arrears.domain.outcome import ContactOutcome
+from arrears.domain.outcome import ContactOutcome, VisitReport
 
 HERE = Path(__file__).parent
 PREFIX = "/console"
@@ -342,10 +351,18 @@ def console_router() -> APIRouter:
     @router.post("/accounts/{account_id}/outcome")
     @guarded
     async def outcome(request: Request, account_id: str) -> Response:
+        form_kinds = await _db(request, lambda s: dict(s.execute(
+            select(CollectorTask.id, CollectorTask.kind).where(CollectorTask.account_id == account_id)).all()))
+
         def build(ctx, form, key):
+            task_id = int(form.get("task_id", "0")) if form.get("task_id", "").isdigit() else 0
+            visit = None
+            if form_kinds.get(task_id) == "visit":  # a visit's outcome carries its report
+                visit = VisitReport(address_verified=form.get("address_verified") == "yes",
+                                    met_cardholder=form.get("met_cardholder") == "yes")
             body = OutcomeBody(task_id=form.get("task_id", "0"), outcome=form.get("outcome", ""),
                                duration_seconds=form.get("duration_seconds") or 0,
-                               reason_for_delinquency=form.get("reason_for_delinquency") or None)
+                               reason_for_delinquency=form.get("reason_for_delinquency") or None, visit=visit)
             return (OutcomeInput(**body.model_dump(), collector_id=ctx.caller.collector_id),
                     task_check(account_id, body.task_id))
         return await act(request, account_id, "outcome", build,
@@ -437,20 +454,20 @@ def console_router() -> APIRouter:
             raise ConsoleError(422, "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
                                               for e in exc.errors())) from None
 
-        def move(session):
+        def allowed(session) -> None:  # the API's checks (arrears.api.desk reassign), then the move itself
             task = session.get(CollectorTask, task_id)
             if task is None or not task_visible(session, who, task):
                 raise not_found(f"task {task_id}")
             target = session.get(Collector, body.collector_id)
             if target is None or not sees_collector(who.viewer, target.collector_id, target.team):
                 raise HTTPException(404, f"collector {body.collector_id} not found in your team")
-            try:
-                return reassign_task(request.app.state.sessions, task_id, body.collector_id, who.collector_id,
-                                     body.reason, request.app.state.clock())
-            except DeskError as exc:
-                raise HTTPException(422, str(exc)) from None
 
-        await _db(request, move)
+        await _db(request, allowed)
+        try:
+            await run_in_threadpool(reassign_task, request.app.state.sessions, task_id, body.collector_id,
+                                    who.collector_id, body.reason, request.app.state.clock())
+        except DeskError as exc:
+            raise ConsoleError(422, str(exc)) from None
         ctx.session.flash.append(("ok", ctx.words._("Reassigned.")))
         return RedirectResponse(f"{PREFIX}/team", status_code=303)
 
