@@ -134,6 +134,8 @@ ZH: dict[str, str] = {
     "Customer's time zone": "客户时区",
     "Team": "团队",
     "Right-party contact": "本人接听",
+    "Statement (the episode's ledger as posted)": "对账单（本催收周期已入账分录）",
+    "Posted on": "入账日期",
     "Visit report (visits only)": "上门报告（仅限上门）",
     "Address verified": "地址已核实",
     "Met the cardholder": "见到持卡人",

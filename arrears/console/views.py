@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from arrears.api.access import Caller, require_account, task_visible
 from arrears.collection_clock import known_now
-from arrears.db.models import Account, Collector, CollectorTask, Episode, Payment, PromiseToPay
+from arrears.db.models import Account, Collector, CollectorTask, Episode, LedgerPosting, Payment, PromiseToPay
 from arrears.desk.worklist import WorklistEntry, worklist
 from arrears.domain.access import sees_collector
 from arrears.domain.desk import DESK_TASKS
@@ -156,6 +156,7 @@ class AccountPage:
     payments: list[Payment]
     timeline: list[Any]
     revealed: bool
+    postings: list[LedgerPosting] = field(default_factory=list)  # the episode's ledger as posted (the statement)
     status: Any = None  # StatusView, when the workflow answered
     keys: dict[str, str] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)  # form -> the refusal, shown beside that form
@@ -219,9 +220,13 @@ def account_page(session: Session, who: Caller, account_id: str, wall_now: datet
                                     .order_by(PromiseToPay.made_at)))
     payments = list(session.scalars(select(Payment).where(Payment.account_id == account_id).order_by(Payment.paid_at)))
     timeline = list(reversed(ordered(from_record(session, account_id))))
+    postings = [] if episode is None else list(session.scalars(
+        select(LedgerPosting).where(LedgerPosting.episode_id == episode.episode_id)
+        .order_by(LedgerPosting.posted_on, LedgerPosting.id)))
     return AccountPage(
         account=account, episode=episode, collection_now=now, today=now.astimezone(ZoneInfo(account.timezone)).date(),
         tasks=tasks, workable=workable, promises=promises, payments=payments, timeline=timeline, revealed=revealed,
+        postings=postings,
         keys={name: new_key() for name in ("outcome", "promise", "plan", "hold", "callback")},
     )
 

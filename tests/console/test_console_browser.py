@@ -3,7 +3,7 @@ package, against the real API app (uvicorn on a free port), a real worker and th
 
 One module-scoped desk: four accounts whose call steps open within a second (their episodes run on a
 compressed clock, 100 collection seconds a second, in a zone where it is daytime now, so the contact
-window is open whatever the hour the test runs); c1 holds A1, A3 and A5, c2 holds A2 and A4. Every
+window is open whatever the hour the test runs); c1 holds A1, A3 and A5, c2 holds A2, A4 and A6 (priced). Every
 expectation about time is computed in the account's zone from the episode's own clock.
 
 The screenshots in docs/img/ (console-worklist.png, console-account.png) are written by these tests
@@ -29,7 +29,15 @@ from arrears import PROJECT_ROOT
 from arrears.api.app import create_app
 from arrears.collection_clock import known_now
 from arrears.db.migrate import upgrade
-from arrears.db.models import ApiRequest, CollectorTask, ContactOutcomeRecord, Plan, PromiseToPay, TaskAssignment
+from arrears.db.models import (
+    ApiRequest,
+    CollectorTask,
+    ContactOutcomeRecord,
+    LedgerPosting,
+    Plan,
+    PromiseToPay,
+    TaskAssignment,
+)
 from arrears.desk.assign import reassign_task
 from arrears.desk.calls import check
 from arrears.desk.roster import import_roster
@@ -37,6 +45,7 @@ from arrears.desk.tokens import issue_token
 from arrears.devserver import free_port
 from arrears.domain.strategy import parse_strategy
 from tests.console.a11y import A11Y_CHECK
+from tests.workflow.helpers import PRICED as PRICED_STRATEGY
 from tests.workflow.helpers import Scenario, account_row
 
 CHROMIUM = "/usr/bin/chromium"
@@ -52,7 +61,8 @@ ROSTER = (
     "c2,Zhao Lei,east,collector,zh-CN;en,,20\n"
     "sup,Wang Wei,east,supervisor,en,,20\n"
 )
-HOLDERS = {"A1": "c1", "A2": "c2", "A3": "c1", "A4": "c2", "A5": "c1"}
+HOLDERS = {"A1": "c1", "A2": "c2", "A3": "c1", "A4": "c2", "A5": "c1", "A6": "c2"}
+PRICED = {"A6"}  # its episode prices the balance (the default strategy's [pricing]): parts and a posted ledger
 
 pytestmark = [pytest.mark.devserver,
               pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (make setup)")]
@@ -127,10 +137,11 @@ async def desk(dev_env, tmp_path_factory):
     import_roster(sc.sessions, roster, now)
     tokens = {cid: issue_token(sc.sessions, cid, now) for cid in ("c1", "c2", "sup")}
     call_at = (local + timedelta(minutes=2)).time().replace(second=0, microsecond=0)
-    strategy = parse_strategy({"name": "console-e2e", "steps": [
-        {"id": "console-call", "dpd": 3, "action": "call", "at": call_at.strftime("%H:%M")},
-        {"id": "charge-off", "dpd": 180, "action": "charge_off"},
-    ]})
+    steps = [{"id": "console-call", "dpd": 3, "action": "call", "at": call_at.strftime("%H:%M")},
+             {"id": "charge-off", "dpd": 180, "action": "charge_off"}]
+    strategy = parse_strategy({"name": "console-e2e", "steps": steps})
+    priced = parse_strategy({"name": "console-e2e-priced", "steps": steps,
+                             "pricing": PRICED_STRATEGY.pricing.model_dump(mode="json")})
     tag = f"K{os.getpid() % 10000:04d}"
     language = "en"  # (customers' names in Latin letters: the machine's chromium has no CJK font for the screenshots)
     app = create_app(sc.settings, client=dev_env.client, sessions=sc.sessions)
@@ -140,7 +151,7 @@ async def desk(dev_env, tmp_path_factory):
         for short in HOLDERS:
             row = account_row(f"{tag}{short}", local.date() - timedelta(days=3), tz=tz, language=language)
             row = row.model_copy(update={"billing_address": "1 Century Avenue, Pudong, Shanghai"})
-            await sc.start(row, strategy=strategy, day_seconds=DAY_SECONDS, now=now)
+            await sc.start(row, strategy=priced if short in PRICED else strategy, day_seconds=DAY_SECONDS, now=now)
         tasks: dict[str, int] = {}
         deadline = asyncio.get_running_loop().time() + 60
         while len(tasks) < len(HOLDERS):
@@ -415,6 +426,23 @@ async def test_a_post_without_the_csrf_token_is_refused(desk):
         assert forged.status == 403
         with desk.sc.sessions() as s:
             assert len(s.scalars(select(PromiseToPay).where(PromiseToPay.account_id == a1)).all()) == before
+    finally:
+        await context.close()
+
+
+async def test_a_priced_balance_by_part_and_its_posted_ledger(desk):
+    a6 = desk.acc("A6")
+    context, page = await desk.page_as("c2")
+    try:
+        await page.goto(f"{desk.base}/console/accounts/{a6}")
+        balance = await page.locator("#h-balance + dl").inner_text()
+        assert "本金\n¥5,000.00" in balance and "利息" in balance and "费用" in balance  # (c2 reads Chinese)
+        with desk.sc.sessions() as s:
+            posted = s.scalars(select(LedgerPosting).where(LedgerPosting.account_id == a6)
+                               .order_by(LedgerPosting.posted_on, LedgerPosting.id)).all()
+        rows = page.locator("#ledger tbody tr")
+        assert posted and await rows.count() == len(posted)
+        assert [t.split("\t")[1] for t in await rows.all_inner_texts()] == [p.kind for p in posted]
     finally:
         await context.close()
 
