@@ -148,6 +148,24 @@ OUTCOMES_ZH = {
 }
 
 
+CODES_ZH = {
+    # hold types
+    "dispute": "争议", "cease_contact": "停止联系", "hardship": "经济困难", "bankruptcy": "破产", "deceased": "已故",
+    "complaint": "投诉", "fraud_claim": "欺诈申诉", "attorney_represented": "律师代理",
+    # reasons for delinquency
+    "forgot": "忘记还款", "cash_flow": "资金周转", "job_loss": "失业", "illness": "疾病", "unwilling": "不愿还款",
+    # hold reasons offered on the form
+    "customer disputes the amount owed": "客户对欠款金额有争议",
+    "customer reports financial hardship": "客户反映经济困难",
+    "customer asked that contact stop": "客户要求停止联系",
+    "customer reports fraud on the card": "客户反映卡片被盗用",
+    "customer complained about collection": "客户投诉催收",
+    "customer is represented by an attorney": "客户已委托律师",
+    # channels
+    "sms": "短信", "email": "邮件", "im": "即时消息", "letter": "信函", "call": "电话", "visit": "上门",
+}
+
+
 def pick(chosen: str | None, roster: list[str] | None, accept_language: str | None) -> str:
     if chosen in LANGUAGES:
         return chosen
@@ -187,6 +205,10 @@ class Words:
 
     def outcome(self, code: str) -> str:
         return OUTCOMES_ZH.get(code, code) if self.lang == "zh-CN" else code.replace("_", " ")
+
+    def code(self, value: str) -> str:
+        """A domain code (hold type, reason, channel) in the page's language; the code itself is what is sent."""
+        return CODES_ZH.get(value, value) if self.lang == "zh-CN" else value.replace("_", " ")
 
     def money(self, amount: Decimal | None, currency: str) -> str:
         if amount is None:

@@ -120,7 +120,9 @@ def _authenticate(request: Request) -> Ctx:
 
 
 async def authenticated(request: Request) -> Ctx:
-    return await run_in_threadpool(_authenticate, request)
+    ctx = await run_in_threadpool(_authenticate, request)
+    request.state.console = ctx  # for the error page, which must not authenticate (and spend the rate) again
+    return ctx
 
 
 async def checked_form(request: Request, ctx: Ctx) -> dict[str, str]:
@@ -155,11 +157,7 @@ def _back(account_id: str) -> RedirectResponse:
 
 def install_handlers(app) -> None:
     async def on_error(request: Request, exc: ConsoleError) -> Response:
-        ctx = None
-        try:
-            ctx = await authenticated(request)
-        except (Redirect, ConsoleError):
-            pass
+        ctx = getattr(request.state, "console", None)
         titles = {404: "Not found", 403: "Forbidden"}
         words = ctx.words if ctx else i18n.Words(i18n.pick(None, None, request.headers.get("accept-language")))
         message = exc.message

@@ -208,6 +208,11 @@ async def test_sign_in_and_the_worklist_with_the_gate_and_local_time(desk):
         await page.get_by_label("Kind").select_option("visit")
         await page.get_by_role("button", name="Filter").click()
         assert "No tasks due today." in await page.locator("main").inner_text()
+        await page.get_by_label("Kind").select_option("")
+        await page.get_by_label("Stage").select_option("early")
+        await page.get_by_role("button", name="Filter").click()
+        await page.wait_for_url("**stage=early**")
+        assert await page.locator("table.worklist tbody tr").count() == 3
         await accessible(page)
         await page.goto(f"{desk.base}/console/worklist")
         await accessible(page)
@@ -365,6 +370,15 @@ async def test_a_supervisor_reassigns_a_task_and_sees_the_scorecard(desk):
         await accessible(page)
         row = page.locator(f"#team-tasks tr[data-task='{task_id}']")
         assert await row.locator("td.holder").inner_text() == "c2"
+        # A team member's worklist, as the supervisor sees it.
+        await page.goto(f"{desk.base}/console/worklist")
+        await page.get_by_label("Collector").select_option("c2")
+        await page.get_by_role("button", name="Filter").click()
+        await page.wait_for_url("**collector=c2**")
+        listed = await page.locator("table.worklist tbody tr").evaluate_all("rs => rs.map(r => r.dataset.account)")
+        assert sorted(listed) == sorted(desk.acc(a) for a in ("A2", "A4", "A6"))
+        await page.goto(f"{desk.base}/console/team")
+        row = page.locator(f"#team-tasks tr[data-task='{task_id}']")
         await row.get_by_label("to").select_option("c1")
         await row.get_by_label("Reason").fill("c2 on training")
         async with page.expect_navigation(url="**/console/team"):
