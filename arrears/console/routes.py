@@ -262,6 +262,8 @@ def console_router() -> APIRouter:
                                                               revealed))
         page.errors, page.values = errors or {}, values or {}
         client = request.app.state.client
+        if request.query_params.get("history") == "1":
+            await add_histories(request, page, account_id)
         if page.open and client is not None:
             try:
                 live = await asyncio.wait_for(operations.get_status(client, account_id),
@@ -272,6 +274,31 @@ def console_router() -> APIRouter:
         return render(request, "account.html", status=status, ctx=ctx, page=page, a=page.account,
                       outcomes=views.OUTCOMES, reasons=views.REASONS, hold_types=views.HOLD_TYPES,
                       hold_reasons=views.HOLD_REASONS, complaint_channels=views.COMPLAINT_CHANNELS)
+
+    async def add_histories(request: Request, page: views.AccountPage, account_id: str) -> None:
+        """The workflow's half of the timeline: archived runs from the record, the rest from the server."""
+        from arrears.archive import fetch_chain
+        from arrears.codec import CodecError, decrypt_history
+        from arrears.connect import converter
+
+        runs = await _db(request, lambda s: views.archived_runs(s, account_id))
+        histories = list(runs.archived)
+        client = request.app.state.client
+        try:
+            for workflow_id, first_run in runs.on_server:
+                if client is None:
+                    raise RuntimeError("Temporal is not reachable; only archived histories are shown")
+                fetch = (fetch_chain(client, workflow_id, first_run, open_ok=True) if first_run is not None
+                         else client.get_workflow_handle(workflow_id).fetch_history())
+                found = await asyncio.wait_for(fetch, timeout=request.app.state.settings.api_temporal_timeout)
+                found = ([found] if first_run is None else found) or []
+                histories += [h for h in found if h.events and h.events[0].workflow_execution_started_event_attributes
+                              .original_execution_run_id not in runs.known_runs]
+            codec = converter(request.app.state.settings).payload_codec
+            histories = [decrypt_history(h, codec) for h in histories]
+        except (RuntimeError, RPCError, TimeoutError, CodecError) as exc:
+            page.history_problem = str(exc) or type(exc).__name__
+        views.with_history(page, histories)
 
     @router.get("/accounts/{account_id}")
     @guarded

@@ -157,6 +157,8 @@ class AccountPage:
     timeline: list[Any]
     revealed: bool
     postings: list[LedgerPosting] = field(default_factory=list)  # the episode's ledger as posted (the statement)
+    history_shown: bool = False  # the timeline includes the workflow histories (?history=1)
+    history_problem: str = ""  # why the histories could not be read
     status: Any = None  # StatusView, when the workflow answered
     keys: dict[str, str] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)  # form -> the refusal, shown beside that form
@@ -229,6 +231,41 @@ def account_page(session: Session, who: Caller, account_id: str, wall_now: datet
         postings=postings,
         keys={name: new_key() for name in ("outcome", "promise", "plan", "hold", "callback")},
     )
+
+
+# ---- the workflow's half of the timeline (on request) ----------------------------------------------------
+
+
+@dataclass
+class Runs:
+    """What the record knows of an account's workflow runs: the archived histories, and the episodes whose
+    runs are still to be read from the server (arrears.history_source.for_account, with its database part
+    here so that it runs on a worker thread)."""
+    archived: list[Any]
+    known_runs: set[str]
+    on_server: list[tuple[str, str | None]]  # (workflow id, first run id) of episodes not archived
+
+
+def archived_runs(session: Session, account_id: str) -> Runs:
+    from arrears.archive import archived_rows, unpack
+
+    rows = archived_rows(session, account_id=account_id)
+    archived_episodes = {r.episode_id for r in rows}
+    episodes = session.execute(select(Episode.episode_id, Episode.workflow_id, Episode.run_id)
+                               .where(Episode.account_id == account_id).order_by(Episode.started_at)).all()
+    return Runs([unpack(r) for r in rows], {r.run_id for r in rows},
+                [(w, first) for e, w, first in episodes if e not in archived_episodes])
+
+
+def with_history(page: AccountPage, histories: list[Any]) -> None:
+    """The timeline with the histories' updates, timers and runs beside the record, and the code behind each step."""
+    from arrears.timeline import from_history, with_code
+
+    entries = list(page.timeline)
+    for history in histories:
+        entries += from_history(history)
+    page.timeline = list(reversed(ordered(with_code(entries, histories))))
+    page.history_shown = True
 
 
 OUTCOMES = [o.value for o in ContactOutcome if o != ContactOutcome.CALLBACK_REQUESTED]

@@ -389,6 +389,13 @@ async def test_a_supervisor_reassigns_a_task_and_sees_the_scorecard(desk):
             moves = s.scalars(select(TaskAssignment).where(TaskAssignment.task_id == task_id)
                               .order_by(TaskAssignment.id.desc())).first()
         assert (moves.collector_id, moves.by, moves.reason) == ("c1", "sup", "reassigned_manual")
+        # The account's timeline with the workflow's half: the run's start and the reassignment on record.
+        await page.goto(f"{desk.base}/console/accounts/{a4}")
+        await page.locator("#with-history").click()
+        await page.wait_for_url("**history=1")
+        timeline = await page.locator("#timeline").inner_text()
+        assert f"workflow arrears-{a4} started" in timeline and "history" in timeline
+        assert f"task {task_id}: c2 -> c1" in timeline, timeline
         # The team's scorecard for this month (the report of arrears.insight).
         await page.get_by_role("link", name="Scorecard").click()
         await page.wait_for_url("**/console/scorecard")
