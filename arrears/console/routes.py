@@ -322,25 +322,34 @@ def console_router() -> APIRouter:
         if not key or len(key) > 32 or not key.isalnum():
             raise ConsoleError(422, "the form has no idempotency key; reload the page")
         done = f"{account_id}:{name}:{key}"
-        if done in ctx.session.done:
+        if done in ctx.session.done:  # sent before (or still in flight): nothing is done twice
             ctx.session.flash.append(("info", ctx.words._("Already recorded: nothing was done twice.")))
-            return _back(account_id)
+            return await after(request, ctx, account_id)
+        ctx.session.done[done] = "in flight"  # no await since the check: a concurrent twin sees it
         try:
             command, check = build(ctx, form, key)
             await _db(request, lambda s: check(s, ctx.caller))
             result = await ask_workflow(request, lambda c: call(c, command))
         except ValidationError as exc:
+            del ctx.session.done[done]
             message = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
             return await account_view(request, ctx, account_id, errors={name: message}, values={name: form}, status=422)
         except HTTPException as exc:
+            del ctx.session.done[done]
             if exc.status_code == 422:
                 return await account_view(request, ctx, account_id, errors={name: str(exc.detail)},
                                           values={name: form}, status=422)
             raise ConsoleError(exc.status_code, str(exc.detail)) from None
+        except BaseException:
+            ctx.session.done.pop(done, None)
+            raise
         said = ctx.words._("Already recorded: nothing was done twice.") if getattr(result, "duplicate", False) \
             else ctx.words._("Recorded.")
         ctx.session.done[done] = said
         ctx.session.flash.append(("ok", said))
+        return await after(request, ctx, account_id)
+
+    async def after(request: Request, ctx: Ctx, account_id: str) -> RedirectResponse:
         # An outcome closes the collector's task, and with it their view of the account: back to the worklist.
         if not await _db(request, lambda s: account_visible(s, ctx.caller, account_id)):
             return RedirectResponse(f"{PREFIX}/worklist", status_code=303)

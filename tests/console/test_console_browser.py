@@ -273,6 +273,17 @@ async def test_right_party_contact_and_a_promise_refused_then_taken_once(desk):
         # The same form sent again (a double submit): nothing is done twice.
         again = await page.request.post(f"{desk.base}/console/accounts/{a1}/promise", form=fields)
         assert again.ok and "Already recorded: nothing was done twice." in await again.text()
+        # ...and from another session of c1's (the console does not know the key there): the workflow's own
+        # rule on a repeated promise id answers "duplicate", and still one promise is on record.
+        other_context, other = await desk.page_as("c1")
+        try:
+            await other.goto(f"{desk.base}/console/accounts/{a1}")
+            other_csrf = await other.locator("#form-promise input[name=csrf]").input_value()
+            twin = await other.request.post(f"{desk.base}/console/accounts/{a1}/promise",
+                                            form={**fields, "csrf": other_csrf})
+            assert twin.ok and "Already recorded: nothing was done twice." in await twin.text()
+        finally:
+            await other_context.close()
         with desk.sc.sessions() as s:
             promises = s.scalars(select(PromiseToPay).where(PromiseToPay.account_id == a1)).all()
         assert [(p.amount, p.status, p.collector_id) for p in promises] == [(300, "active", "c1")]
