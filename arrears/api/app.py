@@ -43,6 +43,7 @@ from arrears.db.engine import engine_for, make_sessionmaker
 from arrears.evidence_store import EvidenceStore
 from arrears.api.insight import insight_router
 from arrears.api.docs import install_docs
+from arrears.console import install_console
 from arrears.settings import Settings
 
 # How long the API waits between attempts to reach Temporal while it is away (doubling up to this).
@@ -96,6 +97,7 @@ def create_app(settings: Settings, client: Client | None = None, sessions: sessi
     app.include_router(evidence_router())
     app.include_router(calls_router(app, desk_caller))  # calls and visits as they are worked (arrears/api/calls.py)
     app.include_router(insight_router(desk_caller, settings))  # quality reviews and complaints (arrears/api/insight.py)
+    install_console(app)  # the collector's console: HTML pages under /console (arrears/console/)
 
     # Added first, so inside the journal: a body refused for its size is still logged.
     upload_limit = settings.evidence_max_bytes + ENVELOPE_BYTES

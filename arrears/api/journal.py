@@ -23,7 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from arrears.db.models import ApiRequest
 
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
-_ACCOUNT = re.compile(r"^/accounts/([^/]{1,64})(?:/|$)")
+_ACCOUNT = re.compile(r"^(?:/console)?/accounts/([^/]{1,64})(?:/|$)")  # the API's and the console's
 _RESULT_CHARS = 1000
 
 
