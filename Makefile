@@ -29,8 +29,23 @@ demo: setup
 test: setup
 	$(BIN)/pytest $(ARGS)
 
+# `make bench` runs the lean-episode benchmarks side by side with plain Temporal, each printing both
+# figures and the ratio; BENCH picks some (events updates starts lives memory scale), ARGS goes to each.
+BENCH ?= events updates starts lives memory
 bench: setup
-	$(BIN)/python benchmarks/start_rate.py $(ARGS)
+	@for b in $(BENCH); do \
+	  case $$b in \
+	    events)  script=episode_events.py ;; \
+	    updates) script=update_latency.py ;; \
+	    starts)  script=start_rate.py ;; \
+	    lives)   script=compressed_lives.py ;; \
+	    memory)  script=worker_memory.py ;; \
+	    scale)   script=scale.py ;; \
+	    *) echo "unknown benchmark $$b (events updates starts lives memory scale)"; exit 2 ;; \
+	  esac; \
+	  echo "== $$b: benchmarks/$$script $(ARGS)"; \
+	  $(BIN)/python benchmarks/$$script $(ARGS) || exit $$?; \
+	done
 
 clean:
 	rm -rf $(VENV) .demo .arrears .pytest_cache

@@ -113,6 +113,9 @@ class Settings(BaseSettings):
                                 validation_alias=AliasChoices("ARREARS_EVIDENCE_TYPES"))
     # Desk API tokens: days until a new token expires unless --expires says otherwise.
     token_days: int = Field(default=30, ge=1, le=366, validation_alias=AliasChoices("ARREARS_TOKEN_DAYS"))
+    # The collector's console signs a session out after this many idle minutes.
+    console_idle_minutes: float = Field(default=15, gt=0, le=24 * 60,
+                                        validation_alias=AliasChoices("ARREARS_CONSOLE_IDLE_MINUTES"))
     # Desk API limits: request body bytes (evidence uploads: evidence_max_bytes), requests per minute per token,
     # and how long a call waits for the workflow before answering 503.
     api_max_body: int = Field(default=64 * 1024, ge=1024, le=16 * 1024 * 1024,

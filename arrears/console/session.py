@@ -8,14 +8,12 @@ does every session when the API process restarts (sign in again).
 """
 
 import hashlib
-import os
 import secrets
 import threading
 import time
 from dataclasses import dataclass, field
 
 COOKIE = "arrears_console"
-DEFAULT_IDLE_MINUTES = 15.0
 
 
 @dataclass
@@ -39,10 +37,10 @@ class SessionStore:
 
     @classmethod
     def from_env(cls) -> "SessionStore":
-        minutes = float(os.environ.get("ARREARS_CONSOLE_IDLE_MINUTES", DEFAULT_IDLE_MINUTES))
-        if not 0 < minutes <= 24 * 60:
-            raise ValueError("ARREARS_CONSOLE_IDLE_MINUTES must lie between 0 and 1440")
-        return cls(minutes * 60)
+        """As the settings say (ARREARS_CONSOLE_IDLE_MINUTES, checked with every other setting)."""
+        from arrears.settings import Settings
+
+        return cls(Settings().console_idle_minutes * 60)
 
     @staticmethod
     def _key(cookie: str) -> str:
