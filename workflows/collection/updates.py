@@ -99,7 +99,9 @@ def amounts_fit(currency: str, **amounts) -> None:
                errors.AMOUNT_PRECISION)
 
 
-class Updates:
+class UpdateBase:
+    """What every handler needs: the context, the writes, the economics, and how to refuse."""
+
     def __init__(self, ctx: Context, writes: Writes, economics: Economics) -> None:
         self.ctx = ctx
         self.writes = writes
@@ -115,6 +117,10 @@ class Updates:
     def _refuse(self, reason: str | None, known: bool = False) -> None:
         """A refusal is typed EpisodeEnded when the episode is over (and the request is not a repeat)."""
         refuse(reason, errors.EPISODE_ENDED if self.ep.outcome is not None and not known else errors.REFUSED)
+
+
+class AgreementUpdates(UpdateBase):
+    """Money and agreements: payments, promises, settlement offers, instalment plans."""
 
     # ---- payments -----------------------------------------------------------------------
 
@@ -299,6 +305,10 @@ class Updates:
         return PlanResult(plan_id=plan.plan_id, status=plan.status, duplicate=duplicate, total=plan.total,
                           instalments=len(plan.instalments), next_due=upcoming)
 
+
+class DeskUpdates(UpdateBase):
+    """What collectors record: outcomes of calls and visits, holds placed and released."""
+
     # ---- collectors' outcomes ------------------------------------------------------------------
 
     def validate_outcome(self, request: OutcomeInput) -> None:
@@ -403,6 +413,10 @@ class Updates:
         return HoldResult(hold_id=hold.hold_id, hold_type=hold.hold_type, status=hold.status, duplicate=duplicate,
                           expires_at=hold.expires_at, task_id=hold.task_id,
                           active_holds=[HoldType(t) for t in self.ep.active_hold_types()], outcome=self.ep.outcome)
+
+
+class AccountUpdates(UpdateBase):
+    """Operators and the record: strategy changes, re-ages, the legal case, the risk segment, close."""
 
     # ---- strategy ----------------------------------------------------------------------------------
 
@@ -589,3 +603,7 @@ class Updates:
         assert self.ep.outcome is not None
         return CloseResult(outcome=self.ep.outcome, reason=self.ep.outcome_reason or "",
                            closed_by=self.ep.closed_by or "")
+
+
+class Updates(AgreementUpdates, DeskUpdates, AccountUpdates):
+    """Every update of the episode; each group in a class of its own (one place per kind of request)."""
