@@ -248,8 +248,9 @@ def violations(ep: Episode, rules: AgendaRules, now: datetime, slack: timedelta 
                 and plan.charge_off_blocked_by is None
                 and not any(d.kind == DueKind.CHARGE_OFF for d in plan.due)):
             found.append("the charge-off deadline has passed and it is not due")
+        # While the deadline is ahead, no wait may pass it (once it is due, the loop acts on it first).
         if plan.wake_at is not None and plan.charge_off_at is not None and plan.wake_at > plan.charge_off_at \
-                and plan.charge_off_blocked_by is None:
+                and plan.charge_off_blocked_by is None and not any(d.kind == DueKind.CHARGE_OFF for d in plan.due):
             found.append("the next wake-up is after the charge-off deadline")
         keys = [s.key for s in ep.ladder]
         if len(keys) != len(set(keys)):

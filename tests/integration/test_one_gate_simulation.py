@@ -289,10 +289,13 @@ def _bureau_notice_during_cease(sc, ceased) -> str:
             notice = s.scalar(select(ContactAttempt.attempted_at).where(
                 ContactAttempt.account_id == account_id, ContactAttempt.template == "letter_validation_notice",
                 ContactAttempt.result == "queued"))
-            if hold is None or notice is None or notice > hold.placed_at:
+            if hold is None or notice is None:
                 continue
             tz = ZoneInfo(s.get(Account, account_id).timezone)
-            day = hold.placed_at.astimezone(tz).date() + timedelta(days=1)
+            # After both the hold and the validation notice (which, at some hours of the machine's day,
+            # is still deferred when the holds are placed): only the cease rule can object to it.
+            later = max(hold.placed_at, notice if notice.tzinfo else notice.replace(tzinfo=timezone.utc))
+            day = later.astimezone(tz).date() + timedelta(days=1)
             while not is_working_day(day, "US"):
                 day += timedelta(days=1)
             at = datetime.combine(day, time(11, 0), tzinfo=tz)
@@ -300,7 +303,7 @@ def _bureau_notice_during_cease(sc, ceased) -> str:
                                sent_on=day, sent_at=at, channel="letter", template="letter_bureau_notice", language="en",
                                recipient="1 Main Street", rendered_text="...", result="queued", dpd=40, step_id="forged"))
             return account_id
-    raise AssertionError("no ceased account had its validation notice before the hold")
+    raise AssertionError("no ceased account had its validation notice")
 
 
 def _corrupt(sc, regf, ids):

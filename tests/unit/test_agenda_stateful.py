@@ -343,3 +343,18 @@ class EpisodeMachine(RuleBasedStateMachine):
 TestEpisodeMachine = EpisodeMachine.TestCase
 TestEpisodeMachine.settings = settings(max_examples=250, stateful_step_count=40, deadline=None,
                                        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+
+
+def test_a_charge_off_a_fraud_claim_held_past_its_deadline_is_due_at_the_release():
+    """Found by the machine: a fraud claim blocks the charge-off past DPD 180; at its release the
+    charge-off is due at once (a wake-up later than the passed deadline is then no violation)."""
+    m = EpisodeMachine()
+    m.start(priced=False, zone="Asia/Shanghai", dpd=97, segment=Segment.LOW, overdue=100)
+    m.place_hold(days=1, hold_type=HoldType.FRAUD_CLAIM)
+    for days in (11, 70, 2):
+        m.worker_down_then_back(days=days)
+    assert m.ep.outcome is None  # held: the charge-off waited
+    T.end_hold(m.ep, m.ep.active_holds()[0], "released", None, "o-1", m.now)
+    plan = agenda(m.ep, m.terms.rules, m.now, SLACK)
+    assert plan.due and plan.due[0].kind == DueKind.CHARGE_OFF
+    assert violations(m.ep, m.terms.rules, m.now, SLACK) == []
