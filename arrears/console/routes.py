@@ -36,11 +36,19 @@ from arrears.api.access import (
     require_supervisor,
     task_visible,
 )
-from arrears.api.bodies import HoldBody, InstalmentBody, OutcomeBody, PlanBody, PromiseBody, ReassignBody
+from arrears.api.bodies import (
+    HoldBody,
+    InstalmentBody,
+    OutcomeBody,
+    PlanBody,
+    PromiseBody,
+    ReassignBody,
+    SettlementBody,
+)
 from arrears.api.desk import ask_workflow
 from arrears.console import csrf, i18n, views
 from arrears.console.session import COOKIE, ConsoleSession
-from arrears.contracts import HoldInput, OutcomeInput, PlanInput, PromiseInput
+from arrears.contracts import HoldInput, OutcomeInput, PlanInput, PromiseInput, SettlementInput
 from arrears.db.models import Account, Collector, CollectorTask
 from arrears.desk.assign import DeskError, reassign_task
 from arrears.domain.access import sees_collector
@@ -261,6 +269,7 @@ def console_router() -> APIRouter:
         page = await _db(request, lambda s: views.account_page(s, ctx.caller, account_id, request.app.state.clock(),
                                                               revealed))
         page.errors, page.values = errors or {}, values or {}
+        page.discount_limit = views.discount_limit(request.app.state.settings.strategy, ctx.caller.role)
         client = request.app.state.client
         if request.query_params.get("history") == "1":
             await add_histories(request, page, account_id)
@@ -458,6 +467,19 @@ def console_router() -> APIRouter:
                             channel=form.get("channel") or None, days=form.get("days") or None)
             return HoldInput(**body.model_dump(), placed_by=ctx.caller.collector_id), in_scope(account_id)
         return await act(request, account_id, "hold", build, lambda c, cmd: operations.place_hold(c, account_id, cmd))
+
+    @router.post("/accounts/{account_id}/settlement")
+    @guarded
+    async def settlement(request: Request, account_id: str) -> Response:
+        """A settlement offer, approved by the signed-in user with their role (as POST /accounts/{id}/settlements):
+        the workflow's validator holds it to the role's discount limit."""
+        def build(ctx, form, key):
+            body = SettlementBody(offer_id=f"ST-{key}", amount=amount(form.get("amount", "")),
+                                  expires_on=form.get("expires_on", ""), replace=form.get("replace") == "yes")
+            return (SettlementInput(**body.model_dump(), approved_by=ctx.caller.collector_id,
+                                    approver_role=ctx.caller.role), in_scope(account_id))
+        return await act(request, account_id, "settlement", build,
+                         lambda c, cmd: operations.offer_settlement(c, account_id, cmd))
 
     # ---- supervisors -------------------------------------------------------------------------------------
 

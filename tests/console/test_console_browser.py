@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 from datetime import datetime, time, timedelta, timezone
+from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -36,6 +37,7 @@ from arrears.db.models import (
     LedgerPosting,
     Plan,
     PromiseToPay,
+    Settlement,
     TaskAssignment,
 )
 from arrears.desk.assign import reassign_task
@@ -494,3 +496,45 @@ async def test_a_chinese_speaking_collector_gets_the_page_in_chinese(desk):
         assert "Customer's local time" in await page.locator("main").inner_text()
     finally:
         await context.close()
+
+
+async def test_a_settlement_above_the_collectors_limit_is_refused_then_one_within_it_offered(desk):
+    a2 = desk.acc("A2")  # c2's (a collector: a 10% discount limit); c2 reads Chinese, so ids, not labels
+    status = await desk.sc.client.get_workflow_handle(f"arrears-{a2}").query("status")
+    total = Decimal(str(status["total_balance"]))
+    context, page = await desk.page_as("c2")
+    try:
+        await page.goto(f"{desk.base}/console/accounts/{a2}")
+        await accessible(page)
+        above = (total * Decimal("0.85")).quantize(Decimal("0.01"))
+        await page.locator("#settlement-amount").fill(str(above))
+        discount = page.locator("#settlement-discount")  # shown live by console.js
+        assert "15.00%" in await discount.inner_text() and "10%" in await discount.inner_text()
+        async with page.expect_navigation():
+            await page.locator("#form-settlement button[type=submit]").click()
+        error = page.locator("#settlement-error")
+        assert "15.00% discount is above the collector limit of 10%" in await error.inner_text()
+        assert await page.locator("#settlement-amount").input_value() == str(above)
+        assert await page.locator("#settlement-amount").get_attribute("aria-invalid") == "true"
+
+        within = (total * Decimal("0.95")).quantize(Decimal("0.01"))
+        await page.locator("#settlement-amount").fill(str(within))
+        assert "5.00%" in await discount.inner_text()
+        fields = await page.locator("#form-settlement").evaluate("f => Object.fromEntries(new FormData(f))")
+        async with page.expect_navigation(url=f"**/console/accounts/{a2}"):
+            await page.locator("#form-settlement button[type=submit]").click()
+        offer_id = "ST-" + fields["key"]
+        assert offer_id in await page.locator("#open-offer").inner_text()
+        rows = []
+        for _ in range(50):  # the record is written by the workflow's activity, just after the update's answer
+            with desk.sc.sessions() as s:
+                rows = s.scalars(select(Settlement).where(Settlement.account_id == a2)).all()
+            if rows:
+                break
+            await asyncio.sleep(0.1)
+        assert [(r.offer_id, r.amount, r.approved_by, r.approver_role, r.status) for r in rows] == [
+            (offer_id, within, "c2", "collector", "open")]
+        assert page.errors == [] and page.outside == []
+    finally:
+        await context.close()
+

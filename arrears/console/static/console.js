@@ -9,3 +9,29 @@ document.addEventListener("submit", function (event) {
     }, 0);
   }
 });
+
+// The settlement form's discount, live: (total balance - amount) / total balance, beside the role's limit.
+// Only a hint: the form works without it, and the workflow's validator decides.
+function showDiscount(input) {
+  var out = document.getElementById("settlement-discount");
+  if (!out || !out.dataset.balance) { return; }
+  var balance = parseFloat(out.dataset.balance);
+  var amount = parseFloat(String(input.value).replace(/,/g, ""));
+  if (!(balance > 0) || !(amount > 0)) { return; }
+  var percent = (balance - amount) * 100 / balance;
+  var text = out.dataset.label + ": " + percent.toFixed(2) + "%";
+  if (out.dataset.limit) {
+    var above = percent > parseFloat(out.dataset.limit);
+    text += " (" + (above ? out.dataset.above : out.dataset.within) + " " + out.dataset.limit + "%)";
+    out.classList.toggle("bad", above);
+  }
+  out.textContent = text;
+}
+document.addEventListener("input", function (event) {
+  if (event.target.id === "settlement-amount") { showDiscount(event.target); }
+});
+document.addEventListener("DOMContentLoaded", function () {
+  var amount = document.getElementById("settlement-amount");
+  if (amount && amount.value) { showDiscount(amount); }
+});
+
