@@ -23,6 +23,7 @@ from arrears.db.models import (
     Collector,
     CollectorTask,
     Episode,
+    EvidenceFile,
     LedgerPosting,
     Payment,
     PromiseToPay,
@@ -33,6 +34,7 @@ from arrears.domain.desk import DESK_TASKS
 from arrears.domain.holds import COMPLAINT_CHANNELS, HoldType
 from arrears.domain.outcome import ContactOutcome, DelinquencyReason
 from arrears.domain.strategy import Role
+from arrears.evidence_store import for_account as evidence_for
 from arrears.timeline import from_record, ordered
 
 # Hold reasons offered on the form: chosen, never typed, so that no free text about the customer
@@ -172,6 +174,7 @@ class AccountPage:
     keys: dict[str, str] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)  # form -> the refusal, shown beside that form
     values: dict[str, dict[str, str]] = field(default_factory=dict)  # form -> what was entered
+    evidence: list[EvidenceFile] = field(default_factory=list)  # the account's files in the evidence store
     discount_limit: Decimal | None = None  # the caller's role's settlement discount limit (configured strategy)
 
     @property
@@ -241,7 +244,7 @@ def account_page(session: Session, who: Caller, account_id: str, wall_now: datet
     return AccountPage(
         account=account, episode=episode, collection_now=now, today=now.astimezone(ZoneInfo(account.timezone)).date(),
         tasks=tasks, workable=workable, promises=promises, payments=payments, timeline=timeline, revealed=revealed,
-        postings=postings,
+        postings=postings, evidence=evidence_for(session, account_id),
         keys={name: new_key() for name in ("outcome", "promise", "plan", "hold", "callback", "settlement")},
     )
 

@@ -35,3 +35,11 @@ document.addEventListener("DOMContentLoaded", function () {
   if (amount && amount.value) { showDiscount(amount); }
 });
 
+// An evidence file above the store's cap is refused before it is sent (the server refuses it too).
+document.addEventListener("change", function (event) {
+  var input = event.target;
+  if (input.type === "file" && input.dataset.maxBytes) {
+    var big = Array.prototype.some.call(input.files, function (f) { return f.size > Number(input.dataset.maxBytes); });
+    input.setCustomValidity(big ? "larger than " + input.dataset.maxBytes + " bytes" : "");
+  }
+});
