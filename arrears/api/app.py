@@ -43,7 +43,7 @@ from arrears.db.engine import engine_for, make_sessionmaker
 from arrears.evidence_store import EvidenceStore
 from arrears.api.insight import insight_router
 from arrears.api.docs import install_docs
-from arrears.console import install_console
+from arrears.console import CONSOLE_UPLOAD_PATH, install_console
 from arrears.settings import Settings
 
 # How long the API waits between attempts to reach Temporal while it is away (doubling up to this).
@@ -102,7 +102,8 @@ def create_app(settings: Settings, client: Client | None = None, sessions: sessi
     # Added first, so inside the journal: a body refused for its size is still logged.
     upload_limit = settings.evidence_max_bytes + ENVELOPE_BYTES
     app.add_middleware(BodySizeLimit, limit=settings.api_max_body,
-                       larger=[("POST", re.compile(UPLOAD_PATH), upload_limit)])
+                       larger=[("POST", re.compile(UPLOAD_PATH), upload_limit),
+                               ("POST", re.compile(CONSOLE_UPLOAD_PATH), upload_limit)])
     app.add_middleware(ApiJournal, sessions=app.state.sessions, clock=clock)
     return app
 

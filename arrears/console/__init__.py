@@ -10,6 +10,9 @@ through Babel), ``views`` (what a page shows, read from the record), ``routes`` 
 
 from fastapi import FastAPI
 
+# The console's form that carries a file (the outcome form's evidence): the evidence upload's body limit.
+CONSOLE_UPLOAD_PATH = r"/console/accounts/[^/]+/outcome"
+
 
 def install_console(app: FastAPI) -> None:
     from arrears.console.routes import console_router, install_handlers, static_app

@@ -33,18 +33,29 @@ from arrears.api.access import (
     authenticate_request,
     not_found,
     open_episode,
+    require_account,
     require_supervisor,
     task_visible,
 )
-from arrears.api.bodies import HoldBody, InstalmentBody, OutcomeBody, PlanBody, PromiseBody, ReassignBody
-from arrears.api.desk import ask_workflow
+from arrears.api.bodies import (
+    HoldBody,
+    InstalmentBody,
+    OutcomeBody,
+    PlanBody,
+    PromiseBody,
+    ReassignBody,
+    SettlementBody,
+)
+from arrears.api.desk import _evidence_known, ask_workflow
 from arrears.console import csrf, i18n, views
 from arrears.console.session import COOKIE, ConsoleSession
-from arrears.contracts import HoldInput, OutcomeInput, PlanInput, PromiseInput
+from arrears.contracts import HoldInput, OutcomeInput, PlanInput, PromiseInput, SettlementInput
 from arrears.db.models import Account, Collector, CollectorTask
 from arrears.desk.assign import DeskError, reassign_task
 from arrears.domain.access import sees_collector
+from arrears.domain.evidence_ids import is_evidence_id
 from arrears.domain.outcome import ContactOutcome, VisitReport
+from arrears.evidence_store import CHUNK, EvidenceRefused, clean_filename, record
 
 HERE = Path(__file__).parent
 PREFIX = "/console"
@@ -261,6 +272,7 @@ def console_router() -> APIRouter:
         page = await _db(request, lambda s: views.account_page(s, ctx.caller, account_id, request.app.state.clock(),
                                                               revealed))
         page.errors, page.values = errors or {}, values or {}
+        page.discount_limit = views.discount_limit(request.app.state.settings.strategy, ctx.caller.role)
         client = request.app.state.client
         if request.query_params.get("history") == "1":
             await add_histories(request, page, account_id)
@@ -273,7 +285,9 @@ def console_router() -> APIRouter:
                 page.status = None  # Temporal away or the episode ending: the record still answers
         return render(request, "account.html", status=status, ctx=ctx, page=page, a=page.account,
                       outcomes=views.OUTCOMES, reasons=views.REASONS, hold_types=views.HOLD_TYPES,
-                      hold_reasons=views.HOLD_REASONS, complaint_channels=views.COMPLAINT_CHANNELS)
+                      hold_reasons=views.HOLD_REASONS, complaint_channels=views.COMPLAINT_CHANNELS,
+                      evidence_max_bytes=request.app.state.evidence_store.max_bytes,
+                      evidence_types=request.app.state.evidence_store.allowed)
 
     async def add_histories(request: Request, page: views.AccountPage, account_id: str) -> None:
         """The workflow's half of the timeline: archived runs from the record, the rest from the server."""
@@ -314,8 +328,10 @@ def console_router() -> APIRouter:
         await checked_form(request, ctx)
         return await account_view(request, ctx, account_id, revealed=True)
 
-    async def act(request: Request, account_id: str, name: str, build, call) -> Response:
-        """One desk action from a form: CSRF, the idempotency key, the API's checks, the workflow's validator."""
+    async def act(request: Request, account_id: str, name: str, build, call, prepare=None, remark=None) -> Response:
+        """One desk action from a form: CSRF, the idempotency key, the API's checks, the workflow's validator.
+        ``prepare(ctx, form)`` runs first (an upload: stored, its id put in the form); ``remark(ctx, form)`` is
+        a second line shown after the action was taken."""
         ctx = await authenticated(request)
         form = await checked_form(request, ctx)
         key = form.get("key", "")
@@ -327,6 +343,8 @@ def console_router() -> APIRouter:
             return await after(request, ctx, account_id)
         ctx.session.done[done] = "in flight"  # no await since the check: a concurrent twin sees it
         try:
+            if prepare is not None:
+                await prepare(ctx, form)
             command, check = build(ctx, form, key)
             await _db(request, lambda s: check(s, ctx.caller))
             result = await ask_workflow(request, lambda c: call(c, command))
@@ -347,6 +365,9 @@ def console_router() -> APIRouter:
             else ctx.words._("Recorded.")
         ctx.session.done[done] = said
         ctx.session.flash.append(("ok", said))
+        extra = remark(ctx, form) if remark is not None else None
+        if extra:
+            ctx.session.flash.append(("ok", extra))
         return await after(request, ctx, account_id)
 
     async def after(request: Request, ctx: Ctx, account_id: str) -> RedirectResponse:
@@ -360,13 +381,51 @@ def console_router() -> APIRouter:
             open_episode(session, who, account_id)
         return check
 
-    def task_check(account_id: str, task_id: int):
+    def task_check(account_id: str, task_id: int, evidence: list[str] = ()):
         def check(session, who):
             episode = open_episode(session, who, account_id)
             task = session.get(CollectorTask, task_id)
             if task is None or task.episode_id != episode.episode_id or not task_visible(session, who, task):
                 raise not_found(f"task {task_id} on account {account_id}'s open episode")
+            if evidence:
+                _evidence_known(session, account_id, list(evidence), "visit.evidence_files")
         return check
+
+    def _evidence_ids(form: dict[str, str]) -> list[str]:
+        """The evidence ids a form carries (stored by this form's upload, or by its earlier, refused, sending)."""
+        return [e for e in form.get("evidence_id", "").split(",") if e]
+
+    def stored_upload(request: Request, account_id: str):
+        """The form's file, if one was chosen, kept by the same code as POST /accounts/{id}/evidence: the store
+        caps the size and sniffs the type; the record keeps it once per account. Its id joins the form's."""
+        async def prepare(ctx: Ctx, form: dict[str, str]) -> None:
+            carried = _evidence_ids(form)
+            if any(not is_evidence_id(e) for e in carried):
+                raise HTTPException(422, "evidence_id: not an evidence id (ev-<sha256>)")
+            upload = (await request.form()).get("evidence")
+            if not carried and (upload is None or isinstance(upload, str) or not upload.filename):
+                return
+
+            def known(session) -> None:  # the caller's account (as the API's upload), the carried ids on its record
+                require_account(session, ctx.caller, account_id)
+                _evidence_known(session, account_id, carried, "evidence_id")
+
+            await _db(request, known)
+            if upload is None or isinstance(upload, str) or not upload.filename:
+                return
+            store = request.app.state.evidence_store
+            try:
+                blob = await run_in_threadpool(store.put, iter(lambda: upload.file.read(CHUNK), b""))
+            except EvidenceRefused as exc:
+                raise HTTPException(422, f"file {clean_filename(upload.filename)!r}: {exc}") from None
+            stored = await run_in_threadpool(
+                lambda: record(request.app.state.sessions, account_id, blob, uploaded_by=ctx.caller.collector_id,
+                               source="console", filename=clean_filename(upload.filename),
+                               now=request.app.state.clock()))
+            if stored.evidence_id not in carried:
+                carried.append(stored.evidence_id)
+            form["evidence_id"] = ",".join(carried)
+        return prepare
 
     def local_moment(value: str, tz: str) -> datetime:
         try:
@@ -391,16 +450,29 @@ def console_router() -> APIRouter:
         def build(ctx, form, key):
             task_id = int(form.get("task_id", "0")) if form.get("task_id", "").isdigit() else 0
             visit = None
-            if form_kinds.get(task_id) == "visit":  # a visit's outcome carries its report
+            files = _evidence_ids(form)
+            if form_kinds.get(task_id) == "visit":  # a visit's outcome carries its report, and the evidence ids
                 visit = VisitReport(address_verified=form.get("address_verified") == "yes",
-                                    met_cardholder=form.get("met_cardholder") == "yes")
+                                    met_cardholder=form.get("met_cardholder") == "yes", evidence_files=files)
             body = OutcomeBody(task_id=form.get("task_id", "0"), outcome=form.get("outcome", ""),
                                duration_seconds=form.get("duration_seconds") or 0,
                                reason_for_delinquency=form.get("reason_for_delinquency") or None, visit=visit)
             return (OutcomeInput(**body.model_dump(), collector_id=ctx.caller.collector_id),
-                    task_check(account_id, body.task_id))
+                    task_check(account_id, body.task_id, files if visit is not None else []))
+
+        def remark(ctx, form) -> str | None:
+            files = _evidence_ids(form)
+            if not files:
+                return None
+            said = f"{ctx.words._('Evidence on file')}: {', '.join(files)}"
+            task_id = int(form["task_id"]) if form.get("task_id", "").isdigit() else 0
+            if form_kinds.get(task_id) != "visit":
+                said += " (" + ctx.words._("a call's outcome carries no evidence: cite the id on a hold") + ")"
+            return said
+
         return await act(request, account_id, "outcome", build,
-                         lambda c, cmd: operations.log_contact_outcome(c, account_id, cmd))
+                         lambda c, cmd: operations.log_contact_outcome(c, account_id, cmd),
+                         prepare=stored_upload(request, account_id), remark=remark)
 
     @router.post("/accounts/{account_id}/callback")
     @guarded
@@ -455,9 +527,28 @@ def console_router() -> APIRouter:
             if reason not in views.HOLD_REASONS:
                 raise HTTPException(422, "choose one of the reasons offered")
             body = HoldBody(hold_id=f"H-{key}", hold_type=form.get("hold_type", ""), reason=reason,
-                            channel=form.get("channel") or None, days=form.get("days") or None)
-            return HoldInput(**body.model_dump(), placed_by=ctx.caller.collector_id), in_scope(account_id)
+                            channel=form.get("channel") or None, days=form.get("days") or None,
+                            evidence_ref=form.get("evidence_ref", ""))
+
+            def check(session, who):
+                open_episode(session, who, account_id)
+                if is_evidence_id(body.evidence_ref):  # as the API's hold route: on this account's record
+                    _evidence_known(session, account_id, [body.evidence_ref], "evidence_ref")
+            return HoldInput(**body.model_dump(), placed_by=ctx.caller.collector_id), check
         return await act(request, account_id, "hold", build, lambda c, cmd: operations.place_hold(c, account_id, cmd))
+
+    @router.post("/accounts/{account_id}/settlement")
+    @guarded
+    async def settlement(request: Request, account_id: str) -> Response:
+        """A settlement offer, approved by the signed-in user with their role (as POST /accounts/{id}/settlements):
+        the workflow's validator holds it to the role's discount limit."""
+        def build(ctx, form, key):
+            body = SettlementBody(offer_id=f"ST-{key}", amount=amount(form.get("amount", "")),
+                                  expires_on=form.get("expires_on", ""), replace=form.get("replace") == "yes")
+            return (SettlementInput(**body.model_dump(), approved_by=ctx.caller.collector_id,
+                                    approver_role=ctx.caller.role), in_scope(account_id))
+        return await act(request, account_id, "settlement", build,
+                         lambda c, cmd: operations.offer_settlement(c, account_id, cmd))
 
     # ---- supervisors -------------------------------------------------------------------------------------
 

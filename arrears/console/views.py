@@ -5,6 +5,7 @@ contact gate's answer per task), scope is the API's (arrears.api.access), the ti
 arrears.timeline's, the scorecard arrears.insight's. Personal data is masked unless the page was asked to
 reveal it (a logged post)."""
 
+import functools
 import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -17,13 +18,23 @@ from sqlalchemy.orm import Session
 
 from arrears.api.access import Caller, require_account, task_visible
 from arrears.collection_clock import known_now
-from arrears.db.models import Account, Collector, CollectorTask, Episode, LedgerPosting, Payment, PromiseToPay
+from arrears.db.models import (
+    Account,
+    Collector,
+    CollectorTask,
+    Episode,
+    EvidenceFile,
+    LedgerPosting,
+    Payment,
+    PromiseToPay,
+)
 from arrears.desk.worklist import WorklistEntry, worklist
 from arrears.domain.access import sees_collector
 from arrears.domain.desk import DESK_TASKS
 from arrears.domain.holds import COMPLAINT_CHANNELS, HoldType
 from arrears.domain.outcome import ContactOutcome, DelinquencyReason
 from arrears.domain.strategy import Role
+from arrears.evidence_store import for_account as evidence_for
 from arrears.timeline import from_record, ordered
 
 # Hold reasons offered on the form: chosen, never typed, so that no free text about the customer
@@ -163,6 +174,8 @@ class AccountPage:
     keys: dict[str, str] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)  # form -> the refusal, shown beside that form
     values: dict[str, dict[str, str]] = field(default_factory=dict)  # form -> what was entered
+    evidence: list[EvidenceFile] = field(default_factory=list)  # the account's files in the evidence store
+    discount_limit: Decimal | None = None  # the caller's role's settlement discount limit (configured strategy)
 
     @property
     def open(self) -> bool:
@@ -196,6 +209,9 @@ class AccountPage:
         third = (overdue / 3).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
         return [(self.today + timedelta(days=7 + 30 * i), third if i < 2 else overdue - 2 * third) for i in range(3)]
 
+    def settlement_expiry(self) -> date:
+        return self.today + timedelta(days=7)
+
     def callback_default(self) -> str:
         local = (self.collection_now + timedelta(hours=2)).astimezone(ZoneInfo(self.account.timezone))
         return local.strftime("%Y-%m-%dT%H:%M")
@@ -228,9 +244,25 @@ def account_page(session: Session, who: Caller, account_id: str, wall_now: datet
     return AccountPage(
         account=account, episode=episode, collection_now=now, today=now.astimezone(ZoneInfo(account.timezone)).date(),
         tasks=tasks, workable=workable, promises=promises, payments=payments, timeline=timeline, revealed=revealed,
-        postings=postings,
-        keys={name: new_key() for name in ("outcome", "promise", "plan", "hold", "callback")},
+        postings=postings, evidence=evidence_for(session, account_id),
+        keys={name: new_key() for name in ("outcome", "promise", "plan", "hold", "callback", "settlement")},
     )
+
+
+@functools.lru_cache(maxsize=8)
+def _strategy_limits(path: str) -> dict[Role, Decimal]:
+    from arrears.domain.strategy import load_strategy
+
+    return dict(load_strategy(path).settlements.max_discount_percent)
+
+
+def discount_limit(strategy_path: Any, role: Role) -> Decimal | None:
+    """The role's settlement discount limit in the configured strategy, shown as a hint beside the form; the
+    episode's own strategy (in the workflow's validator) decides. None when the file cannot be read."""
+    try:
+        return _strategy_limits(str(strategy_path)).get(role, Decimal(0))
+    except Exception:  # a hint only: the validator still answers
+        return None
 
 
 # ---- the workflow's half of the timeline (on request) ----------------------------------------------------

@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 from datetime import datetime, time, timedelta, timezone
+from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -33,9 +34,11 @@ from arrears.db.models import (
     ApiRequest,
     CollectorTask,
     ContactOutcomeRecord,
+    EvidenceFile,
     LedgerPosting,
     Plan,
     PromiseToPay,
+    Settlement,
     TaskAssignment,
 )
 from arrears.desk.assign import reassign_task
@@ -148,7 +151,9 @@ async def desk(dev_env, tmp_path_factory):
                              "pricing": PRICED_STRATEGY.pricing.model_dump(mode="json")})
     tag = f"K{os.getpid() % 10000:04d}"
     language = "en"  # (customers' names in Latin letters: the machine's chromium has no CJK font for the screenshots)
-    app = create_app(sc.settings, client=dev_env.client, sessions=sc.sessions)
+    evidence_dir = base / "evidence"  # (the evidence store in the test's own directory)
+    app = create_app(sc.settings.model_copy(update={"evidence_dir": evidence_dir}), client=dev_env.client,
+                     sessions=sc.sessions)
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
     async with sc.worker():
@@ -177,7 +182,9 @@ async def desk(dev_env, tmp_path_factory):
         async with async_playwright() as pw:
             browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
             try:
-                yield Desk(f"http://127.0.0.1:{port}", sc, tokens, tz, tasks, browser, tag)
+                found = Desk(f"http://127.0.0.1:{port}", sc, tokens, tz, tasks, browser, tag)
+                found.evidence_dir = evidence_dir
+                yield found
             finally:
                 await browser.close()
                 server.should_exit = True
@@ -502,5 +509,100 @@ async def test_a_chinese_speaking_collector_gets_the_page_in_chinese(desk):
         async with page.expect_navigation(url="**/console/worklist"):
             await page.get_by_role("button", name="切换").click()
         assert "Customer's local time" in await page.locator("main").inner_text()
+    finally:
+        await context.close()
+
+
+async def test_a_settlement_above_the_collectors_limit_is_refused_then_one_within_it_offered(desk):
+    a2 = desk.acc("A2")  # c2's (a collector: a 10% discount limit); c2 reads Chinese, so ids, not labels
+    status = await desk.sc.client.get_workflow_handle(f"arrears-{a2}").query("status")
+    total = Decimal(str(status["total_balance"]))
+    context, page = await desk.page_as("c2")
+    try:
+        await page.goto(f"{desk.base}/console/accounts/{a2}")
+        await accessible(page)
+        above = (total * Decimal("0.85")).quantize(Decimal("0.01"))
+        await page.locator("#settlement-amount").fill(str(above))
+        discount = page.locator("#settlement-discount")  # shown live by console.js
+        assert "15.00%" in await discount.inner_text() and "10%" in await discount.inner_text()
+        async with page.expect_navigation():
+            await page.locator("#form-settlement button[type=submit]").click()
+        error = page.locator("#settlement-error")
+        assert "15.00% discount is above the collector limit of 10%" in await error.inner_text()
+        assert await page.locator("#settlement-amount").input_value() == str(above)
+        assert await page.locator("#settlement-amount").get_attribute("aria-invalid") == "true"
+
+        within = (total * Decimal("0.95")).quantize(Decimal("0.01"))
+        await page.locator("#settlement-amount").fill(str(within))
+        assert "5.00%" in await discount.inner_text()
+        fields = await page.locator("#form-settlement").evaluate("f => Object.fromEntries(new FormData(f))")
+        async with page.expect_navigation(url=f"**/console/accounts/{a2}"):
+            await page.locator("#form-settlement button[type=submit]").click()
+        offer_id = "ST-" + fields["key"]
+        assert offer_id in await page.locator("#open-offer").inner_text()
+        rows = []
+        for _ in range(50):  # the record is written by the workflow's activity, just after the update's answer
+            with desk.sc.sessions() as s:
+                rows = s.scalars(select(Settlement).where(Settlement.account_id == a2)).all()
+            if rows:
+                break
+            await asyncio.sleep(0.1)
+        assert [(r.offer_id, r.amount, r.approved_by, r.approver_role, r.status) for r in rows] == [
+            (offer_id, within, "c2", "collector", "open")]
+        assert page.errors == [] and page.outside == []
+    finally:
+        await context.close()
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(range(64))
+
+
+async def test_evidence_with_a_call_outcome_refused_in_place_then_stored_once_by_hash(desk):
+    import hashlib
+
+    a4, task_id = desk.acc("A4"), desk.tasks["A4"]
+    with desk.sc.sessions() as s:
+        holder = s.get(CollectorTask, task_id).assigned_to  # c1 after the supervisor's move, else c2
+    context, page = await desk.page_as(holder)
+    try:
+        await page.goto(f"{desk.base}/console/accounts/{a4}")
+        # Not a picture or PDF, whatever it says it is: refused in place, nothing stored, the task still open.
+        await page.locator("#outcome-evidence").set_input_files(
+            {"name": "photo.png", "mimeType": "image/png", "buffer": b"just some text, not a picture"})
+        async with page.expect_navigation():
+            await page.locator("#form-outcome button[type=submit]").click()
+        assert "unrecognised file type" in await page.locator("#outcome-error").inner_text()
+        with desk.sc.sessions() as s:
+            assert s.scalars(select(EvidenceFile).where(EvidenceFile.account_id == a4)).all() == []
+            assert s.get(CollectorTask, task_id).status == "open"
+        # A photo with an outcome the workflow refuses (promise_made without a promise): the photo is kept,
+        # its id shown beside the refusal and carried by the form.
+        sha = hashlib.sha256(PNG).hexdigest()
+        await page.locator("#outcome-outcome").select_option("promise_made")
+        await page.locator("#outcome-evidence").set_input_files(
+            {"name": "doorstep.png", "mimeType": "image/png", "buffer": PNG})
+        async with page.expect_navigation():
+            await page.locator("#form-outcome button[type=submit]").click()
+        assert "record the promise first" in await page.locator("#outcome-error").inner_text()
+        assert f"ev-{sha}" in await page.locator("#outcome-evidence-stored").inner_text()
+        # ...and the hold form offers it as the hold's evidence (the contract's evidence_ref).
+        assert await page.locator(f"#hold-evidence option[value='ev-{sha}']").count() == 1
+        # The same photo again with a right-party contact: recorded, the file kept once by its hash.
+        await page.locator("#outcome-outcome").select_option("right_party_contact")
+        await page.locator("#outcome-evidence").set_input_files(
+            {"name": "doorstep-again.png", "mimeType": "image/png", "buffer": PNG})
+        async with page.expect_navigation(url="**/console/worklist"):
+            await page.locator("#form-outcome button[type=submit]").click()
+        assert f"ev-{sha}" in await page.locator("main").inner_text()  # the id, to cite on a hold
+        with desk.sc.sessions() as s:
+            files = s.scalars(select(EvidenceFile).where(EvidenceFile.account_id == a4)).all()
+            outcome = s.scalar(select(ContactOutcomeRecord).where(ContactOutcomeRecord.task_id == task_id))
+        assert [(f.evidence_id, f.media_type, f.size_bytes, f.filename, f.uploaded_by, f.source) for f in files] == [
+            (f"ev-{sha}", "image/png", len(PNG), "doorstep.png", holder, "console")]
+        stored = desk.evidence_dir / "sha256" / sha[:2] / sha
+        assert stored.read_bytes() == PNG
+        assert [p.name for p in (desk.evidence_dir / "sha256").rglob("*") if p.is_file()] == [sha]
+        assert outcome is not None and outcome.outcome == "right_party_contact"
+        assert page.errors == [] and page.outside == []
     finally:
         await context.close()
