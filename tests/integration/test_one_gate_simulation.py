@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 import yaml
 from sqlalchemy import func, select
 
+from arrears.domain.delinquency import local_date
 from arrears import PROJECT_ROOT
 from arrears.channels.adapter import OutboxAdapter
 from arrears.collection_clock import collection_now, open_episode
@@ -62,7 +63,9 @@ NY, LA = "America/New_York", "America/Los_Angeles"
 
 def us_rows(prefix: str) -> list[dict]:
     rows = []
-    for i, row in enumerate(generate_accounts(ACCOUNTS, date.today(), DPDS, prefix=prefix, seed=22)):
+    # Due dates from today in the accounts' zone (UTC is a day ahead of it for part of every day).
+    today = local_date(datetime.now(timezone.utc), NY)
+    for i, row in enumerate(generate_accounts(ACCOUNTS, today, DPDS, prefix=prefix, seed=22)):
         tz, phone = (NY, f"+1 212 555 {i:04d}") if i % 2 else (LA, f"+1 415 555 {i:04d}")
         if i % 4 == 1:
             phone = f"+1 415 555 {i:04d}"  # a New York address, a San Francisco mobile: both zones apply
@@ -81,7 +84,7 @@ def strategy():
 
 
 def _dpd(row: dict) -> int:
-    return (date.today() - date.fromisoformat(row["due_date"])).days
+    return (local_date(datetime.now(timezone.utc), row["timezone"]) - date.fromisoformat(row["due_date"])).days
 
 
 def pick(account_id: str, salt: str, percent: int) -> bool:
