@@ -9,7 +9,7 @@ Every decision is written to ``contact_decisions`` with its rule and inputs.
 
 import hashlib
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import select
@@ -196,19 +196,15 @@ def validation_state(session: Session, episode_id: str | None, policy: ContactPo
     rows = session.execute(select(ContactAttempt.result, ContactAttempt.attempted_at).where(
         ContactAttempt.episode_id == episode_id, ContactAttempt.template == template)).all()
     sent_at = [when for result, when in rows if sent(result)]
-    if any(at is None or _aware(when) <= at for when in sent_at):
+    if any(at is None or when <= at for when in sent_at):
         return False, None
     if sent_at:
-        return True, min(_aware(when) for when in sent_at)
+        return True, min(sent_at)
     last = session.scalars(
         select(ContactDecision).where(ContactDecision.episode_id == episode_id, ContactDecision.step_id == "validation-notice")
         .order_by(ContactDecision.id.desc()).limit(1)
     ).first()
     return True, (last.until if last is not None and last.verdict == Verdict.DEFER.value else None)
-
-
-def _aware(when: datetime) -> datetime:
-    return when if when.tzinfo is not None else when.replace(tzinfo=timezone.utc)
 
 
 def unverified_disputes(session: Session, account_id: str, policy: ContactPolicy) -> list[Hold]:

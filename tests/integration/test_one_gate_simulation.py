@@ -306,7 +306,7 @@ def _bureau_notice_during_cease(sc, ceased) -> tuple[str, list[str]]:
         missing, account_id, hold, notice = min(candidates, key=lambda c: c[0])
         tz = ZoneInfo(s.get(Account, account_id).timezone)
         later = hold.placed_at if notice is None else max(
-            hold.placed_at, notice if notice.tzinfo else notice.replace(tzinfo=timezone.utc))
+            hold.placed_at, notice)
         day = later.astimezone(tz).date() + timedelta(days=1)
         while not is_working_day(day, "US"):
             day += timedelta(days=1)
