@@ -2,7 +2,7 @@
 
 import sys
 
-from arrears.cli import run
+from arrears.cli.main import run
 
 if __name__ == "__main__":
     run(["start", *sys.argv[1:]])

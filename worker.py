@@ -6,7 +6,7 @@ ARREARS_TASK_QUEUE, ARREARS_DATABASE_URL (see README).
 
 import sys
 
-from arrears.cli import run
+from arrears.cli.main import run
 
 if __name__ == "__main__":
     run(["worker", *sys.argv[1:]])

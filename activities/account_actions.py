@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from arrears.account_contracts import (
+from arrears.contracts.account import (
     APPLY_RESTRICTION,
     LEGAL_EVENT_REFUSED,
     LIFT_RESTRICTIONS,
@@ -47,11 +47,11 @@ from arrears.account_contracts import (
     RestrictionCommand,
     RestrictionResult,
 )
-from arrears.evidence_store import find as find_evidence
+from arrears.audit.evidence_store import find as find_evidence
 from arrears.channels.adapter import ChannelAdapter, OutboundMessage, OutboxAdapter
 from arrears.channels.gateway import deliver, publish
 from arrears.channels.render import Renderer
-from arrears.compliance import (
+from arrears.compliance.gate_record import (
     decision_key,
     earlier_decision,
     gate,
@@ -102,7 +102,7 @@ class AccountActionActivities:
         self.adapter = adapter or OutboxAdapter()
         self.clock = clock
         # The contact policy of a strategy by its hash (the worker's own files), for a notice whose
-        # command does not carry one and whose episode has run no step yet (arrears.compliance.known_policy).
+        # command does not carry one and whose episode has run no step yet (arrears.compliance.gate_record.known_policy).
         self.policies = policies
 
     def all(self) -> list[Callable]:

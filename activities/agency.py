@@ -28,11 +28,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from arrears.agencies import OPEN_STATUSES, open_placements
+from arrears.desk.agencies import OPEN_STATUSES, open_placements
 from arrears.channels.adapter import ChannelAdapter, OutboundMessage
 from arrears.channels.gateway import deliver
-from arrears.compliance import decision_key, earlier_decision, episode_policy, gate_agency, in_flight, record_decision
-from arrears.contracts import (
+from arrears.compliance.gate_record import decision_key, earlier_decision, episode_policy, gate_agency, in_flight, record_decision
+from arrears.contracts.collection import (
     CLOSE_PLACEMENT,
     NOTIFY_AGENCY_OF_HOLD,
     PLACE_WITH_AGENCY,

@@ -7,8 +7,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 from temporalio.client import Client
 
-from arrears.archive import archive_closed
-from arrears.contracts import ARCHIVE_HISTORIES
+from arrears.audit.archive import archive_closed
+from arrears.contracts.collection import ARCHIVE_HISTORIES
 
 
 class ArchiveActivities:

@@ -6,8 +6,8 @@ from pathlib import Path
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 
-from arrears.bureau import configured, run_cycle, summary_of
-from arrears.contracts import RUN_BUREAU_CYCLE, BureauCycleRequest, BureauCycleSummary
+from arrears.bureau.cycle import configured, run_cycle, summary_of
+from arrears.contracts.collection import RUN_BUREAU_CYCLE, BureauCycleRequest, BureauCycleSummary
 
 
 class BureauActivities:

@@ -21,12 +21,12 @@ from temporalio.exceptions import ApplicationError
 
 from activities.agency import AgencyActivities
 from activities.ledger import write_postings
-from arrears.ledger_contracts import PostLedgerCommand
+from arrears.contracts.ledger import PostLedgerCommand
 from activities.holds import HoldActivities
 from arrears.channels.adapter import ChannelAdapter, OutboundMessage, OutboxAdapter
 from arrears.channels.gateway import deliver, publish
 from arrears.channels.render import Renderer, format_amount
-from arrears.contracts import (
+from arrears.contracts.collection import (
     CLOSE_EPISODE,
     EXECUTE_STEP,
     OPEN_EPISODE,
@@ -74,7 +74,7 @@ from arrears.db.models import (
     StageEvent,
     StrategyChange,
 )
-from arrears.compliance import (
+from arrears.compliance.gate_record import (
     BASELINE,
     decision_key,
     earlier_decision,
@@ -93,9 +93,9 @@ from arrears.desk import calls
 from arrears.domain.ladder import ScheduledStep
 from arrears.domain.contacts import guarantors, locatable_persons
 from arrears.desk.assign import open_desk_task
-from arrears.evidence import chain
-from arrears.evidence_store import find as find_evidence
-from arrears.notices import Debt, verify_dispute
+from arrears.audit.evidence_chain import chain
+from arrears.audit.evidence_store import find as find_evidence
+from arrears.compliance.notices import Debt, verify_dispute
 from arrears.domain.policy import CONVERSATION_OUTCOMES, Decision, MessageKind, Verdict
 from arrears.domain.desk import DESK_TASKS
 from arrears.domain.strategy import ACCOUNT_ACTIONS, COLLECTOR_TASKS, REMINDERS, THIRD_PARTY, Action

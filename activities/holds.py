@@ -28,10 +28,10 @@ from temporalio.exceptions import ApplicationError
 from arrears.channels.adapter import OutboundMessage
 from arrears.channels.gateway import publish
 from arrears.channels.render import format_amount
-from arrears.contracts import END_HOLD, RECORD_HOLD, HoldCommand, HoldEndCommand, HoldRecorded
+from arrears.contracts.collection import END_HOLD, RECORD_HOLD, HoldCommand, HoldEndCommand, HoldRecorded
 from arrears.db.models import CollectorTask, Hold
 from arrears.domain.holds import HOLD_TASKS, HoldType
-from arrears.notices import debt_on_record, verify_dispute
+from arrears.compliance.notices import debt_on_record, verify_dispute
 from activities.records import records
 
 # Raised (not retryable) when the hold id is on record for the account from another episode.

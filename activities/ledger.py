@@ -19,7 +19,7 @@ from activities.records import records
 
 from arrears.db.models import Episode, LedgerPosting, Reage
 from arrears.domain.reage import reage_counts, reage_refusal
-from arrears.ledger_contracts import (
+from arrears.contracts.ledger import (
     POST_LEDGER,
     RECORD_REAGE,
     PostLedgerCommand,

@@ -21,7 +21,7 @@ from activities.records import records
 from arrears.db.models import LedgerPosting, LegalCaseRecord, Payment, Recovery, RecoveryOutcomeRecord
 from arrears.domain.legal import LegalCase, LegalState
 from arrears.domain.ledger import ZERO, fmt
-from arrears.recovery_contracts import (
+from arrears.contracts.recovery import (
     CLOSE_RECOVERY,
     LOAD_LEGAL_CASE,
     RECORD_RECOVERY,

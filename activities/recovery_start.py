@@ -11,7 +11,7 @@ from temporalio import activity
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
-from arrears.recovery_contracts import RECOVERY_TYPE, START_RECOVERY, RecoveryInput, recovery_workflow_id
+from arrears.contracts.recovery import RECOVERY_TYPE, START_RECOVERY, RecoveryInput, recovery_workflow_id
 
 
 class RecoveryStartActivities:

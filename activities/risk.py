@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 from temporalio.client import Client
 
-from arrears.contracts import (
+from arrears.contracts.collection import (
     RECORD_SEGMENT_CHANGE,
     RESCORE_EVENTS,
     RESCORE_PAGE,

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Bureau cycle: how long the monthly report takes, and its memory, for a portfolio of N accounts.
 
-The BureauCycle workflow's activity runs ``arrears.bureau.run_cycle`` for a
+The BureauCycle workflow's activity runs ``arrears.bureau.cycle.run_cycle`` for a
 whole portfolio in one transaction under a 30-minute start-to-close timeout;
 this measures it. The script migrates a fresh SQLite database in a temp dir (or
 a fresh schema in the PostgreSQL database given by ``--database-url``), seeds N accounts with
@@ -34,7 +34,7 @@ if str(REPO_ROOT) not in sys.path:
 
 from sqlalchemy import create_engine, insert, text  # noqa: E402
 
-from arrears.bureau import run_cycle  # noqa: E402
+from arrears.bureau.cycle import run_cycle  # noqa: E402
 from arrears.db.engine import make_engine, make_sessionmaker  # noqa: E402
 from arrears.db.migrate import upgrade  # noqa: E402
 from arrears.db.models import Account, BureauNotice, Consent, Episode, Payment  # noqa: E402

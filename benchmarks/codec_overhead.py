@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/codec_overhead.py [--n 2000]
 
 Measures, in this process, pydantic conversion alone and conversion plus
-AES-256-GCM (arrears.codec) for three payloads: a workflow start
+AES-256-GCM (arrears.runtime.codec) for three payloads: a workflow start
 (EpisodeInput with the default strategy, the largest), a step activity's input
 (StepCommand) and a promise update (PromiseInput). Prints the time to encode
 and decode each, and the size before and after.
@@ -17,8 +17,8 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 
 from arrears import PROJECT_ROOT
-from arrears.codec import data_converter, parse_keys
-from arrears.contracts import EpisodeInput, PromiseInput, StepCommand
+from arrears.runtime.codec import data_converter, parse_keys
+from arrears.contracts.collection import EpisodeInput, PromiseInput, StepCommand
 from arrears.domain.ladder import ScheduledStep
 from arrears.domain.strategy import Action, Segment, load_strategy
 

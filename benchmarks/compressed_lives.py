@@ -24,13 +24,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from arrears import PROJECT_ROOT  # noqa: E402
-from arrears.contracts import EpisodeResult  # noqa: E402
+from arrears.contracts.collection import EpisodeResult  # noqa: E402
 from arrears.db.engine import make_engine  # noqa: E402
 from arrears.db.migrate import upgrade  # noqa: E402
-from arrears.devserver import free_port, server_command  # noqa: E402
+from arrears.runtime.devserver import free_port, server_command  # noqa: E402
 from arrears.domain.strategy import load_strategy  # noqa: E402
-from arrears.importer import import_file  # noqa: E402
-from arrears.sample import generate_accounts, write_csv  # noqa: E402
+from arrears.intake.importer import import_file  # noqa: E402
+from arrears.intake.sample import generate_accounts, write_csv  # noqa: E402
 from benchmarks.worker_memory import wait_port  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -48,7 +48,7 @@ async def main(args) -> None:
     workers: list[subprocess.Popen] = []
     try:
         client = await wait_port(address)
-        workers.append(subprocess.Popen([sys.executable, "-m", "arrears.cli", "worker"], env=env,
+        workers.append(subprocess.Popen([sys.executable, "-m", "arrears.cli.main", "worker"], env=env,
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         await asyncio.sleep(5)
         rows = generate_accounts(args.n, datetime.now(UTC).date(), dpds=[1], prefix="LIFE")

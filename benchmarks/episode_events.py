@@ -28,7 +28,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter  # noqa: E402
 from temporalio.testing import WorkflowEnvironment  # noqa: E402
 
 from arrears import PROJECT_ROOT  # noqa: E402
-from arrears import search_attributes as sa  # noqa: E402
+from arrears.runtime import search_attributes as sa  # noqa: E402
 from arrears.db.migrate import upgrade  # noqa: E402
 from arrears.domain.delinquency import local_date  # noqa: E402
 from arrears.domain.strategy import load_strategy  # noqa: E402

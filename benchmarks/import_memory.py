@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Import memory: peak RSS and rows/s of arrears.importer.import_file on a generated N-row file.
+"""Import memory: peak RSS and rows/s of arrears.intake.importer.import_file on a generated N-row file.
 
 The importer reads, validates, records and starts in batches, so its memory
 should stay flat in the file's size (target: a 300,000-row file under about
@@ -39,7 +39,7 @@ if str(REPO_ROOT) not in sys.path:
 
 
 def generate(path: Path, n: int) -> None:
-    from arrears.sample import COLUMNS, generate_accounts
+    from arrears.intake.sample import COLUMNS, generate_accounts
 
     chunk = 10_000
     with path.open("w", encoding="utf-8", newline="") as handle:
@@ -69,7 +69,7 @@ async def measure(path: Path, address: str | None) -> dict:
     from arrears.db.engine import make_engine
     from arrears.db.migrate import upgrade
     from arrears.domain.strategy import load_strategy
-    from arrears.importer import import_file
+    from arrears.intake.importer import import_file
 
     workdir = Path(tempfile.mkdtemp(prefix="import-memory-"))
     url = f"sqlite:///{workdir}/arrears.db"

@@ -27,15 +27,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import create_engine, func, select, text  # noqa: E402
 
 from arrears import PROJECT_ROOT  # noqa: E402
-from arrears.bureau import run_cycle  # noqa: E402
+from arrears.bureau.cycle import run_cycle  # noqa: E402
 from arrears.db.engine import make_engine, make_sessionmaker  # noqa: E402
 from arrears.db.migrate import upgrade  # noqa: E402
 from arrears.db.models import CollectorTask, ContactAttempt, Episode  # noqa: E402
-from arrears.devserver import free_port, server_command  # noqa: E402
+from arrears.runtime.devserver import free_port, server_command  # noqa: E402
 from arrears.domain.bureau import BureauPolicy  # noqa: E402
 from arrears.domain.strategy import load_strategy  # noqa: E402
-from arrears.importer import import_file  # noqa: E402
-from arrears.sample import generate_accounts, write_csv  # noqa: E402
+from arrears.intake.importer import import_file  # noqa: E402
+from arrears.intake.sample import generate_accounts, write_csv  # noqa: E402
 from benchmarks.worker_memory import wait_port  # noqa: E402
 
 POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -102,7 +102,7 @@ async def main(args) -> None:
     worker = None
     try:
         client = await wait_port(address)
-        worker = subprocess.Popen([sys.executable, "-m", "arrears.cli", "worker"], env=env,
+        worker = subprocess.Popen([sys.executable, "-m", "arrears.cli.main", "worker"], env=env,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         await asyncio.sleep(8)
         rss_before = status_kib(worker.pid, "VmRSS")

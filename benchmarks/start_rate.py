@@ -9,7 +9,7 @@ measures, in alternating order so that noise hits both sides alike:
          at concurrency C with no worker polling (a subprocess with this same
          Python). Its phase a2 (a worker polling) runs too and is shown, but the
          comparison is against a1.
-  ours   arrears.importer.import_file() on an N-row generated CSV (unique
+  ours   arrears.intake.importer.import_file() on an N-row generated CSV (unique
          account ids each round), no worker polling either: file validation,
          account upserts into the system of record, one AccountCollection start
          per row. Wall clock from the call to its return; starts/s = started / wall.
@@ -46,15 +46,15 @@ if str(REPO_ROOT) not in sys.path:
 
 from temporalio.client import Client
 
-from arrears import importer
-from arrears.connect import connect
-from arrears.contracts import workflow_id_for
+from arrears.intake import importer
+from arrears.runtime.connect import connect
+from arrears.contracts.collection import workflow_id_for
 from arrears.db.engine import make_engine
 from arrears.db.migrate import upgrade
-from arrears.devserver import start_dev_server, temporal_binary
+from arrears.runtime.devserver import start_dev_server, temporal_binary
 from arrears.domain.strategy import load_strategy
-from arrears.sample import generate_accounts, write_csv
-from arrears.settings import load_settings
+from arrears.intake.sample import generate_accounts, write_csv
+from arrears.config.settings import load_settings
 
 DEFAULT_RAW = REPO_ROOT.parent / "shared" / "bench" / "raw_temporal.py"
 DEFAULT_STRATEGY = REPO_ROOT / "strategies" / "default.toml"
@@ -166,7 +166,7 @@ async def plain_start_loop(address: str, n: int, concurrency: int, tag: str) -> 
     return {"n": n, "wall_s": wall, "starts_per_s": n / wall, "p50_ms": pct(lat, 50) * 1e3, "p99_ms": pct(lat, 99) * 1e3}
 
 
-# The four attributes every episode is started with (arrears.importer.initial_search_attributes):
+# The four attributes every episode is started with (arrears.intake.importer.initial_search_attributes):
 # plain starts that set as many are the fair anchor for a starter that indexes what it starts.
 SAME_ATTRIBUTES = "CollectionStage=Keyword,DelinquencyBucket=Keyword,RiskSegment=Keyword,OverdueAmount=Double"
 

@@ -34,14 +34,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import func, select  # noqa: E402
 
 from arrears import PROJECT_ROOT  # noqa: E402
-from arrears.contracts import PaymentInput, PaymentResult  # noqa: E402
+from arrears.contracts.collection import PaymentInput, PaymentResult  # noqa: E402
 from arrears.db.engine import make_engine  # noqa: E402
 from arrears.db.migrate import upgrade  # noqa: E402
 from arrears.db.models import Episode  # noqa: E402
-from arrears.devserver import free_port, server_command  # noqa: E402
+from arrears.runtime.devserver import free_port, server_command  # noqa: E402
 from arrears.domain.strategy import load_strategy  # noqa: E402
-from arrears.importer import import_file  # noqa: E402
-from arrears.sample import generate_accounts, write_csv  # noqa: E402
+from arrears.intake.importer import import_file  # noqa: E402
+from arrears.intake.sample import generate_accounts, write_csv  # noqa: E402
 from benchmarks.worker_memory import wait_port  # noqa: E402
 
 RAW = PROJECT_ROOT.parent / "shared" / "bench" / "raw_temporal.py"
@@ -90,7 +90,7 @@ async def main(args) -> None:
     worker = None
     try:
         client = await wait_port(address)
-        worker = subprocess.Popen([sys.executable, "-m", "arrears.cli", "worker"], env=env,
+        worker = subprocess.Popen([sys.executable, "-m", "arrears.cli.main", "worker"], env=env,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         rows = generate_accounts(args.accounts, datetime.now(UTC).date(), dpds=list(range(5, 61)), prefix="UPD")
         file = work / "accounts.csv"

@@ -30,12 +30,12 @@ from arrears import PROJECT_ROOT  # noqa: E402
 from arrears.db.engine import make_engine  # noqa: E402
 from arrears.db.migrate import upgrade  # noqa: E402
 from arrears.db.models import Episode  # noqa: E402
-from arrears.devserver import free_port, server_command  # noqa: E402
+from arrears.runtime.devserver import free_port, server_command  # noqa: E402
 from arrears.domain import transitions as T  # noqa: E402
 from arrears.domain.clock import EpisodeClock  # noqa: E402
 from arrears.domain.strategy import Segment, load_strategy  # noqa: E402
-from arrears.importer import import_file  # noqa: E402
-from arrears.sample import generate_accounts, write_csv  # noqa: E402
+from arrears.intake.importer import import_file  # noqa: E402
+from arrears.intake.sample import generate_accounts, write_csv  # noqa: E402
 
 
 def rss_kib(pid: int) -> int:
@@ -84,7 +84,7 @@ async def main(args) -> None:
     worker = None
     try:
         client = await wait_port(address)
-        command = [sys.executable, "-m", "arrears.cli", "worker"]
+        command = [sys.executable, "-m", "arrears.cli.main", "worker"]
         if args.profile:  # where the worker's time goes while episodes open (py-spy, a flame graph)
             command = [str(Path(sys.executable).parent / "py-spy"), "record", "--format", "raw", "-o", args.profile,
                        "--", *command]
@@ -92,7 +92,7 @@ async def main(args) -> None:
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         await asyncio.sleep(8)  # connected, the recurring workflows started, caches warm
         pid = worker.pid if not args.profile else int(subprocess.run(
-            ["pgrep", "-f", "-n", "arrears.cli worker"], capture_output=True, text=True).stdout.split()[0])
+            ["pgrep", "-f", "-n", "arrears.cli.main worker"], capture_output=True, text=True).stdout.split()[0])
         before = rss_kib(pid)
         rows = generate_accounts(args.n, datetime.now(UTC).date(), dpds=list(range(1, 61)), prefix="MEM")
         file = work / "accounts.csv"

@@ -4,7 +4,7 @@ from alembic import context
 
 from arrears.db.engine import make_engine
 from arrears.db.models import Base
-from arrears.settings import load_settings
+from arrears.config.settings import load_settings
 
 config = context.config
 url = config.get_main_option("sqlalchemy.url") or load_settings().database_url

@@ -13,7 +13,10 @@ from pydantic.fields import FieldInfo
 
 from arrears.risk.behaviour import BehaviourRow
 from arrears.domain.episode import EffectiveCollectionRecord, LegalReferralState, PaymentRecord, ReageOutcome
-from arrears import account_contracts, contracts, ledger_contracts, recovery_contracts
+from arrears.contracts import account as account_contracts
+from arrears.contracts import collection as contracts
+from arrears.contracts import ledger as ledger_contracts
+from arrears.contracts import recovery as recovery_contracts
 from arrears.domain import bounds
 from arrears.domain.account import AccountRow
 from arrears.domain.legal import LegalEvent

@@ -22,8 +22,8 @@ from temporalio.testing import WorkflowEnvironment
 from arrears import PROJECT_ROOT
 # Loaded before any worker runs: tests call the CLI in a thread beside a worker, and a module first imported
 # while a workflow activation holds the sandbox's import hook is imported through it (and fails).
-import arrears.connect  # noqa: E402,F401 - cryptography, through arrears.codec
-from arrears import search_attributes as sa
+import arrears.runtime.connect  # noqa: E402,F401 - cryptography, through arrears.runtime.codec
+from arrears.runtime import search_attributes as sa
 from arrears.db.migrate import upgrade
 
 POSTGRES_URL = os.environ.get("ARREARS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")

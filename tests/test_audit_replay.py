@@ -8,9 +8,9 @@ from pathlib import Path
 from temporalio import workflow
 from typer.testing import CliRunner
 
-from arrears.audit import from_files, replay
-from arrears.cli import app
-from arrears.contracts import WORKFLOW_TYPE, EpisodeInput, EpisodeResult
+from arrears.audit.replay import from_files, replay
+from arrears.cli.main import app
+from arrears.contracts.collection import WORKFLOW_TYPE, EpisodeInput, EpisodeResult
 from workflows.collection.workflow import AccountCollection
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))

@@ -22,8 +22,8 @@ from temporalio.exceptions import ActivityError, ApplicationError
 from workflows.recovery_settlements import RecoverySettlements
 
 with workflow.unsafe.imports_passed_through():
-    from arrears.account_contracts import RECORD_LEGAL_EVENT, LegalEventCommand, LegalEventResult
-    from arrears.contracts import (
+    from arrears.contracts.account import RECORD_LEGAL_EVENT, LegalEventCommand, LegalEventResult
+    from arrears.contracts.collection import (
         CLOSE_PLACEMENT,
         RECALL_PLACEMENT,
         RECORD_COMMISSION,
@@ -39,7 +39,7 @@ with workflow.unsafe.imports_passed_through():
     from arrears.domain.legal import event_refusal
     from arrears.domain.money import has_valid_scale
     from arrears.domain.settlement import SettlementOffer, settled
-    from arrears.recovery_contracts import (
+    from arrears.contracts.recovery import (
         CLOSE_RECOVERY,
         LOAD_LEGAL_CASE,
         RECORD_RECOVERY,

@@ -15,7 +15,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from arrears.contracts import (
+    from arrears.contracts.collection import (
         BUREAU_CYCLE_TYPE,
         RUN_BUREAU_CYCLE,
         BureauCycleInput,

@@ -12,7 +12,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from arrears.contracts import DESK_SWEEP_TYPE, SWEEP_DESK, SweepInput
+    from arrears.contracts.collection import DESK_SWEEP_TYPE, SWEEP_DESK, SweepInput
 
 
 @workflow.defn(name=DESK_SWEEP_TYPE)

@@ -13,7 +13,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from arrears.contracts import ARCHIVE_HISTORIES, HISTORY_ARCHIVER_TYPE, ArchiverInput
+    from arrears.contracts.collection import ARCHIVE_HISTORIES, HISTORY_ARCHIVER_TYPE, ArchiverInput
 
 
 @workflow.defn(name=HISTORY_ARCHIVER_TYPE)

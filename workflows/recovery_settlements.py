@@ -8,7 +8,7 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from arrears.contracts import (
+    from arrears.contracts.collection import (
         RECORD_SETTLEMENT,
         RESOLVE_SETTLEMENT,
         SettlementCommand,

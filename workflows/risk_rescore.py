@@ -19,7 +19,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from arrears.contracts import (
+    from arrears.contracts.collection import (
         RESCORE_EVENTS,
         RESCORE_PAGE,
         RISK_RESCORE_TYPE,

@@ -40,11 +40,11 @@ from arrears.api.health import health_router
 from arrears.api.journal import ApiJournal
 from arrears.api.limits import BodySizeLimit, RateLimiter
 from arrears.db.engine import engine_for, make_sessionmaker
-from arrears.evidence_store import EvidenceStore
+from arrears.audit.evidence_store import EvidenceStore
 from arrears.api.insight import insight_router
 from arrears.api.docs import install_docs
 from arrears.console import CONSOLE_UPLOAD_PATH, install_console
-from arrears.settings import Settings
+from arrears.config.settings import Settings
 
 # How long the API waits between attempts to reach Temporal while it is away (doubling up to this).
 RECONNECT_MAX_SECONDS = 30
@@ -109,7 +109,7 @@ def create_app(settings: Settings, client: Client | None = None, sessions: sessi
 
 
 async def _keep_connecting(app: FastAPI, settings: Settings) -> None:
-    from arrears.connect import connect
+    from arrears.runtime.connect import connect
 
     delay = 1.0
     while app.state.client is None:

@@ -13,7 +13,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from arrears.contracts import StatusView
+from arrears.contracts.collection import StatusView
 from arrears.domain.blacklist import BlacklistPurpose
 from arrears.domain.evidence_ids import EvidenceRef
 from arrears.domain.holds import HoldType

@@ -5,7 +5,7 @@ rule, and the next permitted moment); ``POST /tasks/{task_id}/start`` records th
 the number dialled in the system of record (never in Temporal) and answers 409 with the rule when
 the gate forbids it. A start given with a past ``at`` is a call entered after the fact: it is kept
 and flagged with the rule it broke (``violation_rule``). Times are the episode's collection time
-(arrears.collection_clock). The caller must hold the task (supervisors may start any).
+(arrears.client.clock). The caller must hold the task (supervisors may start any).
 """
 
 from collections.abc import Callable
@@ -17,7 +17,7 @@ from arrears.api.access import not_found, task_visible
 from pydantic import BaseModel
 
 from arrears.channels.adapter import OutboxAdapter
-from arrears.collection_clock import collection_now
+from arrears.client.clock import collection_now
 from arrears.db.models import Collector, CollectorTask
 from arrears.desk.assign import DeskError
 from arrears.desk.calls import StartRefused, check, start

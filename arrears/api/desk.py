@@ -20,8 +20,8 @@ from starlette.concurrency import run_in_threadpool
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
-from arrears import operations
-from arrears.account_queries import account_today, check_blacklist
+from arrears.client import operations
+from arrears.client.account_queries import account_today, check_blacklist
 from arrears.api.access import (
     Caller,
     authenticate_request,
@@ -54,7 +54,7 @@ from arrears.api.bodies import (
     TaskLine,
     TaskMoved,
 )
-from arrears.contracts import (
+from arrears.contracts.collection import (
     CancelPlanInput,
     HoldInput,
     HoldResult,
@@ -83,7 +83,7 @@ from arrears.desk.worklist import WorklistEntry, worklist
 from arrears.domain.access import sees_collector
 from arrears.domain.blacklist import BlacklistPurpose
 from arrears.domain.evidence_ids import is_evidence_id
-from arrears.evidence_store import for_account as evidence_for, missing_for
+from arrears.audit.evidence_store import for_account as evidence_for, missing_for
 
 T = TypeVar("T")
 bearer = HTTPBearer(auto_error=False, description="Token from `arrears collectors token ID`")

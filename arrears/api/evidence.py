@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from arrears.api.access import require_account
 from arrears.api.bodies import EvidenceStored
 from arrears.api.desk import AccountId, CallerDep, db
-from arrears.evidence_store import CHUNK, EvidenceRefused, clean_filename, record
+from arrears.audit.evidence_store import CHUNK, EvidenceRefused, clean_filename, record
 
 # Room for the multipart boundary and part headers around the file itself.
 ENVELOPE_BYTES = 16 * 1024

@@ -26,7 +26,7 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from temporalio.service import RPCError
 
-from arrears import operations
+from arrears.client import operations
 from arrears.api.access import (
     Caller,
     account_visible,
@@ -49,13 +49,13 @@ from arrears.api.bodies import (
 from arrears.api.desk import _evidence_known, ask_workflow
 from arrears.console import csrf, i18n, views
 from arrears.console.session import COOKIE, ConsoleSession
-from arrears.contracts import HoldInput, OutcomeInput, PlanInput, PromiseInput, SettlementInput
+from arrears.contracts.collection import HoldInput, OutcomeInput, PlanInput, PromiseInput, SettlementInput
 from arrears.db.models import Account, Collector, CollectorTask
 from arrears.desk.assign import DeskError, reassign_task
 from arrears.domain.access import sees_collector
 from arrears.domain.evidence_ids import is_evidence_id
 from arrears.domain.outcome import ContactOutcome, VisitReport
-from arrears.evidence_store import CHUNK, EvidenceRefused, clean_filename, record
+from arrears.audit.evidence_store import CHUNK, EvidenceRefused, clean_filename, record
 
 HERE = Path(__file__).parent
 PREFIX = "/console"
@@ -291,9 +291,9 @@ def console_router() -> APIRouter:
 
     async def add_histories(request: Request, page: views.AccountPage, account_id: str) -> None:
         """The workflow's half of the timeline: archived runs from the record, the rest from the server."""
-        from arrears.archive import fetch_chain
-        from arrears.codec import CodecError, decrypt_history
-        from arrears.connect import converter
+        from arrears.audit.archive import fetch_chain
+        from arrears.runtime.codec import CodecError, decrypt_history
+        from arrears.runtime.connect import converter
 
         runs = await _db(request, lambda s: views.archived_runs(s, account_id))
         histories = list(runs.archived)

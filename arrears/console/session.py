@@ -38,7 +38,7 @@ class SessionStore:
     @classmethod
     def from_env(cls) -> "SessionStore":
         """As the settings say (ARREARS_CONSOLE_IDLE_MINUTES, checked with every other setting)."""
-        from arrears.settings import Settings
+        from arrears.config.settings import Settings
 
         return cls(Settings().console_idle_minutes * 60)
 

@@ -2,7 +2,7 @@
 
 Nothing here decides anything: the worklist is `arrears desk worklist`'s (arrears.desk.worklist, with the
 contact gate's answer per task), scope is the API's (arrears.api.access), the timeline is
-arrears.timeline's, the scorecard arrears.insight's. Personal data is masked unless the page was asked to
+arrears.audit.timeline's, the scorecard arrears.insight's. Personal data is masked unless the page was asked to
 reveal it (a logged post)."""
 
 import functools
@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from arrears.api.access import Caller, require_account, task_visible
-from arrears.collection_clock import known_now
+from arrears.client.clock import known_now
 from arrears.db.models import (
     Account,
     Collector,
@@ -34,8 +34,8 @@ from arrears.domain.desk import DESK_TASKS
 from arrears.domain.holds import COMPLAINT_CHANNELS, HoldType
 from arrears.domain.outcome import ContactOutcome, DelinquencyReason
 from arrears.domain.strategy import Role
-from arrears.evidence_store import for_account as evidence_for
-from arrears.timeline import from_record, ordered
+from arrears.audit.evidence_store import for_account as evidence_for
+from arrears.audit.timeline import from_record, ordered
 
 # Hold reasons offered on the form: chosen, never typed, so that no free text about the customer
 # travels into the workflow's history (the record keeps the details, the evidence store the documents).
@@ -271,7 +271,7 @@ def discount_limit(strategy_path: Any, role: Role) -> Decimal | None:
 @dataclass
 class Runs:
     """What the record knows of an account's workflow runs: the archived histories, and the episodes whose
-    runs are still to be read from the server (arrears.history_source.for_account, with its database part
+    runs are still to be read from the server (arrears.audit.history_source.for_account, with its database part
     here so that it runs on a worker thread)."""
     archived: list[Any]
     known_runs: set[str]
@@ -279,7 +279,7 @@ class Runs:
 
 
 def archived_runs(session: Session, account_id: str) -> Runs:
-    from arrears.archive import archived_rows, unpack
+    from arrears.audit.archive import archived_rows, unpack
 
     rows = archived_rows(session, account_id=account_id)
     archived_episodes = {r.episode_id for r in rows}
@@ -291,7 +291,7 @@ def archived_runs(session: Session, account_id: str) -> Runs:
 
 def with_history(page: AccountPage, histories: list[Any]) -> None:
     """The timeline with the histories' updates, timers and runs beside the record, and the code behind each step."""
-    from arrears.timeline import from_history, with_code
+    from arrears.audit.timeline import from_history, with_code
 
     entries = list(page.timeline)
     for history in histories:

@@ -7,7 +7,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 if TYPE_CHECKING:
-    from arrears.settings import Settings
+    from arrears.config.settings import Settings
 
 
 def make_engine(url: str, pool_size: int = 10, max_overflow: int = 20) -> Engine:

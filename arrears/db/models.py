@@ -78,7 +78,7 @@ class Episode(Base):
     risk_model_version: Mapped[str | None] = mapped_column(String(80), nullable=True)
     # The episode's collection clock (arrears.domain.clock.EpisodeClock), so that what the CLI and the
     # API write about the account is stamped in the episode's time (migration 0018). NULL: not known
-    # yet; arrears.collection_clock asks the workflow and keeps the answer here.
+    # yet; arrears.client.clock asks the workflow and keeps the answer here.
     clock_anchor_real: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     clock_anchor_virtual: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     day_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)

@@ -7,7 +7,7 @@ number dialled (the record, never Temporal) and is refused with the rule when th
 a call entered after the fact is kept, and flagged with the rule it broke. A telephone conversation
 about the debt closes or defers the account's other open calls per the preset's quiet period.
 
-Every time here is the episode's collection time (arrears.collection_clock).
+Every time here is the episode's collection time (arrears.client.clock).
 """
 
 from dataclasses import dataclass
@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from arrears.channels.adapter import ChannelAdapter, OutboundMessage
 from arrears.channels.gateway import deliver
-from arrears.compliance import (
+from arrears.compliance.gate_record import (
     BASELINE,
     address_for,
     decision_key,

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from arrears.csvfile import CsvHeaderError, csv_rows, validation_reason
+from arrears.intake.csvfile import CsvHeaderError, csv_rows, validation_reason
 from arrears.db.models import Collector
 from arrears.desk.locking import lock_desk
 from arrears.domain.account import LANGUAGES

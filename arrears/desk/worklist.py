@@ -9,7 +9,7 @@ from pydantic import BaseModel
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from arrears.collection_clock import known_now
+from arrears.client.clock import known_now
 from arrears.db.models import Account, Collector, CollectorTask, PromiseToPay
 from arrears.desk.assign import QUEUE_SUPERVISOR, DeskError
 from arrears.desk.calls import check

@@ -6,7 +6,7 @@ from rich.console import Console
 
 from arrears.desk.assign import QUEUE_COLLECTOR, QUEUE_SUPERVISOR
 from arrears.desk.worklist import WorklistEntry
-from arrears.tables import Cell, Column, print_table
+from arrears.cli.tables import Cell, Column, print_table
 
 # What a collector needs first (to dial and to quote the amount) is never dropped; what
 # helps to choose among tasks goes next; what the supervisor reviews later goes first.

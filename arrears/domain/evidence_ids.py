@@ -1,6 +1,6 @@
 """How records name evidence: by evidence-store id, never by a path.
 
-An evidence id is ``ev-`` and the file's SHA-256 (arrears.evidence_store
+An evidence id is ``ev-`` and the file's SHA-256 (arrears.audit.evidence_store
 keeps the bytes). A hold may instead cite an outside document by its
 reference (a court case number, a letter's reference): text that is never
 opened as a file, and that cannot be mistaken for a path (no slash or

@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from arrears.domain.policy import CONVERSATION_OUTCOMES
 
-# Contacts that never reached the customer's channel (arrears.compliance.NOT_ATTEMPTED_PREFIXES).
+# Contacts that never reached the customer's channel (arrears.compliance.gate_record.NOT_ATTEMPTED_PREFIXES).
 UNDELIVERED_PREFIXES = ("suppressed", "no_address", "invalid_number")
 
 

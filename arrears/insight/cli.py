@@ -1,6 +1,6 @@
 """`arrears report ...`, `arrears desk review|review-agency|complaint ...` and `arrears strategy promote`.
 
-Registered on the main app by arrears.cli (one line each); the settings come from its global
+Registered on the main app by arrears.cli.main (one line each); the settings come from its global
 options, read when a command runs.
 """
 
@@ -25,7 +25,7 @@ ScorecardOpt = Annotated[Optional[Path], typer.Option("--scorecard", help="Score
 
 
 def _settings():
-    from arrears.cli import state
+    from arrears.cli.main import state
 
     return state.settings
 
@@ -293,7 +293,7 @@ def complaint_record(
     """Record a complaint; while the episode runs, a complaint hold closes the channel until it is resolved."""
     import asyncio
 
-    from arrears.cli import CliError, _client, _run
+    from arrears.cli.main import CliError, _client, _run
     from arrears.insight.feedback import FeedbackError, complaint_hold, record_complaint
 
     card = _scorecard(scorecard)
@@ -334,7 +334,7 @@ def complaint_resolve(
     note: Annotated[str, typer.Option(help="The answer given")] = "",
 ) -> None:
     """Resolve a complaint (answered in time or not is recorded) and release its hold."""
-    from arrears.cli import _client, _run
+    from arrears.cli.main import _client, _run
     from arrears.insight.feedback import FeedbackError, release_complaint_hold, resolve_complaint
 
     sessions = _sessions()

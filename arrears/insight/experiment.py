@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from temporalio.common import SearchAttributePair
 
-from arrears import search_attributes as sa
+from arrears.runtime import search_attributes as sa
 from arrears.db.models import ExperimentAssignment, ExperimentDecision
 from arrears.domain.strategy import Experiment, Strategy
 

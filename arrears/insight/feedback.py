@@ -261,8 +261,8 @@ def resolve_complaint(sessions: sessionmaker[Session], *, account_id: str, compl
 
 async def complaint_hold(client, sessions: sessionmaker[Session], record: ComplaintRecord, placed_by: str) -> ComplaintRecord:
     """Place the complaint hold on the running episode (the channel closes while it is investigated)."""
-    from arrears import operations
-    from arrears.contracts import HoldInput
+    from arrears.client import operations
+    from arrears.contracts.collection import HoldInput
 
     if not record.episode_open:
         note = "no open episode: no hold placed"
@@ -283,8 +283,8 @@ async def complaint_hold(client, sessions: sessionmaker[Session], record: Compla
 
 async def release_complaint_hold(client, sessions: sessionmaker[Session], record: ComplaintRecord, released_by: str) -> str:
     """Release the complaint's hold once it is resolved; says what happened."""
-    from arrears import operations
-    from arrears.contracts import ReleaseHoldInput
+    from arrears.client import operations
+    from arrears.contracts.collection import ReleaseHoldInput
 
     if not record.hold_id:
         return "no hold to release"

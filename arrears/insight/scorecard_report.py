@@ -25,9 +25,9 @@ def _column(key: str) -> Column:
 def compliance_findings(session: Session, period: Period, policy) -> Counter:
     """The compliance check's violations in the period's calls and visits, by the task's holder.
 
-    This is the auditor's recomputation (arrears.compliance_check), which reads the contacts into
+    This is the auditor's recomputation (arrears.audit.record_check), which reads the contacts into
     Python; it runs only when asked (--compliance-check)."""
-    from arrears.compliance_check import find_violations
+    from arrears.audit.record_check import find_violations
 
     counts: Counter = Counter()
     for v in find_violations(session, policy):

@@ -22,7 +22,7 @@ from pydantic import ValidationError
 from sqlalchemy import Engine, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 
-from arrears.csvfile import CsvHeaderError, csv_rows, validation_reason
+from arrears.intake.csvfile import CsvHeaderError, csv_rows, validation_reason
 from arrears.db.models import AccountBehaviour
 from arrears.risk.behaviour import OPTIONAL_COLUMNS, REQUIRED_COLUMNS, BehaviourRow
 

@@ -1,6 +1,6 @@
 """`arrears behaviour` and `arrears risk`: behaviour data, models and their cards, the watch list, rescoring.
 
-Registered on the main app by arrears.cli; the settings come from its global
+Registered on the main app by arrears.cli.main; the settings come from its global
 options, read when a command runs.
 """
 
@@ -21,7 +21,7 @@ err = Console(stderr=True)
 
 
 def _settings():
-    from arrears.cli import state
+    from arrears.cli.main import state
 
     return state.settings
 
@@ -383,7 +383,7 @@ def watchlist_command(
                                  "" if e.score is None else f"{e.score:.6f}", " | ".join(f.reason for f in e.flags)])
         console.print(f"written to {out}")
     if start:
-        from arrears.cli import _client, _run
+        from arrears.cli.main import _client, _run
 
         async def go():
             return await start_episodes(await _client(), engine, sessions, listed, settings.task_queue, chosen,
@@ -410,7 +410,7 @@ def rescore_command(
 ) -> None:
     """Rescore open episodes now with the active roll_forward_60d model, as the RiskRescore workflow does on
     its calendar; episodes whose segment would change are sent set_risk_segment."""
-    from arrears.cli import _client, _run
+    from arrears.cli.main import _client, _run
     from arrears.risk.rescore import score_page, send
 
     engine = _engine()
@@ -454,9 +454,9 @@ def segment_command(
     """A supervisor's override of the episode's risk segment (it wins over the model until released)."""
     import uuid
 
-    from arrears.cli import _client, _run
-    from arrears.contracts import SET_RISK_SEGMENT, RiskSegmentInput, RiskSegmentResult, workflow_id_for
-    from arrears.operations import _explain
+    from arrears.cli.main import _client, _run
+    from arrears.contracts.collection import SET_RISK_SEGMENT, RiskSegmentInput, RiskSegmentResult, workflow_id_for
+    from arrears.client.operations import _explain
 
     if not set_to and not release:
         _fail("say --set SEGMENT (an override) or --release")
@@ -482,8 +482,8 @@ def segment_command(
 @risk_app.command("schedule")
 def schedule_command() -> None:
     """The RiskRescore workflow's next period, its last rescore and its last event round (a worker starts it)."""
-    from arrears.cli import CliError, _client, _run
-    from arrears.contracts import RISK_RESCORE_ID
+    from arrears.cli.main import CliError, _client, _run
+    from arrears.contracts.collection import RISK_RESCORE_ID
 
     async def ask():
         from temporalio.service import RPCError

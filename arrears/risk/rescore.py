@@ -21,7 +21,7 @@ import numpy as np
 from sqlalchemy import Engine, and_, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from arrears.contracts import (
+from arrears.contracts.collection import (
     SET_RISK_SEGMENT,
     RiskSegmentInput,
     RiskSegmentResult,

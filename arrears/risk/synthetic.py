@@ -319,7 +319,7 @@ def write_behaviour_csv(path: Path, population: Population) -> int:
 
 def write_record(engine: Engine, population: Population, now: datetime, behaviour: bool = False) -> None:
     """The accounts and their collection record (and, if asked, their behaviour rows), in bulk."""
-    from arrears.sample import generate_accounts
+    from arrears.intake.sample import generate_accounts
 
     people = generate_accounts(len(population.accounts), population.observed_on, seed=population.seed)
     accounts, episodes, tasks, outcomes, promises, holds, payments, months = [], [], [], [], [], [], [], []

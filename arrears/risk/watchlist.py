@@ -193,7 +193,7 @@ async def start_episodes(client, engine: Engine, sessions: sessionmaker[Session]
                          strategy: Strategy, day_seconds: float, now: datetime) -> Started:
     """Open an over_limit or early_warning episode for each listed account that can have one."""
     from arrears.domain.account import AccountRow
-    from arrears.importer import episode_input, start_episode
+    from arrears.intake.importer import episode_input, start_episode
 
     result = Started()
     ready, result.skipped = openings(sessions, watchlist)

@@ -28,7 +28,7 @@ from sqlalchemy import select
 
 from arrears import PROJECT_ROOT
 from arrears.api.app import create_app
-from arrears.collection_clock import known_now
+from arrears.client.clock import known_now
 from arrears.db.migrate import upgrade
 from arrears.db.models import (
     ApiRequest,
@@ -45,7 +45,7 @@ from arrears.desk.assign import reassign_task
 from arrears.desk.calls import check
 from arrears.desk.roster import import_roster
 from arrears.desk.tokens import issue_token
-from arrears.devserver import free_port
+from arrears.runtime.devserver import free_port
 from arrears.domain.strategy import parse_strategy
 from tests.console.a11y import A11Y_CHECK, BLOCKING, axe_violations, describe
 from tests.workflow.helpers import PRICED as PRICED_STRATEGY

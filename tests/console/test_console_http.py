@@ -12,7 +12,7 @@ from arrears.console.session import COOKIE
 from arrears.db.engine import make_engine, make_sessionmaker
 from arrears.desk.roster import import_roster
 from arrears.desk.tokens import issue_token, revoke_tokens
-from arrears.settings import load_settings
+from arrears.config.settings import load_settings
 
 ROSTER = "collector_id,name,team,role,languages,regions,daily_capacity\nc1,Li Na,east,collector,en,,20\n"
 

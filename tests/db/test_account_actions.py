@@ -7,8 +7,8 @@ import pytest
 from temporalio.exceptions import ApplicationError
 
 from activities.account_actions import AccountActionActivities
-from arrears.compliance import BASELINE, record_consent
-from arrears.account_contracts import (
+from arrears.compliance.gate_record import BASELINE, record_consent
+from arrears.contracts.account import (
     BlacklistCommand,
     BlacklistRemovalCommand,
     BureauNoticeCommand,
@@ -29,7 +29,7 @@ from arrears.db.models import (
 from arrears.domain.blacklist import BlacklistPolicy
 from arrears.domain.legal import LegalEvent, LegalState
 from arrears.domain.restrictions import RestrictionLevel as L, RestrictionPolicy
-from arrears.evidence_store import EvidenceStore, record
+from arrears.audit.evidence_store import EvidenceStore, record
 from tests.db.test_activities_idempotency import DUE, NOW, Env, account_row
 
 

@@ -8,8 +8,8 @@ import httpx
 from typer.testing import CliRunner
 
 from activities.account_actions import AccountActionActivities
-from arrears.compliance import BASELINE
-from arrears.account_contracts import (
+from arrears.compliance.gate_record import BASELINE
+from arrears.contracts.account import (
     BlacklistCommand,
     BlacklistRemovalCommand,
     BureauNoticeCommand,
@@ -18,14 +18,14 @@ from arrears.account_contracts import (
 )
 from arrears.api.app import create_app
 from arrears import PROJECT_ROOT
-from arrears.cli import app
+from arrears.cli.main import app
 from arrears.desk.roster import import_roster
 from arrears.desk.tokens import issue_token
 from arrears.domain.blacklist import BlacklistPolicy
 from arrears.domain.bureau import parse_file
 from arrears.domain.legal import LegalEvent, LegalState
-from arrears.evidence_store import EvidenceStore, record
-from arrears.settings import Settings
+from arrears.audit.evidence_store import EvidenceStore, record
+from arrears.config.settings import Settings
 from tests.db.test_activities_idempotency import NOW, Env, account_row
 
 runner = CliRunner()

@@ -14,7 +14,7 @@ from activities.collection import CollectionActivities
 from arrears import PROJECT_ROOT
 from arrears.channels.adapter import OutboxAdapter
 from arrears.channels.render import Renderer
-from arrears.contracts import (
+from arrears.contracts.collection import (
     CloseEpisodeCommand,
     OpenEpisodeCommand,
     PaymentCommand,
@@ -37,7 +37,7 @@ from arrears.domain.account import AccountRow
 from arrears.domain.delinquency import Outcome
 from arrears.domain.ladder import ScheduledStep
 from arrears.domain.strategy import Action, Segment
-from arrears.importer import upsert_accounts
+from arrears.intake.importer import upsert_accounts
 
 NOW = datetime(2026, 3, 9, 2, 0, tzinfo=timezone.utc)
 DUE = date(2026, 3, 1)

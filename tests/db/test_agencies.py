@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from arrears.agencies import AgencyFileError, import_agencies, list_agencies, read_agencies
-from arrears.contracts import CommissionCommand, PlacementChangeCommand, PlacementCommand
+from arrears.desk.agencies import AgencyFileError, import_agencies, list_agencies, read_agencies
+from arrears.contracts.collection import CommissionCommand, PlacementChangeCommand, PlacementCommand
 from arrears.db.models import Agency, AgencyCommission, AgencyPlacement, CollectorTask, OutboxMessage
 from arrears.domain.strategy import Action
 from tests.db.test_activities_idempotency import NOW, Env, account_row, step_cmd

@@ -17,13 +17,13 @@ from typer.testing import CliRunner
 
 from arrears.api.app import create_app
 from arrears.api.limits import RateLimiter
-from arrears.cli import app as cli
+from arrears.cli.main import app as cli
 from arrears.db.models import ApiRequest, ApiToken, CollectorTask, Episode, EvidenceFile
 from arrears.desk.assign import set_absent, set_active
 from arrears.desk.roster import import_roster
 from arrears.desk.tokens import issue_token, revoke_tokens
 from arrears.domain.strategy import Action
-from arrears.settings import Settings
+from arrears.config.settings import Settings
 from tests.db.test_activities_idempotency import NOW, account_row, env, step_cmd  # noqa: F401 - env is a fixture
 
 ROSTER = (

@@ -8,8 +8,8 @@ import pytest
 from temporalio.client import WorkflowHistory
 from typer.testing import CliRunner
 
-from arrears.archive import ArchiveCorrupt, archived, archived_rows, purge, store
-from arrears.cli import app
+from arrears.audit.archive import ArchiveCorrupt, archived, archived_rows, purge, store
+from arrears.cli.main import app
 from arrears.db.engine import make_engine, make_sessionmaker
 from arrears.db.migrate import upgrade
 

@@ -61,7 +61,7 @@ RENAMED = {
 }
 
 _CLOCK = "a moment the writing code takes from the workflow's command or the clock (aware, UTC)"
-_FILE = "from an operator's file validated by its own row model (arrears/agencies.py, arrears/desk/roster.py)"
+_FILE = "from an operator's file validated by its own row model (arrears/desk/agencies.py, arrears/desk/roster.py)"
 _RENDER = "rendered by the channel layer from bounded account columns and templates"
 _CODE = "one of the system's own codes (an enum or constant in the code), within the column"
 _KEY = "built by the activity from bounded ids and the step key"
@@ -107,13 +107,13 @@ SYSTEM = {
     "archived_histories.run_index": "counted by the archiver (runs of one workflow)",
     "archived_histories.json_bytes": "measured by the archiver; Temporal's history limit (50 MB) keeps it in INTEGER",
     "archived_histories.events": "counted by the archiver; Temporal's 51,200-event limit keeps it in INTEGER",
-    "consents.channel": "from `arrears consent`, checked against the channel list by arrears.compliance.record_consent",
-    # Known gaps, not this branch's files (arrears/compliance.py): record_consent does not check these lengths yet;
+    "consents.channel": "from `arrears consent`, checked against the channel list by arrears.compliance.gate_record.record_consent",
+    # Known gaps, not this branch's files (arrears/compliance/gate_record.py): record_consent does not check these lengths yet;
     # a longer value fails on PostgreSQL as one CLI line ("database error ... value too long"), never half-applied.
     "consents.address": "GAP: --address is not length-checked before the String(254) column",
     "consents.source": "GAP: --source is not length-checked before the String(64) column",
     "episodes.outcome_reason": "CloseEpisodeCommand.reason (a Text column: any bounded text fits)",
-    # The desk API's own records (arrears/api/journal.py, arrears/desk/tokens.py, arrears/evidence_store.py):
+    # The desk API's own records (arrears/api/journal.py, arrears/desk/tokens.py, arrears/audit/evidence_store.py):
     # written by the API process from the request it refused or served, never from a contract model.
     **{f"api_requests.{c}": "written by the API journal from the request (method, path capped, address, timing)"
        for c in ("token_id", "method", "path", "remote_addr", "duration_ms", "status")},
@@ -134,7 +134,7 @@ SYSTEM = {
                  "reviewed_at")},
     # Risk (arrears/risk/): behaviour rows are BehaviourRow (walked); the rest the system computes itself.
     "account_behaviour.imported_at": _CLOCK,
-    # One gate (arrears/compliance.py, arrears/desk/calls.py, arrears/collection_clock.py).
+    # One gate (arrears/compliance/gate_record.py, arrears/desk/calls.py, arrears/client/clock.py).
     **{f"compliance_policies.{c}": "the strategy's validated [compliance] policy, kept by its hash"
        for c in ("policy_hash", "preset", "created_at")},
     "consents.scope": "one of the system's consent scopes (address | medium), checked by record_consent",
@@ -149,7 +149,7 @@ SYSTEM = {
     "collector_contacts.violation_rule": "one of the gate's rule codes",
     "collector_contacts.violation_detail": "the gate's sentence about its rule (a Text column)",
     "watchlist_entries.as_of": "the watch list's as-of date, given to `arrears risk watchlist --as-of` (a date)",
-    "bureau_reports.period": "the reported month as YYYY-MM, built by the bureau cycle (arrears/bureau.py)",
+    "bureau_reports.period": "the reported month as YYYY-MM, built by the bureau cycle (arrears/bureau/cycle.py)",
     **{f"rescore_events.{c}": "written by the RiskRescore activity: a digest of the event, the clock"
        for c in ("event_key", "handled_at")},
     **{f"risk_models.{c}": "registered by arrears.risk.registry from the trained model file (hash, version, card)"
@@ -158,7 +158,7 @@ SYSTEM = {
     **{f"watchlist_entries.{c}": "computed by arrears.risk.watchlist (a probability, the as-of moment)"
        for c in ("score", "listed_at")},
     "episodes.risk_model_version": "set by record_segment_change from SegmentChangeCommand.model_version (Line(80))",
-    **{f"evidence_files.{c}": "set by arrears.evidence_store from the upload (hash, size, sniffed type, safe name)"
+    **{f"evidence_files.{c}": "set by arrears.audit.evidence_store from the upload (hash, size, sniffed type, safe name)"
        for c in ("evidence_id", "sha256", "size_bytes", "media_type", "filename", "uploaded_by", "source",
                  "uploaded_at")},
 }

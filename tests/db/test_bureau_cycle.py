@@ -6,10 +6,10 @@ from decimal import Decimal
 import pytest
 
 from activities.account_actions import AccountActionActivities
-from arrears.account_contracts import BureauNoticeCommand
-from arrears.bureau import reports_for, run_cycle
-from arrears.contracts import CloseEpisodeCommand, PaymentCommand, PaymentRecord
-from arrears.compliance import BASELINE, record_consent
+from arrears.contracts.account import BureauNoticeCommand
+from arrears.bureau.cycle import reports_for, run_cycle
+from arrears.contracts.collection import CloseEpisodeCommand, PaymentCommand, PaymentRecord
+from arrears.compliance.gate_record import BASELINE, record_consent
 from arrears.db.models import BureauReport, OutboxMessage
 from arrears.domain.bureau import BureauPolicy, parse_file
 from arrears.domain.delinquency import Outcome

@@ -11,10 +11,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from activities.account_actions import AccountActionActivities
-from arrears.account_contracts import BureauNoticeCommand
-from arrears.collection_clock import collection_now, known_now
-from arrears.compliance import record_consent
-from arrears.compliance_check import RULES, audit
+from arrears.contracts.account import BureauNoticeCommand
+from arrears.client.clock import collection_now, known_now
+from arrears.compliance.gate_record import record_consent
+from arrears.audit.record_check import RULES, audit
 from arrears.db.models import BureauNotice, BureauReport, ContactAttempt, Episode, Hold
 from arrears.domain.bureau import BureauPolicy
 from arrears.domain.clock import EpisodeClock

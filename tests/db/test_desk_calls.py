@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from arrears.compliance_check import audit
-from arrears.contracts import OutcomeCommand, OutcomeInput
+from arrears.audit.record_check import audit
+from arrears.contracts.collection import OutcomeCommand, OutcomeInput
 from arrears.db.models import Collector, CollectorContact, CollectorTask, Consent, ContactDecision, OutboxMessage
 from arrears.desk.assign import DeskError
 from arrears.desk.calls import StartRefused, check, start
@@ -176,10 +176,10 @@ async def test_the_api_says_allowed_now_starts_calls_and_refuses_with_the_rule(e
     import httpx  # noqa: PLC0415
 
     from arrears.api.app import create_app  # noqa: PLC0415
-    from arrears.compliance import record_consent  # noqa: PLC0415
+    from arrears.compliance.gate_record import record_consent  # noqa: PLC0415
     from arrears.db.models import Episode  # noqa: PLC0415
     from arrears.desk.tokens import issue_token  # noqa: PLC0415
-    from arrears.settings import Settings  # noqa: PLC0415
+    from arrears.config.settings import Settings  # noqa: PLC0415
 
     real = datetime.now(ZoneInfo("UTC"))
     tasks = {}

@@ -4,10 +4,10 @@ import pytest
 from sqlalchemy import delete, update
 from typer.testing import CliRunner
 
-from arrears.cli import app
+from arrears.cli.main import app
 from arrears.db.models import ContactAttempt
 from arrears.domain.strategy import Action
-from arrears.evidence import verify_chain
+from arrears.audit.evidence_chain import verify_chain
 from tests.db.test_activities_idempotency import Env, account_row, step_cmd
 
 

@@ -11,14 +11,14 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from arrears.bundle import export
-from arrears.cli import app
-from arrears.contracts import HoldInput, OutcomeCommand, OutcomeInput
+from arrears.audit.bundle import export
+from arrears.cli.main import app
+from arrears.contracts.collection import HoldInput, OutcomeCommand, OutcomeInput
 from arrears.db.models import ContactOutcomeRecord, EvidenceFile, Hold
 from arrears.domain.legal import LegalEvent
 from arrears.domain.outcome import VisitReport
 from arrears.domain.strategy import Action
-from arrears.evidence_store import EvidenceRefused, EvidenceStore, add_local_file, record, sniff
+from arrears.audit.evidence_store import EvidenceRefused, EvidenceStore, add_local_file, record, sniff
 from tests.db.test_activities_idempotency import NOW, account_row, env, step_cmd  # noqa: F401 - env is a fixture
 
 PDF = b"%PDF-1.7\n a court order\n"

@@ -18,12 +18,12 @@ from sqlalchemy import select
 
 from activities.account_actions import AccountActionActivities
 from arrears import PROJECT_ROOT
-from arrears.account_contracts import BureauNoticeCommand
-from arrears.agencies import import_agencies
+from arrears.contracts.account import BureauNoticeCommand
+from arrears.desk.agencies import import_agencies
 from arrears.channels.adapter import OutboundMessage, OutboxAdapter
 from arrears.channels.gateway import CONTACT_TOPICS, GateRefused, deliver, publish
-from arrears.compliance import record_consent
-from arrears.contracts import (
+from arrears.compliance.gate_record import record_consent
+from arrears.contracts.collection import (
     AgencyHoldNoticeCommand,
     DisputeVerificationCommand,
     HoldCommand,
@@ -37,7 +37,7 @@ from arrears.domain.holds import HoldRecord, HoldType
 from arrears.domain.ladder import ScheduledStep
 from arrears.domain.policy import ContactPolicy
 from arrears.domain.strategy import Action, load_preset
-from arrears.notices import confirm_opt_out
+from arrears.compliance.notices import confirm_opt_out
 from tests.db.test_activities_idempotency import DUE, NOW, Env, account_row, step_cmd
 
 REGF = ContactPolicy.model_validate(load_preset("us-regf"))

@@ -9,15 +9,15 @@ from temporalio.exceptions import ApplicationError
 from typer.testing import CliRunner
 
 from activities.ledger import LedgerActivities
-from arrears.cli import app
-from arrears.contracts import PaymentCommand, PaymentRecord, PlanCommand
+from arrears.cli.main import app
+from arrears.contracts.collection import PaymentCommand, PaymentRecord, PlanCommand
 from arrears.db.models import LedgerPosting, Reage
 from arrears.domain.ledger import Opening, PaymentEvent, WaiverEvent, compute_ledger
 from arrears.domain.plan import Instalment, InstalmentPlan
 from arrears.domain.pricing import Pricing, ReagePolicy
 from arrears.domain.strategy import Role
-from arrears.ledger_contracts import PostLedgerCommand, ReageCommand
-from arrears.statement import render_statement, statement
+from arrears.contracts.ledger import PostLedgerCommand, ReageCommand
+from arrears.audit.statement import render_statement, statement
 from tests.db.test_activities_idempotency import DUE, NOW, Env, account_row
 
 SHANGHAI = timezone(timedelta(hours=8))

@@ -9,11 +9,11 @@ from temporalio.exceptions import ApplicationError
 
 from activities.account_actions import AccountActionActivities
 from activities.recovery import RECOVERY_REFUSED, RecoveryActivities
-from arrears.account_contracts import LegalReferralCommand
-from arrears.contracts import PaymentCommand, PaymentRecord
+from arrears.contracts.account import LegalReferralCommand
+from arrears.contracts.collection import PaymentCommand, PaymentRecord
 from arrears.db.models import LedgerPosting, Recovery, RecoveryOutcomeRecord
 from arrears.domain.legal import LegalState
-from arrears.recovery_contracts import CloseRecoveryCommand, LegalCaseLookup, RecoveryCommand, RecoveryOutcome
+from arrears.contracts.recovery import CloseRecoveryCommand, LegalCaseLookup, RecoveryCommand, RecoveryOutcome
 from tests.db.test_activities_idempotency import NOW, Env, account_row
 
 PAID_AT = NOW + timedelta(days=200)

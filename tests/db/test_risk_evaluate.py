@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from typer.testing import CliRunner
 
-from arrears.cli import app
+from arrears.cli.main import app
 from arrears.db.migrate import upgrade
 
 TRAIN_ON = date(2026, 2, 1)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from arrears.cli import app
+from arrears.cli.main import app
 from arrears.db.models import ExperimentDecision
 from arrears.insight.queries import month_period
 from arrears.insight.scorecard_report import compliance_findings

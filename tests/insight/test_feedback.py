@@ -10,13 +10,13 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from arrears.api.app import create_app
-from arrears.cli import app
+from arrears.cli.main import app
 from arrears.db.models import Complaint, Hold, QualityReview
 from arrears.desk.roster import import_roster
 from arrears.desk.tokens import issue_token
 from arrears.insight import feedback
 from arrears.insight.scorecard import ComplaintPolicy, load_scorecard
-from arrears.settings import PROJECT_ROOT
+from arrears.config.settings import PROJECT_ROOT
 from tests.insight.records import Record, at
 from tests.workflow.helpers import Scenario, account_row
 from tests.workflow.test_desk_api import ROSTER, TZ, bearer, end_episode

@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from arrears import PROJECT_ROOT
-from arrears.cli import app
+from arrears.cli.main import app
 from tests.insight.records import Record
 from tests.insight.test_experiment import _simulate
 from tests.insight.test_measures import _month

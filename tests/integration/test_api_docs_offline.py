@@ -17,8 +17,8 @@ from playwright.async_api import async_playwright
 from arrears.api.app import create_app
 from arrears.api.docs import STATIC_DIR
 from arrears.db.engine import make_engine, make_sessionmaker
-from arrears.devserver import free_port
-from arrears.settings import load_settings
+from arrears.runtime.devserver import free_port
+from arrears.config.settings import load_settings
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",

@@ -6,9 +6,9 @@ from datetime import datetime, timezone
 
 from typer.testing import CliRunner
 
-from arrears.audit import from_server, replay
-from arrears.cli import app
-from arrears.operations import close_episode
+from arrears.audit.replay import from_server, replay
+from arrears.cli.main import app
+from arrears.client.operations import close_episode
 from tests.workflow.helpers import Scenario, account_row
 
 

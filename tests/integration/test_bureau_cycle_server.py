@@ -4,9 +4,9 @@ reports last month at once, and `arrears bureau schedule` shows what it did and 
 import sys
 from datetime import datetime, timezone
 
-from arrears.contracts import BUREAU_CYCLE_ID
+from arrears.contracts.collection import BUREAU_CYCLE_ID
 from arrears.domain.bureau import following_period, parse_file, previous_period, reporting_moment
-from arrears.runner import ensure_bureau_cycle
+from arrears.runtime.worker import ensure_bureau_cycle
 from tests.integration.test_devserver import _env, _run
 from tests.workflow.helpers import Scenario
 from tests.workflow.test_bureau_cycle import _written
@@ -31,7 +31,7 @@ async def test_the_cycle_runs_once_per_namespace_and_the_cli_shows_it(dev_env, m
                 assert parsed.period == due
             env = _env(dev_env.client.service_client.config.target_host, sc.settings.task_queue, migrated_sqlite)
             for _ in range(100):
-                shown = await _run([sys.executable, "-m", "arrears.cli", "bureau", "schedule"], env=env)
+                shown = await _run([sys.executable, "-m", "arrears.cli.main", "bureau", "schedule"], env=env)
                 if not due or due in shown.stdout:
                     break
             assert shown.returncode == 0, shown.stderr
@@ -41,5 +41,5 @@ async def test_the_cycle_runs_once_per_namespace_and_the_cli_shows_it(dev_env, m
                 assert f"last report: {due}: 0 account(s)" in shown.stdout
         finally:
             await handle.terminate("test over")
-    gone = await _run([sys.executable, "-m", "arrears.cli", "bureau", "schedule"], env=env)
+    gone = await _run([sys.executable, "-m", "arrears.cli.main", "bureau", "schedule"], env=env)
     assert gone.returncode == 1 and "no bureau cycle is running" in gone.stderr

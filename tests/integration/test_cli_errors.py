@@ -9,15 +9,15 @@ from decimal import Decimal
 import pytest
 from temporalio.client import WorkflowUpdateRPCTimeoutOrCancelledError
 
-from arrears.cli_errors import describe
-from arrears.contracts import EpisodeInput, workflow_id_for
+from arrears.cli.errors import describe
+from arrears.contracts.collection import EpisodeInput, workflow_id_for
 from arrears.db.engine import make_engine, make_sessionmaker
 from arrears.db.models import Episode
-from arrears.importer import upsert_accounts
+from arrears.intake.importer import upsert_accounts
 from tests.integration.test_devserver import _env, _run
 from tests.workflow.helpers import DEFAULT, account_row
 
-CLI = [sys.executable, "-m", "arrears.cli"]
+CLI = [sys.executable, "-m", "arrears.cli.main"]
 
 
 def _cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:

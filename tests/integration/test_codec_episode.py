@@ -18,11 +18,11 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHistory
 from typer.testing import CliRunner
 
-from arrears import search_attributes as sa
-from arrears.audit import from_list, replay
-from arrears.cli import app
-from arrears.codec import ENCODING, KEY_ID, _payloads, data_converter, decrypt_history, parse_keys
-from arrears.contracts import (
+from arrears.runtime import search_attributes as sa
+from arrears.audit.replay import from_list, replay
+from arrears.cli.main import app
+from arrears.runtime.codec import ENCODING, KEY_ID, _payloads, data_converter, decrypt_history, parse_keys
+from arrears.contracts.collection import (
     EpisodeResult,
     HoldInput,
     HoldResult,
@@ -33,7 +33,7 @@ from arrears.contracts import (
     ReleaseHoldInput,
 )
 from arrears.db.models import CollectorTask
-from arrears.runner import build_worker
+from arrears.runtime.worker import build_worker
 from tests.workflow.helpers import Scenario, account_row
 
 K1 = base64.b64encode(bytes(range(1, 33))).decode()

@@ -4,7 +4,7 @@ A hundred and twenty accounts across six zones (China, New York, Los Angeles, Lo
 and every stage live twenty-five compressed days (one second each) under the cn-bank preset, with
 some customers opted out of texts, some who said "stop calling" (every number), some who consented
 to calls, some under a dispute hold, contact persons approached to locate cardholders whose phone is
-wrong, and guarantors asked to pay (art. 68). The check (arrears.compliance_check) recomputes
+wrong, and guarantors asked to pay (art. 68). The check (arrears.audit.record_check) recomputes
 windows, working days, caps, holds, opt-outs and what third parties were told from the stored
 contacts and must find nothing; a corrupted copy (an email at 21:30 in the phone's zone, a debt text
 to a contact person) is found out with the rules. The us-regf run is test_one_gate_simulation.py.
@@ -20,15 +20,15 @@ import yaml
 from sqlalchemy import func, select
 
 from arrears import PROJECT_ROOT
-from arrears.collection_clock import collection_now
-from arrears.compliance import record_consent
-from arrears.contracts import HoldInput, HoldResult, workflow_id_for
-from arrears.compliance_check import find_violations
+from arrears.client.clock import collection_now
+from arrears.compliance.gate_record import record_consent
+from arrears.contracts.collection import HoldInput, HoldResult, workflow_id_for
+from arrears.audit.record_check import find_violations
 from arrears.db.models import Account, CollectorTask, ContactAttempt, ContactDecision, Episode, Hold
 from arrears.domain.policy import Window
 from arrears.domain.strategy import parse_strategy
-from arrears.importer import import_file
-from arrears.sample import generate_accounts, write_csv
+from arrears.intake.importer import import_file
+from arrears.intake.sample import generate_accounts, write_csv
 from tests.workflow.helpers import Scenario
 
 ACCOUNTS = 120

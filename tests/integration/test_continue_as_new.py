@@ -14,8 +14,8 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from arrears import search_attributes as sa
-from arrears.contracts import EpisodeResult, PaymentInput, PaymentResult
+from arrears.runtime import search_attributes as sa
+from arrears.contracts.collection import EpisodeResult, PaymentInput, PaymentResult
 from arrears.db.models import ContactAttempt, Episode
 from arrears.domain.strategy import parse_strategy
 from tests.conftest import _binary

@@ -7,11 +7,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from arrears.contracts import DESK_SWEEP_ID
+from arrears.contracts.collection import DESK_SWEEP_ID
 from arrears.db.models import CollectorTask
 from arrears.desk.roster import import_roster
 from arrears.domain.strategy import Action
-from arrears.runner import ensure_desk_sweep
+from arrears.runtime.worker import ensure_desk_sweep
 from tests.db.test_activities_idempotency import Env, account_row, step_cmd
 from tests.workflow.helpers import Scenario
 

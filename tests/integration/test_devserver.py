@@ -15,8 +15,8 @@ from temporalio.client import Client
 
 from arrears import PROJECT_ROOT
 from arrears.db.models import Account, Episode
-from arrears.importer import import_file
-from arrears.sample import generate_accounts, write_csv
+from arrears.intake.importer import import_file
+from arrears.intake.sample import generate_accounts, write_csv
 from tests.conftest import DEFAULT_STRATEGY
 from tests.workflow.helpers import Scenario, account_row
 
@@ -102,7 +102,7 @@ async def test_starter_starts_good_rows_rejects_bad_ones_and_is_idempotent(dev_e
     with sc.sessions() as s:
         assert s.scalar(select(func.count()).select_from(Account).where(Account.account_id.startswith(prefix))) == 6
 
-    second = await _run([sys.executable, "-m", "arrears.cli", "start", str(file)], env=env, cwd=tmp_path)
+    second = await _run([sys.executable, "-m", "arrears.cli.main", "start", str(file)], env=env, cwd=tmp_path)
     assert second.returncode == 0, second.stderr
     summary = [line for line in second.stdout.splitlines() if line.strip().startswith("│")][-1]
     assert [c.strip() for c in summary.strip("│ ").split("│")] == ["9", "0", "6", "3", "0"]
@@ -115,17 +115,17 @@ async def test_starter_starts_good_rows_rejects_bad_ones_and_is_idempotent(dev_e
         # DPD counts in the account's zone (Asia/Shanghai is a day ahead of UTC from 16:00 UTC), never
         # from the machine's date; around local midnight the CLI may see either side of it.
         before = _dpd_now(rows[1])
-        shown = await _run([sys.executable, "-m", "arrears.cli", "status", target, "--json"], env=env)
+        shown = await _run([sys.executable, "-m", "arrears.cli.main", "status", target, "--json"], env=env)
         after = _dpd_now(rows[1])
         assert shown.returncode == 0, shown.stderr
         view = json.loads(shown.stdout)
         assert view["dpd"] in {before, after}
         assert (view["stage"], view["bucket"]) == (stage_for_dpd(view["dpd"]).value, bucket_for_dpd(view["dpd"]))
         assert view["stage"] == "early"
-        paid = await _run([sys.executable, "-m", "arrears.cli", "pay", target, "--amount", "0.01", "--payment-id", "CLI-1"], env=env)
+        paid = await _run([sys.executable, "-m", "arrears.cli.main", "pay", target, "--amount", "0.01", "--payment-id", "CLI-1"], env=env)
         assert paid.returncode == 0, paid.stderr
         assert "payment CLI-1 recorded" in paid.stdout
-        refused = await _run([sys.executable, "-m", "arrears.cli", "pay", target, "--amount", "-1", "--payment-id", "CLI-2"], env=env)
+        refused = await _run([sys.executable, "-m", "arrears.cli.main", "pay", target, "--amount", "-1", "--payment-id", "CLI-2"], env=env)
         assert refused.returncode == 1 and "payment amount must be positive" in refused.stderr
         for r in rows:
             await dev_env.client.get_workflow_handle(f"arrears-{r['account_id']}").execute_update(

@@ -13,9 +13,9 @@ from temporalio.worker import Worker
 
 from activities.collection import CollectionActivities
 from arrears import PROJECT_ROOT
-from arrears import search_attributes as sa
+from arrears.runtime import search_attributes as sa
 from arrears.channels.render import Renderer
-from arrears.contracts import OPEN_EPISODE, OpenEpisodeCommand
+from arrears.contracts.collection import OPEN_EPISODE, OpenEpisodeCommand
 from arrears.domain.delinquency import local_date
 from tests.workflow.helpers import Scenario, account_row
 
@@ -66,7 +66,7 @@ async def test_doctor_lists_a_flagged_episode_and_a_failing_workflow_task(dev_en
                "ARREARS_DATABASE_URL": migrated_sqlite, "PATH": "/usr/bin:/bin"}
 
         async def listed():
-            done = await asyncio.to_thread(subprocess.run, [sys.executable, "-m", "arrears.cli", "doctor", "--json"],
+            done = await asyncio.to_thread(subprocess.run, [sys.executable, "-m", "arrears.cli.main", "doctor", "--json"],
                                            capture_output=True, text=True, timeout=60, env=env)
             found = json.loads(done.stdout) if done.stdout.strip().startswith("[") else []
             problems = {(f["account_id"], f["problem"]) for f in found}

@@ -14,11 +14,11 @@ from temporalio.api.workflowservice.v1 import DeleteWorkflowExecutionRequest
 from temporalio.service import RPCError, RPCStatusCode
 from typer.testing import CliRunner
 
-from arrears.archive import archived, archived_rows
-from arrears.cli import app
-from arrears.contracts import HISTORY_ARCHIVER_TYPE, ArchiverInput
+from arrears.audit.archive import archived, archived_rows
+from arrears.cli.main import app
+from arrears.contracts.collection import HISTORY_ARCHIVER_TYPE, ArchiverInput
 from arrears.db.models import ArchivedHistory
-from arrears.runner import build_id
+from arrears.runtime.worker import build_id
 from tests.workflow.helpers import Scenario, account_row
 
 

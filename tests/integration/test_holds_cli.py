@@ -16,7 +16,7 @@ async def test_cli_places_and_releases_a_hold_and_the_hold_type_follows(dev_env,
     wid = f"arrears-{account}"
     row = account_row(account, datetime.now(timezone.utc).date() - timedelta(days=40), segment="medium", tz="UTC")
     env = _env(dev_env.client.service_client.config.target_host, sc.settings.task_queue, migrated_sqlite)
-    cli = [sys.executable, "-m", "arrears.cli"]
+    cli = [sys.executable, "-m", "arrears.cli.main"]
     async with sc.worker():
         handle = await sc.start(row)
         try:

@@ -9,7 +9,7 @@ from sqlalchemy import create_engine, text
 
 from tests.integration.test_devserver import _env, _run
 
-CLI = [sys.executable, "-m", "arrears.cli"]
+CLI = [sys.executable, "-m", "arrears.cli.main"]
 HEADER = ["account_id", "customer_name", "phone", "email", "billing_address", "language", "timezone", "risk_segment",
           "currency", "overdue_amount", "total_balance", "due_date", "region", "contacts"]
 

@@ -14,18 +14,18 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from arrears.contracts import OutcomeInput, PromiseInput
+from arrears.contracts.collection import OutcomeInput, PromiseInput
 from arrears.db.models import CollectorTask, ExperimentAssignment, PromiseToPay
 from arrears.desk.assign import reassign_task
 from arrears.desk.roster import import_roster
 from arrears.domain.strategy import load_strategy, parse_strategy
-from arrears.importer import import_file
+from arrears.intake.importer import import_file
 from arrears.insight import feedback
 from arrears.insight.scorecard import load_scorecard
 from arrears.insight.scorecard_report import scorecard_report
-from arrears.operations import log_contact_outcome, promise_to_pay, record_payment
-from arrears.sample import generate_accounts, write_csv
-from arrears.search_attributes import EXPERIMENT_ARM
+from arrears.client.operations import log_contact_outcome, promise_to_pay, record_payment
+from arrears.intake.sample import generate_accounts, write_csv
+from arrears.runtime.search_attributes import EXPERIMENT_ARM
 from arrears import PROJECT_ROOT
 from tests.workflow.helpers import Scenario, account_row
 

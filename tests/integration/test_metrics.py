@@ -10,9 +10,9 @@ from decimal import Decimal
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-from arrears.contracts import PaymentInput
+from arrears.contracts.collection import PaymentInput
 from arrears.domain.delinquency import local_date
-from arrears.metrics import runtime_for
+from arrears.runtime.metrics import runtime_for
 from tests.workflow.helpers import Scenario, account_row
 
 

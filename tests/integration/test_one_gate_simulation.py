@@ -8,7 +8,7 @@ collectors working their calls at the desk (right-party contacts, callbacks, no 
 persons approached to locate cardholders whose phone is wrong, agency placements and bureau notices.
 Every record written from outside the workflows is stamped with the episode's own clock.
 
-The auditor's check (arrears.compliance_check), reading only the record, must find no violation;
+The auditor's check (arrears.audit.record_check), reading only the record, must find no violation;
 then one call entered after the fact at night and one bureau notice sent during cease contact are
 put into the record, and it must find exactly those two, with their rules. The same record with a
 corrupted email (21:30 in the phone's zone) and a debt text to a contact person is found out too.
@@ -26,10 +26,10 @@ from sqlalchemy import func, select
 from arrears.domain.delinquency import local_date
 from arrears import PROJECT_ROOT
 from arrears.channels.adapter import OutboxAdapter
-from arrears.collection_clock import collection_now, open_episode
-from arrears.compliance import record_consent
-from arrears.compliance_check import audit
-from arrears.contracts import HoldInput, HoldResult, OutcomeInput, OutcomeResult, ReleaseHoldInput, workflow_id_for
+from arrears.client.clock import collection_now, open_episode
+from arrears.compliance.gate_record import record_consent
+from arrears.audit.record_check import audit
+from arrears.contracts.collection import HoldInput, HoldResult, OutcomeInput, OutcomeResult, ReleaseHoldInput, workflow_id_for
 from arrears.db.models import (
     Account,
     AgencyPlacement,
@@ -47,9 +47,9 @@ from arrears.desk.calls import start
 from arrears.domain.outcome import VisitReport
 from arrears.domain.policy import is_working_day
 from arrears.domain.strategy import parse_strategy
-from arrears.importer import import_file
-from arrears.notices import confirm_opt_out
-from arrears.sample import generate_accounts, write_csv
+from arrears.intake.importer import import_file
+from arrears.compliance.notices import confirm_opt_out
+from arrears.intake.sample import generate_accounts, write_csv
 from tests.workflow.helpers import Scenario
 from tests.workflow.test_agency import agencies
 

@@ -16,8 +16,8 @@ from sqlalchemy import func, select, update
 from temporalio.worker import Worker
 
 from activities.risk import RiskActivities
-from arrears import search_attributes as sa
-from arrears.contracts import RISK_RESCORE_ID, workflow_id_for
+from arrears.runtime import search_attributes as sa
+from arrears.contracts.collection import RISK_RESCORE_ID, workflow_id_for
 from arrears.db.engine import make_engine, make_sessionmaker
 from arrears.db.migrate import upgrade
 from arrears.db.models import Episode, PromiseToPay, RescoreEvent, RiskSegmentChange
@@ -27,7 +27,7 @@ from arrears.risk.rescore import RESCORE_TARGET, propose
 from arrears.risk.registry import active_model
 from arrears.risk.synthetic import generate, write_record
 from arrears.risk.training import train
-from arrears.runner import ensure_risk_rescore
+from arrears.runtime.worker import ensure_risk_rescore
 from tests.workflow.helpers import Scenario
 from tests.workflow.segment_probe import ProbeInput, SegmentProbe
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from arrears.cli import app
+from arrears.cli.main import app
 from arrears.db.migrate import upgrade
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "agencies.csv"

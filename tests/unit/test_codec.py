@@ -10,7 +10,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import WorkflowHistory
 
-from arrears.codec import (
+from arrears.runtime.codec import (
     ENCODING,
     KEY_ID,
     CodecError,
@@ -22,7 +22,7 @@ from arrears.codec import (
     new_key_line,
     parse_keys,
 )
-from arrears.contracts import PromiseInput
+from arrears.contracts.collection import PromiseInput
 
 K1 = base64.b64encode(bytes(range(32))).decode()
 K2 = bytes(range(32, 64)).hex()

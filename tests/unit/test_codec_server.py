@@ -7,8 +7,8 @@ import pytest
 from google.protobuf import json_format
 from temporalio.api.common.v1 import Payload, Payloads
 
-from arrears.codec import EncryptionCodec, parse_keys
-from arrears.codec_server import create_codec_app
+from arrears.runtime.codec import EncryptionCodec, parse_keys
+from arrears.runtime.codec_server import create_codec_app
 
 KEY = base64.b64encode(bytes(range(32))).decode()
 UI = "http://localhost:8233"

@@ -5,7 +5,7 @@ from pathlib import Path
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from arrears.cli import app
+from arrears.cli.main import app
 from arrears.db.models import Collector
 from arrears.desk.tokens import authenticate
 from tests.db.test_activities_idempotency import NOW, Env, account_row, step_cmd

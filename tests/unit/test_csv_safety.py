@@ -6,9 +6,9 @@ from datetime import datetime, timezone
 
 import pytest
 
-from arrears.csvfile import safe_cell, safe_writer
-from arrears.importer import Reject, write_rejects
-from arrears.timeline import Entry, render
+from arrears.intake.csvfile import safe_cell, safe_writer
+from arrears.intake.importer import Reject, write_rejects
+from arrears.audit.timeline import Entry, render
 
 HOSTILE = ["=HYPERLINK(\"http://x\",\"y\")", "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)", "\tx", "\rx"]
 

@@ -12,8 +12,8 @@ import yaml
 from pydantic import TypeAdapter
 
 from arrears import PROJECT_ROOT
-from arrears import search_attributes as sa
-from arrears.settings import Settings
+from arrears.runtime import search_attributes as sa
+from arrears.config.settings import Settings
 
 DEPLOY = PROJECT_ROOT / "deploy"
 ENV_EXAMPLE = DEPLOY / ".env.example"
@@ -154,7 +154,7 @@ def test_the_arrears_services_run_our_commands_from_one_image():
 
 
 def test_the_stack_registers_exactly_our_search_attributes_with_their_types():
-    assert set(sa.KINDS) == set(sa.ALL), "every search attribute needs a kind in arrears/search_attributes.py KINDS"
+    assert set(sa.KINDS) == set(sa.ALL), "every search attribute needs a kind in arrears/runtime/search_attributes.py KINDS"
     script = compose()["services"]["search-attributes"]["command"][0]
     registered = re.findall(r"temporal operator search-attribute create --name (\w+) --type (\w+)", script)
     expected = [(key.name, kind) for key, kind in sa.KINDS.items()]
@@ -213,7 +213,7 @@ def test_the_image_is_slim_runs_as_a_user_and_starts_arrears():
 
 
 def test_worker_slots_reach_the_worker(monkeypatch, tmp_path):
-    from arrears import runner
+    from arrears.runtime import worker as runner
 
     captured = {}
 

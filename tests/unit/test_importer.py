@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from arrears.importer import ImportFileError, Reject, read_rows, validate_rows, write_rejects
+from arrears.intake.importer import ImportFileError, Reject, read_rows, validate_rows, write_rejects
 
 HEADER = "account_id,customer_name,phone,email,billing_address,language,timezone,risk_segment,currency,overdue_amount,total_balance,due_date"
 
@@ -272,7 +272,7 @@ def test_a_reject_reason_never_quotes_personal_data(tmp_path):
 
 
 def test_json_lines_overlong_and_deeply_nested_lines_are_rejected_alone(tmp_path, monkeypatch):
-    from arrears import importer
+    from arrears.intake import importer
 
     monkeypatch.setattr(importer, "MAX_JSON_LINE", 2000)
     lines = [

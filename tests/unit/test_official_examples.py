@@ -248,7 +248,7 @@ def test_14b3ii_1_a_busy_signal_is_not_a_call_placed():
 
 def test_14b4_2_i_each_debt_has_its_own_frequencies():
     """Comment 14(b)(4)-2.i: seven unanswered calls for each of three debts in seven days are presumed to comply.
-    Each account is a particular debt: its history holds its own calls only (arrears.compliance.contact_history)."""
+    Each account is a particular debt: its history holds its own calls only (arrears.compliance.gate_record.contact_history)."""
     debt_a = calls(*(at(ET, 11, d, 10) for d in range(9, 16)))
     assert gate(at(ET, 11, 15, 12), ny(history=debt_a)).rule == "frequency_cap"
     assert gate(at(ET, 11, 15, 12), ny(history=())).verdict == Verdict.ALLOW  # debt B, the same consumer

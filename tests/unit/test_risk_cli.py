@@ -2,7 +2,7 @@
 
 from typer.testing import CliRunner
 
-from arrears.cli import app
+from arrears.cli.main import app
 from arrears.db.migrate import upgrade
 
 HEADER = ("account_id,statement_month,credit_limit,statement_balance,minimum_due,amount_paid,cash_advance,"

@@ -7,9 +7,9 @@ from pydantic import ValidationError
 from temporalio.client import TLSConfig
 from typer.testing import CliRunner
 
-from arrears.cli import app
-from arrears.connect import converter, tls_config
-from arrears.settings import Settings, mask_url
+from arrears.cli.main import app
+from arrears.runtime.connect import converter, tls_config
+from arrears.config.settings import Settings, mask_url
 
 KEY = base64.b64encode(bytes(32)).decode()
 

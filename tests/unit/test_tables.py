@@ -5,7 +5,7 @@ from hypothesis import strategies as st
 from rich.cells import cell_len
 from rich.console import Console
 
-from arrears.tables import Column, fit_table, print_table
+from arrears.cli.tables import Column, fit_table, print_table
 
 COLUMNS = [
     Column("id", whole=True),

@@ -6,7 +6,7 @@ from decimal import Decimal
 from rich.cells import cell_len
 from typer.testing import CliRunner
 
-from arrears.cli import app
+from arrears.cli.main import app
 from arrears.domain.strategy import Action
 from tests.db.test_activities_idempotency import Env, account_row, step_cmd
 

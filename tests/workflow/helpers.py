@@ -14,16 +14,16 @@ from temporalio.worker import Worker
 from activities.collection import CollectionActivities
 from arrears import PROJECT_ROOT
 from arrears.channels.render import Renderer
-from arrears.contracts import WORKFLOW_ID_PREFIX, CloseInput, EpisodeInput, EpisodeResult, workflow_id_for
-from arrears.recovery_contracts import RECOVERY_ID_PREFIX
+from arrears.contracts.collection import WORKFLOW_ID_PREFIX, CloseInput, EpisodeInput, EpisodeResult, workflow_id_for
+from arrears.contracts.recovery import RECOVERY_ID_PREFIX
 from arrears.db.engine import make_engine, make_sessionmaker
 from arrears.db.models import AccountAction, BureauNotice, CardRestriction, CollectorTask, ContactAttempt
 from arrears.domain.account import AccountRow
 from arrears.domain.delinquency import local_date
 from arrears.domain.strategy import Segment, Strategy, load_strategy
-from arrears.importer import episode_input, initial_search_attributes, upsert_accounts
-from arrears.runner import build_worker
-from arrears.settings import load_settings
+from arrears.intake.importer import episode_input, initial_search_attributes, upsert_accounts
+from arrears.runtime.worker import build_worker
+from arrears.config.settings import load_settings
 
 # The production default strategy, with its pricing.
 PRICED = load_strategy(PROJECT_ROOT / "strategies" / "default.toml")

@@ -14,8 +14,8 @@ from pydantic import BaseModel
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from arrears import search_attributes as sa
-    from arrears.contracts import (
+    from arrears.runtime import search_attributes as sa
+    from arrears.contracts.collection import (
         RECORD_SEGMENT_CHANGE,
         SET_RISK_SEGMENT,
         RiskSegmentInput,

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from arrears.agencies import import_agencies
-from arrears.contracts import PaymentInput, PaymentResult
+from arrears.desk.agencies import import_agencies
+from arrears.contracts.collection import PaymentInput, PaymentResult
 from arrears.db.models import AgencyCommission, AgencyPlacement, CollectorTask, Episode, OutboxMessage
 from tests.workflow.helpers import Scenario, account_row, days
 from tests.workflow.test_lifecycle import _save_history, _today

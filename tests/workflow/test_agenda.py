@@ -20,9 +20,9 @@ from temporalio.client import WorkflowExecutionStatus
 
 from activities.collection import CollectionActivities
 from arrears import PROJECT_ROOT
-from arrears import search_attributes as sa
+from arrears.runtime import search_attributes as sa
 from arrears.channels.render import Renderer
-from arrears.contracts import (
+from arrears.contracts.collection import (
     EXECUTE_STEP,
     OPEN_EPISODE,
     HoldInput,
@@ -40,7 +40,7 @@ from arrears.db.models import ContactAttempt, ContactDecision, LedgerPosting
 from arrears.domain.legal import LegalEvent
 from arrears.domain.pricing import ReagePolicy
 from arrears.domain.strategy import parse_strategy
-from arrears.recovery_contracts import LegalCaseUpdate, LegalCaseUpdateResult
+from arrears.contracts.recovery import LegalCaseUpdate, LegalCaseUpdateResult
 from tests.workflow.helpers import PRICED, Scenario, account_row, days
 from tests.workflow.test_lifecycle import _save_history, _today
 

@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import select
 from temporalio.client import WorkflowUpdateFailedError
 
-from arrears.contracts import ApplyStrategyInput, ApplyStrategyResult, StatusView
+from arrears.contracts.collection import ApplyStrategyInput, ApplyStrategyResult, StatusView
 from arrears.db.models import ContactAttempt, Episode, StrategyChange
 from arrears.domain.strategy import parse_strategy
 from tests.workflow.helpers import Scenario, account_row, days

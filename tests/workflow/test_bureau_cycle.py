@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from arrears.contracts import BUREAU_CYCLE_TYPE, BureauCycleInput, CloseInput
+from arrears.contracts.collection import BUREAU_CYCLE_TYPE, BureauCycleInput, CloseInput
 from arrears.db.models import BureauReport, Episode
 from arrears.domain.bureau import following_period, parse_file, period_of, previous_period, reporting_moment
 from arrears.domain.delinquency import local_date

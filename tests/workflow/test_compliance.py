@@ -6,11 +6,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from arrears.compliance import record_consent
+from arrears.compliance.gate_record import record_consent
 from arrears.domain.policy import is_working_day
 from arrears.db.models import CollectorTask, ContactAttempt, ContactDecision, Episode, Hold
 from arrears.domain.strategy import parse_strategy
-from arrears.importer import upsert_accounts
+from arrears.intake.importer import upsert_accounts
 from tests.workflow.helpers import Scenario, account_row, days
 from tests.workflow.test_lifecycle import _save_history, _today
 
@@ -206,7 +206,7 @@ async def test_a_cease_request_lets_only_permitted_notices_through(time_env, mig
 
 
 async def test_a_complaint_hold_placed_by_update_closes_its_channel_at_the_gate(time_env, migrated_sqlite):
-    from arrears.contracts import HoldInput, HoldResult
+    from arrears.contracts.collection import HoldInput, HoldResult
 
     sc = Scenario(time_env.client, migrated_sqlite)
     today = await _today(time_env, TZ)

@@ -10,12 +10,12 @@ import pytest
 from sqlalchemy import select
 from temporalio.client import WorkflowUpdateFailedError
 
-from arrears.archive import archive_closed, archived_rows
-from arrears.bureau import run_cycle
+from arrears.audit.archive import archive_closed, archived_rows
+from arrears.bureau.cycle import run_cycle
 from arrears.domain.bureau import period_end, period_of
-from arrears.compliance import record_consent
-from arrears.importer import upsert_accounts
-from arrears.contracts import (
+from arrears.compliance.gate_record import record_consent
+from arrears.intake.importer import upsert_accounts
+from arrears.contracts.collection import (
     OutcomeInput,
     OutcomeResult,
     PaymentInput,
@@ -35,9 +35,9 @@ from arrears.db.models import (
     Recovery,
 )
 from arrears.domain.legal import LegalEvent
-from arrears.timeline import from_record, ordered
+from arrears.audit.timeline import from_record, ordered
 from arrears.domain.strategy import parse_strategy
-from arrears.recovery_contracts import (
+from arrears.contracts.recovery import (
     LegalCaseUpdate,
     LegalCaseUpdateResult,
     RecoveryPaymentResult,

@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import select
 from temporalio.client import WorkflowUpdateFailedError
 
-from arrears import search_attributes as sa
-from arrears.contracts import HoldInput, HoldResult, OutcomeInput, OutcomeResult, ReleaseHoldInput
+from arrears.runtime import search_attributes as sa
+from arrears.contracts.collection import HoldInput, HoldResult, OutcomeInput, OutcomeResult, ReleaseHoldInput
 from arrears.db.models import (
     AgencyPlacement,
     CollectorTask,

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from temporalio.client import WorkflowFailureError, WorkflowUpdateFailedError
 from temporalio.exceptions import CancelledError
 
-from arrears.contracts import PaymentInput, PaymentResult, StatusView
+from arrears.contracts.collection import PaymentInput, PaymentResult, StatusView
 from arrears.db.models import ContactAttempt, Episode, OutboxMessage, Payment, StageEvent
 from arrears.domain.delinquency import days_past_due
 from tests.workflow.helpers import DEFAULT, Scenario, account_row, days, expected_ladder
@@ -262,7 +262,7 @@ async def test_a_step_activity_that_fails_after_writing_leaves_one_record(time_e
     """Temporal retries the activity after it wrote and crashed: one contact, one outbox message."""
     from temporalio import activity
 
-    from arrears.contracts import EXECUTE_STEP, StepCommand, StepResult
+    from arrears.contracts.collection import EXECUTE_STEP, StepCommand, StepResult
     from arrears.domain.strategy import parse_strategy
 
     strategy = parse_strategy(
@@ -301,7 +301,7 @@ async def test_payment_arriving_before_the_episode_is_opened_is_never_lost(time_
 
     from temporalio import activity
 
-    from arrears.contracts import OPEN_EPISODE, OpenEpisodeCommand
+    from arrears.contracts.collection import OPEN_EPISODE, OpenEpisodeCommand
 
     sc = Scenario(time_env.client, migrated_sqlite)
     real = sc.activities.open_episode

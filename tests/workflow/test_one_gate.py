@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import select
 
 from arrears.channels.adapter import OutboxAdapter
-from arrears.compliance_check import audit
-from arrears.contracts import HoldInput, HoldResult, OutcomeInput, OutcomeResult
+from arrears.audit.record_check import audit
+from arrears.contracts.collection import HoldInput, HoldResult, OutcomeInput, OutcomeResult
 from arrears.db.models import AgencyPlacement, BureauNotice, CollectorTask, ContactAttempt, ContactDecision
 from arrears.desk.calls import StartRefused, start
 from arrears.domain.policy import is_working_day

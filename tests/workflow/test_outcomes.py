@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import select
 from temporalio.client import WorkflowUpdateFailedError
 
-from arrears.contracts import OutcomeInput, OutcomeResult
+from arrears.contracts.collection import OutcomeInput, OutcomeResult
 from arrears.db.models import Account, CollectorTask, ContactAttempt, ContactOutcomeRecord, OutboxMessage
-from arrears.evidence_store import EvidenceStore, add_local_file
-from arrears.importer import upsert_accounts
+from arrears.audit.evidence_store import EvidenceStore, add_local_file
+from arrears.intake.importer import upsert_accounts
 from tests.workflow.helpers import Scenario, account_row, days
 from tests.workflow.test_lifecycle import _save_history, _today
 

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 from temporalio.client import WorkflowUpdateFailedError
 
-from arrears.contracts import CancelPlanInput, PaymentInput, PaymentResult, PlanInput, PlanResult
+from arrears.contracts.collection import CancelPlanInput, PaymentInput, PaymentResult, PlanInput, PlanResult
 from arrears.db.models import CollectorTask, Plan
 from arrears.domain.plan import Instalment
 from tests.workflow.helpers import Scenario, account_row, days

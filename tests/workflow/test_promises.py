@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 from temporalio.client import WorkflowUpdateFailedError
 
-from arrears.contracts import PaymentInput, PaymentResult, PromiseInput, PromiseResult, StatusView
+from arrears.contracts.collection import PaymentInput, PaymentResult, PromiseInput, PromiseResult, StatusView
 from arrears.db.models import CollectorTask, PromiseToPay
 from tests.workflow.helpers import Scenario, account_row, days
 from tests.workflow.test_lifecycle import _save_history, _today

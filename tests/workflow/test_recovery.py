@@ -9,13 +9,13 @@ from sqlalchemy import select
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 
 from activities.account_actions import AccountActionActivities
-from arrears.account_contracts import LegalReferralCommand
-from arrears.contracts import CloseInput, OpenEpisodeCommand, PaymentInput, SettlementInput, SettlementResult
+from arrears.contracts.account import LegalReferralCommand
+from arrears.contracts.collection import CloseInput, OpenEpisodeCommand, PaymentInput, SettlementInput, SettlementResult
 from arrears.db.models import LedgerPosting, LegalCaseEvent, Recovery, RecoveryOutcomeRecord, Settlement
 from arrears.domain.legal import LegalEvent, LegalState
 from arrears.domain.strategy import Segment
-from arrears.importer import upsert_accounts
-from arrears.recovery_contracts import (
+from arrears.intake.importer import upsert_accounts
+from arrears.contracts.recovery import (
     RECOVERY_TYPE,
     LegalCaseUpdate,
     LegalCaseUpdateResult,
@@ -229,8 +229,8 @@ async def test_a_legal_case_event_is_recorded_and_an_invalid_transition_refused(
 
 
 async def test_a_running_placement_earns_commission_then_renews_or_is_recalled(time_env, migrated_sqlite, tmp_path):
-    from arrears.agencies import import_agencies
-    from arrears.contracts import PlacementCommand
+    from arrears.desk.agencies import import_agencies
+    from arrears.contracts.collection import PlacementCommand
     from arrears.db.models import AgencyCommission, AgencyPlacement
     from arrears.domain.strategy import Action
     from tests.db.test_activities_idempotency import step_cmd
@@ -273,7 +273,7 @@ async def test_the_recovery_commands(time_env, migrated_sqlite):
 
     from typer.testing import CliRunner
 
-    from arrears.cli import app
+    from arrears.cli.main import app
 
     sc = RecoveryScenario(time_env.client, migrated_sqlite)
     today = await _today(time_env, TZ)

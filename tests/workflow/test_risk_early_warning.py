@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import select
 from temporalio.api.enums.v1 import EventType
 
-from arrears.contracts import EpisodeInput, workflow_id_for
+from arrears.contracts.collection import EpisodeInput, workflow_id_for
 from arrears.db.models import CollectorTask, ContactAttempt, Episode
 from arrears.domain.months import add_months
-from arrears.importer import upsert_accounts
+from arrears.intake.importer import upsert_accounts
 from arrears.risk.behaviour import month_end
 from arrears.risk.behaviour_import import import_behaviour
 from arrears.risk.watchlist import compute, save, start_episodes
@@ -83,7 +83,7 @@ async def test_an_over_limit_episode_runs_the_over_limit_ladder(time_env, migrat
     today = now.astimezone(timezone.utc).date()
     row = account_row("OL1", today - timedelta(days=1), tz=TZ, overdue="1000.00", balance="11000.00")
     async with sc.worker():
-        from arrears.importer import episode_input, start_episode
+        from arrears.intake.importer import episode_input, start_episode
 
         inp = episode_input(row, PRICED, PRICED.content_hash(), 86_400).model_copy(update={"trigger": "over_limit"})
         upsert_accounts(sc.engine, [row], now)

@@ -8,11 +8,11 @@ is expected to fail; once it passes, drop the mark.
 import pytest
 from sqlalchemy import select
 
-from arrears import search_attributes as sa
-from arrears.contracts import SET_RISK_SEGMENT, RiskSegmentInput, RiskSegmentResult, StatusView
+from arrears.runtime import search_attributes as sa
+from arrears.contracts.collection import SET_RISK_SEGMENT, RiskSegmentInput, RiskSegmentResult, StatusView
 from arrears.db.models import Episode, RiskSegmentChange
 from arrears.domain.strategy import parse_strategy
-from arrears.timeline import from_record
+from arrears.audit.timeline import from_record
 from tests.workflow.helpers import Scenario, account_row, days
 from tests.workflow.test_lifecycle import _today
 

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 from temporalio.client import WorkflowUpdateFailedError
 
-from arrears.contracts import PaymentInput, PaymentResult, SettlementInput, SettlementResult
+from arrears.contracts.collection import PaymentInput, PaymentResult, SettlementInput, SettlementResult
 from arrears.db.models import Episode, Settlement
 from tests.workflow.helpers import Scenario, account_row, days
 from tests.workflow.test_lifecycle import _save_history, _today

@@ -8,9 +8,9 @@ import json
 from datetime import timedelta
 from decimal import Decimal
 
-from arrears.contracts import PaymentInput, PaymentResult, PromiseInput, PromiseResult
-from arrears.csvfile import safe_cell
-from arrears.timeline import COLUMNS, from_history, from_record, ordered, render
+from arrears.contracts.collection import PaymentInput, PaymentResult, PromiseInput, PromiseResult
+from arrears.intake.csvfile import safe_cell
+from arrears.audit.timeline import COLUMNS, from_history, from_record, ordered, render
 from tests.workflow.helpers import Scenario, account_row, days
 from tests.workflow.test_lifecycle import _today
 
@@ -58,7 +58,7 @@ async def test_a_scenario_account_timeline_in_order_with_causes(time_env, migrat
 
     from typer.testing import CliRunner
 
-    from arrears.cli import app
+    from arrears.cli.main import app
 
     printed = await asyncio.to_thread(CliRunner().invoke, app, [
         "--database-url", migrated_sqlite, "audit", "timeline", "TL1", "--format", "csv", "--no-history"])
@@ -70,8 +70,8 @@ async def test_an_evidence_bundle_verifies_and_names_a_changed_byte(time_env, mi
     from sqlalchemy import select, update
     from typer.testing import CliRunner
 
-    from arrears.cli import app
-    from arrears.contracts import HoldInput, HoldResult
+    from arrears.cli.main import app
+    from arrears.contracts.collection import HoldInput, HoldResult
     from arrears.db.models import ContactAttempt
 
     sc = Scenario(time_env.client, migrated_sqlite)

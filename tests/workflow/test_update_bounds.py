@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowUpdateFailedError
 
-from arrears.contracts import PaymentInput, PaymentResult, StatusView
+from arrears.contracts.collection import PaymentInput, PaymentResult, StatusView
 from arrears.db.models import Payment
 from tests.workflow.helpers import Scenario, account_row
 

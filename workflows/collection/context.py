@@ -12,15 +12,15 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from arrears import errors
-    from arrears import search_attributes as sa
-    from arrears.contracts import EpisodeInput, StepCommand
+    from arrears.contracts import errors
+    from arrears.runtime import search_attributes as sa
+    from arrears.contracts.collection import EpisodeInput, StepCommand
     from arrears.domain.agenda import Agenda, agenda, anchor_of
     from arrears.domain.delinquency import bucket_for_dpd, days_past_due, local_date, stage_for_dpd
     from arrears.domain.episode import Episode
     from arrears.domain.ladder import ScheduledStep
     from arrears.domain.transitions import Terms
-    from arrears.metrics import count_attention
+    from arrears.runtime.metrics import count_attention
 
 ACTIVITY_TIMEOUT = timedelta(minutes=2)
 # Waits shorter than this are "due now": with compressed demo days a scaled delay can be microseconds.

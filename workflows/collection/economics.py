@@ -11,7 +11,7 @@ this module only writes what it decides.
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from arrears.account_contracts import (
+    from arrears.contracts.account import (
         APPLY_RESTRICTION,
         LIFT_RESTRICTIONS,
         LIST_ON_BLACKLIST,
@@ -30,7 +30,7 @@ with workflow.unsafe.imports_passed_through():
         RestrictionCommand,
         RestrictionResult,
     )
-    from arrears.contracts import EXECUTE_STEP, StepResult
+    from arrears.contracts.collection import EXECUTE_STEP, StepResult
     from arrears.domain import transitions as T
     from arrears.domain.bureau import UNDELIVERED_RESULTS
     from arrears.domain.delinquency import Outcome, local_date
@@ -40,8 +40,8 @@ with workflow.unsafe.imports_passed_through():
     from arrears.domain.restrictions import RestrictionLevel
     from arrears.domain.strategy import Action
     from arrears.domain.transitions import StepDone
-    from arrears.ledger_contracts import POST_LEDGER, PostLedgerCommand, PostLedgerResult
-    from arrears.recovery_contracts import START_RECOVERY, RecoveryInput
+    from arrears.contracts.ledger import POST_LEDGER, PostLedgerCommand, PostLedgerResult
+    from arrears.contracts.recovery import START_RECOVERY, RecoveryInput
 
 from workflows.collection.context import Context
 

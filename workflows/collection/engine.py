@@ -18,7 +18,7 @@ import asyncio
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from arrears.contracts import (
+    from arrears.contracts.collection import (
         CLOSE_EPISODE,
         EXECUTE_STEP,
         OPEN_EPISODE,
@@ -40,7 +40,7 @@ with workflow.unsafe.imports_passed_through():
     from arrears.domain.ladder import ScheduledStep
     from arrears.domain.strategy import Action
     from arrears.domain.transitions import StepDone
-    from arrears.metrics import count_step
+    from arrears.runtime.metrics import count_step
 
 from workflows.collection.context import Context, terms_of, with_shared_strategy
 from workflows.collection.economics import ECONOMIC_STEPS, Economics

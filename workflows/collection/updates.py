@@ -15,9 +15,9 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from arrears import errors
-    from arrears.account_contracts import RECORD_LEGAL_EVENT, LegalEventCommand, LegalEventResult
-    from arrears.contracts import (
+    from arrears.contracts import errors
+    from arrears.contracts.account import RECORD_LEGAL_EVENT, LegalEventCommand, LegalEventResult
+    from arrears.contracts.collection import (
         RECORD_COMMISSION,
         RECORD_OUTCOME,
         RECORD_PAYMENT,
@@ -70,8 +70,8 @@ with workflow.unsafe.imports_passed_through():
     from arrears.domain.reage import reage_refusal
     from arrears.domain.settlement import SettlementOffer, discount_percent, settlement_refusal
     from arrears.domain.strategy import Role
-    from arrears.ledger_contracts import RECORD_REAGE, ReageCommand, ReageResult
-    from arrears.recovery_contracts import LegalCaseUpdate, LegalCaseUpdateResult
+    from arrears.contracts.ledger import RECORD_REAGE, ReageCommand, ReageResult
+    from arrears.contracts.recovery import LegalCaseUpdate, LegalCaseUpdateResult
 
 from workflows.collection.context import Context
 from workflows.collection.economics import Economics

@@ -3,7 +3,7 @@
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from arrears.contracts import RiskSegmentView, StatusView
+    from arrears.contracts.collection import RiskSegmentView, StatusView
     from arrears.domain import transitions as T
     from arrears.domain.delinquency import bucket_for_dpd, local_date, stage_for_dpd
     from arrears.domain.register import malicious_overdraft_register

@@ -15,7 +15,7 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from arrears.contracts import (
+    from arrears.contracts.collection import (
         WORKFLOW_TYPE,
         ApplyStrategyInput,
         ApplyStrategyResult,
@@ -43,8 +43,8 @@ with workflow.unsafe.imports_passed_through():
         SettlementResult,
         StatusView,
     )
-    from arrears import errors
-    from arrears.recovery_contracts import LegalCaseUpdate, LegalCaseUpdateResult
+    from arrears.contracts import errors
+    from arrears.contracts.recovery import LegalCaseUpdate, LegalCaseUpdateResult
 
 from workflows.collection.engine import AgendaEpisode
 from workflows.collection.view import status_view

@@ -9,7 +9,7 @@ from decimal import Decimal
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from arrears.contracts import (
+    from arrears.contracts.collection import (
         CLOSE_PLACEMENT,
         END_HOLD,
         RECALL_PLACEMENT,

@@ -37,8 +37,8 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from arrears import search_attributes as sa
-    from arrears.contracts import (
+    from arrears.runtime import search_attributes as sa
+    from arrears.contracts.collection import (
         CLOSE_EPISODE,
         CLOSE_PLACEMENT,
         END_HOLD,
@@ -158,12 +158,12 @@ with workflow.unsafe.imports_passed_through():
     from arrears.domain.settlement import SettlementOffer, discount_percent, offer_expiry, settled, settlement_refusal
     from arrears.domain.strategy import MESSAGES, Action, Role, Segment
 
-    from arrears.account_contracts import RECORD_LEGAL_EVENT, LegalEventCommand, LegalEventResult
-    from arrears.contracts import ReageInput, ReageOutcome
+    from arrears.contracts.account import RECORD_LEGAL_EVENT, LegalEventCommand, LegalEventResult
+    from arrears.contracts.collection import ReageInput, ReageOutcome
     from arrears.domain.legal import event_refusal
     from arrears.domain.reage import reage_refusal
-    from arrears.ledger_contracts import RECORD_REAGE, ReageCommand, ReageResult
-    from arrears.recovery_contracts import LegalCaseUpdate, LegalCaseUpdateResult
+    from arrears.contracts.ledger import RECORD_REAGE, ReageCommand, ReageResult
+    from arrears.contracts.recovery import LegalCaseUpdate, LegalCaseUpdateResult
 
 from workflows.legacy.economics_v1 import ECONOMICS_PATCH, Economics
 

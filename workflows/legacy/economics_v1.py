@@ -18,7 +18,7 @@ from decimal import Decimal
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from arrears.account_contracts import (
+    from arrears.contracts.account import (
         APPLY_RESTRICTION,
         LIFT_RESTRICTIONS,
         LIST_ON_BLACKLIST,
@@ -37,7 +37,7 @@ with workflow.unsafe.imports_passed_through():
         RestrictionCommand,
         RestrictionResult,
     )
-    from arrears.contracts import EXECUTE_STEP, LegalReferralState, StepCommand, StepResult
+    from arrears.contracts.collection import EXECUTE_STEP, LegalReferralState, StepCommand, StepResult
     from arrears.domain.blacklist import should_list
     from arrears.domain.bureau import UNDELIVERED_RESULTS
     from arrears.domain.delinquency import CHARGE_OFF_DPD, Outcome, local_date, stage_for_dpd
@@ -56,8 +56,8 @@ with workflow.unsafe.imports_passed_through():
     from arrears.domain.legal import LegalCase, referral_decision
     from arrears.domain.restrictions import RestrictionLevel
     from arrears.domain.strategy import Action, Step
-    from arrears.ledger_contracts import POST_LEDGER, PostLedgerCommand, PostLedgerResult
-    from arrears.recovery_contracts import START_RECOVERY, RecoveryInput
+    from arrears.contracts.ledger import POST_LEDGER, PostLedgerCommand, PostLedgerResult
+    from arrears.contracts.recovery import START_RECOVERY, RecoveryInput
 
 ECONOMICS_PATCH = "account-economics"
 # A prior notice that was not posted (no address, or one on record as invalid) is tried

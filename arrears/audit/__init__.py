@@ -1,0 +1,1 @@
+"""Auditors' tools: replay, timeline, evidence, bundles, archive, record check."""

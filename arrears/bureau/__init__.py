@@ -1,0 +1,1 @@
+"""The monthly credit-bureau cycle (rules in arrears.domain.bureau)."""

@@ -1,0 +1,1 @@
+"""The contact policy gate's record, and the notices the law requires."""

@@ -1,0 +1,1 @@
+"""Settings, and loading strategy and policy files (the domain stays pure)."""

@@ -1,0 +1,1 @@
+"""What crosses the wire: names, keys, errors and each workflow's types."""

@@ -1,0 +1,1 @@
+"""`make demo`: a sample portfolio through its whole lifecycle."""

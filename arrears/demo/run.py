@@ -1,0 +1,589 @@
+"""`make demo`: a sample portfolio through its whole lifecycle, on a real server.
+
+Says first what it will do and how long it takes. Starts its own dev server
+(free ports, its own files under .demo/), a worker, migrates a fresh SQLite
+database, imports ~50 synthetic accounts spread over every stage (plus two bad
+rows, to show the reject report), imports the file a second time (nothing new
+starts), and one large balance whose story reaches a legal case
+(``arrears.demo.legal``); records payments, promises, a settlement, a plan and
+an operator close along the way, and prints a summary, then three commands to
+explore what it left (``arrears.demo.explore``). Collection days are
+compressed: one day lasts ``day_seconds`` real seconds, a property of each
+episode, not a clock hack.
+"""
+
+import asyncio
+import shutil
+from pathlib import Path
+import time
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+from decimal import Decimal
+
+from rich.console import Console
+from sqlalchemy import func, select
+from temporalio.client import Client, WorkflowExecutionStatus
+
+from arrears import PROJECT_ROOT
+from arrears.cli.main import print_import_summary
+from arrears.runtime.connect import connect
+from arrears.contracts.collection import WORKFLOW_TYPE
+from arrears.db.engine import make_engine, make_sessionmaker
+from arrears.db.migrate import upgrade
+from arrears.risk.demo import run_risk_demo
+from arrears.db.models import (
+    AccountAction,
+    AgencyCommission,
+    AgencyPlacement,
+    Collector,
+    ContactDecision,
+    CollectorTask,
+    ContactAttempt,
+    Episode,
+    Plan,
+    PromiseToPay,
+    Settlement,
+    StageEvent,
+)
+from arrears.desk.assign import open_loads, set_absent, sweep
+from arrears.desk.agencies import import_agencies
+from arrears.desk.roster import import_roster
+from arrears.desk.worklist import worklist
+from arrears.desk.worklist_view import print_worklist
+from arrears.demo.explore import explorations, sqlite_url
+from arrears.demo.legal import (
+    LEGAL_ACCOUNT,
+    LEGAL_TASK_QUEUE,
+    QUERY_SECONDS,
+    LEGAL_STRATEGY,
+    LegalStory,
+    legal_day_seconds,
+    legal_rows,
+    print_legal_summary,
+    refusals,
+)
+from arrears.runtime.devserver import start_dev_server
+from arrears.domain.strategy import load_strategy
+from arrears.intake.importer import import_file
+from arrears.insight.demo import write_demo_report
+from arrears.contracts.collection import PaymentInput, PlanInput, PromiseInput, SettlementInput
+from arrears.domain.plan import Instalment
+from arrears.client.operations import (
+    Rejected,
+    agree_plan,
+    close_episode,
+    get_status,
+    offer_settlement,
+    promise_to_pay,
+    record_payment,
+)
+from arrears.runtime.worker import build_worker
+from arrears.runtime.search_attributes import COLLECTION_STAGE
+from arrears.intake.sample import generate_accounts, write_csv
+from arrears.config.settings import load_settings
+from arrears.cli.tables import Column, print_table
+
+console = Console()
+DEMO_DIR = PROJECT_ROOT / ".demo"
+STAGES = ("pre_due", "early", "mid", "late", "charged_off")
+OUTCOMES = ("paid_on_time", "cured", "settled", "closed", "charged_off")
+
+# DPD at import for the 48 good accounts: every stage, and some close enough to
+# 180 to be charged off within the demo.
+DEMO_DPDS = [-4, -2, 1, 3, 6, 10, 12, 18, 25, 29, 33, 40, 45, 55, 62, 75, 88, 92, 100, 115, 128, 140, 150, 160,
+             -3, 2, 5, 8, 15, 20, 27, 35, 50, 58, 70, 85, 95, 105, 120, 135, 145, 155, 165, 170, 172, 175, 176, 178]
+
+
+@dataclass
+class Scripted:
+    """Something the demo does on a given collection day."""
+
+    day: int
+    account_index: int  # index into the generated accounts
+    kind: str  # pay_full | pay_part | pay_repeat | pay_zero | close
+    note: str
+
+
+SCRIPT = [
+    Scripted(1, 0, "pay_full", "pays in full before the due date -> paid_on_time"),
+    Scripted(3, 5, "pay_part", "pays 40% of the overdue amount; the ladder keeps running"),
+    Scripted(4, 5, "pay_repeat", "the bank's feed repeats that payment id -> nothing changes"),
+    Scripted(5, 6, "pay_zero", "a zero payment is rejected by the update validator"),
+    Scripted(6, 8, "promise", "promises to pay 30% within 4 days: escalation pauses"),
+    Scripted(8, 8, "pay_promised", "pays what was promised -> promise kept, ladder resumes"),
+    Scripted(9, 6, "pay_full", "pays in full -> cured"),
+    Scripted(11, 10, "promise", "promises to pay 30% within 4 days, then does not pay"),
+    Scripted(14, 20, "settle", "a supervisor offers to settle for 80% of the balance within 7 days"),
+    Scripted(15, 5, "pay_full", "pays the rest -> cured"),
+    Scripted(16, 15, "plan", "agrees a plan: 20% down, the rest in two instalments 10 and 20 days on"),
+    Scripted(16, 15, "pay_down", "pays the down payment"),
+    Scripted(26, 15, "pay_instalment", "pays the first instalment"),
+    Scripted(36, 15, "pay_instalment", "pays the last instalment -> plan completed, cured"),
+    Scripted(17, 20, "pay_settlement", "pays the offered amount -> settled, the rest forgiven"),
+    Scripted(20, 12, "pay_part", "partial payment in mid stage"),
+    Scripted(25, 13, "close", "operator closes: account sold to a debt buyer"),
+    Scripted(30, 18, "pay_full", "late-stage account pays in full -> cured"),
+    Scripted(42, 26, "pay_full", "pays after the first call -> cured"),
+    Scripted(12, 19, "pay_agency", "the agency holding this account reports a 30% payment: commission recorded"),
+    Scripted(10, 47, "recovery_pay", "charged off at DPD 180, pays 500 in its AccountRecovery workflow"),
+    Scripted(22, -1, "absent", "collector c-zhao calls in sick: their open tasks go to others"),
+    Scripted(32, -1, "back", "c-zhao is back: new work may go to them again"),
+]
+ROSTER = PROJECT_ROOT / "examples" / "roster.csv"
+AGENCIES = PROJECT_ROOT / "examples" / "agencies.csv"
+ABSENT = "c-zhao"
+
+
+# Real seconds around the collection days: server start, imports, summaries (7 s measured on an idle
+# 2-core machine; a busy one takes longer and the intro says "about").
+OVERHEAD_SECONDS = 7
+# After the last collection day the demo waits at most this long for the legal story to file its claim.
+LEGAL_GRACE_SECONDS = 30
+
+
+def _answer_within(day_seconds: float) -> float:
+    """How long a scripted update may take before the demo moves on without its answer.
+
+    Generous: on a busy machine an update waits behind the portfolio's work; but an episode whose
+    workflow task keeps failing never answers, and the demo must not hang on it.
+    """
+    return max(30.0, 20 * day_seconds)
+
+
+COUNT_COLUMNS = (Column("kind", whole=True), Column("count", whole=True, justify="right"))
+
+
+def _shown(path: Path) -> str:
+    return str(path.relative_to(PROJECT_ROOT)) if path.is_relative_to(PROJECT_ROOT) else str(path)
+
+
+def account_id(index: int) -> str:
+    return f"DEMO{index + 1:06d}"
+
+
+def _duration(seconds: float) -> str:
+    minutes, rest = divmod(int(round(seconds / 5) * 5), 60)
+    return f"{minutes} min {rest:02d} s" if minutes else f"{rest} s"
+
+
+def _intro(day_seconds: float, days: int, demo_dir: Path, keep_server: bool) -> None:
+    console.rule("[bold]Arrears demo")
+    console.print(f"About {_duration(days * day_seconds + OVERHEAD_SECONDS)} from now. "
+                  f"[bold yellow]Time is compressed: one collection day lasts {day_seconds:g} s of real time[/bold yellow] "
+                  "(each episode carries its own day length; the ladder is counted in DPD as in production).")
+    where = _shown(demo_dir)
+    steps = [
+        f"start a Temporal dev server with its Web UI, and a worker (files under {where}/)",
+        f"import {len(DEMO_DPDS)} synthetic accounts at DPD {min(DEMO_DPDS)} to {max(DEMO_DPDS)} plus 2 bad rows "
+        "(reported by line), the same file again (nothing new starts), and one large balance for the legal story",
+        f"run {days} collection days: payments, promises, a settlement, an instalment plan, an agency payment, an "
+        "operator close, a collector's absence; the large balance, on a faster clock, is reached twice by a "
+        "collector, referred to the legal team, and its claim filed",
+        "summarise: accounts by stage and outcome, contacts, economics, legal cases and why the others were "
+        "refused, the desk, a supervisor's worklist",
+        "end with three commands to explore what it left"
+        + (" (the server stays up until Ctrl-C)" if keep_server else " (they need the server: --keep-server)"),
+    ]
+    for n, step in enumerate(steps, 1):
+        console.print(f" {n}. {step}")
+
+
+async def run_demo(day_seconds: float, days: int, keep_server: bool, demo_dir: Path = DEMO_DIR) -> int:
+    demo_dir = demo_dir.resolve()
+    shutil.rmtree(demo_dir, ignore_errors=True)
+    demo_dir.mkdir(parents=True)
+    _intro(day_seconds, days, demo_dir, keep_server)
+
+    server = start_dev_server(demo_dir / "temporal.db", ui=True, log_file=demo_dir / "temporal.log")
+    workers: list[asyncio.Task] = []
+    explore: list = []
+    try:
+        settings = load_settings(
+            temporal_address=server.address,
+            task_queue="arrears-demo",
+            database_url=sqlite_url(demo_dir / "arrears.db"),
+            strategy=PROJECT_ROOT / "strategies" / "demo.yaml",
+        )
+        console.print(f"Temporal dev server {server.address}; Web UI [link={server.ui_url}]{server.ui_url}[/link] "
+                      f"(try the query CollectionStage=\"late\")")
+        upgrade(settings.database_url)
+        console.print(f"database migrated: {settings.database_url_masked}")
+        sessions = make_sessionmaker(make_engine(settings.database_url))
+        team = import_roster(sessions, ROSTER, datetime.now(timezone.utc))
+        console.print(f"roster {ROSTER.relative_to(PROJECT_ROOT)}: {len(team.added)} collectors "
+                      "(calls and visits go to them by language, region, role and load)")
+        agencies = import_agencies(sessions, AGENCIES, datetime.now(timezone.utc))
+        console.print(f"agencies {AGENCIES.relative_to(PROJECT_ROOT)}: {len(agencies.added)} under contract "
+                      "(the ladder's agency step places accounts with them)")
+        client = await _connect(settings)
+        workers.append(asyncio.create_task(build_worker(client, settings).run()))
+        # The large balance's fast clock gets a worker of its own: its tasks do not wait behind the
+        # portfolio's (a separate task queue, as one would give a separate portfolio in production).
+        legal_settings = settings.model_copy(update={"task_queue": LEGAL_TASK_QUEUE})
+        workers.append(asyncio.create_task(build_worker(client, legal_settings).run()))
+
+        portfolio = demo_dir / "portfolio.csv"
+        rows = generate_accounts(len(DEMO_DPDS), date.today(), DEMO_DPDS, prefix="DEMO")
+        bad = [dict(rows[1], account_id="DEMO-BAD-1", overdue_amount="-5"),
+               dict(rows[2], account_id="DEMO-BAD-2", timezone="Mars/Olympus_Mons")]
+        write_csv(portfolio, rows, bad)
+        strategy = load_strategy(settings.strategy)
+        engine = make_engine(settings.database_url)
+        console.rule("import")
+        console.print("Each row is validated; bad rows are reported by line and written to a reject file, good rows "
+                      "start one AccountCollection workflow each.")
+        summary = await import_file(client, engine, portfolio, task_queue=settings.task_queue, strategy=strategy,
+                                    day_seconds=day_seconds, reject_path=demo_dir / "portfolio.rejects.csv")
+        print_import_summary(summary, demo_dir / "portfolio.rejects.csv")
+        again = await import_file(client, engine, portfolio, task_queue=settings.task_queue, strategy=strategy,
+                                  day_seconds=day_seconds)
+        console.print(f"same file imported again: {len(again.started)} started, "
+                      f"{len(again.already_running)} already running")
+        if summary.failed or again.started:
+            console.print("[red]import did not behave as expected[/red]")
+            return 1
+        legal_strategy = load_strategy(LEGAL_STRATEGY)
+        large, (row,) = demo_dir / "large-balances.csv", legal_rows(date.today())
+        write_csv(large, [row])
+        legal_day = legal_day_seconds(day_seconds, days)
+        legal_import = await import_file(client, engine, large, task_queue=LEGAL_TASK_QUEUE, strategy=legal_strategy,
+                                         day_seconds=legal_day)
+        console.print(f"{LEGAL_ACCOUNT}: {row['total_balance']} {row['currency']}, {row['risk_segment']} risk, on "
+                      f"{LEGAL_STRATEGY.relative_to(PROJECT_ROOT)} (no agency; legal referral from DPD 120), one "
+                      f"collection day every {legal_day:.2f} s ({len(legal_import.started)} started)")
+
+        console.rule(f"running {days} collection days")
+        console.print(f"Scripted events happen on their collection day; every 10 days a line counts the running "
+                      f"episodes by stage and the ended ones by outcome (from Temporal's visibility).")
+        started = time.monotonic()
+        story = LegalStory(client, sessions, console, lambda: int((time.monotonic() - started) / day_seconds),
+                           demo_dir, legal_strategy.legal.criteria)
+        story_task = asyncio.create_task(story.run())
+        try:
+            await _run_script(client, sessions, rows, day_seconds, days, started)
+            if not story.filed.is_set() and story.stopped is None:
+                console.print(f"waiting up to {LEGAL_GRACE_SECONDS} s for {LEGAL_ACCOUNT}'s legal case to be filed")
+                try:
+                    await asyncio.wait_for(story.filed.wait(), LEGAL_GRACE_SECONDS)
+                except asyncio.TimeoutError:
+                    console.print(f"[red]{LEGAL_ACCOUNT}'s legal story did not finish in time[/red]")
+        finally:
+            story_task.cancel()
+        console.rule("summary")
+        await _summary(client, engine, settings)
+        await _economics_summary(sessions, demo_dir)
+        print_legal_summary(console, sessions, await refusals(client, sessions, strategy.legal.criteria),
+                            strategy.legal.criteria)
+        await _desk_summary(client, sessions, rows)
+        write_demo_report(sessions, demo_dir / "reports", console)
+        await asyncio.to_thread(run_risk_demo, demo_dir, console)  # off the loop: the worker keeps answering
+        explore = _explorations(sessions, settings, server.ui_url, story)
+        if keep_server:
+            _print_explorations(explore, kept=True)
+            await asyncio.Event().wait()
+        return 0
+    finally:
+        for worker_task in workers:
+            worker_task.cancel()
+            try:
+                await worker_task
+            except (asyncio.CancelledError, Exception):  # noqa: BLE001 - shutting down
+                pass
+        server.stop()
+        console.print("demo server and worker stopped")
+        if explore and not keep_server:
+            _print_explorations(explore, kept=False)
+
+
+# The story worth reading line by line, best first: the scripted settlement, else another ending.
+ENDED_STORIES = (("settled", "settled at a discount"), ("cured", "cured"), ("closed", "closed by an operator"))
+
+
+def _explorations(sessions, settings, ui_url: str | None, story: LegalStory) -> list:
+    ended = None
+    with sessions() as s:
+        for outcome, how in ENDED_STORIES:
+            account = s.scalar(select(Episode.account_id).where(Episode.outcome == outcome).order_by(Episode.account_id))
+            if account is not None:
+                ended = (account, how)
+                break
+    if story.case_id is not None:
+        why = f"referred to the legal team (case {story.case_id}{', claim filed' if story.filed.is_set() else ''})"
+    else:
+        why = "the large balance on its way to the legal step"
+    return explorations(address=settings.temporal_address, database_url=settings.database_url, ui_url=ui_url,
+                        interesting=LEGAL_ACCOUNT, why=why, ended=ended)
+
+
+def _print_explorations(found: list, kept: bool) -> None:
+    when = ("the server and worker stay up until Ctrl-C; in another terminal, from here:" if kept else
+            "these need the demo's server: run `make demo ARGS=--keep-server` and use them while it runs")
+    console.rule("explore what the demo left")
+    console.print(when)
+    for n, exploration in enumerate(found, 1):
+        console.print(f"{n}. {exploration.what}")
+        for command in exploration.commands:
+            # One line each, never broken by the console: they are meant to be pasted.
+            console.print(f"   {command}", soft_wrap=True, markup=False, highlight=False)
+
+
+async def _connect(settings) -> Client:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            return await connect(settings)
+        except RuntimeError:
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.5)
+
+
+async def _run_script(client: Client, sessions, rows: list[dict], day_seconds: float, days: int,
+                      started: float) -> None:
+    pending = sorted(SCRIPT, key=lambda s: s.day)
+    last_report = -1
+    while True:
+        day = int((time.monotonic() - started) / day_seconds)
+        while pending and pending[0].day <= day:
+            step = pending.pop(0)
+            if step.kind in ("absent", "back"):
+                moved = set_absent(sessions, ABSENT, step.kind == "absent", datetime.now(timezone.utc))
+                console.print(f"day {day:>3}  {step.note} [green]ok[/green] "
+                              f"({moved.reassigned or moved.assigned} task(s) moved, {moved.waiting} waiting)")
+                continue
+            try:
+                await asyncio.wait_for(_act(client, rows, step, day), _answer_within(day_seconds))
+            except asyncio.TimeoutError:
+                console.print(f"day {day:>3}  {account_id(step.account_index)}: {step.note} [red]no answer within "
+                              f"{_answer_within(day_seconds):.0f} s[/red]: the episode may be stuck (its workflow "
+                              "task failing: see it in the Web UI); the demo goes on")
+        if day // 10 != last_report // 10 or day >= days:
+            last_report = day
+            running, ended = await _stage_counts(client)
+            line = "  ".join(f"{k} {running[k]}" for k in STAGES if running[k])
+            done = "  ".join(f"{k} {ended[k]}" for k in OUTCOMES if ended[k])
+            console.print(f"[dim]day {day:>3}[/dim]  running: {line or '-'}   ended: {done or '-'}")
+        if day >= days:
+            return
+        await asyncio.sleep(min(day_seconds / 2, 0.5))
+
+
+async def _act(client: Client, rows: list[dict], step: Scripted, day: int) -> None:
+    acct = account_id(step.account_index)
+    overdue = Decimal(rows[step.account_index]["overdue_amount"])
+    try:
+        if step.kind == "close":
+            result = await close_episode(client, acct, "account sold to a debt buyer", "ops-demo")
+            console.print(f"day {day:>3}  {acct}: {step.note} [green]ok[/green] ({result.reason})")
+            return
+        if step.kind == "recovery_pay":
+            from arrears.contracts.recovery import RecoveryPaymentResult, recovery_workflow_id
+
+            recovery = client.get_workflow_handle(recovery_workflow_id(acct))
+            try:
+                paid = await recovery.execute_update("record_payment", PaymentInput(
+                    payment_id=f"{acct}-REC1", amount=Decimal("500"), channel="demo"), result_type=RecoveryPaymentResult)
+            except Exception as exc:  # noqa: BLE001 - shown, not fatal: the demo goes on
+                console.print(f"day {day:>3}  {acct}: {step.note} [red]failed[/red]: {exc}")
+                return
+            console.print(f"day {day:>3}  {acct}: {step.note} [green]ok[/green] "
+                          f"(recovered {paid.recovered_total}, outstanding {paid.outstanding})")
+            return
+        view = await get_status(client, acct)
+        if step.kind == "promise":
+            local_today = view.as_of.astimezone(ZoneInfo(view.timezone)).date()
+            taken = await promise_to_pay(client, acct, PromiseInput(
+                promise_id=f"{acct}-PTP", amount=(overdue * Decimal("0.3")).quantize(Decimal("0.01")),
+                promised_date=local_today + timedelta(days=4), collector_id="collector-demo"))
+            console.print(f"day {day:>3}  {acct} (DPD {view.dpd}): {step.note} [green]ok[/green] "
+                          f"(judged {taken.deadline:%m-%d %H:%M} UTC)")
+            return
+        if step.kind == "settle":
+            local_today = view.as_of.astimezone(ZoneInfo(view.timezone)).date()
+            made = await offer_settlement(client, acct, SettlementInput(
+                offer_id=f"{acct}-S1", amount=(view.total_balance * Decimal("0.8")).quantize(Decimal("0.01")),
+                expires_on=local_today + timedelta(days=7), approved_by="supervisor-demo", approver_role="supervisor"))
+            console.print(f"day {day:>3}  {acct} (DPD {view.dpd}): {step.note} [green]ok[/green] "
+                          f"({made.discount_percent}% off {view.currency} {view.total_balance})")
+            return
+        if step.kind == "plan":
+            local_today = view.as_of.astimezone(ZoneInfo(view.timezone)).date()
+            down = (view.overdue_amount * Decimal("0.2")).quantize(Decimal("0.01"))
+            first = ((view.overdue_amount - down) / 2).quantize(Decimal("0.01"))
+            agreed = await agree_plan(client, acct, PlanInput(
+                plan_id=f"{acct}-PLAN", down_payment=down, approved_by="supervisor-demo", approver_role="supervisor",
+                instalments=[Instalment(due_date=local_today + timedelta(days=10), amount=first),
+                             Instalment(due_date=local_today + timedelta(days=20), amount=view.overdue_amount - down - first)]))
+            console.print(f"day {day:>3}  {acct} (DPD {view.dpd}): {step.note} [green]ok[/green] "
+                          f"({agreed.instalments} instalments, total {view.currency} {agreed.total})")
+            return
+        if step.kind == "pay_full":
+            amount, pid = view.overdue_amount, f"{acct}-P{day}"
+        elif step.kind in ("pay_down", "pay_instalment"):
+            upcoming = view.active_plan.instalments[view.active_plan.judged] if view.active_plan else None
+            amount, pid = (upcoming.amount if upcoming else view.overdue_amount), f"{acct}-PLAN-{day}"
+        elif step.kind == "pay_settlement":
+            amount, pid = view.open_offer.amount if view.open_offer else view.total_balance, f"{acct}-SETTLE"
+        elif step.kind == "pay_part":
+            amount, pid = (overdue * Decimal("0.4")).quantize(Decimal("0.01")), f"{acct}-PART"
+        elif step.kind == "pay_agency":
+            amount, pid = (view.overdue_amount * Decimal("0.3")).quantize(Decimal("0.01")), f"{acct}-AGENCY"
+        elif step.kind == "pay_promised":
+            amount, pid = (overdue * Decimal("0.3")).quantize(Decimal("0.01")), f"{acct}-PTP-PAY"
+        elif step.kind == "pay_repeat":
+            amount, pid = (overdue * Decimal("0.4")).quantize(Decimal("0.01")), f"{acct}-PART"
+        else:
+            amount, pid = Decimal(0), f"{acct}-ZERO"
+        channel = "agency" if step.kind == "pay_agency" else "demo"
+        result = await record_payment(client, acct, pid, amount, channel)
+        tail = f"overdue now {view.currency} {result.overdue_amount}"
+        if result.duplicate:
+            tail += ", repeat: nothing changed"
+        if result.outcome:
+            tail += f", outcome {result.outcome.value}"
+        console.print(f"day {day:>3}  {acct} (DPD {view.dpd}): {step.note} [green]ok[/green] ({tail})")
+    except Rejected as exc:
+        colour = "green" if step.kind == "pay_zero" else "red"
+        console.print(f"day {day:>3}  {acct}: {step.note} [{colour}]rejected[/{colour}]: {exc}")
+
+
+async def _stage_counts(client: Client) -> tuple[Counter, Counter]:
+    """Running episodes by stage and ended ones by outcome, from visibility."""
+    running: Counter = Counter()
+    ended: Counter = Counter()
+    # The demo's own server: every AccountCollection on it is the demo's (on either task queue).
+    async for wf in client.list_workflows(f'WorkflowType="{WORKFLOW_TYPE}"'):
+        stage = wf.typed_search_attributes.get(COLLECTION_STAGE) or "?"
+        (running if wf.status == WorkflowExecutionStatus.RUNNING else ended)[stage] += 1
+    return running, ended
+
+
+async def _summary(client: Client, engine, settings) -> None:
+    sessions = make_sessionmaker(engine)
+    # Let the last workflow tasks land in visibility before counting.
+    await asyncio.sleep(1.5)
+    running, _ = await _stage_counts(client)
+    with sessions() as s:
+        reached = dict(s.execute(select(StageEvent.stage, func.count(StageEvent.episode_id.distinct()))
+                                 .where(~StageEvent.idempotency_key.endswith(":outcome")).group_by(StageEvent.stage)).all())
+        contacts = dict(s.execute(select(ContactAttempt.channel, func.count()).group_by(ContactAttempt.channel)).all())
+        tasks = dict(s.execute(select(CollectorTask.kind, func.count()).group_by(CollectorTask.kind)).all())
+        actions = dict(s.execute(select(AccountAction.action, func.count()).group_by(AccountAction.action)).all())
+        promises = dict(s.execute(select(PromiseToPay.status, func.count()).group_by(PromiseToPay.status)).all())
+        plans = dict(s.execute(select(Plan.status, func.count()).group_by(Plan.status)).all())
+        offers = dict(s.execute(select(Settlement.status, func.count()).group_by(Settlement.status)).all())
+        placements = dict(s.execute(select(AgencyPlacement.status, func.count()).group_by(AgencyPlacement.status)).all())
+        gate = s.execute(select(ContactDecision.verdict, ContactDecision.rule, func.count())
+                         .where(ContactDecision.verdict != "allow")
+                         .group_by(ContactDecision.verdict, ContactDecision.rule)).all()
+        commission: dict[str, Decimal] = {}
+        for currency, amount in s.execute(select(AgencyCommission.currency, AgencyCommission.commission)):
+            commission[currency] = commission.get(currency, Decimal(0)) + amount
+        outcomes = dict(s.execute(select(Episode.outcome, func.count()).where(Episode.outcome.is_not(None))
+                                  .group_by(Episode.outcome)).all())
+
+    print_table(console, [
+        Column("stage / outcome", whole=True), Column("accounts now", "now", whole=True, justify="right"),
+        Column("episodes that reached it", "reached", whole=True, justify="right"),
+    ], [[name, str(running[name]), str(reached.get(name, 0))] for name in STAGES]
+       + [[f"outcome: {name}", str(outcomes.get(name, 0)), ""] for name in OUTCOMES],
+        title="accounts by stage (running) and outcome (ended)", shown_by=None)
+
+    counts = [
+        *[(f"contact: {name}", str(n)) for name, n in sorted(contacts.items())],
+        *[(f"task: {name}", str(n)) for name, n in sorted(tasks.items())],
+        *[(f"action: {name}", str(n)) for name, n in sorted(actions.items())],
+        *[(f"promise: {name}", str(n)) for name, n in sorted(promises.items())],
+        *[(f"settlement offer: {name}", str(n)) for name, n in sorted(offers.items())],
+        *[(f"instalment plan: {name}", str(n)) for name, n in sorted(plans.items())],
+        *[(f"agency placement: {name}", str(n)) for name, n in sorted(placements.items())],
+        *[(f"contact gate: {verdict} ({rule})", str(n)) for verdict, rule, n in sorted(gate)],
+        *[(f"agency commission ({currency})", str(amount)) for currency, amount in sorted(commission.items())],
+    ]
+    print_table(console, COUNT_COLUMNS, counts,
+                title="contacts, tasks, account actions, promises, settlements and plans", shown_by=None)
+    console.print(f"system of record: {settings.database_url_masked}")
+
+
+async def _economics_summary(sessions, demo_dir: Path) -> None:
+    """What the delinquency cost and did to the accounts: ledger, card, blacklist, bureau, legal, recovery."""
+    from arrears.bureau.cycle import run_cycle
+    from arrears.db.models import (
+        BlacklistEntryRecord,
+        BureauNotice,
+        CardRestriction,
+        LedgerPosting,
+        LegalCaseRecord,
+        Recovery,
+    )
+    from arrears.domain.strategy import load_strategy as _load
+
+    with sessions() as s:
+        postings = s.execute(select(LedgerPosting.kind, func.count(), func.min(LedgerPosting.posted_on))
+                             .group_by(LedgerPosting.kind)).all()
+        applied = dict(s.execute(select(CardRestriction.level, func.count()).group_by(CardRestriction.level)).all())
+        lifted = dict(s.execute(select(CardRestriction.level, func.count()).where(CardRestriction.lifted_at.is_not(None))
+                                .group_by(CardRestriction.level)).all())
+        listed = s.scalar(select(func.count()).select_from(BlacklistEntryRecord))
+        dated = s.scalar(select(func.count()).select_from(BlacklistEntryRecord).where(BlacklistEntryRecord.listed_until.is_not(None)))
+        notices = s.scalar(select(func.count()).select_from(BureauNotice))
+        cases = s.scalar(select(func.count()).select_from(LegalCaseRecord))
+        recoveries = s.scalar(select(func.count()).select_from(Recovery))
+        last_day = s.scalar(select(func.max(LedgerPosting.posted_on)))
+    counts = [(f"ledger posting: {kind}", str(n)) for kind, n, _ in sorted(postings)]
+    for level in ("cash_advance_blocked", "purchases_blocked", "card_frozen", "card_closed"):
+        if applied.get(level):
+            counts.append((f"card: {level} (lifted on cure)", f"{applied[level]} ({lifted.get(level, 0)})"))
+    counts += [
+        ("blacklisted (removal dated on cure)", f"{listed} ({dated})"),
+        ("bureau prior notices sent", str(notices)),
+        ("legal cases referred", str(cases)),
+        ("recovery payments after charge-off", str(recoveries)),
+    ]
+    print_table(console, COUNT_COLUMNS, counts, title="delinquency economics: ledger postings and account actions",
+                shown_by=None)
+    if last_day is not None:
+        # The month's bureau file as the record stands on the demo's last collection day.
+        demo = _load(PROJECT_ROOT / "strategies" / "demo.yaml")
+        result = run_cycle(sessions, f"{last_day:%Y-%m}", demo_dir / "bureau", demo.bureau,
+                           now=datetime.now(timezone.utc), as_of=last_day, pricing=demo.pricing)
+        console.print(f"bureau file {_shown(result.path)}: {result.accounts} accounts, "
+                      f"{result.withheld} negative reports withheld pending the prior notice, {result.corrections} corrections")
+
+
+async def _desk_summary(client: Client, sessions, rows: list[dict]) -> None:
+    """Who holds the calls and visits, what the SLA sweep escalates, and a supervisor's worklist."""
+    with sessions() as s:
+        loads = open_loads(s)
+        team = s.scalars(select(Collector).order_by(Collector.team, Collector.collector_id)).all()
+        waiting = s.scalar(select(func.count()).select_from(CollectorTask).where(
+            CollectorTask.status == "open", CollectorTask.kind.in_(("call", "visit")), CollectorTask.assigned_to.is_(None)))
+    print_table(console, [
+        Column("collector", whole=True), Column("team", priority=2), Column("role", priority=1),
+        Column("languages", "lang.", priority=3), Column("regions", priority=4),
+        Column("open / capacity", "load", whole=True, justify="right"),
+    ], [[c.collector_id, c.team, c.role, ";".join(c.languages), ";".join(c.regions) or "-",
+         f"{loads.get(c.collector_id, 0)} / {c.daily_capacity}"] for c in team],
+        title="the desk: open calls and visits per collector (balanced by load / capacity)",
+        shown_by="`arrears collectors list`")
+    console.print(f"waiting for an eligible collector with room: {waiting}")
+    # Collection time runs ahead of the wall clock here: look at the desk as of the episodes' today.
+    as_of = None
+    for row in rows:
+        try:
+            view = await asyncio.wait_for(get_status(client, row["account_id"]), QUERY_SECONDS)
+        except (Rejected, asyncio.TimeoutError):
+            continue
+        if view.outcome is None:  # an ended episode's clock stopped when it ended
+            as_of = view.as_of
+            break
+    if as_of is None:
+        return
+    swept = sweep(sessions, as_of)
+    console.print(f"SLA sweep as of collection time {as_of:%Y-%m-%d %H:%M} UTC: {swept}")
+    with sessions() as s:
+        items = worklist(s, "s-wang", as_of)
+    print_worklist(console, items[:8], title=f"worklist of supervisor s-wang (team east): {len(items)} task(s), "
+                                              "first 8 by priority", shown_by="`arrears desk worklist s-wang --wide`")

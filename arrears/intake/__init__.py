@@ -1,0 +1,1 @@
+"""Operators' daily files in: reading, validating, importing, sample portfolios."""

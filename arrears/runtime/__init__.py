@@ -1,0 +1,1 @@
+"""Reaching and running Temporal: connection, codec, dev server, worker assembly, metrics."""
