@@ -25,14 +25,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from arrears.contracts.account import (
-    APPLY_RESTRICTION,
     LEGAL_EVENT_REFUSED,
-    LIFT_RESTRICTIONS,
-    LIST_ON_BLACKLIST,
-    RECORD_BUREAU_NOTICE,
-    RECORD_LEGAL_EVENT,
-    REFER_TO_LEGAL,
-    SCHEDULE_BLACKLIST_REMOVAL,
     BlacklistCommand,
     BlacklistRemovalCommand,
     BlacklistRemovalResult,
@@ -46,6 +39,15 @@ from arrears.contracts.account import (
     LiftResult,
     RestrictionCommand,
     RestrictionResult,
+)
+from arrears.contracts.names import (
+    APPLY_RESTRICTION,
+    LIFT_RESTRICTIONS,
+    LIST_ON_BLACKLIST,
+    RECORD_BUREAU_NOTICE,
+    RECORD_LEGAL_EVENT,
+    REFER_TO_LEGAL,
+    SCHEDULE_BLACKLIST_REMOVAL,
 )
 from arrears.audit.evidence_store import find as find_evidence
 from arrears.channels.adapter import ChannelAdapter, OutboundMessage, OutboxAdapter

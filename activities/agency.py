@@ -32,13 +32,7 @@ from arrears.desk.agencies import OPEN_STATUSES, open_placements
 from arrears.channels.adapter import ChannelAdapter, OutboundMessage
 from arrears.channels.gateway import deliver
 from arrears.compliance.gate_record import decision_key, earlier_decision, episode_policy, gate_agency, in_flight, record_decision
-from arrears.contracts.collection import (
-    CLOSE_PLACEMENT,
-    NOTIFY_AGENCY_OF_HOLD,
-    PLACE_WITH_AGENCY,
-    RECALL_PLACEMENT,
-    RECORD_COMMISSION,
-    RENEW_PLACEMENT,
+from arrears.contracts.collection_activities import (
     CommissionCommand,
     PlacementChangeCommand,
     PlacementCommand,
@@ -47,6 +41,14 @@ from arrears.contracts.collection import (
     PlacementResult,
     StepCommand,
     StepResult,
+)
+from arrears.contracts.names import (
+    CLOSE_PLACEMENT,
+    NOTIFY_AGENCY_OF_HOLD,
+    PLACE_WITH_AGENCY,
+    RECALL_PLACEMENT,
+    RECORD_COMMISSION,
+    RENEW_PLACEMENT,
 )
 from arrears.db.models import Agency as AgencyRow
 from arrears.db.models import AgencyCommission, AgencyPlacement, CollectorTask, ContactDecision

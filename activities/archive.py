@@ -8,7 +8,7 @@ from temporalio import activity
 from temporalio.client import Client
 
 from arrears.audit.archive import archive_closed
-from arrears.contracts.collection import ARCHIVE_HISTORIES
+from arrears.contracts.names import ARCHIVE_HISTORIES
 
 
 class ArchiveActivities:

@@ -7,7 +7,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 
 from arrears.bureau.cycle import configured, run_cycle, summary_of
-from arrears.contracts.collection import RUN_BUREAU_CYCLE, BureauCycleRequest, BureauCycleSummary
+from arrears.contracts.housekeeping import BureauCycleRequest, BureauCycleSummary
+from arrears.contracts.names import RUN_BUREAU_CYCLE
 
 
 class BureauActivities:

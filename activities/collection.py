@@ -26,7 +26,25 @@ from activities.holds import HoldActivities
 from arrears.channels.adapter import ChannelAdapter, OutboundMessage, OutboxAdapter
 from arrears.channels.gateway import deliver, publish
 from arrears.channels.render import Renderer, format_amount
-from arrears.contracts.collection import (
+from arrears.contracts.collection import StrategyChangeCommand
+from arrears.contracts.collection_activities import (
+    CloseEpisodeCommand,
+    DisputeVerificationCommand,
+    NoticeResult,
+    OpenEpisodeCommand,
+    OutcomeCommand,
+    PaymentCommand,
+    PlanCommand,
+    PlanResolutionCommand,
+    PromiseCommand,
+    PromiseResolutionCommand,
+    SettlementCommand,
+    SettlementResolutionCommand,
+    StageChangeCommand,
+    StepCommand,
+    StepResult,
+)
+from arrears.contracts.names import (
     CLOSE_EPISODE,
     EXECUTE_STEP,
     OPEN_EPISODE,
@@ -41,22 +59,6 @@ from arrears.contracts.collection import (
     RESOLVE_PROMISE,
     RESOLVE_SETTLEMENT,
     SEND_DISPUTE_VERIFICATION,
-    CloseEpisodeCommand,
-    DisputeVerificationCommand,
-    NoticeResult,
-    OpenEpisodeCommand,
-    OutcomeCommand,
-    PaymentCommand,
-    PlanCommand,
-    PlanResolutionCommand,
-    PromiseCommand,
-    PromiseResolutionCommand,
-    SettlementCommand,
-    SettlementResolutionCommand,
-    StageChangeCommand,
-    StrategyChangeCommand,
-    StepCommand,
-    StepResult,
 )
 from arrears.db.models import (
     Account,

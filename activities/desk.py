@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 
-from arrears.contracts.collection import SWEEP_DESK
+from arrears.contracts.names import SWEEP_DESK
 from arrears.desk.assign import sweep
 
 

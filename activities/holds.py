@@ -28,7 +28,8 @@ from temporalio.exceptions import ApplicationError
 from arrears.channels.adapter import OutboundMessage
 from arrears.channels.gateway import publish
 from arrears.channels.render import format_amount
-from arrears.contracts.collection import END_HOLD, RECORD_HOLD, HoldCommand, HoldEndCommand, HoldRecorded
+from arrears.contracts.collection_activities import HoldCommand, HoldEndCommand, HoldRecorded
+from arrears.contracts.names import END_HOLD, RECORD_HOLD
 from arrears.db.models import CollectorTask, Hold
 from arrears.domain.holds import HOLD_TASKS, HoldType
 from arrears.compliance.notices import debt_on_record, verify_dispute

@@ -19,14 +19,8 @@ from activities.records import records
 
 from arrears.db.models import Episode, LedgerPosting, Reage
 from arrears.domain.reage import reage_counts, reage_refusal
-from arrears.contracts.ledger import (
-    POST_LEDGER,
-    RECORD_REAGE,
-    PostLedgerCommand,
-    PostLedgerResult,
-    ReageCommand,
-    ReageResult,
-)
+from arrears.contracts.ledger import PostLedgerCommand, PostLedgerResult, ReageCommand, ReageResult
+from arrears.contracts.names import POST_LEDGER, RECORD_REAGE
 
 
 def _utcnow() -> datetime:

@@ -21,10 +21,8 @@ from activities.records import records
 from arrears.db.models import LedgerPosting, LegalCaseRecord, Payment, Recovery, RecoveryOutcomeRecord
 from arrears.domain.legal import LegalCase, LegalState
 from arrears.domain.ledger import ZERO, fmt
+from arrears.contracts.names import CLOSE_RECOVERY, LOAD_LEGAL_CASE, RECORD_RECOVERY
 from arrears.contracts.recovery import (
-    CLOSE_RECOVERY,
-    LOAD_LEGAL_CASE,
-    RECORD_RECOVERY,
     CloseRecoveryCommand,
     LegalCaseLookup,
     LegalCaseView,

@@ -11,7 +11,8 @@ from temporalio import activity
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
-from arrears.contracts.recovery import RECOVERY_TYPE, START_RECOVERY, RecoveryInput, recovery_workflow_id
+from arrears.contracts.names import RECOVERY_TYPE, START_RECOVERY, recovery_workflow_id
+from arrears.contracts.recovery import RecoveryInput
 
 
 class RecoveryStartActivities:

@@ -9,16 +9,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 from temporalio.client import Client
 
-from arrears.contracts.collection import (
-    RECORD_SEGMENT_CHANGE,
-    RESCORE_EVENTS,
-    RESCORE_PAGE,
+from arrears.contracts.collection_activities import SegmentChangeCommand
+from arrears.contracts.housekeeping import (
     RescoreEventsRequest,
     RescoreEventsResult,
     RescorePageRequest,
     RescorePageResult,
-    SegmentChangeCommand,
 )
+from arrears.contracts.names import RECORD_SEGMENT_CHANGE, RESCORE_EVENTS, RESCORE_PAGE
 from arrears.risk.rescore import mark_handled, pending_events, record_change, score_page, send
 
 

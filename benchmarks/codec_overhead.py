@@ -18,7 +18,8 @@ from decimal import Decimal
 
 from arrears import PROJECT_ROOT
 from arrears.runtime.codec import data_converter, parse_keys
-from arrears.contracts.collection import EpisodeInput, PromiseInput, StepCommand
+from arrears.contracts.collection import EpisodeInput, PromiseInput
+from arrears.contracts.collection_activities import StepCommand
 from arrears.domain.ladder import ScheduledStep
 from arrears.domain.strategy import Action, Segment, load_strategy
 

@@ -48,7 +48,7 @@ from temporalio.client import Client
 
 from arrears.intake import importer
 from arrears.runtime.connect import connect
-from arrears.contracts.collection import workflow_id_for
+from arrears.contracts.names import workflow_id_for
 from arrears.db.engine import make_engine
 from arrears.db.migrate import upgrade
 from arrears.runtime.devserver import start_dev_server, temporal_binary

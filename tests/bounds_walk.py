@@ -15,6 +15,7 @@ from arrears.risk.behaviour import BehaviourRow
 from arrears.domain.episode import EffectiveCollectionRecord, LegalReferralState, PaymentRecord, ReageOutcome
 from arrears.contracts import account as account_contracts
 from arrears.contracts import collection as contracts
+from arrears.contracts import collection_activities, housekeeping
 from arrears.contracts import ledger as ledger_contracts
 from arrears.contracts import recovery as recovery_contracts
 from arrears.domain import bounds
@@ -23,7 +24,7 @@ from arrears.domain.legal import LegalEvent
 from arrears.domain.outcome import VisitReport
 from arrears.domain.plan import Instalment
 
-CONTRACT_MODULES = (contracts, account_contracts, recovery_contracts, ledger_contracts)
+CONTRACT_MODULES = (contracts, collection_activities, housekeeping, account_contracts, recovery_contracts, ledger_contracts)
 # Wire inputs defined in the domain: a plan's instalments, a visit's report, a legal event.
 WIRE_DOMAIN_MODELS = (AccountRow, Instalment, VisitReport, LegalEvent, PaymentRecord, EffectiveCollectionRecord,
                       LegalReferralState, ReageOutcome, BehaviourRow)

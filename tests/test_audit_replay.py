@@ -10,7 +10,8 @@ from typer.testing import CliRunner
 
 from arrears.audit.replay import from_files, replay
 from arrears.cli.main import app
-from arrears.contracts.collection import WORKFLOW_TYPE, EpisodeInput, EpisodeResult
+from arrears.contracts.collection import EpisodeInput, EpisodeResult
+from arrears.contracts.names import WORKFLOW_TYPE
 from workflows.collection.workflow import AccountCollection
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))

@@ -22,28 +22,19 @@ from temporalio.exceptions import ActivityError, ApplicationError
 from workflows.recovery_settlements import RecoverySettlements
 
 with workflow.unsafe.imports_passed_through():
-    from arrears.contracts.account import RECORD_LEGAL_EVENT, LegalEventCommand, LegalEventResult
-    from arrears.contracts.collection import (
-        CLOSE_PLACEMENT,
-        RECALL_PLACEMENT,
-        RECORD_COMMISSION,
-        RENEW_PLACEMENT,
-        CloseInput,
-        CommissionCommand,
-        PaymentInput,
-        PlacementChangeCommand,
-    )
+    from arrears.contracts.account import LegalEventCommand, LegalEventResult
+    from arrears.contracts.names import RECORD_LEGAL_EVENT
+    from arrears.contracts.collection import CloseInput, PaymentInput
+    from arrears.contracts.collection_activities import CommissionCommand, PlacementChangeCommand
+    from arrears.contracts.names import CLOSE_PLACEMENT, RECALL_PLACEMENT, RECORD_COMMISSION, RENEW_PLACEMENT
     from arrears.domain.agency import AGENCY_CHANNEL, PlacementRecord, commission, placement_end
     from arrears.domain.clock import EpisodeClock
     from arrears.domain.delinquency import local_date
     from arrears.domain.legal import event_refusal
     from arrears.domain.money import has_valid_scale
     from arrears.domain.settlement import SettlementOffer, settled
+    from arrears.contracts.names import CLOSE_RECOVERY, LOAD_LEGAL_CASE, RECORD_RECOVERY, RECOVERY_TYPE
     from arrears.contracts.recovery import (
-        CLOSE_RECOVERY,
-        LOAD_LEGAL_CASE,
-        RECORD_RECOVERY,
-        RECOVERY_TYPE,
         CloseRecoveryCommand,
         LegalCaseLookup,
         LegalCaseUpdate,

@@ -15,13 +15,8 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from arrears.contracts.collection import (
-        BUREAU_CYCLE_TYPE,
-        RUN_BUREAU_CYCLE,
-        BureauCycleInput,
-        BureauCycleRequest,
-        BureauCycleSummary,
-    )
+    from arrears.contracts.housekeeping import BureauCycleInput, BureauCycleRequest, BureauCycleSummary
+    from arrears.contracts.names import BUREAU_CYCLE_TYPE, RUN_BUREAU_CYCLE
     from arrears.domain.bureau import following_period, previous_period, reporting_moment
 
 

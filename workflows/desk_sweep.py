@@ -12,7 +12,8 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from arrears.contracts.collection import DESK_SWEEP_TYPE, SWEEP_DESK, SweepInput
+    from arrears.contracts.housekeeping import SweepInput
+    from arrears.contracts.names import DESK_SWEEP_TYPE, SWEEP_DESK
 
 
 @workflow.defn(name=DESK_SWEEP_TYPE)

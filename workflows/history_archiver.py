@@ -13,7 +13,8 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from arrears.contracts.collection import ARCHIVE_HISTORIES, HISTORY_ARCHIVER_TYPE, ArchiverInput
+    from arrears.contracts.housekeeping import ArchiverInput
+    from arrears.contracts.names import ARCHIVE_HISTORIES, HISTORY_ARCHIVER_TYPE
 
 
 @workflow.defn(name=HISTORY_ARCHIVER_TYPE)

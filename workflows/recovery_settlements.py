@@ -8,14 +8,9 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from arrears.contracts.collection import (
-        RECORD_SETTLEMENT,
-        RESOLVE_SETTLEMENT,
-        SettlementCommand,
-        SettlementInput,
-        SettlementResolutionCommand,
-        SettlementResult,
-    )
+    from arrears.contracts.collection import SettlementInput, SettlementResult
+    from arrears.contracts.collection_activities import SettlementCommand, SettlementResolutionCommand
+    from arrears.contracts.names import RECORD_SETTLEMENT, RESOLVE_SETTLEMENT
     from arrears.domain.delinquency import local_date
     from arrears.domain.money import has_valid_scale
     from arrears.domain.settlement import SettlementOffer, discount_percent, offer_expiry, settlement_refusal

@@ -19,16 +19,14 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from arrears.contracts.collection import (
-        RESCORE_EVENTS,
-        RESCORE_PAGE,
-        RISK_RESCORE_TYPE,
+    from arrears.contracts.housekeeping import (
         RescoreEventsRequest,
         RescoreEventsResult,
         RescoreInput,
         RescorePageRequest,
         RescorePageResult,
     )
+    from arrears.contracts.names import RESCORE_EVENTS, RESCORE_PAGE, RISK_RESCORE_TYPE
     from arrears.risk.schedule import current_period, next_moment
 
 RETRY = RetryPolicy(maximum_interval=timedelta(minutes=5))

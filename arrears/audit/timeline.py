@@ -16,7 +16,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHistory
 
 from arrears.intake.csvfile import safe_dict_writer
-from arrears.contracts.collection import EXECUTE_STEP
+from arrears.contracts.names import EXECUTE_STEP
 from arrears.db.models import (
     Account,
     AccountAction,

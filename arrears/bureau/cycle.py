@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from arrears.contracts.collection import BureauCycleSummary
+from arrears.contracts.housekeeping import BureauCycleSummary
 from arrears.db.models import (
     Account,
     BureauNotice,

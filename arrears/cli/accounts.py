@@ -101,7 +101,7 @@ def bureau_run(
 def bureau_schedule() -> None:
     """The BureauCycle workflow's next report and what its last one did (a worker starts it)."""
     from arrears.cli.main import CliError, _client, _run
-    from arrears.contracts.collection import BUREAU_CYCLE_ID
+    from arrears.contracts.names import BUREAU_CYCLE_ID
 
     async def ask() -> tuple[str, str]:
         from temporalio.service import RPCError
@@ -217,7 +217,7 @@ async def _on_recovery(account: str, call):
     from temporalio.service import RPCError, RPCStatusCode
 
     from arrears.cli.main import CliError, _client
-    from arrears.contracts.recovery import recovery_workflow_id
+    from arrears.contracts.names import recovery_workflow_id
 
     handle = (await _client()).get_workflow_handle(recovery_workflow_id(account))
     try:

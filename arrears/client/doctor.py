@@ -19,7 +19,8 @@ from temporalio.client import Client, WorkflowExecutionDescription
 from temporalio.common import SearchAttributeKey
 
 from arrears.runtime import search_attributes as sa
-from arrears.contracts.collection import WORKFLOW_ID_PREFIX, WORKFLOW_TYPE, StatusView
+from arrears.contracts.collection import StatusView
+from arrears.contracts.names import WORKFLOW_ID_PREFIX, WORKFLOW_TYPE
 
 REPORTED_PROBLEMS = SearchAttributeKey.for_keyword_list("TemporalReportedProblems")
 RUNNING = 'ExecutionStatus="Running"'

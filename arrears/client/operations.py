@@ -29,8 +29,8 @@ from arrears.contracts.collection import (
     SettlementInput,
     SettlementResult,
     StatusView,
-    workflow_id_for,
 )
+from arrears.contracts.names import workflow_id_for
 from arrears.domain.legal import LegalEvent
 from arrears.contracts.recovery import LegalCaseUpdate, LegalCaseUpdateResult
 

@@ -27,7 +27,7 @@ async def episode_queue(client: Client, account_id: str) -> str | None:
     """The task queue the account's episode runs on (None: no such workflow)."""
     from temporalio.service import RPCError
 
-    from arrears.contracts.collection import workflow_id_for
+    from arrears.contracts.names import workflow_id_for
 
     try:
         return (await client.get_workflow_handle(workflow_id_for(account_id)).describe()).task_queue

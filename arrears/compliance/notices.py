@@ -29,7 +29,7 @@ from arrears.compliance.gate_record import (
     record_decision,
     sent,
 )
-from arrears.contracts.collection import NoticeResult
+from arrears.contracts.collection_activities import NoticeResult
 from arrears.db.models import Account, Consent, ContactAttempt, Episode, Hold, Payment
 from arrears.domain.delinquency import days_past_due, stage_for_dpd
 from arrears.domain.policy import ELECTRONIC, ContactPolicy, MessageKind, Verdict

@@ -4,26 +4,18 @@ Plain pydantic models over domain types, so workflow code can import them
 (no I/O here). The activities live in ``activities.account_actions``.
 """
 
-from datetime import date, datetime
 from decimal import Decimal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from arrears.domain.blacklist import ALL_PURPOSES, BlacklistPolicy, BlacklistPurpose
 from arrears.domain.legal import LegalEvent, LegalState
 from arrears.domain.policy import ContactPolicy
 from arrears.domain.restrictions import RestrictionLevel, RestrictionPolicy
 from arrears.domain.bounds import (
-    Line, Paragraph, AccountId, Code32, Count, PositiveCount, CurrencyCode, DaysPastDue, Id64, Key200, Line2000, Line500, Line64, Moment, Money, Reason, RecordId, SaneDate,
+    Line, Paragraph, AccountId, Code32, Count, PositiveCount, CurrencyCode, DaysPastDue, Id64, Key200, Line500, Line64, Moment, Money, RecordId, SaneDate,
 )
 
-APPLY_RESTRICTION = "apply_restriction"
-LIFT_RESTRICTIONS = "lift_restrictions"
-LIST_ON_BLACKLIST = "list_on_blacklist"
-SCHEDULE_BLACKLIST_REMOVAL = "schedule_blacklist_removal"
-RECORD_BUREAU_NOTICE = "record_bureau_notice"
-REFER_TO_LEGAL = "refer_to_legal"
-RECORD_LEGAL_EVENT = "record_legal_event"
 
 # Raised (not retryable) when a legal update cannot apply: a wrong transition, a reused event id, a missing document.
 LEGAL_EVENT_REFUSED = "LegalEventRefused"

@@ -13,8 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, field_validator
 
 from arrears.domain.agency import PlacementRecord
-from arrears.domain.ledger import LedgerEvent, Posting
-from arrears.domain.legal import LegalCase, LegalEvent
+from arrears.domain.ledger import LedgerEvent
 from arrears.domain.restrictions import RestrictionLevel
 from arrears.domain.clock import EpisodeClock
 from arrears.domain.delinquency import Outcome, bucket_for_dpd, days_past_due, stage_for_dpd
@@ -23,33 +22,14 @@ from arrears.domain.episode import EffectiveCollectionRecord, Episode, LegalRefe
 from arrears.domain.evidence_ids import EvidenceRef
 from arrears.domain.holds import HoldRecord, HoldType
 from arrears.domain.ladder import ScheduledStep
-from arrears.domain.policy import ContactPolicy
 from arrears.domain.outcome import ContactOutcome, DelinquencyReason, VisitReport
 from arrears.domain.plan import Instalment, InstalmentPlan
 from arrears.domain.promise import PromiseRecord
 from arrears.domain.settlement import SettlementOffer
-from arrears.domain.strategy import Action, DeskPolicy, Role, Segment, Strategy
+from arrears.domain.strategy import Action, Role, Segment, Strategy
 from arrears.domain.bounds import (
-    Line, Paragraph, AccountId, CallSeconds, Code16, Code32, Count, PositiveCount, CurrencyCode, DaySeconds, DaysPastDue, Detail, Hash64, Id64, Int32, Interval, Key200, Days, Line2000, Line500, Line64, Moment, Money, Name100, Note, OptionalId64, Period, Reason, RecordId, Ref500, SaneDate, TimeZoneName, WorkflowId,
+    Line, Paragraph, AccountId, CallSeconds, Code16, Code32, Count, CurrencyCode, DaySeconds, DaysPastDue, Hash64, Id64, Interval, Days, Line500, Line64, Moment, Money, Name100, Note, OptionalId64, Reason, RecordId, SaneDate, TimeZoneName,
 )
-
-WORKFLOW_TYPE = "AccountCollection"
-WORKFLOW_ID_PREFIX = "arrears-"
-
-
-DESK_SWEEP_TYPE = "DeskSweep"
-DESK_SWEEP_ID = "arrears-desk-sweep"
-SWEEP_DESK = "sweep_desk"
-
-
-class SweepInput(BaseModel):
-    every_seconds: Interval = Field(gt=0)
-    # Rounds per run before continuing as new, keeping each run's history short.
-    rounds_per_run: PositiveCount = 100
-
-
-def workflow_id_for(account_id: str) -> str:
-    return f"{WORKFLOW_ID_PREFIX}{account_id}"
 
 
 class EpisodeInput(BaseModel):
@@ -399,358 +379,16 @@ class EpisodeResult(BaseModel):
 # ---- activity commands -------------------------------------------------------
 
 
-class OpenEpisodeCommand(BaseModel):
-    episode_id: Id64
-    account_id: AccountId
-    workflow_id: WorkflowId
-    run_id: Id64
-    started_at: Moment
-    due_date: SaneDate
-    dpd_at_start: DaysPastDue
-    currency: CurrencyCode
-    overdue_amount: Money
-    total_balance: Money
-    risk_segment: Segment
-    strategy_name: Name100
-    strategy_hash: Hash64
-    trigger: Code16 = "missed_due"  # EpisodeInput.trigger, kept on the episode row
-    # The episode's collection clock, kept on the episode row so the CLI and the API stamp what they
-    # write in the episode's time (arrears.client.clock). None: asked of the workflow when needed.
-    clock: EpisodeClock | None = None
-    # Written in the same transaction (the agenda engine opens an episode with one write): the stage it
-    # opens in, and the ledger's opening postings (a late import's missed cycles, computed at once).
-    opening_stage: Code16 | None = None
-    opening_dpd: DaysPastDue | None = None
-    postings: list[Posting] = []
-
-
-class StepCommand(BaseModel):
-    episode_id: Id64
-    account_id: AccountId
-    step: ScheduledStep
-    executed_at: Moment  # collection time at which the workflow ran the step
-    dpd: DaysPastDue
-    stage: Code16
-    currency: CurrencyCode
-    overdue_amount: Money
-    total_balance: Money
-    due_date: SaneDate
-    strategy_hash: Hash64
-    # How call and visit tasks are routed (SLA, senior balances); episodes started
-    # before the desk existed send none and get the defaults.
-    desk: DeskPolicy = DeskPolicy()
-    # The contact policy gate's rules for this portfolio; None: the baseline policy.
-    compliance: ContactPolicy | None = None
-    # The episode's active holds as the workflow knows them: the gate honours a hold placed a moment
-    # ago whose row its activity has not written yet (the record's holds count as well).
-    holds: list[HoldRecord] = []
-
-    @property
-    def idempotency_key(self) -> str:
-        return f"{self.episode_id}:{self.step.key}"
-
-
-class StepResult(BaseModel):
-    idempotency_key: Key200
-    kind: Code32  # contact | task | account_action | deferred | suppressed (by the contact policy gate)
-    channel: Code32
-    record_id: Int32  # the contact, task or action row; for deferred/suppressed tasks the decision row
-    duplicate: bool
-    detail: Detail = ""
-    deferred_until: Moment | None = None  # the gate's next permitted moment (collection time)
-
-
-class PlacementCommand(BaseModel):
-    """Place the account with an agency for the ladder's agency step."""
-
-    step: StepCommand
-    timezone: TimeZoneName  # the placement period is counted in the account's calendar days
-
-    @property
-    def idempotency_key(self) -> str:
-        return self.step.idempotency_key
-
-
-class PlacementResult(BaseModel):
-    placement: PlacementRecord | None  # None: no agency had room, or the gate refused it
-    task_id: RecordId | None = None  # the task that records why it was not placed
-    duplicate: bool
-    detail: Detail
-    # Set when the contact gate refused the placement: the rule (e.g. hold:cease_contact). No task is
-    # opened: nothing is to be done by hand while the hold stands.
-    refused: Line64 | None = None
-
-
-class PlacementChangeCommand(BaseModel):
-    episode_id: Id64
-    account_id: AccountId
-    idempotency_key: Key200  # the placement's
-    status: Code16  # renewed | recalled | closed
-    renewals: Count
-    ends_at: Moment
-    reason: Reason
-    at: Moment
-
-
-class CommissionCommand(BaseModel):
-    episode_id: Id64
-    account_id: AccountId
-    placement_id: RecordId
-    agency_id: Id64
-    payment_id: Id64
-    payment_amount: Money
-    percent: Money
-    commission: Money
-    currency: CurrencyCode
-
-
-class PaymentCommand(BaseModel):
-    episode_id: Id64
-    account_id: AccountId
-    payment: PaymentRecord
-    currency: CurrencyCode
-
-
-class PromiseCommand(BaseModel):
-    episode_id: Id64
-    account_id: AccountId
-    currency: CurrencyCode
-    promise: PromiseRecord
-    replaces: Id64 | None = None
-
-
-class PromiseResolutionCommand(BaseModel):
-    episode_id: Id64
-    account_id: AccountId
-    promise_id: Id64
-    status: Code16  # kept | broken
-    paid_toward: Money
-    resolved_at: Moment
-    broken_promises: Count
-    risk_segment: Segment
-
-
-class SettlementCommand(BaseModel):
-    episode_id: Id64
-    account_id: AccountId
-    currency: CurrencyCode
-    offer: SettlementOffer
-    replaces: Id64 | None = None
-
-
-class SettlementResolutionCommand(BaseModel):
-    episode_id: Id64
-    account_id: AccountId
-    offer_id: Id64
-    status: Code16  # paid | expired
-    paid_toward: Money
-    forgiven: Money
-    resolved_at: Moment
-
-
-class PlanCommand(BaseModel):
-    episode_id: Id64
-    account_id: AccountId
-    currency: CurrencyCode
-    plan: InstalmentPlan
-
-
-class PlanResolutionCommand(BaseModel):
-    episode_id: Id64
-    account_id: AccountId
-    plan_id: Id64
-    status: Code16  # completed | broken | cancelled
-    reason: Reason
-    paid_into: Money
-    resolved_at: Moment
-
-
-class OutcomeCommand(BaseModel):
-    episode_id: Id64
-    account_id: AccountId
-    outcome: OutcomeInput
-    recorded_at: Moment
-    # Set when the contact reached the cardholder: the same transaction writes the register row.
-    effective_collection: Code32 | None = None
-
-
-class HoldCommand(BaseModel):
-    episode_id: Id64
-    account_id: AccountId
-    hold: HoldRecord
-    # For the estate or attorney task a hold opens.
-    dpd: DaysPastDue
-    stage: Code16
-    currency: CurrencyCode
-    overdue_amount: Money
-
-
-class HoldRecorded(BaseModel):
-    created: bool  # False: already on record (a retry)
-    task_id: RecordId | None = None
-
-
-class HoldEndCommand(BaseModel):
-    episode_id: Id64
-    account_id: AccountId
-    hold_id: Id64
-    status: Code16  # released | expired
-    resolution: Code32 | None
-    released_by: OptionalId64 | None
-    at: Moment
-
-
-class StageChangeCommand(BaseModel):
-    episode_id: Id64
-    account_id: AccountId
-    stage: Code16
-    previous_stage: Code16 | None
-    dpd: DaysPastDue
-    occurred_at: Moment
-
-
-class CloseEpisodeCommand(BaseModel):
-    episode_id: Id64
-    account_id: AccountId
-    outcome: Outcome
-    reason: Reason
-    closed_by: OptionalId64
-    dpd: DaysPastDue
-    closed_at: Moment
-    overdue_amount: Money
-    total_balance: Money
-
-
 EpisodeInput.model_rebuild()
-
-
-# Activity names: the workflow calls them by name so that its sandbox never
-# imports the database layer.
-OPEN_EPISODE = "open_episode"
-EXECUTE_STEP = "execute_step"
-RECORD_PAYMENT = "record_payment"
-RECORD_STAGE_CHANGE = "record_stage_change"
-CLOSE_EPISODE = "close_episode"
-RECORD_PROMISE = "record_promise"
-RESOLVE_PROMISE = "resolve_promise"
-RECORD_SETTLEMENT = "record_settlement"
-RESOLVE_SETTLEMENT = "resolve_settlement"
-RECORD_PLAN = "record_plan"
-RESOLVE_PLAN = "resolve_plan"
-RECORD_OUTCOME = "record_outcome"
-PLACE_WITH_AGENCY = "place_with_agency"
-RENEW_PLACEMENT = "renew_placement"
-RECALL_PLACEMENT = "recall_placement"
-CLOSE_PLACEMENT = "close_placement"
-RECORD_COMMISSION = "record_commission"
-RECORD_HOLD = "record_hold"
-RECORD_STRATEGY_CHANGE = "record_strategy_change"
-END_HOLD = "end_hold"
-SEND_DISPUTE_VERIFICATION = "send_dispute_verification"
-NOTIFY_AGENCY_OF_HOLD = "notify_agency_of_hold"
-
-
-class DisputeVerificationCommand(BaseModel):
-    """Send the verification of a disputed debt (12 CFR 1006.38(d)(2)) before collection resumes."""
-
-    episode_id: Id64
-    account_id: AccountId
-    hold_id: Id64  # the dispute hold released as verified
-    at: Moment  # collection time
-    dpd: DaysPastDue
-    currency: CurrencyCode
-    overdue_amount: Money
-    total_balance: Money
-    due_date: SaneDate
-    compliance: ContactPolicy | None = None
-    # What was checked, in a sentence for the letter (no personal data beyond the debt); optional.
-    verified: Line500 = ""
-
-
-class NoticeResult(BaseModel):
-    """What became of a notice the gate judged: sent, deferred until a moment, or suppressed (with the rule)."""
-
-    kind: Code16  # sent | deferred | suppressed
-    channel: Code16
-    record_id: RecordId | None  # the contact row when one was written, else the decision row
-    duplicate: bool
-    rule: Line64
-    detail: Detail = ""
-    deferred_until: Moment | None = None
-
-
-class AgencyHoldNoticeCommand(BaseModel):
-    """Tell the agency an account is placed with that a hold now restricts contact, with its rules."""
-
-    episode_id: Id64
-    account_id: AccountId
-    hold_id: Id64
-    hold_type: HoldType
-    at: Moment
 
 
 # ---- history archiver ----------------------------------------------------------
 
-HISTORY_ARCHIVER_TYPE = "HistoryArchiver"
-HISTORY_ARCHIVER_ID = "arrears-history-archiver"
-ARCHIVE_HISTORIES = "archive_histories"
-
-
-class ArchiverInput(BaseModel):
-    every_seconds: Interval = Field(gt=0)
-    rounds_per_run: PositiveCount = 100
-
-
 
 # ---- bureau cycle ----------------------------------------------------------------
 
-BUREAU_CYCLE_TYPE = "BureauCycle"
-BUREAU_CYCLE_ID = "arrears-bureau-cycle"
-RUN_BUREAU_CYCLE = "run_bureau_cycle"
-
-
-class BureauCycleInput(BaseModel):
-    # Day of the month the previous month is reported, at 00:00 UTC (see reporting_moment).
-    report_day: int = Field(default=2, ge=2, le=28)
-    # The next period to report (YYYY-MM); None on a first start: last month.
-    next_period: Period | None = None
-    # Periods per run before continuing as new: a year of history per run.
-    periods_per_run: PositiveCount = 12
-    # The last report's summary, carried across continue-as-new for `arrears bureau schedule`.
-    last_report: Detail | None = None
-
-
-class BureauCycleRequest(BaseModel):
-    period: Period
-    at: Moment
-
-
-class BureauCycleSummary(BaseModel):
-    period: Period
-    accounts: Count
-    withheld: Count
-    corrections: Count
-    file: Ref500
-    created: bool  # False: the period had been reported already; its file was written again from the record
-
-    def line(self) -> str:
-        again = "" if self.created else " (already reported: file written again from the record)"
-        return (f"{self.period}: {self.accounts} account(s), {self.withheld} withheld pending notice, "
-                f"{self.corrections} correction(s) -> {self.file}{again}")
-
-
 
 # ---- risk re-segmentation (arrears/risk, workflows/risk_rescore.py) ------------------------------
-
-# The collection workflow's update: a new risk segment from the model or a supervisor.
-SET_RISK_SEGMENT = "set_risk_segment"
-# The activity the handler calls to put the change on record (idempotent by request id).
-RECORD_SEGMENT_CHANGE = "record_segment_change"
-
-RISK_RESCORE_TYPE = "RiskRescore"
-RISK_RESCORE_ID = "arrears-risk-rescore"
-RESCORE_PAGE = "rescore_page"
-RESCORE_EVENTS = "rescore_events"
 
 
 class RiskSegmentInput(BaseModel):
@@ -781,26 +419,6 @@ class RiskSegmentResult(BaseModel):
     overridden: bool = False  # a model's request that a supervisor's override outranked
 
 
-class SegmentChangeCommand(BaseModel):
-    """What record_segment_change writes: one row per request, by (episode, request_id)."""
-
-    episode_id: Id64
-    account_id: AccountId
-    request_id: Line(100)
-    segment: Segment
-    previous: Segment
-    source: Literal["model", "supervisor"]
-    model_version: Line(80) | None = None
-    reasons: list[Line500] = Field(default=[], max_length=10)
-    set_by: Id64
-    override: bool = False
-    release_override: bool = False
-    changed: bool
-    overridden: bool = False
-    dpd: DaysPastDue
-    at: Moment
-
-
 class RiskSegmentView(BaseModel):
     """What status shows of the segment: where it came from and whether an override holds it."""
 
@@ -811,53 +429,6 @@ class RiskSegmentView(BaseModel):
     override_by: Id64 | None = None  # set while a supervisor's override holds
     changed_at: Moment | None = None
     changed_at_dpd: DaysPastDue | None = None
-
-
-class RescoreInput(BaseModel):
-    # Calendar: on this day of each month at 00:00 UTC every open episode is rescored ...
-    rescore_day: int = Field(default=1, ge=1, le=28)
-    # ... or, when set, every this many hours instead (a period is then one interval).
-    every_hours: float | None = Field(default=None, gt=0, le=24 * 31)
-    # How often the record is searched for events that call for rescoring one episode.
-    events_every_minutes: float = Field(default=15, gt=0, le=24 * 60)
-    episodes_per_page: int = Field(default=500, ge=1, le=10_000)
-    # Rounds per run before continuing as new, keeping each run's history short.
-    rounds_per_run: PositiveCount = 200
-    done_period: Line(32) | None = None  # the last period rescored (carried across continue-as-new)
-    last_summary: Line500 | None = None
-
-
-class RescorePageRequest(BaseModel):
-    period: Line(32)
-    as_of: SaneDate  # the day features are computed for (data before it)
-    after_account: AccountId | None = None  # the page starts after this account id
-    limit: PositiveCount = 500
-    at: Moment
-
-
-class RescorePageResult(BaseModel):
-    period: Line(32)
-    scored: Count
-    changed: Count
-    sent: Count
-    overridden: Count
-    failed: list[Line500] = []  # "account: why" for updates the episode refused
-    next_after: AccountId | None  # None: the last page
-    model_version: Line(80) | None = None  # None: no active model; nothing was scored
-
-
-class RescoreEventsRequest(BaseModel):
-    as_of: SaneDate
-    at: Moment
-    limit: PositiveCount = 500
-
-
-class RescoreEventsResult(BaseModel):
-    events: Count
-    scored: Count
-    changed: Count
-    sent: Count
-    failed: list[Line500] = []
 
 
 StatusView.model_rebuild()  # its risk field names RiskSegmentView, defined after it

@@ -4,19 +4,14 @@ Kept apart from arrears.contracts.collection so that the workflow can import it 
 the activities' database code; the models are pure (pydantic, Decimal, dates).
 """
 
-from datetime import date
-from decimal import Decimal
 
 from pydantic import BaseModel, Field
 
 from arrears.domain.ledger import Cycle, Posting
 from arrears.domain.pricing import ReagePolicy
 from arrears.domain.bounds import (
-    AccountId, Count, CurrencyCode, Id64, Line2000, Line500, Money, OptionalId64, Reason, SaneDate,
+    AccountId, Count, CurrencyCode, Id64, Line500, Money, Reason, SaneDate,
 )
-
-POST_LEDGER = "post_ledger"
-RECORD_REAGE = "record_reage"
 
 
 class PostLedgerCommand(BaseModel):

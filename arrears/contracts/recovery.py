@@ -5,8 +5,6 @@ episode ends ``charged_off``: agency and legal work and payments go on against
 the written-off amount.
 """
 
-from datetime import date, datetime
-from decimal import Decimal
 from enum import StrEnum
 
 from pydantic import BaseModel, Field
@@ -17,16 +15,8 @@ from arrears.domain.legal import LegalCase, LegalEvent, LegalState
 from arrears.domain.settlement import SettlementOffer
 from arrears.domain.strategy import Strategy
 from arrears.domain.bounds import (
-    AccountId, Code32, CurrencyCode, DaySeconds, Hash64, Id64, Line2000, Moment, Money, Name100, OptionalId64, Reason, RecordId, SaneDate, TimeZoneName, WorkflowId,
+    AccountId, Code32, CurrencyCode, DaySeconds, Hash64, Id64, Moment, Money, Name100, OptionalId64, Reason, RecordId, SaneDate, TimeZoneName, WorkflowId,
 )
-
-RECOVERY_TYPE = "AccountRecovery"
-RECOVERY_ID_PREFIX = "arrears-recovery-"
-START_RECOVERY = "start_recovery"
-
-
-def recovery_workflow_id(account_id: str) -> str:
-    return f"{RECOVERY_ID_PREFIX}{account_id}"
 
 
 class RecoveryInput(BaseModel):
@@ -203,11 +193,6 @@ def recovery_key(episode_id: str, payment_id: str) -> str:
     """The recoveries row's idempotency key and its ledger posting's key: one of each per payment."""
     return f"{episode_id}:recovery:{payment_id}"
 
-
-# Activity names: the workflow calls them by name so that its sandbox never imports the database layer.
-RECORD_RECOVERY = "record_recovery"
-CLOSE_RECOVERY = "close_recovery"
-LOAD_LEGAL_CASE = "load_legal_case"
 
 LegalUpdateRecord.model_rebuild()
 RecoveryState.model_rebuild()

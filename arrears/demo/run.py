@@ -29,7 +29,7 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from arrears import PROJECT_ROOT
 from arrears.cli.main import print_import_summary
 from arrears.runtime.connect import connect
-from arrears.contracts.collection import WORKFLOW_TYPE
+from arrears.contracts.names import WORKFLOW_TYPE
 from arrears.db.engine import make_engine, make_sessionmaker
 from arrears.db.migrate import upgrade
 from arrears.risk.demo import run_risk_demo
@@ -379,7 +379,8 @@ async def _act(client: Client, rows: list[dict], step: Scripted, day: int) -> No
             console.print(f"day {day:>3}  {acct}: {step.note} [green]ok[/green] ({result.reason})")
             return
         if step.kind == "recovery_pay":
-            from arrears.contracts.recovery import RecoveryPaymentResult, recovery_workflow_id
+            from arrears.contracts.names import recovery_workflow_id
+            from arrears.contracts.recovery import RecoveryPaymentResult
 
             recovery = client.get_workflow_handle(recovery_workflow_id(acct))
             try:

@@ -28,7 +28,8 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from arrears.runtime import search_attributes as sa
 from arrears.intake.csvfile import CsvHeaderError, csv_rows, safe_writer, validation_reason
 from arrears.intake.textfile import EncodingProblem, TextFileFacts, check_text_file, codec_for
-from arrears.contracts.collection import WORKFLOW_TYPE, EpisodeInput, workflow_id_for
+from arrears.contracts.collection import EpisodeInput
+from arrears.contracts.names import WORKFLOW_TYPE, workflow_id_for
 from arrears.db.models import Account
 from arrears.domain.account import AccountRow
 from arrears.domain.bounds import ACCOUNT_ID_PATTERN
@@ -190,8 +191,8 @@ def _account_id(raw: dict[str, Any]) -> str:
 def reserved_account_id(account_id: str) -> str | None:
     """Why an account id cannot be taken, or None: its episode's workflow id (``arrears-<id>``)
     would be one the system's own workflows use."""
-    from arrears.contracts.collection import BUREAU_CYCLE_ID, DESK_SWEEP_ID, HISTORY_ARCHIVER_ID, RISK_RESCORE_ID
-    from arrears.contracts.recovery import RECOVERY_ID_PREFIX
+    from arrears.contracts.names import BUREAU_CYCLE_ID, DESK_SWEEP_ID, HISTORY_ARCHIVER_ID, RISK_RESCORE_ID
+    from arrears.contracts.names import RECOVERY_ID_PREFIX
 
     wid = workflow_id_for(account_id)
     if wid in (DESK_SWEEP_ID, HISTORY_ARCHIVER_ID, BUREAU_CYCLE_ID, RISK_RESCORE_ID):

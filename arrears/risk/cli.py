@@ -455,7 +455,8 @@ def segment_command(
     import uuid
 
     from arrears.cli.main import _client, _run
-    from arrears.contracts.collection import SET_RISK_SEGMENT, RiskSegmentInput, RiskSegmentResult, workflow_id_for
+    from arrears.contracts.collection import RiskSegmentInput, RiskSegmentResult
+    from arrears.contracts.names import SET_RISK_SEGMENT, workflow_id_for
     from arrears.client.operations import _explain
 
     if not set_to and not release:
@@ -483,7 +484,7 @@ def segment_command(
 def schedule_command() -> None:
     """The RiskRescore workflow's next period, its last rescore and its last event round (a worker starts it)."""
     from arrears.cli.main import CliError, _client, _run
-    from arrears.contracts.collection import RISK_RESCORE_ID
+    from arrears.contracts.names import RISK_RESCORE_ID
 
     async def ask():
         from temporalio.service import RPCError

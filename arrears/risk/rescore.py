@@ -21,13 +21,9 @@ import numpy as np
 from sqlalchemy import Engine, and_, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from arrears.contracts.collection import (
-    SET_RISK_SEGMENT,
-    RiskSegmentInput,
-    RiskSegmentResult,
-    SegmentChangeCommand,
-    workflow_id_for,
-)
+from arrears.contracts.collection import RiskSegmentInput, RiskSegmentResult
+from arrears.contracts.collection_activities import SegmentChangeCommand
+from arrears.contracts.names import SET_RISK_SEGMENT, workflow_id_for
 from arrears.db.models import ContactOutcomeRecord, Episode, Plan, PromiseToPay, RescoreEvent, RiskSegmentChange
 from arrears.risk.features import feature_vector
 from arrears.risk.history import load_histories

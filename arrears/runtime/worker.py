@@ -26,7 +26,8 @@ from arrears.compliance.gate_record import strategy_policies
 from arrears.db.engine import engine_for, make_sessionmaker
 from arrears.runtime.metrics import MetricsInterceptor
 from arrears.config.settings import Settings
-from arrears.contracts.collection import (
+from arrears.contracts.housekeeping import ArchiverInput, RescoreInput, BureauCycleInput, SweepInput
+from arrears.contracts.names import (
     BUREAU_CYCLE_ID,
     BUREAU_CYCLE_TYPE,
     DESK_SWEEP_ID,
@@ -35,10 +36,6 @@ from arrears.contracts.collection import (
     HISTORY_ARCHIVER_TYPE,
     RISK_RESCORE_ID,
     RISK_RESCORE_TYPE,
-    ArchiverInput,
-    RescoreInput,
-    BureauCycleInput,
-    SweepInput,
 )
 from workflows import WORKFLOWS
 

@@ -14,14 +14,14 @@ from activities.collection import CollectionActivities
 from arrears import PROJECT_ROOT
 from arrears.channels.adapter import OutboxAdapter
 from arrears.channels.render import Renderer
-from arrears.contracts.collection import (
+from arrears.contracts.collection_activities import (
     CloseEpisodeCommand,
     OpenEpisodeCommand,
     PaymentCommand,
-    PaymentRecord,
     StageChangeCommand,
     StepCommand,
 )
+from arrears.domain.episode import PaymentRecord
 from arrears.db.engine import make_engine, make_sessionmaker
 from arrears.db.migrate import upgrade
 from arrears.db.models import (

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from arrears.desk.agencies import AgencyFileError, import_agencies, list_agencies, read_agencies
-from arrears.contracts.collection import CommissionCommand, PlacementChangeCommand, PlacementCommand
+from arrears.contracts.collection_activities import CommissionCommand, PlacementChangeCommand, PlacementCommand
 from arrears.db.models import Agency, AgencyCommission, AgencyPlacement, CollectorTask, OutboxMessage
 from arrears.domain.strategy import Action
 from tests.db.test_activities_idempotency import NOW, Env, account_row, step_cmd

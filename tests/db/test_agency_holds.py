@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from arrears.desk.agencies import import_agencies
-from arrears.contracts.collection import HoldCommand, PlacementCommand
+from arrears.contracts.collection_activities import HoldCommand, PlacementCommand
 from arrears.db.models import AgencyPlacement, CollectorTask, ContactDecision, OutboxMessage
 from arrears.domain.holds import HoldRecord, HoldType
 from arrears.domain.policy import ContactPolicy

@@ -8,7 +8,8 @@ import pytest
 from activities.account_actions import AccountActionActivities
 from arrears.contracts.account import BureauNoticeCommand
 from arrears.bureau.cycle import reports_for, run_cycle
-from arrears.contracts.collection import CloseEpisodeCommand, PaymentCommand, PaymentRecord
+from arrears.contracts.collection_activities import CloseEpisodeCommand, PaymentCommand
+from arrears.domain.episode import PaymentRecord
 from arrears.compliance.gate_record import BASELINE, record_consent
 from arrears.db.models import BureauReport, OutboxMessage
 from arrears.domain.bureau import BureauPolicy, parse_file

@@ -14,7 +14,8 @@ import pytest
 from sqlalchemy import select
 
 from arrears.audit.record_check import audit
-from arrears.contracts.collection import OutcomeCommand, OutcomeInput
+from arrears.contracts.collection import OutcomeInput
+from arrears.contracts.collection_activities import OutcomeCommand
 from arrears.db.models import Collector, CollectorContact, CollectorTask, Consent, ContactDecision, OutboxMessage
 from arrears.desk.assign import DeskError
 from arrears.desk.calls import StartRefused, check, start

@@ -13,7 +13,8 @@ from typer.testing import CliRunner
 
 from arrears.audit.bundle import export
 from arrears.cli.main import app
-from arrears.contracts.collection import HoldInput, OutcomeCommand, OutcomeInput
+from arrears.contracts.collection import HoldInput, OutcomeInput
+from arrears.contracts.collection_activities import OutcomeCommand
 from arrears.db.models import ContactOutcomeRecord, EvidenceFile, Hold
 from arrears.domain.legal import LegalEvent
 from arrears.domain.outcome import VisitReport

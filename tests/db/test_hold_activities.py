@@ -6,7 +6,8 @@ from decimal import Decimal
 import pytest
 from temporalio.exceptions import ApplicationError
 
-from arrears.contracts.collection import HoldCommand, HoldEndCommand, OutcomeCommand, OutcomeInput
+from arrears.contracts.collection import OutcomeInput
+from arrears.contracts.collection_activities import HoldCommand, HoldEndCommand, OutcomeCommand
 from arrears.db.models import CollectorTask, EffectiveCollection, Hold, OutboxMessage
 from arrears.domain.desk import DESK_TASKS
 from arrears.domain.holds import HoldRecord, HoldType

@@ -10,7 +10,8 @@ from typer.testing import CliRunner
 
 from activities.ledger import LedgerActivities
 from arrears.cli.main import app
-from arrears.contracts.collection import PaymentCommand, PaymentRecord, PlanCommand
+from arrears.contracts.collection_activities import PaymentCommand, PlanCommand
+from arrears.domain.episode import PaymentRecord
 from arrears.db.models import LedgerPosting, Reage
 from arrears.domain.ledger import Opening, PaymentEvent, WaiverEvent, compute_ledger
 from arrears.domain.plan import Instalment, InstalmentPlan

@@ -5,7 +5,8 @@ from decimal import Decimal
 import pytest
 from temporalio.exceptions import ApplicationError
 
-from arrears.contracts.collection import PaymentCommand, PaymentRecord
+from arrears.contracts.collection_activities import PaymentCommand
+from arrears.domain.episode import PaymentRecord
 from arrears.db.models import Payment
 from tests.db.test_activities_idempotency import NOW, Env, account_row
 

@@ -10,7 +10,8 @@ from temporalio.exceptions import ApplicationError
 from activities.account_actions import AccountActionActivities
 from activities.recovery import RECOVERY_REFUSED, RecoveryActivities
 from arrears.contracts.account import LegalReferralCommand
-from arrears.contracts.collection import PaymentCommand, PaymentRecord
+from arrears.contracts.collection_activities import PaymentCommand
+from arrears.domain.episode import PaymentRecord
 from arrears.db.models import LedgerPosting, Recovery, RecoveryOutcomeRecord
 from arrears.domain.legal import LegalState
 from arrears.contracts.recovery import CloseRecoveryCommand, LegalCaseLookup, RecoveryCommand, RecoveryOutcome

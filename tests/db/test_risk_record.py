@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from arrears.contracts.collection import SegmentChangeCommand
+from arrears.contracts.collection_activities import SegmentChangeCommand
 from arrears.db.engine import make_engine, make_sessionmaker
 from arrears.db.migrate import upgrade
 from arrears.db.models import Account, AccountBehaviour, Episode, OutboxMessage, RescoreEvent, RiskModel, RiskSegmentChange, WatchlistEntry

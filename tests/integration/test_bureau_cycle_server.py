@@ -4,7 +4,7 @@ reports last month at once, and `arrears bureau schedule` shows what it did and 
 import sys
 from datetime import datetime, timezone
 
-from arrears.contracts.collection import BUREAU_CYCLE_ID
+from arrears.contracts.names import BUREAU_CYCLE_ID
 from arrears.domain.bureau import following_period, parse_file, previous_period, reporting_moment
 from arrears.runtime.worker import ensure_bureau_cycle
 from tests.integration.test_devserver import _env, _run

@@ -10,7 +10,8 @@ import pytest
 from temporalio.client import WorkflowUpdateRPCTimeoutOrCancelledError
 
 from arrears.cli.errors import describe
-from arrears.contracts.collection import EpisodeInput, workflow_id_for
+from arrears.contracts.collection import EpisodeInput
+from arrears.contracts.names import workflow_id_for
 from arrears.db.engine import make_engine, make_sessionmaker
 from arrears.db.models import Episode
 from arrears.intake.importer import upsert_accounts

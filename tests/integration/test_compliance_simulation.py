@@ -22,7 +22,8 @@ from sqlalchemy import func, select
 from arrears import PROJECT_ROOT
 from arrears.client.clock import collection_now
 from arrears.compliance.gate_record import record_consent
-from arrears.contracts.collection import HoldInput, HoldResult, workflow_id_for
+from arrears.contracts.collection import HoldInput, HoldResult
+from arrears.contracts.names import workflow_id_for
 from arrears.audit.record_check import find_violations
 from arrears.db.models import Account, CollectorTask, ContactAttempt, ContactDecision, Episode, Hold
 from arrears.domain.policy import Window

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from arrears.contracts.collection import DESK_SWEEP_ID
+from arrears.contracts.names import DESK_SWEEP_ID
 from arrears.db.models import CollectorTask
 from arrears.desk.roster import import_roster
 from arrears.domain.strategy import Action

@@ -15,7 +15,8 @@ from activities.collection import CollectionActivities
 from arrears import PROJECT_ROOT
 from arrears.runtime import search_attributes as sa
 from arrears.channels.render import Renderer
-from arrears.contracts.collection import OPEN_EPISODE, OpenEpisodeCommand
+from arrears.contracts.collection_activities import OpenEpisodeCommand
+from arrears.contracts.names import OPEN_EPISODE
 from arrears.domain.delinquency import local_date
 from tests.workflow.helpers import Scenario, account_row
 

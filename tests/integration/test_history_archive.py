@@ -16,7 +16,8 @@ from typer.testing import CliRunner
 
 from arrears.audit.archive import archived, archived_rows
 from arrears.cli.main import app
-from arrears.contracts.collection import HISTORY_ARCHIVER_TYPE, ArchiverInput
+from arrears.contracts.housekeeping import ArchiverInput
+from arrears.contracts.names import HISTORY_ARCHIVER_TYPE
 from arrears.db.models import ArchivedHistory
 from arrears.runtime.worker import build_id
 from tests.workflow.helpers import Scenario, account_row

@@ -29,7 +29,8 @@ from arrears.channels.adapter import OutboxAdapter
 from arrears.client.clock import collection_now, open_episode
 from arrears.compliance.gate_record import record_consent
 from arrears.audit.record_check import audit
-from arrears.contracts.collection import HoldInput, HoldResult, OutcomeInput, OutcomeResult, ReleaseHoldInput, workflow_id_for
+from arrears.contracts.collection import HoldInput, HoldResult, OutcomeInput, OutcomeResult, ReleaseHoldInput
+from arrears.contracts.names import workflow_id_for
 from arrears.db.models import (
     Account,
     AgencyPlacement,

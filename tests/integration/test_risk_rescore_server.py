@@ -17,7 +17,7 @@ from temporalio.worker import Worker
 
 from activities.risk import RiskActivities
 from arrears.runtime import search_attributes as sa
-from arrears.contracts.collection import RISK_RESCORE_ID, workflow_id_for
+from arrears.contracts.names import RISK_RESCORE_ID, workflow_id_for
 from arrears.db.engine import make_engine, make_sessionmaker
 from arrears.db.migrate import upgrade
 from arrears.db.models import Episode, PromiseToPay, RescoreEvent, RiskSegmentChange

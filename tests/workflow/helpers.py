@@ -14,8 +14,9 @@ from temporalio.worker import Worker
 from activities.collection import CollectionActivities
 from arrears import PROJECT_ROOT
 from arrears.channels.render import Renderer
-from arrears.contracts.collection import WORKFLOW_ID_PREFIX, CloseInput, EpisodeInput, EpisodeResult, workflow_id_for
-from arrears.contracts.recovery import RECOVERY_ID_PREFIX
+from arrears.contracts.collection import CloseInput, EpisodeInput, EpisodeResult
+from arrears.contracts.names import WORKFLOW_ID_PREFIX, workflow_id_for
+from arrears.contracts.names import RECOVERY_ID_PREFIX
 from arrears.db.engine import make_engine, make_sessionmaker
 from arrears.db.models import AccountAction, BureauNotice, CardRestriction, CollectorTask, ContactAttempt
 from arrears.domain.account import AccountRow

@@ -15,13 +15,9 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from arrears.runtime import search_attributes as sa
-    from arrears.contracts.collection import (
-        RECORD_SEGMENT_CHANGE,
-        SET_RISK_SEGMENT,
-        RiskSegmentInput,
-        RiskSegmentResult,
-        SegmentChangeCommand,
-    )
+    from arrears.contracts.collection import RiskSegmentInput, RiskSegmentResult
+    from arrears.contracts.collection_activities import SegmentChangeCommand
+    from arrears.contracts.names import RECORD_SEGMENT_CHANGE, SET_RISK_SEGMENT
     from arrears.domain.strategy import Segment
 
 

@@ -22,20 +22,10 @@ from activities.collection import CollectionActivities
 from arrears import PROJECT_ROOT
 from arrears.runtime import search_attributes as sa
 from arrears.channels.render import Renderer
-from arrears.contracts.collection import (
-    EXECUTE_STEP,
-    OPEN_EPISODE,
-    HoldInput,
-    HoldResult,
-    PaymentInput,
-    PaymentResult,
-    ReageInput,
-    ReageOutcome,
-    OpenEpisodeCommand,
-    StatusView,
-    StepCommand,
-    StepResult,
-)
+from arrears.contracts.collection import HoldInput, HoldResult, PaymentInput, PaymentResult, ReageInput, StatusView
+from arrears.contracts.collection_activities import OpenEpisodeCommand, StepCommand, StepResult
+from arrears.contracts.names import EXECUTE_STEP, OPEN_EPISODE
+from arrears.domain.episode import ReageOutcome
 from arrears.db.models import ContactAttempt, ContactDecision, LedgerPosting
 from arrears.domain.legal import LegalEvent
 from arrears.domain.pricing import ReagePolicy

@@ -7,7 +7,9 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from arrears.contracts.collection import BUREAU_CYCLE_TYPE, BureauCycleInput, CloseInput
+from arrears.contracts.collection import CloseInput
+from arrears.contracts.housekeeping import BureauCycleInput
+from arrears.contracts.names import BUREAU_CYCLE_TYPE
 from arrears.db.models import BureauReport, Episode
 from arrears.domain.bureau import following_period, parse_file, period_of, previous_period, reporting_moment
 from arrears.domain.delinquency import local_date

@@ -37,13 +37,8 @@ from arrears.db.models import (
 from arrears.domain.legal import LegalEvent
 from arrears.audit.timeline import from_record, ordered
 from arrears.domain.strategy import parse_strategy
-from arrears.contracts.recovery import (
-    LegalCaseUpdate,
-    LegalCaseUpdateResult,
-    RecoveryPaymentResult,
-    RecoveryStatus,
-    recovery_workflow_id,
-)
+from arrears.contracts.names import recovery_workflow_id
+from arrears.contracts.recovery import LegalCaseUpdate, LegalCaseUpdateResult, RecoveryPaymentResult, RecoveryStatus
 from tests.workflow.helpers import PRICED, Scenario, account_row, days
 from tests.workflow.test_lifecycle import _save_history, _today
 

@@ -262,7 +262,8 @@ async def test_a_step_activity_that_fails_after_writing_leaves_one_record(time_e
     """Temporal retries the activity after it wrote and crashed: one contact, one outbox message."""
     from temporalio import activity
 
-    from arrears.contracts.collection import EXECUTE_STEP, StepCommand, StepResult
+    from arrears.contracts.collection_activities import StepCommand, StepResult
+    from arrears.contracts.names import EXECUTE_STEP
     from arrears.domain.strategy import parse_strategy
 
     strategy = parse_strategy(
@@ -301,7 +302,8 @@ async def test_payment_arriving_before_the_episode_is_opened_is_never_lost(time_
 
     from temporalio import activity
 
-    from arrears.contracts.collection import OPEN_EPISODE, OpenEpisodeCommand
+    from arrears.contracts.collection_activities import OpenEpisodeCommand
+    from arrears.contracts.names import OPEN_EPISODE
 
     sc = Scenario(time_env.client, migrated_sqlite)
     real = sc.activities.open_episode

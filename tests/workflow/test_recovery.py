@@ -10,20 +10,20 @@ from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 
 from activities.account_actions import AccountActionActivities
 from arrears.contracts.account import LegalReferralCommand
-from arrears.contracts.collection import CloseInput, OpenEpisodeCommand, PaymentInput, SettlementInput, SettlementResult
+from arrears.contracts.collection import CloseInput, PaymentInput, SettlementInput, SettlementResult
+from arrears.contracts.collection_activities import OpenEpisodeCommand
 from arrears.db.models import LedgerPosting, LegalCaseEvent, Recovery, RecoveryOutcomeRecord, Settlement
 from arrears.domain.legal import LegalEvent, LegalState
 from arrears.domain.strategy import Segment
 from arrears.intake.importer import upsert_accounts
+from arrears.contracts.names import RECOVERY_TYPE, recovery_workflow_id
 from arrears.contracts.recovery import (
-    RECOVERY_TYPE,
     LegalCaseUpdate,
     LegalCaseUpdateResult,
     RecoveryInput,
     RecoveryPaymentResult,
     RecoveryResult,
     RecoveryStatus,
-    recovery_workflow_id,
 )
 from tests.workflow.helpers import DEFAULT, Scenario, account_row, days
 from tests.workflow.test_lifecycle import _save_history, _today
@@ -230,7 +230,7 @@ async def test_a_legal_case_event_is_recorded_and_an_invalid_transition_refused(
 
 async def test_a_running_placement_earns_commission_then_renews_or_is_recalled(time_env, migrated_sqlite, tmp_path):
     from arrears.desk.agencies import import_agencies
-    from arrears.contracts.collection import PlacementCommand
+    from arrears.contracts.collection_activities import PlacementCommand
     from arrears.db.models import AgencyCommission, AgencyPlacement
     from arrears.domain.strategy import Action
     from tests.db.test_activities_idempotency import step_cmd

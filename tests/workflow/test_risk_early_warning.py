@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import select
 from temporalio.api.enums.v1 import EventType
 
-from arrears.contracts.collection import EpisodeInput, workflow_id_for
+from arrears.contracts.collection import EpisodeInput
+from arrears.contracts.names import workflow_id_for
 from arrears.db.models import CollectorTask, ContactAttempt, Episode
 from arrears.domain.months import add_months
 from arrears.intake.importer import upsert_accounts

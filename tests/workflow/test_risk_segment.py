@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from arrears.runtime import search_attributes as sa
-from arrears.contracts.collection import SET_RISK_SEGMENT, RiskSegmentInput, RiskSegmentResult, StatusView
+from arrears.contracts.collection import RiskSegmentInput, RiskSegmentResult, StatusView
+from arrears.contracts.names import SET_RISK_SEGMENT
 from arrears.db.models import Episode, RiskSegmentChange
 from arrears.domain.strategy import parse_strategy
 from arrears.audit.timeline import from_record

@@ -13,7 +13,8 @@ from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
-from arrears.contracts.collection import WORKFLOW_TYPE, EpisodeInput, EpisodeResult
+from arrears.contracts.collection import EpisodeInput, EpisodeResult
+from arrears.contracts.names import WORKFLOW_TYPE
 from tests.workflow.helpers import Scenario, account_row
 from tests.workflow.test_lifecycle import _today
 from workflows import WORKFLOWS

@@ -14,7 +14,8 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from arrears.contracts import errors
     from arrears.runtime import search_attributes as sa
-    from arrears.contracts.collection import EpisodeInput, StepCommand
+    from arrears.contracts.collection import EpisodeInput
+    from arrears.contracts.collection_activities import StepCommand
     from arrears.domain.agenda import Agenda, agenda, anchor_of
     from arrears.domain.delinquency import bucket_for_dpd, days_past_due, local_date, stage_for_dpd
     from arrears.domain.episode import Episode

@@ -12,12 +12,6 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from arrears.contracts.account import (
-        APPLY_RESTRICTION,
-        LIFT_RESTRICTIONS,
-        LIST_ON_BLACKLIST,
-        RECORD_BUREAU_NOTICE,
-        REFER_TO_LEGAL,
-        SCHEDULE_BLACKLIST_REMOVAL,
         BlacklistCommand,
         BlacklistRemovalCommand,
         BlacklistRemovalResult,
@@ -30,7 +24,16 @@ with workflow.unsafe.imports_passed_through():
         RestrictionCommand,
         RestrictionResult,
     )
-    from arrears.contracts.collection import EXECUTE_STEP, StepResult
+    from arrears.contracts.names import (
+        APPLY_RESTRICTION,
+        LIFT_RESTRICTIONS,
+        LIST_ON_BLACKLIST,
+        RECORD_BUREAU_NOTICE,
+        REFER_TO_LEGAL,
+        SCHEDULE_BLACKLIST_REMOVAL,
+    )
+    from arrears.contracts.collection_activities import StepResult
+    from arrears.contracts.names import EXECUTE_STEP
     from arrears.domain import transitions as T
     from arrears.domain.bureau import UNDELIVERED_RESULTS
     from arrears.domain.delinquency import Outcome, local_date
@@ -40,8 +43,10 @@ with workflow.unsafe.imports_passed_through():
     from arrears.domain.restrictions import RestrictionLevel
     from arrears.domain.strategy import Action
     from arrears.domain.transitions import StepDone
-    from arrears.contracts.ledger import POST_LEDGER, PostLedgerCommand, PostLedgerResult
-    from arrears.contracts.recovery import START_RECOVERY, RecoveryInput
+    from arrears.contracts.ledger import PostLedgerCommand, PostLedgerResult
+    from arrears.contracts.names import POST_LEDGER
+    from arrears.contracts.names import START_RECOVERY
+    from arrears.contracts.recovery import RecoveryInput
 
 from workflows.collection.context import Context
 

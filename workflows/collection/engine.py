@@ -18,20 +18,21 @@ import asyncio
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from arrears.contracts.collection import (
-        CLOSE_EPISODE,
-        EXECUTE_STEP,
-        OPEN_EPISODE,
-        PLACE_WITH_AGENCY,
-        RECORD_STAGE_CHANGE,
+    from arrears.contracts.collection import EpisodeInput, EpisodeResult
+    from arrears.contracts.collection_activities import (
         CloseEpisodeCommand,
-        EpisodeInput,
-        EpisodeResult,
         OpenEpisodeCommand,
         PlacementCommand,
         PlacementResult,
         StageChangeCommand,
         StepResult,
+    )
+    from arrears.contracts.names import (
+        CLOSE_EPISODE,
+        EXECUTE_STEP,
+        OPEN_EPISODE,
+        PLACE_WITH_AGENCY,
+        RECORD_STAGE_CHANGE,
     )
     from arrears.domain import transitions as T
     from arrears.domain.agenda import Agenda, Due, DueKind

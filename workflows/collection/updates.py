@@ -16,8 +16,42 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from arrears.contracts import errors
-    from arrears.contracts.account import RECORD_LEGAL_EVENT, LegalEventCommand, LegalEventResult
+    from arrears.contracts.account import LegalEventCommand, LegalEventResult
+    from arrears.contracts.names import RECORD_LEGAL_EVENT
     from arrears.contracts.collection import (
+        ApplyStrategyInput,
+        ApplyStrategyResult,
+        CancelPlanInput,
+        CloseInput,
+        CloseResult,
+        HoldInput,
+        HoldResult,
+        OutcomeInput,
+        OutcomeResult,
+        PaymentInput,
+        PaymentResult,
+        PlanInput,
+        PlanResult,
+        PromiseInput,
+        PromiseResult,
+        ReageInput,
+        ReleaseHoldInput,
+        RiskSegmentInput,
+        RiskSegmentResult,
+        SettlementInput,
+        SettlementResult,
+        StrategyChangeCommand,
+    )
+    from arrears.contracts.collection_activities import (
+        CommissionCommand,
+        OutcomeCommand,
+        PaymentCommand,
+        PlanCommand,
+        PromiseCommand,
+        SegmentChangeCommand,
+        SettlementCommand,
+    )
+    from arrears.contracts.names import (
         RECORD_COMMISSION,
         RECORD_OUTCOME,
         RECORD_PAYMENT,
@@ -25,38 +59,9 @@ with workflow.unsafe.imports_passed_through():
         RECORD_PROMISE,
         RECORD_SETTLEMENT,
         RECORD_STRATEGY_CHANGE,
-        ApplyStrategyInput,
-        ApplyStrategyResult,
-        CancelPlanInput,
-        CloseInput,
-        CloseResult,
-        CommissionCommand,
-        HoldInput,
-        HoldResult,
-        OutcomeCommand,
-        OutcomeInput,
-        OutcomeResult,
-        PaymentCommand,
-        PaymentInput,
-        PaymentResult,
-        PlanCommand,
-        PlanInput,
-        PlanResult,
-        PromiseCommand,
-        PromiseInput,
-        PromiseResult,
-        ReageInput,
-        ReageOutcome,
         RECORD_SEGMENT_CHANGE,
-        ReleaseHoldInput,
-        RiskSegmentInput,
-        RiskSegmentResult,
-        SegmentChangeCommand,
-        SettlementCommand,
-        SettlementInput,
-        SettlementResult,
-        StrategyChangeCommand,
     )
+    from arrears.domain.episode import ReageOutcome
     from arrears.domain import transitions as T
     from arrears.domain.delinquency import Outcome
     from arrears.domain.episode import PaymentRecord
@@ -70,7 +75,8 @@ with workflow.unsafe.imports_passed_through():
     from arrears.domain.reage import reage_refusal
     from arrears.domain.settlement import SettlementOffer, discount_percent, settlement_refusal
     from arrears.domain.strategy import Role
-    from arrears.contracts.ledger import RECORD_REAGE, ReageCommand, ReageResult
+    from arrears.contracts.ledger import ReageCommand, ReageResult
+    from arrears.contracts.names import RECORD_REAGE
     from arrears.contracts.recovery import LegalCaseUpdate, LegalCaseUpdateResult
 
 from workflows.collection.context import Context

@@ -16,7 +16,6 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from arrears.contracts.collection import (
-        WORKFLOW_TYPE,
         ApplyStrategyInput,
         ApplyStrategyResult,
         CancelPlanInput,
@@ -35,7 +34,6 @@ with workflow.unsafe.imports_passed_through():
         PromiseInput,
         PromiseResult,
         ReageInput,
-        ReageOutcome,
         ReleaseHoldInput,
         RiskSegmentInput,
         RiskSegmentResult,
@@ -43,6 +41,8 @@ with workflow.unsafe.imports_passed_through():
         SettlementResult,
         StatusView,
     )
+    from arrears.contracts.names import WORKFLOW_TYPE
+    from arrears.domain.episode import ReageOutcome
     from arrears.contracts import errors
     from arrears.contracts.recovery import LegalCaseUpdate, LegalCaseUpdateResult
 

@@ -9,7 +9,16 @@ from decimal import Decimal
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from arrears.contracts.collection import (
+    from arrears.contracts.collection_activities import (
+        HoldCommand,
+        HoldEndCommand,
+        HoldRecorded,
+        PlacementChangeCommand,
+        PlanResolutionCommand,
+        PromiseResolutionCommand,
+        SettlementResolutionCommand,
+    )
+    from arrears.contracts.names import (
         CLOSE_PLACEMENT,
         END_HOLD,
         RECALL_PLACEMENT,
@@ -18,13 +27,6 @@ with workflow.unsafe.imports_passed_through():
         RESOLVE_PLAN,
         RESOLVE_PROMISE,
         RESOLVE_SETTLEMENT,
-        HoldCommand,
-        HoldEndCommand,
-        HoldRecorded,
-        PlacementChangeCommand,
-        PlanResolutionCommand,
-        PromiseResolutionCommand,
-        SettlementResolutionCommand,
     )
     from arrears.domain.agency import PlacementRecord
     from arrears.domain.delinquency import stage_for_dpd

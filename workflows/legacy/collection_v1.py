@@ -39,6 +39,53 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from arrears.runtime import search_attributes as sa
     from arrears.contracts.collection import (
+        ApplyStrategyInput,
+        ApplyStrategyResult,
+        CloseInput,
+        CloseResult,
+        EpisodeInput,
+        EpisodeResult,
+        EpisodeState,
+        HoldInput,
+        HoldResult,
+        OutcomeInput,
+        OutcomeResult,
+        PaymentInput,
+        PaymentResult,
+        CancelPlanInput,
+        PlanInput,
+        PlanResult,
+        PromiseInput,
+        PromiseResult,
+        ReleaseHoldInput,
+        SettlementInput,
+        SettlementResult,
+        StrategyChangeCommand,
+        StatusView,
+    )
+    from arrears.contracts.collection_activities import (
+        CloseEpisodeCommand,
+        CommissionCommand,
+        HoldCommand,
+        HoldEndCommand,
+        HoldRecorded,
+        OpenEpisodeCommand,
+        OutcomeCommand,
+        PaymentCommand,
+        PlacementChangeCommand,
+        PlacementCommand,
+        PlacementResult,
+        PlanCommand,
+        PlanResolutionCommand,
+        PromiseCommand,
+        PromiseResolutionCommand,
+        SettlementCommand,
+        SettlementResolutionCommand,
+        StageChangeCommand,
+        StepCommand,
+        StepResult,
+    )
+    from arrears.contracts.names import (
         CLOSE_EPISODE,
         CLOSE_PLACEMENT,
         END_HOLD,
@@ -60,52 +107,8 @@ with workflow.unsafe.imports_passed_through():
         RESOLVE_PROMISE,
         RESOLVE_SETTLEMENT,
         WORKFLOW_TYPE,
-        ApplyStrategyInput,
-        ApplyStrategyResult,
-        CloseEpisodeCommand,
-        CloseInput,
-        CloseResult,
-        CommissionCommand,
-        EffectiveCollectionRecord,
-        EpisodeInput,
-        EpisodeResult,
-        EpisodeState,
-        HoldCommand,
-        HoldEndCommand,
-        HoldInput,
-        HoldRecorded,
-        HoldResult,
-        OpenEpisodeCommand,
-        OutcomeCommand,
-        OutcomeInput,
-        OutcomeResult,
-        PaymentCommand,
-        PaymentInput,
-        PaymentRecord,
-        PaymentResult,
-        PlacementChangeCommand,
-        PlacementCommand,
-        PlacementResult,
-        CancelPlanInput,
-        PlanCommand,
-        PlanInput,
-        PlanResolutionCommand,
-        PlanResult,
-        PromiseCommand,
-        PromiseInput,
-        PromiseResolutionCommand,
-        PromiseResult,
-        ReleaseHoldInput,
-        SettlementCommand,
-        SettlementInput,
-        SettlementResolutionCommand,
-        SettlementResult,
-        StageChangeCommand,
-        StrategyChangeCommand,
-        StatusView,
-        StepCommand,
-        StepResult,
     )
+    from arrears.domain.episode import EffectiveCollectionRecord, PaymentRecord
     from arrears.domain.agency import AGENCY_CHANNEL, PlacementRecord, commission, placement_end
     from arrears.domain.clock import EpisodeClock
     from arrears.domain.delinquency import (
@@ -158,11 +161,14 @@ with workflow.unsafe.imports_passed_through():
     from arrears.domain.settlement import SettlementOffer, discount_percent, offer_expiry, settled, settlement_refusal
     from arrears.domain.strategy import MESSAGES, Action, Role, Segment
 
-    from arrears.contracts.account import RECORD_LEGAL_EVENT, LegalEventCommand, LegalEventResult
-    from arrears.contracts.collection import ReageInput, ReageOutcome
+    from arrears.contracts.account import LegalEventCommand, LegalEventResult
+    from arrears.contracts.names import RECORD_LEGAL_EVENT
+    from arrears.contracts.collection import ReageInput
+    from arrears.domain.episode import ReageOutcome
     from arrears.domain.legal import event_refusal
     from arrears.domain.reage import reage_refusal
-    from arrears.contracts.ledger import RECORD_REAGE, ReageCommand, ReageResult
+    from arrears.contracts.ledger import ReageCommand, ReageResult
+    from arrears.contracts.names import RECORD_REAGE
     from arrears.contracts.recovery import LegalCaseUpdate, LegalCaseUpdateResult
 
 from workflows.legacy.economics_v1 import ECONOMICS_PATCH, Economics

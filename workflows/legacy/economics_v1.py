@@ -19,12 +19,6 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from arrears.contracts.account import (
-        APPLY_RESTRICTION,
-        LIFT_RESTRICTIONS,
-        LIST_ON_BLACKLIST,
-        RECORD_BUREAU_NOTICE,
-        REFER_TO_LEGAL,
-        SCHEDULE_BLACKLIST_REMOVAL,
         BlacklistCommand,
         BlacklistRemovalCommand,
         BlacklistRemovalResult,
@@ -37,7 +31,17 @@ with workflow.unsafe.imports_passed_through():
         RestrictionCommand,
         RestrictionResult,
     )
-    from arrears.contracts.collection import EXECUTE_STEP, LegalReferralState, StepCommand, StepResult
+    from arrears.contracts.names import (
+        APPLY_RESTRICTION,
+        LIFT_RESTRICTIONS,
+        LIST_ON_BLACKLIST,
+        RECORD_BUREAU_NOTICE,
+        REFER_TO_LEGAL,
+        SCHEDULE_BLACKLIST_REMOVAL,
+    )
+    from arrears.contracts.collection_activities import StepCommand, StepResult
+    from arrears.contracts.names import EXECUTE_STEP
+    from arrears.domain.episode import LegalReferralState
     from arrears.domain.blacklist import should_list
     from arrears.domain.bureau import UNDELIVERED_RESULTS
     from arrears.domain.delinquency import CHARGE_OFF_DPD, Outcome, local_date, stage_for_dpd
@@ -56,8 +60,10 @@ with workflow.unsafe.imports_passed_through():
     from arrears.domain.legal import LegalCase, referral_decision
     from arrears.domain.restrictions import RestrictionLevel
     from arrears.domain.strategy import Action, Step
-    from arrears.contracts.ledger import POST_LEDGER, PostLedgerCommand, PostLedgerResult
-    from arrears.contracts.recovery import START_RECOVERY, RecoveryInput
+    from arrears.contracts.ledger import PostLedgerCommand, PostLedgerResult
+    from arrears.contracts.names import POST_LEDGER
+    from arrears.contracts.names import START_RECOVERY
+    from arrears.contracts.recovery import RecoveryInput
 
 ECONOMICS_PATCH = "account-economics"
 # A prior notice that was not posted (no address, or one on record as invalid) is tried
