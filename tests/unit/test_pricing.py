@@ -9,7 +9,7 @@ import pytest
 
 from arrears.domain.pricing import Pricing, PricingError, ReagePolicy, parse_pricing
 
-DOCS = Path(__file__).parents[2] / "README.md"
+DOCS = Path(__file__).parents[2] / "docs" / "economics.md"
 
 
 def test_defaults_are_a_chinese_issuers_terms():
