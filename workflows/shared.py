@@ -19,7 +19,11 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from arrears.contracts import errors
     from arrears.contracts.collection import SettlementResult
-    from arrears.contracts.collection_activities import PlacementChangeCommand, SettlementResolutionCommand
+    from arrears.contracts.collection_activities import (
+        CommissionCommand,
+        PlacementChangeCommand,
+        SettlementResolutionCommand,
+    )
     from arrears.contracts.names import CLOSE_PLACEMENT, RECALL_PLACEMENT, RENEW_PLACEMENT
     from arrears.domain.agency import PlacementRecord
     from arrears.domain.bounds import amount_fits_currency
@@ -95,6 +99,15 @@ def placement_change(episode_id: str, account_id: str, placement: PlacementRecor
     return PLACEMENT_ACTIVITY[placement.status], PlacementChangeCommand(
         episode_id=episode_id, account_id=account_id, idempotency_key=placement.idempotency_key,
         status=placement.status, renewals=placement.renewals, ends_at=placement.ends_at, reason=reason, at=at)
+
+
+def commission_command(episode_id: str, account_id: str, placement: PlacementRecord, payment_id: str,
+                       amount: Decimal, fee: Decimal, currency: str) -> CommissionCommand:
+    """The agency's commission on a payment it reported while it held the account."""
+    return CommissionCommand(
+        episode_id=episode_id, account_id=account_id, placement_id=placement.placement_id,
+        agency_id=placement.agency_id, payment_id=payment_id, payment_amount=amount,
+        percent=placement.commission_percent, commission=fee, currency=currency)
 
 
 # ---- settlement offers ------------------------------------------------------------------------

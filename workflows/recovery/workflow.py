@@ -25,7 +25,6 @@ from temporalio.exceptions import ActivityError
 with workflow.unsafe.imports_passed_through():
     from arrears.contracts import errors
     from arrears.contracts.collection import CloseInput, PaymentInput
-    from arrears.contracts.collection_activities import CommissionCommand
     from arrears.contracts.names import (
         CLOSE_RECOVERY,
         RECORD_COMMISSION,
@@ -55,7 +54,7 @@ with workflow.unsafe.imports_passed_through():
 
 from workflows.recovery.legal import RecoveryLegal
 from workflows.recovery.settlements import RecoverySettlements
-from workflows.shared import MIN_WAIT, placement_change, record_refusal, refuse
+from workflows.shared import MIN_WAIT, commission_command, placement_change, record_refusal, refuse
 
 
 @workflow.defn(name=RECOVERY_TYPE)
@@ -244,15 +243,9 @@ class AccountRecovery(RecoverySettlements, RecoveryLegal):
                     self.ended_by = record.payment_id
             self.changed = True
             if placement is not None and fee is not None:
-                await self._act(
-                    RECORD_COMMISSION,
-                    CommissionCommand(
-                        episode_id=self.inp.episode_id, account_id=self.inp.account_id,
-                        placement_id=placement.placement_id, agency_id=placement.agency_id,
-                        payment_id=record.payment_id, payment_amount=record.amount,
-                        percent=placement.commission_percent, commission=fee, currency=self.inp.currency,
-                    ),
-                )
+                await self._act(RECORD_COMMISSION, commission_command(
+                    self.inp.episode_id, self.inp.account_id, placement, record.payment_id, record.amount, fee,
+                    self.inp.currency))
             if offer is not None and forgiven is not None:
                 await self._record_settlement_end(offer, forgiven)
             return self._payment_result(record, duplicate=False)

@@ -16,7 +16,6 @@ with workflow.unsafe.imports_passed_through():
         SettlementResult,
     )
     from arrears.contracts.collection_activities import (
-        CommissionCommand,
         PaymentCommand,
         PlanCommand,
         PromiseCommand,
@@ -39,7 +38,7 @@ with workflow.unsafe.imports_passed_through():
     from arrears.domain.strategy import Role
 
 from workflows.collection.updates.base import UpdateBase
-from workflows.shared import amounts_fit, refuse, settlement_result
+from workflows.shared import amounts_fit, commission_command, refuse, settlement_result
 
 
 class AgreementUpdates(UpdateBase):
@@ -77,11 +76,9 @@ class AgreementUpdates(UpdateBase):
                 episode_id=ep.episode_id, account_id=ctx.inp.account_id, payment=applied.record,
                 currency=ctx.inp.currency))
             if applied.fee is not None and applied.placement is not None:
-                await ctx.records.call(RECORD_COMMISSION, CommissionCommand(
-                    episode_id=ep.episode_id, account_id=ctx.inp.account_id,
-                    placement_id=applied.placement.placement_id, agency_id=applied.placement.agency_id,
-                    payment_id=payment.payment_id, payment_amount=payment.amount,
-                    percent=applied.placement.commission_percent, commission=applied.fee, currency=ctx.inp.currency))
+                await ctx.records.call(RECORD_COMMISSION, commission_command(
+                    ep.episode_id, ctx.inp.account_id, applied.placement, payment.payment_id, payment.amount,
+                    applied.fee, ctx.inp.currency))
             await self.economics.post(applied.postings)
             if applied.offer_settled is not None:
                 await self.writes.offer_end(applied.offer_settled, applied.forgiven)
