@@ -16,7 +16,7 @@ from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
     from arrears.contracts.housekeeping import BureauCycleInput, BureauCycleRequest, BureauCycleSummary
-    from arrears.contracts.names import BUREAU_CYCLE_TYPE, RUN_BUREAU_CYCLE
+    from arrears.contracts.names import BUREAU_CYCLE_TYPE, RUN_BUREAU_CYCLE, Queries
     from arrears.domain.bureau import following_period, previous_period, reporting_moment
 
 
@@ -47,10 +47,10 @@ class BureauCycle:
             period = following_period(period)
         workflow.continue_as_new(inp.model_copy(update={"next_period": period, "last_report": self.last}))
 
-    @workflow.query
+    @workflow.query(name=Queries.LAST_REPORT)
     def last_report(self) -> str:
         return self.last
 
-    @workflow.query
+    @workflow.query(name=Queries.NEXT_REPORT)
     def next_report(self) -> str:
         return self.next

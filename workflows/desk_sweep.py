@@ -13,7 +13,7 @@ from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
     from arrears.contracts.housekeeping import SweepInput
-    from arrears.contracts.names import DESK_SWEEP_TYPE, SWEEP_DESK
+    from arrears.contracts.names import DESK_SWEEP_TYPE, SWEEP_DESK, Queries
 
 
 @workflow.defn(name=DESK_SWEEP_TYPE)
@@ -34,6 +34,6 @@ class DeskSweep:
             await workflow.sleep(timedelta(seconds=inp.every_seconds))
         workflow.continue_as_new(inp)
 
-    @workflow.query
+    @workflow.query(name=Queries.LAST_SWEEP)
     def last_sweep(self) -> str:
         return self.last

@@ -14,7 +14,7 @@ from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
     from arrears.contracts.housekeeping import ArchiverInput
-    from arrears.contracts.names import ARCHIVE_HISTORIES, HISTORY_ARCHIVER_TYPE
+    from arrears.contracts.names import ARCHIVE_HISTORIES, HISTORY_ARCHIVER_TYPE, Queries
 
 
 @workflow.defn(name=HISTORY_ARCHIVER_TYPE)
@@ -35,6 +35,6 @@ class HistoryArchiver:
             await workflow.sleep(timedelta(seconds=inp.every_seconds))
         workflow.continue_as_new(inp)
 
-    @workflow.query
+    @workflow.query(name=Queries.LAST_ROUND)
     def last_round(self) -> str:
         return self.last

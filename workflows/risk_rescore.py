@@ -26,7 +26,7 @@ with workflow.unsafe.imports_passed_through():
         RescorePageRequest,
         RescorePageResult,
     )
-    from arrears.contracts.names import RESCORE_EVENTS, RESCORE_PAGE, RISK_RESCORE_TYPE
+    from arrears.contracts.names import RESCORE_EVENTS, RESCORE_PAGE, RISK_RESCORE_TYPE, Queries, Signals
     from arrears.risk.schedule import current_period, next_moment
 
 RETRY = RetryPolicy(maximum_interval=timedelta(minutes=5))
@@ -104,19 +104,19 @@ class RiskRescore:
             self.last_events = (f"{workflow.now():%Y-%m-%d %H:%M} UTC: {result.events} event(s), {result.sent} sent, "
                                 f"{result.changed} changed")
 
-    @workflow.signal
+    @workflow.signal(name=Signals.RESCORE_NOW)
     def rescore_now(self) -> None:
         """Look for events at once (e.g. after a bulk import of outcomes) instead of at the next interval."""
         self.wake = True
 
-    @workflow.query
+    @workflow.query(name=Queries.LAST_RESCORE)
     def last_rescore(self) -> str:
         return self.last
 
-    @workflow.query
+    @workflow.query(name=Queries.NEXT_RESCORE)
     def next_rescore(self) -> str:
         return self.next
 
-    @workflow.query
+    @workflow.query(name=Queries.LAST_EVENT_ROUND)
     def last_event_round(self) -> str:
         return self.last_events

@@ -8,7 +8,6 @@ import asyncio
 from datetime import date, datetime, timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
@@ -23,9 +22,7 @@ with workflow.unsafe.imports_passed_through():
     from arrears.domain.transitions import Terms
     from arrears.runtime.metrics import count_attention
 
-ACTIVITY_TIMEOUT = timedelta(minutes=2)
-# Waits shorter than this are "due now": with compressed demo days a scaled delay can be microseconds.
-MIN_WAIT = timedelta(milliseconds=1)
+from workflows.shared import ACTIVITY_TIMEOUT, MIN_WAIT, failure_message, failure_type, retry_policy
 
 
 # One copy of each strategy per worker, shared by the episodes that run it (it is most of an input's size).
@@ -174,8 +171,7 @@ class Records:
 
     async def call(self, name: str, command, result_type: type | None = None, remote: bool = False):
         inp = self.ctx.inp
-        policy = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5),
-                             maximum_attempts=inp.attention_attempts, non_retryable_error_types=list(errors.PERMANENT))
+        policy = retry_policy(maximum_attempts=inp.attention_attempts, non_retryable=errors.PERMANENT)
         code = f"activity_failing:{name}"
         run = workflow.execute_activity if remote else workflow.execute_local_activity
         while True:
@@ -194,12 +190,3 @@ class Records:
             self.ctx.unflag(code)
             return result
 
-
-def failure_type(exc: Exception) -> str:
-    cause = exc.cause if isinstance(exc, ActivityError) else exc
-    return getattr(cause, "type", None) or type(cause).__name__
-
-
-def failure_message(exc: Exception) -> str:
-    cause = exc.cause if isinstance(exc, ActivityError) else exc
-    return getattr(cause, "message", None) or str(exc)

@@ -14,6 +14,7 @@ this module only sequences them and writes what they decided. The loop:
 """
 
 import asyncio
+from datetime import datetime
 
 from temporalio import workflow
 
@@ -64,7 +65,7 @@ class AgendaEpisode:
         self.economics = Economics(self.ctx)
         self.updates = Updates(self.ctx, self.writes, self.economics)
         self._timer: asyncio.Future | None = None
-        self._timer_at = None
+        self._timer_at: datetime | None = None
 
     # ---- the loop ----------------------------------------------------------------------
 

@@ -13,21 +13,10 @@ with workflow.unsafe.imports_passed_through():
         HoldCommand,
         HoldEndCommand,
         HoldRecorded,
-        PlacementChangeCommand,
         PlanResolutionCommand,
         PromiseResolutionCommand,
-        SettlementResolutionCommand,
     )
-    from arrears.contracts.names import (
-        CLOSE_PLACEMENT,
-        END_HOLD,
-        RECALL_PLACEMENT,
-        RECORD_HOLD,
-        RENEW_PLACEMENT,
-        RESOLVE_PLAN,
-        RESOLVE_PROMISE,
-        RESOLVE_SETTLEMENT,
-    )
+    from arrears.contracts.names import END_HOLD, RECORD_HOLD, RESOLVE_PLAN, RESOLVE_PROMISE, RESOLVE_SETTLEMENT
     from arrears.domain.agency import PlacementRecord
     from arrears.domain.delinquency import stage_for_dpd
     from arrears.domain.holds import HOLD_TASKS, HoldRecord
@@ -36,8 +25,7 @@ with workflow.unsafe.imports_passed_through():
     from arrears.domain.settlement import SettlementOffer
 
 from workflows.collection.context import Context
-
-_PLACEMENT_ACTIVITY = {"renewed": RENEW_PLACEMENT, "recalled": RECALL_PLACEMENT, "closed": CLOSE_PLACEMENT}
+from workflows.shared import placement_change, settlement_end
 
 
 class Writes:
@@ -59,16 +47,12 @@ class Writes:
 
     async def offer_end(self, offer: SettlementOffer, forgiven: Decimal) -> None:
         ctx = self.ctx
-        await ctx.records.call(RESOLVE_SETTLEMENT, SettlementResolutionCommand(
-            episode_id=ctx.ep.episode_id, account_id=ctx.inp.account_id, offer_id=offer.offer_id, status=offer.status,
-            paid_toward=ctx.ep.paid_total - offer.paid_before, forgiven=forgiven, resolved_at=ctx.now()))
+        await ctx.records.call(RESOLVE_SETTLEMENT, settlement_end(
+            ctx.ep.episode_id, ctx.inp.account_id, offer, ctx.ep.paid_total, forgiven, ctx.now()))
 
     async def placement_change(self, placement: PlacementRecord, reason: str) -> None:
         ctx = self.ctx
-        await ctx.records.call(_PLACEMENT_ACTIVITY[placement.status], PlacementChangeCommand(
-            episode_id=ctx.ep.episode_id, account_id=ctx.inp.account_id, idempotency_key=placement.idempotency_key,
-            status=placement.status, renewals=placement.renewals, ends_at=placement.ends_at, reason=reason,
-            at=ctx.now()))
+        await ctx.records.call(*placement_change(ctx.ep.episode_id, ctx.inp.account_id, placement, reason, ctx.now()))
 
     async def hold(self, hold: HoldRecord) -> None:
         """The hold (and the estate or attorney task it opens) on record."""

@@ -1,3 +1,6 @@
+# Frozen copy, kept byte-for-byte in behaviour for the replay of histories recorded before the
+# agenda engine (the engine is chosen by workflow.patched("agenda") in workflows/collection/workflow.py):
+# that is why it exceeds the size limit of workflows/ and is excluded from lint and type checks.
 """FROZEN with workflows/legacy/collection_v1.py (see there). What the delinquency costs and what it does to the account, inside the episode.
 
 A mixin of AccountCollection for episodes started after the patch

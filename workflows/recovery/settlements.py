@@ -5,21 +5,22 @@ part of the recovery reads on its own."""
 from decimal import Decimal
 
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from arrears.contracts import errors
     from arrears.contracts.collection import SettlementInput, SettlementResult
-    from arrears.contracts.collection_activities import SettlementCommand, SettlementResolutionCommand
-    from arrears.contracts.names import RECORD_SETTLEMENT, RESOLVE_SETTLEMENT
+    from arrears.contracts.collection_activities import SettlementCommand
+    from arrears.contracts.names import RECORD_SETTLEMENT, RESOLVE_SETTLEMENT, Updates
     from arrears.domain.delinquency import local_date
     from arrears.domain.money import has_valid_scale
-    from arrears.domain.settlement import SettlementOffer, discount_percent, offer_expiry, settlement_refusal
+    from arrears.domain.settlement import SettlementOffer, offer_expiry, settlement_refusal
+
+from workflows.recovery.base import RecoveryBase
+from workflows.shared import refuse, settlement_end, settlement_result
 
 
-class RecoverySettlements:
+class RecoverySettlements(RecoveryBase):
     """Handlers and helpers for settlement offers; the state, clock and activities are AccountRecovery's."""
-
-    # ---- settlements ---------------------------------------------------------------------
 
     async def _expire_offer(self, offer: SettlementOffer) -> None:
         offer.status = "expired"
@@ -27,20 +28,14 @@ class RecoverySettlements:
         await self._record_settlement_end(offer, forgiven=Decimal(0))
 
     async def _record_settlement_end(self, offer: SettlementOffer, forgiven: Decimal) -> None:
-        await self._act(
-            RESOLVE_SETTLEMENT,
-            SettlementResolutionCommand(
-                episode_id=self.inp.episode_id, account_id=self.inp.account_id, offer_id=offer.offer_id,
-                status=offer.status, paid_toward=self._recovered() - offer.paid_before, forgiven=forgiven,
-                resolved_at=self._now(),
-            ),
-        )
+        await self._act(RESOLVE_SETTLEMENT, settlement_end(
+            self.inp.episode_id, self.inp.account_id, offer, self._recovered(), forgiven, self._now()))
 
-    @workflow.update
+    @workflow.update(name=Updates.OFFER_SETTLEMENT)
     async def offer_settlement(self, request: SettlementInput) -> SettlementResult:
         known = self.state.settlements.get(request.offer_id)
         if known is not None:  # the same offer again: same answer
-            return self._settlement_result(known, duplicate=True)
+            return settlement_result(known, duplicate=True)
         replaces = self.state.open_offer if request.replace else None
         if replaces is not None:
             self.state.settlements[replaces].status = "replaced"
@@ -64,14 +59,19 @@ class RecoverySettlements:
             SettlementCommand(episode_id=self.inp.episode_id, account_id=self.inp.account_id,
                               currency=self.inp.currency, offer=offer, replaces=replaces),
         )
-        return self._settlement_result(offer, duplicate=False)
+        return settlement_result(offer, duplicate=False)
 
     @offer_settlement.validator
     def _validate_settlement(self, request: SettlementInput) -> None:
         existing = self.state.settlements.get(request.offer_id)
         if existing is None and self.outcome is not None:
-            raise ApplicationError(f"{self._ended()}; no settlement can be offered")
-        refusal = settlement_refusal(
+            refuse(f"{self._ended()}; no settlement can be offered", errors.EPISODE_ENDED)
+        outstanding = self._outstanding()
+        if existing is None and Decimal(0) < request.amount >= outstanding:
+            # The domain's rule, in the recovery's terms: the balance here is what is left of the write-off.
+            refuse(f"a settlement must be below the outstanding written-off amount {outstanding}, "
+                   f"got {request.amount}")
+        refuse(settlement_refusal(
             offer_id=request.offer_id,
             amount=request.amount,
             expires_on=request.expires_on,
@@ -79,19 +79,12 @@ class RecoverySettlements:
             approver_role=request.approver_role,
             replace=request.replace,
             today=local_date(self._now(), self.inp.timezone),
-            balance=self._outstanding(),
+            balance=outstanding,
             existing=existing,
             open_offer=self._open_offer(),
             ended=None,
             policy=self.inp.strategy.settlements,
-        )
-        if refusal is not None:
-            raise ApplicationError(refusal.replace("below the balance", "below the outstanding written-off amount"))
+        ))
         if existing is None and not has_valid_scale(request.amount, self.inp.currency):
-            raise ApplicationError(f"settlement amount {request.amount} has more decimals than {self.inp.currency} allows")
-
-    def _settlement_result(self, offer: SettlementOffer, duplicate: bool) -> SettlementResult:
-        return SettlementResult(
-            offer_id=offer.offer_id, status=offer.status, duplicate=duplicate, expires_at=offer.expires_at,
-            discount_percent=discount_percent(offer.amount, offer.balance_at_offer).quantize(Decimal("0.01")),
-        )
+            refuse(f"settlement amount {request.amount} has more decimals than {self.inp.currency} allows",
+                   errors.AMOUNT_PRECISION)

@@ -9,38 +9,32 @@ recovered, a settlement offer is paid, or an operator closes it.
 Decisions come from the pure domain modules (settlement limits, legal case
 transitions, commission); every side effect is an activity, retried without a
 cap, keyed so that a retry writes nothing twice.
+
+The class is put together from parts: this module has the loop, payments,
+the agency placement, close and the query; settlements.py the settlement
+offers; legal.py the legal case; base.py the state they all read.
 """
 
 import asyncio
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
-
-from workflows.recovery_settlements import RecoverySettlements
+from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
-    from arrears.contracts.account import LegalEventCommand, LegalEventResult
-    from arrears.contracts.names import RECORD_LEGAL_EVENT
+    from arrears.contracts import errors
     from arrears.contracts.collection import CloseInput, PaymentInput
-    from arrears.contracts.collection_activities import CommissionCommand, PlacementChangeCommand
-    from arrears.contracts.names import CLOSE_PLACEMENT, RECALL_PLACEMENT, RECORD_COMMISSION, RENEW_PLACEMENT
-    from arrears.domain.agency import AGENCY_CHANNEL, PlacementRecord, commission, placement_end
-    from arrears.domain.clock import EpisodeClock
-    from arrears.domain.delinquency import local_date
-    from arrears.domain.legal import event_refusal
-    from arrears.domain.money import has_valid_scale
-    from arrears.domain.settlement import SettlementOffer, settled
-    from arrears.contracts.names import CLOSE_RECOVERY, LOAD_LEGAL_CASE, RECORD_RECOVERY, RECOVERY_TYPE
+    from arrears.contracts.names import (
+        CLOSE_RECOVERY,
+        RECORD_COMMISSION,
+        RECORD_RECOVERY,
+        RECOVERY_TYPE,
+        Queries,
+        Updates,
+    )
     from arrears.contracts.recovery import (
         CloseRecoveryCommand,
-        LegalCaseLookup,
-        LegalCaseUpdate,
-        LegalCaseUpdateResult,
-        LegalCaseView,
-        LegalUpdateRecord,
         RecoveryCloseResult,
         RecoveryCommand,
         RecoveryInput,
@@ -52,20 +46,19 @@ with workflow.unsafe.imports_passed_through():
         RecoveryState,
         RecoveryStatus,
     )
+    from arrears.domain.agency import AGENCY_CHANNEL, PlacementRecord, commission, placement_end
+    from arrears.domain.clock import EpisodeClock
+    from arrears.domain.delinquency import local_date
+    from arrears.domain.money import has_valid_scale
+    from arrears.domain.settlement import settled
 
-# As for episodes: a side effect is delayed by an outage, never dropped.
-ACTIVITY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5))
-ACTIVITY_TIMEOUT = timedelta(minutes=2)
-MIN_WAIT = timedelta(milliseconds=1)
-
-
-def _refusal(exc: ActivityError) -> ApplicationError:
-    """A non-retryable no from an activity (an id taken, a document missing) as the update's answer."""
-    return ApplicationError(getattr(exc.cause, "message", None) or str(exc))
+from workflows.recovery.legal import RecoveryLegal
+from workflows.recovery.settlements import RecoverySettlements
+from workflows.shared import MIN_WAIT, commission_command, placement_change, record_refusal, refuse
 
 
 @workflow.defn(name=RECOVERY_TYPE)
-class AccountRecovery(RecoverySettlements):
+class AccountRecovery(RecoverySettlements, RecoveryLegal):
     @workflow.init
     def __init__(self, inp: RecoveryInput) -> None:
         self.inp = inp
@@ -77,10 +70,10 @@ class AccountRecovery(RecoverySettlements):
                 clock=EpisodeClock(anchor_real=now, anchor_virtual=now, day_seconds=inp.day_seconds),
                 placement=inp.placement,
             )
-        self.outcome: RecoveryOutcome | None = None
-        self.outcome_reason: str | None = None
-        self.closed_by: str | None = None
-        self.ended_by: str | None = None  # the payment that ended it, for the answer to its repeat
+        self.outcome = None
+        self.outcome_reason = None
+        self.closed_by = None
+        self.ended_by = None
         self.forgiven = Decimal(0)
         self.changed = False
         # Payments are applied one at a time: each row records the recovered total after it,
@@ -88,33 +81,6 @@ class AccountRecovery(RecoverySettlements):
         self._payments = asyncio.Lock()
         # Legal events one at a time too: each is validated against the case the previous one left.
         self._legal = asyncio.Lock()
-
-    async def _act(self, name: str, command, result_type: type | None = None):
-        return await workflow.execute_activity(
-            name, command, result_type=result_type, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=ACTIVITY_RETRY
-        )
-
-    # ---- state -------------------------------------------------------------------
-
-    def _now(self) -> datetime:
-        return self.state.clock.virtual(workflow.now())
-
-    def _slack(self) -> timedelta:
-        # Timers have millisecond resolution; with compressed demo days that is minutes of collection time.
-        return max(timedelta(seconds=1), MIN_WAIT * self.state.clock.speed)
-
-    def _recovered(self) -> Decimal:
-        return sum((p.amount for p in self.state.payments.values()), Decimal(0))
-
-    def _outstanding(self) -> Decimal:
-        return max(Decimal(0), self.inp.written_off - self._recovered())
-
-    def _open_offer(self) -> SettlementOffer | None:
-        offer = self.state.open_offer
-        return self.state.settlements[offer] if offer else None
-
-    def _ended(self) -> str | None:
-        return f"the recovery has ended ({self.outcome.value})" if self.outcome else None
 
     def _next_wake(self) -> datetime | None:
         candidates: list[datetime] = []
@@ -163,18 +129,6 @@ class AccountRecovery(RecoverySettlements):
             await self._finish()
             raise
         return await self._finish()
-
-    async def _load_legal_case(self) -> None:
-        """The case referred from the episode, if any: legal updates are validated against it."""
-        view: LegalCaseView | None = await self._act(
-            LOAD_LEGAL_CASE, LegalCaseLookup(account_id=self.inp.account_id, episode_id=self.inp.episode_id),
-            result_type=LegalCaseView | None,
-        )
-        if view is not None and self.inp.legal_case_id is not None and str(view.case_id) != self.inp.legal_case_id:
-            workflow.logger.warning("legal case %s of episode %s is on record as case %s; that one continues",
-                                    self.inp.legal_case_id, self.inp.episode_id, view.case_id)
-        self.state.legal = view
-        self.state.legal_loaded = True
 
     async def _finish(self) -> RecoveryResult:
         await workflow.wait_condition(workflow.all_handlers_finished)
@@ -228,29 +182,19 @@ class AccountRecovery(RecoverySettlements):
         await self._record_placement_change(placement, reason)
 
     async def _record_placement_change(self, placement: PlacementRecord, reason: str) -> None:
-        activity_name = {"renewed": RENEW_PLACEMENT, "recalled": RECALL_PLACEMENT, "closed": CLOSE_PLACEMENT}
-        await self._act(
-            activity_name[placement.status],
-            PlacementChangeCommand(
-                episode_id=self.inp.episode_id, account_id=self.inp.account_id,
-                idempotency_key=placement.idempotency_key, status=placement.status, renewals=placement.renewals,
-                ends_at=placement.ends_at, reason=reason, at=self._now(),
-            ),
-        )
+        await self._act(*placement_change(self.inp.episode_id, self.inp.account_id, placement, reason, self._now()))
 
     # ---- payments ---------------------------------------------------------------------------
 
-    @workflow.update
+    @workflow.update(name=Updates.RECORD_PAYMENT)
     async def record_payment(self, payment: PaymentInput) -> RecoveryPaymentResult:
         async with self._payments:
             known = self.state.payments.get(payment.payment_id)
             if known is not None:  # a repeat (perhaps one that waited for the first): same answer
-                refusal = self._repeat_refusal(known, payment)
-                if refusal:
-                    raise ApplicationError(refusal)
+                refuse(self._repeat_refusal(known, payment))
                 return self._payment_result(known, duplicate=True)
             if self.outcome is not None:  # ended while this one waited its turn
-                raise ApplicationError(f"{self._ended()}; no payment can be applied")
+                refuse(f"{self._ended()}; no payment can be applied", errors.EPISODE_ENDED)
             placement = self.state.placement
             fee = (commission(payment.amount, placement.commission_percent, self.inp.currency)
                    if placement is not None and payment.channel == AGENCY_CHANNEL else None)
@@ -272,7 +216,7 @@ class AccountRecovery(RecoverySettlements):
                     result_type=RecoveryRecorded,
                 )
             except ActivityError as exc:
-                raise _refusal(exc) from None
+                raise record_refusal(exc) from None
             self.state.payments[record.payment_id] = record
             if placement is not None and fee is not None:
                 # Reported by the agency holding the account: it earns its commission, and the period counts as worked.
@@ -286,7 +230,7 @@ class AccountRecovery(RecoverySettlements):
                 offer.status = "paid"
                 self.state.open_offer = None
             if self.outcome is None:
-                if forgiven:
+                if forgiven and offer is not None:
                     self.outcome = RecoveryOutcome.SETTLED
                     self.forgiven = forgiven
                     self.outcome_reason = (f"settled by offer {offer.offer_id} with payment {record.payment_id}; "
@@ -299,15 +243,9 @@ class AccountRecovery(RecoverySettlements):
                     self.ended_by = record.payment_id
             self.changed = True
             if placement is not None and fee is not None:
-                await self._act(
-                    RECORD_COMMISSION,
-                    CommissionCommand(
-                        episode_id=self.inp.episode_id, account_id=self.inp.account_id,
-                        placement_id=placement.placement_id, agency_id=placement.agency_id,
-                        payment_id=record.payment_id, payment_amount=record.amount,
-                        percent=placement.commission_percent, commission=fee, currency=self.inp.currency,
-                    ),
-                )
+                await self._act(RECORD_COMMISSION, commission_command(
+                    self.inp.episode_id, self.inp.account_id, placement, record.payment_id, record.amount, fee,
+                    self.inp.currency))
             if offer is not None and forgiven is not None:
                 await self._record_settlement_end(offer, forgiven)
             return self._payment_result(record, duplicate=False)
@@ -316,16 +254,15 @@ class AccountRecovery(RecoverySettlements):
     def _validate_payment(self, payment: PaymentInput) -> None:
         known = self.state.payments.get(payment.payment_id)
         if known is not None:
-            refusal = self._repeat_refusal(known, payment)
-            if refusal:
-                raise ApplicationError(refusal)
+            refuse(self._repeat_refusal(known, payment))
             return
         if self.outcome is not None:
-            raise ApplicationError(f"{self._ended()}; no payment can be applied")
+            refuse(f"{self._ended()}; no payment can be applied", errors.EPISODE_ENDED)
         if payment.amount <= 0:
-            raise ApplicationError(f"payment amount must be positive, got {payment.amount}")
+            refuse(f"payment amount must be positive, got {payment.amount}")
         if not has_valid_scale(payment.amount, self.inp.currency):
-            raise ApplicationError(f"payment amount {payment.amount} has more decimals than {self.inp.currency} allows")
+            refuse(f"payment amount {payment.amount} has more decimals than {self.inp.currency} allows",
+                   errors.AMOUNT_PRECISION)
 
     @staticmethod
     def _repeat_refusal(known: RecoveryPayment, payment: PaymentInput) -> str | None:
@@ -344,66 +281,9 @@ class AccountRecovery(RecoverySettlements):
             outcome=self.outcome if self.ended_by == record.payment_id else None,
         )
 
-    # ---- legal case -------------------------------------------------------------------------------
-
-    def _legal_refusal(self, request: LegalCaseUpdate) -> str | None:
-        """Why this event cannot apply to the case as this workflow knows it, or None (a same-content repeat)."""
-        known = self.state.legal_updates.get(request.event.event_id)
-        if known is not None:
-            if known.event != request.event:
-                return f"event id {request.event.event_id} was already used with different content"
-            return None
-        if self.outcome is not None:
-            return f"{self._ended()}; the legal case is no longer updated here"
-        if self.state.legal is None:
-            return (f"no legal case for account {self.inp.account_id}: none was referred from episode "
-                    f"{self.inp.episode_id}")
-        refusal = event_refusal(self.state.legal.case, request.event)
-        return f"case {self.state.legal.case_id}: {refusal}" if refusal else None
-
-    @workflow.update
-    async def update_legal_case(self, request: LegalCaseUpdate) -> LegalCaseUpdateResult:
-        async with self._legal:
-            await workflow.wait_condition(lambda: self.state.legal_loaded)
-            # Again here: the validator may have run before the case was read, or before the event ahead of it.
-            refusal = self._legal_refusal(request)
-            if refusal:
-                raise ApplicationError(refusal)
-            known = self.state.legal_updates.get(request.event.event_id)
-            if known is not None:
-                return known.result.model_copy(update={"duplicate": True})
-            assert self.state.legal is not None
-            try:
-                done: LegalEventResult = await self._act(
-                    RECORD_LEGAL_EVENT,
-                    LegalEventCommand(account_id=self.inp.account_id, episode_id=self.inp.episode_id,
-                                      event=request.event),
-                    result_type=LegalEventResult,
-                )
-            except ActivityError as exc:
-                raise _refusal(exc) from None
-            case = self.state.legal.case
-            self.state.legal = LegalCaseView(case_id=done.case_id, case=case.model_copy(update={
-                "state": done.state, "last_event_on": max(case.last_event_on, request.event.on),
-                "costs": done.costs, "recoverable_costs": done.recoverable_costs,
-            }))
-            result = LegalCaseUpdateResult(case_id=done.case_id, event_id=request.event.event_id, state=done.state,
-                                           costs=done.costs, recoverable_costs=done.recoverable_costs)
-            self.state.legal_updates[request.event.event_id] = LegalUpdateRecord(event=request.event, result=result)
-            self.changed = True
-            return result
-
-    @update_legal_case.validator
-    def _validate_legal(self, request: LegalCaseUpdate) -> None:
-        if not self.state.legal_loaded and request.event.event_id not in self.state.legal_updates:
-            return  # the case is still being read: the handler checks once it is
-        refusal = self._legal_refusal(request)
-        if refusal:
-            raise ApplicationError(refusal)
-
     # ---- close ------------------------------------------------------------------------------------
 
-    @workflow.update
+    @workflow.update(name=Updates.CLOSE)
     def close(self, request: CloseInput) -> RecoveryCloseResult:
         self.outcome = RecoveryOutcome.CLOSED
         self.outcome_reason = request.reason.strip()
@@ -414,15 +294,15 @@ class AccountRecovery(RecoverySettlements):
     @close.validator
     def _validate_close(self, request: CloseInput) -> None:
         if not request.reason.strip():
-            raise ApplicationError("a reason is required to close a recovery")
+            refuse("a reason is required to close a recovery")
         if not request.operator_id.strip():
-            raise ApplicationError("the operator id is required to close a recovery")
+            refuse("the operator id is required to close a recovery")
         if self.outcome is not None:
-            raise ApplicationError(f"the recovery has already ended ({self.outcome.value})")
+            refuse(f"the recovery has already ended ({self.outcome.value})", errors.EPISODE_ENDED)
 
     # ---- query ------------------------------------------------------------------------------------
 
-    @workflow.query
+    @workflow.query(name=Queries.STATUS)
     def status(self) -> RecoveryStatus:
         return RecoveryStatus(
             account_id=self.inp.account_id,
