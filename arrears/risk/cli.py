@@ -456,8 +456,8 @@ def segment_command(
 
     from arrears.cli.main import _client, _run
     from arrears.contracts.collection import RiskSegmentInput, RiskSegmentResult
-    from arrears.contracts.names import SET_RISK_SEGMENT, workflow_id_for
-    from arrears.client.operations import _explain
+    from arrears.contracts.names import Updates, workflow_id_for
+    from arrears.client.operations import explain
 
     if not set_to and not release:
         _fail("say --set SEGMENT (an override) or --release")
@@ -470,9 +470,9 @@ def segment_command(
     async def go():
         handle = (await _client()).get_workflow_handle(workflow_id_for(account))
         try:
-            return await handle.execute_update(SET_RISK_SEGMENT, request, result_type=RiskSegmentResult)
+            return await handle.execute_update(Updates.SET_RISK_SEGMENT, request, result_type=RiskSegmentResult)
         except Exception as exc:  # noqa: BLE001 - said plainly to the operator
-            raise _explain(exc, account) from None
+            raise explain(exc, account) from None
 
     result = _run(go())
     verb = "now" if result.changed else "stays"
@@ -484,14 +484,15 @@ def segment_command(
 def schedule_command() -> None:
     """The RiskRescore workflow's next period, its last rescore and its last event round (a worker starts it)."""
     from arrears.cli.main import CliError, _client, _run
-    from arrears.contracts.names import RISK_RESCORE_ID
+    from arrears.contracts.names import RISK_RESCORE_ID, Queries
 
     async def ask():
         from temporalio.service import RPCError
 
         handle = (await _client()).get_workflow_handle(RISK_RESCORE_ID)
         try:
-            return tuple([await handle.query(q, result_type=str) for q in ("next_rescore", "last_rescore", "last_event_round")])
+            return tuple([await handle.query(q, result_type=str) for q in (Queries.NEXT_RESCORE, Queries.LAST_RESCORE,
+                                                                              Queries.LAST_EVENT_ROUND)])
         except RPCError as exc:
             raise CliError(f"no rescoring schedule is running ({exc.message}); start a worker: arrears worker") from None
 
