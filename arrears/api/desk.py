@@ -199,6 +199,7 @@ def desk_router() -> APIRouter:
         def read(session: Session) -> AccountSummary:
             require_account(session, who, account_id)
             account = session.get(Account, account_id)
+            assert account is not None  # require_account answered 404 otherwise
             episode = session.scalar(
                 select(Episode).where(Episode.account_id == account_id).order_by(Episode.started_at.desc()).limit(1)
             )

@@ -64,7 +64,7 @@ def failure_type(exc: BaseException | None) -> str | None:
 def deepest_message(exc: BaseException) -> str:
     """The innermost cause's message: "Failed decoding arguments" says less than the field that failed."""
     messages = []
-    seen = exc
+    seen: BaseException | None = exc
     while seen is not None:
         text = getattr(seen, "message", None) or str(seen)
         if text:

@@ -3,6 +3,7 @@ the API's checks, then the workflow through the same operations, update validato
 API's routes (arrears.api.desk.ask_workflow); a refusal is shown beside the form that caused it."""
 
 import asyncio
+from collections.abc import Sequence
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -25,6 +26,7 @@ from arrears.console.pages import (
     render,
 )
 from arrears.db.models import CollectorTask
+from arrears.domain.holds import COMPLAINT_CHANNELS
 
 
 async def account_view(request: Request, ctx: Ctx, account_id: str, revealed: bool = False,
@@ -45,7 +47,7 @@ async def account_view(request: Request, ctx: Ctx, account_id: str, revealed: bo
             page.status = None  # Temporal away or the episode ending: the record still answers
     return render(request, "account.html", status=status, ctx=ctx, page=page, a=page.account,
                   outcomes=views.OUTCOMES, reasons=views.REASONS, hold_types=views.HOLD_TYPES,
-                  hold_reasons=views.HOLD_REASONS, complaint_channels=views.COMPLAINT_CHANNELS,
+                  hold_reasons=views.HOLD_REASONS, complaint_channels=COMPLAINT_CHANNELS,
                   evidence_max_bytes=request.app.state.evidence_store.max_bytes,
                   evidence_types=request.app.state.evidence_store.allowed)
 
@@ -132,7 +134,7 @@ def in_scope(account_id: str):
     return check
 
 
-def task_check(account_id: str, task_id: int, evidence: list[str] = ()):
+def task_check(account_id: str, task_id: int, evidence: Sequence[str] = ()):
     def check(session, who):
         episode = open_episode(session, who, account_id)
         task = session.get(CollectorTask, task_id)

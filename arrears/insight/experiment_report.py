@@ -95,7 +95,8 @@ def experiment_report(session: Session, name: str, experiment: Experiment | None
         report.meta["traffic_version"] = version
         report.meta["shares"] = {k: str(v) for k, v in shares}
     share_of = dict(report.meta.get("shares", {}))
-    rows, panels = [], {"cure": [], "roll": [], "amount": [], "contacts": []}
+    rows: list[list] = []
+    panels: dict[str, list[dict]] = {"cure": [], "roll": [], "amount": [], "contacts": []}
     for arm in arms:
         s = sums.get(arm, {"n": 0, "cured": 0, "rolled": 0, "amount": Decimal(0), "amount2": 0.0, "contacts": 0.0,
                            "contacts2": 0.0, "contacts_cured": 0.0})

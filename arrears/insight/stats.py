@@ -59,11 +59,16 @@ class Comparison:
 def wilson(successes: int, n: int, z: float = Z95) -> Estimate:
     if n == 0:
         return Estimate(None, None, None)
+    low, high = _wilson_bounds(successes, n, z)
+    return Estimate(successes / n, low, high)
+
+
+def _wilson_bounds(successes: int, n: int, z: float = Z95) -> tuple[float, float]:
     p = successes / n
     denominator = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denominator
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
-    return Estimate(p, max(0.0, centre - half), min(1.0, centre + half))
+    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def compare_shares(measure: str, arm: str, k1: int, n1: int, baseline: str, k0: int, n0: int,
@@ -72,11 +77,11 @@ def compare_shares(measure: str, arm: str, k1: int, n1: int, baseline: str, k0: 
     if n0 == 0 or n1 == 0:
         return Comparison(measure, arm, baseline, None, None, None, None, "none", TOO_SMALL, "an arm has no episodes")
     p1, p0 = k1 / n1, k0 / n0
-    w1, w0 = wilson(k1, n1), wilson(k0, n0)
+    (low1, high1), (low0, high0) = _wilson_bounds(k1, n1), _wilson_bounds(k0, n0)
     diff = p1 - p0
     # Newcombe (1998), method 10.
-    low = diff - math.sqrt((p1 - w1.low) ** 2 + (w0.high - p0) ** 2)
-    high = diff + math.sqrt((w1.high - p1) ** 2 + (p0 - w0.low) ** 2)
+    low = diff - math.sqrt((p1 - low1) ** 2 + (high0 - p0) ** 2)
+    high = diff + math.sqrt((high1 - p1) ** 2 + (p0 - low0) ** 2)
     pooled = (k1 + k0) / (n1 + n0)
     expected = min(n1 * pooled, n1 * (1 - pooled), n0 * pooled, n0 * (1 - pooled))
     if expected < 5:
@@ -178,20 +183,20 @@ class RatioMoments:
 
 
 def ratio_interval(m: RatioMoments) -> Estimate:
-    v = m.variance()
-    if v is None:
-        return Estimate(m.ratio, None, None)
+    v, ratio = m.variance(), m.ratio
+    if v is None or ratio is None:
+        return Estimate(ratio, None, None)
     half = Z95 * math.sqrt(v)
-    return Estimate(m.ratio, max(0.0, m.ratio - half), m.ratio + half)
+    return Estimate(ratio, max(0.0, ratio - half), ratio + half)
 
 
 def compare_ratios(measure: str, arm: str, a: RatioMoments, baseline: str, b: RatioMoments,
                    higher_is_better: bool = False) -> Comparison:
-    va, vb = a.variance(), b.variance()
-    if va is None or vb is None:
+    va, vb, ratio_a, ratio_b = a.variance(), b.variance(), a.ratio, b.ratio
+    if va is None or vb is None or ratio_a is None or ratio_b is None:
         return Comparison(measure, arm, baseline, None, None, None, None, "delta method", TOO_SMALL,
                           "an arm has no cure (no ratio)")
-    diff = a.ratio - b.ratio
+    diff = ratio_a - ratio_b
     se = math.sqrt(va + vb)
     p_value = float(2 * stats.norm.sf(abs(diff) / se)) if se > 0 else (1.0 if diff == 0 else 0.0)
     low, high = diff - Z95 * se, diff + Z95 * se

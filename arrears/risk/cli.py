@@ -6,7 +6,7 @@ options, read when a command runs.
 
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, NoReturn, Optional
 
 import typer
 from rich.console import Console
@@ -42,7 +42,7 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _fail(message: str, code: int = 2) -> None:
+def _fail(message: str, code: int = 2) -> NoReturn:
     err.print(f"[red]error:[/red] {message}", markup=True, highlight=False)
     raise typer.Exit(code)
 
@@ -144,7 +144,7 @@ def _shares(text: str) -> tuple[int, int, int]:
         parts = ()
     if len(parts) != 3 or sum(parts) != 100 or min(parts) < 0:
         _fail(f"--shares: three percentages for low, medium, high adding up to 100, e.g. 50,30,20; got {text!r}")
-    return parts
+    return parts[0], parts[1], parts[2]
 
 
 def _window(text: str) -> tuple[date, date]:
@@ -457,13 +457,15 @@ def segment_command(
     from arrears.cli.main import _client, _run
     from arrears.contracts.collection import RiskSegmentInput, RiskSegmentResult
     from arrears.contracts.names import Updates, workflow_id_for
+    from arrears.domain.strategy import Segment
     from arrears.client.operations import explain
 
     if not set_to and not release:
         _fail("say --set SEGMENT (an override) or --release")
     if set_to and set_to not in ("low", "medium", "high"):
         _fail(f"--set: low, medium or high, got {set_to!r}")
-    request = RiskSegmentInput(request_id=request_id or f"supervisor:{uuid.uuid4().hex[:16]}", segment=set_to,
+    request = RiskSegmentInput(request_id=request_id or f"supervisor:{uuid.uuid4().hex[:16]}",
+                               segment=Segment(set_to) if set_to else None,
                                source="supervisor", model_version=None, reasons=[reason[:500]], set_by=by,
                                override=bool(set_to) and not release, release_override=release)
 
