@@ -62,7 +62,8 @@ def _activity_findings(workflow_id: str, described: WorkflowExecutionDescription
         if pending.attempt < min_attempts:
             continue
         failure = pending.last_failure.message if pending.HasField("last_failure") else None
-        since = pending.last_failed_time.ToDatetime() if pending.HasField("last_failed_time") else None
+        since = (pending.last_attempt_complete_time.ToDatetime() if pending.HasField("last_attempt_complete_time")
+                 else None)
         found.append(Finding(workflow_id, account_of(workflow_id), "activity_retrying",
                              f"activity {pending.activity_type.name}", pending.attempt, _short(failure), since))
     return found
