@@ -20,6 +20,7 @@ import math
 from dataclasses import dataclass
 from decimal import Decimal
 
+import numpy as np
 from scipy import stats
 
 Z95 = 1.959963984540054
@@ -85,7 +86,7 @@ def compare_shares(measure: str, arm: str, k1: int, n1: int, baseline: str, k0: 
     pooled = (k1 + k0) / (n1 + n0)
     expected = min(n1 * pooled, n1 * (1 - pooled), n0 * pooled, n0 * (1 - pooled))
     if expected < 5:
-        p_value = float(stats.fisher_exact([[k1, n1 - k1], [k0, n0 - k0]]).pvalue)
+        p_value = float(stats.fisher_exact(np.array([[k1, n1 - k1], [k0, n0 - k0]])).pvalue)
         test = "Fisher's exact test; Newcombe interval"
     else:
         se = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n0))
