@@ -52,10 +52,10 @@ def authenticate_request(request: Request, presented: str, now: datetime) -> Cal
     address = request.client.host if request.client else "-"
     with app.state.sessions.begin() as session:
         check = check_token(session, presented, now)
-        if not check.ok:
-            raise unauthorised(check.refusal)
-        touch(session, check.token, now, address)
         c, t = check.collector, check.token
+        if check.refusal is not None or c is None or t is None:  # an admitting check names both
+            raise unauthorised(check.refusal or "no such token")
+        touch(session, t, now, address)
         caller = Caller(c.collector_id, c.name, c.team, Role(c.role), list(c.languages or []), list(c.regions or []),
                         c.daily_capacity, c.absent, t.token_id, t.name, t.expires_at)
     request.state.caller = caller

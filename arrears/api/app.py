@@ -54,9 +54,10 @@ def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     """422 naming each field and what is wrong with it; the value itself is not echoed (it may be personal,
     or not even representable in JSON, like NaN)."""
+    assert isinstance(exc, RequestValidationError)  # the handler is installed for that class only
     detail = [{"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
               for e in exc.errors()]
     return JSONResponse({"detail": detail}, status_code=422)

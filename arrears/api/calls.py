@@ -13,17 +13,15 @@ from datetime import datetime, timezone
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException
 
-from arrears.api.access import not_found, task_visible
+from arrears.api.access import Caller, not_found, task_visible
 from pydantic import BaseModel
 
 from arrears.channels.adapter import OutboxAdapter
 from arrears.client.clock import collection_now
-from arrears.db.models import Collector, CollectorTask
+from arrears.db.models import CollectorTask
 from arrears.desk.assign import DeskError
 from arrears.desk.calls import StartRefused, check, start
-from arrears.domain.desk import ROLE_RANK
 from arrears.domain.policy import ContactPolicy
-from arrears.domain.strategy import Role
 
 
 class StartBody(BaseModel):
@@ -49,7 +47,7 @@ class Started(BaseModel):
     detail: str
 
 
-def calls_router(app: FastAPI, caller: Callable[..., Collector], policy: ContactPolicy | None = None) -> APIRouter:
+def calls_router(app: FastAPI, caller: Callable[..., Caller], policy: ContactPolicy | None = None) -> APIRouter:
     """The routes, bound to the app's sessions and Temporal client and to its ``caller`` dependency.
     ``policy``: the gate's rules for tasks opened before they were kept with the task."""
     router = APIRouter(tags=["desk"])
@@ -71,7 +69,7 @@ def calls_router(app: FastAPI, caller: Callable[..., Collector], policy: Contact
         return (given or now), now
 
     @router.get("/tasks/{task_id}/gate", response_model=GateAnswer)
-    async def gate_now(task_id: int, who: Collector = Depends(caller)) -> GateAnswer:
+    async def gate_now(task_id: int, who: Caller = Depends(caller)) -> GateAnswer:
         """Whether the task may be worked now, by which rule, and when it next may."""
         task = held_task(task_id, who)
         at, _ = await moment(task, None)
@@ -81,7 +79,7 @@ def calls_router(app: FastAPI, caller: Callable[..., Collector], policy: Contact
                           next_allowed_at=found.next_allowed_at)
 
     @router.post("/tasks/{task_id}/start", response_model=Started)
-    async def start_task(task_id: int, body: StartBody, who: Collector = Depends(caller)) -> Started:
+    async def start_task(task_id: int, body: StartBody, who: Caller = Depends(caller)) -> Started:
         """Record the dial (or the visit's start); 409 with the rule when the gate forbids it now."""
         task = held_task(task_id, who)
         at, now = await moment(task, body.at)

@@ -139,7 +139,7 @@ async def ask_workflow(request: Request, call: Callable[[Client], Any]) -> Any:
                                  "retrying with the same id is safe", headers={"Retry-After": "5"}) from None
 
 
-def _evidence_known(session: Session, account_id: str, ids: list[str], field: str) -> None:
+def evidence_known(session: Session, account_id: str, ids: list[str], field: str) -> None:
     missing = missing_for(session, account_id, ids)
     if missing:
         raise HTTPException(422, f"{field}: {', '.join(missing)} not in the evidence store for account {account_id} "
@@ -199,6 +199,7 @@ def desk_router() -> APIRouter:
         def read(session: Session) -> AccountSummary:
             require_account(session, who, account_id)
             account = session.get(Account, account_id)
+            assert account is not None  # require_account answered 404 otherwise
             episode = session.scalar(
                 select(Episode).where(Episode.account_id == account_id).order_by(Episode.started_at.desc()).limit(1)
             )
@@ -288,7 +289,7 @@ def desk_router() -> APIRouter:
             if task is None or task.episode_id != episode.episode_id or not task_visible(session, who, task):
                 raise not_found(f"task {body.task_id} on account {account_id}'s open episode")
             if body.visit is not None:
-                _evidence_known(session, account_id, body.visit.evidence_files, "visit.evidence_files")
+                evidence_known(session, account_id, body.visit.evidence_files, "visit.evidence_files")
 
         await db(request, check)
         command = OutcomeInput(**body.model_dump(), collector_id=who.collector_id)
@@ -300,7 +301,7 @@ def desk_router() -> APIRouter:
         def check(session: Session) -> None:
             open_episode(session, who, account_id)
             if is_evidence_id(body.evidence_ref):
-                _evidence_known(session, account_id, [body.evidence_ref], "evidence_ref")
+                evidence_known(session, account_id, [body.evidence_ref], "evidence_ref")
 
         await db(request, check)
         command = HoldInput(**body.model_dump(), placed_by=who.collector_id)

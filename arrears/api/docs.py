@@ -45,7 +45,7 @@ def content_security_policy(html: str) -> str:
 
 
 def _page(response: HTMLResponse) -> HTMLResponse:
-    html = response.body.decode()
+    html = bytes(response.body).decode()
     return HTMLResponse(html, headers={"Content-Security-Policy": content_security_policy(html)})
 
 

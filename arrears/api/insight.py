@@ -17,11 +17,9 @@ from typing import Any, Callable
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 
-from arrears.api.access import require_account
+from arrears.api.access import Caller, require_account
 from arrears.domain.bounds import Code16, Code32, Id64, Line, Paragraph
-from arrears.db.models import Collector, CollectorTask
 from arrears.domain.desk import ROLE_RANK
 from arrears.domain.strategy import Role
 
@@ -83,7 +81,7 @@ def _answer(record, note: str | None = None) -> ComplaintAnswer:
 _CODES = {"not_found": 404, "forbidden": 403, "refused": 422}
 
 
-def insight_router(caller: Callable[..., Collector], settings: Any) -> APIRouter:
+def insight_router(caller: Callable[..., Caller], settings: Any) -> APIRouter:
     """The routes, with the app's own authentication dependency and settings (for the scorecard file)."""
     from arrears.insight import feedback
     from arrears.insight.scorecard import ScorecardError, load_scorecard
@@ -96,7 +94,7 @@ def insight_router(caller: Callable[..., Collector], settings: Any) -> APIRouter
         except ScorecardError as exc:
             raise HTTPException(500, f"the scorecard file cannot be used: {exc}") from None
 
-    def supervisor(who: Collector, action: str) -> None:
+    def supervisor(who: Caller, action: str) -> None:
         if ROLE_RANK[Role(who.role)] < ROLE_RANK[Role.SUPERVISOR]:
             raise HTTPException(403, f"only a supervisor or manager may {action}")
 
@@ -104,7 +102,7 @@ def insight_router(caller: Callable[..., Collector], settings: Any) -> APIRouter
         return HTTPException(_CODES.get(exc.kind, 422), str(exc))
 
     @router.post("/tasks/{task_id}/reviews", response_model=ReviewAnswer)
-    def review(task_id: int, body: ReviewBody, request: Request, who: Collector = Depends(caller)) -> ReviewAnswer:
+    def review(task_id: int, body: ReviewBody, request: Request, who: Caller = Depends(caller)) -> ReviewAnswer:
         """Score a worked call or visit against the rubric (supervisors and managers; not their own work)."""
         supervisor(who, "review work")
         try:
@@ -117,7 +115,7 @@ def insight_router(caller: Callable[..., Collector], settings: Any) -> APIRouter
 
     @router.post("/accounts/{account_id}/complaints", response_model=ComplaintAnswer)
     async def complaint(account_id: str, body: ComplaintBody, request: Request,
-                        who: Collector = Depends(caller)) -> ComplaintAnswer:
+                        who: Caller = Depends(caller)) -> ComplaintAnswer:
         """Record a customer's complaint; while the episode runs, the channel complained about closes (a hold)."""
         sessions = request.app.state.sessions
         with sessions() as session:  # the desk's scope rule: 404 for an account the caller may not see
@@ -138,7 +136,7 @@ def insight_router(caller: Callable[..., Collector], settings: Any) -> APIRouter
 
     @router.post("/accounts/{account_id}/complaints/{complaint_id}/resolve", response_model=ComplaintAnswer)
     async def resolve(account_id: str, complaint_id: str, body: ResolveBody, request: Request,
-                      who: Collector = Depends(caller)) -> ComplaintAnswer:
+                      who: Caller = Depends(caller)) -> ComplaintAnswer:
         """Resolve a complaint (supervisors and managers): whether it was answered in time is recorded."""
         supervisor(who, "resolve a complaint")
         sessions = request.app.state.sessions

@@ -3,7 +3,7 @@
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from starlette.exceptions import HTTPException
@@ -17,7 +17,7 @@ class BodyTooLarge(HTTPException):
         super().__init__(413, f"request body larger than {limit} bytes")
 
 
-def _json_error(status: int, detail: str, headers: list[tuple[bytes, bytes]] = ()) -> tuple[Message, Message]:
+def _json_error(status: int, detail: str, headers: Sequence[tuple[bytes, bytes]] = ()) -> tuple[Message, Message]:
     import json
 
     body = json.dumps({"detail": detail}).encode()
@@ -34,7 +34,7 @@ class BodySizeLimit:
     evidence upload) their own limit.
     """
 
-    def __init__(self, app: ASGIApp, limit: int, larger: list[tuple[str, re.Pattern[str], int]] = ()) -> None:
+    def __init__(self, app: ASGIApp, limit: int, larger: Sequence[tuple[str, re.Pattern[str], int]] = ()) -> None:
         self.app = app
         self.limit = limit
         self.larger = list(larger)

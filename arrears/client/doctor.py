@@ -20,7 +20,7 @@ from temporalio.common import SearchAttributeKey
 
 from arrears.runtime import search_attributes as sa
 from arrears.contracts.collection import StatusView
-from arrears.contracts.names import WORKFLOW_ID_PREFIX, WORKFLOW_TYPE
+from arrears.contracts.names import WORKFLOW_ID_PREFIX, WORKFLOW_TYPE, Queries
 
 REPORTED_PROBLEMS = SearchAttributeKey.for_keyword_list("TemporalReportedProblems")
 RUNNING = 'ExecutionStatus="Running"'
@@ -62,7 +62,8 @@ def _activity_findings(workflow_id: str, described: WorkflowExecutionDescription
         if pending.attempt < min_attempts:
             continue
         failure = pending.last_failure.message if pending.HasField("last_failure") else None
-        since = pending.last_failed_time.ToDatetime() if pending.HasField("last_failed_time") else None
+        since = (pending.last_attempt_complete_time.ToDatetime() if pending.HasField("last_attempt_complete_time")
+                 else None)
         found.append(Finding(workflow_id, account_of(workflow_id), "activity_retrying",
                              f"activity {pending.activity_type.name}", pending.attempt, _short(failure), since))
     return found
@@ -80,7 +81,7 @@ async def diagnose(client: Client, *, deep: bool = False, limit: int = 500, min_
         detail = last.last_error if last else None
         if detail is None:  # between slow retries nothing is pending: the episode itself keeps the last error
             try:
-                view = await handle.query("status", result_type=StatusView)
+                view = await handle.query(Queries.STATUS, result_type=StatusView)
                 detail = _short(view.attention_detail)
             except Exception:  # noqa: BLE001 - no worker polling, or not an episode: the code alone then
                 detail = None

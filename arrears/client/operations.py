@@ -6,7 +6,9 @@ from contextvars import ContextVar
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
+from temporalio.api.errordetails.v1 import WorkflowNotReadyFailure
 from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from arrears.contracts.collection import (
@@ -30,25 +32,39 @@ from arrears.contracts.collection import (
     SettlementResult,
     StatusView,
 )
-from arrears.contracts.names import workflow_id_for
+from arrears.contracts import errors
+from arrears.contracts.names import Queries, Updates, workflow_id_for
 from arrears.domain.legal import LegalEvent
 from arrears.contracts.recovery import LegalCaseUpdate, LegalCaseUpdateResult
 
 
 class Rejected(Exception):
-    """The workflow (or Temporal) said no; the message says why."""
+    """The workflow (or Temporal) said no; the message says why.
 
-    @property
-    def episode_closed(self) -> bool:
-        """The no is because the episode is over, not because the request was wrong."""
-        text = str(self)
-        return "has ended" in text or "has already ended" in text or text.startswith("no running collection episode")
+    ``episode_closed``: the no is because the episode is over, not because the request was wrong
+    (the API answers 409 instead of 422). It is decided from the failure's type and the RPC status
+    when the answer arrives, never from the message, whose wording may change.
+    """
+
+    def __init__(self, message: str, episode_closed: bool = False) -> None:
+        super().__init__(message)
+        self.episode_closed = episode_closed
+
+
+def failure_type(exc: BaseException | None) -> str | None:
+    """The type of the first ApplicationError down the cause chain (an update's refusal arrives as
+    WorkflowUpdateFailedError with the workflow's ApplicationError as its cause), or None."""
+    while exc is not None:
+        if isinstance(exc, ApplicationError):
+            return exc.type
+        exc = exc.__cause__
+    return None
 
 
 def deepest_message(exc: BaseException) -> str:
     """The innermost cause's message: "Failed decoding arguments" says less than the field that failed."""
     messages = []
-    seen = exc
+    seen: BaseException | None = exc
     while seen is not None:
         text = getattr(seen, "message", None) or str(seen)
         if text:
@@ -78,21 +94,23 @@ def _handle(client: Client, account_id: str):
     return client.get_workflow_handle(workflow_id_for(account_id))
 
 
-def _explain(exc: Exception, account_id: str) -> Rejected:
+def explain(exc: Exception, account_id: str) -> Rejected:
     if isinstance(exc, WorkflowUpdateFailedError):
         # An argument the workflow could not decode is refused with "Failed decoding arguments";
         # the field that failed is in the cause below it.
-        return Rejected(deepest_message(exc.cause))
+        return Rejected(deepest_message(exc.cause), episode_closed=failure_type(exc) == errors.EPISODE_ENDED)
     if isinstance(exc, RPCError) and exc.status == RPCStatusCode.NOT_FOUND:
-        return Rejected(f"no running collection episode for account {account_id}")
+        # No episode was ever started under the id, or it has completed ("workflow execution already
+        # completed"): the server answers both with NOT_FOUND, and both mean none is running.
+        return Rejected(f"no running collection episode for account {account_id}", episode_closed=True)
     return Rejected(str(exc))
 
 
 async def get_status(client: Client, account_id: str, rpc_timeout: timedelta | None = None) -> StatusView:
     try:
-        view = await _handle(client, account_id).query("status", result_type=StatusView, rpc_timeout=rpc_timeout)
+        view = await _handle(client, account_id).query(Queries.STATUS, result_type=StatusView, rpc_timeout=rpc_timeout)
     except RPCError as exc:
-        raise _explain(exc, account_id) from exc
+        raise explain(exc, account_id) from exc
     return view.at(datetime.now(timezone.utc))
 
 
@@ -103,7 +121,12 @@ def not_ready(exc: BaseException) -> bool:
     if not isinstance(exc, RPCError) or exc.status != RPCStatusCode.FAILED_PRECONDITION:
         return False
     details = getattr(exc.grpc_status, "details", None) or []
-    return any("WorkflowNotReadyFailure" in d.type_url for d in details) or "workflow task failure" in str(exc)
+    if any(d.Is(WorkflowNotReadyFailure.DESCRIPTOR) for d in details):
+        return True
+    # FAILED_PRECONDITION alone covers other refusals too; a server that sends it without the
+    # WorkflowNotReadyFailure detail gives the reason only in its text ("...due to unexpected
+    # workflow task failure."), so the text is the signal left to match there.
+    return "workflow task failure" in exc.message
 
 
 NOT_READY_TRIES = 5
@@ -120,9 +143,9 @@ async def _update(client: Client, account_id: str, name: str, request, result_ty
             if not_ready(exc) and attempt + 1 < NOT_READY_TRIES:
                 await asyncio.sleep(0.2 * (attempt + 1))
                 continue
-            raise _explain(exc, account_id) from exc
+            raise explain(exc, account_id) from exc
         except WorkflowUpdateFailedError as exc:
-            raise _explain(exc, account_id) from exc
+            raise explain(exc, account_id) from exc
 
 
 async def record_payment(
@@ -130,46 +153,46 @@ async def record_payment(
     paid_at: datetime | None = None,
 ) -> PaymentResult:
     request = PaymentInput(payment_id=payment_id, amount=amount, channel=channel, paid_at=paid_at)
-    return await _update(client, account_id, "record_payment", request, PaymentResult)
+    return await _update(client, account_id, Updates.RECORD_PAYMENT, request, PaymentResult)
 
 
 async def close_episode(client: Client, account_id: str, reason: str, operator_id: str) -> CloseResult:
     request = CloseInput(reason=reason, operator_id=operator_id)
-    return await _update(client, account_id, "close", request, CloseResult)
+    return await _update(client, account_id, Updates.CLOSE, request, CloseResult)
 
 
 async def promise_to_pay(client: Client, account_id: str, request: PromiseInput) -> PromiseResult:
-    return await _update(client, account_id, "promise_to_pay", request, PromiseResult)
+    return await _update(client, account_id, Updates.PROMISE_TO_PAY, request, PromiseResult)
 
 
 async def offer_settlement(client: Client, account_id: str, request: SettlementInput) -> SettlementResult:
-    return await _update(client, account_id, "offer_settlement", request, SettlementResult)
+    return await _update(client, account_id, Updates.OFFER_SETTLEMENT, request, SettlementResult)
 
 
 async def agree_plan(client: Client, account_id: str, request: PlanInput) -> PlanResult:
-    return await _update(client, account_id, "agree_plan", request, PlanResult)
+    return await _update(client, account_id, Updates.AGREE_PLAN, request, PlanResult)
 
 
 async def log_contact_outcome(client: Client, account_id: str, request: OutcomeInput) -> OutcomeResult:
-    return await _update(client, account_id, "log_contact_outcome", request, OutcomeResult)
+    return await _update(client, account_id, Updates.LOG_CONTACT_OUTCOME, request, OutcomeResult)
 
 
 async def cancel_plan(client: Client, account_id: str, request: CancelPlanInput) -> PlanResult:
-    return await _update(client, account_id, "cancel_plan", request, PlanResult)
+    return await _update(client, account_id, Updates.CANCEL_PLAN, request, PlanResult)
 
 
 async def place_hold(client: Client, account_id: str, request: HoldInput) -> HoldResult:
-    return await _update(client, account_id, "place_hold", request, HoldResult)
+    return await _update(client, account_id, Updates.PLACE_HOLD, request, HoldResult)
 
 
 async def release_hold(client: Client, account_id: str, request: ReleaseHoldInput) -> HoldResult:
-    return await _update(client, account_id, "release_hold", request, HoldResult)
+    return await _update(client, account_id, Updates.RELEASE_HOLD, request, HoldResult)
 
 
 async def apply_strategy(client: Client, account_id: str, request: ApplyStrategyInput) -> ApplyStrategyResult:
-    return await _update(client, account_id, "apply_strategy", request, ApplyStrategyResult)
+    return await _update(client, account_id, Updates.APPLY_STRATEGY, request, ApplyStrategyResult)
 
 
 async def update_legal_case(client: Client, account_id: str, event: LegalEvent) -> LegalCaseUpdateResult:
     """A step of the legal case the account's running episode referred (filed, judgment, costs, documents)."""
-    return await _update(client, account_id, "update_legal_case", LegalCaseUpdate(event=event), LegalCaseUpdateResult)
+    return await _update(client, account_id, Updates.UPDATE_LEGAL_CASE, LegalCaseUpdate(event=event), LegalCaseUpdateResult)

@@ -12,5 +12,5 @@ def new_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-def matches(expected: str | None, presented: str | None) -> bool:
+def matches(expected: str | None, presented: object) -> bool:
     return bool(expected) and bool(presented) and hmac.compare_digest(str(expected), str(presented))

@@ -31,7 +31,7 @@ from arrears.db.models import (
 from arrears.desk.worklist import WorklistEntry, worklist
 from arrears.domain.access import sees_collector
 from arrears.domain.desk import DESK_TASKS
-from arrears.domain.holds import COMPLAINT_CHANNELS, HoldType
+from arrears.domain.holds import HoldType
 from arrears.domain.outcome import ContactOutcome, DelinquencyReason
 from arrears.domain.strategy import Role
 from arrears.audit.evidence_store import for_account as evidence_for
@@ -220,13 +220,13 @@ class AccountPage:
     def overdue(self) -> Decimal:
         if self.status is not None:
             return self.status.overdue_amount
-        open_task = next((t for t in reversed(self.tasks) if t.overdue_amount is not None), None)
-        return open_task.overdue_amount if open_task else Decimal(0)
+        return next((t.overdue_amount for t in reversed(self.tasks) if t.overdue_amount is not None), Decimal(0))
 
 
 def account_page(session: Session, who: Caller, account_id: str, wall_now: datetime, revealed: bool = False) -> AccountPage:
     require_account(session, who, account_id)  # 404 unless in scope, exactly as for an unknown account
     account = session.get(Account, account_id)
+    assert account is not None  # require_account answered 404 otherwise
     episode = session.scalar(select(Episode).where(Episode.account_id == account_id)
                              .order_by(Episode.started_at.desc()).limit(1))
     now = known_now(session, account_id, wall_now)

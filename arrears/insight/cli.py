@@ -7,7 +7,7 @@ options, read when a command runs.
 from datetime import date, datetime, timezone
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, NoReturn, Optional
 
 import typer
 from rich.console import Console
@@ -40,7 +40,7 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _fail(message: str, code: int = 1) -> None:
+def _fail(message: str, code: int = 1) -> NoReturn:
     err.print(f"[red]error:[/red] {message}")
     raise typer.Exit(code)
 
@@ -195,7 +195,8 @@ def promote(
         strategy = load_strategy(file)
     except StrategyError as exc:
         _fail(str(exc), 2)
-    if strategy.experiment is None:
+    experiment = strategy.experiment
+    if experiment is None:
         _fail(f"{file} declares no [experiment]", 2)
     shares = None
     if share:
@@ -211,14 +212,14 @@ def promote(
     from arrears.insight.report import plain
 
     with _sessions()() as session:
-        evidence = experiment_report(session, strategy.experiment.name, strategy.experiment, _now().date())
+        evidence = experiment_report(session, experiment.name, experiment, _now().date())
         try:
-            decision = ex.promote(session, strategy.experiment, arm, by, reason, _now(), shares=shares,
+            decision = ex.promote(session, experiment, arm, by, reason, _now(), shares=shares,
                                   evidence=plain({"verdicts": evidence.meta.get("verdicts", []),
                                                   "arms": evidence.table("arms").records()}))
         except ex.ExperimentError as exc:
             _fail(str(exc))
-    console.print(f"{strategy.experiment.name}: decision {decision.version} by {decision.decided_by}: "
+    console.print(f"{experiment.name}: decision {decision.version} by {decision.decided_by}: "
                   f"{_shares(decision.previous_shares)} -> {_shares(decision.shares)}")
     undecided = [v for v in evidence.meta.get("verdicts", []) if v["arm"] == arm and v["verdict"] != f"{arm} better"]
     for v in undecided:

@@ -127,6 +127,7 @@ async def episode_arm(engine: Engine, row, inp, now: datetime):
     if inp.strategy.experiment is None:
         return inp, None
     chosen = await asyncio.to_thread(assign, engine, row.account_id, row.due_date, inp.strategy, now)
+    assert chosen is not None  # assign answers for every strategy with an experiment
     return inp.model_copy(update={"strategy": chosen.strategy, "strategy_hash": chosen.strategy_hash}), chosen
 
 

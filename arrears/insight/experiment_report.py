@@ -4,7 +4,9 @@ episode and contacts per cure, each with its interval and test (arrears.insight.
 An episode belongs to an arm when its assignment (account and due date) says so, it started after
 the assignment and it runs the arm's strategy (the hash recorded with the assignment): an episode
 already running when the experiment began is not counted. The database adds everything up per arm;
-the statistics are computed from those sums.
+the statistics are computed from those sums. Money is summed exactly (in ``money_units``) and the
+amounts shown stay Decimal; only the sum of squares, which feeds nothing but the test's variance, is a
+float (arrears.insight.stats).
 """
 
 from datetime import date
@@ -18,10 +20,11 @@ from arrears.domain.strategy import CHAMPION, Experiment
 from arrears.insight.attribution import UNDELIVERED_PREFIXES
 from arrears.insight.experiment import current_shares, decisions
 from arrears.insight.report import Chart, Column, Report, Table
-from arrears.insight.sqlfn import date_diff, money_units
+from arrears.insight.sqlfn import UNITS, date_diff, from_units, money_units
 from arrears.insight.stats import (
     TOO_SMALL,
     Moments,
+    Number,
     RatioMoments,
     compare_means,
     compare_ratios,
@@ -53,7 +56,7 @@ def arm_sums(session: Session, name: str, as_of: date, currency: str | None) -> 
     cured = case((e.outcome.in_(CURED), 1), else_=0)
     rolled = case((or_(e.outcome == "charged_off", _bucket(last_dpd) > _bucket(e.dpd_at_start)), 1), else_=0)
     per_episode = (
-        select(x.arm, cured.label("cured"), rolled.label("rolled"), (cast(paid, Float) / 10000.0).label("amount"),
+        select(x.arm, cured.label("cured"), rolled.label("rolled"), paid.label("amount_units"),
                cast(contacts, Float).label("contacts"))
         .join(e, and_(e.account_id == x.account_id, e.due_date == x.due_date, e.strategy_hash == x.strategy_hash,
                       e.started_at >= x.assigned_at))
@@ -61,11 +64,14 @@ def arm_sums(session: Session, name: str, as_of: date, currency: str | None) -> 
     ).subquery("per_episode")
     q = per_episode.c
     rows = session.execute(
-        select(q.arm, func.count(), func.sum(q.cured), func.sum(q.rolled), func.sum(q.amount), func.sum(q.amount * q.amount),
+        select(q.arm, func.count(), func.sum(q.cured), func.sum(q.rolled), func.sum(q.amount_units),
+               func.sum(cast(q.amount_units, Float) * cast(q.amount_units, Float)),
                func.sum(q.contacts), func.sum(q.contacts * q.contacts), func.sum(q.contacts * q.cured))
         .group_by(q.arm)
     ).all()
-    return {arm: {"n": n, "cured": int(k or 0), "rolled": int(r or 0), "amount": float(s or 0), "amount2": float(ss or 0),
+    square_units = float(UNITS) ** 2
+    return {arm: {"n": n, "cured": int(k or 0), "rolled": int(r or 0), "amount": from_units(s),
+                  "amount2": float(ss or 0) / square_units,
                   "contacts": float(cs or 0), "contacts2": float(css or 0), "contacts_cured": float(cc or 0)}
             for arm, n, k, r, s, ss, cs, css, cc in rows}
 
@@ -89,9 +95,10 @@ def experiment_report(session: Session, name: str, experiment: Experiment | None
         report.meta["traffic_version"] = version
         report.meta["shares"] = {k: str(v) for k, v in shares}
     share_of = dict(report.meta.get("shares", {}))
-    rows, panels = [], {"cure": [], "roll": [], "amount": [], "contacts": []}
+    rows: list[list] = []
+    panels: dict[str, list[dict]] = {"cure": [], "roll": [], "amount": [], "contacts": []}
     for arm in arms:
-        s = sums.get(arm, {"n": 0, "cured": 0, "rolled": 0, "amount": 0.0, "amount2": 0.0, "contacts": 0.0,
+        s = sums.get(arm, {"n": 0, "cured": 0, "rolled": 0, "amount": Decimal(0), "amount2": 0.0, "contacts": 0.0,
                            "contacts2": 0.0, "contacts_cured": 0.0})
         cure, roll = wilson(s["cured"], s["n"]), wilson(s["rolled"], s["n"])
         amount = mean_interval(Moments(s["n"], s["amount"], s["amount2"]))
@@ -99,8 +106,9 @@ def experiment_report(session: Session, name: str, experiment: Experiment | None
         rows.append([arm, share_of.get(arm), s["n"], s["cured"], cure.value, cure.low, cure.high, roll.value, roll.low,
                      roll.high, amount.value, amount.low, amount.high, per_cure.value, per_cure.low, per_cure.high])
         for key, est in (("cure", cure), ("roll", roll), ("amount", amount), ("contacts", per_cure)):
-            panels[key].append({"arm": arm, "estimate": est.value, "low": est.low, "high": est.high})
-    f = lambda v: None if v is None else Decimal(str(round(v, 4)))  # noqa: E731
+            panels[key].append({"arm": arm, "estimate": _drawn(est.value), "low": _drawn(est.low),
+                                "high": _drawn(est.high)})
+    f = lambda v: None if v is None else _four(v)  # noqa: E731
     report.tables.append(Table(
         "arms", "arms: estimates with 95 % intervals",
         [Column("arm", "arm"), Column("share", "traffic now, %", "number"), Column("episodes", "episodes", "int"),
@@ -143,8 +151,9 @@ def experiment_report(session: Session, name: str, experiment: Experiment | None
     if too_small:
         report.notes.append(f"sample too small to decide for {', '.join(too_small)} on at least one measure: "
                             "keep the experiment running before promoting anything")
-    report.meta["verdicts"] = [{"measure": c.measure, "arm": c.arm, "verdict": c.verdict, "difference": c.difference,
-                                "low": c.low, "high": c.high, "p_value": c.p_value} for c in comparisons]
+    report.meta["verdicts"] = [{"measure": c.measure, "arm": c.arm, "verdict": c.verdict,
+                                "difference": _exact(c.difference), "low": _exact(c.low), "high": _exact(c.high),
+                                "p_value": c.p_value} for c in comparisons]
     history = decisions(session, name)
     if history:
         report.tables.append(Table(
@@ -163,6 +172,28 @@ def experiment_report(session: Session, name: str, experiment: Experiment | None
     if not sums:
         report.notes.append(f"no episode has started under experiment {name} yet")
     return report
+
+
+def _four(value: Number) -> Decimal:
+    """Four decimals at most, written as the report always has: without trailing zeros (a float's
+    shortest form), whether the value is a rate (float) or an amount (Decimal)."""
+    rounded = Decimal(str(round(value, 4)))
+    if isinstance(value, float):
+        return rounded
+    text = f"{rounded:f}"
+    whole, _, decimals = text.partition(".")
+    return Decimal(f"{whole}.{decimals.rstrip('0') or '0'}")
+
+
+def _drawn(value: Number | None) -> float | None:
+    # A point on the chart's axis, not an amount anyone reads: matplotlib draws floats.
+    return None if value is None else float(value)
+
+
+def _exact(value: Number | None) -> Number | None:
+    # An amount (the difference in recovered per episode) at the money columns' four decimals; rates and
+    # ratios stay floats.
+    return value.quantize(Decimal("0.0001")) if isinstance(value, Decimal) else value
 
 
 def _ratio(s: dict) -> RatioMoments:

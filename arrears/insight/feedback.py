@@ -233,6 +233,7 @@ def record_complaint(
 def note_hold(sessions: sessionmaker[Session], account_id: str, complaint_id: str, hold_id: str | None, note: str) -> None:
     with sessions.begin() as session:
         row = session.scalar(select(Complaint).where(Complaint.account_id == account_id, Complaint.complaint_id == complaint_id))
+        assert row is not None  # the complaint is recorded before its hold is placed or released
         row.hold_id, row.hold_note = hold_id, note
 
 

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Date, Integer, String, and_, case, exists, func, literal, or_, select, union, union_all
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from arrears.db.models import (
     Account,
@@ -84,7 +85,7 @@ def _touched_episodes():
     ).subquery("touched")
 
 
-def _state(snapshot) -> object:
+def _state(snapshot) -> tuple[ColumnElement[str], ColumnElement[bool]]:
     closed_then = and_(snapshot.c.closed_at.is_not(None), snapshot.c.closed_at < snapshot.c.cutoff)
     dpd = snapshot.c.dpd
     return case(
@@ -125,11 +126,10 @@ def transitions(session: Session, months: list[date], currency: str) -> list[tup
         .select_from(base.outerjoin(paid, and_(paid.c.episode_id == base.c.episode_id, paid.c.m == base.c.m)))
         .where(base.c.rn == 1)
     ).subquery("snap")
-    following = dict(partition_by=snap.c.account_id, order_by=snap.c.m)
     moves = select(
         snap.c.m, snap.c.episode_id, snap.c.state.label("from_state"), snap.c.owed,
-        func.lead(snap.c.state).over(**following).label("to_state"),
-        func.lead(snap.c.m).over(**following).label("to_m"),
+        func.lead(snap.c.state).over(partition_by=snap.c.account_id, order_by=snap.c.m).label("to_state"),
+        func.lead(snap.c.m).over(partition_by=snap.c.account_id, order_by=snap.c.m).label("to_m"),
     ).subquery("moves")
     touched = _touched_episodes()
     self_cure = case((and_(moves.c.to_state == "current", moves.c.from_state.in_(DELINQUENT),
@@ -163,7 +163,8 @@ def _flow_to_charge_off(counts: dict) -> dict[str, Decimal | None]:
     for i, bucket in enumerate(BUCKETS[1:-1], start=1):
         product: Decimal | None = Decimal(1)
         for step in BUCKETS[i:-1]:
-            product = None if product is None or forward[step] is None else product * forward[step]
+            rate = forward[step]
+            product = None if product is None or rate is None else product * rate
         flow[bucket] = None if product is None else product.quantize(Decimal("0.0001"))
     return flow
 
@@ -191,7 +192,7 @@ def recovery_curves(session: Session, first: date, end: date, currency: str, hor
     start = datetime.combine(first, time(0), ZoneInfo("UTC"))
     stop = datetime.combine(end, time(0), ZoneInfo("UTC"))
     in_range = and_(e.outcome == "charged_off", e.currency == currency, e.closed_at >= start, e.closed_at < stop)
-    cohorts = {c: (from_units(w), n, {}) for c, w, n in session.execute(
+    cohorts: dict[int, tuple[Decimal, int, dict]] = {c: (from_units(w), n, {}) for c, w, n in session.execute(
         select(month_index(e.closed_at), func.sum(money_units(func.coalesce(e.closing_balance, e.opening_balance))),
                func.count())
         .where(in_range).group_by(month_index(e.closed_at))

@@ -9,11 +9,12 @@ collection times (UTC); a period is [start, end).
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, case, func, literal, or_, select
+from sqlalchemy import FromClause, Select, SQLColumnExpression, and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.expression import ColumnElement, Subquery
 
@@ -75,18 +76,18 @@ def days_period(first: date, last: date, zone: str) -> Period:
                   f"{first} to {last}", first, last)
 
 
-def _in(column: ColumnElement, period: Period) -> ColumnElement:
+def _in(column: SQLColumnExpression[Any], period: Period) -> ColumnElement:
     return and_(column >= period.start, column < period.end)
 
 
-def _is_rpc(task_kind: ColumnElement, outcome: type[ContactOutcomeRecord]) -> ColumnElement:
+def _is_rpc(task_kind: SQLColumnExpression[Any], outcome: type[ContactOutcomeRecord]) -> ColumnElement:
     """A conversation on a call, or a visit that met the cardholder (JSON report)."""
     met = outcome.visit["met_cardholder"].as_boolean()
     return or_(and_(task_kind == "call", outcome.outcome.in_(CONVERSATION_OUTCOMES)),
                and_(task_kind == "visit", met.is_(True)))
 
 
-def _delivered(result: ColumnElement) -> ColumnElement:
+def _delivered(result: SQLColumnExpression[Any]) -> ColumnElement:
     return and_(*(~result.startswith(prefix) for prefix in UNDELIVERED_PREFIXES))
 
 
@@ -146,7 +147,7 @@ def attributed_payments(rule: AttributionRule, period: Period | None = None,
     ot, rt = aliased(CollectorTask), aliased(CollectorTask)
     ro, ca = aliased(ContactOutcomeRecord), aliased(ContactAttempt)
     col = {s: cand.c[f"cand_{s.value}"] for s in rule.order}
-    joined = cand
+    joined: FromClause = cand
     if Source.OPEN_TASK in col:
         joined = joined.outerjoin(ot, ot.id == col[Source.OPEN_TASK])
     if Source.LAST_RPC in col:
@@ -154,7 +155,7 @@ def attributed_payments(rule: AttributionRule, period: Period | None = None,
     if Source.LAST_CONTACT in col:
         joined = joined.outerjoin(ca, ca.id == col[Source.LAST_CONTACT])
 
-    def first(values: dict[Source, ColumnElement | None]) -> ColumnElement:
+    def first(values: dict[Source, SQLColumnExpression[Any] | None]) -> ColumnElement:
         whens = [(col[s].is_not(None), values[s] if values[s] is not None else literal(None)) for s in rule.order]
         return case(*whens, else_=literal(None))
 
@@ -218,7 +219,7 @@ def first_tasks() -> Subquery:
     )
 
 
-def _paid_before(episode_id: ColumnElement, moment: ColumnElement) -> ColumnElement:
+def _paid_before(episode_id: SQLColumnExpression[Any], moment: SQLColumnExpression[Any]) -> ColumnElement:
     p = aliased(Payment)
     return (
         select(func.coalesce(func.sum(money_units(p.amount)), 0))
@@ -305,7 +306,7 @@ def collector_figures(session: Session, rule: AttributionRule, period: Period, c
     return figures
 
 
-def _complaints(session: Session, period: Period, subject: ColumnElement, fig) -> None:
+def _complaints(session: Session, period: Period, subject: SQLColumnExpression[Any], fig) -> None:
     c = Complaint
     one = lambda cond: func.sum(case((cond, 1), else_=0))  # noqa: E731
     for sid, n in session.execute(select(subject, func.count()).where(subject.is_not(None), _in(c.received_at, period))
@@ -321,7 +322,7 @@ def _complaints(session: Session, period: Period, subject: ColumnElement, fig) -
         f.complaints_judged, f.complaints_in_time = int(judged), int(in_time)
 
 
-def _reviews(session: Session, period: Period, subject: ColumnElement, fig) -> None:
+def _reviews(session: Session, period: Period, subject: SQLColumnExpression[Any], fig) -> None:
     r = QualityReview
     for sid, n, units in session.execute(
         select(subject, func.count(), func.sum(money_units(r.score))).where(subject.is_not(None), _in(r.worked_at, period))

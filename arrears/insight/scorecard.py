@@ -134,7 +134,7 @@ class RoleCard(BaseModel):
         covered = sum((m.weight for m in scored), Decimal(0))
         if not scored:
             return Score(points, None, Decimal(0))
-        value = sum((m.weight * points[m.measure] for m in scored), Decimal(0)) / covered
+        value = sum((m.weight * p for m in scored if (p := points[m.measure]) is not None), Decimal(0)) / covered
         return Score(points, value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP),
                      (covered / total).quantize(Decimal("0.01")))
 

@@ -121,14 +121,14 @@ def scorecard_report(session: Session, scorecard: Scorecard, month: str, team: s
         for subject, score, _target, attainment, _band in ranked:
             bars[subject] = (score.value, attainment)
     # Teams: the collector card on the team's own figures, against the team target.
-    card = scorecard.roles.get("collector")
+    team_card = scorecard.roles.get("collector")
     teams = team_figures(session, rule, period, scorecard.currency, figures)
-    if card and teams:
+    if team_card and teams:
         values = {t: collector_measures(f) for t, f in teams.items()}
-        rows, _points, _ranked = _scored_rows(card, teams, values, scorecard, "team", month,
+        rows, _points, _ranked = _scored_rows(team_card, teams, values, scorecard, "team", month,
                                               lambda t: [teams[t].extra.get("members", 0)])
         report.tables.append(Table("teams", "teams: the collector card on each team's figures",
-                                   _columns(card, [Column("team", "team"), Column("members", "members", "int")]), rows))
+                                   _columns(team_card, [Column("team", "team"), Column("members", "members", "int")]), rows))
     if scorecard.incentives:
         report.tables.append(_bands_table(scorecard, everyone))
     if bars:

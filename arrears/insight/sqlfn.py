@@ -7,8 +7,9 @@ compiles to the right SQL per dialect, so a report's query is written once.
 """
 
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import Float, Integer, Numeric
+from sqlalchemy import Float, Integer, Numeric, SQLColumnExpression
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
@@ -123,7 +124,7 @@ def _epoch_sqlite(element, compiler, **kw):
     return f"CAST(strftime('%s', {compiler.process(arg, **kw)}) AS INTEGER)"
 
 
-def within_days(earlier: ColumnElement, later: ColumnElement, days: int) -> ColumnElement:
+def within_days(earlier: SQLColumnExpression[Any], later: SQLColumnExpression[Any], days: int) -> ColumnElement:
     """earlier <= later (exactly) and later <= earlier + days (to the second)."""
     return (earlier <= later) & (epoch_seconds(later) - epoch_seconds(earlier) <= days * 86_400)
 

@@ -6,7 +6,7 @@ options, read when a command runs.
 
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, NoReturn, Optional
 
 import typer
 from rich.console import Console
@@ -42,7 +42,7 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _fail(message: str, code: int = 2) -> None:
+def _fail(message: str, code: int = 2) -> NoReturn:
     err.print(f"[red]error:[/red] {message}", markup=True, highlight=False)
     raise typer.Exit(code)
 
@@ -144,7 +144,7 @@ def _shares(text: str) -> tuple[int, int, int]:
         parts = ()
     if len(parts) != 3 or sum(parts) != 100 or min(parts) < 0:
         _fail(f"--shares: three percentages for low, medium, high adding up to 100, e.g. 50,30,20; got {text!r}")
-    return parts
+    return parts[0], parts[1], parts[2]
 
 
 def _window(text: str) -> tuple[date, date]:
@@ -456,23 +456,25 @@ def segment_command(
 
     from arrears.cli.main import _client, _run
     from arrears.contracts.collection import RiskSegmentInput, RiskSegmentResult
-    from arrears.contracts.names import SET_RISK_SEGMENT, workflow_id_for
-    from arrears.client.operations import _explain
+    from arrears.contracts.names import Updates, workflow_id_for
+    from arrears.domain.strategy import Segment
+    from arrears.client.operations import explain
 
     if not set_to and not release:
         _fail("say --set SEGMENT (an override) or --release")
     if set_to and set_to not in ("low", "medium", "high"):
         _fail(f"--set: low, medium or high, got {set_to!r}")
-    request = RiskSegmentInput(request_id=request_id or f"supervisor:{uuid.uuid4().hex[:16]}", segment=set_to,
+    request = RiskSegmentInput(request_id=request_id or f"supervisor:{uuid.uuid4().hex[:16]}",
+                               segment=Segment(set_to) if set_to else None,
                                source="supervisor", model_version=None, reasons=[reason[:500]], set_by=by,
                                override=bool(set_to) and not release, release_override=release)
 
     async def go():
         handle = (await _client()).get_workflow_handle(workflow_id_for(account))
         try:
-            return await handle.execute_update(SET_RISK_SEGMENT, request, result_type=RiskSegmentResult)
+            return await handle.execute_update(Updates.SET_RISK_SEGMENT, request, result_type=RiskSegmentResult)
         except Exception as exc:  # noqa: BLE001 - said plainly to the operator
-            raise _explain(exc, account) from None
+            raise explain(exc, account) from None
 
     result = _run(go())
     verb = "now" if result.changed else "stays"
@@ -484,14 +486,15 @@ def segment_command(
 def schedule_command() -> None:
     """The RiskRescore workflow's next period, its last rescore and its last event round (a worker starts it)."""
     from arrears.cli.main import CliError, _client, _run
-    from arrears.contracts.names import RISK_RESCORE_ID
+    from arrears.contracts.names import RISK_RESCORE_ID, Queries
 
     async def ask():
         from temporalio.service import RPCError
 
         handle = (await _client()).get_workflow_handle(RISK_RESCORE_ID)
         try:
-            return tuple([await handle.query(q, result_type=str) for q in ("next_rescore", "last_rescore", "last_event_round")])
+            return tuple([await handle.query(q, result_type=str) for q in (Queries.NEXT_RESCORE, Queries.LAST_RESCORE,
+                                                                              Queries.LAST_EVENT_ROUND)])
         except RPCError as exc:
             raise CliError(f"no rescoring schedule is running ({exc.message}); start a worker: arrears worker") from None
 

@@ -51,9 +51,9 @@ def load_histories(engine: Engine, account_ids: list[str], since: date | None = 
         for r in conn.execute(query):
             builders[r[0]].months.append(Month(r[1], _f(r[2]), _f(r[3]), _f(r[4]), _f(r[5]), _f(r[6]), _f(r[7]), r[8], r[9]))
         e = Episode
-        for r in conn.execute(select(e.account_id, e.episode_id, e.due_date, e.started_at, e.closed_at, e.outcome,
-                                     e.opening_overdue, e.trigger).where(e.account_id.in_(account_ids))):
-            builders[r[0]].episodes.append(EpisodeFact(r[1], r[2], r[3], r[4], r[5], _f(r[6]), r[7] or "missed_due"))
+        for ep in conn.execute(select(e.account_id, e.episode_id, e.due_date, e.started_at, e.closed_at, e.outcome,
+                                      e.opening_overdue, e.trigger).where(e.account_id.in_(account_ids))):
+            builders[ep[0]].episodes.append(EpisodeFact(ep[1], ep[2], ep[3], ep[4], ep[5], _f(ep[6]), ep[7] or "missed_due"))
 
         def events(query, build) -> None:
             for r in conn.execute(query):

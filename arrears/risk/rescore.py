@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from arrears.contracts.collection import RiskSegmentInput, RiskSegmentResult
 from arrears.contracts.collection_activities import SegmentChangeCommand
-from arrears.contracts.names import SET_RISK_SEGMENT, workflow_id_for
+from arrears.contracts.names import Updates, workflow_id_for
 from arrears.db.models import ContactOutcomeRecord, Episode, Plan, PromiseToPay, RescoreEvent, RiskSegmentChange
 from arrears.risk.features import feature_vector
 from arrears.risk.history import load_histories
@@ -123,7 +123,7 @@ async def send(client, model_version: str, proposals: list[Proposal], request_pr
         async with gate:
             try:
                 answer = await client.get_workflow_handle(workflow_id_for(p.account_id)).execute_update(
-                    SET_RISK_SEGMENT, request, result_type=RiskSegmentResult)
+                    Updates.SET_RISK_SEGMENT, request, result_type=RiskSegmentResult)
             except Exception as exc:  # noqa: BLE001 - one episode's no must not stop the others
                 result.failed.append(f"{p.account_id}: {_why(exc)}")
                 return

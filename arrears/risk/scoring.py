@@ -31,4 +31,4 @@ def score_accounts(engine: Engine, model: ScoringModel, account_ids: Iterable[st
         contributions = model.contributions(matrix) if reasons else None
         for i, account_id in enumerate(chunk):
             yield Scored(account_id, float(risk[i]), segments[i],
-                         model.reasons(matrix[i], contributions[i]) if reasons else [])
+                         model.reasons(matrix[i], contributions[i]) if contributions is not None else [])

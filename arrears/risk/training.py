@@ -98,7 +98,8 @@ def select_features(woe: np.ndarray, ivs: list[float], names: list[str]) -> tupl
 def fit_signed(woe: np.ndarray, y: np.ndarray, folds: np.ndarray, kept: list[int]) -> tuple[float, np.ndarray, float, list[int]]:
     """Fit on the kept features; a feature whose weight turns negative (against its own evidence) is
     left out and the rest refitted. (C, coefficients for every column, intercept, features left out)."""
-    kept, against = list(kept), []
+    kept = list(kept)
+    against: list[int] = []
     while True:
         strength = choose_c(woe[:, kept], y, folds)
         regression = LogisticRegression(C=strength, max_iter=2000).fit(woe[:, kept], y)

@@ -79,7 +79,7 @@ def compute(engine: Engine, sessions: sessionmaker[Session], as_of: date, rules:
         for account_id in batch:
             found = list(fired[account_id])
             score = scores.get(account_id)
-            if score and score[1] == Segment.HIGH.value:
+            if score and model is not None and score[1] == Segment.HIGH.value:
                 found.append(Flag("score", f"{EARLY_WARNING_TARGET} risk {score[0]:.1%} is in the high segment "
                                            f"(from {model.thresholds[1]:.1%}, model {model.version})"))
             if found:
