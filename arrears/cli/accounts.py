@@ -1,41 +1,37 @@
 """`arrears bureau`, `arrears blacklist`, `arrears legal` and `arrears recovery`: account actions for operators and other systems.
 
-Registered on the main app by arrears.cli.main; the database URL comes from its
-global options, read when a command runs.
+Mounted on the root command by arrears.cli.main; the settings come from its global
+options through arrears.cli.context.
 """
 
-from datetime import date
+from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
+from pydantic import ValidationError
 from rich.table import Table
+from sqlalchemy import select
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from arrears.bureau.cycle import configured, reports_for, run_cycle, summary_of
+from arrears.cli.context import console, current_settings, run_async, session_factory, temporal_client, utcnow
+from arrears.cli.errors import BAD_INPUT, CliError, fail
+from arrears.client.account_queries import account_today, cases_for, check_blacklist
+from arrears.contracts.collection import CloseInput, PaymentInput
+from arrears.contracts.names import BUREAU_CYCLE_ID, Queries, Updates, recovery_workflow_id
+from arrears.contracts.recovery import RecoveryCloseResult, RecoveryPaymentResult, RecoveryStatus
+from arrears.db.models import BlacklistEntryRecord
+from arrears.domain.blacklist import BlacklistPurpose
+from arrears.domain.bureau import period_end
+from arrears.domain.money import parse_amount
+from arrears.domain.strategy import StrategyError
 
 bureau_app = typer.Typer(no_args_is_help=True, help="Credit-bureau reporting: the monthly cycle and what was reported.")
 blacklist_app = typer.Typer(no_args_is_help=True, help="The internal blacklist: new cards and limit increases.")
 recovery_app = typer.Typer(no_args_is_help=True,
                            help="Recovery after charge-off: payments against the written-off amount, status, close.")
-console = Console()
-err = Console(stderr=True)
-
-
-def _sessions():
-    from arrears.cli.main import state
-    from arrears.db.engine import make_engine, make_sessionmaker
-
-    return make_sessionmaker(make_engine(state.settings.database_url))
-
-
-def _now():
-    from datetime import datetime, timezone
-
-    return datetime.now(timezone.utc)
-
-
-def _fail(message: str, code: int = 2) -> None:
-    err.print(f"[red]error:[/red] {message}")
-    raise typer.Exit(code)
 
 
 def _date(value: str | None, name: str) -> date | None:
@@ -44,7 +40,7 @@ def _date(value: str | None, name: str) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        _fail(f"{name}: give a date as YYYY-MM-DD, got {value!r}")
+        fail(f"{name}: give a date as YYYY-MM-DD, got {value!r}", BAD_INPUT)
 
 
 # ---- bureau -----------------------------------------------------------------------------------
@@ -65,55 +61,41 @@ def bureau_run(
 ) -> None:
     """Report every account with an episode for the month now, as the BureauCycle workflow does on its day;
     a re-run writes the same file and adds nothing."""
-    from pydantic import ValidationError
-
-    from datetime import datetime, time, timedelta, timezone
-
-    from arrears.bureau.cycle import configured, run_cycle, summary_of
-    from arrears.cli.main import state
-    from arrears.domain.bureau import period_end
-    from arrears.domain.strategy import StrategyError
-
-    settings = state.settings
+    settings = current_settings()
     try:
         # A period is reported once: a report made before its day has ended everywhere (UTC-12 is
         # the last zone to finish it) would stand in for the real one, so it is refused.
         day = _date(as_of, "--as-of") or period_end(period)
         ended = datetime.combine(day + timedelta(days=1), time(12), tzinfo=timezone.utc)
-        if ended > _now():
-            _fail(f"{day} has not ended in every zone yet (it has at {ended:%Y-%m-%d %H:%M} UTC); "
-                  "a period is reported once, so it is not reported early")
+        if ended > utcnow():
+            fail(f"{day} has not ended in every zone yet (it has at {ended:%Y-%m-%d %H:%M} UTC); "
+                  "a period is reported once, so it is not reported early", BAD_INPUT)
         # The configured strategy's notice rule, and its pricing: priced episodes are reported from their ledger.
         policy, pricing = configured(settings.strategy)
         overrides = {k: v for k, v in (("notice_days", notice_days), ("negative_from_dpd", negative_from_dpd))
                      if v is not None}
         policy = policy.model_validate({**policy.model_dump(), **overrides})
-        result = run_cycle(_sessions(), period, out or settings.bureau_dir, policy, now=_now(), as_of=day, pricing=pricing,
+        result = run_cycle(session_factory(), period, out or settings.bureau_dir, policy, now=utcnow(), as_of=day, pricing=pricing,
                            institution=institution or settings.bureau_institution)
     except StrategyError as exc:
-        _fail(f"the configured strategy {settings.strategy} does not load: {exc}")
+        fail(f"the configured strategy {settings.strategy} does not load: {exc}", BAD_INPUT)
     except (ValueError, ValidationError) as exc:
-        _fail(str(exc))
+        fail(str(exc), BAD_INPUT)
     console.print(summary_of(result).line())
 
 
 @bureau_app.command("schedule")
 def bureau_schedule() -> None:
     """The BureauCycle workflow's next report and what its last one did (a worker starts it)."""
-    from arrears.cli.main import CliError, _client, _run
-    from arrears.contracts.names import BUREAU_CYCLE_ID
-
     async def ask() -> tuple[str, str]:
-        from temporalio.service import RPCError
-
-        handle = (await _client()).get_workflow_handle(BUREAU_CYCLE_ID)
+        handle = (await temporal_client()).get_workflow_handle(BUREAU_CYCLE_ID)
         try:
-            return (await handle.query("next_report", result_type=str),
-                    await handle.query("last_report", result_type=str))
+            return (await handle.query(Queries.NEXT_REPORT, result_type=str),
+                    await handle.query(Queries.LAST_REPORT, result_type=str))
         except RPCError as exc:
             raise CliError(f"no bureau cycle is running ({exc.message}); start a worker: arrears worker") from None
 
-    nxt, last = _run(ask())
+    nxt, last = run_async(ask())
     console.print(f"next report: {nxt or '-'}")
     console.print(f"last report: {last}")
 
@@ -121,9 +103,7 @@ def bureau_schedule() -> None:
 @bureau_app.command("reports")
 def bureau_reports(account: Annotated[str, typer.Argument(help="Account id")]) -> None:
     """What each monthly cycle reported for the account, and what it held back and why."""
-    from arrears.bureau.cycle import reports_for
-
-    rows = reports_for(_sessions(), account)
+    rows = reports_for(session_factory(), account)
     if not rows:
         console.print(f"no bureau report for {account}")
         return
@@ -144,13 +124,10 @@ def blacklist_check(
     on: Annotated[Optional[str], typer.Option(help="Date, YYYY-MM-DD (default: today in the account's zone)")] = None,
 ) -> None:
     """Exit 0 when not blocked, 1 when blocked (with the reason and until when)."""
-    from arrears.client.account_queries import account_today, check_blacklist
-    from arrears.domain.blacklist import BlacklistPurpose
-
     if purpose not in tuple(BlacklistPurpose):
-        _fail(f"--purpose: use {' or '.join(BlacklistPurpose)}, got {purpose!r}")
-    with _sessions()() as session:
-        day = _date(on, "--on") or account_today(session, account, _now())
+        fail(f"--purpose: use {' or '.join(BlacklistPurpose)}, got {purpose!r}", BAD_INPUT)
+    with session_factory()() as session:
+        day = _date(on, "--on") or account_today(session, account, utcnow())
         check = check_blacklist(session, account, day, purpose)
     if not check.blocked:
         console.print(f"{account}: not blocked for {purpose} on {day}")
@@ -165,17 +142,12 @@ def blacklist_list(
     all_entries: Annotated[bool, typer.Option("--all", help="Include entries that have ended")] = False,
 ) -> None:
     """Entries on the blacklist, the ones still in force by default."""
-    from sqlalchemy import select
-
-    from arrears.client.account_queries import account_today
-    from arrears.db.models import BlacklistEntryRecord
-
     table = Table("account", "reason", "blocks", "from", "until", "episode")
     shown = 0
-    with _sessions()() as session:
+    with session_factory()() as session:
         for row in session.scalars(select(BlacklistEntryRecord).order_by(BlacklistEntryRecord.account_id,
                                                                          BlacklistEntryRecord.listed_from)):
-            today = account_today(session, row.account_id, _now())
+            today = account_today(session, row.account_id, utcnow())
             if not all_entries and row.listed_until is not None and row.listed_until <= today:
                 continue
             table.add_row(row.account_id, row.reason, ", ".join(row.blocks), str(row.listed_from),
@@ -189,9 +161,7 @@ def blacklist_list(
 
 def legal_show(account: Annotated[str, typer.Argument(help="Account id")]) -> None:
     """The account's legal cases: state, costs, and every update with its documents."""
-    from arrears.client.account_queries import cases_for
-
-    with _sessions()() as session:
+    with session_factory()() as session:
         cases = cases_for(session, account)
     if not cases:
         console.print(f"no legal case for {account}")
@@ -213,13 +183,7 @@ def legal_show(account: Annotated[str, typer.Argument(help="Account id")]) -> No
 
 async def _on_recovery(account: str, call):
     """Run ``call`` on the account's AccountRecovery; a refusal or a missing workflow comes back as the reason."""
-    from temporalio.client import WorkflowUpdateFailedError
-    from temporalio.service import RPCError, RPCStatusCode
-
-    from arrears.cli.main import CliError, _client
-    from arrears.contracts.names import recovery_workflow_id
-
-    handle = (await _client()).get_workflow_handle(recovery_workflow_id(account))
+    handle = (await temporal_client()).get_workflow_handle(recovery_workflow_id(account))
     try:
         return await call(handle)
     except WorkflowUpdateFailedError as exc:
@@ -236,10 +200,7 @@ def recovery_status(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
 ) -> None:
     """Written off, recovered, outstanding; payments, agency placement, legal case, open offer, outcome."""
-    from arrears.cli.main import _run
-    from arrears.contracts.recovery import RecoveryStatus
-
-    view: RecoveryStatus = _run(_on_recovery(account, lambda h: h.query("status", result_type=RecoveryStatus)))
+    view: RecoveryStatus = run_async(_on_recovery(account, lambda h: h.query(Queries.STATUS, result_type=RecoveryStatus)))
     if as_json:
         print(view.model_dump_json(indent=2))
         return
@@ -271,19 +232,12 @@ def recovery_pay(
     channel: Annotated[str, typer.Option(help="How it was paid; 'agency' when the placed agency reports it")] = "bank_transfer",
 ) -> None:
     """Record a payment received after the write-off."""
-    from pydantic import ValidationError
-
-    from arrears.cli.main import _run
-    from arrears.contracts.collection import PaymentInput
-    from arrears.domain.money import parse_amount
-    from arrears.contracts.recovery import RecoveryPaymentResult
-
     try:
         request = PaymentInput(payment_id=payment_id, amount=parse_amount(amount), channel=channel)
     except (ValueError, ValidationError) as exc:
-        _fail(str(exc))
-    result: RecoveryPaymentResult = _run(_on_recovery(account, lambda h: h.execute_update(
-        "record_payment", request, result_type=RecoveryPaymentResult)))
+        fail(str(exc), BAD_INPUT)
+    result: RecoveryPaymentResult = run_async(_on_recovery(account, lambda h: h.execute_update(
+        Updates.RECORD_PAYMENT, request, result_type=RecoveryPaymentResult)))
     note = " (repeat: nothing changed)" if result.duplicate else ""
     console.print(f"recovery {result.payment_id} recorded{note}; recovered {result.recovered_total}, "
                   f"outstanding {result.outstanding}"
@@ -298,10 +252,6 @@ def recovery_close(
     by: Annotated[str, typer.Option("--by", help="Operator id")],
 ) -> None:
     """End the recovery as closed (debt sold, uneconomic, deceased, ...)."""
-    from arrears.cli.main import _run
-    from arrears.contracts.collection import CloseInput
-    from arrears.contracts.recovery import RecoveryCloseResult
-
-    result: RecoveryCloseResult = _run(_on_recovery(account, lambda h: h.execute_update(
-        "close", CloseInput(reason=reason, operator_id=by), result_type=RecoveryCloseResult)))
+    result: RecoveryCloseResult = run_async(_on_recovery(account, lambda h: h.execute_update(
+        Updates.CLOSE, CloseInput(reason=reason, operator_id=by), result_type=RecoveryCloseResult)))
     console.print(f"recovery of {account} closed by {result.closed_by}: {result.reason}")

@@ -47,7 +47,7 @@ def explorations(*, address: str, database_url: str, ui_url: str | None, interes
         found.append(Exploration(
             f"{account}'s story, {how}: the record and the workflow history, line by line:",
             (f"{on_server} --database-url {shlex.quote(database_url)} audit timeline {account}",)))
-    late = (f"{temporal} workflow list --address {shlex.quote(address)} --query {shlex.quote(LATE_QUERY)}",)
+    late: tuple[str, ...] = (f"{temporal} workflow list --address {shlex.quote(address)} --query {shlex.quote(LATE_QUERY)}",)
     if ui_url:
         late = (f"{ui_url}/namespaces/default/workflows?query={quote(LATE_QUERY)}",) + late
     found.append(Exploration("the accounts in late stage, in the Web UI (the query " + LATE_QUERY + ") or here:", late))

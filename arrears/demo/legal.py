@@ -254,11 +254,11 @@ async def refusals(client: Client, sessions: sessionmaker[Session], criteria: Le
         unmet = frozenset(c for c in map(unmet_criterion, view.legal.reasons) if c is not None)
         earliest = earliest_in_time = None
         if view.outcome is None and due is not None:
-            facts = dict(due_date=due, still_unpaid=view.overdue_amount > 0,
-                         principal=view.principal if view.principal is not None else view.total_balance,
-                         currency=view.currency, as_of=_local_today(view))
-            earliest = earliest_referral(collected, criteria=criteria, **facts)
-            earliest_in_time = earliest_referral(collected, criteria=in_time, **facts)
+            principal = view.principal if view.principal is not None else view.total_balance
+            earliest, earliest_in_time = (
+                earliest_referral(collected, due_date=due, still_unpaid=view.overdue_amount > 0, principal=principal,
+                                  currency=view.currency, as_of=_local_today(view), criteria=rules)
+                for rules in (criteria, in_time))
         found.append(Refusal(account_id, unmet, view.outcome.value if view.outcome else None, earliest,
                              earliest_in_time))
     return found
@@ -304,7 +304,7 @@ def print_legal_summary(console: Console, sessions: sessionmaker[Session], refus
     console.print(f"(dates: if the cardholder is reached today and again {criteria.min_days_between} days later, "
                   f"and nothing is paid)", style="dim")
     running = [r for r in refused if r.ended is None]
-    could = sorted((r for r in running if r.earliest is not None), key=lambda r: r.earliest)
+    could = sorted((r for r in running if r.earliest is not None), key=lambda r: r.earliest or date.min)
     if could:
         console.print(f"first date one of them could be referred: {could[0].earliest} ({could[0].account_id}); "
                       f"{len(could)} of {len(running)} running could be")

@@ -16,47 +16,40 @@ import asyncio
 import shutil
 from pathlib import Path
 import time
-from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 from decimal import Decimal
 
 from rich.console import Console
-from sqlalchemy import func, select
-from temporalio.client import Client, WorkflowExecutionStatus
+from sqlalchemy import select
+from temporalio.client import Client
 
 from arrears import PROJECT_ROOT
-from arrears.cli.main import print_import_summary
 from arrears.runtime.connect import connect
-from arrears.contracts.names import WORKFLOW_TYPE
+from arrears.contracts.names import Updates, recovery_workflow_id
+from arrears.contracts.recovery import RecoveryPaymentResult
+from arrears.demo.summaries import (
+    OUTCOMES,
+    STAGES,
+    print_desk,
+    print_economics,
+    print_import_summary,
+    print_summary,
+    shown_path,
+    stage_counts,
+)
 from arrears.db.engine import make_engine, make_sessionmaker
 from arrears.db.migrate import upgrade
 from arrears.risk.demo import run_risk_demo
-from arrears.db.models import (
-    AccountAction,
-    AgencyCommission,
-    AgencyPlacement,
-    Collector,
-    ContactDecision,
-    CollectorTask,
-    ContactAttempt,
-    Episode,
-    Plan,
-    PromiseToPay,
-    Settlement,
-    StageEvent,
-)
-from arrears.desk.assign import open_loads, set_absent, sweep
+from arrears.db.models import Episode
+from arrears.desk.assign import set_absent
 from arrears.desk.agencies import import_agencies
 from arrears.desk.roster import import_roster
-from arrears.desk.worklist import worklist
-from arrears.desk.worklist_view import print_worklist
 from arrears.demo.explore import explorations, sqlite_url
 from arrears.demo.legal import (
     LEGAL_ACCOUNT,
     LEGAL_TASK_QUEUE,
-    QUERY_SECONDS,
     LEGAL_STRATEGY,
     LegalStory,
     legal_day_seconds,
@@ -65,7 +58,7 @@ from arrears.demo.legal import (
     refusals,
 )
 from arrears.runtime.devserver import start_dev_server
-from arrears.domain.strategy import load_strategy
+from arrears.domain.strategy import Role, load_strategy
 from arrears.intake.importer import import_file
 from arrears.insight.demo import write_demo_report
 from arrears.contracts.collection import PaymentInput, PlanInput, PromiseInput, SettlementInput
@@ -80,15 +73,11 @@ from arrears.client.operations import (
     record_payment,
 )
 from arrears.runtime.worker import build_worker
-from arrears.runtime.search_attributes import COLLECTION_STAGE
 from arrears.intake.sample import generate_accounts, write_csv
 from arrears.config.settings import load_settings
-from arrears.cli.tables import Column, print_table
 
 console = Console()
 DEMO_DIR = PROJECT_ROOT / ".demo"
-STAGES = ("pre_due", "early", "mid", "late", "charged_off")
-OUTCOMES = ("paid_on_time", "cured", "settled", "closed", "charged_off")
 
 # DPD at import for the 48 good accounts: every stage, and some close enough to
 # 180 to be charged off within the demo.
@@ -152,13 +141,6 @@ def _answer_within(day_seconds: float) -> float:
     return max(30.0, 20 * day_seconds)
 
 
-COUNT_COLUMNS = (Column("kind", whole=True), Column("count", whole=True, justify="right"))
-
-
-def _shown(path: Path) -> str:
-    return str(path.relative_to(PROJECT_ROOT)) if path.is_relative_to(PROJECT_ROOT) else str(path)
-
-
 def account_id(index: int) -> str:
     return f"DEMO{index + 1:06d}"
 
@@ -173,7 +155,7 @@ def _intro(day_seconds: float, days: int, demo_dir: Path, keep_server: bool) -> 
     console.print(f"About {_duration(days * day_seconds + OVERHEAD_SECONDS)} from now. "
                   f"[bold yellow]Time is compressed: one collection day lasts {day_seconds:g} s of real time[/bold yellow] "
                   "(each episode carries its own day length; the ladder is counted in DPD as in production).")
-    where = _shown(demo_dir)
+    where = shown_path(demo_dir)
     steps = [
         f"start a Temporal dev server with its Web UI, and a worker (files under {where}/)",
         f"import {len(DEMO_DPDS)} synthetic accounts at DPD {min(DEMO_DPDS)} to {max(DEMO_DPDS)} plus 2 bad rows "
@@ -236,7 +218,7 @@ async def run_demo(day_seconds: float, days: int, keep_server: bool, demo_dir: P
                       "start one AccountCollection workflow each.")
         summary = await import_file(client, engine, portfolio, task_queue=settings.task_queue, strategy=strategy,
                                     day_seconds=day_seconds, reject_path=demo_dir / "portfolio.rejects.csv")
-        print_import_summary(summary, demo_dir / "portfolio.rejects.csv")
+        print_import_summary(console, console, summary, demo_dir / "portfolio.rejects.csv")
         again = await import_file(client, engine, portfolio, task_queue=settings.task_queue, strategy=strategy,
                                   day_seconds=day_seconds)
         console.print(f"same file imported again: {len(again.started)} started, "
@@ -272,11 +254,11 @@ async def run_demo(day_seconds: float, days: int, keep_server: bool, demo_dir: P
         finally:
             story_task.cancel()
         console.rule("summary")
-        await _summary(client, engine, settings)
-        await _economics_summary(sessions, demo_dir)
+        await print_summary(console, client, engine, settings)
+        print_economics(console, sessions, demo_dir)
         print_legal_summary(console, sessions, await refusals(client, sessions, strategy.legal.criteria),
                             strategy.legal.criteria)
-        await _desk_summary(client, sessions, rows)
+        await print_desk(console, client, sessions, rows)
         write_demo_report(sessions, demo_dir / "reports", console)
         await asyncio.to_thread(run_risk_demo, demo_dir, console)  # off the loop: the worker keeps answering
         explore = _explorations(sessions, settings, server.ui_url, story)
@@ -361,7 +343,7 @@ async def _run_script(client: Client, sessions, rows: list[dict], day_seconds: f
                               "task failing: see it in the Web UI); the demo goes on")
         if day // 10 != last_report // 10 or day >= days:
             last_report = day
-            running, ended = await _stage_counts(client)
+            running, ended = await stage_counts(client)
             line = "  ".join(f"{k} {running[k]}" for k in STAGES if running[k])
             done = "  ".join(f"{k} {ended[k]}" for k in OUTCOMES if ended[k])
             console.print(f"[dim]day {day:>3}[/dim]  running: {line or '-'}   ended: {done or '-'}")
@@ -375,16 +357,13 @@ async def _act(client: Client, rows: list[dict], step: Scripted, day: int) -> No
     overdue = Decimal(rows[step.account_index]["overdue_amount"])
     try:
         if step.kind == "close":
-            result = await close_episode(client, acct, "account sold to a debt buyer", "ops-demo")
-            console.print(f"day {day:>3}  {acct}: {step.note} [green]ok[/green] ({result.reason})")
+            closed = await close_episode(client, acct, "account sold to a debt buyer", "ops-demo")
+            console.print(f"day {day:>3}  {acct}: {step.note} [green]ok[/green] ({closed.reason})")
             return
         if step.kind == "recovery_pay":
-            from arrears.contracts.names import recovery_workflow_id
-            from arrears.contracts.recovery import RecoveryPaymentResult
-
             recovery = client.get_workflow_handle(recovery_workflow_id(acct))
             try:
-                paid = await recovery.execute_update("record_payment", PaymentInput(
+                paid = await recovery.execute_update(Updates.RECORD_PAYMENT, PaymentInput(
                     payment_id=f"{acct}-REC1", amount=Decimal("500"), channel="demo"), result_type=RecoveryPaymentResult)
             except Exception as exc:  # noqa: BLE001 - shown, not fatal: the demo goes on
                 console.print(f"day {day:>3}  {acct}: {step.note} [red]failed[/red]: {exc}")
@@ -405,7 +384,7 @@ async def _act(client: Client, rows: list[dict], step: Scripted, day: int) -> No
             local_today = view.as_of.astimezone(ZoneInfo(view.timezone)).date()
             made = await offer_settlement(client, acct, SettlementInput(
                 offer_id=f"{acct}-S1", amount=(view.total_balance * Decimal("0.8")).quantize(Decimal("0.01")),
-                expires_on=local_today + timedelta(days=7), approved_by="supervisor-demo", approver_role="supervisor"))
+                expires_on=local_today + timedelta(days=7), approved_by="supervisor-demo", approver_role=Role.SUPERVISOR))
             console.print(f"day {day:>3}  {acct} (DPD {view.dpd}): {step.note} [green]ok[/green] "
                           f"({made.discount_percent}% off {view.currency} {view.total_balance})")
             return
@@ -414,7 +393,7 @@ async def _act(client: Client, rows: list[dict], step: Scripted, day: int) -> No
             down = (view.overdue_amount * Decimal("0.2")).quantize(Decimal("0.01"))
             first = ((view.overdue_amount - down) / 2).quantize(Decimal("0.01"))
             agreed = await agree_plan(client, acct, PlanInput(
-                plan_id=f"{acct}-PLAN", down_payment=down, approved_by="supervisor-demo", approver_role="supervisor",
+                plan_id=f"{acct}-PLAN", down_payment=down, approved_by="supervisor-demo", approver_role=Role.SUPERVISOR,
                 instalments=[Instalment(due_date=local_today + timedelta(days=10), amount=first),
                              Instalment(due_date=local_today + timedelta(days=20), amount=view.overdue_amount - down - first)]))
             console.print(f"day {day:>3}  {acct} (DPD {view.dpd}): {step.note} [green]ok[/green] "
@@ -448,143 +427,3 @@ async def _act(client: Client, rows: list[dict], step: Scripted, day: int) -> No
     except Rejected as exc:
         colour = "green" if step.kind == "pay_zero" else "red"
         console.print(f"day {day:>3}  {acct}: {step.note} [{colour}]rejected[/{colour}]: {exc}")
-
-
-async def _stage_counts(client: Client) -> tuple[Counter, Counter]:
-    """Running episodes by stage and ended ones by outcome, from visibility."""
-    running: Counter = Counter()
-    ended: Counter = Counter()
-    # The demo's own server: every AccountCollection on it is the demo's (on either task queue).
-    async for wf in client.list_workflows(f'WorkflowType="{WORKFLOW_TYPE}"'):
-        stage = wf.typed_search_attributes.get(COLLECTION_STAGE) or "?"
-        (running if wf.status == WorkflowExecutionStatus.RUNNING else ended)[stage] += 1
-    return running, ended
-
-
-async def _summary(client: Client, engine, settings) -> None:
-    sessions = make_sessionmaker(engine)
-    # Let the last workflow tasks land in visibility before counting.
-    await asyncio.sleep(1.5)
-    running, _ = await _stage_counts(client)
-    with sessions() as s:
-        reached = dict(s.execute(select(StageEvent.stage, func.count(StageEvent.episode_id.distinct()))
-                                 .where(~StageEvent.idempotency_key.endswith(":outcome")).group_by(StageEvent.stage)).all())
-        contacts = dict(s.execute(select(ContactAttempt.channel, func.count()).group_by(ContactAttempt.channel)).all())
-        tasks = dict(s.execute(select(CollectorTask.kind, func.count()).group_by(CollectorTask.kind)).all())
-        actions = dict(s.execute(select(AccountAction.action, func.count()).group_by(AccountAction.action)).all())
-        promises = dict(s.execute(select(PromiseToPay.status, func.count()).group_by(PromiseToPay.status)).all())
-        plans = dict(s.execute(select(Plan.status, func.count()).group_by(Plan.status)).all())
-        offers = dict(s.execute(select(Settlement.status, func.count()).group_by(Settlement.status)).all())
-        placements = dict(s.execute(select(AgencyPlacement.status, func.count()).group_by(AgencyPlacement.status)).all())
-        gate = s.execute(select(ContactDecision.verdict, ContactDecision.rule, func.count())
-                         .where(ContactDecision.verdict != "allow")
-                         .group_by(ContactDecision.verdict, ContactDecision.rule)).all()
-        commission: dict[str, Decimal] = {}
-        for currency, amount in s.execute(select(AgencyCommission.currency, AgencyCommission.commission)):
-            commission[currency] = commission.get(currency, Decimal(0)) + amount
-        outcomes = dict(s.execute(select(Episode.outcome, func.count()).where(Episode.outcome.is_not(None))
-                                  .group_by(Episode.outcome)).all())
-
-    print_table(console, [
-        Column("stage / outcome", whole=True), Column("accounts now", "now", whole=True, justify="right"),
-        Column("episodes that reached it", "reached", whole=True, justify="right"),
-    ], [[name, str(running[name]), str(reached.get(name, 0))] for name in STAGES]
-       + [[f"outcome: {name}", str(outcomes.get(name, 0)), ""] for name in OUTCOMES],
-        title="accounts by stage (running) and outcome (ended)", shown_by=None)
-
-    counts = [
-        *[(f"contact: {name}", str(n)) for name, n in sorted(contacts.items())],
-        *[(f"task: {name}", str(n)) for name, n in sorted(tasks.items())],
-        *[(f"action: {name}", str(n)) for name, n in sorted(actions.items())],
-        *[(f"promise: {name}", str(n)) for name, n in sorted(promises.items())],
-        *[(f"settlement offer: {name}", str(n)) for name, n in sorted(offers.items())],
-        *[(f"instalment plan: {name}", str(n)) for name, n in sorted(plans.items())],
-        *[(f"agency placement: {name}", str(n)) for name, n in sorted(placements.items())],
-        *[(f"contact gate: {verdict} ({rule})", str(n)) for verdict, rule, n in sorted(gate)],
-        *[(f"agency commission ({currency})", str(amount)) for currency, amount in sorted(commission.items())],
-    ]
-    print_table(console, COUNT_COLUMNS, counts,
-                title="contacts, tasks, account actions, promises, settlements and plans", shown_by=None)
-    console.print(f"system of record: {settings.database_url_masked}")
-
-
-async def _economics_summary(sessions, demo_dir: Path) -> None:
-    """What the delinquency cost and did to the accounts: ledger, card, blacklist, bureau, legal, recovery."""
-    from arrears.bureau.cycle import run_cycle
-    from arrears.db.models import (
-        BlacklistEntryRecord,
-        BureauNotice,
-        CardRestriction,
-        LedgerPosting,
-        LegalCaseRecord,
-        Recovery,
-    )
-    from arrears.domain.strategy import load_strategy as _load
-
-    with sessions() as s:
-        postings = s.execute(select(LedgerPosting.kind, func.count(), func.min(LedgerPosting.posted_on))
-                             .group_by(LedgerPosting.kind)).all()
-        applied = dict(s.execute(select(CardRestriction.level, func.count()).group_by(CardRestriction.level)).all())
-        lifted = dict(s.execute(select(CardRestriction.level, func.count()).where(CardRestriction.lifted_at.is_not(None))
-                                .group_by(CardRestriction.level)).all())
-        listed = s.scalar(select(func.count()).select_from(BlacklistEntryRecord))
-        dated = s.scalar(select(func.count()).select_from(BlacklistEntryRecord).where(BlacklistEntryRecord.listed_until.is_not(None)))
-        notices = s.scalar(select(func.count()).select_from(BureauNotice))
-        cases = s.scalar(select(func.count()).select_from(LegalCaseRecord))
-        recoveries = s.scalar(select(func.count()).select_from(Recovery))
-        last_day = s.scalar(select(func.max(LedgerPosting.posted_on)))
-    counts = [(f"ledger posting: {kind}", str(n)) for kind, n, _ in sorted(postings)]
-    for level in ("cash_advance_blocked", "purchases_blocked", "card_frozen", "card_closed"):
-        if applied.get(level):
-            counts.append((f"card: {level} (lifted on cure)", f"{applied[level]} ({lifted.get(level, 0)})"))
-    counts += [
-        ("blacklisted (removal dated on cure)", f"{listed} ({dated})"),
-        ("bureau prior notices sent", str(notices)),
-        ("legal cases referred", str(cases)),
-        ("recovery payments after charge-off", str(recoveries)),
-    ]
-    print_table(console, COUNT_COLUMNS, counts, title="delinquency economics: ledger postings and account actions",
-                shown_by=None)
-    if last_day is not None:
-        # The month's bureau file as the record stands on the demo's last collection day.
-        demo = _load(PROJECT_ROOT / "strategies" / "demo.yaml")
-        result = run_cycle(sessions, f"{last_day:%Y-%m}", demo_dir / "bureau", demo.bureau,
-                           now=datetime.now(timezone.utc), as_of=last_day, pricing=demo.pricing)
-        console.print(f"bureau file {_shown(result.path)}: {result.accounts} accounts, "
-                      f"{result.withheld} negative reports withheld pending the prior notice, {result.corrections} corrections")
-
-
-async def _desk_summary(client: Client, sessions, rows: list[dict]) -> None:
-    """Who holds the calls and visits, what the SLA sweep escalates, and a supervisor's worklist."""
-    with sessions() as s:
-        loads = open_loads(s)
-        team = s.scalars(select(Collector).order_by(Collector.team, Collector.collector_id)).all()
-        waiting = s.scalar(select(func.count()).select_from(CollectorTask).where(
-            CollectorTask.status == "open", CollectorTask.kind.in_(("call", "visit")), CollectorTask.assigned_to.is_(None)))
-    print_table(console, [
-        Column("collector", whole=True), Column("team", priority=2), Column("role", priority=1),
-        Column("languages", "lang.", priority=3), Column("regions", priority=4),
-        Column("open / capacity", "load", whole=True, justify="right"),
-    ], [[c.collector_id, c.team, c.role, ";".join(c.languages), ";".join(c.regions) or "-",
-         f"{loads.get(c.collector_id, 0)} / {c.daily_capacity}"] for c in team],
-        title="the desk: open calls and visits per collector (balanced by load / capacity)",
-        shown_by="`arrears collectors list`")
-    console.print(f"waiting for an eligible collector with room: {waiting}")
-    # Collection time runs ahead of the wall clock here: look at the desk as of the episodes' today.
-    as_of = None
-    for row in rows:
-        try:
-            view = await asyncio.wait_for(get_status(client, row["account_id"]), QUERY_SECONDS)
-        except (Rejected, asyncio.TimeoutError):
-            continue
-        if view.outcome is None:  # an ended episode's clock stopped when it ended
-            as_of = view.as_of
-            break
-    if as_of is None:
-        return
-    swept = sweep(sessions, as_of)
-    console.print(f"SLA sweep as of collection time {as_of:%Y-%m-%d %H:%M} UTC: {swept}")
-    with sessions() as s:
-        items = worklist(s, "s-wang", as_of)
-    print_worklist(console, items[:8], title=f"worklist of supervisor s-wang (team east): {len(items)} task(s), "
-                                              "first 8 by priority", shown_by="`arrears desk worklist s-wang --wide`")
