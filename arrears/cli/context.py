@@ -34,7 +34,7 @@ class AppState:
     used_temporal: bool = False
 
 
-# One per process: arrears.insight.cli and arrears.risk.cli still read it as arrears.cli.main.state.
+# One per process: every command module reads the same settings.
 state = AppState()
 
 

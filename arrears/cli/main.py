@@ -31,6 +31,8 @@ from arrears.cli import (
     episodes,
     evidence,
     holds,
+    reports,
+    risk,
     sample,
     server,
     strategy,
@@ -40,15 +42,8 @@ from arrears.cli.context import state
 from arrears.cli.errors import BAD_INPUT, OneLineErrors, fail
 from arrears.client.operations import UPDATE_WAIT
 from arrears.config.settings import load_settings
-from arrears.insight import cli as insight_cli
 from arrears.intake.csvfile import validation_reason
-from arrears.risk import cli as risk_cli
 
-# arrears.insight.cli and arrears.risk.cli still import these from here; they belong in arrears.cli.context
-# and arrears.cli.errors (the lead moves those imports, then these lines go).
-from arrears.cli.context import run_async as _run  # noqa: F401
-from arrears.cli.context import temporal_client as _client  # noqa: F401
-from arrears.cli.errors import CliError  # noqa: F401
 
 # OneLineErrors: whatever a command lets escape is one line and an exit code (2 bad input, 1 otherwise).
 app = typer.Typer(cls=OneLineErrors, no_args_is_help=True, add_completion=False, help=__doc__.split("\n\n")[0])
@@ -69,14 +64,14 @@ app.add_typer(accounts.recovery_app, name="recovery")
 app.add_typer(accounts.blacklist_app, name="blacklist")
 app.command("legal")(accounts.legal_show)
 # Reports, reviews, complaints, experiments (docs/reports.md).
-app.add_typer(insight_cli.report_app, name="report")
-desk.app.command("review")(insight_cli.review)
-desk.app.command("review-agency")(insight_cli.review_agency)
-desk.app.add_typer(insight_cli.complaint_app, name="complaint")
-strategy.app.command("promote")(insight_cli.promote)
+app.add_typer(reports.report_app, name="report")
+desk.app.command("review")(reports.review)
+desk.app.command("review-agency")(reports.review_agency)
+desk.app.add_typer(reports.complaint_app, name="complaint")
+strategy.app.command("promote")(reports.promote)
 # Risk assessment (issue 19).
-app.add_typer(risk_cli.behaviour_app, name="behaviour")
-app.add_typer(risk_cli.risk_app, name="risk")
+app.add_typer(risk.behaviour_app, name="behaviour")
+app.add_typer(risk.risk_app, name="risk")
 
 
 @app.callback()

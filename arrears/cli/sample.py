@@ -10,7 +10,8 @@ import typer
 from arrears.cli.context import console, uses_temporal
 from arrears.cli.errors import FAILED
 from arrears.demo.run import DEMO_DIR, run_demo
-from arrears.intake.sample import generate_accounts, write_behaviour, write_csv, write_jsonl
+from arrears.intake.sample import generate_accounts, write_csv, write_jsonl
+from arrears.risk.synthetic import write_behaviour
 
 app = typer.Typer()  # mounted without a name: its commands are top-level
 

@@ -79,15 +79,3 @@ def write_jsonl(path: Path, rows: list[dict]) -> None:
             clean = {k: v for k, v in row.items() if v != "" or k in REQUIRED_COLUMNS}
             handle.write(json.dumps(clean, ensure_ascii=False) + "\n")
 
-
-def write_behaviour(path: Path, rows: list[dict], today: date, seed: int = 7) -> int:
-    """Twelve statement months before this month for each account row, from the documented
-    generative model (arrears.risk.synthetic), in the account's currency; the number of rows written."""
-    from arrears.risk.synthetic import generate, write_behaviour_csv
-
-    population = generate(len(rows), today.replace(day=1), seed=seed)
-    for account, row in zip(population.accounts, rows, strict=True):
-        account.account_id = row["account_id"]
-        for month in account.months:
-            month["account_id"], month["currency"] = row["account_id"], row["currency"]
-    return write_behaviour_csv(path, population)

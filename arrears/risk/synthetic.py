@@ -40,7 +40,7 @@ import csv
 import math
 import random
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -59,6 +59,7 @@ from arrears.db.models import (
     PromiseToPay,
 )
 from arrears.domain.months import add_months
+from arrears.intake.sample import generate_accounts
 from arrears.risk.behaviour import REQUIRED_COLUMNS, month_end
 from arrears.risk.features import EpisodeFact, Event, History, Month, features
 from arrears.risk.metrics import auc
@@ -319,8 +320,6 @@ def write_behaviour_csv(path: Path, population: Population) -> int:
 
 def write_record(engine: Engine, population: Population, now: datetime, behaviour: bool = False) -> None:
     """The accounts and their collection record (and, if asked, their behaviour rows), in bulk."""
-    from arrears.intake.sample import generate_accounts
-
     people = generate_accounts(len(population.accounts), population.observed_on, seed=population.seed)
     accounts, episodes, tasks, outcomes, promises, holds, payments, months = [], [], [], [], [], [], [], []
     for account, person in zip(population.accounts, people, strict=True):
@@ -372,3 +371,14 @@ def write_record(engine: Engine, population: Population, now: datetime, behaviou
 def probabilities(population: Population, target: str) -> tuple[np.ndarray, np.ndarray]:
     chosen = population.of_target(target)
     return np.asarray([a.probability for a in chosen]), np.asarray([a.label for a in chosen])
+
+
+def write_behaviour(path: Path, rows: list[dict], today: date, seed: int = 7) -> int:
+    """Twelve statement months before this month for each account row, from the documented
+    generative model below, in the account's currency; the number of rows written."""
+    population = generate(len(rows), today.replace(day=1), seed=seed)
+    for account, row in zip(population.accounts, rows, strict=True):
+        account.account_id = row["account_id"]
+        for month in account.months:
+            month["account_id"], month["currency"] = row["account_id"], row["currency"]
+    return write_behaviour_csv(path, population)

@@ -12,6 +12,11 @@ from typing import Annotated, NoReturn, Optional
 import typer
 from rich.console import Console
 
+from arrears.cli.context import run_async as _run
+from arrears.cli.context import state
+from arrears.cli.context import temporal_client as _client
+from arrears.cli.errors import CliError
+
 report_app = typer.Typer(no_args_is_help=True, help="Reports on collection: scorecards, agencies, the portfolio, experiments "
                                                    "(a rich table; --csv, --json, --html to write files).")
 complaint_app = typer.Typer(no_args_is_help=True, help="Customer complaints: record (places a complaint hold), resolve, list.")
@@ -25,7 +30,6 @@ ScorecardOpt = Annotated[Optional[Path], typer.Option("--scorecard", help="Score
 
 
 def _settings():
-    from arrears.cli.main import state
 
     return state.settings
 
@@ -293,8 +297,6 @@ def complaint_record(
 ) -> None:
     """Record a complaint; while the episode runs, a complaint hold closes the channel until it is resolved."""
     import asyncio
-
-    from arrears.cli.main import CliError, _client, _run
     from arrears.insight.feedback import FeedbackError, complaint_hold, record_complaint
 
     card = _scorecard(scorecard)
@@ -335,7 +337,6 @@ def complaint_resolve(
     note: Annotated[str, typer.Option(help="The answer given")] = "",
 ) -> None:
     """Resolve a complaint (answered in time or not is recorded) and release its hold."""
-    from arrears.cli.main import _client, _run
     from arrears.insight.feedback import FeedbackError, release_complaint_hold, resolve_complaint
 
     sessions = _sessions()

@@ -13,6 +13,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from arrears.cli.context import run_async as _run
+from arrears.cli.context import state
+from arrears.cli.context import temporal_client as _client
+from arrears.cli.errors import CliError
+
 behaviour_app = typer.Typer(no_args_is_help=True, help="Monthly behaviour of all card accounts: the input for risk features.")
 risk_app = typer.Typer(no_args_is_help=True,
                        help="Risk models (train, evaluate, activate, roll back), the early-warning watch list, rescoring.")
@@ -21,7 +26,6 @@ err = Console(stderr=True)
 
 
 def _settings():
-    from arrears.cli.main import state
 
     return state.settings
 
@@ -383,7 +387,6 @@ def watchlist_command(
                                  "" if e.score is None else f"{e.score:.6f}", " | ".join(f.reason for f in e.flags)])
         console.print(f"written to {out}")
     if start:
-        from arrears.cli.main import _client, _run
 
         async def go():
             return await start_episodes(await _client(), engine, sessions, listed, settings.task_queue, chosen,
@@ -410,7 +413,6 @@ def rescore_command(
 ) -> None:
     """Rescore open episodes now with the active roll_forward_60d model, as the RiskRescore workflow does on
     its calendar; episodes whose segment would change are sent set_risk_segment."""
-    from arrears.cli.main import _client, _run
     from arrears.risk.rescore import score_page, send
 
     engine = _engine()
@@ -453,8 +455,6 @@ def segment_command(
 ) -> None:
     """A supervisor's override of the episode's risk segment (it wins over the model until released)."""
     import uuid
-
-    from arrears.cli.main import _client, _run
     from arrears.contracts.collection import RiskSegmentInput, RiskSegmentResult
     from arrears.contracts.names import Updates, workflow_id_for
     from arrears.domain.strategy import Segment
@@ -485,7 +485,6 @@ def segment_command(
 @risk_app.command("schedule")
 def schedule_command() -> None:
     """The RiskRescore workflow's next period, its last rescore and its last event round (a worker starts it)."""
-    from arrears.cli.main import CliError, _client, _run
     from arrears.contracts.names import RISK_RESCORE_ID, Queries
 
     async def ask():
