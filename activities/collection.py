@@ -10,7 +10,6 @@ lost.
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from datetime import time as dtime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -21,6 +20,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities.agency import AgencyActivities
 from activities.ledger import write_postings
+from arrears.contracts import keys
 from arrears.contracts.ledger import PostLedgerCommand
 from activities.holds import HoldActivities
 from arrears.channels.adapter import ChannelAdapter, OutboundMessage, OutboxAdapter
@@ -78,7 +78,6 @@ from arrears.db.models import (
 )
 from arrears.compliance.gate_record import (
     BASELINE,
-    decision_key,
     earlier_decision,
     episode_policy,
     gate,
@@ -195,7 +194,7 @@ class CollectionActivities(AgencyActivities, HoldActivities):
             if cmd.opening_stage is not None:
                 session.flush()
                 session.add(StageEvent(
-                    idempotency_key=f"{cmd.episode_id}:stage:{cmd.opening_stage}", episode_id=cmd.episode_id,
+                    idempotency_key=keys.stage_key(cmd.episode_id, cmd.opening_stage), episode_id=cmd.episode_id,
                     account_id=cmd.account_id, stage=cmd.opening_stage, previous_stage=None,
                     dpd=cmd.opening_dpd if cmd.opening_dpd is not None else cmd.dpd_at_start, occurred_at=cmd.started_at))
             if cmd.postings:
@@ -223,7 +222,7 @@ class CollectionActivities(AgencyActivities, HoldActivities):
             episode.closing_balance = cmd.total_balance
             session.add(
                 StageEvent(
-                    idempotency_key=f"{cmd.episode_id}:outcome",
+                    idempotency_key=keys.outcome_stage_key(cmd.episode_id),
                     episode_id=cmd.episode_id,
                     account_id=cmd.account_id,
                     stage=cmd.outcome.value,
@@ -237,7 +236,7 @@ class CollectionActivities(AgencyActivities, HoldActivities):
     @activity.defn(name=RECORD_STAGE_CHANGE)
     @records
     def record_stage_change(self, cmd: StageChangeCommand) -> bool:
-        key = f"{cmd.episode_id}:stage:{cmd.stage}"
+        key = keys.stage_key(cmd.episode_id, cmd.stage)
         return self._insert_once(
             StageEvent,
             key,
@@ -477,7 +476,7 @@ class CollectionActivities(AgencyActivities, HoldActivities):
                 if cmd.effective_collection is not None:
                     session.add(
                         EffectiveCollection(
-                            idempotency_key=f"{cmd.episode_id}:outcome:{o.task_id}", account_id=cmd.account_id,
+                            idempotency_key=keys.effective_collection_key(cmd.episode_id, o.task_id), account_id=cmd.account_id,
                             episode_id=cmd.episode_id, kind=cmd.effective_collection, occurred_at=cmd.recorded_at,
                             source_ref=f"task {o.task_id}",
                             evidence={
@@ -522,7 +521,7 @@ class CollectionActivities(AgencyActivities, HoldActivities):
     @records
     def record_strategy_change(self, cmd: StrategyChangeCommand) -> bool:
         """The change on record, and the episode's pinned strategy moved with it, in one transaction."""
-        key = f"{cmd.episode_id}:strategy:{cmd.to_hash}:{cmd.applied_at.isoformat()}"
+        key = keys.strategy_change_key(cmd.episode_id, cmd.to_hash, cmd.applied_at)
         try:
             with self.sessions.begin() as session:
                 if session.scalar(select(StrategyChange.id).where(StrategyChange.idempotency_key == key)) is not None:
@@ -595,7 +594,7 @@ class CollectionActivities(AgencyActivities, HoldActivities):
             raise ApplicationError(f"account {cmd.account_id} is not in the system of record",
                                    type="AccountNotOnRecord")
         channel = cmd.step.action.value
-        key = decision_key(cmd.idempotency_key, cmd.executed_at)
+        key = keys.decision_key(cmd.idempotency_key, cmd.executed_at)
         prior = earlier_decision(session, key)
         if prior is None:
             self._settle_owed(session, cmd)
@@ -646,7 +645,7 @@ class CollectionActivities(AgencyActivities, HoldActivities):
             verify_dispute(session, self.renderer, self.adapter, episode_id=cmd.episode_id, account_id=cmd.account_id,
                            hold_id=hold.hold_id, at=cmd.executed_at,
                            debt=Debt(cmd.currency, cmd.overdue_amount, cmd.total_balance, cmd.due_date, cmd.dpd),
-                           policy=policy, key=f"{hold.episode_id}:verification:{hold.hold_id}", now=self.clock())
+                           policy=policy, key=keys.verification_key(hold.episode_id, hold.hold_id), now=self.clock())
 
     def _reach_persons(self, cmd: StepCommand) -> StepResult:
         """A locate step texts the account's contact persons asking the cardholder to call back; a
@@ -661,8 +660,8 @@ class CollectionActivities(AgencyActivities, HoldActivities):
         key = cmd.idempotency_key
         channel = cmd.step.action.value  # locate | guarantor
         with self.sessions() as session:
-            rows = session.scalars(select(ContactAttempt).where(ContactAttempt.idempotency_key.like(f"{key}#%"))).all()
-            whole = earlier_decision(session, decision_key(key, cmd.executed_at))
+            rows = session.scalars(select(ContactAttempt).where(ContactAttempt.idempotency_key.like(keys.person_contacts_prefix(key) + "%"))).all()
+            whole = earlier_decision(session, keys.decision_key(key, cmd.executed_at))
         if rows:
             sent_any = any(r.result == "queued" for r in rows)
             return StepResult(idempotency_key=key, kind="contact" if sent_any else "suppressed", channel=channel,
@@ -685,7 +684,7 @@ class CollectionActivities(AgencyActivities, HoldActivities):
                 reason = ("no_contact_person", "no contact person with a stated relationship and a phone") if locating \
                     else ("no_guarantor", "no guarantor with a phone on the account")
             if reason is not None:
-                row = record_decision(session, decision_key(key, cmd.executed_at), cmd.episode_id, cmd.account_id,
+                row = record_decision(session, keys.decision_key(key, cmd.executed_at), cmd.episode_id, cmd.account_id,
                                       cmd.step.step_id, channel, cmd.executed_at,
                                       Decision(Verdict.SUPPRESS, reason[0], reason[1]), cmd.compliance, self.clock())
                 return StepResult(idempotency_key=key, kind="suppressed", channel=channel, record_id=row.id,
@@ -699,7 +698,7 @@ class CollectionActivities(AgencyActivities, HoldActivities):
                     ContactAttempt.recipient == person.phone, ContactAttempt.result == "queued"))
                 decision = gate_person(session, account, person.phone, cmd.executed_at, cmd.compliance, template,
                                        before, party=person.party, kind=kind)
-                row = record_decision(session, decision_key(f"{key}#{n}", cmd.executed_at), cmd.episode_id,
+                row = record_decision(session, keys.decision_key(keys.person_contact_key(key, n), cmd.executed_at), cmd.episode_id,
                                       cmd.account_id, cmd.step.step_id, channel, cmd.executed_at, decision,
                                       cmd.compliance, self.clock())
                 rendered = self.renderer.render(
@@ -709,7 +708,7 @@ class CollectionActivities(AgencyActivities, HoldActivities):
                 )
                 if decision.verdict == Verdict.ALLOW:
                     result = deliver(session, self.adapter, row, OutboundMessage(
-                        idempotency_key=f"{key}#{n}", topic="sms", account_id=account.account_id,
+                        idempotency_key=keys.person_contact_key(key, n), topic="sms", account_id=account.account_id,
                         payload={"to": person.phone, "language": account.language, "subject": None,
                                  "body": rendered.body, "template": template, "registered": False,
                                  "party": person.party.value},
@@ -718,7 +717,7 @@ class CollectionActivities(AgencyActivities, HoldActivities):
                 else:
                     result = f"suppressed:{decision.rule}"
                 attempt = ContactAttempt(
-                    idempotency_key=f"{key}#{n}", episode_id=cmd.episode_id, account_id=account.account_id,
+                    idempotency_key=keys.person_contact_key(key, n), episode_id=cmd.episode_id, account_id=account.account_id,
                     step_id=cmd.step.step_id, channel=channel, template=template, language=account.language,
                     recipient=person.phone, subject=None, rendered_text=rendered.body, dpd=cmd.dpd, stage=cmd.stage,
                     catch_up=cmd.step.catch_up, scheduled_for=cmd.step.due_at, attempted_at=cmd.executed_at,
@@ -899,7 +898,7 @@ class CollectionActivities(AgencyActivities, HoldActivities):
         """The verification letter (12 CFR 1006.38(d)(2)) for a dispute released as verified, before
         collection resumes: through the gate (the dispute hold does not stop it; another hold may),
         once per dispute (key ``<episode>:verification:<hold id>``)."""
-        key = f"{cmd.episode_id}:verification:{cmd.hold_id}"
+        key = keys.verification_key(cmd.episode_id, cmd.hold_id)
         try:
             with self.sessions.begin() as session:
                 debt = Debt(cmd.currency, cmd.overdue_amount, cmd.total_balance, cmd.due_date, cmd.dpd)

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from arrears.contracts import keys
 from arrears.channels.adapter import OutboundMessage
 from arrears.channels.gateway import publish
 from arrears.channels.render import format_amount
@@ -140,9 +141,9 @@ class HoldActivities:
                 if debt is not None:
                     verify_dispute(session, self.renderer, self.adapter, episode_id=cmd.episode_id,
                                    account_id=cmd.account_id, hold_id=cmd.hold_id, at=cmd.at, debt=debt, policy=None,
-                                   key=f"{cmd.episode_id}:verification:{cmd.hold_id}", now=self.clock())
+                                   key=keys.verification_key(cmd.episode_id, cmd.hold_id), now=self.clock())
         return True
 
 
 def _task_key(cmd: HoldCommand) -> str:
-    return f"{cmd.episode_id}:hold-{cmd.hold.hold_id}"
+    return keys.hold_task_key(cmd.episode_id, cmd.hold.hold_id)

@@ -18,6 +18,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities.records import records
 
+from arrears.contracts import keys
 from arrears.db.models import LedgerPosting, LegalCaseRecord, Payment, Recovery, RecoveryOutcomeRecord
 from arrears.domain.legal import LegalCase, LegalState
 from arrears.domain.ledger import ZERO, fmt
@@ -40,10 +41,6 @@ def _utcnow() -> datetime:
 
 def _refused(message: str) -> ApplicationError:
     return ApplicationError(message, type=RECOVERY_REFUSED, non_retryable=True)
-
-
-def outcome_key(episode_id: str) -> str:
-    return f"{episode_id}:recovery-outcome"
 
 
 class RecoveryActivities:
@@ -123,7 +120,7 @@ class RecoveryActivities:
     @records
     def close_recovery(self, cmd: CloseRecoveryCommand) -> bool:
         """How the recovery ended, once per charged-off episode; False when already on record (a retry)."""
-        key = outcome_key(cmd.episode_id)
+        key = keys.recovery_outcome_key(cmd.episode_id)
         try:
             with self.sessions.begin() as session:
                 if self._outcome(session, key) is not None:
@@ -156,7 +153,7 @@ class RecoveryActivities:
         """
         with self.sessions() as session:
             case = session.scalar(select(LegalCaseRecord).where(
-                LegalCaseRecord.idempotency_key == f"{cmd.episode_id}:legal"))
+                LegalCaseRecord.idempotency_key == keys.legal_case_key(cmd.episode_id)))
             if case is None or case.account_id != cmd.account_id:
                 return None
             return LegalCaseView(case_id=case.id, case=LegalCase(

@@ -378,10 +378,6 @@ def strategy_policies(paths: list[Path]) -> Callable[[str], ContactPolicy | None
     return known.get
 
 
-def decision_key(step_key: str, proposed_at: datetime) -> str:
-    return f"{step_key}@{proposed_at.isoformat()}"
-
-
 def record_decision(
     session: Session, key: str, episode_id: str, account_id: str, step_id: str, channel: str,
     proposed_at: datetime, decision: Decision, policy: ContactPolicy | None, now: datetime,
