@@ -25,6 +25,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from arrears.contracts import keys
+from arrears.db.idempotent import insert_once
 from arrears.contracts.account import (
     LEGAL_EVENT_REFUSED,
     BlacklistCommand,
@@ -386,18 +387,12 @@ class AccountActionActivities:
 
     def _record_refusal(self, key: str, cmd: LegalReferralCommand) -> None:
         """Evidence that the legal step ran and why it did not refer (the reasons are in the workflow history)."""
-        try:
-            with self.sessions.begin() as session:
-                if session.scalar(select(AccountAction.id).where(AccountAction.idempotency_key == key)) is not None:
-                    return
-                session.add(AccountAction(
-                    idempotency_key=key, episode_id=cmd.episode_id, account_id=cmd.account_id, step_id=cmd.step_id,
-                    action="legal_refused", dpd=cmd.dpd, executed_at=cmd.referred_at,
-                    overdue_amount=cmd.overdue_amount, total_balance=cmd.total_balance))
-        except IntegrityError:
-            with self.sessions() as session:
-                if session.scalar(select(AccountAction.id).where(AccountAction.idempotency_key == key)) is None:
-                    raise
+        with self.sessions.begin() as session:
+            insert_once(session, AccountAction(
+                idempotency_key=key, episode_id=cmd.episode_id, account_id=cmd.account_id, step_id=cmd.step_id,
+                action="legal_refused", dpd=cmd.dpd, executed_at=cmd.referred_at,
+                overdue_amount=cmd.overdue_amount, total_balance=cmd.total_balance,
+            ), existing=lambda: session.scalar(select(AccountAction).where(AccountAction.idempotency_key == key)))
 
     @activity.defn(name=RECORD_LEGAL_EVENT)
     @records

@@ -29,6 +29,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from arrears.contracts import keys
+from arrears.db.idempotent import insert_once
 from arrears.desk.agencies import OPEN_STATUSES, open_placements
 from arrears.channels.adapter import ChannelAdapter, OutboundMessage
 from arrears.channels.gateway import deliver
@@ -231,38 +232,31 @@ class AgencyActivities:
     @records
     def record_commission(self, cmd: CommissionCommand) -> bool:
         """One commission per payment the agency reported; the placement's collected total rises once."""
-        try:
-            with self.sessions.begin() as session:
-                _write_lock(session)
-                if self._commission_exists(session, cmd):
-                    return False
-                placement = session.get(AgencyPlacement, cmd.placement_id, with_for_update=True)
-                if placement is None:
-                    raise ApplicationError(f"placement {cmd.placement_id} of account {cmd.account_id} was never recorded")
-                session.add(
-                    AgencyCommission(
-                        account_id=cmd.account_id, payment_id=cmd.payment_id, placement_id=cmd.placement_id,
-                        agency_id=cmd.agency_id, payment_amount=cmd.payment_amount, percent=cmd.percent,
-                        commission=cmd.commission, currency=cmd.currency, recorded_at=self.clock(),
-                    )
-                )
-                # Exact decimal arithmetic in Python: SQLite keeps money as text, SQL "+" would go through a float.
-                placement.collected = placement.collected + cmd.payment_amount
-        except IntegrityError:
-            with self.sessions() as session:
-                if self._commission_exists(session, cmd):
-                    return False
-            raise
+        with self.sessions.begin() as session:
+            _write_lock(session)
+            if self._commission(session, cmd) is not None:
+                return False
+            placement = session.get(AgencyPlacement, cmd.placement_id, with_for_update=True)
+            if placement is None:
+                raise ApplicationError(f"placement {cmd.placement_id} of account {cmd.account_id} was never recorded")
+            _, created = insert_once(session, AgencyCommission(
+                account_id=cmd.account_id, payment_id=cmd.payment_id, placement_id=cmd.placement_id,
+                agency_id=cmd.agency_id, payment_amount=cmd.payment_amount, percent=cmd.percent,
+                commission=cmd.commission, currency=cmd.currency, recorded_at=self.clock(),
+            ), existing=lambda: self._commission(session, cmd))
+            if not created:
+                return False
+            # Exact decimal arithmetic in Python: SQLite keeps money as text, SQL "+" would go through a float.
+            placement.collected = placement.collected + cmd.payment_amount
         return True
 
     @staticmethod
-    def _commission_exists(session: Session, cmd: CommissionCommand) -> bool:
-        found = session.scalar(
-            select(AgencyCommission.id).where(
+    def _commission(session: Session, cmd: CommissionCommand) -> AgencyCommission | None:
+        return session.scalar(
+            select(AgencyCommission).where(
                 AgencyCommission.account_id == cmd.account_id, AgencyCommission.payment_id == cmd.payment_id
             )
         )
-        return found is not None
 
     # ---- helpers ------------------------------------------------------------------
 

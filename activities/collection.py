@@ -21,6 +21,7 @@ from temporalio.exceptions import ApplicationError
 from activities.agency import AgencyActivities
 from activities.ledger import write_postings
 from arrears.contracts import keys
+from arrears.db.idempotent import insert_once
 from arrears.contracts.ledger import PostLedgerCommand
 from activities.holds import HoldActivities
 from arrears.channels.adapter import ChannelAdapter, OutboundMessage, OutboxAdapter
@@ -255,40 +256,27 @@ class CollectionActivities(AgencyActivities, HoldActivities):
     @records
     def record_payment(self, cmd: PaymentCommand) -> bool:
         p = cmd.payment
-        try:
-            with self.sessions.begin() as session:
-                exists = session.scalar(
-                    select(Payment.id).where(Payment.account_id == cmd.account_id, Payment.payment_id == p.payment_id)
-                )
-                if exists is not None:
-                    return False
-                session.add(
-                    Payment(
-                        account_id=cmd.account_id,
-                        payment_id=p.payment_id,
-                        episode_id=cmd.episode_id,
-                        amount=p.amount,
-                        currency=cmd.currency,
-                        paid_at=p.paid_at,
-                        channel=p.channel,
-                        dpd=p.dpd,
-                        overdue_after=p.overdue_after,
-                        total_after=p.total_after,
-                        recorded_at=self.clock(),
-                    )
-                )
-        except IntegrityError:
-            if self._payment_exists(cmd.account_id, p.payment_id):
-                return False  # a concurrent attempt got there first
-            raise  # anything else (a missing episode row) must retry, never be taken as done
-        return True
-
-    def _payment_exists(self, account_id: str, payment_id: str) -> bool:
-        with self.sessions() as session:
-            found = session.scalar(
-                select(Payment.id).where(Payment.account_id == account_id, Payment.payment_id == payment_id)
+        with self.sessions.begin() as session:
+            _, created = insert_once(
+                session,
+                Payment(
+                    account_id=cmd.account_id,
+                    payment_id=p.payment_id,
+                    episode_id=cmd.episode_id,
+                    amount=p.amount,
+                    currency=cmd.currency,
+                    paid_at=p.paid_at,
+                    channel=p.channel,
+                    dpd=p.dpd,
+                    overdue_after=p.overdue_after,
+                    total_after=p.total_after,
+                    recorded_at=self.clock(),
+                ),
+                existing=lambda: session.scalar(
+                    select(Payment).where(Payment.account_id == cmd.account_id, Payment.payment_id == p.payment_id)
+                ),
             )
-            return found is not None
+        return created
 
     # ---- promises to pay --------------------------------------------------------
 
@@ -297,27 +285,20 @@ class CollectionActivities(AgencyActivities, HoldActivities):
     def record_promise(self, cmd: PromiseCommand) -> bool:
         """Record a new promise (and retire the one it replaces) in one transaction."""
         p = cmd.promise
-        try:
-            with self.sessions.begin() as session:
-                if self._promise(session, cmd.account_id, p.promise_id) is not None:
-                    return False
-                if cmd.replaces:
-                    old = self._promise(session, cmd.account_id, cmd.replaces)
-                    if old is not None and old.status == "active":
-                        old.status, old.replaced_by, old.resolved_at = "replaced", p.promise_id, p.made_at
-                session.add(
-                    PromiseToPay(
-                        account_id=cmd.account_id, promise_id=p.promise_id, episode_id=cmd.episode_id,
-                        amount=p.amount, currency=cmd.currency, promised_date=p.promised_date, deadline=p.deadline,
-                        collector_id=p.collector_id, supervisor_id=p.supervisor_id, channel=p.channel, note=p.note,
-                        made_at=p.made_at, made_dpd=p.made_dpd, status="active",
-                    )
-                )
-        except IntegrityError:
-            with self.sessions() as session:
-                if self._promise(session, cmd.account_id, p.promise_id) is not None:
-                    return False
-            raise
+        with self.sessions.begin() as session:
+            # The new promise first: a repeat must not retire the old one again.
+            _, created = insert_once(session, PromiseToPay(
+                account_id=cmd.account_id, promise_id=p.promise_id, episode_id=cmd.episode_id,
+                amount=p.amount, currency=cmd.currency, promised_date=p.promised_date, deadline=p.deadline,
+                collector_id=p.collector_id, supervisor_id=p.supervisor_id, channel=p.channel, note=p.note,
+                made_at=p.made_at, made_dpd=p.made_dpd, status="active",
+            ), existing=lambda: self._promise(session, cmd.account_id, p.promise_id))
+            if not created:
+                return False
+            if cmd.replaces:
+                old = self._promise(session, cmd.account_id, cmd.replaces)
+                if old is not None and old.status == "active":
+                    old.status, old.replaced_by, old.resolved_at = "replaced", p.promise_id, p.made_at
         return True
 
     @activity.defn(name=RESOLVE_PROMISE)
@@ -346,27 +327,20 @@ class CollectionActivities(AgencyActivities, HoldActivities):
     @records
     def record_settlement(self, cmd: SettlementCommand) -> bool:
         o = cmd.offer
-        try:
-            with self.sessions.begin() as session:
-                if self._offer(session, cmd.account_id, o.offer_id) is not None:
-                    return False
-                if cmd.replaces:
-                    old = self._offer(session, cmd.account_id, cmd.replaces)
-                    if old is not None and old.status == "open":
-                        old.status, old.replaced_by, old.resolved_at = "replaced", o.offer_id, o.made_at
-                session.add(
-                    Settlement(
-                        account_id=cmd.account_id, offer_id=o.offer_id, episode_id=cmd.episode_id, amount=o.amount,
-                        currency=cmd.currency, balance_at_offer=o.balance_at_offer, expires_on=o.expires_on,
-                        expires_at=o.expires_at, approved_by=o.approved_by, approver_role=o.approver_role.value,
-                        made_at=o.made_at, status="open",
-                    )
-                )
-        except IntegrityError:
-            with self.sessions() as session:
-                if self._offer(session, cmd.account_id, o.offer_id) is not None:
-                    return False
-            raise
+        with self.sessions.begin() as session:
+            # The new offer first: a repeat must not retire the old one again.
+            _, created = insert_once(session, Settlement(
+                account_id=cmd.account_id, offer_id=o.offer_id, episode_id=cmd.episode_id, amount=o.amount,
+                currency=cmd.currency, balance_at_offer=o.balance_at_offer, expires_on=o.expires_on,
+                expires_at=o.expires_at, approved_by=o.approved_by, approver_role=o.approver_role.value,
+                made_at=o.made_at, status="open",
+            ), existing=lambda: self._offer(session, cmd.account_id, o.offer_id))
+            if not created:
+                return False
+            if cmd.replaces:
+                old = self._offer(session, cmd.account_id, cmd.replaces)
+                if old is not None and old.status == "open":
+                    old.status, old.replaced_by, old.resolved_at = "replaced", o.offer_id, o.made_at
         return True
 
     @activity.defn(name=RESOLVE_SETTLEMENT)
@@ -394,24 +368,14 @@ class CollectionActivities(AgencyActivities, HoldActivities):
     @records
     def record_plan(self, cmd: PlanCommand) -> bool:
         p = cmd.plan
-        try:
-            with self.sessions.begin() as session:
-                if self._plan(session, cmd.account_id, p.plan_id) is not None:
-                    return False
-                session.add(
-                    Plan(
-                        account_id=cmd.account_id, plan_id=p.plan_id, episode_id=cmd.episode_id, currency=cmd.currency,
-                        total=p.total, schedule=[{"due_date": i.due_date.isoformat(), "amount": str(i.amount)} for i in p.instalments],
-                        fee_waiver=p.fee_waiver, rate_discount_percent=p.rate_discount_percent, approved_by=p.approved_by,
-                        approver_role=p.approver_role.value, made_at=p.made_at, status="active", status_reason="",
-                    )
-                )
-        except IntegrityError:
-            with self.sessions() as session:
-                if self._plan(session, cmd.account_id, p.plan_id) is not None:
-                    return False
-            raise
-        return True
+        with self.sessions.begin() as session:
+            _, created = insert_once(session, Plan(
+                account_id=cmd.account_id, plan_id=p.plan_id, episode_id=cmd.episode_id, currency=cmd.currency,
+                total=p.total, schedule=[{"due_date": i.due_date.isoformat(), "amount": str(i.amount)} for i in p.instalments],
+                fee_waiver=p.fee_waiver, rate_discount_percent=p.rate_discount_percent, approved_by=p.approved_by,
+                approver_role=p.approver_role.value, made_at=p.made_at, status="active", status_reason="",
+            ), existing=lambda: self._plan(session, cmd.account_id, p.plan_id))
+        return created
 
     @activity.defn(name=RESOLVE_PLAN)
     @records
@@ -522,23 +486,17 @@ class CollectionActivities(AgencyActivities, HoldActivities):
     def record_strategy_change(self, cmd: StrategyChangeCommand) -> bool:
         """The change on record, and the episode's pinned strategy moved with it, in one transaction."""
         key = keys.strategy_change_key(cmd.episode_id, cmd.to_hash, cmd.applied_at)
-        try:
-            with self.sessions.begin() as session:
-                if session.scalar(select(StrategyChange.id).where(StrategyChange.idempotency_key == key)) is not None:
-                    return False
-                session.add(StrategyChange(
-                    idempotency_key=key, episode_id=cmd.episode_id, account_id=cmd.account_id, from_name=cmd.from_name,
-                    from_hash=cmd.from_hash, to_name=cmd.to_name, to_hash=cmd.to_hash, applied_by=cmd.applied_by,
-                    reason=cmd.reason, dpd=cmd.dpd, applied_at=cmd.applied_at,
-                ))
-                episode = session.get(Episode, cmd.episode_id)
-                if episode is not None:
-                    episode.strategy_name, episode.strategy_hash = cmd.to_name, cmd.to_hash
-        except IntegrityError:
-            with self.sessions() as session:
-                if session.scalar(select(StrategyChange.id).where(StrategyChange.idempotency_key == key)) is not None:
-                    return False
-            raise
+        with self.sessions.begin() as session:
+            _, created = insert_once(session, StrategyChange(
+                idempotency_key=key, episode_id=cmd.episode_id, account_id=cmd.account_id, from_name=cmd.from_name,
+                from_hash=cmd.from_hash, to_name=cmd.to_name, to_hash=cmd.to_hash, applied_by=cmd.applied_by,
+                reason=cmd.reason, dpd=cmd.dpd, applied_at=cmd.applied_at,
+            ), existing=lambda: session.scalar(select(StrategyChange).where(StrategyChange.idempotency_key == key)))
+            if not created:
+                return False
+            episode = session.get(Episode, cmd.episode_id)
+            if episode is not None:
+                episode.strategy_name, episode.strategy_hash = cmd.to_name, cmd.to_hash
         return True
 
     # ---- strategy steps --------------------------------------------------------
@@ -916,14 +874,7 @@ class CollectionActivities(AgencyActivities, HoldActivities):
     # ---- helpers -----------------------------------------------------------------
 
     def _insert_once(self, model, key: str, build: Callable[[], object]) -> bool:
-        try:
-            with self.sessions.begin() as session:
-                if session.scalar(select(model.id).where(model.idempotency_key == key)) is not None:
-                    return False
-                session.add(build())
-        except IntegrityError:
-            with self.sessions() as session:
-                if session.scalar(select(model.id).where(model.idempotency_key == key)) is not None:
-                    return False
-            raise
-        return True
+        with self.sessions.begin() as session:
+            _, created = insert_once(session, build(), existing=lambda: session.scalar(
+                select(model).where(model.idempotency_key == key)))
+        return created

@@ -20,12 +20,12 @@ has gone the gate keeps collection back (rule ``verification_owed``).
 from collections.abc import Callable
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from arrears.contracts import keys
+from arrears.db.idempotent import insert_once
 from arrears.channels.adapter import OutboundMessage
 from arrears.channels.gateway import publish
 from arrears.channels.render import format_amount
@@ -47,28 +47,18 @@ class HoldActivities:
     @activity.defn(name=RECORD_HOLD)
     @records
     def record_hold(self, cmd: HoldCommand) -> HoldRecorded:
-        try:
-            with self.sessions.begin() as session:
-                earlier = self._earlier_hold(session, cmd)
-                if earlier is not None:
-                    return earlier
-                h = cmd.hold
-                session.add(
-                    Hold(
-                        account_id=cmd.account_id, hold_id=h.hold_id, episode_id=cmd.episode_id,
-                        hold_type=h.hold_type.value, channel=h.channel, reason=h.reason, evidence_ref=h.evidence_ref,
-                        placed_by=h.placed_by, placed_at=h.placed_at, expires_at=h.expires_at, status="active",
-                    )
-                )
-                task_id = self._hold_task(session, cmd) if h.hold_type in HOLD_TASKS else None
-                # A placed account: its agency hears of the hold and what it forbids (AgencyActivities).
-                self._tell_agency_of_hold(session, cmd.episode_id, cmd.account_id, h.hold_id, h.hold_type, h.placed_at)
-        except IntegrityError:
-            with self.sessions() as session:
-                earlier = self._earlier_hold(session, cmd)
-            if earlier is None:
-                raise
-            return earlier
+        h = cmd.hold
+        with self.sessions.begin() as session:
+            earlier, _ = insert_once(session, Hold(
+                account_id=cmd.account_id, hold_id=h.hold_id, episode_id=cmd.episode_id,
+                hold_type=h.hold_type.value, channel=h.channel, reason=h.reason, evidence_ref=h.evidence_ref,
+                placed_by=h.placed_by, placed_at=h.placed_at, expires_at=h.expires_at, status="active",
+            ), existing=lambda: self._earlier_hold(session, cmd))
+            if isinstance(earlier, HoldRecorded):
+                return earlier
+            task_id = self._hold_task(session, cmd) if h.hold_type in HOLD_TASKS else None
+            # A placed account: its agency hears of the hold and what it forbids (AgencyActivities).
+            self._tell_agency_of_hold(session, cmd.episode_id, cmd.account_id, h.hold_id, h.hold_type, h.placed_at)
         return HoldRecorded(created=True, task_id=task_id)
 
     def _earlier_hold(self, session: Session, cmd: HoldCommand) -> HoldRecorded | None:

@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import delete, exists, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHistory
 from temporalio.service import RPCError, RPCStatusCode
 
+from arrears.db.idempotent import insert_once
 from arrears.db.models import ArchivedHistory, Episode, RecoveryOutcomeRecord
 
 _CLOSED = {
@@ -122,14 +122,12 @@ def store(sessions: sessionmaker[Session], runs: Iterable[WorkflowHistory], *, a
             close_event=close_event(history) or "open", events=len(history.events), json_bytes=size,
             sha256=digest, content=content, archived_at=now,
         )
-        try:
-            with sessions.begin() as session:
-                if session.scalar(select(ArchivedHistory.id).where(
-                        ArchivedHistory.workflow_id == row.workflow_id, ArchivedHistory.run_id == row.run_id)) is not None:
-                    continue
-                session.add(row)
-        except IntegrityError:
-            continue  # another archiver stored the same run first
+        with sessions.begin() as session:
+            # Stored already, or by another archiver a moment ago: nothing to add.
+            _, created = insert_once(session, row, existing=lambda w=row.workflow_id, r=row.run_id: session.scalar(
+                select(ArchivedHistory).where(ArchivedHistory.workflow_id == w, ArchivedHistory.run_id == r)))
+        if not created:
+            continue
         done.append(f"{row.workflow_id} run {row.run_id} ({row.events} events)")
     return done
 

@@ -13,15 +13,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 Row = TypeVar("Row")
+Found = TypeVar("Found")
 
 
-def insert_once(session: Session, row: Row, *, existing: Callable[[], Row | None]) -> tuple[Row, bool]:
-    """``(row, True)`` once ``row`` is inserted; ``(the row on record, False)`` when ``existing`` finds one.
+def insert_once(session: Session, row: Row, *, existing: Callable[[], Found | None]) -> tuple[Row | Found, bool]:
+    """``(row, True)`` once ``row`` is inserted; ``(what existing found, False)`` when the key is on record.
 
-    ``existing`` looks the row up by the same unique key, in ``session``. It is asked first (a retry
-    costs one read) and again after a unique violation (a concurrent attempt committed first). A
-    violation it cannot explain (a missing parent row, another constraint) is raised: to be retried,
-    never taken as done.
+    ``existing`` looks the row up by the same unique key, in ``session`` (the row itself, or the
+    caller's answer built from it). It is asked first (a retry costs one read) and again after a
+    unique violation (a concurrent attempt committed first). A violation it cannot explain (a
+    missing parent row, another constraint) is raised: to be retried, never taken as done.
     """
     found = existing()
     if found is not None:
