@@ -15,7 +15,7 @@ Keys:
 """
 
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -25,6 +25,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from arrears.contracts import keys
+from arrears.db.clock import utcnow
 from arrears.db.idempotent import insert_once
 from arrears.contracts.account import (
     LEGAL_EVENT_REFUSED,
@@ -79,10 +80,6 @@ from arrears.domain.restrictions import RestrictionLevel, levels_to_apply, lift_
 from activities.records import records
 
 
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 def _sorted_levels(levels) -> list[RestrictionLevel]:
     return sorted(RestrictionLevel(level) for level in levels)
 
@@ -97,7 +94,7 @@ class AccountActionActivities:
         sessions: sessionmaker[Session],
         renderer: Renderer,
         adapter: ChannelAdapter | None = None,
-        clock: Callable[[], datetime] = _utcnow,
+        clock: Callable[[], datetime] = utcnow,
         policies: Callable[[str], ContactPolicy | None] | None = None,
     ) -> None:
         self.sessions = sessions

@@ -8,7 +8,7 @@ lost.
 """
 
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from datetime import time as dtime
 from zoneinfo import ZoneInfo
 
@@ -21,6 +21,7 @@ from temporalio.exceptions import ApplicationError
 from activities.agency import AgencyActivities
 from activities.ledger import write_postings
 from arrears.contracts import keys
+from arrears.db.clock import utcnow
 from arrears.db.idempotent import insert_once
 from arrears.contracts.ledger import PostLedgerCommand
 from activities.holds import HoldActivities
@@ -111,10 +112,6 @@ VALIDATION_STEP = "validation-notice"
 _ACTION_TOPIC = {Action.RESTRICT_CARD: "card", Action.BUREAU_REPORT: "bureau", Action.CHARGE_OFF: "ledger"}
 
 
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 def _evidence(session: Session, account_id: str, evidence_id: str) -> dict:
     """An evidence file a visit report cites, by its evidence-store id: its SHA-256, or marked missing.
 
@@ -130,7 +127,7 @@ class CollectionActivities(AgencyActivities, HoldActivities):
         sessions: sessionmaker[Session],
         renderer: Renderer,
         adapter: ChannelAdapter | None = None,
-        clock: Callable[[], datetime] = _utcnow,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.sessions = sessions
         self.renderer = renderer

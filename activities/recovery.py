@@ -8,7 +8,7 @@ the ledger, so money received against it is outside the balance.
 """
 
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -18,6 +18,7 @@ from temporalio.exceptions import ApplicationError
 from activities.records import records
 
 from arrears.contracts import keys
+from arrears.db.clock import utcnow
 from arrears.db.idempotent import insert_once
 from arrears.db.models import LedgerPosting, LegalCaseRecord, Payment, Recovery, RecoveryOutcomeRecord
 from arrears.domain.legal import LegalCase, LegalState
@@ -35,16 +36,12 @@ from arrears.contracts.recovery import (
 RECOVERY_REFUSED = "RecoveryRefused"
 
 
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 def _refused(message: str) -> ApplicationError:
     return ApplicationError(message, type=RECOVERY_REFUSED, non_retryable=True)
 
 
 class RecoveryActivities:
-    def __init__(self, sessions: sessionmaker[Session], clock: Callable[[], datetime] = _utcnow) -> None:
+    def __init__(self, sessions: sessionmaker[Session], clock: Callable[[], datetime] = utcnow) -> None:
         self.sessions = sessions
         self.clock = clock
 
