@@ -504,6 +504,8 @@ class CollectionActivities(AgencyActivities, HoldActivities):
         action = cmd.step.action
         if action in THIRD_PARTY:
             return self._reach_persons(cmd)
+        model: type[ContactAttempt] | type[CollectorTask] | type[AccountAction]
+        build: Callable[..., StepResult]
         if action in REMINDERS:
             model, build = ContactAttempt, self._contact
         elif action in COLLECTOR_TASKS:
@@ -648,9 +650,9 @@ class CollectionActivities(AgencyActivities, HoldActivities):
             kind = MessageKind.LOCATION if locating else MessageKind.COLLECTION
             first_id, sent_count = 0, 0
             for n, person in enumerate(persons):
-                before = session.scalar(select(func.count()).select_from(ContactAttempt).where(
+                before = session.execute(select(func.count()).select_from(ContactAttempt).where(
                     ContactAttempt.account_id == account.account_id, ContactAttempt.channel == channel,
-                    ContactAttempt.recipient == person.phone, ContactAttempt.result == "queued"))
+                    ContactAttempt.recipient == person.phone, ContactAttempt.result == "queued")).scalar_one()
                 decision = gate_person(session, account, person.phone, cmd.executed_at, cmd.compliance, template,
                                        before, party=person.party, kind=kind)
                 row = record_decision(session, keys.decision_key(keys.person_contact_key(key, n), cmd.executed_at), cmd.episode_id,

@@ -18,18 +18,19 @@ has gone the gate keeps collection back (rule ``verification_owed``).
 """
 
 from collections.abc import Callable
+from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from arrears.contracts import keys
 from arrears.db.idempotent import insert_once
-from arrears.channels.adapter import OutboundMessage
+from arrears.channels.adapter import ChannelAdapter, OutboundMessage
 from arrears.channels.gateway import publish
-from arrears.channels.render import format_amount
-from arrears.contracts.collection_activities import HoldCommand, HoldEndCommand, HoldRecorded
+from arrears.channels.render import Renderer, format_amount
+from arrears.contracts.collection_activities import HoldCommand, HoldEndCommand, HoldRecorded, NoticeResult
 from arrears.contracts.names import END_HOLD, RECORD_HOLD
 from arrears.db.models import CollectorTask, Hold
 from arrears.domain.holds import HOLD_TASKS, HoldType
@@ -41,6 +42,13 @@ HOLD_ID_TAKEN = "HoldIdTaken"
 
 
 class HoldActivities:
+    # A mixin of CollectionActivities, which sets these; AgencyActivities brings _tell_agency_of_hold.
+    sessions: sessionmaker[Session]
+    clock: Callable[[], datetime]
+    adapter: ChannelAdapter
+    renderer: Renderer
+    _tell_agency_of_hold: Callable[..., NoticeResult]
+
     def hold_activities(self) -> list[Callable]:
         return [self.record_hold, self.end_hold]
 
