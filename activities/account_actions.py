@@ -15,7 +15,7 @@ Keys:
 """
 
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -24,6 +24,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from arrears.contracts import keys
+from arrears.db.clock import utcnow
+from arrears.db.idempotent import insert_once
 from arrears.contracts.account import (
     LEGAL_EVENT_REFUSED,
     BlacklistCommand,
@@ -54,7 +57,6 @@ from arrears.channels.adapter import ChannelAdapter, OutboundMessage, OutboxAdap
 from arrears.channels.gateway import deliver, publish
 from arrears.channels.render import Renderer
 from arrears.compliance.gate_record import (
-    decision_key,
     earlier_decision,
     gate,
     invalid_addresses,
@@ -78,10 +80,6 @@ from arrears.domain.restrictions import RestrictionLevel, levels_to_apply, lift_
 from activities.records import records
 
 
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 def _sorted_levels(levels) -> list[RestrictionLevel]:
     return sorted(RestrictionLevel(level) for level in levels)
 
@@ -96,7 +94,7 @@ class AccountActionActivities:
         sessions: sessionmaker[Session],
         renderer: Renderer,
         adapter: ChannelAdapter | None = None,
-        clock: Callable[[], datetime] = _utcnow,
+        clock: Callable[[], datetime] = utcnow,
         policies: Callable[[str], ContactPolicy | None] | None = None,
     ) -> None:
         self.sessions = sessions
@@ -150,7 +148,7 @@ class AccountActionActivities:
                 have = {RestrictionLevel(r.level) for r in current} | {RestrictionLevel(x) for x in done_here}
                 applied = list(levels_to_apply(cmd.level, have))
                 for level in applied:
-                    key = f"{cmd.episode_id}:restrict:{level.value}"
+                    key = keys.restriction_key(cmd.episode_id, level.value)
                     session.add(CardRestriction(
                         apply_key=key, account_id=cmd.account_id, episode_id=cmd.episode_id, level=level.value,
                         step_id=cmd.step_id, dpd=cmd.dpd, applied_at=cmd.at,
@@ -167,7 +165,7 @@ class AccountActionActivities:
 
         def settled() -> RestrictionResult | None:
             with self.sessions() as session:
-                key = f"{cmd.episode_id}:restrict:{cmd.level.value}"
+                key = keys.restriction_key(cmd.episode_id, cmd.level.value)
                 if session.scalar(select(CardRestriction.id).where(CardRestriction.apply_key == key)) is None:
                     return None
                 return RestrictionResult(applied=[], on_card=_sorted_levels(r.level for r in self._on_card(session, cmd.account_id)))
@@ -181,7 +179,7 @@ class AccountActionActivities:
 
         def lifted_here(session: Session) -> list[RestrictionLevel]:
             rows = session.scalars(
-                select(CardRestriction).where(CardRestriction.lift_key.like(f"{cmd.episode_id}:lift:%"))
+                select(CardRestriction).where(CardRestriction.lift_key.like(keys.restriction_lift_prefix(cmd.episode_id) + "%"))
             )
             return sorted((RestrictionLevel(r.level) for r in rows), reverse=True)
 
@@ -190,7 +188,7 @@ class AccountActionActivities:
                 current = {RestrictionLevel(r.level): r for r in self._on_card(session, cmd.account_id)}
                 for level in lift_plan(current, cmd.policy):
                     row = current.pop(level)
-                    key = f"{cmd.episode_id}:lift:{level.value}"
+                    key = keys.restriction_lift_key(cmd.episode_id, level.value)
                     row.lifted_at, row.lift_key, row.lift_reason = cmd.at, key, cmd.reason
                     publish(session, self.adapter, OutboundMessage(
                         idempotency_key=key, topic="card", account_id=cmd.account_id,
@@ -266,7 +264,7 @@ class AccountActionActivities:
         the rule on record in ``contact_decisions``. Deferred: nothing is written and the answer says
         until when (result ``deferred``); suppressed: the first attempt's row says why (``suppressed``).
         """
-        key = f"{cmd.episode_id}:bureau-notice" + (f":{cmd.attempt}" if cmd.attempt > 1 else "")
+        key = keys.bureau_notice_key(cmd.episode_id, cmd.attempt)
 
         def earlier() -> BureauNoticeResult | None:
             with self.sessions() as session:
@@ -285,7 +283,7 @@ class AccountActionActivities:
                     raise ApplicationError(f"account {cmd.account_id} is not in the system of record",
                                            type="AccountNotOnRecord")
                 policy = known_policy(session, cmd.episode_id, cmd.compliance, self.policies)
-                dkey = decision_key(key, cmd.sent_at)
+                dkey = keys.decision_key(key, cmd.sent_at)
                 decision = earlier_decision(session, dkey)
                 if decision is None and policy is None:
                     # Nothing says which rules this episode is under yet (the notice runs before any other
@@ -348,10 +346,10 @@ class AccountActionActivities:
     def refer_to_legal(self, cmd: LegalReferralCommand) -> LegalReferralResult:
         """Open the episode's legal case when the criteria passed; a refusal is recorded as an account action."""
         if not cmd.allowed:
-            refusal = f"{cmd.episode_id}:{cmd.step_key or f'legal-refused@{cmd.referred_on}'}"
+            refusal = keys.legal_refusal_key(cmd.episode_id, cmd.step_key, cmd.referred_on)
             self._record_refusal(refusal, cmd)
             return LegalReferralResult(referred=False, reasons=cmd.reasons)
-        key = f"{cmd.episode_id}:legal"
+        key = keys.legal_case_key(cmd.episode_id)
 
         def earlier() -> LegalReferralResult | None:
             with self.sessions() as session:
@@ -386,18 +384,12 @@ class AccountActionActivities:
 
     def _record_refusal(self, key: str, cmd: LegalReferralCommand) -> None:
         """Evidence that the legal step ran and why it did not refer (the reasons are in the workflow history)."""
-        try:
-            with self.sessions.begin() as session:
-                if session.scalar(select(AccountAction.id).where(AccountAction.idempotency_key == key)) is not None:
-                    return
-                session.add(AccountAction(
-                    idempotency_key=key, episode_id=cmd.episode_id, account_id=cmd.account_id, step_id=cmd.step_id,
-                    action="legal_refused", dpd=cmd.dpd, executed_at=cmd.referred_at,
-                    overdue_amount=cmd.overdue_amount, total_balance=cmd.total_balance))
-        except IntegrityError:
-            with self.sessions() as session:
-                if session.scalar(select(AccountAction.id).where(AccountAction.idempotency_key == key)) is None:
-                    raise
+        with self.sessions.begin() as session:
+            insert_once(session, AccountAction(
+                idempotency_key=key, episode_id=cmd.episode_id, account_id=cmd.account_id, step_id=cmd.step_id,
+                action="legal_refused", dpd=cmd.dpd, executed_at=cmd.referred_at,
+                overdue_amount=cmd.overdue_amount, total_balance=cmd.total_balance,
+            ), existing=lambda: session.scalar(select(AccountAction).where(AccountAction.idempotency_key == key)))
 
     @activity.defn(name=RECORD_LEGAL_EVENT)
     @records
@@ -419,7 +411,7 @@ class AccountActionActivities:
 
         def on_record(session: Session, case: LegalCaseRecord) -> LegalEventResult | None:
             row = session.scalar(select(LegalCaseEvent).where(
-                LegalCaseEvent.idempotency_key == f"legal-case-{case.id}:{e.event_id}"
+                LegalCaseEvent.idempotency_key == keys.legal_event_key(case.id, e.event_id)
             ))
             if row is None:
                 return None
@@ -450,7 +442,7 @@ class AccountActionActivities:
                     after = before.apply(e, policy)
                 except InvalidTransition as exc:
                     raise _refused(f"case {case.id}: {exc}") from None
-                key = f"legal-case-{case.id}:{e.event_id}"
+                key = keys.legal_event_key(case.id, e.event_id)
                 recoverable = case.costs_recoverable and e.cost > 0
                 session.add(LegalCaseEvent(
                     idempotency_key=key, case_id=case.id, account_id=case.account_id, event_id=e.event_id,
@@ -463,7 +455,7 @@ class AccountActionActivities:
                 if recoverable:
                     # The ledger posts it to the account; the same key makes a retried hand-over a no-op there too.
                     publish(session, self.adapter, OutboundMessage(
-                        idempotency_key=f"{key}:cost", topic="ledger", account_id=case.account_id,
+                        idempotency_key=keys.legal_cost_key(key), topic="ledger", account_id=case.account_id,
                         payload={"posting": "legal_cost", "case_id": case.id, "event_id": e.event_id,
                                  "amount": str(e.cost), "currency": case.currency, "on": e.on.isoformat()},
                     ), self.clock())
@@ -474,7 +466,7 @@ class AccountActionActivities:
 
     @staticmethod
     def _case(session: Session, cmd: LegalEventCommand) -> LegalCaseRecord:
-        case = session.scalar(select(LegalCaseRecord).where(LegalCaseRecord.idempotency_key == f"{cmd.episode_id}:legal"))
+        case = session.scalar(select(LegalCaseRecord).where(LegalCaseRecord.idempotency_key == keys.legal_case_key(cmd.episode_id)))
         if case is None or case.account_id != cmd.account_id:
             raise _refused(f"no legal case for account {cmd.account_id} from episode {cmd.episode_id}")
         return case

@@ -28,10 +28,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from arrears.contracts import keys
+from arrears.db.idempotent import insert_once
 from arrears.desk.agencies import OPEN_STATUSES, open_placements
 from arrears.channels.adapter import ChannelAdapter, OutboundMessage
 from arrears.channels.gateway import deliver
-from arrears.compliance.gate_record import decision_key, earlier_decision, episode_policy, gate_agency, in_flight, record_decision
+from arrears.compliance.gate_record import earlier_decision, episode_policy, gate_agency, in_flight, record_decision
 from arrears.contracts.collection_activities import (
     CommissionCommand,
     PlacementChangeCommand,
@@ -181,7 +183,7 @@ class AgencyActivities:
         if task is not None:
             return PlacementResult(placement=None, task_id=task.id, duplicate=True, detail=task.note)
         refusal = session.scalar(select(ContactDecision).where(
-            ContactDecision.idempotency_key.like(f"{key}@%"), ContactDecision.verdict != Verdict.ALLOW.value))
+            ContactDecision.idempotency_key.like(keys.decisions_prefix(key) + "%"), ContactDecision.verdict != Verdict.ALLOW.value))
         if refusal is not None:
             return PlacementResult(placement=None, duplicate=True, refused=refusal.rule,
                                    detail=f"not placed: {refusal.rule}: {refusal.detail}")
@@ -230,38 +232,31 @@ class AgencyActivities:
     @records
     def record_commission(self, cmd: CommissionCommand) -> bool:
         """One commission per payment the agency reported; the placement's collected total rises once."""
-        try:
-            with self.sessions.begin() as session:
-                _write_lock(session)
-                if self._commission_exists(session, cmd):
-                    return False
-                placement = session.get(AgencyPlacement, cmd.placement_id, with_for_update=True)
-                if placement is None:
-                    raise ApplicationError(f"placement {cmd.placement_id} of account {cmd.account_id} was never recorded")
-                session.add(
-                    AgencyCommission(
-                        account_id=cmd.account_id, payment_id=cmd.payment_id, placement_id=cmd.placement_id,
-                        agency_id=cmd.agency_id, payment_amount=cmd.payment_amount, percent=cmd.percent,
-                        commission=cmd.commission, currency=cmd.currency, recorded_at=self.clock(),
-                    )
-                )
-                # Exact decimal arithmetic in Python: SQLite keeps money as text, SQL "+" would go through a float.
-                placement.collected = placement.collected + cmd.payment_amount
-        except IntegrityError:
-            with self.sessions() as session:
-                if self._commission_exists(session, cmd):
-                    return False
-            raise
+        with self.sessions.begin() as session:
+            _write_lock(session)
+            if self._commission(session, cmd) is not None:
+                return False
+            placement = session.get(AgencyPlacement, cmd.placement_id, with_for_update=True)
+            if placement is None:
+                raise ApplicationError(f"placement {cmd.placement_id} of account {cmd.account_id} was never recorded")
+            _, created = insert_once(session, AgencyCommission(
+                account_id=cmd.account_id, payment_id=cmd.payment_id, placement_id=cmd.placement_id,
+                agency_id=cmd.agency_id, payment_amount=cmd.payment_amount, percent=cmd.percent,
+                commission=cmd.commission, currency=cmd.currency, recorded_at=self.clock(),
+            ), existing=lambda: self._commission(session, cmd))
+            if not created:
+                return False
+            # Exact decimal arithmetic in Python: SQLite keeps money as text, SQL "+" would go through a float.
+            placement.collected = placement.collected + cmd.payment_amount
         return True
 
     @staticmethod
-    def _commission_exists(session: Session, cmd: CommissionCommand) -> bool:
-        found = session.scalar(
-            select(AgencyCommission.id).where(
+    def _commission(session: Session, cmd: CommissionCommand) -> AgencyCommission | None:
+        return session.scalar(
+            select(AgencyCommission).where(
                 AgencyCommission.account_id == cmd.account_id, AgencyCommission.payment_id == cmd.payment_id
             )
         )
-        return found is not None
 
     # ---- helpers ------------------------------------------------------------------
 
@@ -277,7 +272,7 @@ class AgencyActivities:
                          kind: MessageKind, policy: ContactPolicy | None = None,
                          holds: tuple = ()) -> ContactDecision:
         """The gate's decision on a message to the agency, recorded once per message and moment."""
-        dkey = decision_key(key, at)
+        dkey = keys.decision_key(key, at)
         found = earlier_decision(session, dkey)
         if found is not None:
             return found
@@ -290,7 +285,7 @@ class AgencyActivities:
                 decision: ContactDecision | None = None, at: datetime | None = None) -> None:
         """Tell the agency (outbox topic ``agency``): one message per event of a placement, through the gate.
         ``at``: the episode's collection time of the event (the decision's moment)."""
-        key = f"{row.idempotency_key}:agency:{event}"
+        key = keys.placement_event_key(row.idempotency_key, event)
         if decision is None:
             decision = self._agency_decision(session, key, row.episode_id, row.account_id, at or self.clock(),
                                              MessageKind.AGENCY_NOTICE)
@@ -332,7 +327,7 @@ class AgencyActivities:
         if placement is None:
             return NoticeResult(kind="suppressed", channel=AGENCY_CHANNEL, record_id=None, duplicate=False,
                                 rule="not_placed", detail="the account is not placed with an agency")
-        key = f"{placement.idempotency_key}:agency:hold:{hold_id}"
+        key = keys.placement_hold_key(placement.idempotency_key, hold_id)
         from arrears.db.models import OutboxMessage  # noqa: PLC0415 - the outbox row is the message's record
 
         if session.scalar(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key)) is not None:

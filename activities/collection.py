@@ -8,9 +8,8 @@ lost.
 """
 
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from datetime import time as dtime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -21,6 +20,9 @@ from temporalio.exceptions import ApplicationError
 
 from activities.agency import AgencyActivities
 from activities.ledger import write_postings
+from arrears.contracts import keys
+from arrears.db.clock import utcnow
+from arrears.db.idempotent import insert_once
 from arrears.contracts.ledger import PostLedgerCommand
 from activities.holds import HoldActivities
 from arrears.channels.adapter import ChannelAdapter, OutboundMessage, OutboxAdapter
@@ -78,7 +80,6 @@ from arrears.db.models import (
 )
 from arrears.compliance.gate_record import (
     BASELINE,
-    decision_key,
     earlier_decision,
     episode_policy,
     gate,
@@ -111,10 +112,6 @@ VALIDATION_STEP = "validation-notice"
 _ACTION_TOPIC = {Action.RESTRICT_CARD: "card", Action.BUREAU_REPORT: "bureau", Action.CHARGE_OFF: "ledger"}
 
 
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 def _evidence(session: Session, account_id: str, evidence_id: str) -> dict:
     """An evidence file a visit report cites, by its evidence-store id: its SHA-256, or marked missing.
 
@@ -130,7 +127,7 @@ class CollectionActivities(AgencyActivities, HoldActivities):
         sessions: sessionmaker[Session],
         renderer: Renderer,
         adapter: ChannelAdapter | None = None,
-        clock: Callable[[], datetime] = _utcnow,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.sessions = sessions
         self.renderer = renderer
@@ -195,7 +192,7 @@ class CollectionActivities(AgencyActivities, HoldActivities):
             if cmd.opening_stage is not None:
                 session.flush()
                 session.add(StageEvent(
-                    idempotency_key=f"{cmd.episode_id}:stage:{cmd.opening_stage}", episode_id=cmd.episode_id,
+                    idempotency_key=keys.stage_key(cmd.episode_id, cmd.opening_stage), episode_id=cmd.episode_id,
                     account_id=cmd.account_id, stage=cmd.opening_stage, previous_stage=None,
                     dpd=cmd.opening_dpd if cmd.opening_dpd is not None else cmd.dpd_at_start, occurred_at=cmd.started_at))
             if cmd.postings:
@@ -223,7 +220,7 @@ class CollectionActivities(AgencyActivities, HoldActivities):
             episode.closing_balance = cmd.total_balance
             session.add(
                 StageEvent(
-                    idempotency_key=f"{cmd.episode_id}:outcome",
+                    idempotency_key=keys.outcome_stage_key(cmd.episode_id),
                     episode_id=cmd.episode_id,
                     account_id=cmd.account_id,
                     stage=cmd.outcome.value,
@@ -237,7 +234,7 @@ class CollectionActivities(AgencyActivities, HoldActivities):
     @activity.defn(name=RECORD_STAGE_CHANGE)
     @records
     def record_stage_change(self, cmd: StageChangeCommand) -> bool:
-        key = f"{cmd.episode_id}:stage:{cmd.stage}"
+        key = keys.stage_key(cmd.episode_id, cmd.stage)
         return self._insert_once(
             StageEvent,
             key,
@@ -256,40 +253,27 @@ class CollectionActivities(AgencyActivities, HoldActivities):
     @records
     def record_payment(self, cmd: PaymentCommand) -> bool:
         p = cmd.payment
-        try:
-            with self.sessions.begin() as session:
-                exists = session.scalar(
-                    select(Payment.id).where(Payment.account_id == cmd.account_id, Payment.payment_id == p.payment_id)
-                )
-                if exists is not None:
-                    return False
-                session.add(
-                    Payment(
-                        account_id=cmd.account_id,
-                        payment_id=p.payment_id,
-                        episode_id=cmd.episode_id,
-                        amount=p.amount,
-                        currency=cmd.currency,
-                        paid_at=p.paid_at,
-                        channel=p.channel,
-                        dpd=p.dpd,
-                        overdue_after=p.overdue_after,
-                        total_after=p.total_after,
-                        recorded_at=self.clock(),
-                    )
-                )
-        except IntegrityError:
-            if self._payment_exists(cmd.account_id, p.payment_id):
-                return False  # a concurrent attempt got there first
-            raise  # anything else (a missing episode row) must retry, never be taken as done
-        return True
-
-    def _payment_exists(self, account_id: str, payment_id: str) -> bool:
-        with self.sessions() as session:
-            found = session.scalar(
-                select(Payment.id).where(Payment.account_id == account_id, Payment.payment_id == payment_id)
+        with self.sessions.begin() as session:
+            _, created = insert_once(
+                session,
+                Payment(
+                    account_id=cmd.account_id,
+                    payment_id=p.payment_id,
+                    episode_id=cmd.episode_id,
+                    amount=p.amount,
+                    currency=cmd.currency,
+                    paid_at=p.paid_at,
+                    channel=p.channel,
+                    dpd=p.dpd,
+                    overdue_after=p.overdue_after,
+                    total_after=p.total_after,
+                    recorded_at=self.clock(),
+                ),
+                existing=lambda: session.scalar(
+                    select(Payment).where(Payment.account_id == cmd.account_id, Payment.payment_id == p.payment_id)
+                ),
             )
-            return found is not None
+        return created
 
     # ---- promises to pay --------------------------------------------------------
 
@@ -298,27 +282,20 @@ class CollectionActivities(AgencyActivities, HoldActivities):
     def record_promise(self, cmd: PromiseCommand) -> bool:
         """Record a new promise (and retire the one it replaces) in one transaction."""
         p = cmd.promise
-        try:
-            with self.sessions.begin() as session:
-                if self._promise(session, cmd.account_id, p.promise_id) is not None:
-                    return False
-                if cmd.replaces:
-                    old = self._promise(session, cmd.account_id, cmd.replaces)
-                    if old is not None and old.status == "active":
-                        old.status, old.replaced_by, old.resolved_at = "replaced", p.promise_id, p.made_at
-                session.add(
-                    PromiseToPay(
-                        account_id=cmd.account_id, promise_id=p.promise_id, episode_id=cmd.episode_id,
-                        amount=p.amount, currency=cmd.currency, promised_date=p.promised_date, deadline=p.deadline,
-                        collector_id=p.collector_id, supervisor_id=p.supervisor_id, channel=p.channel, note=p.note,
-                        made_at=p.made_at, made_dpd=p.made_dpd, status="active",
-                    )
-                )
-        except IntegrityError:
-            with self.sessions() as session:
-                if self._promise(session, cmd.account_id, p.promise_id) is not None:
-                    return False
-            raise
+        with self.sessions.begin() as session:
+            # The new promise first: a repeat must not retire the old one again.
+            _, created = insert_once(session, PromiseToPay(
+                account_id=cmd.account_id, promise_id=p.promise_id, episode_id=cmd.episode_id,
+                amount=p.amount, currency=cmd.currency, promised_date=p.promised_date, deadline=p.deadline,
+                collector_id=p.collector_id, supervisor_id=p.supervisor_id, channel=p.channel, note=p.note,
+                made_at=p.made_at, made_dpd=p.made_dpd, status="active",
+            ), existing=lambda: self._promise(session, cmd.account_id, p.promise_id))
+            if not created:
+                return False
+            if cmd.replaces:
+                old = self._promise(session, cmd.account_id, cmd.replaces)
+                if old is not None and old.status == "active":
+                    old.status, old.replaced_by, old.resolved_at = "replaced", p.promise_id, p.made_at
         return True
 
     @activity.defn(name=RESOLVE_PROMISE)
@@ -347,27 +324,20 @@ class CollectionActivities(AgencyActivities, HoldActivities):
     @records
     def record_settlement(self, cmd: SettlementCommand) -> bool:
         o = cmd.offer
-        try:
-            with self.sessions.begin() as session:
-                if self._offer(session, cmd.account_id, o.offer_id) is not None:
-                    return False
-                if cmd.replaces:
-                    old = self._offer(session, cmd.account_id, cmd.replaces)
-                    if old is not None and old.status == "open":
-                        old.status, old.replaced_by, old.resolved_at = "replaced", o.offer_id, o.made_at
-                session.add(
-                    Settlement(
-                        account_id=cmd.account_id, offer_id=o.offer_id, episode_id=cmd.episode_id, amount=o.amount,
-                        currency=cmd.currency, balance_at_offer=o.balance_at_offer, expires_on=o.expires_on,
-                        expires_at=o.expires_at, approved_by=o.approved_by, approver_role=o.approver_role.value,
-                        made_at=o.made_at, status="open",
-                    )
-                )
-        except IntegrityError:
-            with self.sessions() as session:
-                if self._offer(session, cmd.account_id, o.offer_id) is not None:
-                    return False
-            raise
+        with self.sessions.begin() as session:
+            # The new offer first: a repeat must not retire the old one again.
+            _, created = insert_once(session, Settlement(
+                account_id=cmd.account_id, offer_id=o.offer_id, episode_id=cmd.episode_id, amount=o.amount,
+                currency=cmd.currency, balance_at_offer=o.balance_at_offer, expires_on=o.expires_on,
+                expires_at=o.expires_at, approved_by=o.approved_by, approver_role=o.approver_role.value,
+                made_at=o.made_at, status="open",
+            ), existing=lambda: self._offer(session, cmd.account_id, o.offer_id))
+            if not created:
+                return False
+            if cmd.replaces:
+                old = self._offer(session, cmd.account_id, cmd.replaces)
+                if old is not None and old.status == "open":
+                    old.status, old.replaced_by, old.resolved_at = "replaced", o.offer_id, o.made_at
         return True
 
     @activity.defn(name=RESOLVE_SETTLEMENT)
@@ -395,24 +365,14 @@ class CollectionActivities(AgencyActivities, HoldActivities):
     @records
     def record_plan(self, cmd: PlanCommand) -> bool:
         p = cmd.plan
-        try:
-            with self.sessions.begin() as session:
-                if self._plan(session, cmd.account_id, p.plan_id) is not None:
-                    return False
-                session.add(
-                    Plan(
-                        account_id=cmd.account_id, plan_id=p.plan_id, episode_id=cmd.episode_id, currency=cmd.currency,
-                        total=p.total, schedule=[{"due_date": i.due_date.isoformat(), "amount": str(i.amount)} for i in p.instalments],
-                        fee_waiver=p.fee_waiver, rate_discount_percent=p.rate_discount_percent, approved_by=p.approved_by,
-                        approver_role=p.approver_role.value, made_at=p.made_at, status="active", status_reason="",
-                    )
-                )
-        except IntegrityError:
-            with self.sessions() as session:
-                if self._plan(session, cmd.account_id, p.plan_id) is not None:
-                    return False
-            raise
-        return True
+        with self.sessions.begin() as session:
+            _, created = insert_once(session, Plan(
+                account_id=cmd.account_id, plan_id=p.plan_id, episode_id=cmd.episode_id, currency=cmd.currency,
+                total=p.total, schedule=[{"due_date": i.due_date.isoformat(), "amount": str(i.amount)} for i in p.instalments],
+                fee_waiver=p.fee_waiver, rate_discount_percent=p.rate_discount_percent, approved_by=p.approved_by,
+                approver_role=p.approver_role.value, made_at=p.made_at, status="active", status_reason="",
+            ), existing=lambda: self._plan(session, cmd.account_id, p.plan_id))
+        return created
 
     @activity.defn(name=RESOLVE_PLAN)
     @records
@@ -477,7 +437,7 @@ class CollectionActivities(AgencyActivities, HoldActivities):
                 if cmd.effective_collection is not None:
                     session.add(
                         EffectiveCollection(
-                            idempotency_key=f"{cmd.episode_id}:outcome:{o.task_id}", account_id=cmd.account_id,
+                            idempotency_key=keys.effective_collection_key(cmd.episode_id, o.task_id), account_id=cmd.account_id,
                             episode_id=cmd.episode_id, kind=cmd.effective_collection, occurred_at=cmd.recorded_at,
                             source_ref=f"task {o.task_id}",
                             evidence={
@@ -522,24 +482,18 @@ class CollectionActivities(AgencyActivities, HoldActivities):
     @records
     def record_strategy_change(self, cmd: StrategyChangeCommand) -> bool:
         """The change on record, and the episode's pinned strategy moved with it, in one transaction."""
-        key = f"{cmd.episode_id}:strategy:{cmd.to_hash}:{cmd.applied_at.isoformat()}"
-        try:
-            with self.sessions.begin() as session:
-                if session.scalar(select(StrategyChange.id).where(StrategyChange.idempotency_key == key)) is not None:
-                    return False
-                session.add(StrategyChange(
-                    idempotency_key=key, episode_id=cmd.episode_id, account_id=cmd.account_id, from_name=cmd.from_name,
-                    from_hash=cmd.from_hash, to_name=cmd.to_name, to_hash=cmd.to_hash, applied_by=cmd.applied_by,
-                    reason=cmd.reason, dpd=cmd.dpd, applied_at=cmd.applied_at,
-                ))
-                episode = session.get(Episode, cmd.episode_id)
-                if episode is not None:
-                    episode.strategy_name, episode.strategy_hash = cmd.to_name, cmd.to_hash
-        except IntegrityError:
-            with self.sessions() as session:
-                if session.scalar(select(StrategyChange.id).where(StrategyChange.idempotency_key == key)) is not None:
-                    return False
-            raise
+        key = keys.strategy_change_key(cmd.episode_id, cmd.to_hash, cmd.applied_at)
+        with self.sessions.begin() as session:
+            _, created = insert_once(session, StrategyChange(
+                idempotency_key=key, episode_id=cmd.episode_id, account_id=cmd.account_id, from_name=cmd.from_name,
+                from_hash=cmd.from_hash, to_name=cmd.to_name, to_hash=cmd.to_hash, applied_by=cmd.applied_by,
+                reason=cmd.reason, dpd=cmd.dpd, applied_at=cmd.applied_at,
+            ), existing=lambda: session.scalar(select(StrategyChange).where(StrategyChange.idempotency_key == key)))
+            if not created:
+                return False
+            episode = session.get(Episode, cmd.episode_id)
+            if episode is not None:
+                episode.strategy_name, episode.strategy_hash = cmd.to_name, cmd.to_hash
         return True
 
     # ---- strategy steps --------------------------------------------------------
@@ -550,6 +504,8 @@ class CollectionActivities(AgencyActivities, HoldActivities):
         action = cmd.step.action
         if action in THIRD_PARTY:
             return self._reach_persons(cmd)
+        model: type[ContactAttempt] | type[CollectorTask] | type[AccountAction]
+        build: Callable[..., StepResult]
         if action in REMINDERS:
             model, build = ContactAttempt, self._contact
         elif action in COLLECTOR_TASKS:
@@ -595,7 +551,7 @@ class CollectionActivities(AgencyActivities, HoldActivities):
             raise ApplicationError(f"account {cmd.account_id} is not in the system of record",
                                    type="AccountNotOnRecord")
         channel = cmd.step.action.value
-        key = decision_key(cmd.idempotency_key, cmd.executed_at)
+        key = keys.decision_key(cmd.idempotency_key, cmd.executed_at)
         prior = earlier_decision(session, key)
         if prior is None:
             self._settle_owed(session, cmd)
@@ -646,7 +602,7 @@ class CollectionActivities(AgencyActivities, HoldActivities):
             verify_dispute(session, self.renderer, self.adapter, episode_id=cmd.episode_id, account_id=cmd.account_id,
                            hold_id=hold.hold_id, at=cmd.executed_at,
                            debt=Debt(cmd.currency, cmd.overdue_amount, cmd.total_balance, cmd.due_date, cmd.dpd),
-                           policy=policy, key=f"{hold.episode_id}:verification:{hold.hold_id}", now=self.clock())
+                           policy=policy, key=keys.verification_key(hold.episode_id, hold.hold_id), now=self.clock())
 
     def _reach_persons(self, cmd: StepCommand) -> StepResult:
         """A locate step texts the account's contact persons asking the cardholder to call back; a
@@ -661,8 +617,8 @@ class CollectionActivities(AgencyActivities, HoldActivities):
         key = cmd.idempotency_key
         channel = cmd.step.action.value  # locate | guarantor
         with self.sessions() as session:
-            rows = session.scalars(select(ContactAttempt).where(ContactAttempt.idempotency_key.like(f"{key}#%"))).all()
-            whole = earlier_decision(session, decision_key(key, cmd.executed_at))
+            rows = session.scalars(select(ContactAttempt).where(ContactAttempt.idempotency_key.like(keys.person_contacts_prefix(key) + "%"))).all()
+            whole = earlier_decision(session, keys.decision_key(key, cmd.executed_at))
         if rows:
             sent_any = any(r.result == "queued" for r in rows)
             return StepResult(idempotency_key=key, kind="contact" if sent_any else "suppressed", channel=channel,
@@ -685,7 +641,7 @@ class CollectionActivities(AgencyActivities, HoldActivities):
                 reason = ("no_contact_person", "no contact person with a stated relationship and a phone") if locating \
                     else ("no_guarantor", "no guarantor with a phone on the account")
             if reason is not None:
-                row = record_decision(session, decision_key(key, cmd.executed_at), cmd.episode_id, cmd.account_id,
+                row = record_decision(session, keys.decision_key(key, cmd.executed_at), cmd.episode_id, cmd.account_id,
                                       cmd.step.step_id, channel, cmd.executed_at,
                                       Decision(Verdict.SUPPRESS, reason[0], reason[1]), cmd.compliance, self.clock())
                 return StepResult(idempotency_key=key, kind="suppressed", channel=channel, record_id=row.id,
@@ -694,12 +650,12 @@ class CollectionActivities(AgencyActivities, HoldActivities):
             kind = MessageKind.LOCATION if locating else MessageKind.COLLECTION
             first_id, sent_count = 0, 0
             for n, person in enumerate(persons):
-                before = session.scalar(select(func.count()).select_from(ContactAttempt).where(
+                before = session.execute(select(func.count()).select_from(ContactAttempt).where(
                     ContactAttempt.account_id == account.account_id, ContactAttempt.channel == channel,
-                    ContactAttempt.recipient == person.phone, ContactAttempt.result == "queued"))
+                    ContactAttempt.recipient == person.phone, ContactAttempt.result == "queued")).scalar_one()
                 decision = gate_person(session, account, person.phone, cmd.executed_at, cmd.compliance, template,
                                        before, party=person.party, kind=kind)
-                row = record_decision(session, decision_key(f"{key}#{n}", cmd.executed_at), cmd.episode_id,
+                row = record_decision(session, keys.decision_key(keys.person_contact_key(key, n), cmd.executed_at), cmd.episode_id,
                                       cmd.account_id, cmd.step.step_id, channel, cmd.executed_at, decision,
                                       cmd.compliance, self.clock())
                 rendered = self.renderer.render(
@@ -709,7 +665,7 @@ class CollectionActivities(AgencyActivities, HoldActivities):
                 )
                 if decision.verdict == Verdict.ALLOW:
                     result = deliver(session, self.adapter, row, OutboundMessage(
-                        idempotency_key=f"{key}#{n}", topic="sms", account_id=account.account_id,
+                        idempotency_key=keys.person_contact_key(key, n), topic="sms", account_id=account.account_id,
                         payload={"to": person.phone, "language": account.language, "subject": None,
                                  "body": rendered.body, "template": template, "registered": False,
                                  "party": person.party.value},
@@ -718,7 +674,7 @@ class CollectionActivities(AgencyActivities, HoldActivities):
                 else:
                     result = f"suppressed:{decision.rule}"
                 attempt = ContactAttempt(
-                    idempotency_key=f"{key}#{n}", episode_id=cmd.episode_id, account_id=account.account_id,
+                    idempotency_key=keys.person_contact_key(key, n), episode_id=cmd.episode_id, account_id=account.account_id,
                     step_id=cmd.step.step_id, channel=channel, template=template, language=account.language,
                     recipient=person.phone, subject=None, rendered_text=rendered.body, dpd=cmd.dpd, stage=cmd.stage,
                     catch_up=cmd.step.catch_up, scheduled_for=cmd.step.due_at, attempted_at=cmd.executed_at,
@@ -899,7 +855,7 @@ class CollectionActivities(AgencyActivities, HoldActivities):
         """The verification letter (12 CFR 1006.38(d)(2)) for a dispute released as verified, before
         collection resumes: through the gate (the dispute hold does not stop it; another hold may),
         once per dispute (key ``<episode>:verification:<hold id>``)."""
-        key = f"{cmd.episode_id}:verification:{cmd.hold_id}"
+        key = keys.verification_key(cmd.episode_id, cmd.hold_id)
         try:
             with self.sessions.begin() as session:
                 debt = Debt(cmd.currency, cmd.overdue_amount, cmd.total_balance, cmd.due_date, cmd.dpd)
@@ -917,14 +873,7 @@ class CollectionActivities(AgencyActivities, HoldActivities):
     # ---- helpers -----------------------------------------------------------------
 
     def _insert_once(self, model, key: str, build: Callable[[], object]) -> bool:
-        try:
-            with self.sessions.begin() as session:
-                if session.scalar(select(model.id).where(model.idempotency_key == key)) is not None:
-                    return False
-                session.add(build())
-        except IntegrityError:
-            with self.sessions() as session:
-                if session.scalar(select(model.id).where(model.idempotency_key == key)) is not None:
-                    return False
-            raise
-        return True
+        with self.sessions.begin() as session:
+            _, created = insert_once(session, build(), existing=lambda: session.scalar(
+                select(model).where(model.idempotency_key == key)))
+        return created

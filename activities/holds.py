@@ -18,17 +18,19 @@ has gone the gate keeps collection back (rule ``verification_owed``).
 """
 
 from collections.abc import Callable
+from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from arrears.channels.adapter import OutboundMessage
+from arrears.contracts import keys
+from arrears.db.idempotent import insert_once
+from arrears.channels.adapter import ChannelAdapter, OutboundMessage
 from arrears.channels.gateway import publish
-from arrears.channels.render import format_amount
-from arrears.contracts.collection_activities import HoldCommand, HoldEndCommand, HoldRecorded
+from arrears.channels.render import Renderer, format_amount
+from arrears.contracts.collection_activities import HoldCommand, HoldEndCommand, HoldRecorded, NoticeResult
 from arrears.contracts.names import END_HOLD, RECORD_HOLD
 from arrears.db.models import CollectorTask, Hold
 from arrears.domain.holds import HOLD_TASKS, HoldType
@@ -40,34 +42,31 @@ HOLD_ID_TAKEN = "HoldIdTaken"
 
 
 class HoldActivities:
+    # A mixin of CollectionActivities, which sets these; AgencyActivities brings _tell_agency_of_hold.
+    sessions: sessionmaker[Session]
+    clock: Callable[[], datetime]
+    adapter: ChannelAdapter
+    renderer: Renderer
+    _tell_agency_of_hold: Callable[..., NoticeResult]
+
     def hold_activities(self) -> list[Callable]:
         return [self.record_hold, self.end_hold]
 
     @activity.defn(name=RECORD_HOLD)
     @records
     def record_hold(self, cmd: HoldCommand) -> HoldRecorded:
-        try:
-            with self.sessions.begin() as session:
-                earlier = self._earlier_hold(session, cmd)
-                if earlier is not None:
-                    return earlier
-                h = cmd.hold
-                session.add(
-                    Hold(
-                        account_id=cmd.account_id, hold_id=h.hold_id, episode_id=cmd.episode_id,
-                        hold_type=h.hold_type.value, channel=h.channel, reason=h.reason, evidence_ref=h.evidence_ref,
-                        placed_by=h.placed_by, placed_at=h.placed_at, expires_at=h.expires_at, status="active",
-                    )
-                )
-                task_id = self._hold_task(session, cmd) if h.hold_type in HOLD_TASKS else None
-                # A placed account: its agency hears of the hold and what it forbids (AgencyActivities).
-                self._tell_agency_of_hold(session, cmd.episode_id, cmd.account_id, h.hold_id, h.hold_type, h.placed_at)
-        except IntegrityError:
-            with self.sessions() as session:
-                earlier = self._earlier_hold(session, cmd)
-            if earlier is None:
-                raise
-            return earlier
+        h = cmd.hold
+        with self.sessions.begin() as session:
+            earlier, _ = insert_once(session, Hold(
+                account_id=cmd.account_id, hold_id=h.hold_id, episode_id=cmd.episode_id,
+                hold_type=h.hold_type.value, channel=h.channel, reason=h.reason, evidence_ref=h.evidence_ref,
+                placed_by=h.placed_by, placed_at=h.placed_at, expires_at=h.expires_at, status="active",
+            ), existing=lambda: self._earlier_hold(session, cmd))
+            if isinstance(earlier, HoldRecorded):
+                return earlier
+            task_id = self._hold_task(session, cmd) if h.hold_type in HOLD_TASKS else None
+            # A placed account: its agency hears of the hold and what it forbids (AgencyActivities).
+            self._tell_agency_of_hold(session, cmd.episode_id, cmd.account_id, h.hold_id, h.hold_type, h.placed_at)
         return HoldRecorded(created=True, task_id=task_id)
 
     def _earlier_hold(self, session: Session, cmd: HoldCommand) -> HoldRecorded | None:
@@ -140,9 +139,9 @@ class HoldActivities:
                 if debt is not None:
                     verify_dispute(session, self.renderer, self.adapter, episode_id=cmd.episode_id,
                                    account_id=cmd.account_id, hold_id=cmd.hold_id, at=cmd.at, debt=debt, policy=None,
-                                   key=f"{cmd.episode_id}:verification:{cmd.hold_id}", now=self.clock())
+                                   key=keys.verification_key(cmd.episode_id, cmd.hold_id), now=self.clock())
         return True
 
 
 def _task_key(cmd: HoldCommand) -> str:
-    return f"{cmd.episode_id}:hold-{cmd.hold.hold_id}"
+    return keys.hold_task_key(cmd.episode_id, cmd.hold.hold_id)

@@ -7,7 +7,7 @@ account's re-ages across episodes, which only the system of record knows.
 """
 
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -17,14 +17,11 @@ from temporalio.exceptions import ApplicationError
 
 from activities.records import records
 
+from arrears.db.clock import utcnow
 from arrears.db.models import Episode, LedgerPosting, Reage
 from arrears.domain.reage import reage_counts, reage_refusal
 from arrears.contracts.ledger import PostLedgerCommand, PostLedgerResult, ReageCommand, ReageResult
 from arrears.contracts.names import POST_LEDGER, RECORD_REAGE
-
-
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def existing_postings(session: Session, keys: list[str]) -> dict[str, LedgerPosting]:
@@ -66,7 +63,7 @@ def _same(row: LedgerPosting, posting) -> bool:
 
 
 class LedgerActivities:
-    def __init__(self, sessions: sessionmaker[Session], clock: Callable[[], datetime] = _utcnow) -> None:
+    def __init__(self, sessions: sessionmaker[Session], clock: Callable[[], datetime] = utcnow) -> None:
         self.sessions = sessions
         self.clock = clock
 

@@ -8,16 +8,18 @@ the ledger, so money received against it is outside the balance.
 """
 
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.records import records
 
+from arrears.contracts import keys
+from arrears.db.clock import utcnow
+from arrears.db.idempotent import insert_once
 from arrears.db.models import LedgerPosting, LegalCaseRecord, Payment, Recovery, RecoveryOutcomeRecord
 from arrears.domain.legal import LegalCase, LegalState
 from arrears.domain.ledger import ZERO, fmt
@@ -34,20 +36,12 @@ from arrears.contracts.recovery import (
 RECOVERY_REFUSED = "RecoveryRefused"
 
 
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 def _refused(message: str) -> ApplicationError:
     return ApplicationError(message, type=RECOVERY_REFUSED, non_retryable=True)
 
 
-def outcome_key(episode_id: str) -> str:
-    return f"{episode_id}:recovery-outcome"
-
-
 class RecoveryActivities:
-    def __init__(self, sessions: sessionmaker[Session], clock: Callable[[], datetime] = _utcnow) -> None:
+    def __init__(self, sessions: sessionmaker[Session], clock: Callable[[], datetime] = utcnow) -> None:
         self.sessions = sessions
         self.clock = clock
 
@@ -60,17 +54,7 @@ class RecoveryActivities:
     @records
     def record_recovery(self, cmd: RecoveryCommand) -> RecoveryRecorded:
         """The recoveries row and its ledger posting, once; a retry finds them and writes nothing."""
-        try:
-            return self._record(cmd)
-        except IntegrityError:
-            # A concurrent attempt committed the same recovery after our check: its rows are
-            # found this time. Any other violation (no episode row) fails again and is
-            # raised, to be retried, never taken as done.
-            with self.sessions() as session:
-                row = self._existing(session, cmd)
-                if row is None:
-                    raise
-                return self._repeat(row, cmd)
+        return self._record(cmd)
 
     def _existing(self, session: Session, cmd: RecoveryCommand) -> Recovery | None:
         """The account's recovery with this payment id, under whichever episode."""
@@ -100,12 +84,14 @@ class RecoveryActivities:
                 raise _refused(f"payment_id {cmd.payment_id} was already applied to the account before the "
                                "write-off; a recovery needs its own id")
             now = self.clock()
-            recovery = Recovery(
+            # A concurrent attempt that committed the same recovery after our check is found by insert_once.
+            recovery, created = insert_once(session, Recovery(
                 idempotency_key=key, account_id=cmd.account_id, episode_id=cmd.episode_id, payment_id=cmd.payment_id,
                 amount=cmd.amount, currency=cmd.currency, channel=cmd.channel, paid_at=cmd.paid_at,
                 recovered_total_after=cmd.recovered_total_after, recorded_at=now,
-            )
-            session.add(recovery)
+            ), existing=lambda: self._existing(session, cmd))
+            if not created:
+                return self._repeat(recovery, cmd)
             session.add(LedgerPosting(
                 posting_key=key, account_id=cmd.account_id, episode_id=cmd.episode_id, posted_on=cmd.posted_on,
                 kind="recovery", currency=cmd.currency, principal=ZERO, interest=ZERO, fees=ZERO,
@@ -123,24 +109,16 @@ class RecoveryActivities:
     @records
     def close_recovery(self, cmd: CloseRecoveryCommand) -> bool:
         """How the recovery ended, once per charged-off episode; False when already on record (a retry)."""
-        key = outcome_key(cmd.episode_id)
-        try:
-            with self.sessions.begin() as session:
-                if self._outcome(session, key) is not None:
-                    return False
-                session.add(RecoveryOutcomeRecord(
-                    idempotency_key=key, account_id=cmd.account_id, episode_id=cmd.episode_id,
-                    workflow_id=cmd.workflow_id, recovery_outcome=cmd.outcome.value, reason=cmd.reason,
-                    closed_by=cmd.closed_by, currency=cmd.currency, written_off=cmd.written_off,
-                    recovered_total=cmd.recovered_total, forgiven=cmd.forgiven, closed_at=cmd.closed_at,
-                    recorded_at=self.clock(),
-                ))
-        except IntegrityError:
-            with self.sessions() as session:
-                if self._outcome(session, key) is not None:
-                    return False
-            raise
-        return True
+        key = keys.recovery_outcome_key(cmd.episode_id)
+        with self.sessions.begin() as session:
+            _, created = insert_once(session, RecoveryOutcomeRecord(
+                idempotency_key=key, account_id=cmd.account_id, episode_id=cmd.episode_id,
+                workflow_id=cmd.workflow_id, recovery_outcome=cmd.outcome.value, reason=cmd.reason,
+                closed_by=cmd.closed_by, currency=cmd.currency, written_off=cmd.written_off,
+                recovered_total=cmd.recovered_total, forgiven=cmd.forgiven, closed_at=cmd.closed_at,
+                recorded_at=self.clock(),
+            ), existing=lambda: self._outcome(session, key))
+        return created
 
     def _outcome(self, session: Session, key: str) -> RecoveryOutcomeRecord | None:
         return session.scalar(select(RecoveryOutcomeRecord).where(RecoveryOutcomeRecord.idempotency_key == key))
@@ -156,7 +134,7 @@ class RecoveryActivities:
         """
         with self.sessions() as session:
             case = session.scalar(select(LegalCaseRecord).where(
-                LegalCaseRecord.idempotency_key == f"{cmd.episode_id}:legal"))
+                LegalCaseRecord.idempotency_key == keys.legal_case_key(cmd.episode_id)))
             if case is None or case.account_id != cmd.account_id:
                 return None
             return LegalCaseView(case_id=case.id, case=LegalCase(

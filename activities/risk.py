@@ -61,7 +61,7 @@ class RiskActivities:
         if page.model_version is None:
             return RescoreEventsResult(events=len(events), scored=0, changed=0, sent=0)
         # One request per episode and batch of events: the first event's key names it.
-        first = {}
+        first: dict[str, str] = {}
         for e in events:
             first.setdefault(e.episode_id, e.key)
         sent_total = None
@@ -75,6 +75,7 @@ class RiskActivities:
         # request ids, which the episodes answer as duplicates. An episode that refused (it ended, say)
         # is not asked again for the same event; the next period's rescore covers it anyway.
         await asyncio.to_thread(mark_handled, self.sessions, events, request.at)
+        assert sent_total is not None  # events is not empty: one episode was sent to at least
         return RescoreEventsResult(events=len(events), scored=page.scored, changed=sent_total.changed,
                                    sent=sent_total.sent, failed=sent_total.failed)
 

@@ -13,15 +13,16 @@ import hashlib
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import delete, exists, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHistory
 from temporalio.service import RPCError, RPCStatusCode
 
+from arrears.db.idempotent import insert_once
 from arrears.db.models import ArchivedHistory, Episode, RecoveryOutcomeRecord
 
 _CLOSED = {
@@ -105,6 +106,11 @@ def _unarchived_episodes(session: Session, limit: int) -> list[Episode]:
     return list(session.scalars(query))
 
 
+def _archived(session: Session, workflow_id: str, run_id: str) -> ArchivedHistory | None:
+    return session.scalar(select(ArchivedHistory).where(ArchivedHistory.workflow_id == workflow_id,
+                                                        ArchivedHistory.run_id == run_id))
+
+
 def store(sessions: sessionmaker[Session], runs: Iterable[WorkflowHistory], *, account_id: str | None,
           episode_id: str | None, now: datetime) -> list[str]:
     """Insert each run once; an archived run is left as it is (a retry archives nothing twice)."""
@@ -122,14 +128,11 @@ def store(sessions: sessionmaker[Session], runs: Iterable[WorkflowHistory], *, a
             close_event=close_event(history) or "open", events=len(history.events), json_bytes=size,
             sha256=digest, content=content, archived_at=now,
         )
-        try:
-            with sessions.begin() as session:
-                if session.scalar(select(ArchivedHistory.id).where(
-                        ArchivedHistory.workflow_id == row.workflow_id, ArchivedHistory.run_id == row.run_id)) is not None:
-                    continue
-                session.add(row)
-        except IntegrityError:
-            continue  # another archiver stored the same run first
+        with sessions.begin() as session:
+            # Stored already, or by another archiver a moment ago: nothing to add.
+            _, created = insert_once(session, row, existing=partial(_archived, session, row.workflow_id, row.run_id))
+        if not created:
+            continue
         done.append(f"{row.workflow_id} run {row.run_id} ({row.events} events)")
     return done
 
@@ -140,7 +143,7 @@ async def archive_closed(client: Client, sessions: sessionmaker[Session], now: d
 
     def pending() -> list[tuple[str, str | None, str, str]]:
         with sessions() as session:
-            episodes = [(e.workflow_id, e.run_id, e.account_id, e.episode_id) for e in _unarchived_episodes(session, limit)]
+            episodes: list[tuple[str, str | None, str, str]] = [(e.workflow_id, e.run_id, e.account_id, e.episode_id) for e in _unarchived_episodes(session, limit)]
             # A recovery after charge-off is kept with its episode: its first run is found from the server.
             recoveries = [(r.workflow_id, None, r.account_id, r.episode_id) for r in _unarchived_recoveries(session, limit)]
         return episodes + recoveries

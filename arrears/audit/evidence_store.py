@@ -23,9 +23,9 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from arrears.db.idempotent import insert_once
 from arrears.db.models import Account, EvidenceFile
 from arrears.domain.evidence_ids import evidence_id_for, is_evidence_id
 
@@ -180,28 +180,14 @@ def _stored(row: EvidenceFile, duplicate: bool) -> Stored:
 def record(sessions: sessionmaker[Session], account_id: str, blob: StoredBlob, *, uploaded_by: str, source: str,
            filename: str, now: datetime) -> Stored:
     """Put the stored file on the account's record, once (the same bytes again answer with the first row)."""
-    def existing() -> EvidenceFile | None:
-        with sessions() as session:
-            return session.scalar(select(EvidenceFile).where(EvidenceFile.account_id == account_id,
-                                                             EvidenceFile.sha256 == blob.sha256))
-
-    found = existing()
-    if found is not None:
-        return _stored(found, duplicate=True)
-    try:
-        with sessions.begin() as session:
-            row = EvidenceFile(evidence_id=blob.evidence_id, sha256=blob.sha256, account_id=account_id,
-                               size_bytes=blob.size, media_type=blob.media_type, filename=filename,
-                               uploaded_by=uploaded_by, source=source, uploaded_at=now)
-            session.add(row)
-            session.flush()
-            result = _stored(row, duplicate=False)
-    except IntegrityError:
-        found = existing()  # the same file uploaded twice at once: the first one stands
-        if found is None:
-            raise
-        return _stored(found, duplicate=True)
-    return result
+    with sessions.begin() as session:
+        # The same file uploaded twice at once: the first one stands.
+        row, created = insert_once(session, EvidenceFile(
+            evidence_id=blob.evidence_id, sha256=blob.sha256, account_id=account_id, size_bytes=blob.size,
+            media_type=blob.media_type, filename=filename, uploaded_by=uploaded_by, source=source, uploaded_at=now,
+        ), existing=lambda: session.scalar(select(EvidenceFile).where(EvidenceFile.account_id == account_id,
+                                                                      EvidenceFile.sha256 == blob.sha256)))
+        return _stored(row, duplicate=not created)
 
 
 def find(session: Session, account_id: str, evidence_id: str) -> EvidenceFile | None:

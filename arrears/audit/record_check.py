@@ -154,17 +154,17 @@ def _contacts(session: Session, policy: ContactPolicy) -> list[_Contact]:
                               step_id=f"task-{row.task_id}", conversation=row.kind == "call" and outcome in CONVERSATION_OUTCOMES,
                               connected=outcome not in UNCONNECTED_OUTCOMES))
     # Worked before dial times were kept: the outcome's time is the best the record knows.
-    for task, outcome in session.execute(
+    for task, done in session.execute(
         select(CollectorTask, ContactOutcomeRecord)
         .join(ContactOutcomeRecord, ContactOutcomeRecord.task_id == CollectorTask.id)
         .where(CollectorTask.kind.in_(("call", "visit")))
     ):
         if task.id in dialled:
             continue
-        found.append(_Contact(task.account_id, task.episode_id, task.kind, outcome.recorded_at, "", None,
+        found.append(_Contact(task.account_id, task.episode_id, task.kind, done.recorded_at, "", None,
                               step_id=f"task-{task.id}",
-                              conversation=task.kind == "call" and outcome.outcome in CONVERSATION_OUTCOMES,
-                              connected=outcome.outcome not in UNCONNECTED_OUTCOMES))
+                              conversation=task.kind == "call" and done.outcome in CONVERSATION_OUTCOMES,
+                              connected=done.outcome not in UNCONNECTED_OUTCOMES))
     for p in session.scalars(select(AgencyPlacement)):
         found.append(_Contact(p.account_id, p.episode_id, "agency", p.placed_at, p.agency_id, None,
                               MessageKind.AGENCY_PLACEMENT, Party.AGENCY, p.idempotency_key))
@@ -186,11 +186,11 @@ def audit(session: Session, policy: ContactPolicy | None, bureau: BureauPolicy |
     holds, prefs, consents = defaultdict(list), defaultdict(list), defaultdict(list)
     for h in session.scalars(select(Hold)):
         holds[h.account_id].append(h)
-    for c in session.scalars(select(Consent).order_by(Consent.recorded_at, Consent.id)):
-        if c.status == "consented":
-            consents[c.account_id].append(CallConsent(c.recorded_at, c.valid_from, c.valid_until))
+    for consent in session.scalars(select(Consent).order_by(Consent.recorded_at, Consent.id)):
+        if consent.status == "consented":
+            consents[consent.account_id].append(CallConsent(consent.recorded_at, consent.valid_from, consent.valid_until))
         else:
-            prefs[c.account_id].append(c)
+            prefs[consent.account_id].append(consent)
     by_account = defaultdict(list)
     for c in contacts:
         by_account[c.account_id].append(c)

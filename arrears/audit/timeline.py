@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHistory
 
+from arrears.contracts import keys
 from arrears.intake.csvfile import safe_dict_writer
 from arrears.contracts.names import EXECUTE_STEP
 from arrears.db.models import (
@@ -156,7 +157,7 @@ def _economics(session: Session, account_id: str, segments: dict[str, str]) -> l
 
     for r in rows(CardRestriction, CardRestriction.id):
         out.append(Entry(r.applied_at, "record", "card:restrict", f"{r.level} applied", f"strategy step {r.step_id}",
-                         r.dpd, segments.get(r.episode_id, ""), key=f"{r.episode_id}:{r.step_id}"))
+                         r.dpd, segments.get(r.episode_id, ""), key=keys.step_key(r.episode_id, r.step_id)))
         if r.lifted_at is not None:
             out.append(Entry(r.lifted_at, "record", "card:lift", f"{r.level} lifted", f"restoration: {r.lift_reason}"))
     for b in rows(BlacklistEntryRecord, BlacklistEntryRecord.id):
@@ -209,7 +210,7 @@ def _step_key(event) -> tuple[str | None, int]:
             if attrs.activity_type.name != EXECUTE_STEP or not attrs.input.payloads:
                 return None, 0
             command = json.loads(attrs.input.payloads[0].data)
-            return f"{command['episode_id']}:{command['step']['key']}", attrs.workflow_task_completed_event_id
+            return keys.step_key(command['episode_id'], command['step']['key']), attrs.workflow_task_completed_event_id
         if event.event_type == EventType.EVENT_TYPE_MARKER_RECORDED:
             attrs = event.marker_recorded_event_attributes
             if attrs.marker_name != "core_local_activity":
@@ -233,8 +234,7 @@ def with_code(entries: list[Entry], histories: list[WorkflowHistory]) -> list[En
         builds.update(step_build_ids(history))
 
     def code_for(key: str, default: str) -> str:
-        # A gate decision's key is the step's key + "@<moment>", a locate text's + "#<n>".
-        for candidate in (key, key.split("#", 1)[0], key.rsplit("@", 1)[0]):
+        for candidate in keys.step_key_candidates(key):
             if candidate in builds:
                 return builds[candidate]
         return default

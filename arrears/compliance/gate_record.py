@@ -9,7 +9,7 @@ Every decision is written to ``contact_decisions`` with its rule and inputs.
 
 import hashlib
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, time
 from pathlib import Path
 
 from sqlalchemy import select
@@ -56,7 +56,7 @@ BASELINE = ContactPolicy(
     preset="baseline",
     windows={
         "sms": Window(), "email": Window(), "im": Window(), "call": Window(),
-        "letter": Window(working_days_only=True), "visit": Window(start="09:00", end="19:00", working_days_only=True),
+        "letter": Window(working_days_only=True), "visit": Window(start=time(9, 0), end=time(19, 0), working_days_only=True),
     },
 )
 # Contact attempts that never reached a channel do not count toward caps.
@@ -376,10 +376,6 @@ def strategy_policies(paths: list[Path]) -> Callable[[str], ContactPolicy | None
             continue
         known[strategy.content_hash()] = strategy.compliance or BASELINE
     return known.get
-
-
-def decision_key(step_key: str, proposed_at: datetime) -> str:
-    return f"{step_key}@{proposed_at.isoformat()}"
 
 
 def record_decision(

@@ -15,6 +15,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from arrears.contracts import keys
 from arrears.channels.adapter import ChannelAdapter, OutboundMessage
 from arrears.channels.gateway import deliver
 from arrears.channels.render import Renderer
@@ -22,7 +23,6 @@ from arrears.compliance.gate_record import (
     CONFIRMATION_STEP,
     VERIFICATION_STEP,
     address_for,
-    decision_key,
     earlier_decision,
     episode_policy,
     gate,
@@ -73,7 +73,7 @@ def verify_dispute(
         raise ValueError(f"account {account_id} is not in the system of record")
     policy = episode_policy(session, episode_id, policy)
     template = policy.verification_template
-    dkey = decision_key(key, at)
+    dkey = keys.decision_key(key, at)
     row = earlier_decision(session, dkey) or record_decision(
         session, dkey, episode_id, account_id, VERIFICATION_STEP, "letter", at,
         gate(session, account, "letter", at, policy, template=template, episode_id=episode_id,
@@ -129,7 +129,7 @@ def confirm_opt_out(
     if consent.status != "opted_out" or channel not in ELECTRONIC or account is None or episode is None:
         return NoticeResult(kind="suppressed", channel=channel, record_id=None, duplicate=False, rule="not_confirmable",
                             detail="only an electronic opt-out of an account with an episode is confirmed")
-    key = f"{episode.episode_id}:{key_step}"
+    key = keys.confirmation_key(episode.episode_id, key_step)
     earlier = session.scalar(select(ContactAttempt).where(ContactAttempt.idempotency_key == key))
     if earlier is not None:
         return NoticeResult(kind="sent" if sent(earlier.result) else "suppressed", channel=channel,
@@ -139,7 +139,7 @@ def confirm_opt_out(
     address = consent.address if consent.scope == "address" else address_for(account, channel)
     decision = gate(session, account, channel, now, policy, template=template, episode_id=episode.episode_id,
                     kind=MessageKind.OPT_OUT_CONFIRMATION, address=address)
-    row = record_decision(session, decision_key(key, now), episode.episode_id, account.account_id, key_step[:64],
+    row = record_decision(session, keys.decision_key(key, now), episode.episode_id, account.account_id, key_step[:64],
                           channel, now, decision, policy, now)
     if row.verdict == Verdict.DEFER.value:
         return NoticeResult(kind="deferred", channel=channel, record_id=row.id, duplicate=False, rule=row.rule,

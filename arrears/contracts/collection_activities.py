@@ -5,6 +5,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from arrears.contracts import keys
 from arrears.contracts.collection import OutcomeInput
 from arrears.domain.agency import PlacementRecord
 from arrears.domain.ledger import Posting
@@ -73,7 +74,7 @@ class StepCommand(BaseModel):
 
     @property
     def idempotency_key(self) -> str:
-        return f"{self.episode_id}:{self.step.key}"
+        return keys.step_key(self.episode_id, self.step.key)
 
 
 class StepResult(BaseModel):

@@ -9,6 +9,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
+from arrears.contracts import keys
 from arrears.domain.agency import PlacementRecord
 from arrears.domain.clock import EpisodeClock
 from arrears.domain.legal import LegalCase, LegalEvent, LegalState
@@ -162,7 +163,7 @@ class RecoveryCommand(BaseModel):
 
     @property
     def idempotency_key(self) -> str:
-        return recovery_key(self.episode_id, self.payment_id)
+        return keys.recovery_key(self.episode_id, self.payment_id)
 
 
 class RecoveryRecorded(BaseModel):
@@ -187,11 +188,6 @@ class CloseRecoveryCommand(BaseModel):
 class LegalCaseLookup(BaseModel):
     account_id: AccountId
     episode_id: Id64  # the episode the case was referred from
-
-
-def recovery_key(episode_id: str, payment_id: str) -> str:
-    """The recoveries row's idempotency key and its ledger posting's key: one of each per payment."""
-    return f"{episode_id}:recovery:{payment_id}"
 
 
 LegalUpdateRecord.model_rebuild()

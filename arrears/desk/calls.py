@@ -18,12 +18,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from arrears.contracts import keys
 from arrears.channels.adapter import ChannelAdapter, OutboundMessage
 from arrears.channels.gateway import deliver
 from arrears.compliance.gate_record import (
     BASELINE,
     address_for,
-    decision_key,
     earlier_decision,
     gate,
     record_decision,
@@ -126,7 +126,7 @@ def start(
             if account is None:
                 raise DeskError(f"account {task.account_id} is not in the system of record")
             policy = policy_of(session, task, fallback)
-            key = decision_key(f"task-{task.id}:start", at)
+            key = keys.decision_key(keys.desk_start_key(task.id), at)
             row = earlier_decision(session, key)
             if row is None:
                 row = record_decision(session, key, task.episode_id, task.account_id, task.step_id, task.kind, at,
@@ -157,7 +157,7 @@ def _record_contact(session: Session, task: CollectorTask, account: Account, at:
                     entered: str, decision: ContactDecision, now: datetime) -> CollectorContact:
     violation = None if decision.verdict == Verdict.ALLOW.value else decision.rule
     contact = CollectorContact(
-        idempotency_key=f"task-{task.id}:contact", task_id=task.id, episode_id=task.episode_id,
+        idempotency_key=keys.desk_contact_key(task.id), task_id=task.id, episode_id=task.episode_id,
         account_id=task.account_id, kind=task.kind, collector_id=collector_id, started_at=at,
         dialled=_dialled(account, task.kind), entered=entered, decision_id=decision.id, violation_rule=violation,
         violation_detail=decision.detail if violation else "", recorded_at=now,
@@ -178,7 +178,7 @@ def worked(session: Session, task: CollectorTask, at: datetime, collector_id: st
     account = session.get(Account, task.account_id)
     if account is None:
         raise DeskError(f"account {task.account_id} is not in the system of record")
-    key = decision_key(f"task-{task.id}:worked", at)
+    key = keys.decision_key(keys.desk_worked_key(task.id), at)
     row = earlier_decision(session, key) or record_decision(
         session, key, task.episode_id, task.account_id, task.step_id, task.kind, at,
         _judge(session, task, account, at, policy), policy, now)

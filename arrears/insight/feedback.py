@@ -20,6 +20,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from arrears.contracts import keys
 from arrears.db.models import (
     Account,
     Agency,
@@ -101,7 +102,7 @@ def record_review(sessions: sessionmaker[Session], rubric: Rubric, task_id: int,
         if outcome.collector_id == reviewer_id:
             raise FeedbackError(f"{reviewer_id} worked task {task_id}: nobody reviews their own work", "forbidden")
         return _store(session, QualityReview(
-            review_key=f"task:{task_id}:{reviewer_id}", task_id=task_id, account_id=task.account_id,
+            review_key=keys.task_review_key(task_id, reviewer_id), task_id=task_id, account_id=task.account_id,
             episode_id=task.episode_id, collector_id=outcome.collector_id, reviewer_id=reviewer_id,
             rubric_name=rubric.name, rubric_hash=rubric.content_hash(), scores=dict(scores), score=rubric.score(scores),
             comment=comment.strip(), worked_at=outcome.recorded_at, reviewed_at=now,
@@ -123,7 +124,7 @@ def record_agency_review(sessions: sessionmaker[Session], rubric: Rubric, placem
             raise FeedbackError(f"no placement {placement_id}", "not_found")
         _reviewer(session, reviewer_id)
         return _store(session, QualityReview(
-            review_key=f"placement:{placement_id}:{work_ref.strip()}:{reviewer_id}", placement_id=placement_id,
+            review_key=keys.placement_review_key(placement_id, work_ref.strip(), reviewer_id), placement_id=placement_id,
             work_ref=work_ref.strip(), account_id=placement.account_id, episode_id=placement.episode_id,
             agency_id=placement.agency_id, reviewer_id=reviewer_id, rubric_name=rubric.name,
             rubric_hash=rubric.content_hash(), scores=dict(scores), score=rubric.score(scores), comment=comment.strip(),

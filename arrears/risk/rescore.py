@@ -21,6 +21,7 @@ import numpy as np
 from sqlalchemy import Engine, and_, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from arrears.contracts import keys
 from arrears.contracts.collection import RiskSegmentInput, RiskSegmentResult
 from arrears.contracts.collection_activities import SegmentChangeCommand
 from arrears.contracts.names import Updates, workflow_id_for
@@ -181,17 +182,17 @@ def pending_events(session: Session, limit: int) -> list[TriggerEvent]:
             select(PromiseToPay.account_id, PromiseToPay.episode_id, PromiseToPay.promise_id)
             .join(Episode, Episode.episode_id == PromiseToPay.episode_id)
             .where(running, PromiseToPay.status == "broken")):
-        found.append(TriggerEvent(f"promise:{account}:{promise}:broken", account, episode, "broken_promise"))
+        found.append(TriggerEvent(keys.broken_promise_event_key(account, promise), account, episode, "broken_promise"))
     for account, episode, plan in session.execute(
             select(Plan.account_id, Plan.episode_id, Plan.plan_id).join(Episode, Episode.episode_id == Plan.episode_id)
             .where(running, Plan.status == "broken")):
-        found.append(TriggerEvent(f"plan:{account}:{plan}:broken", account, episode, "broken_plan"))
+        found.append(TriggerEvent(keys.broken_plan_event_key(account, plan), account, episode, "broken_plan"))
     for account, episode, task in session.execute(
             select(ContactOutcomeRecord.account_id, ContactOutcomeRecord.episode_id, ContactOutcomeRecord.task_id)
             .join(Episode, Episode.episode_id == ContactOutcomeRecord.episode_id)
             .where(running, and_(ContactOutcomeRecord.outcome == "right_party_contact",
                                  ContactOutcomeRecord.reason_for_delinquency == "job_loss"))):
-        found.append(TriggerEvent(f"outcome:{account}:{task}:job_loss", account, episode, "job_loss"))
+        found.append(TriggerEvent(keys.job_loss_event_key(account, task), account, episode, "job_loss"))
     if not found:
         return []
     handled = set(session.scalars(select(RescoreEvent.event_key)
@@ -215,7 +216,7 @@ def mark_handled(sessions: sessionmaker[Session], events: list[TriggerEvent], at
 
 def record_change(sessions: sessionmaker[Session], cmd: SegmentChangeCommand) -> bool:
     """Write one segment change; False when this request is on record already (a retry)."""
-    key = f"{cmd.episode_id}:{cmd.request_id}"
+    key = keys.segment_change_key(cmd.episode_id, cmd.request_id)
     with sessions.begin() as session:
         if session.scalars(select(RiskSegmentChange.id).where(RiskSegmentChange.idempotency_key == key)).first():
             return False

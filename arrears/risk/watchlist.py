@@ -19,6 +19,7 @@ import numpy as np
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from arrears.contracts import keys
 from arrears.db.models import Account, AccountBehaviour, Episode, OutboxMessage, WatchlistEntry
 from arrears.domain.months import add_months
 from arrears.domain.strategy import EARLY_WARNING, OVER_LIMIT, Segment, Strategy
@@ -98,15 +99,15 @@ def save(sessions: sessionmaker[Session], watchlist: Watchlist, now: datetime, s
         with sessions.begin() as session:
             have = set(session.scalars(select(WatchlistEntry.account_id).where(
                 WatchlistEntry.as_of == watchlist.as_of, WatchlistEntry.account_id.in_(chunk))))
-            keys = {f"limit-review:{watchlist.as_of}:{a}" for a in chunk}
-            asked = set(session.scalars(select(OutboxMessage.idempotency_key).where(OutboxMessage.idempotency_key.in_(keys))))
+            review_keys = {keys.limit_review_key(watchlist.as_of, a) for a in chunk}
+            asked = set(session.scalars(select(OutboxMessage.idempotency_key).where(OutboxMessage.idempotency_key.in_(review_keys))))
             for e in (e for e in watchlist.entries if e.account_id in wanted):
                 if e.account_id not in have:
                     session.add(WatchlistEntry(as_of=watchlist.as_of, account_id=e.account_id,
                                                flags=[f.name for f in e.flags], reasons=[f.reason for f in e.flags],
                                                score=e.score, model_version=watchlist.model_version, listed_at=now))
                     watchlist.written += 1
-                key = f"limit-review:{watchlist.as_of}:{e.account_id}"
+                key = keys.limit_review_key(watchlist.as_of, e.account_id)
                 if review and key not in asked:
                     session.add(OutboxMessage(idempotency_key=key, topic="card", account_id=e.account_id, created_at=now,
                                               payload={"type": "limit_review", "account_id": e.account_id,
