@@ -191,7 +191,8 @@ def start(
 async def _start(file: Path, strategy_path: Path | None, day_seconds: float, concurrency: int, rejects: Path | None,
                  encoding: str | None = None):
     from arrears.db.engine import make_engine
-    from arrears.domain.strategy import StrategyError, load_strategy
+    from arrears.domain.strategy import StrategyError
+    from arrears.config.strategies import load_strategy
     from arrears.intake.importer import ImportFileError, check_file, import_file
 
     s = state.settings
@@ -857,7 +858,8 @@ def desk_worklist(
 def _configured_policy():
     """The configured strategy's contact policy, for tasks opened before tasks kept their own; None
     (the baseline) when the strategy file does not load."""
-    from arrears.domain.strategy import StrategyError, load_strategy
+    from arrears.domain.strategy import StrategyError
+    from arrears.config.strategies import load_strategy
 
     try:
         return load_strategy(state.settings.strategy).compliance
@@ -1096,7 +1098,8 @@ def compliance_check(
 ) -> None:
     """Recompute every rule from the record; print each violation and a summary per rule; exit 1 if any."""
     from arrears.audit.record_check import audit
-    from arrears.domain.strategy import StrategyError, load_strategy
+    from arrears.domain.strategy import StrategyError
+    from arrears.config.strategies import load_strategy
 
     try:
         chosen = load_strategy(strategy or state.settings.strategy)
@@ -1446,7 +1449,8 @@ def strategy_check(file: Annotated[Path, typer.Argument(help="Strategy file (.to
     from arrears.channels.render import Renderer, missing_templates
     from arrears.domain.account import LANGUAGES
     from arrears.domain.ladder import occurrences
-    from arrears.domain.strategy import MESSAGES, Segment, StrategyError, load_strategy
+    from arrears.domain.strategy import MESSAGES, Segment, StrategyError
+    from arrears.config.strategies import load_strategy
 
     try:
         strategy = load_strategy(file)
@@ -1471,7 +1475,8 @@ def strategy_apply(
 ) -> None:
     """Move a running episode to another strategy from now on (recorded; new episodes take ARREARS_STRATEGY)."""
     from arrears.contracts.collection import ApplyStrategyInput
-    from arrears.domain.strategy import StrategyError, load_strategy
+    from arrears.domain.strategy import StrategyError
+    from arrears.config.strategies import load_strategy
     from arrears.client.operations import apply_strategy
 
     try:
@@ -1534,7 +1539,8 @@ def statement(
 ) -> None:
     """The balance as of a date (principal, interest, fees, overdue, DPD), explained line by line."""
     from arrears.domain.pricing import Pricing
-    from arrears.domain.strategy import StrategyError, load_strategy
+    from arrears.domain.strategy import StrategyError
+    from arrears.config.strategies import load_strategy
     from arrears.audit.statement import StatementError, render_statement
     from arrears.audit.statement import statement as compute_statement
 

@@ -65,7 +65,7 @@ from arrears.demo.legal import (
     refusals,
 )
 from arrears.runtime.devserver import start_dev_server
-from arrears.domain.strategy import load_strategy
+from arrears.config.strategies import load_strategy
 from arrears.intake.importer import import_file
 from arrears.insight.demo import write_demo_report
 from arrears.contracts.collection import PaymentInput, PlanInput, PromiseInput, SettlementInput
@@ -519,7 +519,7 @@ async def _economics_summary(sessions, demo_dir: Path) -> None:
         LegalCaseRecord,
         Recovery,
     )
-    from arrears.domain.strategy import load_strategy as _load
+    from arrears.config.strategies import load_strategy as _load
 
     with sessions() as s:
         postings = s.execute(select(LedgerPosting.kind, func.count(), func.min(LedgerPosting.posted_on))
