@@ -21,7 +21,8 @@ from arrears.runtime.codec import data_converter, parse_keys
 from arrears.contracts.collection import EpisodeInput, PromiseInput
 from arrears.contracts.collection_activities import StepCommand
 from arrears.domain.ladder import ScheduledStep
-from arrears.domain.strategy import Action, Segment, load_strategy
+from arrears.domain.strategy import Action, Segment
+from arrears.config.strategies import load_strategy
 
 
 def samples() -> dict[str, object]:

@@ -31,7 +31,7 @@ from arrears import PROJECT_ROOT  # noqa: E402
 from arrears.runtime import search_attributes as sa  # noqa: E402
 from arrears.db.migrate import upgrade  # noqa: E402
 from arrears.domain.delinquency import local_date  # noqa: E402
-from arrears.domain.strategy import load_strategy  # noqa: E402
+from arrears.config.strategies import load_strategy  # noqa: E402
 
 
 async def life_events(env: WorkflowEnvironment, database_url: str, strategy, segment: str) -> dict:

@@ -68,7 +68,7 @@ class StandInClient:
 async def measure(path: Path, address: str | None) -> dict:
     from arrears.db.engine import make_engine
     from arrears.db.migrate import upgrade
-    from arrears.domain.strategy import load_strategy
+    from arrears.config.strategies import load_strategy
     from arrears.intake.importer import import_file
 
     workdir = Path(tempfile.mkdtemp(prefix="import-memory-"))

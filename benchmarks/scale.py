@@ -33,7 +33,7 @@ from arrears.db.migrate import upgrade  # noqa: E402
 from arrears.db.models import CollectorTask, ContactAttempt, Episode  # noqa: E402
 from arrears.runtime.devserver import free_port, server_command  # noqa: E402
 from arrears.domain.bureau import BureauPolicy  # noqa: E402
-from arrears.domain.strategy import load_strategy  # noqa: E402
+from arrears.config.strategies import load_strategy  # noqa: E402
 from arrears.intake.importer import import_file  # noqa: E402
 from arrears.intake.sample import generate_accounts, write_csv  # noqa: E402
 from benchmarks.worker_memory import wait_port  # noqa: E402

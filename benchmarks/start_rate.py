@@ -52,7 +52,7 @@ from arrears.contracts.names import workflow_id_for
 from arrears.db.engine import make_engine
 from arrears.db.migrate import upgrade
 from arrears.runtime.devserver import start_dev_server, temporal_binary
-from arrears.domain.strategy import load_strategy
+from arrears.config.strategies import load_strategy
 from arrears.intake.sample import generate_accounts, write_csv
 from arrears.config.settings import load_settings
 

@@ -39,7 +39,7 @@ from arrears.db.engine import make_engine  # noqa: E402
 from arrears.db.migrate import upgrade  # noqa: E402
 from arrears.db.models import Episode  # noqa: E402
 from arrears.runtime.devserver import free_port, server_command  # noqa: E402
-from arrears.domain.strategy import load_strategy  # noqa: E402
+from arrears.config.strategies import load_strategy  # noqa: E402
 from arrears.intake.importer import import_file  # noqa: E402
 from arrears.intake.sample import generate_accounts, write_csv  # noqa: E402
 from benchmarks.worker_memory import wait_port  # noqa: E402

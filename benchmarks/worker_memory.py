@@ -33,7 +33,8 @@ from arrears.db.models import Episode  # noqa: E402
 from arrears.runtime.devserver import free_port, server_command  # noqa: E402
 from arrears.domain import transitions as T  # noqa: E402
 from arrears.domain.clock import EpisodeClock  # noqa: E402
-from arrears.domain.strategy import Segment, load_strategy  # noqa: E402
+from arrears.domain.strategy import Segment  # noqa: E402
+from arrears.config.strategies import load_strategy  # noqa: E402
 from arrears.intake.importer import import_file  # noqa: E402
 from arrears.intake.sample import generate_accounts, write_csv  # noqa: E402
 

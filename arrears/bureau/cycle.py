@@ -281,7 +281,7 @@ def summary_of(result: CycleResult) -> BureauCycleSummary:
 def configured(strategy_path: Path) -> tuple[BureauPolicy, Pricing | None]:
     """The prior-notice policy and pricing of the configured strategy: the ones its episodes send
     notices and post ledgers by. A strategy file that does not load raises (StrategyError)."""
-    from arrears.domain.strategy import load_strategy
+    from arrears.config.strategies import load_strategy
 
     strategy = load_strategy(strategy_path)
     return strategy.bureau, strategy.pricing

@@ -84,7 +84,8 @@ def report_scorecard(
     csv: Csv = None, json: Json = None, html: Html = None,
 ) -> None:
     """Each collector's measures, points, weighted score, target attainment and incentive band; teams too."""
-    from arrears.domain.strategy import StrategyError, load_strategy
+    from arrears.domain.strategy import StrategyError
+    from arrears.config.strategies import load_strategy
     from arrears.insight.queries import month_period
     from arrears.insight.scorecard_report import compliance_findings, scorecard_report
 
@@ -155,7 +156,8 @@ def report_experiment(
 ) -> None:
     """Compare the arms: cure rate, roll forward, amount recovered per episode and contacts per cure, with 95 %
     intervals and tests; says plainly when the sample is too small to decide."""
-    from arrears.domain.strategy import StrategyError, load_strategy
+    from arrears.domain.strategy import StrategyError
+    from arrears.config.strategies import load_strategy
     from arrears.insight.experiment_report import experiment_report
 
     experiment = None
@@ -191,7 +193,8 @@ def promote(
 ) -> None:
     """Move an experiment's traffic after a decision: recorded with who, why and the comparison as it stood;
     new episodes follow the new shares, running ones keep their arm."""
-    from arrears.domain.strategy import StrategyError, load_strategy
+    from arrears.domain.strategy import StrategyError
+    from arrears.config.strategies import load_strategy
     from arrears.insight import experiment as ex
     from arrears.insight.experiment_report import experiment_report
 

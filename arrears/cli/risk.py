@@ -349,7 +349,8 @@ def watchlist_command(
     import csv
     from collections import Counter
 
-    from arrears.domain.strategy import StrategyError, load_strategy
+    from arrears.domain.strategy import StrategyError
+    from arrears.config.strategies import load_strategy
     from arrears.risk.watchlist import compute, save, start_episodes
 
     day = _date(as_of, "--as-of")

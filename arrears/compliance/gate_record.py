@@ -366,7 +366,8 @@ def episode_policy(session: Session, episode_id: str, given: ContactPolicy | Non
 def strategy_policies(paths: list[Path]) -> Callable[[str], ContactPolicy | None]:
     """The contact policies of the worker's own strategy files, by the strategies' content hash (a
     strategy file that does not load is left out: the episode's own record decides then)."""
-    from arrears.domain.strategy import StrategyError, load_strategy
+    from arrears.domain.strategy import StrategyError
+    from arrears.config.strategies import load_strategy
 
     known: dict[str, ContactPolicy] = {}
     for path in paths:

@@ -251,7 +251,7 @@ def account_page(session: Session, who: Caller, account_id: str, wall_now: datet
 
 @functools.lru_cache(maxsize=8)
 def _strategy_limits(path: str) -> dict[Role, Decimal]:
-    from arrears.domain.strategy import load_strategy
+    from arrears.config.strategies import load_strategy
 
     return dict(load_strategy(path).settlements.max_discount_percent)
 

@@ -13,7 +13,8 @@ from arrears.domain.legal import LegalEvent, LegalState
 from arrears.domain.policy import ContactPolicy
 from arrears.domain.restrictions import RestrictionLevel, RestrictionPolicy
 from arrears.domain.bounds import (
-    Line, Paragraph, AccountId, Code32, Count, PositiveCount, CurrencyCode, DaysPastDue, Id64, Key200, Line500, Line64, Moment, Money, RecordId, SaneDate,
+    AccountId, Code32, Count, CurrencyCode, DaysPastDue, Id64, Key200, Line500, Line64, Line64Given, Moment, Money,
+    Paragraph200Given, PositiveCount, RecordId, SaneDate,
 )
 
 
@@ -39,7 +40,7 @@ class LiftCommand(BaseModel):
     episode_id: Id64
     account_id: AccountId
     at: Moment
-    reason: Paragraph(200, min_length=1) = "cured"
+    reason: Paragraph200Given = "cured"
     policy: RestrictionPolicy = RestrictionPolicy()
 
 
@@ -51,7 +52,7 @@ class LiftResult(BaseModel):
 class BlacklistCommand(BaseModel):
     episode_id: Id64
     account_id: AccountId
-    reason: Line(64, min_length=1)
+    reason: Line64Given
     listed_from: SaneDate  # the account's local date
     dpd: DaysPastDue
     at: Moment

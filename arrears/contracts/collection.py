@@ -28,7 +28,9 @@ from arrears.domain.promise import PromiseRecord
 from arrears.domain.settlement import SettlementOffer
 from arrears.domain.strategy import Action, Role, Segment, Strategy
 from arrears.domain.bounds import (
-    Line, Paragraph, AccountId, CallSeconds, Code16, Code32, Count, CurrencyCode, DaySeconds, DaysPastDue, Hash64, Id64, Interval, Days, Line500, Line64, Moment, Money, Name100, Note, OptionalId64, Reason, RecordId, SaneDate, TimeZoneName,
+    AccountId, CallSeconds, Code16, Code32, Code32Given, Count, CurrencyCode, DaySeconds, Days, DaysPastDue, Hash64,
+    Id64, Interval, Line100, Line100Given, Line500, Line64, Line80, Moment, Money, Name100, Note, OptionalId64,
+    Paragraph1000, Paragraph4000, Reason, Reason2000Given, RecordId, SaneDate, TimeZoneName,
 )
 
 
@@ -66,7 +68,7 @@ class ReageInput(BaseModel):
     reage_id: Id64 = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
     approved_by: Id64
     approver_role: Role
-    reason: Paragraph(2000, min_length=1)
+    reason: Reason2000Given
 
 
 class EpisodeState(BaseModel):
@@ -124,7 +126,7 @@ class PaymentInput(BaseModel):
     payment_id: Id64 = Field(min_length=1, max_length=64)
     amount: Money
     paid_at: Moment | None = None
-    channel: Line(32, min_length=1) = "bank_transfer"
+    channel: Code32Given = "bank_transfer"
 
 
 class PaymentResult(BaseModel):
@@ -141,8 +143,8 @@ class PromiseInput(BaseModel):
     amount: Money
     promised_date: SaneDate  # in the account's time zone
     collector_id: OptionalId64 = Field(max_length=64)
-    channel: Line(32, min_length=1) = "call"
-    note: Paragraph(1000) = ""
+    channel: Code32Given = "call"
+    note: Paragraph1000 = ""
     replace: bool = False
     supervisor_id: OptionalId64 | None = Field(default=None, max_length=64)
 
@@ -261,7 +263,7 @@ class ApplyStrategyInput(BaseModel):
 
     strategy: Strategy
     applied_by: OptionalId64 = Field(max_length=64)
-    reason: Paragraph(1000)
+    reason: Paragraph1000
 
 
 class ApplyStrategyResult(BaseModel):
@@ -313,7 +315,7 @@ class StatusView(BaseModel):
     next_action: Action | None
     next_step_id: Line64 | None
     next_action_at: Moment | None
-    paused_by: Paragraph(4000) | None = None  # e.g. "promise P-1 until 2026-12-02T16:00Z"
+    paused_by: Paragraph4000 | None = None  # e.g. "promise P-1 until 2026-12-02T16:00Z"
     active_promise: PromiseRecord | None = None
     broken_promises: Count = 0
     open_offer: SettlementOffer | None = None
@@ -400,10 +402,10 @@ class RiskSegmentInput(BaseModel):
     personal data.
     """
 
-    request_id: Line(100, min_length=1)
+    request_id: Line100Given
     segment: Segment | None
     source: Literal["model", "supervisor"]
-    model_version: Line(80) | None = None
+    model_version: Line80 | None = None
     reasons: list[Line500] = Field(default=[], max_length=10)
     set_by: Id64 = Field(min_length=1)
     override: bool = False
@@ -411,7 +413,7 @@ class RiskSegmentInput(BaseModel):
 
 
 class RiskSegmentResult(BaseModel):
-    request_id: Line(100)
+    request_id: Line100
     segment: Segment  # the segment the ladder follows now
     previous: Segment
     changed: bool
@@ -424,7 +426,7 @@ class RiskSegmentView(BaseModel):
 
     segment: Segment
     source: Literal["import", "broken_promises", "model", "supervisor"]
-    model_version: Line(80) | None = None
+    model_version: Line80 | None = None
     reasons: list[Line500] = Field(default=[], max_length=10)
     override_by: Id64 | None = None  # set while a supervisor's override holds
     changed_at: Moment | None = None

@@ -21,7 +21,9 @@ from arrears.domain.promise import PromiseRecord
 from arrears.domain.settlement import SettlementOffer
 from arrears.domain.strategy import DeskPolicy, Segment
 from arrears.domain.bounds import (
-    Line, AccountId, Code16, Code32, Count, CurrencyCode, DaysPastDue, Detail, Hash64, Id64, Int32, Key200, Line500, Line64, Moment, Money, Name100, OptionalId64, Reason, RecordId, SaneDate, TimeZoneName, WorkflowId,
+    AccountId, Code16, Code32, Count, CurrencyCode, DaysPastDue, Detail, Hash64, Id64, Int32, Key200, Line100,
+    Line500, Line64, Line80, Moment, Money, Name100, OptionalId64, Reason, RecordId, SaneDate, TimeZoneName,
+    WorkflowId,
 )
 
 
@@ -292,11 +294,11 @@ class SegmentChangeCommand(BaseModel):
 
     episode_id: Id64
     account_id: AccountId
-    request_id: Line(100)
+    request_id: Line100
     segment: Segment
     previous: Segment
     source: Literal["model", "supervisor"]
-    model_version: Line(80) | None = None
+    model_version: Line80 | None = None
     reasons: list[Line500] = Field(default=[], max_length=10)
     set_by: Id64
     override: bool = False

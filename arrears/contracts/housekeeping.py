@@ -6,7 +6,7 @@ from pydantic import BaseModel, Field
 
 # Records the episode keeps (they live in the domain, where the agenda reads them).
 from arrears.domain.bounds import (
-    Line, AccountId, Count, PositiveCount, Detail, Interval, Line500, Moment, Period, Ref500, SaneDate,
+    AccountId, Code32, Count, Detail, Interval, Line500, Line80, Moment, Period, PositiveCount, Ref500, SaneDate,
 )
 
 
@@ -62,12 +62,12 @@ class RescoreInput(BaseModel):
     episodes_per_page: int = Field(default=500, ge=1, le=10_000)
     # Rounds per run before continuing as new, keeping each run's history short.
     rounds_per_run: PositiveCount = 200
-    done_period: Line(32) | None = None  # the last period rescored (carried across continue-as-new)
+    done_period: Code32 | None = None  # the last period rescored (carried across continue-as-new)
     last_summary: Line500 | None = None
 
 
 class RescorePageRequest(BaseModel):
-    period: Line(32)
+    period: Code32
     as_of: SaneDate  # the day features are computed for (data before it)
     after_account: AccountId | None = None  # the page starts after this account id
     limit: PositiveCount = 500
@@ -75,14 +75,14 @@ class RescorePageRequest(BaseModel):
 
 
 class RescorePageResult(BaseModel):
-    period: Line(32)
+    period: Code32
     scored: Count
     changed: Count
     sent: Count
     overridden: Count
     failed: list[Line500] = []  # "account: why" for updates the episode refused
     next_after: AccountId | None  # None: the last page
-    model_version: Line(80) | None = None  # None: no active model; nothing was scored
+    model_version: Line80 | None = None  # None: no active model; nothing was scored
 
 
 class RescoreEventsRequest(BaseModel):

@@ -11,15 +11,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from arrears.domain.bounds import (
-    AccountId,
-    CurrencyCode,
-    Line,
-    Money,
-    Paragraph,
-    SaneDate,
-    TimeZoneName,
-    due_date_problem,
-    tender_on,
+    AccountId, CurrencyCode, Line254, Line64, Line8, Money, Name200Given, Paragraph500Given, PhoneLine, SaneDate,
+    TimeZoneName, due_date_problem, tender_on,
 )
 from arrears.domain.money import has_valid_scale, minor_units, parse_amount
 from arrears.domain.strategy import Segment
@@ -35,11 +28,11 @@ class AccountRow(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     account_id: AccountId
-    customer_name: Line(200, min_length=1)
-    phone: Line(32, min_length=5) = Field(pattern=r"^\+?[0-9][0-9 \-]{3,30}$")
-    email: Line(254) = ""
-    billing_address: Paragraph(500, min_length=1)  # registered letters go here; may span lines
-    language: Line(8)
+    customer_name: Name200Given
+    phone: PhoneLine = Field(pattern=r"^\+?[0-9][0-9 \-]{3,30}$")
+    email: Line254 = ""
+    billing_address: Paragraph500Given  # registered letters go here; may span lines
+    language: Line8
     timezone: TimeZoneName
     risk_segment: Segment
     currency: CurrencyCode
@@ -49,7 +42,7 @@ class AccountRow(BaseModel):
     # Contact persons (guarantor, employer...): a JSON list of objects, approached only to locate the cardholder.
     contacts: list[dict[str, Any]] | None = None
     # Field-visit territory (branch or district code) that routes visits to collectors covering it.
-    region: Line(64) | None = None
+    region: Line64 | None = None
 
     @field_validator("region", mode="before")
     @classmethod

@@ -15,7 +15,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeAlias
 from zoneinfo import TZPATH, ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
@@ -174,46 +174,73 @@ def _trimmed(value: str) -> str:
     return value
 
 
+def _size(max_length: int, min_length: int = 0) -> StringConstraints:
+    return StringConstraints(min_length=min_length or None, max_length=max_length)
+
+
+# Shared metadata, so every text type below is spelled as a plain alias mypy accepts as a type.
+_NFC = BeforeValidator(_nfc)
+_ONE_LINE = AfterValidator(_single_line)
+_LINES = AfterValidator(_multi_line)
+_TRIMMED = AfterValidator(_trimmed)
+
+
 def Line(max_length: int, min_length: int = 0) -> Any:  # noqa: N802 - a type constructor
-    """One line of text: NFC, no control characters, at most ``max_length`` characters (the column's size)."""
-    return Annotated[str, StringConstraints(min_length=min_length or None, max_length=max_length), BeforeValidator(_nfc),
-                     AfterValidator(_single_line)]
+    """One line of text: NFC, no control characters, at most ``max_length`` characters (the column's size).
+
+    For building a type at run time (a TypeAdapter); an annotation uses one of
+    the aliases below, since a call is not a type to a checker.
+    """
+    return Annotated[str, _size(max_length, min_length), _NFC, _ONE_LINE]
 
 
 def Paragraph(max_length: int, min_length: int = 0) -> Any:  # noqa: N802
     """Free text that may span lines (tabs and line breaks allowed, other controls not)."""
-    return Annotated[str, StringConstraints(min_length=min_length or None, max_length=max_length), BeforeValidator(_nfc),
-                     AfterValidator(_multi_line)]
+    return Annotated[str, _size(max_length, min_length), _NFC, _LINES]
 
 
 def Key(max_length: int = 64) -> Any:  # noqa: N802
     """An id someone gives (payment, promise, hold, collector): non-empty, one line, no edge spaces."""
-    return Annotated[str, StringConstraints(min_length=1, max_length=max_length), BeforeValidator(_nfc),
-                     AfterValidator(_single_line), AfterValidator(_trimmed)]
+    return Annotated[str, _size(max_length, 1), _NFC, _ONE_LINE, _TRIMMED]
 
 
-# Sizes shared by many columns (arrears/db/models.py).
+# Sizes shared by many columns (arrears/db/models/). Each alias equals Line(n), Paragraph(n) or Key(n).
 ACCOUNT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
-AccountId = Annotated[Key(64), StringConstraints(pattern=ACCOUNT_ID_PATTERN)]
-WorkflowId = Key(100)
-Id64 = Key(64)  # account, payment, promise, offer, plan, hold, collector ids: String(64)
-OptionalId64 = Line(64)  # the same columns where "" means "not given"
-Code16 = Line(16)  # channel, status, stage, kind: String(16)
-Code32 = Line(32)
-Line64 = Line(64)
-Name100 = Line(100)  # strategy names
-Name200 = Line(200)
-Line500 = Line(500)
-Line2000 = Line(2000)
+Id64: TypeAlias = Annotated[str, _size(64, 1), _NFC, _ONE_LINE, _TRIMMED]  # account, payment, promise, offer, plan, hold, collector ids: String(64)
+AccountId: TypeAlias = Annotated[Id64, StringConstraints(pattern=ACCOUNT_ID_PATTERN)]
+WorkflowId: TypeAlias = Annotated[str, _size(100, 1), _NFC, _ONE_LINE, _TRIMMED]
+OptionalId64: TypeAlias = Annotated[str, _size(64), _NFC, _ONE_LINE]  # the same columns where "" means "not given"
+Code16: TypeAlias = Annotated[str, _size(16), _NFC, _ONE_LINE]  # channel, status, stage, kind: String(16)
+Code32: TypeAlias = Annotated[str, _size(32), _NFC, _ONE_LINE]
+Line8: TypeAlias = Annotated[str, _size(8), _NFC, _ONE_LINE]
+Line64: TypeAlias = Annotated[str, _size(64), _NFC, _ONE_LINE]
+Line80: TypeAlias = Annotated[str, _size(80), _NFC, _ONE_LINE]
+Line100: TypeAlias = Annotated[str, _size(100), _NFC, _ONE_LINE]
+Name100 = Line100  # strategy names
+Name200: TypeAlias = Annotated[str, _size(200), _NFC, _ONE_LINE]
+Line254: TypeAlias = Annotated[str, _size(254), _NFC, _ONE_LINE]
+Line500: TypeAlias = Annotated[str, _size(500), _NFC, _ONE_LINE]
+Line2000: TypeAlias = Annotated[str, _size(2000), _NFC, _ONE_LINE]
+# The same with at least one character: a reason, a channel, a request id that must be given.
+Code32Given: TypeAlias = Annotated[str, _size(32, 1), _NFC, _ONE_LINE]
+Line64Given: TypeAlias = Annotated[str, _size(64, 1), _NFC, _ONE_LINE]
+Line100Given: TypeAlias = Annotated[str, _size(100, 1), _NFC, _ONE_LINE]
+Name200Given: TypeAlias = Annotated[str, _size(200, 1), _NFC, _ONE_LINE]
+PhoneLine: TypeAlias = Annotated[str, _size(32, 5), _NFC, _ONE_LINE]  # the field adds the digits pattern
 Period = Annotated[str, StringConstraints(max_length=7, pattern=r"^(20[0-9]{2})-(0[1-9]|1[0-2])$")]  # YYYY-MM
 # What the system writes to explain itself (an activity's detail, a report line): long, never unbounded.
-Detail = Paragraph(10_000)
-Ref500 = Line(500)
+Detail: TypeAlias = Annotated[str, _size(10_000), _NFC, _LINES]
+Ref500 = Line500
 # Text columns have no size of their own; these limits keep a note a note.
-Note = Paragraph(2000)
-Reason = Paragraph(2000)
+Paragraph1000: TypeAlias = Annotated[str, _size(1000), _NFC, _LINES]
+Note: TypeAlias = Annotated[str, _size(2000), _NFC, _LINES]
+Reason = Note
+Paragraph4000: TypeAlias = Annotated[str, _size(4000), _NFC, _LINES]
+Paragraph200Given: TypeAlias = Annotated[str, _size(200, 1), _NFC, _LINES]
+Paragraph500Given: TypeAlias = Annotated[str, _size(500, 1), _NFC, _LINES]
+Reason2000Given: TypeAlias = Annotated[str, _size(2000, 1), _NFC, _LINES]
 Hash64 = Annotated[str, StringConstraints(max_length=64, pattern=r"^[0-9a-f]*$")]  # SHA-256, hex
-Key200 = Line(200)  # idempotency keys: String(200)
+Key200: TypeAlias = Annotated[str, _size(200), _NFC, _ONE_LINE]  # idempotency keys: String(200)
 
 
 # ---- dates and moments ----------------------------------------------------------------------------

@@ -186,7 +186,7 @@ def decide_report(
     else:
         reported, reason = status, ""
     correction = previous_reported is not None and is_negative(previous_reported) and not is_negative(reported)
-    if correction:
+    if correction and previous_reported is not None:
         reason = (reason + "; " if reason else "") + f"corrects the previous report ({previous_reported.value})"
     return ReportDecision(status=status, reported=reported, withheld=withheld, correction=correction, reason=reason)
 

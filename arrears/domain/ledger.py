@@ -391,7 +391,7 @@ class _Run:
                 cycle.paid += take
                 amount -= take
 
-    def _take(self, order: Sequence[str], amount: Decimal) -> tuple[dict[str, Decimal], Decimal]:
+    def _take(self, order: Sequence[Component], amount: Decimal) -> tuple[dict[str, Decimal], Decimal]:
         taken: dict[str, Decimal] = {c: ZERO for c in COMPONENTS}
         for component in order:
             take = min(amount, self.bal[component])

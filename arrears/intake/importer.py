@@ -13,29 +13,24 @@ from dataclasses import dataclass, field
 import re
 from datetime import date, datetime, timezone
 from decimal import Decimal
-from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from pydantic import ValidationError
-from sqlalchemy import Engine, case, false
+from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, StatementError
-from sqlalchemy.dialects import postgresql, sqlite
 from temporalio.client import Client
-from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy, WorkflowIDReusePolicy
-from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from arrears.runtime import search_attributes as sa
 from arrears.intake.csvfile import CsvHeaderError, csv_rows, safe_writer, validation_reason
+from arrears.intake.csvfile import _SafeWriter as SafeWriter
 from arrears.intake.textfile import EncodingProblem, TextFileFacts, check_text_file, codec_for
-from arrears.contracts.collection import EpisodeInput
-from arrears.contracts.names import WORKFLOW_TYPE, workflow_id_for
-from arrears.db.models import Account
+from arrears.contracts.names import workflow_id_for
 from arrears.domain.account import AccountRow
 from arrears.domain.bounds import ACCOUNT_ID_PATTERN
-from arrears.domain.delinquency import bucket_for_dpd, days_past_due, stage_for_dpd
 from arrears.domain.strategy import Strategy
 from arrears.insight import experiment as experiments
+from arrears.intake.records import upsert_accounts
+from arrears.intake.starting import episode_input, initial_search_attributes, start_episode  # noqa: F401 - callers import them from here
 
 REQUIRED_COLUMNS = (
     "account_id",
@@ -53,6 +48,8 @@ REQUIRED_COLUMNS = (
 OPTIONAL_COLUMNS = ("email", "contacts", "region")
 BATCH = 500
 _ACCOUNT_ID = re.compile(ACCOUNT_ID_PATTERN)
+# (line, raw row or why it could not be read), or (line, account id, why) when only the id could be read.
+RawRow = tuple[int, dict[str, Any] | str] | tuple[int, str, str]
 
 
 class ImportFileError(ValueError):
@@ -95,7 +92,7 @@ def _is_jsonl(path: Path, head: str) -> bool:
     return path.suffix.lower() in (".jsonl", ".ndjson", ".json") or head.lstrip().startswith("{")
 
 
-def read_rows(path: Path, encoding: str | None = None) -> Iterator[tuple[int, dict[str, Any] | str]]:
+def read_rows(path: Path, encoding: str | None = None) -> Iterator[RawRow]:
     """Yield (line number, raw row) pairs, lazily; a row that cannot be parsed is a str reason, or
     (line, account id, reason) when the account id could be read but another cell could not."""
     codec = codec_for(encoding)
@@ -133,7 +130,7 @@ def _lines(handle) -> Iterator[tuple[str, bool]]:
         yield line, False
 
 
-def _read_jsonl(handle) -> Iterator[tuple[int, dict[str, Any] | str]]:
+def _read_jsonl(handle) -> Iterator[RawRow]:
     for number, (line, too_long) in enumerate(_lines(handle), start=1):
         if too_long:
             yield number, f"the line is longer than {MAX_JSON_LINE:,} characters"
@@ -158,7 +155,7 @@ def _read_jsonl(handle) -> Iterator[tuple[int, dict[str, Any] | str]]:
         yield number, row
 
 
-def _read_csv(handle) -> Iterator[tuple[int, dict[str, Any] | str]]:
+def _read_csv(handle) -> Iterator[RawRow]:
     try:
         rows = csv_rows(handle, REQUIRED_COLUMNS, OPTIONAL_COLUMNS)
     except CsvHeaderError as exc:
@@ -274,7 +271,9 @@ class RejectFile:
     """The reject file, written as rejects come (opened at the first one: no reject, no file)."""
 
     def __init__(self, path: Path | None) -> None:
-        self.path, self._handle, self._writer = path, None, None
+        self.path = path
+        self._handle: TextIO | None = None
+        self._writer: SafeWriter | None = None
 
     def add(self, reject: Reject) -> None:
         if self.path is None:
@@ -293,103 +292,7 @@ class RejectFile:
             self._handle.close()
 
 
-# ---- writing and starting ------------------------------------------------------
-
-
-_ACCOUNT_COLUMNS = (
-    "account_id", "customer_name", "phone", "email", "billing_address", "language", "timezone",
-    "risk_segment", "currency", "contacts", "region", "created_at", "updated_at",
-)
-
-
-@lru_cache(maxsize=2)
-def _upsert_statement(dialect_name: str):
-    """One INSERT .. ON CONFLICT DO UPDATE per dialect, built once and run over many rows.
-
-    Building a fresh multi-row VALUES statement per batch cost more CPU than
-    the database work itself.
-    """
-    dialect = postgresql if dialect_name == "postgresql" else sqlite
-    stmt = dialect.insert(Account)
-    refreshed = {c: stmt.excluded[c] for c in _ACCOUNT_COLUMNS if c not in ("account_id", "created_at")}
-    # A number marked wrong by a collector stays blocked until the bank sends a different one.
-    refreshed["phone_invalid"] = case((Account.phone == stmt.excluded.phone, Account.phone_invalid), else_=false())
-    return stmt.on_conflict_do_update(index_elements=["account_id"], set_=refreshed)
-
-
-def upsert_accounts(engine: Engine, rows: list[AccountRow], now: datetime) -> None:
-    """Insert or refresh contact details (a repeat import updates them)."""
-    if not rows:
-        return
-    values = [
-        {
-            "account_id": r.account_id,
-            "customer_name": r.customer_name,
-            "phone": r.phone,
-            "email": r.email,
-            "billing_address": r.billing_address,
-            "language": r.language,
-            "timezone": r.timezone,
-            "risk_segment": r.risk_segment.value,
-            "currency": r.currency,
-            "contacts": r.contacts,
-            "region": r.region,
-            "created_at": now,
-            "updated_at": now,
-        }
-        for r in rows
-    ]
-    with engine.begin() as conn:
-        conn.execute(_upsert_statement(engine.dialect.name), values)
-
-
-def episode_input(row: AccountRow, strategy: Strategy, strategy_hash: str, day_seconds: float) -> EpisodeInput:
-    return EpisodeInput(
-        account_id=row.account_id,
-        currency=row.currency,
-        overdue_amount=row.overdue_amount,
-        total_balance=row.total_balance,
-        due_date=row.due_date,
-        timezone=row.timezone,
-        risk_segment=row.risk_segment,
-        strategy=strategy,
-        strategy_hash=strategy_hash,
-        day_seconds=day_seconds,
-    )
-
-
-def initial_search_attributes(row: AccountRow, now: datetime, extra: list[SearchAttributePair] = ()) -> TypedSearchAttributes:
-    dpd = days_past_due(row.due_date, now, row.timezone)
-    return TypedSearchAttributes(
-        [
-            SearchAttributePair(sa.COLLECTION_STAGE, stage_for_dpd(dpd).value),
-            SearchAttributePair(sa.DELINQUENCY_BUCKET, bucket_for_dpd(dpd)),
-            SearchAttributePair(sa.RISK_SEGMENT, row.risk_segment.value),
-            SearchAttributePair(sa.OVERDUE_AMOUNT, float(row.overdue_amount)),  # filter only; exact in the record
-            *extra,
-        ]
-    )
-
-
-async def start_episode(
-    client: Client, task_queue: str, row: AccountRow, inp: EpisodeInput, now: datetime,
-    extra_search_attributes: list[SearchAttributePair] = (),
-) -> bool:
-    """Start the account's episode; False when one is already running."""
-    try:
-        await client.start_workflow(
-            WORKFLOW_TYPE,
-            inp,
-            id=workflow_id_for(row.account_id),
-            task_queue=task_queue,
-            # A running episode is left alone; a closed one may be followed by a new episode.
-            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
-            search_attributes=initial_search_attributes(row, now, extra_search_attributes),
-        )
-    except WorkflowAlreadyStartedError:
-        return False
-    return True
+# ---- writing and starting: arrears.intake.records and arrears.intake.starting --------------
 
 
 async def import_file(

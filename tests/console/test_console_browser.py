@@ -46,7 +46,7 @@ from arrears.desk.calls import check
 from arrears.desk.roster import import_roster
 from arrears.desk.tokens import issue_token
 from arrears.runtime.devserver import free_port
-from arrears.domain.strategy import parse_strategy
+from arrears.config.strategies import parse_strategy
 from tests.console.a11y import A11Y_CHECK, BLOCKING, axe_violations, describe
 from tests.workflow.helpers import PRICED as PRICED_STRATEGY
 from tests.workflow.helpers import Scenario, account_row

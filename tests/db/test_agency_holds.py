@@ -12,7 +12,8 @@ from arrears.contracts.collection_activities import HoldCommand, PlacementComman
 from arrears.db.models import AgencyPlacement, CollectorTask, ContactDecision, OutboxMessage
 from arrears.domain.holds import HoldRecord, HoldType
 from arrears.domain.policy import ContactPolicy
-from arrears.domain.strategy import Action, load_preset
+from arrears.domain.strategy import Action
+from arrears.config.strategies import load_preset
 from tests.db.test_activities_idempotency import NOW, Env, account_row, step_cmd
 
 CN = ContactPolicy.model_validate(load_preset("cn-bank"))

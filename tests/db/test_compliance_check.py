@@ -19,7 +19,8 @@ from arrears.db.models import BureauNotice, BureauReport, ContactAttempt, Episod
 from arrears.domain.bureau import BureauPolicy
 from arrears.domain.clock import EpisodeClock
 from arrears.domain.policy import ContactPolicy
-from arrears.domain.strategy import Action, load_preset
+from arrears.domain.strategy import Action
+from arrears.config.strategies import load_preset
 from tests.db.test_activities_idempotency import DUE, NOW, Env, account_row, step_cmd
 
 REGF = ContactPolicy.model_validate(load_preset("us-regf"))

@@ -21,7 +21,8 @@ from arrears.desk.assign import DeskError
 from arrears.desk.calls import StartRefused, check, start
 from arrears.desk.worklist import worklist
 from arrears.domain.policy import ContactPolicy
-from arrears.domain.strategy import Action, load_preset
+from arrears.domain.strategy import Action
+from arrears.config.strategies import load_preset
 from tests.db.test_activities_idempotency import NOW, Env, account_row, step_cmd
 
 REGF = ContactPolicy.model_validate(load_preset("us-regf"))

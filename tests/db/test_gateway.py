@@ -36,7 +36,8 @@ from arrears.desk.calls import start
 from arrears.domain.holds import HoldRecord, HoldType
 from arrears.domain.ladder import ScheduledStep
 from arrears.domain.policy import ContactPolicy
-from arrears.domain.strategy import Action, load_preset
+from arrears.domain.strategy import Action
+from arrears.config.strategies import load_preset
 from arrears.compliance.notices import confirm_opt_out
 from tests.db.test_activities_idempotency import DUE, NOW, Env, account_row, step_cmd
 

@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import select
 
 from arrears.db.models import Account, ContactAttempt, ContactDecision, OutboxMessage
-from arrears.domain.strategy import Action, load_preset
+from arrears.domain.strategy import Action
+from arrears.config.strategies import load_preset
 from arrears.domain.policy import ContactPolicy
 from tests.db.test_activities_idempotency import Env, account_row, step_cmd
 

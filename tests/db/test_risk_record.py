@@ -12,7 +12,8 @@ from arrears.contracts.collection_activities import SegmentChangeCommand
 from arrears.db.engine import make_engine, make_sessionmaker
 from arrears.db.migrate import upgrade
 from arrears.db.models import Account, AccountBehaviour, Episode, OutboxMessage, RescoreEvent, RiskModel, RiskSegmentChange, WatchlistEntry
-from arrears.domain.strategy import Segment, load_strategy
+from arrears.domain.strategy import Segment
+from arrears.config.strategies import load_strategy
 from arrears.risk.behaviour_import import BehaviourFileError, import_behaviour
 from arrears.risk.dataset import build_labelled_set
 from arrears.risk.features import features

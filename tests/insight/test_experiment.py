@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from arrears.db.models import Account, ContactAttempt, Episode, ExperimentAssignment, Payment
-from arrears.domain.strategy import StrategyError, load_strategy, parse_strategy
+from arrears.domain.strategy import StrategyError
+from arrears.config.strategies import load_strategy, parse_strategy
 from arrears.insight import experiment as ex
 from arrears.insight.experiment_report import experiment_report
 from arrears.insight.stats import TOO_SMALL, compare_shares, wilson

@@ -27,7 +27,7 @@ from arrears.contracts.names import workflow_id_for
 from arrears.audit.record_check import find_violations
 from arrears.db.models import Account, CollectorTask, ContactAttempt, ContactDecision, Episode, Hold
 from arrears.domain.policy import Window
-from arrears.domain.strategy import parse_strategy
+from arrears.config.strategies import parse_strategy
 from arrears.intake.importer import import_file
 from arrears.intake.sample import generate_accounts, write_csv
 from tests.workflow.helpers import Scenario

@@ -17,7 +17,7 @@ from temporalio.testing import WorkflowEnvironment
 from arrears.runtime import search_attributes as sa
 from arrears.contracts.collection import EpisodeResult, PaymentInput, PaymentResult
 from arrears.db.models import ContactAttempt, Episode
-from arrears.domain.strategy import parse_strategy
+from arrears.config.strategies import parse_strategy
 from tests.conftest import _binary
 from tests.workflow.helpers import Scenario, account_row
 

@@ -21,7 +21,7 @@ from tests.conftest import DEFAULT_STRATEGY
 from tests.workflow.helpers import Scenario, account_row
 
 from arrears.domain.delinquency import bucket_for_dpd, days_past_due, stage_for_dpd
-from arrears.domain.strategy import load_strategy
+from arrears.config.strategies import load_strategy
 
 STRATEGY = load_strategy(DEFAULT_STRATEGY)
 

@@ -18,7 +18,7 @@ from arrears.contracts.collection import OutcomeInput, PromiseInput
 from arrears.db.models import CollectorTask, ExperimentAssignment, PromiseToPay
 from arrears.desk.assign import reassign_task
 from arrears.desk.roster import import_roster
-from arrears.domain.strategy import load_strategy, parse_strategy
+from arrears.config.strategies import load_strategy, parse_strategy
 from arrears.intake.importer import import_file
 from arrears.insight import feedback
 from arrears.insight.scorecard import load_scorecard

@@ -47,7 +47,7 @@ from arrears.desk.assign import DeskError
 from arrears.desk.calls import start
 from arrears.domain.outcome import VisitReport
 from arrears.domain.policy import is_working_day
-from arrears.domain.strategy import parse_strategy
+from arrears.config.strategies import parse_strategy
 from arrears.intake.importer import import_file
 from arrears.compliance.notices import confirm_opt_out
 from arrears.intake.sample import generate_accounts, write_csv

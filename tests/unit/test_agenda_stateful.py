@@ -31,7 +31,8 @@ from arrears.domain.plan import Instalment, plan_refusal
 from arrears.domain.promise import promise_refusal
 from arrears.domain.reage import reage_refusal
 from arrears.domain.settlement import settlement_refusal
-from arrears.domain.strategy import REMINDERS, Action, Role, Segment, load_strategy
+from arrears.domain.strategy import REMINDERS, Action, Role, Segment
+from arrears.config.strategies import load_strategy
 from arrears.domain.transitions import StepDone, Terms
 
 PRICED = load_strategy(PROJECT_ROOT / "strategies" / "default.toml")

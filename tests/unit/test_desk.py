@@ -14,7 +14,8 @@ from arrears.domain.desk import (
     sla_due,
     window_position,
 )
-from arrears.domain.strategy import DeskPolicy, Role, StrategyError, parse_strategy
+from arrears.domain.strategy import DeskPolicy, Role, StrategyError
+from arrears.config.strategies import parse_strategy
 
 CALL_ZH = TaskNeeds(kind="call", language="zh-CN", region="SH-PD", required_role=Role.COLLECTOR)
 VISIT_ZH = TaskNeeds(kind="visit", language="zh-CN", region="SH-PD", required_role=Role.COLLECTOR)

@@ -5,7 +5,8 @@ import pytest
 
 from arrears.domain.delinquency import days_past_due, stage_for_dpd
 from arrears.domain.ladder import initial_plan, local_moment, occurrences
-from arrears.domain.strategy import Action, Segment, load_strategy, parse_strategy
+from arrears.domain.strategy import Action, Segment
+from arrears.config.strategies import load_strategy, parse_strategy
 from tests.conftest import DEFAULT_STRATEGY
 
 DUE = date(2026, 3, 1)

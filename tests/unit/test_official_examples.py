@@ -34,7 +34,7 @@ from arrears.domain.policy import (
     Verdict,
     decide,
 )
-from arrears.domain.strategy import load_preset
+from arrears.config.strategies import load_preset
 
 REGF = ContactPolicy.model_validate(load_preset("us-regf"))
 CN = ContactPolicy.model_validate(load_preset("cn-bank"))

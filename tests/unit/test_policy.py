@@ -20,7 +20,8 @@ from arrears.domain.policy import (
     decide,
     is_working_day,
 )
-from arrears.domain.strategy import StrategyError, load_preset, parse_strategy
+from arrears.domain.strategy import StrategyError
+from arrears.config.strategies import load_preset, parse_strategy
 
 SH = ZoneInfo("Asia/Shanghai")
 NY = ZoneInfo("America/New_York")

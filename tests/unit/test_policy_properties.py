@@ -20,7 +20,7 @@ from arrears.domain.policy import (
     decide,
     is_working_day,
 )
-from arrears.domain.strategy import load_preset
+from arrears.config.strategies import load_preset
 
 PRESETS = {name: ContactPolicy.model_validate(load_preset(name)) for name in ("us-regf", "cn-bank")}
 ZONES = ["Asia/Shanghai", "Asia/Urumqi", "America/New_York", "America/Chicago", "America/Los_Angeles",

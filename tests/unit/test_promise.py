@@ -14,7 +14,8 @@ from arrears.domain.promise import (
     promise_refusal,
     raise_segment,
 )
-from arrears.domain.strategy import Action, PromisePolicy, Segment, load_strategy
+from arrears.domain.strategy import Action, PromisePolicy, Segment
+from arrears.config.strategies import load_strategy
 from tests.conftest import DEFAULT_STRATEGY
 
 TODAY = date(2026, 11, 23)  # a Monday

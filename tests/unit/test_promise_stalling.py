@@ -6,7 +6,8 @@ from decimal import Decimal
 import pytest
 
 from arrears.domain.promise import PromiseRecord, promise_refusal
-from arrears.domain.strategy import PromisePolicy, StrategyError, load_strategy
+from arrears.domain.strategy import PromisePolicy, StrategyError
+from arrears.config.strategies import load_strategy
 from tests.conftest import DEFAULT_STRATEGY
 
 TODAY = date(2026, 11, 23)

@@ -6,7 +6,8 @@ import pytest
 from arrears import PROJECT_ROOT
 from arrears.channels.render import Renderer, format_amount, mask_account, missing_templates
 from arrears.domain.account import LANGUAGES
-from arrears.domain.strategy import REMINDERS, load_strategy
+from arrears.domain.strategy import REMINDERS
+from arrears.config.strategies import load_strategy
 from tests.conftest import DEFAULT_STRATEGY
 
 TEMPLATES = PROJECT_ROOT / "templates"

@@ -6,7 +6,8 @@ from decimal import Decimal
 import pytest
 
 from arrears.domain.settlement import SettlementOffer, discount_percent, offer_expiry, settled, settlement_refusal
-from arrears.domain.strategy import Role, SettlementPolicy, parse_strategy
+from arrears.domain.strategy import Role, SettlementPolicy
+from arrears.config.strategies import parse_strategy
 from arrears.domain.strategy import StrategyError
 
 TODAY = date(2026, 11, 23)

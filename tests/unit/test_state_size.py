@@ -13,7 +13,8 @@ from zoneinfo import ZoneInfo
 from arrears import PROJECT_ROOT
 from arrears.domain import transitions as t
 from arrears.domain.clock import EpisodeClock
-from arrears.domain.strategy import Segment, load_strategy
+from arrears.domain.strategy import Segment
+from arrears.config.strategies import load_strategy
 
 TZ = "Asia/Shanghai"
 DUE = date(2026, 3, 1)

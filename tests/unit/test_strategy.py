@@ -6,7 +6,8 @@ import pytest
 import yaml
 
 from arrears import PROJECT_ROOT
-from arrears.domain.strategy import Action, Segment, StrategyError, load_strategy, parse_strategy
+from arrears.domain.strategy import Action, Segment, StrategyError
+from arrears.config.strategies import load_strategy, parse_strategy
 from tests.conftest import DEFAULT_STRATEGY
 
 DEMO_STRATEGY = PROJECT_ROOT / "strategies" / "demo.yaml"

@@ -3,7 +3,8 @@
 import pytest
 
 from arrears.domain.ladder import occurrences
-from arrears.domain.strategy import Segment, StrategyError, load_strategy, parse_strategy
+from arrears.domain.strategy import Segment, StrategyError
+from arrears.config.strategies import load_strategy, parse_strategy
 from tests.conftest import DEFAULT_STRATEGY
 
 BASE = {

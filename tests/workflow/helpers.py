@@ -21,7 +21,8 @@ from arrears.db.engine import make_engine, make_sessionmaker
 from arrears.db.models import AccountAction, BureauNotice, CardRestriction, CollectorTask, ContactAttempt
 from arrears.domain.account import AccountRow
 from arrears.domain.delinquency import local_date
-from arrears.domain.strategy import Segment, Strategy, load_strategy
+from arrears.domain.strategy import Segment, Strategy
+from arrears.config.strategies import load_strategy
 from arrears.intake.importer import episode_input, initial_search_attributes, upsert_accounts
 from arrears.runtime.worker import build_worker
 from arrears.config.settings import load_settings

@@ -29,7 +29,7 @@ from arrears.domain.episode import ReageOutcome
 from arrears.db.models import ContactAttempt, ContactDecision, LedgerPosting
 from arrears.domain.legal import LegalEvent
 from arrears.domain.pricing import ReagePolicy
-from arrears.domain.strategy import parse_strategy
+from arrears.config.strategies import parse_strategy
 from arrears.contracts.recovery import LegalCaseUpdate, LegalCaseUpdateResult
 from tests.workflow.helpers import PRICED, Scenario, account_row, days
 from tests.workflow.test_lifecycle import _save_history, _today

@@ -6,7 +6,7 @@ from temporalio.client import WorkflowUpdateFailedError
 
 from arrears.contracts.collection import ApplyStrategyInput, ApplyStrategyResult, StatusView
 from arrears.db.models import ContactAttempt, Episode, StrategyChange
-from arrears.domain.strategy import parse_strategy
+from arrears.config.strategies import parse_strategy
 from tests.workflow.helpers import Scenario, account_row, days
 from tests.workflow.test_lifecycle import _today
 

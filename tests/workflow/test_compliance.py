@@ -9,7 +9,7 @@ from sqlalchemy import select
 from arrears.compliance.gate_record import record_consent
 from arrears.domain.policy import is_working_day
 from arrears.db.models import CollectorTask, ContactAttempt, ContactDecision, Episode, Hold
-from arrears.domain.strategy import parse_strategy
+from arrears.config.strategies import parse_strategy
 from arrears.intake.importer import upsert_accounts
 from tests.workflow.helpers import Scenario, account_row, days
 from tests.workflow.test_lifecycle import _save_history, _today

@@ -13,7 +13,7 @@ from arrears.contracts.collection import OutcomeInput, StatusView
 from arrears.db.models import CollectorTask
 from arrears.demo.legal import COURT_FEE, LEGAL_STRATEGY, print_legal_summary, refusals
 from arrears.domain.legal import LegalEvent, LegalState
-from arrears.domain.strategy import load_strategy
+from arrears.config.strategies import load_strategy
 from arrears.client.operations import log_contact_outcome, update_legal_case
 from tests.workflow.helpers import Scenario, account_row, days
 from tests.workflow.test_lifecycle import _today

@@ -36,7 +36,7 @@ from arrears.db.models import (
 )
 from arrears.domain.legal import LegalEvent
 from arrears.audit.timeline import from_record, ordered
-from arrears.domain.strategy import parse_strategy
+from arrears.config.strategies import parse_strategy
 from arrears.contracts.names import recovery_workflow_id
 from arrears.contracts.recovery import LegalCaseUpdate, LegalCaseUpdateResult, RecoveryPaymentResult, RecoveryStatus
 from tests.workflow.helpers import PRICED, Scenario, account_row, days

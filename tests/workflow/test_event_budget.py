@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from arrears import PROJECT_ROOT
-from arrears.domain.strategy import load_strategy
+from arrears.config.strategies import load_strategy
 
 sys.path.insert(0, str(PROJECT_ROOT / "benchmarks"))
 from episode_events import life_events  # noqa: E402

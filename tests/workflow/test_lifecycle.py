@@ -264,7 +264,7 @@ async def test_a_step_activity_that_fails_after_writing_leaves_one_record(time_e
 
     from arrears.contracts.collection_activities import StepCommand, StepResult
     from arrears.contracts.names import EXECUTE_STEP
-    from arrears.domain.strategy import parse_strategy
+    from arrears.config.strategies import parse_strategy
 
     strategy = parse_strategy(
         {"name": "tiny", "steps": [{"id": "sms-1", "dpd": 1, "action": "sms", "at": "10:00"},

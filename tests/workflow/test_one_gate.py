@@ -17,7 +17,7 @@ from arrears.contracts.collection import HoldInput, HoldResult, OutcomeInput, Ou
 from arrears.db.models import AgencyPlacement, BureauNotice, CollectorTask, ContactAttempt, ContactDecision
 from arrears.desk.calls import StartRefused, start
 from arrears.domain.policy import is_working_day
-from arrears.domain.strategy import parse_strategy
+from arrears.config.strategies import parse_strategy
 from tests.workflow.helpers import PRICED, Scenario, account_row, days
 from tests.workflow.test_agency import agencies
 from tests.workflow.test_lifecycle import _today

@@ -12,7 +12,7 @@ from arrears.runtime import search_attributes as sa
 from arrears.contracts.collection import RiskSegmentInput, RiskSegmentResult, StatusView
 from arrears.contracts.names import SET_RISK_SEGMENT
 from arrears.db.models import Episode, RiskSegmentChange
-from arrears.domain.strategy import parse_strategy
+from arrears.config.strategies import parse_strategy
 from arrears.audit.timeline import from_record
 from tests.workflow.helpers import Scenario, account_row, days
 from tests.workflow.test_lifecycle import _today
