@@ -18,7 +18,8 @@ from pydantic import ValidationError
 
 from arrears.config.settings import load_settings
 from arrears.db.engine import make_engine
-from arrears.domain.strategy import StrategyError, load_strategy
+from arrears.config.strategies import load_strategy
+from arrears.domain.strategy import StrategyError
 from arrears.intake.csvfile import validation_reason
 from arrears.intake.importer import ImportFileError, ImportSummary, check_file, import_file
 from arrears.runtime.connect import connect

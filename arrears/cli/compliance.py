@@ -21,7 +21,8 @@ from arrears.cli.context import (
 from arrears.cli.errors import BAD_INPUT, fail
 from arrears.compliance.gate_record import ConsentError, record_consent
 from arrears.compliance.notices import confirm_opt_out
-from arrears.domain.strategy import StrategyError, load_strategy
+from arrears.config.strategies import load_strategy
+from arrears.domain.strategy import StrategyError
 
 app = typer.Typer(no_args_is_help=True, help="Contact policy: audit the record against a preset.")
 consent_app = typer.Typer()  # mounted without a name: `arrears consent`

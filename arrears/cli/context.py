@@ -20,7 +20,8 @@ from arrears.client.operations import Rejected
 from arrears.config.settings import Settings
 from arrears.db.engine import make_engine, make_sessionmaker
 from arrears.db.models import CollectorTask
-from arrears.domain.strategy import StrategyError, load_strategy
+from arrears.config.strategies import load_strategy
+from arrears.domain.strategy import StrategyError
 from arrears.runtime.connect import connect
 
 console = Console()

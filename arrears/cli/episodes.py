@@ -23,7 +23,8 @@ from arrears.db.models import Account
 from arrears.demo.summaries import print_import_summary
 from arrears.domain.money import parse_amount
 from arrears.domain.pricing import Pricing
-from arrears.domain.strategy import StrategyError, load_strategy
+from arrears.config.strategies import load_strategy
+from arrears.domain.strategy import StrategyError
 from arrears.intake.importer import ImportFileError, check_file, import_file
 
 app = typer.Typer()  # mounted without a name: its commands are top-level

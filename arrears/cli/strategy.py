@@ -12,7 +12,8 @@ from arrears.client.operations import apply_strategy
 from arrears.contracts.collection import ApplyStrategyInput
 from arrears.domain.account import LANGUAGES
 from arrears.domain.ladder import occurrences
-from arrears.domain.strategy import MESSAGES, Segment, StrategyError, load_strategy
+from arrears.config.strategies import load_strategy
+from arrears.domain.strategy import MESSAGES, Segment, StrategyError
 
 app = typer.Typer(no_args_is_help=True, help="Strategy files.")
 

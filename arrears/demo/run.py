@@ -58,7 +58,8 @@ from arrears.demo.legal import (
     refusals,
 )
 from arrears.runtime.devserver import start_dev_server
-from arrears.domain.strategy import Role, load_strategy
+from arrears.config.strategies import load_strategy
+from arrears.domain.strategy import Role
 from arrears.intake.importer import import_file
 from arrears.insight.demo import write_demo_report
 from arrears.contracts.collection import PaymentInput, PlanInput, PromiseInput, SettlementInput

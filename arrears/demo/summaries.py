@@ -41,7 +41,7 @@ from arrears.demo.legal import QUERY_SECONDS
 from arrears.desk.assign import open_loads, sweep
 from arrears.desk.worklist import worklist
 from arrears.desk.worklist_view import print_worklist
-from arrears.domain.strategy import load_strategy
+from arrears.config.strategies import load_strategy
 from arrears.intake.importer import ImportSummary
 from arrears.runtime.search_attributes import COLLECTION_STAGE
 

@@ -1,6 +1,6 @@
 # Frozen copy, kept byte-for-byte in behaviour for the replay of histories recorded before the
 # agenda engine (the engine is chosen by workflow.patched("agenda") in workflows/collection/workflow.py):
-# that is why it exceeds the size limit of workflows/ and is excluded from lint and type checks.
+# Size: that is why it exceeds the size limit of workflows/ and is excluded from lint and type checks.
 """AccountCollection, first engine (frozen): episodes started before the agenda cut-over.
 
 FROZEN. This is the collection workflow as it ran until the agenda engine
