@@ -24,9 +24,19 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.records import records
+from arrears.audit.evidence_store import find as find_evidence
+from arrears.channels.adapter import ChannelAdapter, OutboundMessage, OutboxAdapter
+from arrears.channels.gateway import deliver, publish
+from arrears.channels.render import Renderer
+from arrears.compliance.gate_record import (
+    earlier_decision,
+    gate,
+    invalid_addresses,
+    known_policy,
+    record_decision,
+)
 from arrears.contracts import keys
-from arrears.db.clock import utcnow
-from arrears.db.idempotent import insert_once
 from arrears.contracts.account import (
     LEGAL_EVENT_REFUSED,
     BlacklistCommand,
@@ -52,20 +62,11 @@ from arrears.contracts.names import (
     REFER_TO_LEGAL,
     SCHEDULE_BLACKLIST_REMOVAL,
 )
-from arrears.audit.evidence_store import find as find_evidence
-from arrears.channels.adapter import ChannelAdapter, OutboundMessage, OutboxAdapter
-from arrears.channels.gateway import deliver, publish
-from arrears.channels.render import Renderer
-from arrears.compliance.gate_record import (
-    earlier_decision,
-    gate,
-    invalid_addresses,
-    known_policy,
-    record_decision,
-)
+from arrears.db.clock import utcnow
+from arrears.db.idempotent import insert_once
 from arrears.db.models import (
-    AccountAction,
     Account,
+    AccountAction,
     BlacklistEntryRecord,
     BureauNotice,
     CardRestriction,
@@ -77,7 +78,6 @@ from arrears.domain.delinquency import local_date
 from arrears.domain.legal import InvalidTransition, LegalCase, LegalPolicy, LegalState
 from arrears.domain.policy import ContactPolicy, Decision, MessageKind, Verdict
 from arrears.domain.restrictions import RestrictionLevel, levels_to_apply, lift_plan
-from activities.records import records
 
 
 def _sorted_levels(levels) -> list[RestrictionLevel]:
@@ -130,9 +130,13 @@ class AccountActionActivities:
 
     @staticmethod
     def _on_card(session: Session, account_id: str) -> list[CardRestriction]:
-        return list(session.scalars(
-            select(CardRestriction).where(CardRestriction.account_id == account_id, CardRestriction.lifted_at.is_(None))
-        ))
+        return list(
+            session.scalars(
+                select(CardRestriction).where(
+                    CardRestriction.account_id == account_id, CardRestriction.lifted_at.is_(None)
+                )
+            )
+        )
 
     @activity.defn(name=APPLY_RESTRICTION)
     @records
@@ -142,22 +146,42 @@ class AccountActionActivities:
         def attempt() -> RestrictionResult:
             with self.sessions.begin() as session:
                 current = self._on_card(session, cmd.account_id)
-                done_here = set(session.scalars(
-                    select(CardRestriction.level).where(CardRestriction.episode_id == cmd.episode_id)
-                ))
+                done_here = set(
+                    session.scalars(select(CardRestriction.level).where(CardRestriction.episode_id == cmd.episode_id))
+                )
                 have = {RestrictionLevel(r.level) for r in current} | {RestrictionLevel(x) for x in done_here}
                 applied = list(levels_to_apply(cmd.level, have))
                 for level in applied:
                     key = keys.restriction_key(cmd.episode_id, level.value)
-                    session.add(CardRestriction(
-                        apply_key=key, account_id=cmd.account_id, episode_id=cmd.episode_id, level=level.value,
-                        step_id=cmd.step_id, dpd=cmd.dpd, applied_at=cmd.at,
-                    ))
-                    publish(session, self.adapter, OutboundMessage(
-                        idempotency_key=key, topic="card", account_id=cmd.account_id,
-                        payload={"action": "restrict", "level": level.value, "episode_id": cmd.episode_id,
-                                 "step_id": cmd.step_id, "dpd": cmd.dpd, "at": cmd.at.isoformat()},
-                    ), self.clock())
+                    session.add(
+                        CardRestriction(
+                            apply_key=key,
+                            account_id=cmd.account_id,
+                            episode_id=cmd.episode_id,
+                            level=level.value,
+                            step_id=cmd.step_id,
+                            dpd=cmd.dpd,
+                            applied_at=cmd.at,
+                        )
+                    )
+                    publish(
+                        session,
+                        self.adapter,
+                        OutboundMessage(
+                            idempotency_key=key,
+                            topic="card",
+                            account_id=cmd.account_id,
+                            payload={
+                                "action": "restrict",
+                                "level": level.value,
+                                "episode_id": cmd.episode_id,
+                                "step_id": cmd.step_id,
+                                "dpd": cmd.dpd,
+                                "at": cmd.at.isoformat(),
+                            },
+                        ),
+                        self.clock(),
+                    )
                     # One flush per level: the outbox ids follow the order the card system must apply them in.
                     session.flush()
                 on_card = _sorted_levels({r.level for r in current} | {level.value for level in applied})
@@ -168,7 +192,9 @@ class AccountActionActivities:
                 key = keys.restriction_key(cmd.episode_id, cmd.level.value)
                 if session.scalar(select(CardRestriction.id).where(CardRestriction.apply_key == key)) is None:
                     return None
-                return RestrictionResult(applied=[], on_card=_sorted_levels(r.level for r in self._on_card(session, cmd.account_id)))
+                return RestrictionResult(
+                    applied=[], on_card=_sorted_levels(r.level for r in self._on_card(session, cmd.account_id))
+                )
 
         return self._retrying(attempt, settled)
 
@@ -179,7 +205,9 @@ class AccountActionActivities:
 
         def lifted_here(session: Session) -> list[RestrictionLevel]:
             rows = session.scalars(
-                select(CardRestriction).where(CardRestriction.lift_key.like(keys.restriction_lift_prefix(cmd.episode_id) + "%"))
+                select(CardRestriction).where(
+                    CardRestriction.lift_key.like(keys.restriction_lift_prefix(cmd.episode_id) + "%")
+                )
             )
             return sorted((RestrictionLevel(r.level) for r in rows), reverse=True)
 
@@ -190,11 +218,23 @@ class AccountActionActivities:
                     row = current.pop(level)
                     key = keys.restriction_lift_key(cmd.episode_id, level.value)
                     row.lifted_at, row.lift_key, row.lift_reason = cmd.at, key, cmd.reason
-                    publish(session, self.adapter, OutboundMessage(
-                        idempotency_key=key, topic="card", account_id=cmd.account_id,
-                        payload={"action": "lift", "level": level.value, "episode_id": cmd.episode_id,
-                                 "reason": cmd.reason, "at": cmd.at.isoformat()},
-                    ), self.clock())
+                    publish(
+                        session,
+                        self.adapter,
+                        OutboundMessage(
+                            idempotency_key=key,
+                            topic="card",
+                            account_id=cmd.account_id,
+                            payload={
+                                "action": "lift",
+                                "level": level.value,
+                                "episode_id": cmd.episode_id,
+                                "reason": cmd.reason,
+                                "at": cmd.at.isoformat(),
+                            },
+                        ),
+                        self.clock(),
+                    )
                     session.flush()
                 return LiftResult(lifted=lifted_here(session), kept=_sorted_levels(level.value for level in current))
 
@@ -203,7 +243,9 @@ class AccountActionActivities:
                 lifted = lifted_here(session)
                 if not lifted:
                     return None
-                return LiftResult(lifted=lifted, kept=_sorted_levels(r.level for r in self._on_card(session, cmd.account_id)))
+                return LiftResult(
+                    lifted=lifted, kept=_sorted_levels(r.level for r in self._on_card(session, cmd.account_id))
+                )
 
         return self._retrying(attempt, settled)
 
@@ -215,19 +257,31 @@ class AccountActionActivities:
         """List the account for this episode and reason; False when already listed (a retry)."""
 
         def exists(session: Session) -> bool:
-            return session.scalar(select(BlacklistEntryRecord.id).where(
-                BlacklistEntryRecord.episode_id == cmd.episode_id, BlacklistEntryRecord.reason == cmd.reason
-            )) is not None
+            return (
+                session.scalar(
+                    select(BlacklistEntryRecord.id).where(
+                        BlacklistEntryRecord.episode_id == cmd.episode_id, BlacklistEntryRecord.reason == cmd.reason
+                    )
+                )
+                is not None
+            )
 
         def attempt() -> bool:
             with self.sessions.begin() as session:
                 if exists(session):
                     return False
-                session.add(BlacklistEntryRecord(
-                    account_id=cmd.account_id, episode_id=cmd.episode_id, reason=cmd.reason,
-                    blocks=[p.value for p in cmd.blocks], listed_from=cmd.listed_from, listed_until=None,
-                    dpd=cmd.dpd, listed_at=cmd.at,
-                ))
+                session.add(
+                    BlacklistEntryRecord(
+                        account_id=cmd.account_id,
+                        episode_id=cmd.episode_id,
+                        reason=cmd.reason,
+                        blocks=[p.value for p in cmd.blocks],
+                        listed_from=cmd.listed_from,
+                        listed_until=None,
+                        dpd=cmd.dpd,
+                        listed_at=cmd.at,
+                    )
+                )
             return True
 
         def settled() -> bool | None:
@@ -242,9 +296,9 @@ class AccountActionActivities:
         """Give the episode's open-ended entries their end: cure date + restoration days."""
         until = removal_date(cmd.cure_date, cmd.policy)
         with self.sessions.begin() as session:
-            rows = list(session.scalars(
-                select(BlacklistEntryRecord).where(BlacklistEntryRecord.episode_id == cmd.episode_id)
-            ))
+            rows = list(
+                session.scalars(select(BlacklistEntryRecord).where(BlacklistEntryRecord.episode_id == cmd.episode_id))
+            )
             updated = 0
             for row in rows:
                 if row.listed_until is None:
@@ -280,8 +334,9 @@ class AccountActionActivities:
             with self.sessions.begin() as session:
                 account = session.get(Account, cmd.account_id)
                 if account is None:
-                    raise ApplicationError(f"account {cmd.account_id} is not in the system of record",
-                                           type="AccountNotOnRecord")
+                    raise ApplicationError(
+                        f"account {cmd.account_id} is not in the system of record", type="AccountNotOnRecord"
+                    )
                 policy = known_policy(session, cmd.episode_id, cmd.compliance, self.policies)
                 dkey = keys.decision_key(key, cmd.sent_at)
                 decision = earlier_decision(session, dkey)
@@ -289,20 +344,62 @@ class AccountActionActivities:
                     # Nothing says which rules this episode is under yet (the notice runs before any other
                     # step): it waits rather than go out under the wrong ones (a validation notice first?).
                     decision = record_decision(
-                        session, dkey, cmd.episode_id, cmd.account_id, cmd.step_id, "letter", cmd.sent_at,
-                        Decision(Verdict.DEFER, "policy_unknown", "the episode's contact policy is not on record yet",
-                                 until=cmd.sent_at + timedelta(hours=1)), None, self.clock())
+                        session,
+                        dkey,
+                        cmd.episode_id,
+                        cmd.account_id,
+                        cmd.step_id,
+                        "letter",
+                        cmd.sent_at,
+                        Decision(
+                            Verdict.DEFER,
+                            "policy_unknown",
+                            "the episode's contact policy is not on record yet",
+                            until=cmd.sent_at + timedelta(hours=1),
+                        ),
+                        None,
+                        self.clock(),
+                    )
                 decision = decision or record_decision(
-                    session, dkey, cmd.episode_id, cmd.account_id, cmd.step_id, "letter", cmd.sent_at,
-                    gate(session, account, "letter", cmd.sent_at, policy, template=cmd.template,
-                         episode_id=cmd.episode_id, kind=MessageKind.BUREAU_NOTICE), policy, self.clock())
+                    session,
+                    dkey,
+                    cmd.episode_id,
+                    cmd.account_id,
+                    cmd.step_id,
+                    "letter",
+                    cmd.sent_at,
+                    gate(
+                        session,
+                        account,
+                        "letter",
+                        cmd.sent_at,
+                        policy,
+                        template=cmd.template,
+                        episode_id=cmd.episode_id,
+                        kind=MessageKind.BUREAU_NOTICE,
+                    ),
+                    policy,
+                    self.clock(),
+                )
                 if decision.verdict == Verdict.DEFER.value:
-                    return BureauNoticeResult(created=False, notice_id=None, sent_on=None, result="deferred",
-                                              rule=decision.rule, deferred_until=decision.until)
+                    return BureauNoticeResult(
+                        created=False,
+                        notice_id=None,
+                        sent_on=None,
+                        result="deferred",
+                        rule=decision.rule,
+                        deferred_until=decision.until,
+                    )
                 rendered = self.renderer.render(
-                    account.language, cmd.template, customer_name=account.customer_name,
-                    account_id=account.account_id, overdue_amount=cmd.overdue_amount,
-                    total_balance=cmd.total_balance, currency=cmd.currency, due_date=cmd.due_date, dpd=cmd.dpd,
+                    account.language,
+                    cmd.template,
+                    customer_name=account.customer_name,
+                    account_id=account.account_id,
+                    overdue_amount=cmd.overdue_amount,
+                    total_balance=cmd.total_balance,
+                    currency=cmd.currency,
+                    due_date=cmd.due_date,
+                    dpd=cmd.dpd,
                 )
                 recipient = account.billing_address or ""
                 # A letter to an address on record as invalid (returned mail) would be no notice at
@@ -323,15 +420,39 @@ class AccountActionActivities:
                     # (its decision is on record).
                     return BureauNoticeResult(created=False, notice_id=None, sent_on=sent_on, result=result, rule=rule)
                 if not result:
-                    result = deliver(session, self.adapter, decision, OutboundMessage(
-                        idempotency_key=key, topic="letter", account_id=account.account_id,
-                        payload={"to": recipient, "language": account.language, "subject": rendered.subject,
-                                 "body": rendered.body, "template": cmd.template, "registered": True},
-                    ), self.clock())
+                    result = deliver(
+                        session,
+                        self.adapter,
+                        decision,
+                        OutboundMessage(
+                            idempotency_key=key,
+                            topic="letter",
+                            account_id=account.account_id,
+                            payload={
+                                "to": recipient,
+                                "language": account.language,
+                                "subject": rendered.subject,
+                                "body": rendered.body,
+                                "template": cmd.template,
+                                "registered": True,
+                            },
+                        ),
+                        self.clock(),
+                    )
                 row = BureauNotice(
-                    idempotency_key=key, account_id=cmd.account_id, episode_id=cmd.episode_id, sent_on=sent_on,
-                    sent_at=cmd.sent_at, channel="letter", template=cmd.template, language=account.language,
-                    recipient=recipient, rendered_text=rendered.body, result=result, dpd=cmd.dpd, step_id=cmd.step_id,
+                    idempotency_key=key,
+                    account_id=cmd.account_id,
+                    episode_id=cmd.episode_id,
+                    sent_on=sent_on,
+                    sent_at=cmd.sent_at,
+                    channel="letter",
+                    template=cmd.template,
+                    language=account.language,
+                    recipient=recipient,
+                    rendered_text=rendered.body,
+                    result=result,
+                    dpd=cmd.dpd,
+                    step_id=cmd.step_id,
                 )
                 session.add(row)
                 session.flush()
@@ -364,20 +485,45 @@ class AccountActionActivities:
                 return found
             with self.sessions.begin() as session:
                 case = LegalCaseRecord(
-                    idempotency_key=key, account_id=cmd.account_id, episode_id=cmd.episode_id,
-                    state=LegalState.REFERRED.value, referred_on=cmd.referred_on, last_event_on=cmd.referred_on,
-                    step_id=cmd.step_id, dpd=cmd.dpd, principal=cmd.principal, currency=cmd.currency,
-                    criteria=cmd.criteria, decision=list(cmd.reasons), costs_recoverable=cmd.costs_recoverable,
-                    costs=Decimal(0), recoverable_costs=Decimal(0), referred_at=cmd.referred_at,
+                    idempotency_key=key,
+                    account_id=cmd.account_id,
+                    episode_id=cmd.episode_id,
+                    state=LegalState.REFERRED.value,
+                    referred_on=cmd.referred_on,
+                    last_event_on=cmd.referred_on,
+                    step_id=cmd.step_id,
+                    dpd=cmd.dpd,
+                    principal=cmd.principal,
+                    currency=cmd.currency,
+                    criteria=cmd.criteria,
+                    decision=list(cmd.reasons),
+                    costs_recoverable=cmd.costs_recoverable,
+                    costs=Decimal(0),
+                    recoverable_costs=Decimal(0),
+                    referred_at=cmd.referred_at,
                 )
                 session.add(case)
                 session.flush()
-                publish(session, self.adapter, OutboundMessage(
-                    idempotency_key=key, topic="legal", account_id=cmd.account_id,
-                    payload={"action": "referred", "case_id": case.id, "episode_id": cmd.episode_id, "dpd": cmd.dpd,
-                             "principal": str(cmd.principal), "currency": cmd.currency, "criteria": cmd.criteria,
-                             "reasons": list(cmd.reasons)},
-                ), self.clock())
+                publish(
+                    session,
+                    self.adapter,
+                    OutboundMessage(
+                        idempotency_key=key,
+                        topic="legal",
+                        account_id=cmd.account_id,
+                        payload={
+                            "action": "referred",
+                            "case_id": case.id,
+                            "episode_id": cmd.episode_id,
+                            "dpd": cmd.dpd,
+                            "principal": str(cmd.principal),
+                            "currency": cmd.currency,
+                            "criteria": cmd.criteria,
+                            "reasons": list(cmd.reasons),
+                        },
+                    ),
+                    self.clock(),
+                )
                 return LegalReferralResult(referred=True, case_id=case.id, created=True, reasons=cmd.reasons)
 
         return self._retrying(attempt, earlier)
@@ -385,11 +531,21 @@ class AccountActionActivities:
     def _record_refusal(self, key: str, cmd: LegalReferralCommand) -> None:
         """Evidence that the legal step ran and why it did not refer (the reasons are in the workflow history)."""
         with self.sessions.begin() as session:
-            insert_once(session, AccountAction(
-                idempotency_key=key, episode_id=cmd.episode_id, account_id=cmd.account_id, step_id=cmd.step_id,
-                action="legal_refused", dpd=cmd.dpd, executed_at=cmd.referred_at,
-                overdue_amount=cmd.overdue_amount, total_balance=cmd.total_balance,
-            ), existing=lambda: session.scalar(select(AccountAction).where(AccountAction.idempotency_key == key)))
+            insert_once(
+                session,
+                AccountAction(
+                    idempotency_key=key,
+                    episode_id=cmd.episode_id,
+                    account_id=cmd.account_id,
+                    step_id=cmd.step_id,
+                    action="legal_refused",
+                    dpd=cmd.dpd,
+                    executed_at=cmd.referred_at,
+                    overdue_amount=cmd.overdue_amount,
+                    total_balance=cmd.total_balance,
+                ),
+                existing=lambda: session.scalar(select(AccountAction).where(AccountAction.idempotency_key == key)),
+            )
 
     @activity.defn(name=RECORD_LEGAL_EVENT)
     @records
@@ -406,17 +562,28 @@ class AccountActionActivities:
             document_sha256 = document.sha256
 
         def result(case: LegalCaseRecord, created: bool) -> LegalEventResult:
-            return LegalEventResult(created=created, case_id=case.id, state=LegalState(case.state), costs=case.costs,
-                                    recoverable_costs=case.recoverable_costs)
+            return LegalEventResult(
+                created=created,
+                case_id=case.id,
+                state=LegalState(case.state),
+                costs=case.costs,
+                recoverable_costs=case.recoverable_costs,
+            )
 
         def on_record(session: Session, case: LegalCaseRecord) -> LegalEventResult | None:
-            row = session.scalar(select(LegalCaseEvent).where(
-                LegalCaseEvent.idempotency_key == keys.legal_event_key(case.id, e.event_id)
-            ))
+            row = session.scalar(
+                select(LegalCaseEvent).where(
+                    LegalCaseEvent.idempotency_key == keys.legal_event_key(case.id, e.event_id)
+                )
+            )
             if row is None:
                 return None
             same = (row.event_on, row.recorded_by, row.cost, row.document_sha256, row.note) == (
-                e.on, e.by, e.cost, document_sha256, e.note
+                e.on,
+                e.by,
+                e.cost,
+                document_sha256,
+                e.note,
             ) and row.to_state == (e.new_state or LegalState(row.from_state)).value
             if not same:
                 raise _refused(f"event id {e.event_id} was already used on case {case.id} with different content")
@@ -435,30 +602,60 @@ class AccountActionActivities:
                 if found is not None:
                     return found
                 policy = LegalPolicy(costs_recoverable=case.costs_recoverable)
-                before = LegalCase(state=LegalState(case.state), referred_on=case.referred_on,
-                                   last_event_on=case.last_event_on, costs=case.costs,
-                                   recoverable_costs=case.recoverable_costs)
+                before = LegalCase(
+                    state=LegalState(case.state),
+                    referred_on=case.referred_on,
+                    last_event_on=case.last_event_on,
+                    costs=case.costs,
+                    recoverable_costs=case.recoverable_costs,
+                )
                 try:
                     after = before.apply(e, policy)
                 except InvalidTransition as exc:
                     raise _refused(f"case {case.id}: {exc}") from None
                 key = keys.legal_event_key(case.id, e.event_id)
                 recoverable = case.costs_recoverable and e.cost > 0
-                session.add(LegalCaseEvent(
-                    idempotency_key=key, case_id=case.id, account_id=case.account_id, event_id=e.event_id,
-                    event_on=e.on, from_state=before.state.value, to_state=after.state.value, cost=e.cost,
-                    currency=case.currency, recoverable=recoverable, document_id=e.document_id,
-                    document_sha256=document_sha256, recorded_by=e.by, note=e.note, recorded_at=self.clock(),
-                ))
+                session.add(
+                    LegalCaseEvent(
+                        idempotency_key=key,
+                        case_id=case.id,
+                        account_id=case.account_id,
+                        event_id=e.event_id,
+                        event_on=e.on,
+                        from_state=before.state.value,
+                        to_state=after.state.value,
+                        cost=e.cost,
+                        currency=case.currency,
+                        recoverable=recoverable,
+                        document_id=e.document_id,
+                        document_sha256=document_sha256,
+                        recorded_by=e.by,
+                        note=e.note,
+                        recorded_at=self.clock(),
+                    )
+                )
                 case.state, case.last_event_on = after.state.value, after.last_event_on
                 case.costs, case.recoverable_costs = after.costs, after.recoverable_costs
                 if recoverable:
                     # The ledger posts it to the account; the same key makes a retried hand-over a no-op there too.
-                    publish(session, self.adapter, OutboundMessage(
-                        idempotency_key=keys.legal_cost_key(key), topic="ledger", account_id=case.account_id,
-                        payload={"posting": "legal_cost", "case_id": case.id, "event_id": e.event_id,
-                                 "amount": str(e.cost), "currency": case.currency, "on": e.on.isoformat()},
-                    ), self.clock())
+                    publish(
+                        session,
+                        self.adapter,
+                        OutboundMessage(
+                            idempotency_key=keys.legal_cost_key(key),
+                            topic="ledger",
+                            account_id=case.account_id,
+                            payload={
+                                "posting": "legal_cost",
+                                "case_id": case.id,
+                                "event_id": e.event_id,
+                                "amount": str(e.cost),
+                                "currency": case.currency,
+                                "on": e.on.isoformat(),
+                            },
+                        ),
+                        self.clock(),
+                    )
                 session.flush()
                 return result(case, created=True)
 
@@ -466,7 +663,9 @@ class AccountActionActivities:
 
     @staticmethod
     def _case(session: Session, cmd: LegalEventCommand) -> LegalCaseRecord:
-        case = session.scalar(select(LegalCaseRecord).where(LegalCaseRecord.idempotency_key == keys.legal_case_key(cmd.episode_id)))
+        case = session.scalar(
+            select(LegalCaseRecord).where(LegalCaseRecord.idempotency_key == keys.legal_case_key(cmd.episode_id))
+        )
         if case is None or case.account_id != cmd.account_id:
             raise _refused(f"no legal case for account {cmd.account_id} from episode {cmd.episode_id}")
         return case

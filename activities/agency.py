@@ -28,18 +28,17 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from arrears.contracts import keys
-from arrears.db.idempotent import insert_once
-from arrears.desk.agencies import OPEN_STATUSES, open_placements
+from activities.records import records
 from arrears.channels.adapter import ChannelAdapter, OutboundMessage
 from arrears.channels.gateway import deliver
 from arrears.compliance.gate_record import earlier_decision, episode_policy, gate_agency, in_flight, record_decision
+from arrears.contracts import keys
 from arrears.contracts.collection_activities import (
+    AgencyHoldNoticeCommand,
     CommissionCommand,
+    NoticeResult,
     PlacementChangeCommand,
     PlacementCommand,
-    AgencyHoldNoticeCommand,
-    NoticeResult,
     PlacementResult,
     StepCommand,
     StepResult,
@@ -52,10 +51,11 @@ from arrears.contracts.names import (
     RECORD_COMMISSION,
     RENEW_PLACEMENT,
 )
+from arrears.db.idempotent import insert_once
 from arrears.db.models import Agency as AgencyRow
 from arrears.db.models import AgencyCommission, AgencyPlacement, CollectorTask, ContactDecision
+from arrears.desk.agencies import OPEN_STATUSES, open_placements
 from arrears.domain.agency import Agency, AgencyLoad, PlacementRecord, choose_agency, placement_end
-from activities.records import records
 from arrears.domain.holds import ContactEffect, HoldType, rule_for
 from arrears.domain.policy import AGENCY_CHANNEL, ContactPolicy, MessageKind, Verdict
 
@@ -75,9 +75,17 @@ def _write_lock(session: Session) -> None:
 
 def _record(row: AgencyPlacement, name: str) -> PlacementRecord:
     return PlacementRecord(
-        placement_id=row.id, idempotency_key=row.idempotency_key, agency_id=row.agency_id, agency_name=name,
-        commission_percent=row.commission_percent, placement_days=row.placement_days, placed_at=row.placed_at,
-        ends_at=row.ends_at, status=row.status, renewals=row.renewals, collected=row.collected,
+        placement_id=row.id,
+        idempotency_key=row.idempotency_key,
+        agency_id=row.agency_id,
+        agency_name=name,
+        commission_percent=row.commission_percent,
+        placement_days=row.placement_days,
+        placed_at=row.placed_at,
+        ends_at=row.ends_at,
+        status=row.status,
+        renewals=row.renewals,
+        collected=row.collected,
     )
 
 
@@ -119,23 +127,37 @@ class AgencyActivities:
     def _place(self, session: Session, cmd: PlacementCommand) -> PlacementResult:
         step = cmd.step
         self._remember_policy(session, step)  # CollectionActivities: the episode's policy, for the hold notices
-        decision = self._agency_decision(session, cmd.idempotency_key, step.episode_id, step.account_id,
-                                         step.executed_at, MessageKind.AGENCY_PLACEMENT, step.compliance,
-                                         in_flight(step.holds))
+        decision = self._agency_decision(
+            session,
+            cmd.idempotency_key,
+            step.episode_id,
+            step.account_id,
+            step.executed_at,
+            MessageKind.AGENCY_PLACEMENT,
+            step.compliance,
+            in_flight(step.holds),
+        )
         if decision.verdict != Verdict.ALLOW.value:
             # The agency would contact the customer on the bank's behalf: not under this hold.
-            return PlacementResult(placement=None, duplicate=False, refused=decision.rule,
-                                   detail=f"not placed: {decision.rule}: {decision.detail}")
-        agencies = list(
-            session.scalars(
-                select(AgencyRow).where(AgencyRow.active).order_by(AgencyRow.agency_id).with_for_update()
+            return PlacementResult(
+                placement=None,
+                duplicate=False,
+                refused=decision.rule,
+                detail=f"not placed: {decision.rule}: {decision.detail}",
             )
+        agencies = list(
+            session.scalars(select(AgencyRow).where(AgencyRow.active).order_by(AgencyRow.agency_id).with_for_update())
         )
         load = open_placements(session)
         loads = [
             AgencyLoad(
-                agency=Agency(agency_id=a.agency_id, name=a.name, commission_percent=a.commission_percent,
-                              capacity=a.capacity, placement_days=a.placement_days),
+                agency=Agency(
+                    agency_id=a.agency_id,
+                    name=a.name,
+                    commission_percent=a.commission_percent,
+                    capacity=a.capacity,
+                    placement_days=a.placement_days,
+                ),
                 placed=load.get(a.agency_id, 0),
             )
             for a in agencies
@@ -145,48 +167,79 @@ class AgencyActivities:
             return self._not_placed(session, step, loads)
         ends_at = placement_end(step.executed_at, chosen.placement_days, cmd.timezone)
         row = AgencyPlacement(
-            idempotency_key=cmd.idempotency_key, agency_id=chosen.agency_id, account_id=step.account_id,
-            episode_id=step.episode_id, commission_percent=chosen.commission_percent,
-            placement_days=chosen.placement_days, placed_at=step.executed_at, ends_at=ends_at, status="placed",
-            renewals=0, reason=f"ladder step {step.step.step_id} at DPD {step.dpd}", currency=step.currency,
+            idempotency_key=cmd.idempotency_key,
+            agency_id=chosen.agency_id,
+            account_id=step.account_id,
+            episode_id=step.episode_id,
+            commission_percent=chosen.commission_percent,
+            placement_days=chosen.placement_days,
+            placed_at=step.executed_at,
+            ends_at=ends_at,
+            status="placed",
+            renewals=0,
+            reason=f"ladder step {step.step.step_id} at DPD {step.dpd}",
+            currency=step.currency,
             collected=Decimal(0),
         )
         session.add(row)
         session.flush()
-        self._notify(session, row, "placed", {
-            "dpd": step.dpd, "overdue_amount": str(step.overdue_amount), "total_balance": str(step.total_balance),
-        }, decision=decision)
+        self._notify(
+            session,
+            row,
+            "placed",
+            {
+                "dpd": step.dpd,
+                "overdue_amount": str(step.overdue_amount),
+                "total_balance": str(step.total_balance),
+            },
+            decision=decision,
+        )
         detail = f"placed with {chosen.agency_id} until {ends_at:%Y-%m-%d %H:%M} UTC"
         return PlacementResult(placement=_record(row, chosen.name), duplicate=False, detail=detail)
 
     def _not_placed(self, session: Session, step: StepCommand, loads: list[AgencyLoad]) -> PlacementResult:
         """No agency has room: a task for people, saying so, instead of a placement."""
         if loads:
-            why = "every agency is at capacity (" + ", ".join(
-                f"{x.agency.agency_id} {x.placed}/{x.agency.capacity}" for x in loads) + ")"
+            why = (
+                "every agency is at capacity ("
+                + ", ".join(f"{x.agency.agency_id} {x.placed}/{x.agency.capacity}" for x in loads)
+                + ")"
+            )
         else:
             why = "no active agency is on file (arrears agencies import)"
         result = self._task(session, step)
         task = session.get(CollectorTask, result.record_id)
         assert task is not None
-        task.note = (f"NOT PLACED with an agency: {why}. Place it by hand or work it in house; "
-                     f"the ladder goes on. " + task.note)
+        task.note = (
+            f"NOT PLACED with an agency: {why}. Place it by hand or work it in house; the ladder goes on. " + task.note
+        )
         return PlacementResult(placement=None, task_id=task.id, duplicate=False, detail=f"not placed: {why}")
 
     def _earlier(self, session: Session, key: str) -> PlacementResult | None:
         row = session.scalar(select(AgencyPlacement).where(AgencyPlacement.idempotency_key == key))
         if row is not None:
             agency = session.get(AgencyRow, row.agency_id)
-            return PlacementResult(placement=_record(row, agency.name if agency else row.agency_id), duplicate=True,
-                                   detail=f"placed with {row.agency_id}")
+            return PlacementResult(
+                placement=_record(row, agency.name if agency else row.agency_id),
+                duplicate=True,
+                detail=f"placed with {row.agency_id}",
+            )
         task = session.scalar(select(CollectorTask).where(CollectorTask.idempotency_key == key))
         if task is not None:
             return PlacementResult(placement=None, task_id=task.id, duplicate=True, detail=task.note)
-        refusal = session.scalar(select(ContactDecision).where(
-            ContactDecision.idempotency_key.like(keys.decisions_prefix(key) + "%"), ContactDecision.verdict != Verdict.ALLOW.value))
+        refusal = session.scalar(
+            select(ContactDecision).where(
+                ContactDecision.idempotency_key.like(keys.decisions_prefix(key) + "%"),
+                ContactDecision.verdict != Verdict.ALLOW.value,
+            )
+        )
         if refusal is not None:
-            return PlacementResult(placement=None, duplicate=True, refused=refusal.rule,
-                                   detail=f"not placed: {refusal.rule}: {refusal.detail}")
+            return PlacementResult(
+                placement=None,
+                duplicate=True,
+                refused=refusal.rule,
+                detail=f"not placed: {refusal.rule}: {refusal.detail}",
+            )
         return None
 
     # ---- the end of a period, and the end of the episode ---------------------------
@@ -239,11 +292,21 @@ class AgencyActivities:
             placement = session.get(AgencyPlacement, cmd.placement_id, with_for_update=True)
             if placement is None:
                 raise ApplicationError(f"placement {cmd.placement_id} of account {cmd.account_id} was never recorded")
-            _, created = insert_once(session, AgencyCommission(
-                account_id=cmd.account_id, payment_id=cmd.payment_id, placement_id=cmd.placement_id,
-                agency_id=cmd.agency_id, payment_amount=cmd.payment_amount, percent=cmd.percent,
-                commission=cmd.commission, currency=cmd.currency, recorded_at=self.clock(),
-            ), existing=lambda: self._commission(session, cmd))
+            _, created = insert_once(
+                session,
+                AgencyCommission(
+                    account_id=cmd.account_id,
+                    payment_id=cmd.payment_id,
+                    placement_id=cmd.placement_id,
+                    agency_id=cmd.agency_id,
+                    payment_amount=cmd.payment_amount,
+                    percent=cmd.percent,
+                    commission=cmd.commission,
+                    currency=cmd.currency,
+                    recorded_at=self.clock(),
+                ),
+                existing=lambda: self._commission(session, cmd),
+            )
             if not created:
                 return False
             # Exact decimal arithmetic in Python: SQLite keeps money as text, SQL "+" would go through a float.
@@ -268,9 +331,17 @@ class AgencyActivities:
             raise ApplicationError(f"placement {key} was never recorded")
         return row
 
-    def _agency_decision(self, session: Session, key: str, episode_id: str, account_id: str, at: datetime,
-                         kind: MessageKind, policy: ContactPolicy | None = None,
-                         holds: tuple = ()) -> ContactDecision:
+    def _agency_decision(
+        self,
+        session: Session,
+        key: str,
+        episode_id: str,
+        account_id: str,
+        at: datetime,
+        kind: MessageKind,
+        policy: ContactPolicy | None = None,
+        holds: tuple = (),
+    ) -> ContactDecision:
         """The gate's decision on a message to the agency, recorded once per message and moment."""
         dkey = keys.decision_key(key, at)
         found = earlier_decision(session, dkey)
@@ -278,17 +349,35 @@ class AgencyActivities:
             return found
         policy = episode_policy(session, episode_id, policy)
         step = "agency-placement" if kind == MessageKind.AGENCY_PLACEMENT else "agency-notice"
-        return record_decision(session, dkey, episode_id, account_id, step, AGENCY_CHANNEL, at,
-                               gate_agency(session, account_id, at, policy, kind, holds), policy, self.clock())
+        return record_decision(
+            session,
+            dkey,
+            episode_id,
+            account_id,
+            step,
+            AGENCY_CHANNEL,
+            at,
+            gate_agency(session, account_id, at, policy, kind, holds),
+            policy,
+            self.clock(),
+        )
 
-    def _notify(self, session: Session, row: AgencyPlacement, event: str, extra: dict,
-                decision: ContactDecision | None = None, at: datetime | None = None) -> None:
+    def _notify(
+        self,
+        session: Session,
+        row: AgencyPlacement,
+        event: str,
+        extra: dict,
+        decision: ContactDecision | None = None,
+        at: datetime | None = None,
+    ) -> None:
         """Tell the agency (outbox topic ``agency``): one message per event of a placement, through the gate.
         ``at``: the episode's collection time of the event (the decision's moment)."""
         key = keys.placement_event_key(row.idempotency_key, event)
         if decision is None:
-            decision = self._agency_decision(session, key, row.episode_id, row.account_id, at or self.clock(),
-                                             MessageKind.AGENCY_NOTICE)
+            decision = self._agency_decision(
+                session, key, row.episode_id, row.account_id, at or self.clock(), MessageKind.AGENCY_NOTICE
+            )
         deliver(
             session,
             self.adapter,
@@ -316,38 +405,70 @@ class AgencyActivities:
     def notify_agency_of_hold(self, cmd: AgencyHoldNoticeCommand) -> NoticeResult:
         """Tell the agency holding the account about a hold and what it forbids, once per hold."""
         with self.sessions.begin() as session:
-            return self._tell_agency_of_hold(session, cmd.episode_id, cmd.account_id, cmd.hold_id, cmd.hold_type, cmd.at)
+            return self._tell_agency_of_hold(
+                session, cmd.episode_id, cmd.account_id, cmd.hold_id, cmd.hold_type, cmd.at
+            )
 
-    def _tell_agency_of_hold(self, session: Session, episode_id: str, account_id: str, hold_id: str,
-                             hold_type: HoldType, at: datetime) -> NoticeResult:
+    def _tell_agency_of_hold(
+        self, session: Session, episode_id: str, account_id: str, hold_id: str, hold_type: HoldType, at: datetime
+    ) -> NoticeResult:
         placement = session.scalar(
-            select(AgencyPlacement).where(AgencyPlacement.account_id == account_id,
-                                          AgencyPlacement.status.in_(OPEN_STATUSES))
-            .order_by(AgencyPlacement.id.desc()).limit(1))
+            select(AgencyPlacement)
+            .where(AgencyPlacement.account_id == account_id, AgencyPlacement.status.in_(OPEN_STATUSES))
+            .order_by(AgencyPlacement.id.desc())
+            .limit(1)
+        )
         if placement is None:
-            return NoticeResult(kind="suppressed", channel=AGENCY_CHANNEL, record_id=None, duplicate=False,
-                                rule="not_placed", detail="the account is not placed with an agency")
+            return NoticeResult(
+                kind="suppressed",
+                channel=AGENCY_CHANNEL,
+                record_id=None,
+                duplicate=False,
+                rule="not_placed",
+                detail="the account is not placed with an agency",
+            )
         key = keys.placement_hold_key(placement.idempotency_key, hold_id)
-        from arrears.db.models import OutboxMessage  # noqa: PLC0415 - the outbox row is the message's record
+        from arrears.db.models import OutboxMessage
 
         if session.scalar(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key)) is not None:
-            return NoticeResult(kind="sent", channel=AGENCY_CHANNEL, record_id=placement.id, duplicate=True,
-                                rule="permitted", detail=f"{placement.agency_id} already told of hold {hold_id}")
+            return NoticeResult(
+                kind="sent",
+                channel=AGENCY_CHANNEL,
+                record_id=placement.id,
+                duplicate=True,
+                rule="permitted",
+                detail=f"{placement.agency_id} already told of hold {hold_id}",
+            )
         rule = rule_for(hold_type)
         policy = episode_policy(session, episode_id)
         allowed = {
             ContactEffect.NONE: "no contact with the customer at all",
-            ContactEffect.NOTICES_ONLY: "no contact except these notices: " + (
-                ", ".join(policy.notices_allowed_under_cease) or "none"),
+            ContactEffect.NOTICES_ONLY: "no contact except these notices: "
+            + (", ".join(policy.notices_allowed_under_cease) or "none"),
             ContactEffect.CHANNEL: "no contact through the channel complained about",
             ContactEffect.ATTORNEY_ONLY: "contact the customer's attorney only",
             ContactEffect.UNCHANGED: "contact as before",
         }[rule.contact]
         decision = self._agency_decision(session, key, episode_id, account_id, at, MessageKind.AGENCY_NOTICE, policy)
-        self._notify(session, placement, f"hold:{hold_id}", {
-            "hold_id": hold_id, "hold_type": hold_type.value, "contact": rule.contact.value, "allowed": allowed,
-            "why": rule.why,
-        }, decision=decision)
+        self._notify(
+            session,
+            placement,
+            f"hold:{hold_id}",
+            {
+                "hold_id": hold_id,
+                "hold_type": hold_type.value,
+                "contact": rule.contact.value,
+                "allowed": allowed,
+                "why": rule.why,
+            },
+            decision=decision,
+        )
         placement.reason = f"{placement.reason}; told of {hold_type.value} hold {hold_id}: {allowed}"[:2000]
-        return NoticeResult(kind="sent", channel=AGENCY_CHANNEL, record_id=placement.id, duplicate=False,
-                            rule=decision.rule, detail=f"{placement.agency_id} told: {allowed}")
+        return NoticeResult(
+            kind="sent",
+            channel=AGENCY_CHANNEL,
+            record_id=placement.id,
+            duplicate=False,
+            rule=decision.rule,
+            detail=f"{placement.agency_id} told: {allowed}",
+        )

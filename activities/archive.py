@@ -25,4 +25,3 @@ class ArchiveActivities:
         # round skips what an earlier attempt stored.
         report = await archive_closed(self.client, self.sessions, at)
         return f"{at:%Y-%m-%d %H:%M} UTC: {report}"
-

@@ -27,8 +27,15 @@ class BureauActivities:
         # that record: a retried or repeated run reports nothing twice. A strategy file that does
         # not load fails the attempt; Temporal retries it until the file is fixed.
         policy, pricing = configured(self.strategy_path)
-        result = run_cycle(self.sessions, request.period, self.out_dir, policy, now=request.at,
-                           institution=self.institution, pricing=pricing)
+        result = run_cycle(
+            self.sessions,
+            request.period,
+            self.out_dir,
+            policy,
+            now=request.at,
+            institution=self.institution,
+            pricing=pricing,
+        )
         summary = summary_of(result)
         activity.logger.info("bureau cycle %s", summary.line())
         return summary

@@ -19,15 +19,30 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.agency import AgencyActivities
-from activities.ledger import write_postings
-from arrears.contracts import keys
-from arrears.db.clock import utcnow
-from arrears.db.idempotent import insert_once
-from arrears.contracts.ledger import PostLedgerCommand
 from activities.holds import HoldActivities
+from activities.ledger import write_postings
+from activities.records import records
+from arrears.audit.evidence_chain import chain
+from arrears.audit.evidence_store import find as find_evidence
 from arrears.channels.adapter import ChannelAdapter, OutboundMessage, OutboxAdapter
 from arrears.channels.gateway import deliver, publish
 from arrears.channels.render import Renderer, format_amount
+from arrears.compliance.gate_record import (
+    BASELINE,
+    earlier_decision,
+    episode_policy,
+    gate,
+    gate_person,
+    in_flight,
+    record_consent,
+    record_decision,
+    remember_policy,
+    sent,
+    unverified_disputes,
+    validation_state,
+)
+from arrears.compliance.notices import Debt, verify_dispute
+from arrears.contracts import keys
 from arrears.contracts.collection import StrategyChangeCommand
 from arrears.contracts.collection_activities import (
     CloseEpisodeCommand,
@@ -46,6 +61,7 @@ from arrears.contracts.collection_activities import (
     StepCommand,
     StepResult,
 )
+from arrears.contracts.ledger import PostLedgerCommand
 from arrears.contracts.names import (
     CLOSE_EPISODE,
     EXECUTE_STEP,
@@ -62,6 +78,8 @@ from arrears.contracts.names import (
     RESOLVE_SETTLEMENT,
     SEND_DISPUTE_VERIFICATION,
 )
+from arrears.db.clock import utcnow
+from arrears.db.idempotent import insert_once
 from arrears.db.models import (
     Account,
     AccountAction,
@@ -78,31 +96,13 @@ from arrears.db.models import (
     StageEvent,
     StrategyChange,
 )
-from arrears.compliance.gate_record import (
-    BASELINE,
-    earlier_decision,
-    episode_policy,
-    gate,
-    gate_person,
-    in_flight,
-    record_consent,
-    record_decision,
-    remember_policy,
-    sent,
-    unverified_disputes,
-    validation_state,
-)
 from arrears.desk import calls
-from arrears.domain.ladder import ScheduledStep
-from arrears.domain.contacts import guarantors, locatable_persons
 from arrears.desk.assign import open_desk_task
-from arrears.audit.evidence_chain import chain
-from arrears.audit.evidence_store import find as find_evidence
-from arrears.compliance.notices import Debt, verify_dispute
-from arrears.domain.policy import CONVERSATION_OUTCOMES, Decision, MessageKind, Verdict
+from arrears.domain.contacts import guarantors, locatable_persons
 from arrears.domain.desk import DESK_TASKS
+from arrears.domain.ladder import ScheduledStep
+from arrears.domain.policy import CONVERSATION_OUTCOMES, Decision, MessageKind, Verdict
 from arrears.domain.strategy import ACCOUNT_ACTIONS, COLLECTOR_TASKS, REMINDERS, THIRD_PARTY, Action
-from activities.records import records
 
 # Where each reminder goes, from the account's contact details.
 _RECIPIENT = {Action.SMS: "phone", Action.IM: "phone", Action.EMAIL: "email", Action.LETTER: "billing_address"}
@@ -165,8 +165,9 @@ class CollectionActivities(AgencyActivities, HoldActivities):
                 return False
             if session.get(Account, cmd.account_id) is None:
                 # Not retryable: the starter writes the account before starting.
-                raise ApplicationError(f"account {cmd.account_id} is not in the system of record",
-                                       type="AccountNotOnRecord")
+                raise ApplicationError(
+                    f"account {cmd.account_id} is not in the system of record", type="AccountNotOnRecord"
+                )
             session.add(
                 Episode(
                     episode_id=cmd.episode_id,
@@ -191,14 +192,29 @@ class CollectionActivities(AgencyActivities, HoldActivities):
             # The agenda engine opens with one write: the opening stage and ledger in the same transaction.
             if cmd.opening_stage is not None:
                 session.flush()
-                session.add(StageEvent(
-                    idempotency_key=keys.stage_key(cmd.episode_id, cmd.opening_stage), episode_id=cmd.episode_id,
-                    account_id=cmd.account_id, stage=cmd.opening_stage, previous_stage=None,
-                    dpd=cmd.opening_dpd if cmd.opening_dpd is not None else cmd.dpd_at_start, occurred_at=cmd.started_at))
+                session.add(
+                    StageEvent(
+                        idempotency_key=keys.stage_key(cmd.episode_id, cmd.opening_stage),
+                        episode_id=cmd.episode_id,
+                        account_id=cmd.account_id,
+                        stage=cmd.opening_stage,
+                        previous_stage=None,
+                        dpd=cmd.opening_dpd if cmd.opening_dpd is not None else cmd.dpd_at_start,
+                        occurred_at=cmd.started_at,
+                    )
+                )
             if cmd.postings:
                 session.flush()
-                write_postings(session, PostLedgerCommand(account_id=cmd.account_id, episode_id=cmd.episode_id,
-                                                          currency=cmd.currency, postings=cmd.postings), self.clock())
+                write_postings(
+                    session,
+                    PostLedgerCommand(
+                        account_id=cmd.account_id,
+                        episode_id=cmd.episode_id,
+                        currency=cmd.currency,
+                        postings=cmd.postings,
+                    ),
+                    self.clock(),
+                )
         return True
 
     @activity.defn(name=CLOSE_EPISODE)
@@ -284,12 +300,26 @@ class CollectionActivities(AgencyActivities, HoldActivities):
         p = cmd.promise
         with self.sessions.begin() as session:
             # The new promise first: a repeat must not retire the old one again.
-            _, created = insert_once(session, PromiseToPay(
-                account_id=cmd.account_id, promise_id=p.promise_id, episode_id=cmd.episode_id,
-                amount=p.amount, currency=cmd.currency, promised_date=p.promised_date, deadline=p.deadline,
-                collector_id=p.collector_id, supervisor_id=p.supervisor_id, channel=p.channel, note=p.note,
-                made_at=p.made_at, made_dpd=p.made_dpd, status="active",
-            ), existing=lambda: self._promise(session, cmd.account_id, p.promise_id))
+            _, created = insert_once(
+                session,
+                PromiseToPay(
+                    account_id=cmd.account_id,
+                    promise_id=p.promise_id,
+                    episode_id=cmd.episode_id,
+                    amount=p.amount,
+                    currency=cmd.currency,
+                    promised_date=p.promised_date,
+                    deadline=p.deadline,
+                    collector_id=p.collector_id,
+                    supervisor_id=p.supervisor_id,
+                    channel=p.channel,
+                    note=p.note,
+                    made_at=p.made_at,
+                    made_dpd=p.made_dpd,
+                    status="active",
+                ),
+                existing=lambda: self._promise(session, cmd.account_id, p.promise_id),
+            )
             if not created:
                 return False
             if cmd.replaces:
@@ -305,8 +335,10 @@ class CollectionActivities(AgencyActivities, HoldActivities):
         with self.sessions.begin() as session:
             promise = self._promise(session, cmd.account_id, cmd.promise_id)
             if promise is None:
-                raise ApplicationError(f"promise {cmd.promise_id} of account {cmd.account_id} was never recorded",
-                                       type="PromiseNotOnRecord")
+                raise ApplicationError(
+                    f"promise {cmd.promise_id} of account {cmd.account_id} was never recorded",
+                    type="PromiseNotOnRecord",
+                )
             if promise.status != "active":
                 return False
             promise.status, promise.paid_toward, promise.resolved_at = cmd.status, cmd.paid_toward, cmd.resolved_at
@@ -326,12 +358,24 @@ class CollectionActivities(AgencyActivities, HoldActivities):
         o = cmd.offer
         with self.sessions.begin() as session:
             # The new offer first: a repeat must not retire the old one again.
-            _, created = insert_once(session, Settlement(
-                account_id=cmd.account_id, offer_id=o.offer_id, episode_id=cmd.episode_id, amount=o.amount,
-                currency=cmd.currency, balance_at_offer=o.balance_at_offer, expires_on=o.expires_on,
-                expires_at=o.expires_at, approved_by=o.approved_by, approver_role=o.approver_role.value,
-                made_at=o.made_at, status="open",
-            ), existing=lambda: self._offer(session, cmd.account_id, o.offer_id))
+            _, created = insert_once(
+                session,
+                Settlement(
+                    account_id=cmd.account_id,
+                    offer_id=o.offer_id,
+                    episode_id=cmd.episode_id,
+                    amount=o.amount,
+                    currency=cmd.currency,
+                    balance_at_offer=o.balance_at_offer,
+                    expires_on=o.expires_on,
+                    expires_at=o.expires_at,
+                    approved_by=o.approved_by,
+                    approver_role=o.approver_role.value,
+                    made_at=o.made_at,
+                    status="open",
+                ),
+                existing=lambda: self._offer(session, cmd.account_id, o.offer_id),
+            )
             if not created:
                 return False
             if cmd.replaces:
@@ -346,18 +390,24 @@ class CollectionActivities(AgencyActivities, HoldActivities):
         with self.sessions.begin() as session:
             offer = self._offer(session, cmd.account_id, cmd.offer_id)
             if offer is None:
-                raise ApplicationError(f"offer {cmd.offer_id} of account {cmd.account_id} was never recorded",
-                                       type="OfferNotOnRecord")
+                raise ApplicationError(
+                    f"offer {cmd.offer_id} of account {cmd.account_id} was never recorded", type="OfferNotOnRecord"
+                )
             if offer.status != "open":
                 return False
             offer.status, offer.paid_toward, offer.forgiven, offer.resolved_at = (
-                cmd.status, cmd.paid_toward, cmd.forgiven, cmd.resolved_at
+                cmd.status,
+                cmd.paid_toward,
+                cmd.forgiven,
+                cmd.resolved_at,
             )
         return True
 
     @staticmethod
     def _offer(session: Session, account_id: str, offer_id: str) -> Settlement | None:
-        return session.scalar(select(Settlement).where(Settlement.account_id == account_id, Settlement.offer_id == offer_id))
+        return session.scalar(
+            select(Settlement).where(Settlement.account_id == account_id, Settlement.offer_id == offer_id)
+        )
 
     # ---- instalment plans ----------------------------------------------------------
 
@@ -366,12 +416,25 @@ class CollectionActivities(AgencyActivities, HoldActivities):
     def record_plan(self, cmd: PlanCommand) -> bool:
         p = cmd.plan
         with self.sessions.begin() as session:
-            _, created = insert_once(session, Plan(
-                account_id=cmd.account_id, plan_id=p.plan_id, episode_id=cmd.episode_id, currency=cmd.currency,
-                total=p.total, schedule=[{"due_date": i.due_date.isoformat(), "amount": str(i.amount)} for i in p.instalments],
-                fee_waiver=p.fee_waiver, rate_discount_percent=p.rate_discount_percent, approved_by=p.approved_by,
-                approver_role=p.approver_role.value, made_at=p.made_at, status="active", status_reason="",
-            ), existing=lambda: self._plan(session, cmd.account_id, p.plan_id))
+            _, created = insert_once(
+                session,
+                Plan(
+                    account_id=cmd.account_id,
+                    plan_id=p.plan_id,
+                    episode_id=cmd.episode_id,
+                    currency=cmd.currency,
+                    total=p.total,
+                    schedule=[{"due_date": i.due_date.isoformat(), "amount": str(i.amount)} for i in p.instalments],
+                    fee_waiver=p.fee_waiver,
+                    rate_discount_percent=p.rate_discount_percent,
+                    approved_by=p.approved_by,
+                    approver_role=p.approver_role.value,
+                    made_at=p.made_at,
+                    status="active",
+                    status_reason="",
+                ),
+                existing=lambda: self._plan(session, cmd.account_id, p.plan_id),
+            )
         return created
 
     @activity.defn(name=RESOLVE_PLAN)
@@ -380,12 +443,16 @@ class CollectionActivities(AgencyActivities, HoldActivities):
         with self.sessions.begin() as session:
             plan = self._plan(session, cmd.account_id, cmd.plan_id)
             if plan is None:
-                raise ApplicationError(f"plan {cmd.plan_id} of account {cmd.account_id} was never recorded",
-                                       type="PlanNotOnRecord")
+                raise ApplicationError(
+                    f"plan {cmd.plan_id} of account {cmd.account_id} was never recorded", type="PlanNotOnRecord"
+                )
             if plan.status != "active":
                 return False
             plan.status, plan.status_reason, plan.paid_into, plan.resolved_at = (
-                cmd.status, cmd.reason, cmd.paid_into, cmd.resolved_at
+                cmd.status,
+                cmd.reason,
+                cmd.paid_into,
+                cmd.resolved_at,
             )
         return True
 
@@ -419,10 +486,17 @@ class CollectionActivities(AgencyActivities, HoldActivities):
                     visit["evidence"] = [_evidence(session, cmd.account_id, e) for e in o.visit.evidence_files]
                 session.add(
                     ContactOutcomeRecord(
-                        task_id=o.task_id, episode_id=cmd.episode_id, account_id=cmd.account_id, outcome=o.outcome.value,
+                        task_id=o.task_id,
+                        episode_id=cmd.episode_id,
+                        account_id=cmd.account_id,
+                        outcome=o.outcome.value,
                         reason_for_delinquency=o.reason_for_delinquency.value if o.reason_for_delinquency else None,
-                        duration_seconds=o.duration_seconds, collector_id=o.collector_id, note=o.note,
-                        callback_at=o.callback_at, visit=visit, recorded_at=cmd.recorded_at,
+                        duration_seconds=o.duration_seconds,
+                        collector_id=o.collector_id,
+                        note=o.note,
+                        callback_at=o.callback_at,
+                        visit=visit,
+                        recorded_at=cmd.recorded_at,
                     )
                 )
                 task = session.get(CollectorTask, o.task_id)
@@ -437,13 +511,20 @@ class CollectionActivities(AgencyActivities, HoldActivities):
                 if cmd.effective_collection is not None:
                     session.add(
                         EffectiveCollection(
-                            idempotency_key=keys.effective_collection_key(cmd.episode_id, o.task_id), account_id=cmd.account_id,
-                            episode_id=cmd.episode_id, kind=cmd.effective_collection, occurred_at=cmd.recorded_at,
+                            idempotency_key=keys.effective_collection_key(cmd.episode_id, o.task_id),
+                            account_id=cmd.account_id,
+                            episode_id=cmd.episode_id,
+                            kind=cmd.effective_collection,
+                            occurred_at=cmd.recorded_at,
                             source_ref=f"task {o.task_id}",
                             evidence={
-                                "task_id": o.task_id, "task_kind": task.kind if task is not None else None,
-                                "outcome": o.outcome.value, "collector_id": o.collector_id,
-                                "duration_seconds": o.duration_seconds, "note": o.note, "visit": visit,
+                                "task_id": o.task_id,
+                                "task_kind": task.kind if task is not None else None,
+                                "outcome": o.outcome.value,
+                                "collector_id": o.collector_id,
+                                "duration_seconds": o.duration_seconds,
+                                "note": o.note,
+                                "visit": visit,
                             },
                         )
                     )
@@ -472,8 +553,16 @@ class CollectionActivities(AgencyActivities, HoldActivities):
             # during this conversation; it covers the rest of that local day.
             local = o.callback_at.astimezone(ZoneInfo(zone))
             end = datetime.combine(local.date() + timedelta(days=1), dtime(0, 0), tzinfo=ZoneInfo(zone))
-            record_consent(session, task.account_id, "call", "consented", f"callback_requested on task {task.id}",
-                           contact.started_at, valid_from=o.callback_at, valid_until=end)
+            record_consent(
+                session,
+                task.account_id,
+                "call",
+                "consented",
+                f"callback_requested on task {task.id}",
+                contact.started_at,
+                valid_from=o.callback_at,
+                valid_until=end,
+            )
         calls.after_conversation(session, task, contact.started_at, policy, zone)
 
     # ---- strategy changes --------------------------------------------------------
@@ -484,11 +573,23 @@ class CollectionActivities(AgencyActivities, HoldActivities):
         """The change on record, and the episode's pinned strategy moved with it, in one transaction."""
         key = keys.strategy_change_key(cmd.episode_id, cmd.to_hash, cmd.applied_at)
         with self.sessions.begin() as session:
-            _, created = insert_once(session, StrategyChange(
-                idempotency_key=key, episode_id=cmd.episode_id, account_id=cmd.account_id, from_name=cmd.from_name,
-                from_hash=cmd.from_hash, to_name=cmd.to_name, to_hash=cmd.to_hash, applied_by=cmd.applied_by,
-                reason=cmd.reason, dpd=cmd.dpd, applied_at=cmd.applied_at,
-            ), existing=lambda: session.scalar(select(StrategyChange).where(StrategyChange.idempotency_key == key)))
+            _, created = insert_once(
+                session,
+                StrategyChange(
+                    idempotency_key=key,
+                    episode_id=cmd.episode_id,
+                    account_id=cmd.account_id,
+                    from_name=cmd.from_name,
+                    from_hash=cmd.from_hash,
+                    to_name=cmd.to_name,
+                    to_hash=cmd.to_hash,
+                    applied_by=cmd.applied_by,
+                    reason=cmd.reason,
+                    dpd=cmd.dpd,
+                    applied_at=cmd.applied_at,
+                ),
+                existing=lambda: session.scalar(select(StrategyChange).where(StrategyChange.idempotency_key == key)),
+            )
             if not created:
                 return False
             episode = session.get(Episode, cmd.episode_id)
@@ -548,31 +649,61 @@ class CollectionActivities(AgencyActivities, HoldActivities):
         recorded with its rule. The result's detail names the channel and the rule, never an address."""
         account = session.get(Account, cmd.account_id)
         if account is None:
-            raise ApplicationError(f"account {cmd.account_id} is not in the system of record",
-                                   type="AccountNotOnRecord")
+            raise ApplicationError(
+                f"account {cmd.account_id} is not in the system of record", type="AccountNotOnRecord"
+            )
         channel = cmd.step.action.value
         key = keys.decision_key(cmd.idempotency_key, cmd.executed_at)
         prior = earlier_decision(session, key)
         if prior is None:
             self._settle_owed(session, cmd)
-            decision = gate(session, account, channel, cmd.executed_at, cmd.compliance, template=cmd.step.template,
-                            episode_id=cmd.episode_id, extra_holds=in_flight(cmd.holds))
+            decision = gate(
+                session,
+                account,
+                channel,
+                cmd.executed_at,
+                cmd.compliance,
+                template=cmd.step.template,
+                episode_id=cmd.episode_id,
+                extra_holds=in_flight(cmd.holds),
+            )
             prior = record_decision(
-                session, key, cmd.episode_id, cmd.account_id, cmd.step.step_id, channel, cmd.executed_at, decision,
-                cmd.compliance, self.clock(),
+                session,
+                key,
+                cmd.episode_id,
+                cmd.account_id,
+                cmd.step.step_id,
+                channel,
+                cmd.executed_at,
+                decision,
+                cmd.compliance,
+                self.clock(),
             )
         verdict = Verdict(prior.verdict)
         if verdict == Verdict.ALLOW:
             return None, prior
         detail = f"{prior.rule}: {prior.detail}"
         if verdict == Verdict.DEFER:
-            return StepResult(idempotency_key=cmd.idempotency_key, kind="deferred", channel=channel, record_id=prior.id,
-                              duplicate=False, detail=detail, deferred_until=prior.until), prior
+            return StepResult(
+                idempotency_key=cmd.idempotency_key,
+                kind="deferred",
+                channel=channel,
+                record_id=prior.id,
+                duplicate=False,
+                detail=detail,
+                deferred_until=prior.until,
+            ), prior
         if cmd.step.action in REMINDERS:
             # Kept as evidence: what would have been sent, to whom, and the rule that stopped it.
             self._contact(session, cmd, prior, suppressed=f"suppressed:{prior.rule}")
-        return StepResult(idempotency_key=cmd.idempotency_key, kind="suppressed", channel=channel, record_id=prior.id,
-                          duplicate=False, detail=detail), prior
+        return StepResult(
+            idempotency_key=cmd.idempotency_key,
+            kind="suppressed",
+            channel=channel,
+            record_id=prior.id,
+            duplicate=False,
+            detail=detail,
+        ), prior
 
     def _settle_owed(self, session: Session, cmd: StepCommand) -> None:
         """What the customer is owed goes before a collection contact that finds it missing.
@@ -590,19 +721,42 @@ class CollectionActivities(AgencyActivities, HoldActivities):
         if template is not None:
             pending, until = validation_state(session, cmd.episode_id, policy)
             if pending and (until is None or until < cmd.executed_at):
-                notice = cmd.model_copy(update={"step": ScheduledStep(
-                    key=VALIDATION_STEP, step_id=VALIDATION_STEP, action=Action.LETTER, dpd=cmd.dpd,
-                    due_at=cmd.executed_at, template=template, catch_up=True)})
-                if session.scalar(select(ContactAttempt.id).where(
-                        ContactAttempt.idempotency_key == notice.idempotency_key)) is None:
+                notice = cmd.model_copy(
+                    update={
+                        "step": ScheduledStep(
+                            key=VALIDATION_STEP,
+                            step_id=VALIDATION_STEP,
+                            action=Action.LETTER,
+                            dpd=cmd.dpd,
+                            due_at=cmd.executed_at,
+                            template=template,
+                            catch_up=True,
+                        )
+                    }
+                )
+                if (
+                    session.scalar(
+                        select(ContactAttempt.id).where(ContactAttempt.idempotency_key == notice.idempotency_key)
+                    )
+                    is None
+                ):
                     held_back, decision = self._gate(session, notice)
                     if held_back is None:
                         self._contact(session, notice, decision)
         for hold in unverified_disputes(session, cmd.account_id, policy):
-            verify_dispute(session, self.renderer, self.adapter, episode_id=cmd.episode_id, account_id=cmd.account_id,
-                           hold_id=hold.hold_id, at=cmd.executed_at,
-                           debt=Debt(cmd.currency, cmd.overdue_amount, cmd.total_balance, cmd.due_date, cmd.dpd),
-                           policy=policy, key=keys.verification_key(hold.episode_id, hold.hold_id), now=self.clock())
+            verify_dispute(
+                session,
+                self.renderer,
+                self.adapter,
+                episode_id=cmd.episode_id,
+                account_id=cmd.account_id,
+                hold_id=hold.hold_id,
+                at=cmd.executed_at,
+                debt=Debt(cmd.currency, cmd.overdue_amount, cmd.total_balance, cmd.due_date, cmd.dpd),
+                policy=policy,
+                key=keys.verification_key(hold.episode_id, hold.hold_id),
+                now=self.clock(),
+            )
 
     def _reach_persons(self, cmd: StepCommand) -> StepResult:
         """A locate step texts the account's contact persons asking the cardholder to call back; a
@@ -617,75 +771,173 @@ class CollectionActivities(AgencyActivities, HoldActivities):
         key = cmd.idempotency_key
         channel = cmd.step.action.value  # locate | guarantor
         with self.sessions() as session:
-            rows = session.scalars(select(ContactAttempt).where(ContactAttempt.idempotency_key.like(keys.person_contacts_prefix(key) + "%"))).all()
+            rows = session.scalars(
+                select(ContactAttempt).where(
+                    ContactAttempt.idempotency_key.like(keys.person_contacts_prefix(key) + "%")
+                )
+            ).all()
             whole = earlier_decision(session, keys.decision_key(key, cmd.executed_at))
         if rows:
             sent_any = any(r.result == "queued" for r in rows)
-            return StepResult(idempotency_key=key, kind="contact" if sent_any else "suppressed", channel=channel,
-                              record_id=rows[0].id, duplicate=True, detail=f"{len(rows)} person(s)")
+            return StepResult(
+                idempotency_key=key,
+                kind="contact" if sent_any else "suppressed",
+                channel=channel,
+                record_id=rows[0].id,
+                duplicate=True,
+                detail=f"{len(rows)} person(s)",
+            )
         if whole is not None:
-            return StepResult(idempotency_key=key, kind="suppressed", channel=channel, record_id=whole.id,
-                              duplicate=True, detail=f"{whole.rule}: {whole.detail}")
+            return StepResult(
+                idempotency_key=key,
+                kind="suppressed",
+                channel=channel,
+                record_id=whole.id,
+                duplicate=True,
+                detail=f"{whole.rule}: {whole.detail}",
+            )
         locating = cmd.step.action == Action.LOCATE
         with self.sessions.begin() as session:
             self._remember_policy(session, cmd)
             account = session.get(Account, cmd.account_id)
             if account is None:
-                raise ApplicationError(f"account {cmd.account_id} is not in the system of record",
-                                       type="AccountNotOnRecord")
+                raise ApplicationError(
+                    f"account {cmd.account_id} is not in the system of record", type="AccountNotOnRecord"
+                )
             persons = locatable_persons(account.contacts) if locating else guarantors(account.contacts)
             reason = None
             if locating and not account.phone_invalid:
                 reason = ("locate_not_needed", "the cardholder's own phone works: contact persons are not approached")
             elif not persons:
-                reason = ("no_contact_person", "no contact person with a stated relationship and a phone") if locating \
+                reason = (
+                    ("no_contact_person", "no contact person with a stated relationship and a phone")
+                    if locating
                     else ("no_guarantor", "no guarantor with a phone on the account")
+                )
             if reason is not None:
-                row = record_decision(session, keys.decision_key(key, cmd.executed_at), cmd.episode_id, cmd.account_id,
-                                      cmd.step.step_id, channel, cmd.executed_at,
-                                      Decision(Verdict.SUPPRESS, reason[0], reason[1]), cmd.compliance, self.clock())
-                return StepResult(idempotency_key=key, kind="suppressed", channel=channel, record_id=row.id,
-                                  duplicate=False, detail=f"{reason[0]}: {reason[1]}")
+                row = record_decision(
+                    session,
+                    keys.decision_key(key, cmd.executed_at),
+                    cmd.episode_id,
+                    cmd.account_id,
+                    cmd.step.step_id,
+                    channel,
+                    cmd.executed_at,
+                    Decision(Verdict.SUPPRESS, reason[0], reason[1]),
+                    cmd.compliance,
+                    self.clock(),
+                )
+                return StepResult(
+                    idempotency_key=key,
+                    kind="suppressed",
+                    channel=channel,
+                    record_id=row.id,
+                    duplicate=False,
+                    detail=f"{reason[0]}: {reason[1]}",
+                )
             template = cmd.step.template or ("sms_locate" if locating else "sms_guarantor")
             kind = MessageKind.LOCATION if locating else MessageKind.COLLECTION
             first_id, sent_count = 0, 0
             for n, person in enumerate(persons):
-                before = session.execute(select(func.count()).select_from(ContactAttempt).where(
-                    ContactAttempt.account_id == account.account_id, ContactAttempt.channel == channel,
-                    ContactAttempt.recipient == person.phone, ContactAttempt.result == "queued")).scalar_one()
-                decision = gate_person(session, account, person.phone, cmd.executed_at, cmd.compliance, template,
-                                       before, party=person.party, kind=kind)
-                row = record_decision(session, keys.decision_key(keys.person_contact_key(key, n), cmd.executed_at), cmd.episode_id,
-                                      cmd.account_id, cmd.step.step_id, channel, cmd.executed_at, decision,
-                                      cmd.compliance, self.clock())
+                before = session.execute(
+                    select(func.count())
+                    .select_from(ContactAttempt)
+                    .where(
+                        ContactAttempt.account_id == account.account_id,
+                        ContactAttempt.channel == channel,
+                        ContactAttempt.recipient == person.phone,
+                        ContactAttempt.result == "queued",
+                    )
+                ).scalar_one()
+                decision = gate_person(
+                    session,
+                    account,
+                    person.phone,
+                    cmd.executed_at,
+                    cmd.compliance,
+                    template,
+                    before,
+                    party=person.party,
+                    kind=kind,
+                )
+                row = record_decision(
+                    session,
+                    keys.decision_key(keys.person_contact_key(key, n), cmd.executed_at),
+                    cmd.episode_id,
+                    cmd.account_id,
+                    cmd.step.step_id,
+                    channel,
+                    cmd.executed_at,
+                    decision,
+                    cmd.compliance,
+                    self.clock(),
+                )
                 rendered = self.renderer.render(
-                    account.language, template, customer_name=account.customer_name, account_id=account.account_id,
-                    overdue_amount=cmd.overdue_amount, total_balance=cmd.total_balance, currency=cmd.currency,
-                    due_date=cmd.due_date, dpd=cmd.dpd, contact_name=person.name,
+                    account.language,
+                    template,
+                    customer_name=account.customer_name,
+                    account_id=account.account_id,
+                    overdue_amount=cmd.overdue_amount,
+                    total_balance=cmd.total_balance,
+                    currency=cmd.currency,
+                    due_date=cmd.due_date,
+                    dpd=cmd.dpd,
+                    contact_name=person.name,
                 )
                 if decision.verdict == Verdict.ALLOW:
-                    result = deliver(session, self.adapter, row, OutboundMessage(
-                        idempotency_key=keys.person_contact_key(key, n), topic="sms", account_id=account.account_id,
-                        payload={"to": person.phone, "language": account.language, "subject": None,
-                                 "body": rendered.body, "template": template, "registered": False,
-                                 "party": person.party.value},
-                    ), self.clock())
+                    result = deliver(
+                        session,
+                        self.adapter,
+                        row,
+                        OutboundMessage(
+                            idempotency_key=keys.person_contact_key(key, n),
+                            topic="sms",
+                            account_id=account.account_id,
+                            payload={
+                                "to": person.phone,
+                                "language": account.language,
+                                "subject": None,
+                                "body": rendered.body,
+                                "template": template,
+                                "registered": False,
+                                "party": person.party.value,
+                            },
+                        ),
+                        self.clock(),
+                    )
                     sent_count += 1
                 else:
                     result = f"suppressed:{decision.rule}"
                 attempt = ContactAttempt(
-                    idempotency_key=keys.person_contact_key(key, n), episode_id=cmd.episode_id, account_id=account.account_id,
-                    step_id=cmd.step.step_id, channel=channel, template=template, language=account.language,
-                    recipient=person.phone, subject=None, rendered_text=rendered.body, dpd=cmd.dpd, stage=cmd.stage,
-                    catch_up=cmd.step.catch_up, scheduled_for=cmd.step.due_at, attempted_at=cmd.executed_at,
-                    result=result, adapter=self.adapter.name,
+                    idempotency_key=keys.person_contact_key(key, n),
+                    episode_id=cmd.episode_id,
+                    account_id=account.account_id,
+                    step_id=cmd.step.step_id,
+                    channel=channel,
+                    template=template,
+                    language=account.language,
+                    recipient=person.phone,
+                    subject=None,
+                    rendered_text=rendered.body,
+                    dpd=cmd.dpd,
+                    stage=cmd.stage,
+                    catch_up=cmd.step.catch_up,
+                    scheduled_for=cmd.step.due_at,
+                    attempted_at=cmd.executed_at,
+                    result=result,
+                    adapter=self.adapter.name,
                 )
                 session.add(attempt)
                 chain(session, attempt)
                 first_id = first_id or attempt.id
-            return StepResult(idempotency_key=key, kind="contact" if sent_count else "suppressed", channel=channel,
-                              record_id=first_id, duplicate=False,
-                              detail=f"{sent_count} of {len(persons)} person(s) texted")
+            return StepResult(
+                idempotency_key=key,
+                kind="contact" if sent_count else "suppressed",
+                channel=channel,
+                record_id=first_id,
+                duplicate=False,
+                detail=f"{sent_count} of {len(persons)} person(s) texted",
+            )
 
     def _existing(self, model, key: str) -> StepResult | None:
         with self.sessions() as session:
@@ -694,17 +946,35 @@ class CollectionActivities(AgencyActivities, HoldActivities):
                 return None
             if isinstance(row, ContactAttempt):
                 kind = "suppressed" if row.result.startswith("suppressed") else "contact"
-                return StepResult(idempotency_key=key, kind=kind, channel=row.channel, record_id=row.id, duplicate=True, detail=row.result)
+                return StepResult(
+                    idempotency_key=key,
+                    kind=kind,
+                    channel=row.channel,
+                    record_id=row.id,
+                    duplicate=True,
+                    detail=row.result,
+                )
             if isinstance(row, CollectorTask):
-                return StepResult(idempotency_key=key, kind="task", channel=row.kind, record_id=row.id, duplicate=True, detail=row.status)
-            return StepResult(idempotency_key=key, kind="account_action", channel=row.action, record_id=row.id, duplicate=True)
+                return StepResult(
+                    idempotency_key=key,
+                    kind="task",
+                    channel=row.kind,
+                    record_id=row.id,
+                    duplicate=True,
+                    detail=row.status,
+                )
+            return StepResult(
+                idempotency_key=key, kind="account_action", channel=row.action, record_id=row.id, duplicate=True
+            )
 
-    def _contact(self, session: Session, cmd: StepCommand, decision: ContactDecision | None,
-                 suppressed: str | None = None) -> StepResult:
+    def _contact(
+        self, session: Session, cmd: StepCommand, decision: ContactDecision | None, suppressed: str | None = None
+    ) -> StepResult:
         account = session.get(Account, cmd.account_id)
         if account is None:
-            raise ApplicationError(f"account {cmd.account_id} is not in the system of record",
-                                   type="AccountNotOnRecord")
+            raise ApplicationError(
+                f"account {cmd.account_id} is not in the system of record", type="AccountNotOnRecord"
+            )
         action = cmd.step.action
         template = cmd.step.template or action.value
         rendered = self.renderer.render(
@@ -769,7 +1039,14 @@ class CollectionActivities(AgencyActivities, HoldActivities):
         )
         session.add(attempt)
         chain(session, attempt)
-        return StepResult(idempotency_key=cmd.idempotency_key, kind="contact", channel=action.value, record_id=attempt.id, duplicate=False, detail=result)
+        return StepResult(
+            idempotency_key=cmd.idempotency_key,
+            kind="contact",
+            channel=action.value,
+            record_id=attempt.id,
+            duplicate=False,
+            detail=result,
+        )
 
     def _task(self, session: Session, cmd: StepCommand, decision: ContactDecision | None = None) -> StepResult:
         kind = cmd.step.action.value
@@ -812,9 +1089,18 @@ class CollectionActivities(AgencyActivities, HoldActivities):
             self.clock(),
         )
         session.flush()
-        return StepResult(idempotency_key=cmd.idempotency_key, kind="task", channel=kind, record_id=task.id, duplicate=False, detail="open")
+        return StepResult(
+            idempotency_key=cmd.idempotency_key,
+            kind="task",
+            channel=kind,
+            record_id=task.id,
+            duplicate=False,
+            detail="open",
+        )
 
-    def _account_action(self, session: Session, cmd: StepCommand, decision: ContactDecision | None = None) -> StepResult:
+    def _account_action(
+        self, session: Session, cmd: StepCommand, decision: ContactDecision | None = None
+    ) -> StepResult:
         action = cmd.step.action
         row = AccountAction(
             idempotency_key=cmd.idempotency_key,
@@ -846,7 +1132,13 @@ class CollectionActivities(AgencyActivities, HoldActivities):
             self.clock(),
         )
         session.flush()
-        return StepResult(idempotency_key=cmd.idempotency_key, kind="account_action", channel=action.value, record_id=row.id, duplicate=False)
+        return StepResult(
+            idempotency_key=cmd.idempotency_key,
+            kind="account_action",
+            channel=action.value,
+            record_id=row.id,
+            duplicate=False,
+        )
 
     # ---- the verification of a disputed debt ------------------------------------------
 
@@ -859,21 +1151,39 @@ class CollectionActivities(AgencyActivities, HoldActivities):
         try:
             with self.sessions.begin() as session:
                 debt = Debt(cmd.currency, cmd.overdue_amount, cmd.total_balance, cmd.due_date, cmd.dpd)
-                return verify_dispute(session, self.renderer, self.adapter, episode_id=cmd.episode_id,
-                                      account_id=cmd.account_id, hold_id=cmd.hold_id, at=cmd.at, debt=debt,
-                                      policy=cmd.compliance, key=key, now=self.clock(), verified=cmd.verified)
+                return verify_dispute(
+                    session,
+                    self.renderer,
+                    self.adapter,
+                    episode_id=cmd.episode_id,
+                    account_id=cmd.account_id,
+                    hold_id=cmd.hold_id,
+                    at=cmd.at,
+                    debt=debt,
+                    policy=cmd.compliance,
+                    key=key,
+                    now=self.clock(),
+                    verified=cmd.verified,
+                )
         except IntegrityError:
             with self.sessions() as session:
                 row = session.scalar(select(ContactAttempt).where(ContactAttempt.idempotency_key == key))
             if row is None:
                 raise
-            return NoticeResult(kind="sent" if sent(row.result) else "suppressed", channel="letter", record_id=row.id,
-                                duplicate=True, rule="", detail=row.result)
+            return NoticeResult(
+                kind="sent" if sent(row.result) else "suppressed",
+                channel="letter",
+                record_id=row.id,
+                duplicate=True,
+                rule="",
+                detail=row.result,
+            )
 
     # ---- helpers -----------------------------------------------------------------
 
     def _insert_once(self, model, key: str, build: Callable[[], object]) -> bool:
         with self.sessions.begin() as session:
-            _, created = insert_once(session, build(), existing=lambda: session.scalar(
-                select(model).where(model.idempotency_key == key)))
+            _, created = insert_once(
+                session, build(), existing=lambda: session.scalar(select(model).where(model.idempotency_key == key))
+            )
         return created

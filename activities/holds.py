@@ -25,17 +25,17 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from arrears.contracts import keys
-from arrears.db.idempotent import insert_once
+from activities.records import records
 from arrears.channels.adapter import ChannelAdapter, OutboundMessage
 from arrears.channels.gateway import publish
 from arrears.channels.render import Renderer, format_amount
+from arrears.compliance.notices import debt_on_record, verify_dispute
+from arrears.contracts import keys
 from arrears.contracts.collection_activities import HoldCommand, HoldEndCommand, HoldRecorded, NoticeResult
 from arrears.contracts.names import END_HOLD, RECORD_HOLD
+from arrears.db.idempotent import insert_once
 from arrears.db.models import CollectorTask, Hold
 from arrears.domain.holds import HOLD_TASKS, HoldType
-from arrears.compliance.notices import debt_on_record, verify_dispute
-from activities.records import records
 
 # Raised (not retryable) when the hold id is on record for the account from another episode.
 HOLD_ID_TAKEN = "HoldIdTaken"
@@ -57,11 +57,23 @@ class HoldActivities:
     def record_hold(self, cmd: HoldCommand) -> HoldRecorded:
         h = cmd.hold
         with self.sessions.begin() as session:
-            earlier, _ = insert_once(session, Hold(
-                account_id=cmd.account_id, hold_id=h.hold_id, episode_id=cmd.episode_id,
-                hold_type=h.hold_type.value, channel=h.channel, reason=h.reason, evidence_ref=h.evidence_ref,
-                placed_by=h.placed_by, placed_at=h.placed_at, expires_at=h.expires_at, status="active",
-            ), existing=lambda: self._earlier_hold(session, cmd))
+            earlier, _ = insert_once(
+                session,
+                Hold(
+                    account_id=cmd.account_id,
+                    hold_id=h.hold_id,
+                    episode_id=cmd.episode_id,
+                    hold_type=h.hold_type.value,
+                    channel=h.channel,
+                    reason=h.reason,
+                    evidence_ref=h.evidence_ref,
+                    placed_by=h.placed_by,
+                    placed_at=h.placed_at,
+                    expires_at=h.expires_at,
+                    status="active",
+                ),
+                existing=lambda: self._earlier_hold(session, cmd),
+            )
             if isinstance(earlier, HoldRecorded):
                 return earlier
             task_id = self._hold_task(session, cmd) if h.hold_type in HOLD_TASKS else None
@@ -97,8 +109,10 @@ class HoldActivities:
             stage=cmd.stage,
             due_at=h.placed_at,
             created_at=self.clock(),
-            note=(f"{h.hold_type.value} hold {h.hold_id} placed by {h.placed_by}: {h.reason}; "
-                  f"overdue {format_amount(cmd.overdue_amount, cmd.currency)}"),
+            note=(
+                f"{h.hold_type.value} hold {h.hold_id} placed by {h.placed_by}: {h.reason}; "
+                f"overdue {format_amount(cmd.overdue_amount, cmd.currency)}"
+            ),
             # Its own queue: estates and attorneys are worked by specialists, never by the desk's assigner.
             queue=kind,
             overdue_amount=cmd.overdue_amount,
@@ -131,15 +145,28 @@ class HoldActivities:
             if row.status != "active":
                 return False
             row.status, row.resolution, row.released_by, row.released_at = (
-                cmd.status, cmd.resolution, cmd.released_by, cmd.at
+                cmd.status,
+                cmd.resolution,
+                cmd.released_by,
+                cmd.at,
             )
             if row.hold_type == HoldType.DISPUTE.value and cmd.resolution == "verified":
                 session.flush()  # the dispute hold is over on record: the verification is judged without it
                 debt = debt_on_record(session, cmd.episode_id, cmd.at)
                 if debt is not None:
-                    verify_dispute(session, self.renderer, self.adapter, episode_id=cmd.episode_id,
-                                   account_id=cmd.account_id, hold_id=cmd.hold_id, at=cmd.at, debt=debt, policy=None,
-                                   key=keys.verification_key(cmd.episode_id, cmd.hold_id), now=self.clock())
+                    verify_dispute(
+                        session,
+                        self.renderer,
+                        self.adapter,
+                        episode_id=cmd.episode_id,
+                        account_id=cmd.account_id,
+                        hold_id=cmd.hold_id,
+                        at=cmd.at,
+                        debt=debt,
+                        policy=None,
+                        key=keys.verification_key(cmd.episode_id, cmd.hold_id),
+                        now=self.clock(),
+                    )
         return True
 
 

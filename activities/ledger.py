@@ -16,12 +16,11 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.records import records
-
+from arrears.contracts.ledger import PostLedgerCommand, PostLedgerResult, ReageCommand, ReageResult
+from arrears.contracts.names import POST_LEDGER, RECORD_REAGE
 from arrears.db.clock import utcnow
 from arrears.db.models import Episode, LedgerPosting, Reage
 from arrears.domain.reage import reage_counts, reage_refusal
-from arrears.contracts.ledger import PostLedgerCommand, PostLedgerResult, ReageCommand, ReageResult
-from arrears.contracts.names import POST_LEDGER, RECORD_REAGE
 
 
 def existing_postings(session: Session, keys: list[str]) -> dict[str, LedgerPosting]:
@@ -32,9 +31,12 @@ def existing_postings(session: Session, keys: list[str]) -> dict[str, LedgerPost
     return {row.posting_key: row for row in rows}
 
 
-def write_postings(session: Session, cmd: PostLedgerCommand, now: datetime,
-                   lookup: Callable[[Session, list[str]], dict[str, LedgerPosting]] = existing_postings,
-                   ) -> PostLedgerResult:
+def write_postings(
+    session: Session,
+    cmd: PostLedgerCommand,
+    now: datetime,
+    lookup: Callable[[Session, list[str]], dict[str, LedgerPosting]] = existing_postings,
+) -> PostLedgerResult:
     """The postings not yet written, in the caller's transaction (post_ledger, or an episode's opening)."""
     keys = [p.posting_key for p in cmd.postings]
     if len(set(keys)) != len(keys):
@@ -48,18 +50,35 @@ def write_postings(session: Session, cmd: PostLedgerCommand, now: datetime,
             if not _same(row, p):
                 conflicts.append(p.posting_key)
             continue
-        session.add(LedgerPosting(
-            posting_key=p.posting_key, account_id=cmd.account_id, episode_id=cmd.episode_id,
-            posted_on=p.posted_on, kind=p.kind, currency=cmd.currency, principal=p.principal,
-            interest=p.interest, fees=p.fees, unapplied=p.unapplied, explanation=p.explanation, created_at=now,
-        ))
+        session.add(
+            LedgerPosting(
+                posting_key=p.posting_key,
+                account_id=cmd.account_id,
+                episode_id=cmd.episode_id,
+                posted_on=p.posted_on,
+                kind=p.kind,
+                currency=cmd.currency,
+                principal=p.principal,
+                interest=p.interest,
+                fees=p.fees,
+                unapplied=p.unapplied,
+                explanation=p.explanation,
+                created_at=now,
+            )
+        )
         posted += 1
     return PostLedgerResult(posted=posted, already=already, conflicts=conflicts)
 
 
 def _same(row: LedgerPosting, posting) -> bool:
     return (row.kind, row.posted_on, row.principal, row.interest, row.fees, row.unapplied) == (
-        posting.kind, posting.posted_on, posting.principal, posting.interest, posting.fees, posting.unapplied)
+        posting.kind,
+        posting.posted_on,
+        posting.principal,
+        posting.interest,
+        posting.fees,
+        posting.unapplied,
+    )
 
 
 class LedgerActivities:
@@ -113,10 +132,18 @@ class LedgerActivities:
             if refusal is not None:
                 year, five = reage_counts(cmd.on, past)
                 return ReageResult(recorded=False, refusal=refusal, in_12_months=year, in_5_years=five)
-            session.add(Reage(
-                account_id=cmd.account_id, reage_id=cmd.reage_id, episode_id=cmd.episode_id, reaged_on=cmd.on,
-                approved_by=cmd.approved_by, reason=cmd.reason, overdue_cleared=cmd.overdue_cleared,
-                currency=cmd.currency, recorded_at=self.clock(),
-            ))
+            session.add(
+                Reage(
+                    account_id=cmd.account_id,
+                    reage_id=cmd.reage_id,
+                    episode_id=cmd.episode_id,
+                    reaged_on=cmd.on,
+                    approved_by=cmd.approved_by,
+                    reason=cmd.reason,
+                    overdue_cleared=cmd.overdue_cleared,
+                    currency=cmd.currency,
+                    recorded_at=self.clock(),
+                )
+            )
             year, five = reage_counts(cmd.on, [*past, cmd.on])
             return ReageResult(recorded=True, in_12_months=year, in_5_years=five)

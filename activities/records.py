@@ -42,7 +42,9 @@ def rejected(name: str, exc: BaseException) -> ApplicationError | None:
     reason = permanent_reason(exc)
     if reason is None:
         return None
-    return ApplicationError(f"{name}: the record refused the values ({reason})", type=RECORD_REJECTED, non_retryable=True)
+    return ApplicationError(
+        f"{name}: the record refused the values ({reason})", type=RECORD_REJECTED, non_retryable=True
+    )
 
 
 def records(fn: Callable[P, R]) -> Callable[P, R]:

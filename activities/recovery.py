@@ -16,13 +16,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.records import records
-
 from arrears.contracts import keys
-from arrears.db.clock import utcnow
-from arrears.db.idempotent import insert_once
-from arrears.db.models import LedgerPosting, LegalCaseRecord, Payment, Recovery, RecoveryOutcomeRecord
-from arrears.domain.legal import LegalCase, LegalState
-from arrears.domain.ledger import ZERO, fmt
 from arrears.contracts.names import CLOSE_RECOVERY, LOAD_LEGAL_CASE, RECORD_RECOVERY
 from arrears.contracts.recovery import (
     CloseRecoveryCommand,
@@ -31,6 +25,11 @@ from arrears.contracts.recovery import (
     RecoveryCommand,
     RecoveryRecorded,
 )
+from arrears.db.clock import utcnow
+from arrears.db.idempotent import insert_once
+from arrears.db.models import LedgerPosting, LegalCaseRecord, Payment, Recovery, RecoveryOutcomeRecord
+from arrears.domain.ledger import ZERO, fmt
+from arrears.domain.legal import LegalCase, LegalState
 
 # Raised (not retryable) when a recovery cannot be recorded as asked: the payment id is taken.
 RECOVERY_REFUSED = "RecoveryRefused"
@@ -58,8 +57,9 @@ class RecoveryActivities:
 
     def _existing(self, session: Session, cmd: RecoveryCommand) -> Recovery | None:
         """The account's recovery with this payment id, under whichever episode."""
-        return session.scalar(select(Recovery).where(Recovery.account_id == cmd.account_id,
-                                                     Recovery.payment_id == cmd.payment_id))
+        return session.scalar(
+            select(Recovery).where(Recovery.account_id == cmd.account_id, Recovery.payment_id == cmd.payment_id)
+        )
 
     @staticmethod
     def _repeat(row: Recovery, cmd: RecoveryCommand) -> RecoveryRecorded:
@@ -67,8 +67,10 @@ class RecoveryActivities:
             raise _refused(f"payment_id {cmd.payment_id} was already recovered under episode {row.episode_id}")
         if (row.amount, row.channel) != (cmd.amount, cmd.channel):
             # The workflow refuses a changed repeat before it gets here; the record is the last guard.
-            raise _refused(f"recovery {cmd.payment_id} is on record with {row.amount} by {row.channel}, "
-                           f"not {cmd.amount} by {cmd.channel}")
+            raise _refused(
+                f"recovery {cmd.payment_id} is on record with {row.amount} by {row.channel}, "
+                f"not {cmd.amount} by {cmd.channel}"
+            )
         return RecoveryRecorded(created=False, recovery_id=row.id)
 
     def _record(self, cmd: RecoveryCommand) -> RecoveryRecorded:
@@ -79,27 +81,55 @@ class RecoveryActivities:
                 return self._repeat(row, cmd)
             # A payment id names one payment of the account: one the episode already applied
             # must not be counted again as a recovery.
-            if session.scalar(select(Payment.id).where(Payment.account_id == cmd.account_id,
-                                                       Payment.payment_id == cmd.payment_id)) is not None:
-                raise _refused(f"payment_id {cmd.payment_id} was already applied to the account before the "
-                               "write-off; a recovery needs its own id")
+            if (
+                session.scalar(
+                    select(Payment.id).where(Payment.account_id == cmd.account_id, Payment.payment_id == cmd.payment_id)
+                )
+                is not None
+            ):
+                raise _refused(
+                    f"payment_id {cmd.payment_id} was already applied to the account before the "
+                    "write-off; a recovery needs its own id"
+                )
             now = self.clock()
             # A concurrent attempt that committed the same recovery after our check is found by insert_once.
-            recovery, created = insert_once(session, Recovery(
-                idempotency_key=key, account_id=cmd.account_id, episode_id=cmd.episode_id, payment_id=cmd.payment_id,
-                amount=cmd.amount, currency=cmd.currency, channel=cmd.channel, paid_at=cmd.paid_at,
-                recovered_total_after=cmd.recovered_total_after, recorded_at=now,
-            ), existing=lambda: self._existing(session, cmd))
+            recovery, created = insert_once(
+                session,
+                Recovery(
+                    idempotency_key=key,
+                    account_id=cmd.account_id,
+                    episode_id=cmd.episode_id,
+                    payment_id=cmd.payment_id,
+                    amount=cmd.amount,
+                    currency=cmd.currency,
+                    channel=cmd.channel,
+                    paid_at=cmd.paid_at,
+                    recovered_total_after=cmd.recovered_total_after,
+                    recorded_at=now,
+                ),
+                existing=lambda: self._existing(session, cmd),
+            )
             if not created:
                 return self._repeat(recovery, cmd)
-            session.add(LedgerPosting(
-                posting_key=key, account_id=cmd.account_id, episode_id=cmd.episode_id, posted_on=cmd.posted_on,
-                kind="recovery", currency=cmd.currency, principal=ZERO, interest=ZERO, fees=ZERO,
-                unapplied=cmd.amount,
-                explanation=(f"recovery {cmd.payment_id} {fmt(cmd.amount, cmd.currency)}: against the write-off of "
-                             f"{fmt(cmd.written_off, cmd.currency)}"),
-                created_at=now,
-            ))
+            session.add(
+                LedgerPosting(
+                    posting_key=key,
+                    account_id=cmd.account_id,
+                    episode_id=cmd.episode_id,
+                    posted_on=cmd.posted_on,
+                    kind="recovery",
+                    currency=cmd.currency,
+                    principal=ZERO,
+                    interest=ZERO,
+                    fees=ZERO,
+                    unapplied=cmd.amount,
+                    explanation=(
+                        f"recovery {cmd.payment_id} {fmt(cmd.amount, cmd.currency)}: against the write-off of "
+                        f"{fmt(cmd.written_off, cmd.currency)}"
+                    ),
+                    created_at=now,
+                )
+            )
             session.flush()
             return RecoveryRecorded(created=True, recovery_id=recovery.id)
 
@@ -111,13 +141,25 @@ class RecoveryActivities:
         """How the recovery ended, once per charged-off episode; False when already on record (a retry)."""
         key = keys.recovery_outcome_key(cmd.episode_id)
         with self.sessions.begin() as session:
-            _, created = insert_once(session, RecoveryOutcomeRecord(
-                idempotency_key=key, account_id=cmd.account_id, episode_id=cmd.episode_id,
-                workflow_id=cmd.workflow_id, recovery_outcome=cmd.outcome.value, reason=cmd.reason,
-                closed_by=cmd.closed_by, currency=cmd.currency, written_off=cmd.written_off,
-                recovered_total=cmd.recovered_total, forgiven=cmd.forgiven, closed_at=cmd.closed_at,
-                recorded_at=self.clock(),
-            ), existing=lambda: self._outcome(session, key))
+            _, created = insert_once(
+                session,
+                RecoveryOutcomeRecord(
+                    idempotency_key=key,
+                    account_id=cmd.account_id,
+                    episode_id=cmd.episode_id,
+                    workflow_id=cmd.workflow_id,
+                    recovery_outcome=cmd.outcome.value,
+                    reason=cmd.reason,
+                    closed_by=cmd.closed_by,
+                    currency=cmd.currency,
+                    written_off=cmd.written_off,
+                    recovered_total=cmd.recovered_total,
+                    forgiven=cmd.forgiven,
+                    closed_at=cmd.closed_at,
+                    recorded_at=self.clock(),
+                ),
+                existing=lambda: self._outcome(session, key),
+            )
         return created
 
     def _outcome(self, session: Session, key: str) -> RecoveryOutcomeRecord | None:
@@ -133,11 +175,18 @@ class RecoveryActivities:
         domain rules before it accepts them.
         """
         with self.sessions() as session:
-            case = session.scalar(select(LegalCaseRecord).where(
-                LegalCaseRecord.idempotency_key == keys.legal_case_key(cmd.episode_id)))
+            case = session.scalar(
+                select(LegalCaseRecord).where(LegalCaseRecord.idempotency_key == keys.legal_case_key(cmd.episode_id))
+            )
             if case is None or case.account_id != cmd.account_id:
                 return None
-            return LegalCaseView(case_id=case.id, case=LegalCase(
-                state=LegalState(case.state), referred_on=case.referred_on, last_event_on=case.last_event_on,
-                costs=case.costs, recoverable_costs=case.recoverable_costs,
-            ))
+            return LegalCaseView(
+                case_id=case.id,
+                case=LegalCase(
+                    state=LegalState(case.state),
+                    referred_on=case.referred_on,
+                    last_event_on=case.last_event_on,
+                    costs=case.costs,
+                    recoverable_costs=case.recoverable_costs,
+                ),
+            )

@@ -10,11 +10,11 @@
   per namespace each, on a schedule of its own
 """
 
-from workflows.collection.workflow import AccountCollection
-from workflows.recovery import AccountRecovery
 from workflows.bureau_cycle import BureauCycle
+from workflows.collection.workflow import AccountCollection
 from workflows.desk_sweep import DeskSweep
 from workflows.history_archiver import HistoryArchiver
+from workflows.recovery import AccountRecovery
 from workflows.risk_rescore import RiskRescore
 
 WORKFLOWS = [AccountCollection, AccountRecovery, BureauCycle, DeskSweep, HistoryArchiver, RiskRescore]

@@ -12,7 +12,6 @@ once per chain, and a rerun of it (a restarted workflow, `arrears risk
 rescore`) changes nothing that the first run changed.
 """
 
-import asyncio
 from datetime import timedelta
 
 from temporalio import workflow
@@ -57,7 +56,7 @@ class RiskRescore:
             if wait > timedelta(0):
                 try:
                     await workflow.wait_condition(lambda: self.wake, timeout=wait)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass
             self.wake = False
         workflow.continue_as_new(inp.model_copy(update={"done_period": done, "last_summary": self.last}))
@@ -70,15 +69,24 @@ class RiskRescore:
         while True:
             page = await workflow.execute_activity(
                 RESCORE_PAGE,
-                RescorePageRequest(period=period, as_of=workflow.now().date(), after_account=after,
-                                   limit=inp.episodes_per_page, at=workflow.now()),
+                RescorePageRequest(
+                    period=period,
+                    as_of=workflow.now().date(),
+                    after_account=after,
+                    limit=inp.episodes_per_page,
+                    at=workflow.now(),
+                ),
                 result_type=RescorePageResult,
                 start_to_close_timeout=timedelta(minutes=30),
                 heartbeat_timeout=timedelta(minutes=2),
                 retry_policy=RETRY,
             )
-            scored, changed, sent, overridden = (scored + page.scored, changed + page.changed, sent + page.sent,
-                                                 overridden + page.overridden)
+            scored, changed, sent, overridden = (
+                scored + page.scored,
+                changed + page.changed,
+                sent + page.sent,
+                overridden + page.overridden,
+            )
             refused += len(page.failed)
             failed += page.failed[: max(0, 3 - len(failed))]  # a sample is enough to say why
             model = page.model_version or model
@@ -88,8 +96,10 @@ class RiskRescore:
         if model is None:
             return f"{period}: no active roll_forward_60d model; nothing scored (arrears risk train, then activate)"
         why = f", {refused} refused (e.g. {failed[0]})" if refused else ""
-        return (f"{period}: {scored} scored with {model}, {sent} sent, {changed} changed, "
-                f"{overridden} held by an override{why}")
+        return (
+            f"{period}: {scored} scored with {model}, {sent} sent, {changed} changed, "
+            f"{overridden} held by an override{why}"
+        )
 
     async def _events(self) -> None:
         result = await workflow.execute_activity(
@@ -101,8 +111,10 @@ class RiskRescore:
             retry_policy=RETRY,
         )
         if result.events:
-            self.last_events = (f"{workflow.now():%Y-%m-%d %H:%M} UTC: {result.events} event(s), {result.sent} sent, "
-                                f"{result.changed} changed")
+            self.last_events = (
+                f"{workflow.now():%Y-%m-%d %H:%M} UTC: {result.events} event(s), {result.sent} sent, "
+                f"{result.changed} changed"
+            )
 
     @workflow.signal(name=Signals.RESCORE_NOW)
     def rescore_now(self) -> None:

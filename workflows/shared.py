@@ -40,9 +40,12 @@ def retry_policy(maximum_attempts: int = 0, non_retryable: Sequence[str] = ()) -
     Without a bound (``maximum_attempts=0``) it is retried until it succeeds; with one, the caller
     decides what happens past it (the episode goes on the attention list).
     """
-    return RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5),
-                       maximum_attempts=maximum_attempts,
-                       non_retryable_error_types=list(non_retryable) if non_retryable else None)
+    return RetryPolicy(
+        initial_interval=timedelta(seconds=1),
+        maximum_interval=timedelta(minutes=5),
+        maximum_attempts=maximum_attempts,
+        non_retryable_error_types=list(non_retryable) if non_retryable else None,
+    )
 
 
 async def act(name: str, command: Any, result_type: type | Any = None) -> Any:
@@ -53,6 +56,7 @@ async def act(name: str, command: Any, result_type: type | Any = None) -> Any:
 
 
 # ---- refusals: typed, so callers match the type, never the message -------------------------------
+
 
 def refuse(reason: str | None, kind: str = errors.REFUSED) -> None:
     if reason:
@@ -66,8 +70,10 @@ def refused(reason: str, kind: str = errors.REFUSED) -> NoReturn:
 def amounts_fit(currency: str, **amounts: Decimal) -> None:
     """Every amount in the currency's minor units (CNY 12.345 cannot be paid or recorded)."""
     for name, amount in amounts.items():
-        refuse(f"{name}: {problem}" if (problem := amount_fits_currency(amount, currency)) else None,
-               errors.AMOUNT_PRECISION)
+        refuse(
+            f"{name}: {problem}" if (problem := amount_fits_currency(amount, currency)) else None,
+            errors.AMOUNT_PRECISION,
+        )
 
 
 def failure_type(exc: Exception) -> str:
@@ -84,8 +90,9 @@ def record_refusal(exc: ActivityError) -> ApplicationError:
     """A non-retryable no from the system of record (an id taken, a document missing) as the update's answer,
     with the record's own type when it gave one of ours."""
     kind = failure_type(exc)
-    return ApplicationError(failure_message(exc), type=kind if kind in errors.PERMANENT else errors.REFUSED,
-                            non_retryable=True)
+    return ApplicationError(
+        failure_message(exc), type=kind if kind in errors.PERMANENT else errors.REFUSED, non_retryable=True
+    )
 
 
 # ---- agency placements ------------------------------------------------------------------------
@@ -93,35 +100,68 @@ def record_refusal(exc: ActivityError) -> ApplicationError:
 PLACEMENT_ACTIVITY = {"renewed": RENEW_PLACEMENT, "recalled": RECALL_PLACEMENT, "closed": CLOSE_PLACEMENT}
 
 
-def placement_change(episode_id: str, account_id: str, placement: PlacementRecord, reason: str,
-                     at: datetime) -> tuple[str, PlacementChangeCommand]:
+def placement_change(
+    episode_id: str, account_id: str, placement: PlacementRecord, reason: str, at: datetime
+) -> tuple[str, PlacementChangeCommand]:
     """The activity and command that put a renewal, a recall or a close of the placement on record."""
     return PLACEMENT_ACTIVITY[placement.status], PlacementChangeCommand(
-        episode_id=episode_id, account_id=account_id, idempotency_key=placement.idempotency_key,
-        status=placement.status, renewals=placement.renewals, ends_at=placement.ends_at, reason=reason, at=at)
+        episode_id=episode_id,
+        account_id=account_id,
+        idempotency_key=placement.idempotency_key,
+        status=placement.status,
+        renewals=placement.renewals,
+        ends_at=placement.ends_at,
+        reason=reason,
+        at=at,
+    )
 
 
-def commission_command(episode_id: str, account_id: str, placement: PlacementRecord, payment_id: str,
-                       amount: Decimal, fee: Decimal, currency: str) -> CommissionCommand:
+def commission_command(
+    episode_id: str,
+    account_id: str,
+    placement: PlacementRecord,
+    payment_id: str,
+    amount: Decimal,
+    fee: Decimal,
+    currency: str,
+) -> CommissionCommand:
     """The agency's commission on a payment it reported while it held the account."""
     return CommissionCommand(
-        episode_id=episode_id, account_id=account_id, placement_id=placement.placement_id,
-        agency_id=placement.agency_id, payment_id=payment_id, payment_amount=amount,
-        percent=placement.commission_percent, commission=fee, currency=currency)
+        episode_id=episode_id,
+        account_id=account_id,
+        placement_id=placement.placement_id,
+        agency_id=placement.agency_id,
+        payment_id=payment_id,
+        payment_amount=amount,
+        percent=placement.commission_percent,
+        commission=fee,
+        currency=currency,
+    )
 
 
 # ---- settlement offers ------------------------------------------------------------------------
 
-def settlement_end(episode_id: str, account_id: str, offer: SettlementOffer, paid_total: Decimal, forgiven: Decimal,
-                   at: datetime) -> SettlementResolutionCommand:
+
+def settlement_end(
+    episode_id: str, account_id: str, offer: SettlementOffer, paid_total: Decimal, forgiven: Decimal, at: datetime
+) -> SettlementResolutionCommand:
     """An offer's end (paid, expired, replaced, withdrawn) with what was paid toward it since it was made."""
     return SettlementResolutionCommand(
-        episode_id=episode_id, account_id=account_id, offer_id=offer.offer_id, status=offer.status,
-        paid_toward=paid_total - offer.paid_before, forgiven=forgiven, resolved_at=at)
+        episode_id=episode_id,
+        account_id=account_id,
+        offer_id=offer.offer_id,
+        status=offer.status,
+        paid_toward=paid_total - offer.paid_before,
+        forgiven=forgiven,
+        resolved_at=at,
+    )
 
 
 def settlement_result(offer: SettlementOffer, duplicate: bool) -> SettlementResult:
     return SettlementResult(
-        offer_id=offer.offer_id, status=offer.status, duplicate=duplicate, expires_at=offer.expires_at,
+        offer_id=offer.offer_id,
+        status=offer.status,
+        duplicate=duplicate,
+        expires_at=offer.expires_at,
         discount_percent=discount_percent(offer.amount, offer.balance_at_offer).quantize(Decimal("0.01")),
     )

@@ -56,13 +56,27 @@ def authenticate_request(request: Request, presented: str, now: datetime) -> Cal
         if check.refusal is not None or c is None or t is None:  # an admitting check names both
             raise unauthorised(check.refusal or "no such token")
         touch(session, t, now, address)
-        caller = Caller(c.collector_id, c.name, c.team, Role(c.role), list(c.languages or []), list(c.regions or []),
-                        c.daily_capacity, c.absent, t.token_id, t.name, t.expires_at)
+        caller = Caller(
+            c.collector_id,
+            c.name,
+            c.team,
+            Role(c.role),
+            list(c.languages or []),
+            list(c.regions or []),
+            c.daily_capacity,
+            c.absent,
+            t.token_id,
+            t.name,
+            t.expires_at,
+        )
     request.state.caller = caller
     wait = app.state.rate_limiter.take(caller.token_id)
     if wait > 0:
-        raise HTTPException(429, f"more than {app.state.settings.api_rate_per_minute} requests a minute on this token",
-                            headers={"Retry-After": str(max(1, math.ceil(wait)))})
+        raise HTTPException(
+            429,
+            f"more than {app.state.settings.api_rate_per_minute} requests a minute on this token",
+            headers={"Retry-After": str(max(1, math.ceil(wait)))},
+        )
     return caller
 
 
@@ -80,8 +94,10 @@ def _facts(session: Session, *where) -> list[TaskFacts]:
         .where(*where)
     ).all()
     # A task left open when its episode ended is no open task: it gives its holder no access.
-    return [TaskFacts(assigned_to=a, status="ended" if s == "open" and ended else s, team=t, assignee_team=h)
-            for a, s, t, h, ended in rows]
+    return [
+        TaskFacts(assigned_to=a, status="ended" if s == "open" and ended else s, team=t, assignee_team=h)
+        for a, s, t, h, ended in rows
+    ]
 
 
 def account_visible(session: Session, who: Caller, account_id: str, *scope) -> bool:
@@ -107,8 +123,9 @@ def open_episode(session: Session, who: Caller, account_id: str) -> Episode:
     if episode is None or episode.outcome is not None:
         ended = f" (last episode ended {episode.outcome})" if episode else ""
         raise HTTPException(409, f"account {account_id} has no open collection episode{ended}")
-    if who.role == Role.COLLECTOR and not account_visible(session, who, account_id,
-                                                          CollectorTask.episode_id == episode.episode_id):
+    if who.role == Role.COLLECTOR and not account_visible(
+        session, who, account_id, CollectorTask.episode_id == episode.episode_id
+    ):
         raise not_found(f"account {account_id}")  # their open task belongs to an episode that has ended
     return episode
 

@@ -24,7 +24,7 @@ import asyncio
 import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -32,39 +32,47 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 
-from arrears.api.desk import caller as desk_caller
 from arrears.api.calls import calls_router
+from arrears.api.desk import caller as desk_caller
 from arrears.api.desk import desk_router
+from arrears.api.docs import install_docs
 from arrears.api.evidence import ENVELOPE_BYTES, UPLOAD_PATH, evidence_router
 from arrears.api.health import health_router
+from arrears.api.insight import insight_router
 from arrears.api.journal import ApiJournal
 from arrears.api.limits import BodySizeLimit, RateLimiter
-from arrears.db.engine import engine_for, make_sessionmaker
 from arrears.audit.evidence_store import EvidenceStore
-from arrears.api.insight import insight_router
-from arrears.api.docs import install_docs
-from arrears.console import CONSOLE_UPLOAD_PATH, install_console
 from arrears.config.settings import Settings
+from arrears.console import CONSOLE_UPLOAD_PATH, install_console
+from arrears.db.engine import engine_for, make_sessionmaker
 
 # How long the API waits between attempts to reach Temporal while it is away (doubling up to this).
 RECONNECT_MAX_SECONDS = 30
 
 
 def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     """422 naming each field and what is wrong with it; the value itself is not echoed (it may be personal,
     or not even representable in JSON, like NaN)."""
     assert isinstance(exc, RequestValidationError)  # the handler is installed for that class only
-    detail = [{"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
-              for e in exc.errors()]
+    detail = [
+        {"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
+        for e in exc.errors()
+    ]
     return JSONResponse({"detail": detail}, status_code=422)
 
 
-def create_app(settings: Settings, client: Client | None = None, sessions: sessionmaker[Session] | None = None, *,
-               clock: Callable[[], datetime] = _utcnow, rate_limiter: RateLimiter | None = None) -> FastAPI:
+def create_app(
+    settings: Settings,
+    client: Client | None = None,
+    sessions: sessionmaker[Session] | None = None,
+    *,
+    clock: Callable[[], datetime] = _utcnow,
+    rate_limiter: RateLimiter | None = None,
+) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # The API starts whether or not Temporal answers; calls that need it say 503 until it does.
@@ -102,9 +110,14 @@ def create_app(settings: Settings, client: Client | None = None, sessions: sessi
 
     # Added first, so inside the journal: a body refused for its size is still logged.
     upload_limit = settings.evidence_max_bytes + ENVELOPE_BYTES
-    app.add_middleware(BodySizeLimit, limit=settings.api_max_body,
-                       larger=[("POST", re.compile(UPLOAD_PATH), upload_limit),
-                               ("POST", re.compile(CONSOLE_UPLOAD_PATH), upload_limit)])
+    app.add_middleware(
+        BodySizeLimit,
+        limit=settings.api_max_body,
+        larger=[
+            ("POST", re.compile(UPLOAD_PATH), upload_limit),
+            ("POST", re.compile(CONSOLE_UPLOAD_PATH), upload_limit),
+        ],
+    )
     app.add_middleware(ApiJournal, sessions=app.state.sessions, clock=clock)
     return app
 

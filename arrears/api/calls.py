@@ -9,13 +9,12 @@ and flagged with the rule it broke (``violation_rule``). Times are the episode's
 """
 
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException
-
-from arrears.api.access import Caller, not_found, task_visible
 from pydantic import BaseModel
 
+from arrears.api.access import Caller, not_found, task_visible
 from arrears.channels.adapter import OutboxAdapter
 from arrears.client.clock import collection_now
 from arrears.db.models import CollectorTask
@@ -65,7 +64,7 @@ def calls_router(app: FastAPI, caller: Callable[..., Caller], policy: ContactPol
         """(the moment judged, now), both in the episode's collection time."""
         if given is not None and given.tzinfo is None:
             raise HTTPException(422, "at: give the time with its UTC offset")
-        now = await collection_now(app.state.client, app.state.sessions, task.account_id, datetime.now(timezone.utc))
+        now = await collection_now(app.state.client, app.state.sessions, task.account_id, datetime.now(UTC))
         return (given or now), now
 
     @router.get("/tasks/{task_id}/gate", response_model=GateAnswer)
@@ -75,8 +74,14 @@ def calls_router(app: FastAPI, caller: Callable[..., Caller], policy: ContactPol
         at, _ = await moment(task, None)
         with app.state.sessions() as session:
             found = check(session, task, at, policy)
-        return GateAnswer(task_id=task_id, at=at, allowed=found.allowed, rule=found.rule, detail=found.detail,
-                          next_allowed_at=found.next_allowed_at)
+        return GateAnswer(
+            task_id=task_id,
+            at=at,
+            allowed=found.allowed,
+            rule=found.rule,
+            detail=found.detail,
+            next_allowed_at=found.next_allowed_at,
+        )
 
     @router.post("/tasks/{task_id}/start", response_model=Started)
     async def start_task(task_id: int, body: StartBody, who: Caller = Depends(caller)) -> Started:
@@ -84,15 +89,26 @@ def calls_router(app: FastAPI, caller: Callable[..., Caller], policy: ContactPol
         task = held_task(task_id, who)
         at, now = await moment(task, body.at)
         try:
-            contact = start(app.state.sessions, getattr(app.state, "adapter", None) or OutboxAdapter(), task_id,
-                            who.collector_id, at, now, fallback=policy)
+            contact = start(
+                app.state.sessions,
+                getattr(app.state, "adapter", None) or OutboxAdapter(),
+                task_id,
+                who.collector_id,
+                at,
+                now,
+                fallback=policy,
+            )
         except StartRefused as exc:
             raise HTTPException(409, str(exc)) from None
         except DeskError as exc:
             raise HTTPException(422, str(exc)) from None
         flagged = f"; broke {contact.violation_rule}: {contact.violation_detail}" if contact.violation_rule else ""
-        return Started(task_id=task_id, started_at=contact.started_at, entered=contact.entered,
-                       violation_rule=contact.violation_rule,
-                       detail=f"{contact.kind} started at {contact.started_at:%Y-%m-%d %H:%M} UTC{flagged}")
+        return Started(
+            task_id=task_id,
+            started_at=contact.started_at,
+            entered=contact.entered,
+            violation_rule=contact.violation_rule,
+            detail=f"{contact.kind} started at {contact.started_at:%Y-%m-%d %H:%M} UTC{flagged}",
+        )
 
     return router

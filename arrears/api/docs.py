@@ -30,18 +30,20 @@ def content_security_policy(html: str) -> str:
         f"'sha256-{base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()}'"
         for script in _INLINE_SCRIPT.findall(html)
     )
-    return "; ".join([
-        "default-src 'self'",
-        f"script-src 'self' {hashes}".strip(),
-        "style-src 'self' 'unsafe-inline'",  # both UIs set styles inline
-        "img-src 'self' data:",
-        "font-src 'self' data:",
-        "worker-src 'self' blob:",  # ReDoc's search runs in a worker made from a blob
-        "connect-src 'self'",
-        "base-uri 'none'",
-        "form-action 'self'",
-        "frame-ancestors 'self'",
-    ])
+    return "; ".join(
+        [
+            "default-src 'self'",
+            f"script-src 'self' {hashes}".strip(),
+            "style-src 'self' 'unsafe-inline'",  # both UIs set styles inline
+            "img-src 'self' data:",
+            "font-src 'self' data:",
+            "worker-src 'self' blob:",  # ReDoc's search runs in a worker made from a blob
+            "connect-src 'self'",
+            "base-uri 'none'",
+            "form-action 'self'",
+            "frame-ancestors 'self'",
+        ]
+    )
 
 
 def _page(response: HTMLResponse) -> HTMLResponse:
@@ -65,20 +67,27 @@ def install_docs(app: FastAPI) -> None:
     def swagger_ui(request: Request) -> HTMLResponse:
         root = request.scope.get("root_path", "").rstrip("/")
         assets = f"{root}{ASSETS_PATH}/swagger-ui"
-        return _page(get_swagger_ui_html(
-            openapi_url=f"{root}{app.openapi_url}", title=f"{app.title} - API",
-            swagger_js_url=f"{assets}/swagger-ui-bundle.js", swagger_css_url=f"{assets}/swagger-ui.css",
-            swagger_favicon_url=f"{assets}/favicon-32x32.png",
-            # No call to the public validator service (validator.swagger.io).
-            swagger_ui_parameters={"validatorUrl": None},
-        ))
+        return _page(
+            get_swagger_ui_html(
+                openapi_url=f"{root}{app.openapi_url}",
+                title=f"{app.title} - API",
+                swagger_js_url=f"{assets}/swagger-ui-bundle.js",
+                swagger_css_url=f"{assets}/swagger-ui.css",
+                swagger_favicon_url=f"{assets}/favicon-32x32.png",
+                # No call to the public validator service (validator.swagger.io).
+                swagger_ui_parameters={"validatorUrl": None},
+            )
+        )
 
     @app.get("/redoc", include_in_schema=False)
     def redoc(request: Request) -> HTMLResponse:
         root = request.scope.get("root_path", "").rstrip("/")
-        return _page(get_redoc_html(
-            openapi_url=f"{root}{app.openapi_url}", title=f"{app.title} - API",
-            redoc_js_url=f"{root}{ASSETS_PATH}/redoc/redoc.standalone.js",
-            redoc_favicon_url=f"{root}{ASSETS_PATH}/swagger-ui/favicon-32x32.png",
-            with_google_fonts=False,
-        ))
+        return _page(
+            get_redoc_html(
+                openapi_url=f"{root}{app.openapi_url}",
+                title=f"{app.title} - API",
+                redoc_js_url=f"{root}{ASSETS_PATH}/redoc/redoc.standalone.js",
+                redoc_favicon_url=f"{root}{ASSETS_PATH}/swagger-ui/favicon-32x32.png",
+                with_google_fonts=False,
+            )
+        )

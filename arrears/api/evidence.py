@@ -25,9 +25,12 @@ def evidence_router() -> APIRouter:
     router = APIRouter()
 
     @router.post("/accounts/{account_id}/evidence", response_model=EvidenceStored, tags=["desk"])
-    async def upload(request: Request, account_id: AccountId, who: CallerDep,
-                     file: Annotated[UploadFile, File(description="A PDF or a photo (JPEG, PNG, HEIC, WebP, TIFF)")]
-                     ) -> EvidenceStored:
+    async def upload(
+        request: Request,
+        account_id: AccountId,
+        who: CallerDep,
+        file: Annotated[UploadFile, File(description="A PDF or a photo (JPEG, PNG, HEIC, WebP, TIFF)")],
+    ) -> EvidenceStored:
         """Store a visit photo, letter or court document for an account the caller may see."""
         await db(request, lambda s: require_account(s, who, account_id))
         store = request.app.state.evidence_store
@@ -36,9 +39,23 @@ def evidence_router() -> APIRouter:
         except EvidenceRefused as exc:
             raise HTTPException(413 if exc.too_large else 422, f"file: {exc}") from None
         stored = await run_in_threadpool(
-            lambda: record(request.app.state.sessions, account_id, blob, uploaded_by=who.collector_id, source="api",
-                           filename=clean_filename(file.filename), now=request.app.state.clock()))
-        return EvidenceStored(evidence_id=stored.evidence_id, sha256=stored.sha256, media_type=stored.media_type,
-                              size_bytes=stored.size_bytes, filename=stored.filename, duplicate=stored.duplicate)
+            lambda: record(
+                request.app.state.sessions,
+                account_id,
+                blob,
+                uploaded_by=who.collector_id,
+                source="api",
+                filename=clean_filename(file.filename),
+                now=request.app.state.clock(),
+            )
+        )
+        return EvidenceStored(
+            evidence_id=stored.evidence_id,
+            sha256=stored.sha256,
+            media_type=stored.media_type,
+            size_bytes=stored.size_bytes,
+            filename=stored.filename,
+            duplicate=stored.duplicate,
+        )
 
     return router

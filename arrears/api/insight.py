@@ -11,22 +11,23 @@ desk API: a review is by the caller (a supervisor or manager), a complaint is re
   releases the hold.
 """
 
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, Field
 
 from arrears.api.access import Caller, require_account
-from arrears.domain.bounds import Code16, Code32, Id64, Line, Paragraph
+from arrears.domain.bounds import Code16, Code32, Id64, Line48Given, Note, Paragraph4000
 from arrears.domain.desk import ROLE_RANK
 from arrears.domain.strategy import Role
 
 
 class ReviewBody(BaseModel):
     scores: dict[str, int] = Field(description="one whole-number score per rubric item, on the rubric's scale")
-    comment: Paragraph(2000) = ""
+    comment: Note = ""
 
 
 class ReviewAnswer(BaseModel):
@@ -38,10 +39,10 @@ class ReviewAnswer(BaseModel):
 
 
 class ComplaintBody(BaseModel):
-    complaint_id: Line(48, min_length=1)
+    complaint_id: Line48Given
     channel: Code16
     category: Code32
-    description: Paragraph(4000) = ""
+    description: Paragraph4000 = ""
     collector_id: Id64 | None = None
     agency_id: Id64 | None = None
     task_id: int | None = None
@@ -50,7 +51,7 @@ class ComplaintBody(BaseModel):
 
 class ResolveBody(BaseModel):
     outcome: Code16
-    note: Paragraph(4000) = ""
+    note: Paragraph4000 = ""
 
 
 class ComplaintAnswer(BaseModel):
@@ -71,10 +72,19 @@ class ComplaintAnswer(BaseModel):
 
 def _answer(record, note: str | None = None) -> ComplaintAnswer:
     return ComplaintAnswer(
-        complaint_id=record.complaint_id, account_id=record.account_id, category=record.category, channel=record.channel,
-        collector_id=record.collector_id, agency_id=record.agency_id, deadline_at=record.deadline_at,
-        status=record.status, outcome=record.outcome, handled_in_time=record.handled_in_time, hold_id=record.hold_id,
-        hold_note=note if note is not None else record.hold_note, duplicate=record.duplicate,
+        complaint_id=record.complaint_id,
+        account_id=record.account_id,
+        category=record.category,
+        channel=record.channel,
+        collector_id=record.collector_id,
+        agency_id=record.agency_id,
+        deadline_at=record.deadline_at,
+        status=record.status,
+        outcome=record.outcome,
+        handled_in_time=record.handled_in_time,
+        hold_id=record.hold_id,
+        hold_note=note if note is not None else record.hold_note,
+        duplicate=record.duplicate,
     )
 
 
@@ -106,49 +116,81 @@ def insight_router(caller: Callable[..., Caller], settings: Any) -> APIRouter:
         """Score a worked call or visit against the rubric (supervisors and managers; not their own work)."""
         supervisor(who, "review work")
         try:
-            result = feedback.record_review(request.app.state.sessions, scorecard().rubric, task_id, who.collector_id,
-                                            body.scores, body.comment, datetime.now(timezone.utc))
+            result = feedback.record_review(
+                request.app.state.sessions,
+                scorecard().rubric,
+                task_id,
+                who.collector_id,
+                body.scores,
+                body.comment,
+                datetime.now(UTC),
+            )
         except feedback.FeedbackError as exc:
             raise refused(exc) from None
-        return ReviewAnswer(review_id=result.review_id, task_id=task_id, subject=result.subject, score=result.score,
-                            duplicate=result.duplicate)
+        return ReviewAnswer(
+            review_id=result.review_id,
+            task_id=task_id,
+            subject=result.subject,
+            score=result.score,
+            duplicate=result.duplicate,
+        )
 
     @router.post("/accounts/{account_id}/complaints", response_model=ComplaintAnswer)
-    async def complaint(account_id: str, body: ComplaintBody, request: Request,
-                        who: Caller = Depends(caller)) -> ComplaintAnswer:
+    async def complaint(
+        account_id: str, body: ComplaintBody, request: Request, who: Caller = Depends(caller)
+    ) -> ComplaintAnswer:
         """Record a customer's complaint; while the episode runs, the channel complained about closes (a hold)."""
         sessions = request.app.state.sessions
         with sessions() as session:  # the desk's scope rule: 404 for an account the caller may not see
             require_account(session, who, account_id)
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         if body.received_at is not None and body.received_at.tzinfo is None:
             raise HTTPException(422, "received_at: give the time with its UTC offset")
         try:
             record = feedback.record_complaint(
-                sessions, scorecard().complaints, account_id=account_id, complaint_id=body.complaint_id,
-                channel=body.channel, category=body.category, recorded_by=who.collector_id,
-                received_at=body.received_at or now, now=now, description=body.description,
-                collector_id=body.collector_id, agency_id=body.agency_id, task_id=body.task_id)
+                sessions,
+                scorecard().complaints,
+                account_id=account_id,
+                complaint_id=body.complaint_id,
+                channel=body.channel,
+                category=body.category,
+                recorded_by=who.collector_id,
+                received_at=body.received_at or now,
+                now=now,
+                description=body.description,
+                collector_id=body.collector_id,
+                agency_id=body.agency_id,
+                task_id=body.task_id,
+            )
         except feedback.FeedbackError as exc:
             raise refused(exc) from None
         record = await feedback.complaint_hold(request.app.state.client, sessions, record, who.collector_id)
         return _answer(record)
 
     @router.post("/accounts/{account_id}/complaints/{complaint_id}/resolve", response_model=ComplaintAnswer)
-    async def resolve(account_id: str, complaint_id: str, body: ResolveBody, request: Request,
-                      who: Caller = Depends(caller)) -> ComplaintAnswer:
+    async def resolve(
+        account_id: str, complaint_id: str, body: ResolveBody, request: Request, who: Caller = Depends(caller)
+    ) -> ComplaintAnswer:
         """Resolve a complaint (supervisors and managers): whether it was answered in time is recorded."""
         supervisor(who, "resolve a complaint")
         sessions = request.app.state.sessions
         try:
-            record = feedback.resolve_complaint(sessions, account_id=account_id, complaint_id=complaint_id,
-                                                outcome=body.outcome, resolved_by=who.collector_id, note=body.note,
-                                                now=datetime.now(timezone.utc))
+            record = feedback.resolve_complaint(
+                sessions,
+                account_id=account_id,
+                complaint_id=complaint_id,
+                outcome=body.outcome,
+                resolved_by=who.collector_id,
+                note=body.note,
+                now=datetime.now(UTC),
+            )
         except feedback.FeedbackError as exc:
             raise refused(exc) from None
         released = None
         if record.hold_id and record.episode_open and not record.duplicate:
-            released = await feedback.release_complaint_hold(request.app.state.client, sessions, record, who.collector_id)
+            released = await feedback.release_complaint_hold(
+                request.app.state.client, sessions, record, who.collector_id
+            )
         return _answer(record, released)
 
     return router

@@ -13,7 +13,7 @@ import re
 import sys
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import anyio
 from sqlalchemy import select
@@ -35,13 +35,14 @@ def _detail(status: int, body: bytes) -> str:
     except (ValueError, AttributeError):
         detail = None
     if isinstance(detail, list):  # a validation error: the fields and what is wrong, not the values
-        detail = "; ".join(f"{'.'.join(str(p) for p in d.get('loc', []))}: {d.get('msg', '')}" for d in detail
-                           if isinstance(d, dict))
+        detail = "; ".join(
+            f"{'.'.join(str(p) for p in d.get('loc', []))}: {d.get('msg', '')}" for d in detail if isinstance(d, dict)
+        )
     return str(detail or "")[:_RESULT_CHARS]
 
 
 class ApiJournal:
-    def __init__(self, app: ASGIApp, sessions: sessionmaker[Session], clock=lambda: datetime.now(timezone.utc)) -> None:
+    def __init__(self, app: ASGIApp, sessions: sessionmaker[Session], clock=lambda: datetime.now(UTC)) -> None:
         self.app = app
         self.sessions = sessions
         self.clock = clock
@@ -64,8 +65,9 @@ class ApiJournal:
             await self.app(scope, receive, holding)
         finally:
             status = next((m["status"] for m in held if m["type"] == "http.response.start"), 500)
-            await anyio.to_thread.run_sync(self._write, scope, state, at, status, bytes(body),
-                                           int((time.monotonic() - started) * 1000))
+            await anyio.to_thread.run_sync(
+                self._write, scope, state, at, status, bytes(body), int((time.monotonic() - started) * 1000)
+            )
         for message in held:
             await send(message)
 
@@ -76,15 +78,26 @@ class ApiJournal:
         client = scope.get("client")
         try:
             with self.sessions.begin() as session:
-                session.add(ApiRequest(
-                    at=at, collector_id=getattr(caller, "collector_id", None), token_id=getattr(caller, "token_id", None),
-                    method=scope["method"], path=path[:500], account_id=found.group(1) if found else None,
-                    remote_addr=(client[0] if client else "-")[:64], status=status, result=_detail(status, body),
-                    duration_ms=duration_ms,
-                ))
+                session.add(
+                    ApiRequest(
+                        at=at,
+                        collector_id=getattr(caller, "collector_id", None),
+                        token_id=getattr(caller, "token_id", None),
+                        method=scope["method"],
+                        path=path[:500],
+                        account_id=found.group(1) if found else None,
+                        remote_addr=(client[0] if client else "-")[:64],
+                        status=status,
+                        result=_detail(status, body),
+                        duration_ms=duration_ms,
+                    )
+                )
         except Exception as exc:  # noqa: BLE001 - the answer still goes; the gap is reported where operators look
-            print(f"api log: could not record {scope['method']} {path} ({status}): {type(exc).__name__}: {exc}",
-                  file=sys.stderr, flush=True)
+            print(
+                f"api log: could not record {scope['method']} {path} ({status}): {type(exc).__name__}: {exc}",
+                file=sys.stderr,
+                flush=True,
+            )
 
 
 @dataclass(frozen=True)
@@ -104,5 +117,8 @@ def api_log(session: Session, query: LogQuery) -> list[ApiRequest]:
         where.append(ApiRequest.account_id == query.account_id)
     if query.since:
         where.append(ApiRequest.at >= query.since)
-    return list(session.scalars(select(ApiRequest).where(*where).order_by(ApiRequest.at.desc(), ApiRequest.id.desc())
-                                .limit(query.limit)))
+    return list(
+        session.scalars(
+            select(ApiRequest).where(*where).order_by(ApiRequest.at.desc(), ApiRequest.id.desc()).limit(query.limit)
+        )
+    )

@@ -21,8 +21,11 @@ def _json_error(status: int, detail: str, headers: Sequence[tuple[bytes, bytes]]
     import json
 
     body = json.dumps({"detail": detail}).encode()
-    start = {"type": "http.response.start", "status": status,
-             "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), *headers]}
+    start = {
+        "type": "http.response.start",
+        "status": status,
+        "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), *headers],
+    }
     return start, {"type": "http.response.body", "body": body}
 
 

@@ -13,8 +13,8 @@ import hashlib
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from functools import partial
-from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import delete, exists, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -57,13 +57,16 @@ def pack(history: WorkflowHistory) -> tuple[bytes, str, int]:
 def unpack(row: ArchivedHistory) -> WorkflowHistory:
     text = zlib.decompress(row.content)
     if hashlib.sha256(text).hexdigest() != row.sha256:
-        raise ArchiveCorrupt(f"archived history {row.workflow_id} run {row.run_id} (row {row.id}) "
-                             f"does not match its SHA-256 {row.sha256[:12]}...: it was changed after archiving")
+        raise ArchiveCorrupt(
+            f"archived history {row.workflow_id} run {row.run_id} (row {row.id}) "
+            f"does not match its SHA-256 {row.sha256[:12]}...: it was changed after archiving"
+        )
     return WorkflowHistory.from_json(row.workflow_id, text.decode("utf-8"))
 
 
-async def fetch_chain(client: Client, workflow_id: str, first_run_id: str,
-                      open_ok: bool = False) -> list[WorkflowHistory] | None:
+async def fetch_chain(
+    client: Client, workflow_id: str, first_run_id: str, open_ok: bool = False
+) -> list[WorkflowHistory] | None:
     """Every run from ``first_run_id`` on, following continue-as-new.
 
     None while the last run is open, unless ``open_ok`` (then it is included as it stands).
@@ -77,8 +80,11 @@ async def fetch_chain(client: Client, workflow_id: str, first_run_id: str,
             return None
         runs.append(history)
         last = history.events[-1]
-        run_id = (last.workflow_execution_continued_as_new_event_attributes.new_execution_run_id
-                  if ended == "continued_as_new" else None)
+        run_id = (
+            last.workflow_execution_continued_as_new_event_attributes.new_execution_run_id
+            if ended == "continued_as_new"
+            else None
+        )
     return runs
 
 
@@ -89,44 +95,65 @@ class ArchiveReport:
     missing: list[str] = field(default_factory=list)  # already gone from the server: too late to archive
 
     def __str__(self) -> str:
-        return (f"{len(self.archived)} run(s) archived, {len(self.waiting)} episode(s) still closing, "
-                f"{len(self.missing)} gone from the server before archiving")
+        return (
+            f"{len(self.archived)} run(s) archived, {len(self.waiting)} episode(s) still closing, "
+            f"{len(self.missing)} gone from the server before archiving"
+        )
 
 
 def _unarchived_recoveries(session: Session, limit: int) -> list[RecoveryOutcomeRecord]:
-    archived = exists().where(ArchivedHistory.workflow_id == RecoveryOutcomeRecord.workflow_id,
-                              ArchivedHistory.episode_id == RecoveryOutcomeRecord.episode_id)
+    archived = exists().where(
+        ArchivedHistory.workflow_id == RecoveryOutcomeRecord.workflow_id,
+        ArchivedHistory.episode_id == RecoveryOutcomeRecord.episode_id,
+    )
     query = select(RecoveryOutcomeRecord).where(~archived).order_by(RecoveryOutcomeRecord.closed_at).limit(limit)
     return list(session.scalars(query))
 
 
 def _unarchived_episodes(session: Session, limit: int) -> list[Episode]:
-    archived = exists().where(ArchivedHistory.workflow_id == Episode.workflow_id, ArchivedHistory.run_id == Episode.run_id)
+    archived = exists().where(
+        ArchivedHistory.workflow_id == Episode.workflow_id, ArchivedHistory.run_id == Episode.run_id
+    )
     query = select(Episode).where(Episode.outcome.is_not(None), ~archived).order_by(Episode.closed_at).limit(limit)
     return list(session.scalars(query))
 
 
 def _archived(session: Session, workflow_id: str, run_id: str) -> ArchivedHistory | None:
-    return session.scalar(select(ArchivedHistory).where(ArchivedHistory.workflow_id == workflow_id,
-                                                        ArchivedHistory.run_id == run_id))
+    return session.scalar(
+        select(ArchivedHistory).where(ArchivedHistory.workflow_id == workflow_id, ArchivedHistory.run_id == run_id)
+    )
 
 
-def store(sessions: sessionmaker[Session], runs: Iterable[WorkflowHistory], *, account_id: str | None,
-          episode_id: str | None, now: datetime) -> list[str]:
+def store(
+    sessions: sessionmaker[Session],
+    runs: Iterable[WorkflowHistory],
+    *,
+    account_id: str | None,
+    episode_id: str | None,
+    now: datetime,
+) -> list[str]:
     """Insert each run once; an archived run is left as it is (a retry archives nothing twice)."""
     done: list[str] = []
     runs = list(runs)
     # Every run of an episode is kept as long as the episode's end: retention counts from there.
-    ended = runs[-1].events[-1].event_time.ToDatetime(tzinfo=timezone.utc) if runs else now
+    ended = runs[-1].events[-1].event_time.ToDatetime(tzinfo=UTC) if runs else now
     for index, history in enumerate(runs):
         content, digest, size = pack(history)
         started = history.events[0].workflow_execution_started_event_attributes
         row = ArchivedHistory(
-            workflow_id=history.workflow_id, run_id=_run_id(history), run_index=index,
-            workflow_type=started.workflow_type.name, account_id=account_id, episode_id=episode_id,
+            workflow_id=history.workflow_id,
+            run_id=_run_id(history),
+            run_index=index,
+            workflow_type=started.workflow_type.name,
+            account_id=account_id,
+            episode_id=episode_id,
             closed_at=ended,
-            close_event=close_event(history) or "open", events=len(history.events), json_bytes=size,
-            sha256=digest, content=content, archived_at=now,
+            close_event=close_event(history) or "open",
+            events=len(history.events),
+            json_bytes=size,
+            sha256=digest,
+            content=content,
+            archived_at=now,
         )
         with sessions.begin() as session:
             # Stored already, or by another archiver a moment ago: nothing to add.
@@ -137,15 +164,21 @@ def store(sessions: sessionmaker[Session], runs: Iterable[WorkflowHistory], *, a
     return done
 
 
-async def archive_closed(client: Client, sessions: sessionmaker[Session], now: datetime, limit: int = 200) -> ArchiveReport:
+async def archive_closed(
+    client: Client, sessions: sessionmaker[Session], now: datetime, limit: int = 200
+) -> ArchiveReport:
     """Archive the histories of episodes the record shows closed and the server shows ended."""
     report = ArchiveReport()
 
     def pending() -> list[tuple[str, str | None, str, str]]:
         with sessions() as session:
-            episodes: list[tuple[str, str | None, str, str]] = [(e.workflow_id, e.run_id, e.account_id, e.episode_id) for e in _unarchived_episodes(session, limit)]
+            episodes: list[tuple[str, str | None, str, str]] = [
+                (e.workflow_id, e.run_id, e.account_id, e.episode_id) for e in _unarchived_episodes(session, limit)
+            ]
             # A recovery after charge-off is kept with its episode: its first run is found from the server.
-            recoveries = [(r.workflow_id, None, r.account_id, r.episode_id) for r in _unarchived_recoveries(session, limit)]
+            recoveries = [
+                (r.workflow_id, None, r.account_id, r.episode_id) for r in _unarchived_recoveries(session, limit)
+            ]
         return episodes + recoveries
 
     # Database work runs on a thread: a worker's event loop also runs workflows.
@@ -165,11 +198,14 @@ async def archive_closed(client: Client, sessions: sessionmaker[Session], now: d
             report.waiting.append(f"{workflow_id} run {run_id}")
             continue
         report.archived += await asyncio.to_thread(
-            lambda: store(sessions, runs, account_id=account_id, episode_id=episode_id, now=now))
+            store, sessions, runs, account_id=account_id, episode_id=episode_id, now=now
+        )
     return report
 
 
-def archived_rows(session: Session, *, workflow_id: str | None = None, account_id: str | None = None) -> list[ArchivedHistory]:
+def archived_rows(
+    session: Session, *, workflow_id: str | None = None, account_id: str | None = None
+) -> list[ArchivedHistory]:
     query = select(ArchivedHistory).order_by(ArchivedHistory.closed_at, ArchivedHistory.run_index)
     if workflow_id is not None:
         query = query.where(ArchivedHistory.workflow_id == workflow_id)
@@ -178,7 +214,9 @@ def archived_rows(session: Session, *, workflow_id: str | None = None, account_i
     return list(session.scalars(query))
 
 
-def archived(session: Session, *, workflow_id: str | None = None, account_id: str | None = None) -> list[WorkflowHistory]:
+def archived(
+    session: Session, *, workflow_id: str | None = None, account_id: str | None = None
+) -> list[WorkflowHistory]:
     """Archived histories, oldest first, each checked against its checksum."""
     return [unpack(row) for row in archived_rows(session, workflow_id=workflow_id, account_id=account_id)]
 
@@ -198,8 +236,9 @@ def purge(sessions: sessionmaker[Session], now: datetime, retention_days: int, d
     """Remove archived histories that closed more than ``retention_days`` ago; say which."""
     cutoff = now - timedelta(days=retention_days)
     with sessions.begin() as session:
-        rows = session.scalars(select(ArchivedHistory).where(ArchivedHistory.closed_at < cutoff)
-                               .order_by(ArchivedHistory.closed_at)).all()
+        rows = session.scalars(
+            select(ArchivedHistory).where(ArchivedHistory.closed_at < cutoff).order_by(ArchivedHistory.closed_at)
+        ).all()
         gone = [Purged(r.workflow_id, r.run_id, r.closed_at, r.events) for r in rows]
         if not dry_run and rows:
             session.execute(delete(ArchivedHistory).where(ArchivedHistory.id.in_([r.id for r in rows])))

@@ -15,18 +15,18 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from temporalio.client import WorkflowHistory
 
-from arrears.db.models import ContactAttempt, ContactOutcomeRecord, Hold, LegalCaseEvent
-from arrears.domain.evidence_ids import is_evidence_id
 from arrears.audit.evidence_chain import verify_chain
 from arrears.audit.evidence_store import EvidenceStore, extension_for, for_account
 from arrears.audit.timeline import Entry, render
+from arrears.db.models import ContactAttempt, ContactOutcomeRecord, Hold, LegalCaseEvent
+from arrears.domain.evidence_ids import is_evidence_id
 
 MANIFEST = "manifest.json"
 SEAL = "manifest.sha256"
@@ -53,8 +53,15 @@ class ExportReport:
     chain_problems: list[str] = field(default_factory=list)
 
 
-def export(session: Session, account_id: str, entries: list[Entry], histories: list[WorkflowHistory],
-           out: Path, now: datetime | None = None, store: EvidenceStore | None = None) -> ExportReport:
+def export(
+    session: Session,
+    account_id: str,
+    entries: list[Entry],
+    histories: list[WorkflowHistory],
+    out: Path,
+    now: datetime | None = None,
+    store: EvidenceStore | None = None,
+) -> ExportReport:
     """Write the bundle into ``out`` (which must be empty or absent); evidence is copied from ``store`` only."""
     if out.exists() and any(out.iterdir()):
         raise FileExistsError(f"{out} is not empty: a bundle is written into a new directory")
@@ -68,32 +75,44 @@ def export(session: Session, account_id: str, entries: list[Entry], histories: l
     (out / "timeline.csv").write_text(render(entries, "csv"), encoding="utf-8")
     for history in histories:
         run_id = history.events[0].workflow_execution_started_event_attributes.original_execution_run_id
-        (out / "histories" / f"{_safe(history.workflow_id)}_{_safe(run_id)}.json").write_text(history.to_json(), encoding="utf-8")
+        (out / "histories" / f"{_safe(history.workflow_id)}_{_safe(run_id)}.json").write_text(
+            history.to_json(), encoding="utf-8"
+        )
 
-    contacts = session.scalars(select(ContactAttempt).where(ContactAttempt.account_id == account_id)
-                               .order_by(ContactAttempt.id)).all()
+    contacts = session.scalars(
+        select(ContactAttempt).where(ContactAttempt.account_id == account_id).order_by(ContactAttempt.id)
+    ).all()
     for c in contacts:
-        header = (f"contact {c.id}, {c.channel}, {c.result}, to {c.recipient or '-'}, at {c.attempted_at.isoformat()}, "
-                  f"DPD {c.dpd}, step {c.step_id}, template {c.template} ({c.language}), chain {c.chain_hash or '-'}\n")
+        header = (
+            f"contact {c.id}, {c.channel}, {c.result}, to {c.recipient or '-'}, at {c.attempted_at.isoformat()}, "
+            f"DPD {c.dpd}, step {c.step_id}, template {c.template} ({c.language}), chain {c.chain_hash or '-'}\n"
+        )
         subject = f"Subject: {c.subject}\n" if c.subject else ""
         (out / "messages" / f"{c.id:08d}_{_safe(c.channel)}.txt").write_text(
-            header + subject + "\n" + c.rendered_text + "\n", encoding="utf-8")
+            header + subject + "\n" + c.rendered_text + "\n", encoding="utf-8"
+        )
 
     missing += _evidence(session, account_id, out, store)
 
     chain = verify_chain(session, account_id)
     (out / "contact_chain.txt").write_text(
-        (f"{account_id}: {chain.checked} chained contact record(s), {chain.unchained} written before the chain existed\n"
-         + ("intact\n" if chain.ok else "".join(f"{p}\n" for p in chain.problems))), encoding="utf-8")
+        (
+            f"{account_id}: {chain.checked} chained contact record(s), {chain.unchained} written before the chain existed\n"
+            + ("intact\n" if chain.ok else "".join(f"{p}\n" for p in chain.problems))
+        ),
+        encoding="utf-8",
+    )
 
     files = sorted(p for p in out.rglob("*") if p.is_file())
     manifest = {
         "format": FORMAT,
         "account_id": account_id,
-        "exported_at": (now or datetime.now(timezone.utc)).isoformat(),
+        "exported_at": (now or datetime.now(UTC)).isoformat(),
         "histories": len(histories),
         "contacts": len(contacts),
-        "files": [{"path": p.relative_to(out).as_posix(), "bytes": p.stat().st_size, "sha256": sha256_file(p)} for p in files],
+        "files": [
+            {"path": p.relative_to(out).as_posix(), "bytes": p.stat().st_size, "sha256": sha256_file(p)} for p in files
+        ],
     }
     (out / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     (out / SEAL).write_text(f"{sha256_file(out / MANIFEST)}  {MANIFEST}\n", encoding="utf-8")
@@ -103,20 +122,34 @@ def export(session: Session, account_id: str, entries: list[Entry], histories: l
 def _citations(session: Session, account_id: str) -> list[tuple[str, str, str | None]]:
     """(what is cited, which record cites it, the SHA-256 the record kept) for every evidence citation."""
     cited: list[tuple[str, str, str | None]] = []
-    for o in session.scalars(select(ContactOutcomeRecord).where(ContactOutcomeRecord.account_id == account_id)
-                             .order_by(ContactOutcomeRecord.id)):
+    for o in session.scalars(
+        select(ContactOutcomeRecord)
+        .where(ContactOutcomeRecord.account_id == account_id)
+        .order_by(ContactOutcomeRecord.id)
+    ):
         for item in (o.visit or {}).get("evidence", []):
             # Reports from before the evidence store named a path: listed, never opened.
-            cited.append((item.get("evidence_id") or f"path {item.get('path')}", f"visit report of task {o.task_id}",
-                          item.get("sha256")))
+            cited.append(
+                (
+                    item.get("evidence_id") or f"path {item.get('path')}",
+                    f"visit report of task {o.task_id}",
+                    item.get("sha256"),
+                )
+            )
     for h in session.scalars(select(Hold).where(Hold.account_id == account_id).order_by(Hold.id)):
         if h.evidence_ref:
             cited.append((h.evidence_ref, f"hold {h.hold_id}", None))
-    for e in session.scalars(select(LegalCaseEvent).where(LegalCaseEvent.account_id == account_id)
-                             .order_by(LegalCaseEvent.id)):
+    for e in session.scalars(
+        select(LegalCaseEvent).where(LegalCaseEvent.account_id == account_id).order_by(LegalCaseEvent.id)
+    ):
         if e.document_id or e.document_path:
-            cited.append((e.document_id or f"path {e.document_path}", f"legal case {e.case_id} event {e.event_id}",
-                          e.document_sha256))
+            cited.append(
+                (
+                    e.document_id or f"path {e.document_path}",
+                    f"legal case {e.case_id} event {e.event_id}",
+                    e.document_sha256,
+                )
+            )
     return cited
 
 
@@ -131,25 +164,38 @@ def _evidence(session: Session, account_id: str, out: Path, store: EvidenceStore
         if not copied:
             (out / target).unlink(missing_ok=True)
             missing.append(f"{row.evidence_id} (uploaded by {row.uploaded_by}): not in the store, or altered there")
-        files.append({
-            "evidence_id": row.evidence_id, "sha256": row.sha256, "media_type": row.media_type,
-            "bytes": row.size_bytes, "filename": row.filename, "uploaded_by": row.uploaded_by,
-            "uploaded_at": row.uploaded_at.isoformat(), "file": target.as_posix() if copied else None,
-            "cited_by": [by for ref, by, _ in citations if ref == row.evidence_id],
-        })
+        files.append(
+            {
+                "evidence_id": row.evidence_id,
+                "sha256": row.sha256,
+                "media_type": row.media_type,
+                "bytes": row.size_bytes,
+                "filename": row.filename,
+                "uploaded_by": row.uploaded_by,
+                "uploaded_at": row.uploaded_at.isoformat(),
+                "file": target.as_posix() if copied else None,
+                "cited_by": [by for ref, by, _ in citations if ref == row.evidence_id],
+            }
+        )
     stored = {f["evidence_id"] for f in files}
     references = []
     for ref, by, recorded in citations:
         if ref in stored:
             continue
-        kind = ("not in the evidence store" if is_evidence_id(ref)
-                else "recorded before the evidence store (not opened)" if ref.startswith("path ")
-                else "outside reference (a document held elsewhere)")
+        kind = (
+            "not in the evidence store"
+            if is_evidence_id(ref)
+            else "recorded before the evidence store (not opened)"
+            if ref.startswith("path ")
+            else "outside reference (a document held elsewhere)"
+        )
         if is_evidence_id(ref):
             missing.append(f"{ref} ({by})")
         references.append({"reference": ref, "cited_by": by, "recorded_sha256": recorded, "kind": kind})
     index = {"files": files, "references": references}
-    (out / "evidence" / "index.json").write_text(json.dumps(index, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    (out / "evidence" / "index.json").write_text(
+        json.dumps(index, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
+    )
     return missing
 
 
@@ -173,7 +219,9 @@ def verify(directory: Path) -> VerifyReport:
     if not seal_path.is_file():
         report.problems.append(f"{SEAL} is missing: the manifest cannot be checked")
     else:
-        sealed = seal_path.read_text(encoding="utf-8").split()[0] if seal_path.read_text(encoding="utf-8").split() else ""
+        sealed = (
+            seal_path.read_text(encoding="utf-8").split()[0] if seal_path.read_text(encoding="utf-8").split() else ""
+        )
         if sealed != sha256_file(manifest_path):
             report.problems.append(f"{MANIFEST} was changed: its SHA-256 no longer matches {SEAL}")
     try:

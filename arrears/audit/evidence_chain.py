@@ -10,7 +10,7 @@ the chain existed have no hash and are reported as unchained, not as broken.
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import timezone
+from datetime import UTC
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,14 +18,26 @@ from sqlalchemy.orm import Session
 from arrears.db.models import ContactAttempt
 
 # What a contact record proves: who was contacted, how, with what words, when, with what result.
-_FIELDS = ("idempotency_key", "account_id", "episode_id", "step_id", "channel", "template", "language", "recipient",
-           "subject", "rendered_text", "dpd", "stage")
+_FIELDS = (
+    "idempotency_key",
+    "account_id",
+    "episode_id",
+    "step_id",
+    "channel",
+    "template",
+    "language",
+    "recipient",
+    "subject",
+    "rendered_text",
+    "dpd",
+    "stage",
+)
 
 
 def content_hash(row: ContactAttempt, prev_hash: str | None) -> str:
     body = {name: getattr(row, name) for name in _FIELDS}
     # In UTC: the database gives back UTC whatever offset the moment was written with.
-    body["attempted_at"] = row.attempted_at.astimezone(timezone.utc).isoformat() if row.attempted_at else None
+    body["attempted_at"] = row.attempted_at.astimezone(UTC).isoformat() if row.attempted_at else None
     body["result"] = row.result
     body["prev_hash"] = prev_hash
     return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
@@ -36,7 +48,11 @@ def chain(session: Session, row: ContactAttempt) -> None:
     session.flush()
     prev = session.scalar(
         select(ContactAttempt.chain_hash)
-        .where(ContactAttempt.account_id == row.account_id, ContactAttempt.id < row.id, ContactAttempt.chain_hash.is_not(None))
+        .where(
+            ContactAttempt.account_id == row.account_id,
+            ContactAttempt.id < row.id,
+            ContactAttempt.chain_hash.is_not(None),
+        )
         .order_by(ContactAttempt.id.desc())
         .limit(1)
     )
@@ -69,8 +85,10 @@ def verify_chain(session: Session, account_id: str) -> ChainReport:
             continue
         checked += 1
         if row.prev_hash != previous:
-            problems.append(f"contact {row.id} ({row.idempotency_key}): links to {row.prev_hash!s:.12} but the "
-                            f"previous record is {previous!s:.12}: a record before it was deleted or replaced")
+            problems.append(
+                f"contact {row.id} ({row.idempotency_key}): links to {row.prev_hash!s:.12} but the "
+                f"previous record is {previous!s:.12}: a record before it was deleted or replaced"
+            )
         if content_hash(row, row.prev_hash) != row.chain_hash:
             problems.append(f"contact {row.id} ({row.idempotency_key}): its content no longer matches its hash: edited")
         previous = row.chain_hash

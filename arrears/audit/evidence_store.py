@@ -31,8 +31,14 @@ from arrears.domain.evidence_ids import evidence_id_for, is_evidence_id
 
 CHUNK = 1 << 16
 _SNIFF_BYTES = 16
-_EXTENSIONS = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png", "image/heic": ".heic",
-               "image/webp": ".webp", "image/tiff": ".tif"}
+_EXTENSIONS = {
+    "application/pdf": ".pdf",
+    "image/jpeg": ".jpg",
+    "image/png": ".png",
+    "image/heic": ".heic",
+    "image/webp": ".webp",
+    "image/tiff": ".tif",
+}
 _HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"heim", b"heis", b"mif1", b"msf1"}
 
 
@@ -109,7 +115,7 @@ class EvidenceStore:
                     if size > self.max_bytes:
                         raise EvidenceRefused(f"evidence larger than {self.max_bytes} bytes", too_large=True)
                     if len(head) < _SNIFF_BYTES:
-                        head += chunk[:_SNIFF_BYTES - len(head)]
+                        head += chunk[: _SNIFF_BYTES - len(head)]
                     digest.update(chunk)
                     out.write(chunk)
             if size == 0:
@@ -177,24 +183,47 @@ def _stored(row: EvidenceFile, duplicate: bool) -> Stored:
     return Stored(row.evidence_id, row.sha256, row.size_bytes, row.media_type, row.filename, duplicate)
 
 
-def record(sessions: sessionmaker[Session], account_id: str, blob: StoredBlob, *, uploaded_by: str, source: str,
-           filename: str, now: datetime) -> Stored:
+def record(
+    sessions: sessionmaker[Session],
+    account_id: str,
+    blob: StoredBlob,
+    *,
+    uploaded_by: str,
+    source: str,
+    filename: str,
+    now: datetime,
+) -> Stored:
     """Put the stored file on the account's record, once (the same bytes again answer with the first row)."""
     with sessions.begin() as session:
         # The same file uploaded twice at once: the first one stands.
-        row, created = insert_once(session, EvidenceFile(
-            evidence_id=blob.evidence_id, sha256=blob.sha256, account_id=account_id, size_bytes=blob.size,
-            media_type=blob.media_type, filename=filename, uploaded_by=uploaded_by, source=source, uploaded_at=now,
-        ), existing=lambda: session.scalar(select(EvidenceFile).where(EvidenceFile.account_id == account_id,
-                                                                      EvidenceFile.sha256 == blob.sha256)))
+        row, created = insert_once(
+            session,
+            EvidenceFile(
+                evidence_id=blob.evidence_id,
+                sha256=blob.sha256,
+                account_id=account_id,
+                size_bytes=blob.size,
+                media_type=blob.media_type,
+                filename=filename,
+                uploaded_by=uploaded_by,
+                source=source,
+                uploaded_at=now,
+            ),
+            existing=lambda: session.scalar(
+                select(EvidenceFile).where(EvidenceFile.account_id == account_id, EvidenceFile.sha256 == blob.sha256)
+            ),
+        )
         return _stored(row, duplicate=not created)
 
 
 def find(session: Session, account_id: str, evidence_id: str) -> EvidenceFile | None:
     if not is_evidence_id(evidence_id):
         return None
-    return session.scalar(select(EvidenceFile).where(EvidenceFile.account_id == account_id,
-                                                     EvidenceFile.sha256 == evidence_id.removeprefix("ev-")))
+    return session.scalar(
+        select(EvidenceFile).where(
+            EvidenceFile.account_id == account_id, EvidenceFile.sha256 == evidence_id.removeprefix("ev-")
+        )
+    )
 
 
 def missing_for(session: Session, account_id: str, evidence_ids: Iterable[str]) -> list[str]:
@@ -203,16 +232,29 @@ def missing_for(session: Session, account_id: str, evidence_ids: Iterable[str]) 
 
 
 def for_account(session: Session, account_id: str) -> list[EvidenceFile]:
-    return list(session.scalars(select(EvidenceFile).where(EvidenceFile.account_id == account_id)
-                                .order_by(EvidenceFile.uploaded_at, EvidenceFile.id)))
+    return list(
+        session.scalars(
+            select(EvidenceFile)
+            .where(EvidenceFile.account_id == account_id)
+            .order_by(EvidenceFile.uploaded_at, EvidenceFile.id)
+        )
+    )
 
 
-def add_local_file(sessions: sessionmaker[Session], store: EvidenceStore, account_id: str, path: Path, *,
-                   uploaded_by: str, now: datetime) -> Stored:
+def add_local_file(
+    sessions: sessionmaker[Session],
+    store: EvidenceStore,
+    account_id: str,
+    path: Path,
+    *,
+    uploaded_by: str,
+    now: datetime,
+) -> Stored:
     """The CLI's upload: the account must exist; the file is read from the operator's own disk."""
     with sessions() as session:
         if session.get(Account, account_id) is None:
             raise EvidenceRefused(f"no account {account_id}")
     blob = store.put_file(path)
-    return record(sessions, account_id, blob, uploaded_by=uploaded_by, source="cli",
-                  filename=clean_filename(path.name), now=now)
+    return record(
+        sessions, account_id, blob, uploaded_by=uploaded_by, source="cli", filename=clean_filename(path.name), now=now
+    )

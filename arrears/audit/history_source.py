@@ -18,7 +18,9 @@ def _run_id(history: WorkflowHistory) -> str:
     return history.events[0].workflow_execution_started_event_attributes.original_execution_run_id
 
 
-async def _server_runs(client: Client | None, workflow_id: str, first_run_id: str | None, known: set[str]) -> list[WorkflowHistory]:
+async def _server_runs(
+    client: Client | None, workflow_id: str, first_run_id: str | None, known: set[str]
+) -> list[WorkflowHistory]:
     if client is None:
         return []
     try:
@@ -33,7 +35,9 @@ async def _server_runs(client: Client | None, workflow_id: str, first_run_id: st
     return [h for h in runs if _run_id(h) not in known]
 
 
-async def for_workflow(client: Client | None, sessions: sessionmaker[Session], workflow_id: str) -> list[WorkflowHistory]:
+async def for_workflow(
+    client: Client | None, sessions: sessionmaker[Session], workflow_id: str
+) -> list[WorkflowHistory]:
     """Every archived run of the workflow, and its latest run on the server if not archived."""
     with sessions() as session:
         rows = archived_rows(session, workflow_id=workflow_id)
@@ -46,8 +50,11 @@ async def for_account(client: Client | None, sessions: sessionmaker[Session], ac
     with sessions() as session:
         rows = archived_rows(session, account_id=account_id)
         histories = [unpack(r) for r in rows]
-        episodes = session.execute(select(Episode.episode_id, Episode.workflow_id, Episode.run_id)
-                                   .where(Episode.account_id == account_id).order_by(Episode.started_at)).all()
+        episodes = session.execute(
+            select(Episode.episode_id, Episode.workflow_id, Episode.run_id)
+            .where(Episode.account_id == account_id)
+            .order_by(Episode.started_at)
+        ).all()
     archived_episodes = {r.episode_id for r in rows}
     known = {r.run_id for r in rows}
     for episode_id, workflow_id, first_run in episodes:

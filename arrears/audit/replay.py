@@ -28,7 +28,10 @@ _CAUSES = (
     ("which is not configured", "the history is encrypted with a key this process lacks: set ARREARS_CODEC_KEYS"),
     ("does not decrypt", "the history's ciphertext was altered, or a different key has the same id"),
     ("patch", "a workflow.patched marker added or removed without keeping the old branch"),
-    ("machine for localactivity", "the code no longer runs the local activity recorded here (it waits or does something else first): a change without workflow.patched"),
+    (
+        "machine for localactivity",
+        "the code no longer runs the local activity recorded here (it waits or does something else first): a change without workflow.patched",
+    ),
     ("timer machine", "the code now waits (a timer) where it used to act: a change without workflow.patched"),
     ("activity machine", "the code now runs a different activity here: a change without workflow.patched"),
     ("timer", "a wait changed (a timer added, removed or moved): a change without workflow.patched"),
@@ -72,8 +75,11 @@ def _describe(error: Exception) -> str:
     return f"{message}{where}; likely cause: {likely_cause(message)}"
 
 
-async def replay(histories: AsyncIterator[WorkflowHistory], workflows: Sequence[type] = WORKFLOWS,
-                 data_converter: DataConverter = pydantic_data_converter) -> list[ReplayLine]:
+async def replay(
+    histories: AsyncIterator[WorkflowHistory],
+    workflows: Sequence[type] = WORKFLOWS,
+    data_converter: DataConverter = pydantic_data_converter,
+) -> list[ReplayLine]:
     """Replay each history; encrypted histories need the converter with the keys (arrears.runtime.connect.converter)."""
     # Failures are read back with their text in clear, so that a replay failure says what went wrong
     # (histories written with encoded failure text still decode: the default converter reads both).
@@ -86,8 +92,10 @@ async def replay(histories: AsyncIterator[WorkflowHistory], workflows: Sequence[
             run_id = history.events[0].workflow_execution_started_event_attributes.original_execution_run_id or None
             failure = None if result.replay_failure is None else _describe(result.replay_failure)
             if failure is not None and data_converter.payload_codec is None and encrypted_payloads(history):
-                failure = ("the history is encrypted and no keys are configured: set ARREARS_CODEC_KEYS "
-                           f"(or ARREARS_CODEC_KEYS_FILE) with the keys it was written with ({failure})")
+                failure = (
+                    "the history is encrypted and no keys are configured: set ARREARS_CODEC_KEYS "
+                    f"(or ARREARS_CODEC_KEYS_FILE) with the keys it was written with ({failure})"
+                )
             lines.append(ReplayLine(history.workflow_id, run_id, len(history.events), failure))
     return lines
 
@@ -98,7 +106,9 @@ async def from_files(paths: Iterable[Path]) -> AsyncIterator[WorkflowHistory]:
         yield WorkflowHistory.from_json(path.stem, path.read_text(encoding="utf-8"))
 
 
-async def from_server(client: Client, workflow_id: str | None = None, query: str | None = None) -> AsyncIterator[WorkflowHistory]:
+async def from_server(
+    client: Client, workflow_id: str | None = None, query: str | None = None
+) -> AsyncIterator[WorkflowHistory]:
     if workflow_id is not None:
         yield await client.get_workflow_handle(workflow_id).fetch_history()
     if query is not None:

@@ -69,9 +69,12 @@ def ledger_inputs(session: Session, episode: Episode, timezone: str) -> tuple[Op
     """The episode's opening position and its events, in the order they happened."""
     cur = episode.currency
     opening = Opening(
-        episode_id=episode.episode_id, currency=cur, due_date=episode.due_date,
+        episode_id=episode.episode_id,
+        currency=cur,
+        due_date=episode.due_date,
         # The import gives one balance, not its split: all of it is taken as principal.
-        principal=_exact(episode.opening_balance, cur), overdue_minimum=_exact(episode.opening_overdue, cur),
+        principal=_exact(episode.opening_balance, cur),
+        overdue_minimum=_exact(episode.opening_overdue, cur),
     )
     dated: list[tuple[date, datetime, LedgerEvent]] = []
 
@@ -84,25 +87,45 @@ def ledger_inputs(session: Session, episode: Episode, timezone: str) -> tuple[Op
         add(p.paid_at, lambda d, p=p: PaymentEvent(on=d, payment_id=p.payment_id, amount=_exact(p.amount, cur)))
     for plan in session.scalars(select(Plan).where(Plan.episode_id == ep)):
         if plan.fee_waiver > 0:
-            add(plan.made_at, lambda d, pl=plan: WaiverEvent(on=d, waiver_id=pl.plan_id, amount=_exact(pl.fee_waiver, cur)))
+            add(
+                plan.made_at,
+                lambda d, pl=plan: WaiverEvent(on=d, waiver_id=pl.plan_id, amount=_exact(pl.fee_waiver, cur)),
+            )
         if plan.rate_discount_percent > 0:
-            add(plan.made_at, lambda d, pl=plan: RateDiscountEvent(on=d, plan_id=pl.plan_id, percent=pl.rate_discount_percent))
+            add(
+                plan.made_at,
+                lambda d, pl=plan: RateDiscountEvent(on=d, plan_id=pl.plan_id, percent=pl.rate_discount_percent),
+            )
             if plan.status in ("broken", "cancelled") and plan.resolved_at is not None:
-                add(plan.resolved_at, lambda d, pl=plan: RateDiscountEvent(on=d, plan_id=pl.plan_id, percent=Decimal(0)))
+                add(
+                    plan.resolved_at, lambda d, pl=plan: RateDiscountEvent(on=d, plan_id=pl.plan_id, percent=Decimal(0))
+                )
     for s in session.scalars(select(Settlement).where(Settlement.episode_id == ep, Settlement.status == "paid")):
         if s.forgiven and s.forgiven > 0 and s.resolved_at is not None:
-            add(s.resolved_at, lambda d, s=s: WriteOffEvent(on=d, write_off_id=f"settlement-{s.offer_id}",
-                                                             reason=f"settlement {s.offer_id} paid; the rest forgiven"))
-    for a in session.scalars(select(AccountAction).where(AccountAction.episode_id == ep,
-                                                         AccountAction.action == "charge_off")):
-        add(a.executed_at, lambda d, a=a: WriteOffEvent(on=d, write_off_id="charge-off", reason=f"charge-off at DPD {a.dpd}"))
+            add(
+                s.resolved_at,
+                lambda d, s=s: WriteOffEvent(
+                    on=d,
+                    write_off_id=f"settlement-{s.offer_id}",
+                    reason=f"settlement {s.offer_id} paid; the rest forgiven",
+                ),
+            )
+    for a in session.scalars(
+        select(AccountAction).where(AccountAction.episode_id == ep, AccountAction.action == "charge_off")
+    ):
+        add(
+            a.executed_at,
+            lambda d, a=a: WriteOffEvent(on=d, write_off_id="charge-off", reason=f"charge-off at DPD {a.dpd}"),
+        )
     for r in session.scalars(select(Reage).where(Reage.episode_id == ep)):
         dated.append((r.reaged_on, r.recorded_at, ReageEvent(on=r.reaged_on, reage_id=r.reage_id)))
     dated.sort(key=lambda item: (item[0], item[1]))
     return opening, [event for _, _, event in dated]
 
 
-def statement(session: Session, account_id: str, as_of: date, pricing: Pricing, episode_id: str | None = None) -> Statement:
+def statement(
+    session: Session, account_id: str, as_of: date, pricing: Pricing, episode_id: str | None = None
+) -> Statement:
     account = session.get(Account, account_id)
     if account is None:
         raise StatementError(f"account {account_id} is not in the system of record")
@@ -113,21 +136,40 @@ def statement(session: Session, account_id: str, as_of: date, pricing: Pricing, 
     ledger = compute_ledger(opening, pricing, events, as_of)
     reaged = [r.reaged_on for r in session.scalars(select(Reage).where(Reage.account_id == account_id))]
     year, five = reage_counts(as_of, reaged)
-    posted = {row.posting_key: row for row in session.scalars(
-        select(LedgerPosting).where(LedgerPosting.episode_id == episode.episode_id, LedgerPosting.posted_on <= as_of))}
+    posted = {
+        row.posting_key: row
+        for row in session.scalars(
+            select(LedgerPosting).where(
+                LedgerPosting.episode_id == episode.episode_id, LedgerPosting.posted_on <= as_of
+            )
+        )
+    }
     computed = {p.posting_key: p for p in ledger.postings}
-    differing = sorted(k for k, row in posted.items() if k not in computed or
-                       (row.principal, row.interest, row.fees) != (computed[k].principal, computed[k].interest, computed[k].fees))
+    differing = sorted(
+        k
+        for k, row in posted.items()
+        if k not in computed
+        or (row.principal, row.interest, row.fees) != (computed[k].principal, computed[k].interest, computed[k].fees)
+    )
     not_posted = [k for k in computed if k not in posted]
-    return Statement(account_id=account_id, timezone=account.timezone, episode=episode, ledger=ledger,
-                     reages_12_months=year, reages_5_years=five, differing=differing, not_posted=not_posted)
+    return Statement(
+        account_id=account_id,
+        timezone=account.timezone,
+        episode=episode,
+        ledger=ledger,
+        reages_12_months=year,
+        reages_5_years=five,
+        differing=differing,
+        not_posted=not_posted,
+    )
 
 
 def render_statement(st: Statement) -> str:
     led, cur = st.ledger, st.ledger.currency
     b = led.balances
-    dpd = f"DPD {led.days_past_due} ({led.bucket})" + (f", oldest unpaid minimum due {led.oldest_unpaid_due}"
-                                                         if led.oldest_unpaid_due else "")
+    dpd = f"DPD {led.days_past_due} ({led.bucket})" + (
+        f", oldest unpaid minimum due {led.oldest_unpaid_due}" if led.oldest_unpaid_due else ""
+    )
     lines = [
         f"{st.account_id} episode {st.episode.episode_id}, as of the end of {led.as_of} ({st.timezone}), {cur}",
         f"principal {fmt(b.principal, cur)}  interest {fmt(b.interest, cur)}  fees {fmt(b.fees, cur)}  "

@@ -14,10 +14,10 @@ bank says it sent. A change after the run is reported in the next period.
 """
 
 import os
-from decimal import Decimal
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -25,6 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from arrears.audit.statement import statement
 from arrears.contracts.housekeeping import BureauCycleSummary
 from arrears.db.models import (
     Account,
@@ -40,10 +41,6 @@ from arrears.db.models import (
     Payment,
     StageEvent,
 )
-from arrears.domain.delinquency import local_date
-from arrears.domain.policy import CONVERSATION_OUTCOMES
-from arrears.domain.pricing import Pricing
-from arrears.audit.statement import statement
 from arrears.domain.bureau import (
     BureauPolicy,
     BureauStatus,
@@ -58,6 +55,9 @@ from arrears.domain.bureau import (
     report_row,
     status_for,
 )
+from arrears.domain.delinquency import local_date
+from arrears.domain.policy import CONVERSATION_OUTCOMES
+from arrears.domain.pricing import Pricing
 
 DEFAULT_INSTITUTION = "ARREARS"
 
@@ -79,9 +79,16 @@ def _end_of_day(day: date, timezone: str) -> datetime:
 
 def _row_of(record: BureauReport) -> ReportRow:
     return ReportRow(
-        account_id=record.account_id, status=BureauStatus(record.reported_status), dpd=record.reported_dpd,
-        bucket=record.bucket, overdue=record.reported_overdue, balance=record.total_balance,
-        currency=record.currency, as_of=record.as_of, withheld=record.withheld, correction=record.correction,
+        account_id=record.account_id,
+        status=BureauStatus(record.reported_status),
+        dpd=record.reported_dpd,
+        bucket=record.bucket,
+        overdue=record.reported_overdue,
+        balance=record.total_balance,
+        currency=record.currency,
+        as_of=record.as_of,
+        withheld=record.withheld,
+        correction=record.correction,
     )
 
 
@@ -110,40 +117,69 @@ def _read_chunk(session: Session, accounts: list[Account], period: str, priced: 
     for e in session.scalars(select(Episode).where(Episode.account_id.in_(ids))):
         chunk.episodes.setdefault(e.account_id, []).append(e)
     episode_ids = [e.episode_id for eps in chunk.episodes.values() for e in eps]
-    for episode_id, at in session.execute(select(StageEvent.episode_id, StageEvent.occurred_at).where(
-            StageEvent.episode_id.in_(episode_ids), StageEvent.stage == "charged_off")):
+    for episode_id, at in session.execute(
+        select(StageEvent.episode_id, StageEvent.occurred_at).where(
+            StageEvent.episode_id.in_(episode_ids), StageEvent.stage == "charged_off"
+        )
+    ):
         chunk.charged_off.setdefault(episode_id, []).append(at)
     for pay in session.scalars(select(Payment).where(Payment.episode_id.in_(episode_ids))):
         chunk.payments.setdefault(pay.episode_id, []).append(pay)
     if priced:
-        chunk.ledgered = set(session.scalars(
-            select(LedgerPosting.episode_id).where(LedgerPosting.episode_id.in_(episode_ids)).distinct()))
+        chunk.ledgered = set(
+            session.scalars(
+                select(LedgerPosting.episode_id).where(LedgerPosting.episode_id.in_(episode_ids)).distinct()
+            )
+        )
     for n in session.scalars(select(BureauNotice).where(BureauNotice.episode_id.in_(episode_ids))):
         chunk.notices.setdefault(n.episode_id, []).append(n)
-    for account_id, address, at in session.execute(select(Consent.account_id, Consent.address, Consent.recorded_at).where(
-            Consent.account_id.in_(ids), Consent.channel == "letter", Consent.status == "invalid")):
+    for account_id, address, at in session.execute(
+        select(Consent.account_id, Consent.address, Consent.recorded_at).where(
+            Consent.account_id.in_(ids), Consent.channel == "letter", Consent.status == "invalid"
+        )
+    ):
         chunk.returned.setdefault(account_id, []).append((address, at))
     for episode_id, kind, outcome, recorded_at, dialled_at in session.execute(
-            select(ContactOutcomeRecord.episode_id, CollectorTask.kind, ContactOutcomeRecord.outcome,
-                   ContactOutcomeRecord.recorded_at, CollectorContact.started_at)
-            .join(CollectorTask, CollectorTask.id == ContactOutcomeRecord.task_id)
-            .outerjoin(CollectorContact, CollectorContact.task_id == ContactOutcomeRecord.task_id)
-            .where(ContactOutcomeRecord.episode_id.in_(episode_ids))):
+        select(
+            ContactOutcomeRecord.episode_id,
+            CollectorTask.kind,
+            ContactOutcomeRecord.outcome,
+            ContactOutcomeRecord.recorded_at,
+            CollectorContact.started_at,
+        )
+        .join(CollectorTask, CollectorTask.id == ContactOutcomeRecord.task_id)
+        .outerjoin(CollectorContact, CollectorContact.task_id == ContactOutcomeRecord.task_id)
+        .where(ContactOutcomeRecord.episode_id.in_(episode_ids))
+    ):
         if kind == "call" and outcome in CONVERSATION_OUTCOMES:
             chunk.spoke.setdefault(episode_id, []).append(dialled_at or recorded_at)
-    for episode_id, at in session.execute(select(EffectiveCollection.episode_id, EffectiveCollection.occurred_at).where(
-            EffectiveCollection.episode_id.in_(episode_ids), EffectiveCollection.kind == "visit_met")):
+    for episode_id, at in session.execute(
+        select(EffectiveCollection.episode_id, EffectiveCollection.occurred_at).where(
+            EffectiveCollection.episode_id.in_(episode_ids), EffectiveCollection.kind == "visit_met"
+        )
+    ):
         chunk.spoke.setdefault(episode_id, []).append(at)
     for account_id, earlier, reported in session.execute(
-            select(BureauReport.account_id, BureauReport.period, BureauReport.reported_status).where(
-                BureauReport.account_id.in_(ids), BureauReport.period < period)):
+        select(BureauReport.account_id, BureauReport.period, BureauReport.reported_status).where(
+            BureauReport.account_id.in_(ids), BureauReport.period < period
+        )
+    ):
         if account_id not in chunk.previous or earlier > chunk.previous[account_id][0]:
             chunk.previous[account_id] = (earlier, reported)
     return chunk
 
 
-def _decide(session: Session, account: Account, chunk: _Chunk, period: str, as_of: date, policy: BureauPolicy,
-            name: str, now: datetime, pricing: Pricing | None = None) -> BureauReport | None:
+def _decide(
+    session: Session,
+    account: Account,
+    chunk: _Chunk,
+    period: str,
+    as_of: date,
+    policy: BureauPolicy,
+    name: str,
+    now: datetime,
+    pricing: Pricing | None = None,
+) -> BureauReport | None:
     """The account's report for the period, from the record as it stood at the end of ``as_of`` in its zone."""
     cutoff = _end_of_day(as_of, account.timezone)
     started = [e for e in chunk.episodes.get(account.account_id, []) if e.started_at < cutoff]
@@ -154,35 +190,66 @@ def _decide(session: Session, account: Account, chunk: _Chunk, period: str, as_o
     charged_off = any(at < cutoff for at in chunk.charged_off.get(episode.episode_id, []))
     if ended:
         outcome, dpd = episode.outcome, episode.closing_dpd or 0
-        overdue, balance = episode.closing_overdue, episode.closing_balance
+        # An ended episode records its closing amounts; one closed without them reports what it opened with.
+        overdue = episode.closing_overdue if episode.closing_overdue is not None else episode.opening_overdue
+        balance = episode.closing_balance if episode.closing_balance is not None else episode.opening_balance
     else:
         outcome, dpd = ("charged_off" if charged_off else None), (as_of - episode.due_date).days
         paid = [p for p in chunk.payments.get(episode.episode_id, []) if p.paid_at < cutoff]
         last = max(paid, key=lambda p: (p.paid_at, p.id), default=None)
-        overdue, balance = (last.overdue_after, last.total_after) if last else (episode.opening_overdue, episode.opening_balance)
+        overdue, balance = (
+            (last.overdue_after, last.total_after) if last else (episode.opening_overdue, episode.opening_balance)
+        )
         if pricing is not None and as_of >= episode.due_date and episode.episode_id in chunk.ledgered:
             # A priced episode: the ledger's overdue, balance and DPD (re-anchored to the oldest unpaid cycle).
             ledger = statement(session, account.account_id, as_of, pricing, episode.episode_id).ledger
             overdue = sum((c.unpaid for c in ledger.cycles if c.due_date <= as_of), Decimal(0))
             balance, dpd = ledger.balances.total, ledger.days_past_due
     status = status_for(outcome=outcome, dpd=dpd, overdue=overdue, balance=balance)
-    notices = [NoticeSent(sent_on=n.sent_on, recipient=n.recipient, result=n.result)
-               for n in chunk.notices.get(episode.episode_id, []) if n.sent_at < cutoff]
-    returned = [Returned(address, local_date(at, account.timezone))
-                for address, at in chunk.returned.get(account.account_id, []) if at < cutoff]
+    notices = [
+        NoticeSent(sent_on=n.sent_on, recipient=n.recipient, result=n.result)
+        for n in chunk.notices.get(episode.episode_id, [])
+        if n.sent_at < cutoff
+    ]
+    returned = [
+        Returned(address, local_date(at, account.timezone))
+        for address, at in chunk.returned.get(account.account_id, [])
+        if at < cutoff
+    ]
     notice_on, notice_problem = effective_notice(notices, returned, policy.notice_days)
     spoke = [local_date(at, account.timezone) for at in chunk.spoke.get(episode.episode_id, []) if at < cutoff]
     previous = chunk.previous.get(account.account_id)
-    decision = decide_report(status, dpd, notice_sent_on=notice_on, notice_problem=notice_problem,
-                             previous_reported=BureauStatus(previous[1]) if previous else None, as_of=as_of,
-                             policy=policy, spoke_on=min(spoke, default=None))
-    row = report_row(account.account_id, decision, dpd=dpd, overdue=overdue, balance=balance, currency=episode.currency,
-                     as_of=as_of)
+    decision = decide_report(
+        status,
+        dpd,
+        notice_sent_on=notice_on,
+        notice_problem=notice_problem,
+        previous_reported=BureauStatus(previous[1]) if previous else None,
+        as_of=as_of,
+        policy=policy,
+        spoke_on=min(spoke, default=None),
+    )
+    row = report_row(
+        account.account_id, decision, dpd=dpd, overdue=overdue, balance=balance, currency=episode.currency, as_of=as_of
+    )
     return BureauReport(
-        account_id=account.account_id, period=period, episode_id=episode.episode_id, as_of=as_of,
-        status=status.value, reported_status=row.status.value, dpd=dpd, reported_dpd=row.dpd, bucket=row.bucket,
-        overdue_amount=overdue, reported_overdue=row.overdue, total_balance=balance, currency=episode.currency,
-        withheld=decision.withheld, correction=decision.correction, reason=decision.reason, file_name=name,
+        account_id=account.account_id,
+        period=period,
+        episode_id=episode.episode_id,
+        as_of=as_of,
+        status=status.value,
+        reported_status=row.status.value,
+        dpd=dpd,
+        reported_dpd=row.dpd,
+        bucket=row.bucket,
+        overdue_amount=overdue,
+        reported_overdue=row.overdue,
+        total_balance=balance,
+        currency=episode.currency,
+        withheld=decision.withheld,
+        correction=decision.correction,
+        reason=decision.reason,
+        file_name=name,
         created_at=now,
     )
 
@@ -191,8 +258,9 @@ def _account_chunks(session: Session) -> Iterator[list[Account]]:
     """Every account, CHUNK at a time, in account order (keyset pages: no OFFSET scans)."""
     after = ""
     while True:
-        accounts = list(session.scalars(
-            select(Account).where(Account.account_id > after).order_by(Account.account_id).limit(CHUNK)))
+        accounts = list(
+            session.scalars(select(Account).where(Account.account_id > after).order_by(Account.account_id).limit(CHUNK))
+        )
         if not accounts:
             return
         yield accounts
@@ -210,13 +278,20 @@ class _Recorded:
 
 def _recorded(sessions: sessionmaker[Session], period: str) -> _Recorded | None:
     with sessions() as session:
-        first = session.execute(select(BureauReport.file_name, BureauReport.as_of)
-                                .where(BureauReport.period == period).limit(1)).first()
+        first = session.execute(
+            select(BureauReport.file_name, BureauReport.as_of).where(BureauReport.period == period).limit(1)
+        ).first()
         if first is None:
             return None
-        rows = [_row_of(r) for r in session.scalars(
-            select(BureauReport).where(BureauReport.period == period).order_by(BureauReport.account_id)
-            .execution_options(yield_per=CHUNK))]
+        rows = [
+            _row_of(r)
+            for r in session.scalars(
+                select(BureauReport)
+                .where(BureauReport.period == period)
+                .order_by(BureauReport.account_id)
+                .execution_options(yield_per=CHUNK)
+            )
+        ]
         return _Recorded(name=first.file_name, as_of=first.as_of, rows=rows)
 
 
@@ -268,14 +343,24 @@ def run_cycle(
     rows = recorded.rows
     _write(path, render_file(header_institution, period, recorded.as_of, rows))
     return CycleResult(
-        period=period, path=path, accounts=len(rows), withheld=sum(r.withheld for r in rows),
-        corrections=sum(r.correction for r in rows), created=created and bool(rows),
+        period=period,
+        path=path,
+        accounts=len(rows),
+        withheld=sum(r.withheld for r in rows),
+        corrections=sum(r.correction for r in rows),
+        created=created and bool(rows),
     )
 
 
 def summary_of(result: CycleResult) -> BureauCycleSummary:
-    return BureauCycleSummary(period=result.period, accounts=result.accounts, withheld=result.withheld,
-                              corrections=result.corrections, file=str(result.path), created=result.created)
+    return BureauCycleSummary(
+        period=result.period,
+        accounts=result.accounts,
+        withheld=result.withheld,
+        corrections=result.corrections,
+        file=str(result.path),
+        created=result.created,
+    )
 
 
 def configured(strategy_path: Path) -> tuple[BureauPolicy, Pricing | None]:
@@ -289,6 +374,8 @@ def configured(strategy_path: Path) -> tuple[BureauPolicy, Pricing | None]:
 
 def reports_for(sessions: sessionmaker[Session], account_id: str) -> list[BureauReport]:
     with sessions() as session:
-        return list(session.scalars(
-            select(BureauReport).where(BureauReport.account_id == account_id).order_by(BureauReport.period)
-        ))
+        return list(
+            session.scalars(
+                select(BureauReport).where(BureauReport.account_id == account_id).order_by(BureauReport.period)
+            )
+        )

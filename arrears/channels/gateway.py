@@ -29,8 +29,9 @@ class GateRefused(RuntimeError):
     """A contact handed over without an allowing gate decision: a bug, never a customer's fault."""
 
 
-def deliver(session: Session, adapter: ChannelAdapter, decision: ContactDecision, message: OutboundMessage,
-            now: datetime) -> str:
+def deliver(
+    session: Session, adapter: ChannelAdapter, decision: ContactDecision, message: OutboundMessage, now: datetime
+) -> str:
     """Hand a contact to its adapter under the gate's decision, which is recorded first."""
     if message.topic not in CONTACT_TOPICS:
         raise GateRefused(f"topic {message.topic!r} is not a contact; publish it as an event")

@@ -60,19 +60,23 @@ class Renderer:
     ) -> Rendered:
         """``extra``: what a notice says beyond the account's figures (a verification's dispute and
         findings, a remedy notice's remedy); templates give each a default where one makes sense."""
-        text = self.env.get_template(f"{language}/{template}.j2").render(
-            **extra,
-            contact_name=contact_name,
-            bank_name=self.bank_name,
-            customer_name=customer_name,
-            account=mask_account(account_id),
-            overdue=format_amount(overdue_amount, currency),
-            balance=format_amount(total_balance, currency),
-            due_date=due_date.isoformat(),
-            dpd=dpd,
-            days_overdue=max(dpd, 0),
-            days_to_due=max(-dpd, 0),
-        ).strip()
+        text = (
+            self.env.get_template(f"{language}/{template}.j2")
+            .render(
+                **extra,
+                contact_name=contact_name,
+                bank_name=self.bank_name,
+                customer_name=customer_name,
+                account=mask_account(account_id),
+                overdue=format_amount(overdue_amount, currency),
+                balance=format_amount(total_balance, currency),
+                due_date=due_date.isoformat(),
+                dpd=dpd,
+                days_overdue=max(dpd, 0),
+                days_to_due=max(-dpd, 0),
+            )
+            .strip()
+        )
         first, _, rest = text.partition("\n")
         if first.startswith("Subject:"):
             return Rendered(subject=first.removeprefix("Subject:").strip(), body=rest.strip())

@@ -4,9 +4,9 @@ Mounted on the root command by arrears.cli.main; the settings come from its glob
 options through arrears.cli.context.
 """
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from pydantic import ValidationError
@@ -30,8 +30,9 @@ from arrears.domain.strategy import StrategyError
 
 bureau_app = typer.Typer(no_args_is_help=True, help="Credit-bureau reporting: the monthly cycle and what was reported.")
 blacklist_app = typer.Typer(no_args_is_help=True, help="The internal blacklist: new cards and limit increases.")
-recovery_app = typer.Typer(no_args_is_help=True,
-                           help="Recovery after charge-off: payments against the written-off amount, status, close.")
+recovery_app = typer.Typer(
+    no_args_is_help=True, help="Recovery after charge-off: payments against the written-off amount, status, close."
+)
 
 
 def _date(value: str | None, name: str) -> date | None:
@@ -49,15 +50,21 @@ def _date(value: str | None, name: str) -> date | None:
 @bureau_app.command("run")
 def bureau_run(
     period: Annotated[str, typer.Option(help="The month reported, YYYY-MM")],
-    out: Annotated[Optional[Path], typer.Option(help="Directory the bureau file is written to "
-                                                      "(default: ARREARS_BUREAU_DIR)")] = None,
-    as_of: Annotated[Optional[str], typer.Option(help="Report date, YYYY-MM-DD (default: the month's last day)")] = None,
-    institution: Annotated[Optional[str], typer.Option(help="Reporting institution code in the file header "
-                                                            "(default: ARREARS_BUREAU_INSTITUTION)")] = None,
-    notice_days: Annotated[Optional[int], typer.Option(
-        help="Days after the prior notice before a negative report (default: the strategy's [bureau])")] = None,
-    negative_from_dpd: Annotated[Optional[int], typer.Option(
-        help="DPD from which a delinquency is reported (default: the strategy's [bureau])")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Directory the bureau file is written to (default: ARREARS_BUREAU_DIR)")
+    ] = None,
+    as_of: Annotated[str | None, typer.Option(help="Report date, YYYY-MM-DD (default: the month's last day)")] = None,
+    institution: Annotated[
+        str | None,
+        typer.Option(help="Reporting institution code in the file header (default: ARREARS_BUREAU_INSTITUTION)"),
+    ] = None,
+    notice_days: Annotated[
+        int | None,
+        typer.Option(help="Days after the prior notice before a negative report (default: the strategy's [bureau])"),
+    ] = None,
+    negative_from_dpd: Annotated[
+        int | None, typer.Option(help="DPD from which a delinquency is reported (default: the strategy's [bureau])")
+    ] = None,
 ) -> None:
     """Report every account with an episode for the month now, as the BureauCycle workflow does on its day;
     a re-run writes the same file and adds nothing."""
@@ -66,17 +73,29 @@ def bureau_run(
         # A period is reported once: a report made before its day has ended everywhere (UTC-12 is
         # the last zone to finish it) would stand in for the real one, so it is refused.
         day = _date(as_of, "--as-of") or period_end(period)
-        ended = datetime.combine(day + timedelta(days=1), time(12), tzinfo=timezone.utc)
+        ended = datetime.combine(day + timedelta(days=1), time(12), tzinfo=UTC)
         if ended > utcnow():
-            fail(f"{day} has not ended in every zone yet (it has at {ended:%Y-%m-%d %H:%M} UTC); "
-                  "a period is reported once, so it is not reported early", BAD_INPUT)
+            fail(
+                f"{day} has not ended in every zone yet (it has at {ended:%Y-%m-%d %H:%M} UTC); "
+                "a period is reported once, so it is not reported early",
+                BAD_INPUT,
+            )
         # The configured strategy's notice rule, and its pricing: priced episodes are reported from their ledger.
         policy, pricing = configured(settings.strategy)
-        overrides = {k: v for k, v in (("notice_days", notice_days), ("negative_from_dpd", negative_from_dpd))
-                     if v is not None}
+        overrides = {
+            k: v for k, v in (("notice_days", notice_days), ("negative_from_dpd", negative_from_dpd)) if v is not None
+        }
         policy = policy.model_validate({**policy.model_dump(), **overrides})
-        result = run_cycle(session_factory(), period, out or settings.bureau_dir, policy, now=utcnow(), as_of=day, pricing=pricing,
-                           institution=institution or settings.bureau_institution)
+        result = run_cycle(
+            session_factory(),
+            period,
+            out or settings.bureau_dir,
+            policy,
+            now=utcnow(),
+            as_of=day,
+            pricing=pricing,
+            institution=institution or settings.bureau_institution,
+        )
     except StrategyError as exc:
         fail(f"the configured strategy {settings.strategy} does not load: {exc}", BAD_INPUT)
     except (ValueError, ValidationError) as exc:
@@ -87,11 +106,14 @@ def bureau_run(
 @bureau_app.command("schedule")
 def bureau_schedule() -> None:
     """The BureauCycle workflow's next report and what its last one did (a worker starts it)."""
+
     async def ask() -> tuple[str, str]:
         handle = (await temporal_client()).get_workflow_handle(BUREAU_CYCLE_ID)
         try:
-            return (await handle.query(Queries.NEXT_REPORT, result_type=str),
-                    await handle.query(Queries.LAST_REPORT, result_type=str))
+            return (
+                await handle.query(Queries.NEXT_REPORT, result_type=str),
+                await handle.query(Queries.LAST_REPORT, result_type=str),
+            )
         except RPCError as exc:
             raise CliError(f"no bureau cycle is running ({exc.message}); start a worker: arrears worker") from None
 
@@ -109,8 +131,18 @@ def bureau_reports(account: Annotated[str, typer.Argument(help="Account id")]) -
         return
     table = Table("period", "as of", "status", "reported", "DPD", "overdue", "withheld", "correction", "reason", "file")
     for r in rows:
-        table.add_row(r.period, str(r.as_of), r.status, r.reported_status, str(r.dpd), f"{r.overdue_amount} {r.currency}",
-                      "yes" if r.withheld else "", "yes" if r.correction else "", r.reason, r.file_name)
+        table.add_row(
+            r.period,
+            str(r.as_of),
+            r.status,
+            r.reported_status,
+            str(r.dpd),
+            f"{r.overdue_amount} {r.currency}",
+            "yes" if r.withheld else "",
+            "yes" if r.correction else "",
+            r.reason,
+            r.file_name,
+        )
     console.print(table)
 
 
@@ -121,7 +153,7 @@ def bureau_reports(account: Annotated[str, typer.Argument(help="Account id")]) -
 def blacklist_check(
     account: Annotated[str, typer.Argument(help="Account id")],
     purpose: Annotated[str, typer.Option(help="new_card or limit_increase")] = "new_card",
-    on: Annotated[Optional[str], typer.Option(help="Date, YYYY-MM-DD (default: today in the account's zone)")] = None,
+    on: Annotated[str | None, typer.Option(help="Date, YYYY-MM-DD (default: today in the account's zone)")] = None,
 ) -> None:
     """Exit 0 when not blocked, 1 when blocked (with the reason and until when)."""
     if purpose not in tuple(BlacklistPurpose):
@@ -133,7 +165,9 @@ def blacklist_check(
         console.print(f"{account}: not blocked for {purpose} on {day}")
         return
     until = f"until {check.until} (first day free)" if check.until else "with no end date yet"
-    console.print(f"{account}: BLOCKED for {purpose} on {day}: {check.reason}, listed from {check.listed_from}, {until}")
+    console.print(
+        f"{account}: BLOCKED for {purpose} on {day}: {check.reason}, listed from {check.listed_from}, {until}"
+    )
     raise typer.Exit(1)
 
 
@@ -145,13 +179,20 @@ def blacklist_list(
     table = Table("account", "reason", "blocks", "from", "until", "episode")
     shown = 0
     with session_factory()() as session:
-        for row in session.scalars(select(BlacklistEntryRecord).order_by(BlacklistEntryRecord.account_id,
-                                                                         BlacklistEntryRecord.listed_from)):
+        for row in session.scalars(
+            select(BlacklistEntryRecord).order_by(BlacklistEntryRecord.account_id, BlacklistEntryRecord.listed_from)
+        ):
             today = account_today(session, row.account_id, utcnow())
             if not all_entries and row.listed_until is not None and row.listed_until <= today:
                 continue
-            table.add_row(row.account_id, row.reason, ", ".join(row.blocks), str(row.listed_from),
-                          str(row.listed_until) if row.listed_until else "-", row.episode_id)
+            table.add_row(
+                row.account_id,
+                row.reason,
+                ", ".join(row.blocks),
+                str(row.listed_from),
+                str(row.listed_until) if row.listed_until else "-",
+                row.episode_id,
+            )
             shown += 1
     console.print(table if shown else "no blacklist entry in force")
 
@@ -167,14 +208,27 @@ def legal_show(account: Annotated[str, typer.Argument(help="Account id")]) -> No
         console.print(f"no legal case for {account}")
         raise typer.Exit(1)
     for case, events in cases:
-        console.print(f"case {case.id} ({case.episode_id}): {case.state}; referred {case.referred_on} at DPD {case.dpd}, "
-                      f"principal {case.principal} {case.currency}; criteria {case.criteria}: {'; '.join(case.decision)}")
-        console.print(f"  costs {case.costs} {case.currency}, recoverable {case.recoverable_costs}"
-                      f"{'' if case.costs_recoverable else ' (costs not recoverable under the strategy)'}")
+        console.print(
+            f"case {case.id} ({case.episode_id}): {case.state}; referred {case.referred_on} at DPD {case.dpd}, "
+            f"principal {case.principal} {case.currency}; criteria {case.criteria}: {'; '.join(case.decision)}"
+        )
+        console.print(
+            f"  costs {case.costs} {case.currency}, recoverable {case.recoverable_costs}"
+            f"{'' if case.costs_recoverable else ' (costs not recoverable under the strategy)'}"
+        )
         table = Table("date", "event", "from", "to", "cost", "document", "sha256", "by", "note")
         for e in events:
-            table.add_row(str(e.event_on), e.event_id, e.from_state, e.to_state, str(e.cost) if e.cost else "",
-                          e.document_id or e.document_path or "", (e.document_sha256 or "")[:12], e.recorded_by, e.note)
+            table.add_row(
+                str(e.event_on),
+                e.event_id,
+                e.from_state,
+                e.to_state,
+                str(e.cost) if e.cost else "",
+                e.document_id or e.document_path or "",
+                (e.document_sha256 or "")[:12],
+                e.recorded_by,
+                e.note,
+            )
         console.print(table)
 
 
@@ -200,7 +254,9 @@ def recovery_status(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
 ) -> None:
     """Written off, recovered, outstanding; payments, agency placement, legal case, open offer, outcome."""
-    view: RecoveryStatus = run_async(_on_recovery(account, lambda h: h.query(Queries.STATUS, result_type=RecoveryStatus)))
+    view: RecoveryStatus = run_async(
+        _on_recovery(account, lambda h: h.query(Queries.STATUS, result_type=RecoveryStatus))
+    )
     if as_json:
         print(view.model_dump_json(indent=2))
         return
@@ -211,10 +267,20 @@ def recovery_status(
         ("written off", f"{cur} {view.written_off} on {view.written_off_on}"),
         ("recovered", f"{cur} {view.recovered} in {len(view.payments)} payment(s)"),
         ("outstanding", f"{cur} {view.outstanding}"),
-        ("agency", f"{p.agency_id} ({p.status}) until {p.ends_at:%Y-%m-%d %H:%M} UTC; collected {cur} {p.collected}, "
-                   f"commission {cur} {p.commission}" if p else "-"),
-        ("legal case", f"case {case.case_id}: {case.case.state.value} since {case.case.last_event_on}, "
-                       f"costs {cur} {case.case.costs}" if case else "-"),
+        (
+            "agency",
+            f"{p.agency_id} ({p.status}) until {p.ends_at:%Y-%m-%d %H:%M} UTC; collected {cur} {p.collected}, "
+            f"commission {cur} {p.commission}"
+            if p
+            else "-",
+        ),
+        (
+            "legal case",
+            f"case {case.case_id}: {case.case.state.value} since {case.case.last_event_on}, "
+            f"costs {cur} {case.case.costs}"
+            if case
+            else "-",
+        ),
         ("open offer", f"{offer.offer_id}: {cur} {offer.amount} until {offer.expires_on}" if offer else "-"),
         ("outcome", f"{view.outcome.value}: {view.outcome_reason}" if view.outcome else "-"),
         ("episode", view.episode_id),
@@ -229,20 +295,27 @@ def recovery_pay(
     account: Annotated[str, typer.Argument(help="Account id")],
     amount: Annotated[str, typer.Option(help="Amount received, in the account's currency")],
     payment_id: Annotated[str, typer.Option(help="The payment's unique id (a repeat with the same amount is ignored)")],
-    channel: Annotated[str, typer.Option(help="How it was paid; 'agency' when the placed agency reports it")] = "bank_transfer",
+    channel: Annotated[
+        str, typer.Option(help="How it was paid; 'agency' when the placed agency reports it")
+    ] = "bank_transfer",
 ) -> None:
     """Record a payment received after the write-off."""
     try:
         request = PaymentInput(payment_id=payment_id, amount=parse_amount(amount), channel=channel)
     except (ValueError, ValidationError) as exc:
         fail(str(exc), BAD_INPUT)
-    result: RecoveryPaymentResult = run_async(_on_recovery(account, lambda h: h.execute_update(
-        Updates.RECORD_PAYMENT, request, result_type=RecoveryPaymentResult)))
+    result: RecoveryPaymentResult = run_async(
+        _on_recovery(
+            account, lambda h: h.execute_update(Updates.RECORD_PAYMENT, request, result_type=RecoveryPaymentResult)
+        )
+    )
     note = " (repeat: nothing changed)" if result.duplicate else ""
-    console.print(f"recovery {result.payment_id} recorded{note}; recovered {result.recovered_total}, "
-                  f"outstanding {result.outstanding}"
-                  + (f"; agency commission {result.commission}" if result.commission is not None else "")
-                  + (f"; recovery ended: {result.outcome.value}" if result.outcome else ""))
+    console.print(
+        f"recovery {result.payment_id} recorded{note}; recovered {result.recovered_total}, "
+        f"outstanding {result.outstanding}"
+        + (f"; agency commission {result.commission}" if result.commission is not None else "")
+        + (f"; recovery ended: {result.outcome.value}" if result.outcome else "")
+    )
 
 
 @recovery_app.command("close")
@@ -252,6 +325,12 @@ def recovery_close(
     by: Annotated[str, typer.Option("--by", help="Operator id")],
 ) -> None:
     """End the recovery as closed (debt sold, uneconomic, deceased, ...)."""
-    result: RecoveryCloseResult = run_async(_on_recovery(account, lambda h: h.execute_update(
-        Updates.CLOSE, CloseInput(reason=reason, operator_id=by), result_type=RecoveryCloseResult)))
+    result: RecoveryCloseResult = run_async(
+        _on_recovery(
+            account,
+            lambda h: h.execute_update(
+                Updates.CLOSE, CloseInput(reason=reason, operator_id=by), result_type=RecoveryCloseResult
+            ),
+        )
+    )
     console.print(f"recovery of {account} closed by {result.closed_by}: {result.reason}")

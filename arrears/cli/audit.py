@@ -3,7 +3,7 @@
 import io
 import json
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -73,20 +73,33 @@ def audit_export(
     entries, histories = _story(account)
     with session_factory()() as session:
         try:
-            report = export(session, account, entries, histories, out, utcnow(),
-                            store=EvidenceStore.from_settings(current_settings()))
+            report = export(
+                session,
+                account,
+                entries,
+                histories,
+                out,
+                utcnow(),
+                store=EvidenceStore.from_settings(current_settings()),
+            )
         except FileExistsError as exc:
             fail(str(exc), BAD_INPUT)
     for item in report.missing_evidence:
         err.print(f"(evidence not copied, listed in evidence/index.json: {item})", markup=False, highlight=False)
     for problem in report.chain_problems:
         err.print(f"contact chain: {problem}", markup=False, highlight=False)
-    console.print(f"{out}: {report.files} files, {len(histories)} workflow run(s), {len(entries)} timeline rows; "
-                  f"check it with: arrears audit verify {out}", markup=False, highlight=False)
+    console.print(
+        f"{out}: {report.files} files, {len(histories)} workflow run(s), {len(entries)} timeline rows; "
+        f"check it with: arrears audit verify {out}",
+        markup=False,
+        highlight=False,
+    )
 
 
 @app.command("verify")
-def audit_verify(directory: Annotated[Path, typer.Argument(help="A bundle written by audit export", file_okay=False)]) -> None:
+def audit_verify(
+    directory: Annotated[Path, typer.Argument(help="A bundle written by audit export", file_okay=False)],
+) -> None:
     """Check a bundle against its manifest; exit 1 naming each file changed, missing or added."""
     report = verify(directory)
     for problem in report.problems:
@@ -100,7 +113,9 @@ def audit_verify(directory: Annotated[Path, typer.Argument(help="A bundle writte
 def audit_timeline(
     account: Annotated[str, typer.Argument(help="Account id")],
     fmt: Annotated[str, typer.Option("--format", help="table, csv or json")] = "table",
-    history: Annotated[bool, typer.Option(help="Add the workflow history's updates and timers (needs Temporal)")] = True,
+    history: Annotated[
+        bool, typer.Option(help="Add the workflow history's updates and timers (needs Temporal)")
+    ] = True,
 ) -> None:
     """The account's story in order: records and workflow history, each line with its cause."""
     if fmt not in ("table", "csv", "json"):
@@ -109,12 +124,33 @@ def audit_timeline(
     if fmt != "table":
         print(render(entries, fmt))
         return
-    print_table(console, [
-        Column("at (UTC)", whole=True), Column("source", priority=3), Column("kind", priority=1),
-        Column("DPD", priority=2, justify="right"), Column("segment", priority=4), Column("what", wrap=True),
-        Column("cause", wrap=True, priority=2), Column("code", priority=5),
-    ], [[f"{e.at:%Y-%m-%d %H:%M}", e.source, e.kind, "" if e.dpd is None else str(e.dpd), e.segment, e.what, e.cause,
-         e.code] for e in entries], shown_by="--format csv or json")
+    print_table(
+        console,
+        [
+            Column("at (UTC)", whole=True),
+            Column("source", priority=3),
+            Column("kind", priority=1),
+            Column("DPD", priority=2, justify="right"),
+            Column("segment", priority=4),
+            Column("what", wrap=True),
+            Column("cause", wrap=True, priority=2),
+            Column("code", priority=5),
+        ],
+        [
+            [
+                f"{e.at:%Y-%m-%d %H:%M}",
+                e.source,
+                e.kind,
+                "" if e.dpd is None else str(e.dpd),
+                e.segment,
+                e.what,
+                e.cause,
+                e.code,
+            ]
+            for e in entries
+        ],
+        shown_by="--format csv or json",
+    )
 
 
 @app.command("verify-chain")
@@ -132,21 +168,35 @@ def audit_verify_chain(account: Annotated[str, typer.Argument(help="Account id")
 
 @app.command("api-log")
 def audit_api_log(
-    collector: Annotated[Optional[str], typer.Option(help="Only this collector's requests")] = None,
-    account: Annotated[Optional[str], typer.Option(help="Only requests on this account")] = None,
-    since: Annotated[Optional[str], typer.Option(help="From this time (ISO with offset)")] = None,
+    collector: Annotated[str | None, typer.Option(help="Only this collector's requests")] = None,
+    account: Annotated[str | None, typer.Option(help="Only requests on this account")] = None,
+    since: Annotated[str | None, typer.Option(help="From this time (ISO with offset)")] = None,
     limit: Annotated[int, typer.Option(help="At most this many, newest first", min=1, max=100_000)] = 200,
     fmt: Annotated[str, typer.Option("--format", help="table, csv or json")] = "table",
 ) -> None:
     """Every write through the desk API: who, what, when, from which address, and the answer."""
     if fmt not in ("table", "csv", "json"):
         fail(f"unknown format {fmt!r}; use table, csv or json", BAD_INPUT)
-    query = LogQuery(collector_id=collector, account_id=account, since=parse_moment(since) if since else None, limit=limit)
+    query = LogQuery(
+        collector_id=collector, account_id=account, since=parse_moment(since) if since else None, limit=limit
+    )
     with session_factory()() as session:
         rows = api_log(session, query)
-    records = [{"at": r.at.isoformat(), "collector_id": r.collector_id or "", "token_id": r.token_id or "",
-                "method": r.method, "path": r.path, "account_id": r.account_id or "", "from": r.remote_addr,
-                "status": r.status, "result": r.result, "ms": r.duration_ms} for r in rows]
+    records = [
+        {
+            "at": r.at.isoformat(),
+            "collector_id": r.collector_id or "",
+            "token_id": r.token_id or "",
+            "method": r.method,
+            "path": r.path,
+            "account_id": r.account_id or "",
+            "from": r.remote_addr,
+            "status": r.status,
+            "result": r.result,
+            "ms": r.duration_ms,
+        }
+        for r in rows
+    ]
     if fmt == "json":
         print(json.dumps(records, ensure_ascii=False, indent=1))
         return
@@ -160,18 +210,30 @@ def audit_api_log(
         return
     table = Table("at (UTC)", "who", "request", "from", "status", "result")
     for r in rows:
-        table.add_row(f"{r.at:%Y-%m-%d %H:%M:%S}", r.collector_id or "-", f"{r.method} {r.path}", r.remote_addr,
-                      str(r.status), r.result)
+        table.add_row(
+            f"{r.at:%Y-%m-%d %H:%M:%S}",
+            r.collector_id or "-",
+            f"{r.method} {r.path}",
+            r.remote_addr,
+            str(r.status),
+            r.result,
+        )
     console.print(table)
     console.print(f"{len(rows)} request(s)")
 
 
 @app.command("replay")
 def audit_replay(
-    workflow_id: Annotated[Optional[str], typer.Option("--workflow-id", help="One workflow: its archived runs and its run on the server")] = None,
-    query: Annotated[Optional[str], typer.Option(help="Every workflow a list query matches, e.g. 'CollectionStage=\"late\"'")] = None,
-    file: Annotated[Optional[list[Path]], typer.Option(exists=True, dir_okay=False, help="History JSON file(s)")] = None,
-    archived: Annotated[bool, typer.Option("--archived", help="Every history in the system of record's archive")] = False,
+    workflow_id: Annotated[
+        str | None, typer.Option("--workflow-id", help="One workflow: its archived runs and its run on the server")
+    ] = None,
+    query: Annotated[
+        str | None, typer.Option(help="Every workflow a list query matches, e.g. 'CollectionStage=\"late\"'")
+    ] = None,
+    file: Annotated[list[Path] | None, typer.Option(exists=True, dir_okay=False, help="History JSON file(s)")] = None,
+    archived: Annotated[
+        bool, typer.Option("--archived", help="Every history in the system of record's archive")
+    ] = False,
 ) -> None:
     """Replay histories against today's workflow code; exit 1 if any would now run differently."""
     if not (workflow_id or query or file or archived):
@@ -191,7 +253,9 @@ def audit_replay(
             except CliError as exc:
                 err.print(f"({exc}; replaying the archive only)")
                 client = None
-            lines += await replay(from_list(await for_workflow(client, session_factory(), workflow_id)), data_converter=keys)
+            lines += await replay(
+                from_list(await for_workflow(client, session_factory(), workflow_id)), data_converter=keys
+            )
         if query:
             lines += await replay(from_server(await temporal_client(), query=query), data_converter=keys)
         return lines

@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -21,7 +21,9 @@ app = typer.Typer(no_args_is_help=True, help="The collections team: roster, abse
 @app.command("import")
 def collectors_import(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="Roster CSV")],
-    drop_missing: Annotated[bool, typer.Option("--drop-missing", help="The file is the whole team: make anyone not in it inactive")] = False,
+    drop_missing: Annotated[
+        bool, typer.Option("--drop-missing", help="The file is the whole team: make anyone not in it inactive")
+    ] = False,
 ) -> None:
     """Load or update the roster; waiting tasks then go to whoever has room."""
     sessions = session_factory()
@@ -29,10 +31,14 @@ def collectors_import(
         summary = import_roster(sessions, file, utcnow(), drop_missing=drop_missing)
     except RosterFileError as exc:
         fail(exc)
-    console.print(f"roster: {len(summary.added)} added, {len(summary.updated)} updated, {len(summary.rejected)} rejected")
+    console.print(
+        f"roster: {len(summary.added)} added, {len(summary.updated)} updated, {len(summary.rejected)} rejected"
+    )
     if summary.dropped:
-        console.print(f"made inactive (not in the file; their tokens stop now): {', '.join(summary.dropped)}; "
-                      f"{sweep(sessions, utcnow())}")
+        console.print(
+            f"made inactive (not in the file; their tokens stop now): {', '.join(summary.dropped)}; "
+            f"{sweep(sessions, utcnow())}"
+        )
     for reject in summary.rejected:
         err.print(f"  line {reject.line} ({reject.collector_id or '?'}): {reject.reason}")
     placed = place_waiting(sessions, utcnow())
@@ -49,8 +55,16 @@ def collectors_list() -> None:
         table = Table("id", "name", "team", "role", "languages", "regions", "open / capacity", "status")
         for c in rows:
             status = "inactive" if not c.active else ("absent" if c.absent else "at work")
-            table.add_row(c.collector_id, c.name, c.team, c.role, ";".join(c.languages), ";".join(c.regions) or "-",
-                          f"{loads.get(c.collector_id, 0)} / {c.daily_capacity}", status)
+            table.add_row(
+                c.collector_id,
+                c.name,
+                c.team,
+                c.role,
+                ";".join(c.languages),
+                ";".join(c.regions) or "-",
+                f"{loads.get(c.collector_id, 0)} / {c.daily_capacity}",
+                status,
+            )
     console.print(table)
 
 
@@ -77,8 +91,10 @@ def collectors_back(collector: Annotated[str, typer.Argument(help="Collector id"
 @app.command("token")
 def collectors_token(
     collector: Annotated[str, typer.Argument(help="Collector id")],
-    name: Annotated[str, typer.Option(help="Which token (a device, a system); issuing a name again replaces it")] = "default",
-    expires: Annotated[Optional[str], typer.Option(help="Lifetime, e.g. 30d, 12h, 2w [ARREARS_TOKEN_DAYS days]")] = None,
+    name: Annotated[
+        str, typer.Option(help="Which token (a device, a system); issuing a name again replaces it")
+    ] = "default",
+    expires: Annotated[str | None, typer.Option(help="Lifetime, e.g. 30d, 12h, 2w [ARREARS_TOKEN_DAYS days]")] = None,
 ) -> None:
     """Issue a desk API token (shown once; the collector's earlier token of the same name stops working)."""
     try:
@@ -88,8 +104,11 @@ def collectors_token(
     except DeskError as exc:
         fail(str(exc), BAD_INPUT)
     console.print(token, soft_wrap=True, markup=False, highlight=False)
-    err.print(f"store it now: only its hash is kept; token {name!r} of {collector} expires {now + lifetime:%Y-%m-%d %H:%M} UTC",
-              markup=False, highlight=False)
+    err.print(
+        f"store it now: only its hash is kept; token {name!r} of {collector} expires {now + lifetime:%Y-%m-%d %H:%M} UTC",
+        markup=False,
+        highlight=False,
+    )
 
 
 @app.command("tokens")
@@ -100,16 +119,22 @@ def collectors_tokens(collector: Annotated[str, typer.Argument(help="Collector i
         rows = list_tokens(session, collector)
     table = Table("name", "id", "issued (UTC)", "expires (UTC)", "last used (UTC)", "from", "state")
     for t in rows:
-        table.add_row(t.name, t.token_id, f"{t.created_at:%Y-%m-%d %H:%M}", f"{t.expires_at:%Y-%m-%d %H:%M}",
-                      f"{t.last_used_at:%Y-%m-%d %H:%M}" if t.last_used_at else "never", t.last_used_from or "-",
-                      token_state(t, now))
+        table.add_row(
+            t.name,
+            t.token_id,
+            f"{t.created_at:%Y-%m-%d %H:%M}",
+            f"{t.expires_at:%Y-%m-%d %H:%M}",
+            f"{t.last_used_at:%Y-%m-%d %H:%M}" if t.last_used_at else "never",
+            t.last_used_from or "-",
+            token_state(t, now),
+        )
     console.print(table)
 
 
 @app.command("revoke")
 def collectors_revoke(
     collector: Annotated[str, typer.Argument(help="Collector id")],
-    name: Annotated[Optional[str], typer.Option(help="Only this token (default: all of the collector's tokens)")] = None,
+    name: Annotated[str | None, typer.Option(help="Only this token (default: all of the collector's tokens)")] = None,
 ) -> None:
     """Revoke the collector's desk API tokens now."""
     try:

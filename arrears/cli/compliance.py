@@ -1,7 +1,7 @@
 """`arrears consent` and `arrears compliance`: the contact policy's inputs and its audit."""
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -32,14 +32,21 @@ consent_app = typer.Typer()  # mounted without a name: `arrears consent`
 def consent(
     account: Annotated[str, typer.Argument(help="Account id")],
     channel: Annotated[str, typer.Option(help="sms, email, im, call, letter or visit")],
-    status: Annotated[str, typer.Option(help="opted_out, opted_in, invalid (a bounce, a dead number), or consented "
-                                              "(prior consent to calls, 12 CFR 1006.14(b)(3)(i))")],
+    status: Annotated[
+        str,
+        typer.Option(
+            help="opted_out, opted_in, invalid (a bounce, a dead number), or consented "
+            "(prior consent to calls, 12 CFR 1006.14(b)(3)(i))"
+        ),
+    ],
     source: Annotated[str, typer.Option(help="Where it came from, e.g. 'sms reply STOP', 'call', 'bounce'")],
-    address: Annotated[Optional[str], typer.Option(help="The address meant (default: the account's current one)")] = None,
-    all_addresses: Annotated[bool, typer.Option(
-        "--all-addresses", help="The whole medium, every address present and future ('stop calling me')")] = False,
-    valid_from: Annotated[Optional[str], typer.Option(help="consented: from (ISO with offset); default now")] = None,
-    valid_until: Annotated[Optional[str], typer.Option(help="consented: until (ISO with offset); default 7 days")] = None,
+    address: Annotated[str | None, typer.Option(help="The address meant (default: the account's current one)")] = None,
+    all_addresses: Annotated[
+        bool,
+        typer.Option("--all-addresses", help="The whole medium, every address present and future ('stop calling me')"),
+    ] = False,
+    valid_from: Annotated[str | None, typer.Option(help="consented: from (ISO with offset); default now")] = None,
+    valid_until: Annotated[str | None, typer.Option(help="consented: until (ISO with offset); default 7 days")] = None,
     confirm: Annotated[bool, typer.Option(help="Send the one confirmation an electronic opt-out may get")] = True,
     note: Annotated[str, typer.Option()] = "",
 ) -> None:
@@ -48,14 +55,30 @@ def consent(
     moment = run_async(collection_now(account))
     try:
         with session_factory().begin() as session:
-            row = record_consent(session, account, channel, status, source, moment, address=address, note=note,
-                                 medium=all_addresses, valid_from=parse_moment(valid_from) if valid_from else None,
-                                 valid_until=parse_moment(valid_until) if valid_until else None)
+            row = record_consent(
+                session,
+                account,
+                channel,
+                status,
+                source,
+                moment,
+                address=address,
+                note=note,
+                medium=all_addresses,
+                valid_from=parse_moment(valid_from) if valid_from else None,
+                valid_until=parse_moment(valid_until) if valid_until else None,
+            )
             where = "every address" if row.scope == "medium" else row.address
             confirmed = None
             if confirm and status == "opted_out":
-                confirmed = confirm_opt_out(session, Renderer(current_settings().templates_dir), OutboxAdapter(), row, moment,
-                                            configured_policy())
+                confirmed = confirm_opt_out(
+                    session,
+                    Renderer(current_settings().templates_dir),
+                    OutboxAdapter(),
+                    row,
+                    moment,
+                    configured_policy(),
+                )
     except ConsentError as exc:
         fail(exc)
     console.print(f"{account}: {channel} at {where} recorded {status} ({source}) at {moment:%Y-%m-%d %H:%M} UTC")
@@ -65,7 +88,9 @@ def consent(
 
 @app.command("check")
 def compliance_check(
-    strategy: Annotated[Optional[Path], typer.Option(help="Strategy whose compliance policy applies [ARREARS_STRATEGY]")] = None,
+    strategy: Annotated[
+        Path | None, typer.Option(help="Strategy whose compliance policy applies [ARREARS_STRATEGY]")
+    ] = None,
     limit: Annotated[int, typer.Option(help="Violations to print")] = 20,
 ) -> None:
     """Recompute every rule from the record; print each violation and a summary per rule; exit 1 if any."""

@@ -8,7 +8,7 @@ never each other and never arrears.cli.main.
 
 import asyncio
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from rich.console import Console
 
@@ -18,9 +18,9 @@ from arrears.client.clock import collection_now as episode_now
 from arrears.client.clock import known_now
 from arrears.client.operations import Rejected
 from arrears.config.settings import Settings
+from arrears.config.strategies import load_strategy
 from arrears.db.engine import make_engine, make_sessionmaker
 from arrears.db.models import CollectorTask
-from arrears.config.strategies import load_strategy
 from arrears.domain.strategy import StrategyError
 from arrears.runtime.connect import connect
 
@@ -83,7 +83,7 @@ def session_factory():
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def parse_moment(value: str | None) -> datetime:

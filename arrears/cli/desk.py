@@ -2,7 +2,7 @@
 
 import json
 from datetime import date, datetime
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from pydantic import ValidationError
@@ -46,13 +46,19 @@ def desk_promise(
     channel: Annotated[str, typer.Option(help="Where it was made")] = "call",
     note: Annotated[str, typer.Option()] = "",
     replace: Annotated[bool, typer.Option(help="Replace the active promise")] = False,
-    supervisor: Annotated[Optional[str], typer.Option(help="Approving supervisor (needed after broken promises)")] = None,
+    supervisor: Annotated[str | None, typer.Option(help="Approving supervisor (needed after broken promises)")] = None,
 ) -> None:
     """Record a promise to pay: escalation pauses until it is kept or broken."""
     try:
         request = PromiseInput(
-            promise_id=promise_id, amount=parse_amount(amount), promised_date=date.fromisoformat(date_),
-            collector_id=collector, channel=channel, note=note, replace=replace, supervisor_id=supervisor,
+            promise_id=promise_id,
+            amount=parse_amount(amount),
+            promised_date=date.fromisoformat(date_),
+            collector_id=collector,
+            channel=channel,
+            note=note,
+            replace=replace,
+            supervisor_id=supervisor,
         )
     except ValueError as exc:
         fail(exc, BAD_INPUT)
@@ -65,8 +71,10 @@ def desk_promise(
 
     result = run_async(go())
     note_ = " (repeat: nothing changed)" if result.duplicate else ""
-    console.print(f"promise {result.promise_id} {result.status}{note_}; judged at {result.deadline:%Y-%m-%d %H:%M} UTC; "
-                  f"broken so far {result.broken_promises}")
+    console.print(
+        f"promise {result.promise_id} {result.status}{note_}; judged at {result.deadline:%Y-%m-%d %H:%M} UTC; "
+        f"broken so far {result.broken_promises}"
+    )
 
 
 @app.command("settle")
@@ -81,10 +89,16 @@ def desk_settle(
 ) -> None:
     """Offer a settlement: paying it before expiry ends the episode `settled`."""
     try:
-        request = SettlementInput.model_validate(dict(  # the role's string becomes a Role, or says why not
-            offer_id=offer_id, amount=parse_amount(amount), expires_on=date.fromisoformat(expires_on),
-            approved_by=approved_by, approver_role=role, replace=replace,
-        ))
+        request = SettlementInput.model_validate(
+            dict(  # the role's string becomes a Role, or says why not
+                offer_id=offer_id,
+                amount=parse_amount(amount),
+                expires_on=date.fromisoformat(expires_on),
+                approved_by=approved_by,
+                approver_role=role,
+                replace=replace,
+            )
+        )
     except ValueError as exc:
         fail(exc, BAD_INPUT)
 
@@ -95,8 +109,10 @@ def desk_settle(
             raise CliError(f"settlement refused: {exc}") from None
 
     result = run_async(go())
-    console.print(f"offer {result.offer_id} {result.status} ({result.discount_percent}% discount); "
-                  f"open until {result.expires_at:%Y-%m-%d %H:%M} UTC")
+    console.print(
+        f"offer {result.offer_id} {result.status} ({result.discount_percent}% discount); "
+        f"open until {result.expires_at:%Y-%m-%d %H:%M} UTC"
+    )
 
 
 @app.command("plan")
@@ -116,11 +132,17 @@ def desk_plan(
         for item in instalment:
             when, _, amount = item.partition("=")
             schedule.append(Instalment(due_date=date.fromisoformat(when), amount=parse_amount(amount)))
-        request = PlanInput.model_validate(dict(
-            plan_id=plan_id, instalments=schedule, down_payment=parse_amount(down_payment),
-            fee_waiver=parse_amount(fee_waiver), rate_discount_percent=parse_amount(rate_discount),
-            approved_by=approved_by, approver_role=role,
-        ))
+        request = PlanInput.model_validate(
+            dict(
+                plan_id=plan_id,
+                instalments=schedule,
+                down_payment=parse_amount(down_payment),
+                fee_waiver=parse_amount(fee_waiver),
+                rate_discount_percent=parse_amount(rate_discount),
+                approved_by=approved_by,
+                approver_role=role,
+            )
+        )
     except ValueError as exc:
         reason = validation_reason(exc) if isinstance(exc, ValidationError) else str(exc)
         fail(f"{reason} (instalments are given as YYYY-MM-DD=AMOUNT)", BAD_INPUT)
@@ -132,8 +154,10 @@ def desk_plan(
             raise CliError(f"plan refused: {exc}") from None
 
     result = run_async(go())
-    console.print(f"plan {result.plan_id} {result.status}: {result.instalments} instalments, total {result.total}, "
-                  f"next due {result.next_due}")
+    console.print(
+        f"plan {result.plan_id} {result.status}: {result.instalments} instalments, total {result.total}, "
+        f"next due {result.next_due}"
+    )
 
 
 @app.command("outcome")
@@ -143,21 +167,31 @@ def desk_outcome(
     outcome: Annotated[str, typer.Option(help="right_party_contact, no_answer, wrong_number, callback_requested, ...")],
     collector: Annotated[str, typer.Option(help="Collector id")],
     duration: Annotated[int, typer.Option(help="Seconds on the call")] = 0,
-    reason: Annotated[Optional[str], typer.Option(help="Reason for delinquency: forgot, cash_flow, job_loss, ...")] = None,
+    reason: Annotated[str | None, typer.Option(help="Reason for delinquency: forgot, cash_flow, job_loss, ...")] = None,
     note: Annotated[str, typer.Option()] = "",
-    callback_at: Annotated[Optional[str], typer.Option(help="ISO time with offset, for callback_requested")] = None,
-    started_at: Annotated[Optional[str], typer.Option(
-        help="When the number was dialled (ISO with offset), for a call entered after the fact; "
-             "default: the start recorded by `desk start`, else the outcome's time")] = None,
+    callback_at: Annotated[str | None, typer.Option(help="ISO time with offset, for callback_requested")] = None,
+    started_at: Annotated[
+        str | None,
+        typer.Option(
+            help="When the number was dialled (ISO with offset), for a call entered after the fact; "
+            "default: the start recorded by `desk start`, else the outcome's time"
+        ),
+    ] = None,
 ) -> None:
     """Record what happened on a call task (visits go through the API with their report)."""
     try:
-        request = OutcomeInput.model_validate(dict(  # outcome and reason become their enums, or say why not
-            task_id=task_id, outcome=outcome, collector_id=collector, duration_seconds=duration,
-            reason_for_delinquency=reason, note=note,
-            callback_at=datetime.fromisoformat(callback_at) if callback_at else None,
-            started_at=datetime.fromisoformat(started_at) if started_at else None,
-        ))
+        request = OutcomeInput.model_validate(
+            dict(  # outcome and reason become their enums, or say why not
+                task_id=task_id,
+                outcome=outcome,
+                collector_id=collector,
+                duration_seconds=duration,
+                reason_for_delinquency=reason,
+                note=note,
+                callback_at=datetime.fromisoformat(callback_at) if callback_at else None,
+                started_at=datetime.fromisoformat(started_at) if started_at else None,
+            )
+        )
     except ValueError as exc:
         fail(exc, BAD_INPUT)
 
@@ -175,7 +209,7 @@ def desk_outcome(
 @app.command("worklist")
 def desk_worklist(
     collector: Annotated[str, typer.Argument(help="Collector id")],
-    at: Annotated[Optional[str], typer.Option(help="As of this time (ISO with offset); default now")] = None,
+    at: Annotated[str | None, typer.Option(help="As of this time (ISO with offset); default now")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
     wide: Annotated[bool, typer.Option("--wide", help="Every column in full, however narrow the terminal")] = False,
 ) -> None:
@@ -211,22 +245,30 @@ def desk_check(task_id: Annotated[int, typer.Argument(help="Call or visit task")
 def desk_start(
     task_id: Annotated[int, typer.Argument(help="Call or visit task")],
     collector: Annotated[str, typer.Option(help="Collector who dials (or visits)")],
-    at: Annotated[Optional[str], typer.Option(
-        help="When the number was dialled, ISO with offset, for a call made earlier (after the fact); default now")] = None,
+    at: Annotated[
+        str | None,
+        typer.Option(
+            help="When the number was dialled, ISO with offset, for a call made earlier (after the fact); default now"
+        ),
+    ] = None,
 ) -> None:
     """Record that a call is dialled (or a visit begins): refused with the rule when the gate forbids it now;
     a call entered after the fact is kept and flagged with the rule it broke."""
     now = run_async(collection_now(task_account(task_id)))
     moment = parse_moment(at) if at else now
     try:
-        contact = start(session_factory(), OutboxAdapter(), task_id, collector, moment, now, fallback=configured_policy())
+        contact = start(
+            session_factory(), OutboxAdapter(), task_id, collector, moment, now, fallback=configured_policy()
+        )
     except StartRefused as exc:
         fail(f"task {task_id}: {exc}", FAILED)
     except DeskError as exc:
         fail(str(exc))
     flagged = f"; FLAGGED {contact.violation_rule}: {contact.violation_detail}" if contact.violation_rule else ""
-    console.print(f"task {task_id}: {contact.kind} started at {contact.started_at:%Y-%m-%d %H:%M} UTC "
-                  f"({contact.entered}){flagged}")
+    console.print(
+        f"task {task_id}: {contact.kind} started at {contact.started_at:%Y-%m-%d %H:%M} UTC "
+        f"({contact.entered}){flagged}"
+    )
 
 
 @app.command("reassign")
@@ -251,7 +293,7 @@ def desk_reassign(
 
 @app.command("sweep")
 def desk_sweep(
-    at: Annotated[Optional[str], typer.Option(help="As of this time (ISO with offset); default now")] = None,
+    at: Annotated[str | None, typer.Option(help="As of this time (ISO with offset); default now")] = None,
 ) -> None:
     """Escalate tasks past their SLA, reassign absent collectors' work, place waiting tasks (the worker does this every few minutes)."""
     console.print(str(sweep(session_factory(), parse_moment(at))))

@@ -3,7 +3,7 @@
 import json
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
 import typer
@@ -17,13 +17,13 @@ from arrears.cli.errors import BAD_INPUT, BadInput, CliError, fail
 from arrears.client.doctor import diagnose
 from arrears.client.operations import Rejected, close_episode, get_status, record_payment
 from arrears.client.record_status import STATUS_TIMEOUT, episode_queue, no_worker_line, polling_workers, record_view
+from arrears.config.strategies import load_strategy
 from arrears.contracts.collection import PaymentInput
 from arrears.db.engine import make_engine
 from arrears.db.models import Account
 from arrears.demo.summaries import print_import_summary
 from arrears.domain.money import parse_amount
 from arrears.domain.pricing import Pricing
-from arrears.config.strategies import load_strategy
 from arrears.domain.strategy import StrategyError
 from arrears.intake.importer import ImportFileError, check_file, import_file
 
@@ -32,12 +32,18 @@ app = typer.Typer()  # mounted without a name: its commands are top-level
 
 @app.command()
 def start(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV or JSON Lines file of overdue accounts")],
-    strategy: Annotated[Optional[Path], typer.Option(help="Strategy file [ARREARS_STRATEGY]")] = None,
-    day_seconds: Annotated[float, typer.Option(help="Length of a collection day in seconds (86400 = real time)")] = 86_400,
+    file: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, help="CSV or JSON Lines file of overdue accounts")
+    ],
+    strategy: Annotated[Path | None, typer.Option(help="Strategy file [ARREARS_STRATEGY]")] = None,
+    day_seconds: Annotated[
+        float, typer.Option(help="Length of a collection day in seconds (86400 = real time)")
+    ] = 86_400,
     concurrency: Annotated[int, typer.Option(min=1, max=512, help="Starts in flight at once")] = 64,
-    rejects: Annotated[Optional[Path], typer.Option(help="Reject file (default: FILE.rejects.csv)")] = None,
-    encoding: Annotated[Optional[str], typer.Option(help="The file's encoding when not UTF-8, e.g. GBK, GB18030, UTF-16, latin-1")] = None,
+    rejects: Annotated[Path | None, typer.Option(help="Reject file (default: FILE.rejects.csv)")] = None,
+    encoding: Annotated[
+        str | None, typer.Option(help="The file's encoding when not UTF-8, e.g. GBK, GB18030, UTF-16, latin-1")
+    ] = None,
 ) -> None:
     """Validate a file of overdue accounts and start one episode per good row."""
     summary = run_async(_start(file, strategy, day_seconds, concurrency, rejects, encoding))
@@ -45,8 +51,14 @@ def start(
         raise typer.Exit(1)
 
 
-async def _start(file: Path, strategy_path: Path | None, day_seconds: float, concurrency: int, rejects: Path | None,
-                 encoding: str | None = None):
+async def _start(
+    file: Path,
+    strategy_path: Path | None,
+    day_seconds: float,
+    concurrency: int,
+    rejects: Path | None,
+    encoding: str | None = None,
+):
     s = current_settings()
     try:
         strategy = load_strategy(strategy_path or s.strategy)
@@ -60,16 +72,24 @@ async def _start(file: Path, strategy_path: Path | None, day_seconds: float, con
         raise BadInput(str(exc)) from None
     client = await temporal_client()
     engine = make_engine(s.database_url)
-    rows_estimate = facts.lines - (0 if file.suffix.lower() in (".jsonl", ".ndjson", ".json")
-                                   or facts.first_line.lstrip().startswith("{") else 1)
+    rows_estimate = facts.lines - (
+        0 if file.suffix.lower() in (".jsonl", ".ndjson", ".json") or facts.first_line.lstrip().startswith("{") else 1
+    )
     with Progress(
         TextColumn("[bold]importing[/bold]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err
     ) as progress:
         task = progress.add_task("rows", total=rows_estimate)  # lines; a quoted field may span two
         try:
             summary = await import_file(
-                client, engine, file, task_queue=s.task_queue, strategy=strategy, day_seconds=day_seconds,
-                concurrency=concurrency, reject_path=reject_path, progress=lambda n: progress.advance(task, n),
+                client,
+                engine,
+                file,
+                task_queue=s.task_queue,
+                strategy=strategy,
+                day_seconds=day_seconds,
+                concurrency=concurrency,
+                reject_path=reject_path,
+                progress=lambda n: progress.advance(task, n),
                 encoding=encoding,
             )
         except ImportFileError as exc:
@@ -85,6 +105,7 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
 ) -> None:
     """Show an account's episode: stage, DPD, bucket, balances, next action, contacts."""
+
     async def go():
         client = await temporal_client()
         # A query needs a worker: with none polling it would hang until "Timeout expired".
@@ -111,33 +132,64 @@ def status(
         return
     table = Table(show_header=False, title=f"account {account}")
     rows = [
-        ("stage", view.stage), ("DPD", str(view.dpd)), ("bucket", view.bucket), ("risk segment", view.risk_segment.value),
-        ("overdue", f"{view.currency} {view.overdue_amount}"), ("total balance", f"{view.currency} {view.total_balance}"),
+        ("stage", view.stage),
+        ("DPD", str(view.dpd)),
+        ("bucket", view.bucket),
+        ("risk segment", view.risk_segment.value),
+        ("overdue", f"{view.currency} {view.overdue_amount}"),
+        ("total balance", f"{view.currency} {view.total_balance}"),
         ("paid so far", f"{view.currency} {view.paid_total}"),
-        ("balance by part", f"principal {view.principal}, interest {view.interest} (+{view.accrued_interest} accrued), "
-         f"fees {view.fees}; `arrears statement {account}` explains it" if view.principal is not None else "not priced"),
+        (
+            "balance by part",
+            f"principal {view.principal}, interest {view.interest} (+{view.accrued_interest} accrued), "
+            f"fees {view.fees}; `arrears statement {account}` explains it"
+            if view.principal is not None
+            else "not priced",
+        ),
         ("card", ", ".join(level.value for level in view.card_restrictions) or "no restriction"),
         ("blacklist", f"listed {view.blacklisted_on}" if view.blacklisted_on else "not listed"),
         ("bureau notice", _notice(view.bureau_notice_on, view.bureau_notice_result)),
-        ("legal", (f"{view.legal.status}" + (f", case {view.legal.case_id} {view.legal.case.state.value}"
-                                              if view.legal.case else "") + f": {'; '.join(view.legal.reasons)}")
-         if view.legal else "-"),
+        (
+            "legal",
+            (
+                f"{view.legal.status}"
+                + (f", case {view.legal.case_id} {view.legal.case.state.value}" if view.legal.case else "")
+                + f": {'; '.join(view.legal.reasons)}"
+            )
+            if view.legal
+            else "-",
+        ),
         ("re-ages", ", ".join(str(d) for d in view.reages) or "none"),
-        ("next action", f"{view.next_action.value} ({view.next_step_id}) at "
-         f"{view.next_action_at.astimezone(ZoneInfo(view.timezone)):%Y-%m-%d %H:%M} {view.timezone}"
-         if view.next_action and view.next_action_at else "-"),
-        ("agency", f"{view.placement.agency_id} ({view.placement.status}) until "
-         f"{view.placement.ends_at.astimezone(ZoneInfo(view.timezone)):%Y-%m-%d %H:%M}; collected "
-         f"{view.currency} {view.placement.collected}, commission {view.currency} {view.placement.commission}"
-         if view.placement else "-"),
+        (
+            "next action",
+            f"{view.next_action.value} ({view.next_step_id}) at "
+            f"{view.next_action_at.astimezone(ZoneInfo(view.timezone)):%Y-%m-%d %H:%M} {view.timezone}"
+            if view.next_action and view.next_action_at
+            else "-",
+        ),
+        (
+            "agency",
+            f"{view.placement.agency_id} ({view.placement.status}) until "
+            f"{view.placement.ends_at.astimezone(ZoneInfo(view.timezone)):%Y-%m-%d %H:%M}; collected "
+            f"{view.currency} {view.placement.collected}, commission {view.currency} {view.placement.commission}"
+            if view.placement
+            else "-",
+        ),
         ("holds", "; ".join(_hold_line(h, view.timezone) for h in view.holds) or "none"),
-        ("effective collections", f"{view.effective_collections}" + (
-            f"; malicious-overdraft criteria met on {view.malicious_overdraft_earliest} at the earliest"
-            if view.malicious_overdraft_earliest else "")),
+        (
+            "effective collections",
+            f"{view.effective_collections}"
+            + (
+                f"; malicious-overdraft criteria met on {view.malicious_overdraft_earliest} at the earliest"
+                if view.malicious_overdraft_earliest
+                else ""
+            ),
+        ),
         ("contacts", ", ".join(f"{k} {v}" for k, v in sorted(view.contacts_by_channel.items())) or "none"),
         ("outcome", f"{view.outcome.value}: {view.outcome_reason}" if view.outcome else "-"),
         ("needs attention", f"{view.attention} (see `arrears doctor`)" if view.attention else "no"),
-        ("strategy", f"{view.strategy_name} ({view.strategy_hash[:12]})"), ("episode", view.episode_id),
+        ("strategy", f"{view.strategy_name} ({view.strategy_hash[:12]})"),
+        ("episode", view.episode_id),
         ("as of", f"{view.as_of:%Y-%m-%d %H:%M} UTC"),
     ]
     for k, v in rows:
@@ -176,6 +228,7 @@ def doctor(
     """Episodes that need a person: flagged for attention, failing workflow tasks, activities retrying.
 
     Exits 1 when there is anything to look at, 0 when all is well (usable from a monitor)."""
+
     async def go():
         return await diagnose(await temporal_client(), deep=deep, limit=limit, min_attempts=min_attempts)
 
@@ -189,8 +242,13 @@ def doctor(
         for column in ("account", "problem", "detail", "attempts", "last error"):
             table.add_column(column, overflow="fold")
         for f in findings:
-            table.add_row(f.account_id or f.workflow_id, f.problem, f.detail,
-                          str(f.attempts) if f.attempts is not None else "-", f.last_error or "-")
+            table.add_row(
+                f.account_id or f.workflow_id,
+                f.problem,
+                f.detail,
+                str(f.attempts) if f.attempts is not None else "-",
+                f.last_error or "-",
+            )
         console.print(table)
     if findings:
         raise typer.Exit(1)
@@ -206,7 +264,9 @@ def pay(
     """Record a payment against an account's running episode."""
     try:
         value = parse_amount(amount)
-        PaymentInput(payment_id=payment_id, amount=value, channel=channel)  # the workflow's own bounds, checked here first
+        PaymentInput(
+            payment_id=payment_id, amount=value, channel=channel
+        )  # the workflow's own bounds, checked here first
     except ValueError as exc:
         fail(exc, BAD_INPUT)
 
@@ -218,8 +278,10 @@ def pay(
 
     result = run_async(go())
     note = " (repeat: nothing changed)" if result.duplicate else ""
-    console.print(f"payment {result.payment_id} recorded{note}; overdue now {result.overdue_amount}"
-                  + (f"; episode ended: {result.outcome.value}" if result.outcome else ""))
+    console.print(
+        f"payment {result.payment_id} recorded{note}; overdue now {result.overdue_amount}"
+        + (f"; episode ended: {result.outcome.value}" if result.outcome else "")
+    )
 
 
 @app.command()
@@ -229,6 +291,7 @@ def close(
     operator: Annotated[str, typer.Option(help="Your operator id")],
 ) -> None:
     """Close an account's episode by an operator's decision."""
+
     async def go():
         try:
             return await close_episode(await temporal_client(), account, reason, operator)
@@ -242,9 +305,11 @@ def close(
 @app.command()
 def statement(
     account: Annotated[str, typer.Argument(help="Account id")],
-    as_of: Annotated[Optional[str], typer.Option("--as-of", help="YYYY-MM-DD (default: today in the account's zone)")] = None,
-    strategy: Annotated[Optional[Path], typer.Option(help="Strategy whose [pricing] applies [ARREARS_STRATEGY]")] = None,
-    episode: Annotated[Optional[str], typer.Option(help="Episode id (default: the latest)")] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="YYYY-MM-DD (default: today in the account's zone)")
+    ] = None,
+    strategy: Annotated[Path | None, typer.Option(help="Strategy whose [pricing] applies [ARREARS_STRATEGY]")] = None,
+    episode: Annotated[str | None, typer.Option(help="Episode id (default: the latest)")] = None,
 ) -> None:
     """The balance as of a date (principal, interest, fees, overdue, DPD), explained line by line."""
     try:
@@ -266,6 +331,8 @@ def statement(
     except (StatementError, ValueError) as exc:
         fail(exc)
     if result.episode.strategy_hash != chosen.content_hash():
-        result.notes.append(f"note: priced with {chosen.name} ({chosen.content_hash()[:12]}); the episode is pinned to "
-                            f"{result.episode.strategy_name} ({result.episode.strategy_hash[:12]})")
+        result.notes.append(
+            f"note: priced with {chosen.name} ({chosen.content_hash()[:12]}); the episode is pinned to "
+            f"{result.episode.strategy_name} ({result.episode.strategy_hash[:12]})"
+        )
     print(render_statement(result))

@@ -47,8 +47,11 @@ BAD_INPUT, FAILED = 2, 1
 err = Console(stderr=True)
 # What the CLI framework raises on purpose (exits, usage errors): not errors of ours to rephrase.
 ABORTS = tuple(e for e in (getattr(click.exceptions, "Abort", None), typer.Abort) if e)
-PASS_THROUGH = tuple(e for e in (getattr(click.exceptions, "Exit", None), click.exceptions.ClickException, typer.Exit,
-                                 SystemExit, *ABORTS) if e)
+PASS_THROUGH = tuple(
+    e
+    for e in (getattr(click.exceptions, "Exit", None), click.exceptions.ClickException, typer.Exit, SystemExit, *ABORTS)
+    if e
+)
 
 
 def current_click_context():
@@ -80,15 +83,20 @@ def describe(exc: BaseException) -> tuple[str, int]:
     if isinstance(exc, ValidationError):
         return validation_reason(exc), BAD_INPUT
     if isinstance(exc, WorkflowUpdateRPCTimeoutOrCancelledError):
-        return ("the episode did not answer in time: the update may or may not have been recorded. "
-                "Retrying with the same id is safe (a repeat is recognised and changes nothing); "
-                "`arrears status ACCOUNT` shows what was applied"), FAILED
+        return (
+            "the episode did not answer in time: the update may or may not have been recorded. "
+            "Retrying with the same id is safe (a repeat is recognised and changes nothing); "
+            "`arrears status ACCOUNT` shows what was applied"
+        ), FAILED
     if isinstance(exc, WorkflowUpdateFailedError):
         return f"refused: {deepest_message(exc)}", FAILED
     if isinstance(exc, RPCError):
         if exc.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
             return f"Temporal did not answer ({exc.status.name}): {_first(exc.message)}", FAILED
-        return f"Temporal refused the call ({exc.status.name if exc.status else 'error'}): {_first(exc.message)}", FAILED
+        return (
+            f"Temporal refused the call ({exc.status.name if exc.status else 'error'}): {_first(exc.message)}",
+            FAILED,
+        )
     if isinstance(exc, (asyncio.TimeoutError, TimeoutError)):
         return "timed out waiting for an answer; nothing is known to have changed, running it again is safe", FAILED
     if isinstance(exc, SQLAlchemyError):
@@ -129,7 +137,7 @@ class OneLineErrors(TyperGroup):
             return super().invoke(ctx)
         except PASS_THROUGH:
             raise
-        except Exception as exc:  # noqa: BLE001 - the point: nothing escapes as a traceback
+        except Exception as exc:
             if os.environ.get("ARREARS_DEBUG") == "1":
                 raise
             message, code = describe(exc)

@@ -23,13 +23,22 @@ def evidence_add(
     if not by.strip():
         fail("--by: say who adds the evidence", BAD_INPUT)
     try:
-        stored = add_local_file(session_factory(), EvidenceStore.from_settings(current_settings()), account, file,
-                                uploaded_by=by.strip(), now=utcnow())
+        stored = add_local_file(
+            session_factory(),
+            EvidenceStore.from_settings(current_settings()),
+            account,
+            file,
+            uploaded_by=by.strip(),
+            now=utcnow(),
+        )
     except EvidenceRefused as exc:
         fail(str(exc), BAD_INPUT)
     print(stored.evidence_id)
-    err.print(f"{stored.media_type}, {stored.size_bytes} bytes{' (already stored for this account)' if stored.duplicate else ''}",
-              markup=False, highlight=False)
+    err.print(
+        f"{stored.media_type}, {stored.size_bytes} bytes{' (already stored for this account)' if stored.duplicate else ''}",
+        markup=False,
+        highlight=False,
+    )
 
 
 @app.command("list")
@@ -39,7 +48,14 @@ def evidence_list(account: Annotated[str, typer.Argument(help="Account id")]) ->
         rows = for_account(session, account)
     table = Table("evidence id", "type", "bytes", "name", "by", "via", "uploaded (UTC)")
     for r in rows:
-        table.add_row(r.evidence_id, r.media_type, str(r.size_bytes), r.filename, r.uploaded_by, r.source,
-                      f"{r.uploaded_at:%Y-%m-%d %H:%M}")
+        table.add_row(
+            r.evidence_id,
+            r.media_type,
+            str(r.size_bytes),
+            r.filename,
+            r.uploaded_by,
+            r.source,
+            f"{r.uploaded_at:%Y-%m-%d %H:%M}",
+        )
     console.print(table)
     console.print(f"{len(rows)} file(s)")

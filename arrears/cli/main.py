@@ -13,7 +13,7 @@ arrears.cli.context.
 import os
 import sys
 from datetime import timedelta
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from pydantic import ValidationError
@@ -37,13 +37,11 @@ from arrears.cli import (
     server,
     strategy,
 )
-
 from arrears.cli.context import state
 from arrears.cli.errors import BAD_INPUT, OneLineErrors, fail
 from arrears.client.operations import UPDATE_WAIT
 from arrears.config.settings import load_settings
 from arrears.intake.csvfile import validation_reason
-
 
 # OneLineErrors: whatever a command lets escape is one line and an exit code (2 bad input, 1 otherwise).
 app = typer.Typer(cls=OneLineErrors, no_args_is_help=True, add_completion=False, help=__doc__.split("\n\n")[0])
@@ -77,10 +75,10 @@ app.add_typer(risk.risk_app, name="risk")
 @app.callback()
 def main(
     ctx: typer.Context,
-    address: Annotated[Optional[str], typer.Option(help="Temporal frontend, host:port [TEMPORAL_ADDRESS]")] = None,
-    namespace: Annotated[Optional[str], typer.Option(help="Temporal namespace [TEMPORAL_NAMESPACE]")] = None,
-    task_queue: Annotated[Optional[str], typer.Option(help="Task queue [ARREARS_TASK_QUEUE]")] = None,
-    database_url: Annotated[Optional[str], typer.Option(help="SQLAlchemy URL [ARREARS_DATABASE_URL]")] = None,
+    address: Annotated[str | None, typer.Option(help="Temporal frontend, host:port [TEMPORAL_ADDRESS]")] = None,
+    namespace: Annotated[str | None, typer.Option(help="Temporal namespace [TEMPORAL_NAMESPACE]")] = None,
+    task_queue: Annotated[str | None, typer.Option(help="Task queue [ARREARS_TASK_QUEUE]")] = None,
+    database_url: Annotated[str | None, typer.Option(help="SQLAlchemy URL [ARREARS_DATABASE_URL]")] = None,
 ) -> None:
     """Arrears: durable collection lifecycles for overdue credit-card accounts."""
     try:

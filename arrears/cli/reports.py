@@ -4,10 +4,10 @@ Registered on the main app by arrears.cli.main (one line each); the settings com
 options, read when a command runs.
 """
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Annotated, NoReturn, Optional
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -17,16 +17,21 @@ from arrears.cli.context import state
 from arrears.cli.context import temporal_client as _client
 from arrears.cli.errors import CliError
 
-report_app = typer.Typer(no_args_is_help=True, help="Reports on collection: scorecards, agencies, the portfolio, experiments "
-                                                   "(a rich table; --csv, --json, --html to write files).")
-complaint_app = typer.Typer(no_args_is_help=True, help="Customer complaints: record (places a complaint hold), resolve, list.")
+report_app = typer.Typer(
+    no_args_is_help=True,
+    help="Reports on collection: scorecards, agencies, the portfolio, experiments "
+    "(a rich table; --csv, --json, --html to write files).",
+)
+complaint_app = typer.Typer(
+    no_args_is_help=True, help="Customer complaints: record (places a complaint hold), resolve, list."
+)
 console = Console()
 err = Console(stderr=True)
 
-Csv = Annotated[Optional[Path], typer.Option("--csv", help="Write CSV: FILE, or FILE's stem + .<table>.csv per table")]
-Json = Annotated[Optional[Path], typer.Option("--json", help="Write the report as JSON")]
-Html = Annotated[Optional[Path], typer.Option("--html", help="Write one self-contained HTML page with charts")]
-ScorecardOpt = Annotated[Optional[Path], typer.Option("--scorecard", help="Scorecard file [ARREARS_SCORECARD]")]
+Csv = Annotated[Path | None, typer.Option("--csv", help="Write CSV: FILE, or FILE's stem + .<table>.csv per table")]
+Json = Annotated[Path | None, typer.Option("--json", help="Write the report as JSON")]
+Html = Annotated[Path | None, typer.Option("--html", help="Write one self-contained HTML page with charts")]
+ScorecardOpt = Annotated[Path | None, typer.Option("--scorecard", help="Scorecard file [ARREARS_SCORECARD]")]
 
 
 def _settings():
@@ -41,7 +46,7 @@ def _sessions():
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _fail(message: str, code: int = 1) -> NoReturn:
@@ -76,16 +81,25 @@ def _emit(report, csv_path: Path | None, json_path: Path | None, html_path: Path
 @report_app.command("scorecard")
 def report_scorecard(
     month: Annotated[str, typer.Option(help="The month, YYYY-MM (in the scorecard's time zone)")],
-    team: Annotated[Optional[str], typer.Option(help="Only this team's collectors")] = None,
+    team: Annotated[str | None, typer.Option(help="Only this team's collectors")] = None,
     scorecard: ScorecardOpt = None,
-    compliance_check: Annotated[bool, typer.Option(
-        "--compliance-check", help="Also run the compliance check over the record and count its findings per collector")] = False,
-    strategy: Annotated[Optional[Path], typer.Option(help="Strategy whose [compliance] the check applies [ARREARS_STRATEGY]")] = None,
-    csv: Csv = None, json: Json = None, html: Html = None,
+    compliance_check: Annotated[
+        bool,
+        typer.Option(
+            "--compliance-check",
+            help="Also run the compliance check over the record and count its findings per collector",
+        ),
+    ] = False,
+    strategy: Annotated[
+        Path | None, typer.Option(help="Strategy whose [compliance] the check applies [ARREARS_STRATEGY]")
+    ] = None,
+    csv: Csv = None,
+    json: Json = None,
+    html: Html = None,
 ) -> None:
     """Each collector's measures, points, weighted score, target attainment and incentive band; teams too."""
-    from arrears.domain.strategy import StrategyError
     from arrears.config.strategies import load_strategy
+    from arrears.domain.strategy import StrategyError
     from arrears.insight.queries import month_period
     from arrears.insight.scorecard_report import compliance_findings, scorecard_report
 
@@ -110,7 +124,9 @@ def report_scorecard(
 def report_agencies(
     month: Annotated[str, typer.Option(help="The month, YYYY-MM")],
     scorecard: ScorecardOpt = None,
-    csv: Csv = None, json: Json = None, html: Html = None,
+    csv: Csv = None,
+    json: Json = None,
+    html: Html = None,
 ) -> None:
     """Each agency's recovery rate, commission, recalls, complaints and quality, scored like collectors."""
     from arrears.insight.scorecard_report import agencies_report
@@ -128,10 +144,14 @@ def report_agencies(
 def report_portfolio(
     from_: Annotated[str, typer.Option("--from", help="First month end, YYYY-MM")],
     to: Annotated[str, typer.Option("--to", help="Last month end, YYYY-MM")],
-    currency: Annotated[Optional[str], typer.Option(help="Episodes in this currency (default: the most common)")] = None,
-    paid_within: Annotated[int, typer.Option(min=1, max=60, help="Step effectiveness: days after a step a payment counts")] = 7,
+    currency: Annotated[str | None, typer.Option(help="Episodes in this currency (default: the most common)")] = None,
+    paid_within: Annotated[
+        int, typer.Option(min=1, max=60, help="Step effectiveness: days after a step a payment counts")
+    ] = 7,
     horizon: Annotated[int, typer.Option(min=1, max=60, help="Recovery curves: months after charge-off")] = 12,
-    csv: Csv = None, json: Json = None, html: Html = None,
+    csv: Csv = None,
+    json: Json = None,
+    html: Html = None,
 ) -> None:
     """Roll rates between month ends, cure and self-cure rates, flow to charge-off, net loss, recovery curves,
     and what share paid after each strategy step and channel."""
@@ -139,7 +159,9 @@ def report_portfolio(
 
     with _sessions()() as session:
         try:
-            report = portfolio_report(session, from_, to, currency=currency, paid_within_days=paid_within, horizon=horizon)
+            report = portfolio_report(
+                session, from_, to, currency=currency, paid_within_days=paid_within, horizon=horizon
+            )
         except ValueError as exc:
             _fail(str(exc), 2)
     _emit(report, csv, json, html)
@@ -148,16 +170,21 @@ def report_portfolio(
 @report_app.command("experiment")
 def report_experiment(
     name: Annotated[str, typer.Argument(help="The experiment's name (the strategy file's [experiment] name)")],
-    strategy: Annotated[Optional[Path], typer.Option(help="Strategy file declaring it, for the arms' order and shares "
-                                                          "[ARREARS_STRATEGY]")] = None,
-    currency: Annotated[Optional[str], typer.Option(help="Only episodes in this currency")] = None,
-    as_of: Annotated[Optional[str], typer.Option("--as-of", help="YYYY-MM-DD for open episodes' DPD (default: today, UTC)")] = None,
-    csv: Csv = None, json: Json = None, html: Html = None,
+    strategy: Annotated[
+        Path | None, typer.Option(help="Strategy file declaring it, for the arms' order and shares [ARREARS_STRATEGY]")
+    ] = None,
+    currency: Annotated[str | None, typer.Option(help="Only episodes in this currency")] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="YYYY-MM-DD for open episodes' DPD (default: today, UTC)")
+    ] = None,
+    csv: Csv = None,
+    json: Json = None,
+    html: Html = None,
 ) -> None:
     """Compare the arms: cure rate, roll forward, amount recovered per episode and contacts per cure, with 95 %
     intervals and tests; says plainly when the sample is too small to decide."""
-    from arrears.domain.strategy import StrategyError
     from arrears.config.strategies import load_strategy
+    from arrears.domain.strategy import StrategyError
     from arrears.insight.experiment_report import experiment_report
 
     experiment = None
@@ -175,8 +202,10 @@ def report_experiment(
     with _sessions()() as session:
         report = experiment_report(session, name, experiment, day, currency=currency)
     if experiment is None:
-        report.notes.append("the strategy file does not declare this experiment: arms are those on record, "
-                            "shares unknown (--strategy FILE)")
+        report.notes.append(
+            "the strategy file does not declare this experiment: arms are those on record, "
+            "shares unknown (--strategy FILE)"
+        )
     _emit(report, csv, json, html)
 
 
@@ -188,13 +217,14 @@ def promote(
     arm: Annotated[str, typer.Option(help="The arm the decision favours")],
     by: Annotated[str, typer.Option(help="Who decides (kept on record)")],
     reason: Annotated[str, typer.Option(help="Why (kept on record)")],
-    share: Annotated[Optional[list[str]], typer.Option(
-        help="ARM=PERCENT, repeated, for a partial move (default: the arm gets 100 %)")] = None,
+    share: Annotated[
+        list[str] | None, typer.Option(help="ARM=PERCENT, repeated, for a partial move (default: the arm gets 100 %)")
+    ] = None,
 ) -> None:
     """Move an experiment's traffic after a decision: recorded with who, why and the comparison as it stood;
     new episodes follow the new shares, running ones keep their arm."""
-    from arrears.domain.strategy import StrategyError
     from arrears.config.strategies import load_strategy
+    from arrears.domain.strategy import StrategyError
     from arrears.insight import experiment as ex
     from arrears.insight.experiment_report import experiment_report
 
@@ -221,13 +251,24 @@ def promote(
     with _sessions()() as session:
         evidence = experiment_report(session, experiment.name, experiment, _now().date())
         try:
-            decision = ex.promote(session, experiment, arm, by, reason, _now(), shares=shares,
-                                  evidence=plain({"verdicts": evidence.meta.get("verdicts", []),
-                                                  "arms": evidence.table("arms").records()}))
+            decision = ex.promote(
+                session,
+                experiment,
+                arm,
+                by,
+                reason,
+                _now(),
+                shares=shares,
+                evidence=plain(
+                    {"verdicts": evidence.meta.get("verdicts", []), "arms": evidence.table("arms").records()}
+                ),
+            )
         except ex.ExperimentError as exc:
             _fail(str(exc))
-    console.print(f"{experiment.name}: decision {decision.version} by {decision.decided_by}: "
-                  f"{_shares(decision.previous_shares)} -> {_shares(decision.shares)}")
+    console.print(
+        f"{experiment.name}: decision {decision.version} by {decision.decided_by}: "
+        f"{_shares(decision.previous_shares)} -> {_shares(decision.shares)}"
+    )
     undecided = [v for v in evidence.meta.get("verdicts", []) if v["arm"] == arm and v["verdict"] != f"{arm} better"]
     for v in undecided:
         console.print(f"[yellow]note:[/yellow] {v['measure']}: {v['verdict']} ({plain(v.get('difference'))})")
@@ -256,8 +297,10 @@ def review(
     except FeedbackError as exc:
         _fail(f"review refused: {exc}")
     tail = " (repeat: nothing changed)" if result.duplicate else ""
-    console.print(f"task {task}: {result.subject} scored {result.score} / 100 by {reviewer} "
-                  f"(counts in {result.worked_at:%Y-%m}){tail}")
+    console.print(
+        f"task {task}: {result.subject} scored {result.score} / 100 by {reviewer} "
+        f"(counts in {result.worked_at:%Y-%m}){tail}"
+    )
 
 
 def review_agency(
@@ -273,7 +316,9 @@ def review_agency(
 
     card = _scorecard(scorecard)
     try:
-        result = record_agency_review(_sessions(), card.rubric, placement, ref, reviewer, parse_scores(score), comment, _now())
+        result = record_agency_review(
+            _sessions(), card.rubric, placement, ref, reviewer, parse_scores(score), comment, _now()
+        )
     except FeedbackError as exc:
         _fail(f"review refused: {exc}")
     tail = " (repeat: nothing changed)" if result.duplicate else ""
@@ -288,18 +333,22 @@ def complaint_record(
     account: Annotated[str, typer.Argument(help="Account id")],
     complaint_id: Annotated[str, typer.Option(help="The complaint's id (a repeat with the same content is ignored)")],
     channel: Annotated[str, typer.Option(help="The channel complained about: sms, email, im, letter, call, visit")],
-    category: Annotated[str, typer.Option(help="conduct, harassment, contact_hours, third_party, wrong_amount, privacy, "
-                                               "service, other")],
+    category: Annotated[
+        str, typer.Option(help="conduct, harassment, contact_hours, third_party, wrong_amount, privacy, service, other")
+    ],
     by: Annotated[str, typer.Option("--by", help="Who records it")],
     description: Annotated[str, typer.Option(help="What the customer said (kept in the record only)")] = "",
-    collector: Annotated[Optional[str], typer.Option(help="The collector it is about")] = None,
-    agency: Annotated[Optional[str], typer.Option(help="The agency it is about")] = None,
-    task: Annotated[Optional[int], typer.Option(help="The task it is about (names its collector)")] = None,
-    received_at: Annotated[Optional[str], typer.Option(help="When it was received, ISO with offset (default: now)")] = None,
+    collector: Annotated[str | None, typer.Option(help="The collector it is about")] = None,
+    agency: Annotated[str | None, typer.Option(help="The agency it is about")] = None,
+    task: Annotated[int | None, typer.Option(help="The task it is about (names its collector)")] = None,
+    received_at: Annotated[
+        str | None, typer.Option(help="When it was received, ISO with offset (default: now)")
+    ] = None,
     scorecard: ScorecardOpt = None,
 ) -> None:
     """Record a complaint; while the episode runs, a complaint hold closes the channel until it is resolved."""
     import asyncio
+
     from arrears.insight.feedback import FeedbackError, complaint_hold, record_complaint
 
     card = _scorecard(scorecard)
@@ -309,12 +358,25 @@ def complaint_record(
         _fail(f"--received-at: not an ISO time: {received_at!r}", 2)
     sessions = _sessions()
     try:
-        record = record_complaint(sessions, card.complaints, account_id=account, complaint_id=complaint_id, channel=channel,
-                                  category=category, recorded_by=by, received_at=when, now=_now(), description=description,
-                                  collector_id=collector, agency_id=agency, task_id=task)
+        record = record_complaint(
+            sessions,
+            card.complaints,
+            account_id=account,
+            complaint_id=complaint_id,
+            channel=channel,
+            category=category,
+            recorded_by=by,
+            received_at=when,
+            now=_now(),
+            description=description,
+            collector_id=collector,
+            agency_id=agency,
+            task_id=task,
+        )
     except FeedbackError as exc:
         _fail(f"complaint refused: {exc}")
     if record.episode_open:
+
         async def go():
             try:
                 return await complaint_hold(await _client(), sessions, record, by)
@@ -327,8 +389,10 @@ def complaint_record(
     about = record.collector_id or record.agency_id or "nobody named"
     hold = f"hold {record.hold_id} placed on {record.channel}" if record.hold_id else record.hold_note
     tail = " (repeat: nothing changed)" if record.duplicate else ""
-    console.print(f"complaint {record.complaint_id} on {account} ({record.category}, about {about}) due "
-                  f"{record.deadline_at:%Y-%m-%d %H:%M} UTC; {hold}{tail}")
+    console.print(
+        f"complaint {record.complaint_id} on {account} ({record.category}, about {about}) due "
+        f"{record.deadline_at:%Y-%m-%d %H:%M} UTC; {hold}{tail}"
+    )
 
 
 @complaint_app.command("resolve")
@@ -344,12 +408,20 @@ def complaint_resolve(
 
     sessions = _sessions()
     try:
-        record = resolve_complaint(sessions, account_id=account, complaint_id=complaint_id, outcome=outcome,
-                                   resolved_by=by, note=note, now=_now())
+        record = resolve_complaint(
+            sessions,
+            account_id=account,
+            complaint_id=complaint_id,
+            outcome=outcome,
+            resolved_by=by,
+            note=note,
+            now=_now(),
+        )
     except FeedbackError as exc:
         _fail(f"resolution refused: {exc}")
     released = "no hold to release"
     if record.hold_id and record.episode_open and not record.duplicate:
+
         async def go():
             return await release_complaint_hold(await _client(), sessions, record, by)
 
@@ -371,6 +443,13 @@ def complaint_list() -> None:
     for col in ("account", "complaint", "category", "channel", "about", "deadline (UTC)", "hold"):
         table.add_column(col)
     for c in rows:
-        table.add_row(c.account_id, c.complaint_id, c.category, c.channel, c.collector_id or c.agency_id or "–",
-                      f"{c.deadline_at:%Y-%m-%d %H:%M}", c.hold_id or c.hold_note or "–")
+        table.add_row(
+            c.account_id,
+            c.complaint_id,
+            c.category,
+            c.channel,
+            c.collector_id or c.agency_id or "–",
+            f"{c.deadline_at:%Y-%m-%d %H:%M}",
+            c.hold_id or c.hold_note or "–",
+        )
     console.print(table)

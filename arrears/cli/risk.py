@@ -4,9 +4,9 @@ Registered on the main app by arrears.cli.main; the settings come from its globa
 options, read when a command runs.
 """
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Annotated, NoReturn, Optional
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -18,9 +18,13 @@ from arrears.cli.context import state
 from arrears.cli.context import temporal_client as _client
 from arrears.cli.errors import CliError
 
-behaviour_app = typer.Typer(no_args_is_help=True, help="Monthly behaviour of all card accounts: the input for risk features.")
-risk_app = typer.Typer(no_args_is_help=True,
-                       help="Risk models (train, evaluate, activate, roll back), the early-warning watch list, rescoring.")
+behaviour_app = typer.Typer(
+    no_args_is_help=True, help="Monthly behaviour of all card accounts: the input for risk features."
+)
+risk_app = typer.Typer(
+    no_args_is_help=True,
+    help="Risk models (train, evaluate, activate, roll back), the early-warning watch list, rescoring.",
+)
 console = Console()
 err = Console(stderr=True)
 
@@ -43,7 +47,7 @@ def _sessions(engine=None):
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _fail(message: str, code: int = 2) -> NoReturn:
@@ -59,7 +63,9 @@ def _date(value: str, name: str) -> date:
 
 
 def _progress(label: str):
-    return Progress(TextColumn(f"[bold]{label}[/bold]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err)
+    return Progress(
+        TextColumn(f"[bold]{label}[/bold]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err
+    )
 
 
 # ---- behaviour ----------------------------------------------------------------------------------------
@@ -68,7 +74,7 @@ def _progress(label: str):
 @behaviour_app.command("import")
 def behaviour_import(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV or JSON Lines of statement months")],
-    rejects: Annotated[Optional[Path], typer.Option(help="Reject file (default: FILE.rejects.csv)")] = None,
+    rejects: Annotated[Path | None, typer.Option(help="Reject file (default: FILE.rejects.csv)")] = None,
 ) -> None:
     """Import monthly behaviour (streaming): bad rows are reported by line, good rows still go; a month
     imported again is replaced with the new figures."""
@@ -88,8 +94,9 @@ def behaviour_import(
     table = Table(title="behaviour import")
     for col in ("rows", "accounts", "added", "replaced", "rejected"):
         table.add_column(col, justify="right")
-    table.add_row(*(str(x) for x in (summary.rows, summary.accounts, summary.added, summary.replaced,
-                                     summary.rejected_total)))
+    table.add_row(
+        *(str(x) for x in (summary.rows, summary.accounts, summary.added, summary.replaced, summary.rejected_total))
+    )
     console.print(table)
     if summary.rejected_total:
         console.print(f"rejected rows written to {reject_path}")
@@ -101,14 +108,18 @@ def behaviour_import(
 @risk_app.command("synthesize")
 def synthesize(
     accounts: Annotated[int, typer.Option("--accounts", "-n", min=1, help="How many synthetic accounts")] = 5000,
-    observed_on: Annotated[Optional[str], typer.Option(help="Observation date T, a month's first day "
-                                                             "(default: the first of the month five months ago)")] = None,
+    observed_on: Annotated[
+        str | None,
+        typer.Option(help="Observation date T, a month's first day (default: the first of the month five months ago)"),
+    ] = None,
     seed: Annotated[int, typer.Option()] = 7,
     shift: Annotated[float, typer.Option(help="Move the population's stress by this much (drift)")] = 0.0,
     no_signal: Annotated[bool, typer.Option("--no-signal", help="Labels independent of every feature")] = False,
     prefix: Annotated[str, typer.Option(help="Account id prefix (distinct per population in one record)")] = "SYN",
-    behaviour_out: Annotated[Optional[Path], typer.Option(help="Behaviour file written and imported "
-                                                                 "(default: synthetic-behaviour.csv beside the database)")] = None,
+    behaviour_out: Annotated[
+        Path | None,
+        typer.Option(help="Behaviour file written and imported (default: synthetic-behaviour.csv beside the database)"),
+    ] = None,
 ) -> None:
     """Write a synthetic population with known truth into the record: behaviour (through the import),
     past episodes and what happened after T (see arrears/risk/synthetic.py for the generative model)."""
@@ -127,15 +138,21 @@ def synthesize(
     rows = write_behaviour_csv(path, population)
     summary = import_behaviour(engine, path, _now())
     write_record(engine, population, _now())
-    console.print(f"{accounts} synthetic accounts observed on {day} ({rows} behaviour rows in {path}, "
-                  f"{summary.rejected_total} rejected); labels known up to {population.label_end}")
+    console.print(
+        f"{accounts} synthetic accounts observed on {day} ({rows} behaviour rows in {path}, "
+        f"{summary.rejected_total} rejected); labels known up to {population.label_end}"
+    )
     for target in ("delinquent_90d", "roll_forward_60d"):
         chosen = population.of_target(target)
         positives = sum(a.label for a in chosen)
-        console.print(f"  {target}: {len(chosen)} accounts, {positives} positive, best achievable AUC "
-                      f"{population.truth_auc(target):.3f}")
-    console.print(f"train with: arrears risk train --target roll_forward_60d --window {day:%Y-%m-%d} "
-                  f"--label-end {population.label_end}")
+        console.print(
+            f"  {target}: {len(chosen)} accounts, {positives} positive, best achievable AUC "
+            f"{population.truth_auc(target):.3f}"
+        )
+    console.print(
+        f"train with: arrears risk train --target roll_forward_60d --window {day:%Y-%m-%d} "
+        f"--label-end {population.label_end}"
+    )
 
 
 # ---- models -------------------------------------------------------------------------------------------
@@ -162,9 +179,13 @@ def _window(text: str) -> tuple[date, date]:
 
 @risk_app.command("train")
 def train_command(
-    target: Annotated[str, typer.Option(help="roll_forward_60d, cure_30d (episodes) or delinquent_90d (early warning)")],
+    target: Annotated[
+        str, typer.Option(help="roll_forward_60d, cure_30d (episodes) or delinquent_90d (early warning)")
+    ],
     window: Annotated[str, typer.Option(help="Snapshot dates, monthly: 2026-01-01..2026-06-01 (or 2026-01..2026-06)")],
-    label_end: Annotated[Optional[str], typer.Option(help="The record is complete up to this date (default: today)")] = None,
+    label_end: Annotated[
+        str | None, typer.Option(help="The record is complete up to this date (default: today)")
+    ] = None,
     out: Annotated[Path, typer.Option(help="Directory for the model file and its card")] = Path("models"),
     shares: Annotated[str, typer.Option(help="Percent of accounts low,medium,high")] = "50,30,20",
     activate: Annotated[bool, typer.Option("--activate", help="Make it the model its target scores with")] = False,
@@ -207,10 +228,14 @@ def train_command(
         if activate:
             activate_model(session, model.version, by, _now())
     test = model.card["test"]
-    console.print(f"{model.version}: {len(data)} rows, held-out AUC {test['auc']}, KS {test['ks']}, Brier {test['brier']}")
-    console.print(f"written {path} and its card {out / (model.version + '.md')}; "
-                  f"{'registered' if registered.created else 'already registered'} (sha256 {registered.model_hash[:16]})"
-                  + ("; active" if activate else f"; activate with: arrears risk activate {model.version}"))
+    console.print(
+        f"{model.version}: {len(data)} rows, held-out AUC {test['auc']}, KS {test['ks']}, Brier {test['brier']}"
+    )
+    console.print(
+        f"written {path} and its card {out / (model.version + '.md')}; "
+        f"{'registered' if registered.created else 'already registered'} (sha256 {registered.model_hash[:16]})"
+        + ("; active" if activate else f"; activate with: arrears risk activate {model.version}")
+    )
 
 
 def _model(reference: str):
@@ -233,7 +258,9 @@ def _model(reference: str):
 def evaluate_command(
     model: Annotated[str, typer.Argument(help="Model file (.json) or registered version")],
     window: Annotated[str, typer.Option(help="Later snapshot dates: 2026-07-01..2026-09-01")],
-    label_end: Annotated[Optional[str], typer.Option(help="The record is complete up to this date (default: today)")] = None,
+    label_end: Annotated[
+        str | None, typer.Option(help="The record is complete up to this date (default: today)")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
     fail_on_drift: Annotated[bool, typer.Option("--fail-on-drift", help="Exit 3 when a PSI is above 0.25")] = False,
 ) -> None:
@@ -249,8 +276,9 @@ def evaluate_command(
     end = _date(label_end, "--label-end") if label_end else date.today()
     with _progress("labelled set") as progress:
         task = progress.add_task("accounts", total=None)
-        data = build_labelled_set(_engine(), scoring.target, snapshot_dates(first, last), end,
-                                  progress=lambda n: progress.advance(task, n))
+        data = build_labelled_set(
+            _engine(), scoring.target, snapshot_dates(first, last), end, progress=lambda n: progress.advance(task, n)
+        )
     try:
         result = evaluate(scoring, data, (first.isoformat(), last.isoformat()))
     except ValueError as exc:
@@ -277,9 +305,15 @@ def models_command() -> None:
         rows = models(session)
     table = Table("version", "target", "trained (UTC)", "registered (UTC)", "test AUC", "active", "activated by")
     for r in rows:
-        table.add_row(r.version, r.target, f"{r.trained_at:%Y-%m-%d %H:%M}", f"{r.registered_at:%Y-%m-%d %H:%M}",
-                      str(r.content.get("card", {}).get("test", {}).get("auc")), "yes" if r.active else "",
-                      r.activated_by or "")
+        table.add_row(
+            r.version,
+            r.target,
+            f"{r.trained_at:%Y-%m-%d %H:%M}",
+            f"{r.registered_at:%Y-%m-%d %H:%M}",
+            str(r.content.get("card", {}).get("test", {}).get("auc")),
+            "yes" if r.active else "",
+            r.activated_by or "",
+        )
     console.print(table)
     if not rows:
         console.print("no models registered: arrears risk train --target ... --window ...")
@@ -307,7 +341,9 @@ def score_command(
     model: Annotated[str, typer.Argument(help="Model file (.json) or registered version")],
     as_of: Annotated[str, typer.Option("--as-of", help="YYYY-MM-DD: data before it is used")],
     out: Annotated[Path, typer.Option(help="CSV file: account_id, risk, segment, reasons")],
-    account: Annotated[Optional[list[str]], typer.Option(help="Only these accounts (default: every account on record)")] = None,
+    account: Annotated[
+        list[str] | None, typer.Option(help="Only these accounts (default: every account on record)")
+    ] = None,
 ) -> None:
     """Score accounts in batches (features from the record, then the model) into a CSV file."""
     import csv
@@ -329,8 +365,10 @@ def score_command(
             writer.writerow([s.account_id, f"{s.risk:.6f}", s.segment, " | ".join(s.reasons)])
             counts[s.segment] += 1
             progress.advance(task)
-    console.print(f"{len(chosen)} account(s) scored with {scoring.version} as of {day} -> {out}: "
-                  + ", ".join(f"{k} {counts[k]}" for k in ("low", "medium", "high")))
+    console.print(
+        f"{len(chosen)} account(s) scored with {scoring.version} as of {day} -> {out}: "
+        + ", ".join(f"{k} {counts[k]}" for k in ("low", "medium", "high"))
+    )
 
 
 # ---- early warning ------------------------------------------------------------------------------------
@@ -339,9 +377,11 @@ def score_command(
 @risk_app.command("watchlist")
 def watchlist_command(
     as_of: Annotated[str, typer.Option("--as-of", help="YYYY-MM-DD: statements cut before it are used")],
-    out: Annotated[Optional[Path], typer.Option(help="Also write the list to this CSV file")] = None,
-    start: Annotated[bool, typer.Option("--start", help="Open over_limit / early_warning episodes for listed accounts")] = False,
-    strategy: Annotated[Optional[Path], typer.Option(help="Strategy file [ARREARS_STRATEGY]")] = None,
+    out: Annotated[Path | None, typer.Option(help="Also write the list to this CSV file")] = None,
+    start: Annotated[
+        bool, typer.Option("--start", help="Open over_limit / early_warning episodes for listed accounts")
+    ] = False,
+    strategy: Annotated[Path | None, typer.Option(help="Strategy file [ARREARS_STRATEGY]")] = None,
     day_seconds: Annotated[float, typer.Option(help="Length of a collection day in seconds (with --start)")] = 86_400,
 ) -> None:
     """Accounts not yet delinquent that the early-warning rules or the delinquent_90d score flag, with reasons;
@@ -349,8 +389,8 @@ def watchlist_command(
     import csv
     from collections import Counter
 
-    from arrears.domain.strategy import StrategyError
     from arrears.config.strategies import load_strategy
+    from arrears.domain.strategy import StrategyError
     from arrears.risk.watchlist import compute, save, start_episodes
 
     day = _date(as_of, "--as-of")
@@ -369,29 +409,46 @@ def watchlist_command(
     for col in ("account", "flags", "score", "reasons"):
         table.add_column(col)
     for e in listed.entries[:50]:
-        table.add_row(e.account_id, ", ".join(f.name for f in e.flags), "" if e.score is None else f"{e.score:.1%}",
-                      "; ".join(f.reason for f in e.flags))
+        table.add_row(
+            e.account_id,
+            ", ".join(f.name for f in e.flags),
+            "" if e.score is None else f"{e.score:.1%}",
+            "; ".join(f.reason for f in e.flags),
+        )
     console.print(table)
     if len(listed.entries) > 50:
         console.print(f"... and {len(listed.entries) - 50} more")
     counts = Counter(f.name for e in listed.entries for f in e.flags)
     console.print("by flag: " + (", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none"))
-    console.print(f"{listed.written} new in the record; {listed.limit_reviews} limit review(s) asked of the card system"
-                  + (f"; scored with {listed.model_version}" if listed.model_version else
-                     "; no active delinquent_90d model: rules only"))
+    console.print(
+        f"{listed.written} new in the record; {listed.limit_reviews} limit review(s) asked of the card system"
+        + (
+            f"; scored with {listed.model_version}"
+            if listed.model_version
+            else "; no active delinquent_90d model: rules only"
+        )
+    )
     if out:
         with out.open("w", encoding="utf-8", newline="") as handle:
             writer = csv.writer(handle)
             writer.writerow(["as_of", "account_id", "flags", "score", "reasons"])
             for e in listed.entries:
-                writer.writerow([day.isoformat(), e.account_id, " ".join(f.name for f in e.flags),
-                                 "" if e.score is None else f"{e.score:.6f}", " | ".join(f.reason for f in e.flags)])
+                writer.writerow(
+                    [
+                        day.isoformat(),
+                        e.account_id,
+                        " ".join(f.name for f in e.flags),
+                        "" if e.score is None else f"{e.score:.6f}",
+                        " | ".join(f.reason for f in e.flags),
+                    ]
+                )
         console.print(f"written to {out}")
     if start:
 
         async def go():
-            return await start_episodes(await _client(), engine, sessions, listed, settings.task_queue, chosen,
-                                        day_seconds, _now())
+            return await start_episodes(
+                await _client(), engine, sessions, listed, settings.task_queue, chosen, day_seconds, _now()
+            )
 
         result = _run(go())
         for account, trigger in result.started:
@@ -400,8 +457,10 @@ def watchlist_command(
             console.print(f"running   {account}")
         for account, why in result.skipped:
             console.print(f"skipped   {account}: {why}", highlight=False)
-        console.print(f"{len(result.started)} started, {len(result.already_running)} already running, "
-                      f"{len(result.skipped)} skipped")
+        console.print(
+            f"{len(result.started)} started, {len(result.already_running)} already running, "
+            f"{len(result.skipped)} skipped"
+        )
 
 
 # ---- rescoring and segments ---------------------------------------------------------------------------
@@ -409,8 +468,8 @@ def watchlist_command(
 
 @risk_app.command("rescore")
 def rescore_command(
-    period: Annotated[Optional[str], typer.Option(help="The period's name in request ids (default: today, UTC)")] = None,
-    account: Annotated[Optional[list[str]], typer.Option(help="Only these accounts")] = None,
+    period: Annotated[str | None, typer.Option(help="The period's name in request ids (default: today, UTC)")] = None,
+    account: Annotated[list[str] | None, typer.Option(help="Only these accounts")] = None,
 ) -> None:
     """Rescore open episodes now with the active roll_forward_60d model, as the RiskRescore workflow does on
     its calendar; episodes whose segment would change are sent set_risk_segment."""
@@ -430,7 +489,12 @@ def rescore_command(
                 return None
             model = page.model_version
             result = await send(client, model, page.proposals, f"rescore:{name}")
-            scored, sent, changed, failed = scored + page.scored, sent + result.sent, changed + result.changed, failed + result.failed
+            scored, sent, changed, failed = (
+                scored + page.scored,
+                sent + result.sent,
+                changed + result.changed,
+                failed + result.failed,
+            )
             if page.next_after is None:
                 return model, scored, sent, changed, failed
             after = page.next_after
@@ -441,8 +505,10 @@ def rescore_command(
     model, scored, sent, changed, failed = outcome
     for line in failed[:20]:
         err.print(f"refused  {line}", highlight=False)
-    console.print(f"{scored} episode(s) scored with {model}: {sent} sent set_risk_segment, {changed} changed, "
-                  f"{len(failed)} refused")
+    console.print(
+        f"{scored} episode(s) scored with {model}: {sent} sent set_risk_segment, {changed} changed, "
+        f"{len(failed)} refused"
+    )
 
 
 @risk_app.command("segment")
@@ -450,25 +516,34 @@ def segment_command(
     account: Annotated[str, typer.Argument(help="Account id")],
     by: Annotated[str, typer.Option(help="The supervisor deciding (recorded)")],
     reason: Annotated[str, typer.Option(help="Why (recorded)")],
-    set_to: Annotated[Optional[str], typer.Option("--set", help="low, medium or high")] = None,
-    release: Annotated[bool, typer.Option("--release", help="Release the override: the model's segment applies again")] = False,
-    request_id: Annotated[Optional[str], typer.Option(help="Idempotency key (default: one per command)")] = None,
+    set_to: Annotated[str | None, typer.Option("--set", help="low, medium or high")] = None,
+    release: Annotated[
+        bool, typer.Option("--release", help="Release the override: the model's segment applies again")
+    ] = False,
+    request_id: Annotated[str | None, typer.Option(help="Idempotency key (default: one per command)")] = None,
 ) -> None:
     """A supervisor's override of the episode's risk segment (it wins over the model until released)."""
     import uuid
+
+    from arrears.client.operations import explain
     from arrears.contracts.collection import RiskSegmentInput, RiskSegmentResult
     from arrears.contracts.names import Updates, workflow_id_for
     from arrears.domain.strategy import Segment
-    from arrears.client.operations import explain
 
     if not set_to and not release:
         _fail("say --set SEGMENT (an override) or --release")
     if set_to and set_to not in ("low", "medium", "high"):
         _fail(f"--set: low, medium or high, got {set_to!r}")
-    request = RiskSegmentInput(request_id=request_id or f"supervisor:{uuid.uuid4().hex[:16]}",
-                               segment=Segment(set_to) if set_to else None,
-                               source="supervisor", model_version=None, reasons=[reason[:500]], set_by=by,
-                               override=bool(set_to) and not release, release_override=release)
+    request = RiskSegmentInput(
+        request_id=request_id or f"supervisor:{uuid.uuid4().hex[:16]}",
+        segment=Segment(set_to) if set_to else None,
+        source="supervisor",
+        model_version=None,
+        reasons=[reason[:500]],
+        set_by=by,
+        override=bool(set_to) and not release,
+        release_override=release,
+    )
 
     async def go():
         handle = (await _client()).get_workflow_handle(workflow_id_for(account))
@@ -479,8 +554,10 @@ def segment_command(
 
     result = _run(go())
     verb = "now" if result.changed else "stays"
-    console.print(f"{account}: segment {verb} {result.segment.value} (was {result.previous.value})"
-                  + (" -- override released" if release else " -- held against the model until released"))
+    console.print(
+        f"{account}: segment {verb} {result.segment.value} (was {result.previous.value})"
+        + (" -- override released" if release else " -- held against the model until released")
+    )
 
 
 @risk_app.command("schedule")
@@ -493,10 +570,16 @@ def schedule_command() -> None:
 
         handle = (await _client()).get_workflow_handle(RISK_RESCORE_ID)
         try:
-            return tuple([await handle.query(q, result_type=str) for q in (Queries.NEXT_RESCORE, Queries.LAST_RESCORE,
-                                                                              Queries.LAST_EVENT_ROUND)])
+            return tuple(
+                [
+                    await handle.query(q, result_type=str)
+                    for q in (Queries.NEXT_RESCORE, Queries.LAST_RESCORE, Queries.LAST_EVENT_ROUND)
+                ]
+            )
         except RPCError as exc:
-            raise CliError(f"no rescoring schedule is running ({exc.message}); start a worker: arrears worker") from None
+            raise CliError(
+                f"no rescoring schedule is running ({exc.message}); start a worker: arrears worker"
+            ) from None
 
     nxt, last, events = _run(ask())
     console.print(f"next rescore: {nxt or '-'}")

@@ -2,7 +2,7 @@
 
 import os
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 import uvicorn
@@ -21,8 +21,8 @@ app = typer.Typer()  # mounted without a name: its commands are top-level
 @app.command()
 def server(
     port: Annotated[int, typer.Option(help="Frontend gRPC port")] = 7233,
-    ui_port: Annotated[Optional[int], typer.Option(help="Web UI port [ARREARS_SERVER_UI_PORT]")] = None,
-    db_file: Annotated[Optional[Path], typer.Option(help="Persistence file [ARREARS_SERVER_DB]")] = None,
+    ui_port: Annotated[int | None, typer.Option(help="Web UI port [ARREARS_SERVER_UI_PORT]")] = None,
+    db_file: Annotated[Path | None, typer.Option(help="Persistence file [ARREARS_SERVER_DB]")] = None,
 ) -> None:
     """Run the embedded Temporal dev server (persistent, our search attributes registered)."""
     s = current_settings()

@@ -9,10 +9,10 @@ from arrears.channels.render import Renderer, missing_templates
 from arrears.cli.context import console, current_settings, run_async, temporal_client
 from arrears.cli.errors import BAD_INPUT, fail
 from arrears.client.operations import apply_strategy
+from arrears.config.strategies import load_strategy
 from arrears.contracts.collection import ApplyStrategyInput
 from arrears.domain.account import LANGUAGES
 from arrears.domain.ladder import occurrences
-from arrears.config.strategies import load_strategy
 from arrears.domain.strategy import MESSAGES, Segment, StrategyError
 
 app = typer.Typer(no_args_is_help=True, help="Strategy files.")
@@ -49,8 +49,12 @@ def strategy_apply(
         fail(exc, BAD_INPUT)
 
     async def go():
-        return await apply_strategy(await temporal_client(), account, ApplyStrategyInput(strategy=chosen, applied_by=by, reason=reason))
+        return await apply_strategy(
+            await temporal_client(), account, ApplyStrategyInput(strategy=chosen, applied_by=by, reason=reason)
+        )
 
     result = run_async(go())
-    console.print(f"{account}: {result.previous_name} ({result.previous_hash[:12]}) -> {result.strategy_name} "
-                  f"({result.strategy_hash[:12]}); {result.pending_steps} step(s) pending")
+    console.print(
+        f"{account}: {result.previous_name} ({result.previous_hash[:12]}) -> {result.strategy_name} "
+        f"({result.strategy_hash[:12]}); {result.pending_steps} step(s) pending"
+    )

@@ -67,8 +67,14 @@ def natural_width(table: Table) -> int:
     return Measurement.get(_MEASURE, _MEASURE.options, table).maximum
 
 
-def _build(columns: Sequence[Column], rows: Sequence[Sequence[Cell]], keep: list[int], compact: bool,
-           title: str | None, wide: bool) -> tuple[Table, int]:
+def _build(
+    columns: Sequence[Column],
+    rows: Sequence[Sequence[Cell]],
+    keep: list[int],
+    compact: bool,
+    title: str | None,
+    wide: bool,
+) -> tuple[Table, int]:
     """The table and the width it needs with its wrap columns at their narrowest."""
     table = Table(title=title, title_justify="left")
     full = 0  # the kept columns' contents at full width
@@ -91,8 +97,14 @@ def _build(columns: Sequence[Column], rows: Sequence[Sequence[Cell]], keep: list
     return table, needed + overhead
 
 
-def fit_table(columns: Sequence[Column], rows: Sequence[Sequence[Cell]], width: int, *, title: str | None = None,
-              wide: bool = False) -> Fitted:
+def fit_table(
+    columns: Sequence[Column],
+    rows: Sequence[Sequence[Cell]],
+    width: int,
+    *,
+    title: str | None = None,
+    wide: bool = False,
+) -> Fitted:
     """The fullest form of the table that fits ``width`` (see the module's doc)."""
     if any(len(row) != len(columns) for row in rows):
         raise ValueError("every row needs one cell per column")
@@ -117,8 +129,15 @@ def fit_table(columns: Sequence[Column], rows: Sequence[Sequence[Cell]], width: 
     return Fitted(table, hidden, needed)
 
 
-def print_table(console: Console, columns: Sequence[Column], rows: Sequence[Sequence[Cell]], *,
-                title: str | None = None, wide: bool = False, shown_by: str | None = "--wide or --json") -> None:
+def print_table(
+    console: Console,
+    columns: Sequence[Column],
+    rows: Sequence[Sequence[Cell]],
+    *,
+    title: str | None = None,
+    wide: bool = False,
+    shown_by: str | None = "--wide or --json",
+) -> None:
     """Print the table fitted to the console (or in full with ``wide``), never cutting a whole column.
 
     When columns were left out, a line names them and ``shown_by`` (what shows them).
@@ -134,5 +153,9 @@ def print_table(console: Console, columns: Sequence[Column], rows: Sequence[Sequ
         console.print(Segments(segment for line in lines for segment in line), crop=False)
     if fitted.hidden:
         how = f"; {shown_by} show them" if shown_by else ""
-        console.print(f"not shown at {console.width} columns: {', '.join(fitted.hidden)}{how}",
-                      style="dim", markup=False, highlight=False)
+        console.print(
+            f"not shown at {console.width} columns: {', '.join(fitted.hidden)}{how}",
+            style="dim",
+            markup=False,
+            highlight=False,
+        )

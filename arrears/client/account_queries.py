@@ -11,15 +11,22 @@ from arrears.domain.delinquency import local_date
 
 
 def entries_for(session: Session, account_id: str) -> list[BlacklistEntryRecord]:
-    return list(session.scalars(
-        select(BlacklistEntryRecord).where(BlacklistEntryRecord.account_id == account_id)
-        .order_by(BlacklistEntryRecord.listed_from, BlacklistEntryRecord.id)
-    ))
+    return list(
+        session.scalars(
+            select(BlacklistEntryRecord)
+            .where(BlacklistEntryRecord.account_id == account_id)
+            .order_by(BlacklistEntryRecord.listed_from, BlacklistEntryRecord.id)
+        )
+    )
 
 
 def as_entry(row: BlacklistEntryRecord) -> BlacklistEntry:
-    return BlacklistEntry(reason=row.reason, listed_from=row.listed_from, listed_until=row.listed_until,
-                          blocks=tuple(BlacklistPurpose(p) for p in row.blocks))
+    return BlacklistEntry(
+        reason=row.reason,
+        listed_from=row.listed_from,
+        listed_until=row.listed_until,
+        blocks=tuple(BlacklistPurpose(p) for p in row.blocks),
+    )
 
 
 def account_today(session: Session, account_id: str, now: datetime) -> date:
@@ -37,8 +44,13 @@ def cases_for(session: Session, account_id: str) -> list[tuple[LegalCaseRecord, 
         select(LegalCaseRecord).where(LegalCaseRecord.account_id == account_id).order_by(LegalCaseRecord.id)
     )
     return [
-        (case, list(session.scalars(
-            select(LegalCaseEvent).where(LegalCaseEvent.case_id == case.id).order_by(LegalCaseEvent.id)
-        )))
+        (
+            case,
+            list(
+                session.scalars(
+                    select(LegalCaseEvent).where(LegalCaseEvent.case_id == case.id).order_by(LegalCaseEvent.id)
+                )
+            ),
+        )
         for case in cases
     ]

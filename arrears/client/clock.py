@@ -19,15 +19,19 @@ from arrears.domain.clock import EpisodeClock
 
 def open_episode(session: Session, account_id: str) -> Episode | None:
     episode = session.scalar(
-        select(Episode).where(Episode.account_id == account_id).order_by(Episode.started_at.desc()).limit(1))
+        select(Episode).where(Episode.account_id == account_id).order_by(Episode.started_at.desc()).limit(1)
+    )
     return episode if episode is not None and episode.outcome is None else None
 
 
 def episode_clock(episode: Episode) -> EpisodeClock | None:
     if episode.day_seconds is None or episode.clock_anchor_real is None or episode.clock_anchor_virtual is None:
         return None
-    return EpisodeClock(anchor_real=episode.clock_anchor_real, anchor_virtual=episode.clock_anchor_virtual,
-                        day_seconds=episode.day_seconds)
+    return EpisodeClock(
+        anchor_real=episode.clock_anchor_real,
+        anchor_virtual=episode.clock_anchor_virtual,
+        day_seconds=episode.day_seconds,
+    )
 
 
 def keep_clock(episode: Episode, clock: EpisodeClock) -> None:
@@ -42,8 +46,9 @@ def known_now(session: Session, account_id: str, real_now: datetime) -> datetime
     return clock.virtual(real_now) if clock is not None else real_now
 
 
-async def collection_now(client: Client | None, sessions: sessionmaker[Session], account_id: str,
-                         real_now: datetime) -> datetime:
+async def collection_now(
+    client: Client | None, sessions: sessionmaker[Session], account_id: str, real_now: datetime
+) -> datetime:
     """The account's collection time now: its open episode's clock, asked of the workflow once if
     the record does not have it; the wall clock when no episode is open (or Temporal cannot say)."""
     from arrears.client.operations import Rejected, get_status

@@ -18,9 +18,9 @@ from datetime import datetime
 from temporalio.client import Client, WorkflowExecutionDescription
 from temporalio.common import SearchAttributeKey
 
-from arrears.runtime import search_attributes as sa
 from arrears.contracts.collection import StatusView
 from arrears.contracts.names import WORKFLOW_ID_PREFIX, WORKFLOW_TYPE, Queries
+from arrears.runtime import search_attributes as sa
 
 REPORTED_PROBLEMS = SearchAttributeKey.for_keyword_list("TemporalReportedProblems")
 RUNNING = 'ExecutionStatus="Running"'
@@ -62,10 +62,20 @@ def _activity_findings(workflow_id: str, described: WorkflowExecutionDescription
         if pending.attempt < min_attempts:
             continue
         failure = pending.last_failure.message if pending.HasField("last_failure") else None
-        since = (pending.last_attempt_complete_time.ToDatetime() if pending.HasField("last_attempt_complete_time")
-                 else None)
-        found.append(Finding(workflow_id, account_of(workflow_id), "activity_retrying",
-                             f"activity {pending.activity_type.name}", pending.attempt, _short(failure), since))
+        since = (
+            pending.last_attempt_complete_time.ToDatetime() if pending.HasField("last_attempt_complete_time") else None
+        )
+        found.append(
+            Finding(
+                workflow_id,
+                account_of(workflow_id),
+                "activity_retrying",
+                f"activity {pending.activity_type.name}",
+                pending.attempt,
+                _short(failure),
+                since,
+            )
+        )
     return found
 
 
@@ -85,8 +95,17 @@ async def diagnose(client: Client, *, deep: bool = False, limit: int = 500, min_
                 detail = _short(view.attention_detail)
             except Exception:  # noqa: BLE001 - no worker polling, or not an episode: the code alone then
                 detail = None
-        findings.append(Finding(execution.id, account_of(execution.id), "attention", code,
-                                last.attempts if last else None, detail, last.since if last else None))
+        findings.append(
+            Finding(
+                execution.id,
+                account_of(execution.id),
+                "attention",
+                code,
+                last.attempts if last else None,
+                detail,
+                last.since if last else None,
+            )
+        )
         seen.add(execution.id)
 
     async for execution in client.list_workflows(f"{REPORTED_PROBLEMS.name} IS NOT NULL AND {RUNNING}"):
@@ -94,9 +113,16 @@ async def diagnose(client: Client, *, deep: bool = False, limit: int = 500, min_
         described = await client.get_workflow_handle(execution.id).describe()
         task = described.raw_description.pending_workflow_task
         attempts = task.attempt if described.raw_description.HasField("pending_workflow_task") else None
-        findings.append(Finding(execution.id, account_of(execution.id), "workflow_task_failing",
-                                "; ".join(problems) or "workflow task failing", attempts,
-                                "see the workflow's history (WorkflowTaskFailed) for the stack"))
+        findings.append(
+            Finding(
+                execution.id,
+                account_of(execution.id),
+                "workflow_task_failing",
+                "; ".join(problems) or "workflow task failing",
+                attempts,
+                "see the workflow's history (WorkflowTaskFailed) for the stack",
+            )
+        )
         seen.add(execution.id)
 
     if deep:

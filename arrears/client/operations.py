@@ -3,7 +3,7 @@
 import asyncio
 import re
 from contextvars import ContextVar
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from temporalio.api.errordetails.v1 import WorkflowNotReadyFailure
@@ -11,6 +11,7 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from arrears.contracts import errors
 from arrears.contracts.collection import (
     ApplyStrategyInput,
     ApplyStrategyResult,
@@ -32,10 +33,9 @@ from arrears.contracts.collection import (
     SettlementResult,
     StatusView,
 )
-from arrears.contracts import errors
 from arrears.contracts.names import Queries, Updates, workflow_id_for
-from arrears.domain.legal import LegalEvent
 from arrears.contracts.recovery import LegalCaseUpdate, LegalCaseUpdateResult
+from arrears.domain.legal import LegalEvent
 
 
 class Rejected(Exception):
@@ -79,7 +79,7 @@ def _first_line(text: str) -> str:
     if lines and re.match(r"^\d+ validation errors? for ", lines[0]):
         # A pydantic error carried as text through Temporal: "field: message" for each field.
         pairs = []
-        for field, message in zip(lines[1::3], lines[2::3]):
+        for field, message in zip(lines[1::3], lines[2::3], strict=False):
             pairs.append(f"{field}: {message.split(' [type=')[0].removeprefix('Value error, ')}")
         return "; ".join(pairs)[:500] or lines[0]
     return lines[0][:500] if lines else ""
@@ -111,7 +111,7 @@ async def get_status(client: Client, account_id: str, rpc_timeout: timedelta | N
         view = await _handle(client, account_id).query(Queries.STATUS, result_type=StatusView, rpc_timeout=rpc_timeout)
     except RPCError as exc:
         raise explain(exc, account_id) from exc
-    return view.at(datetime.now(timezone.utc))
+    return view.at(datetime.now(UTC))
 
 
 def not_ready(exc: BaseException) -> bool:
@@ -149,7 +149,11 @@ async def _update(client: Client, account_id: str, name: str, request, result_ty
 
 
 async def record_payment(
-    client: Client, account_id: str, payment_id: str, amount: Decimal, channel: str = "bank_transfer",
+    client: Client,
+    account_id: str,
+    payment_id: str,
+    amount: Decimal,
+    channel: str = "bank_transfer",
     paid_at: datetime | None = None,
 ) -> PaymentResult:
     request = PaymentInput(payment_id=payment_id, amount=amount, channel=channel, paid_at=paid_at)
@@ -195,4 +199,6 @@ async def apply_strategy(client: Client, account_id: str, request: ApplyStrategy
 
 async def update_legal_case(client: Client, account_id: str, event: LegalEvent) -> LegalCaseUpdateResult:
     """A step of the legal case the account's running episode referred (filed, judgment, costs, documents)."""
-    return await _update(client, account_id, Updates.UPDATE_LEGAL_CASE, LegalCaseUpdate(event=event), LegalCaseUpdateResult)
+    return await _update(
+        client, account_id, Updates.UPDATE_LEGAL_CASE, LegalCaseUpdate(event=event), LegalCaseUpdateResult
+    )

@@ -19,7 +19,6 @@ from temporalio.client import Client
 from arrears.db.models import Account, Episode, Payment
 from arrears.domain.delinquency import bucket_for_dpd, days_past_due, stage_for_dpd
 
-
 STATUS_TIMEOUT = timedelta(seconds=10)  # a worker answers a query in milliseconds
 
 
@@ -45,8 +44,11 @@ async def polling_workers(client: Client, task_queue: str) -> int:
 
     try:
         answer = await client.workflow_service.describe_task_queue(
-            DescribeTaskQueueRequest(namespace=client.namespace, task_queue=TaskQueue(name=task_queue),
-                                     task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW)
+            DescribeTaskQueueRequest(
+                namespace=client.namespace,
+                task_queue=TaskQueue(name=task_queue),
+                task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+            )
         )
     except RPCError:  # e.g. an API key without that permission: fall back to asking the episode
         return -1
@@ -66,21 +68,25 @@ def record_view(session: Session, account_id: str, now: datetime) -> list[str]:
         return [f"(the record has no episode for account {account_id})"]
     account = session.get(Account, account_id)
     zone = account.timezone if account else "UTC"
-    paid = session.scalar(
-        select(func.count(Payment.id)).where(Payment.episode_id == episode.episode_id)
-    ) or 0
+    paid = session.scalar(select(func.count(Payment.id)).where(Payment.episode_id == episode.episode_id)) or 0
     amounts = [p for p in session.scalars(select(Payment.amount).where(Payment.episode_id == episode.episode_id))]
     paid_total = sum(amounts, Decimal(0))
     lines = [f"from the system of record (not the running episode): account {account_id}, episode {episode.episode_id}"]
     if episode.outcome:
-        lines.append(f"  ended {episode.outcome} at DPD {episode.closing_dpd}: {episode.outcome_reason or '-'}; "
-                     f"overdue {episode.currency} {episode.closing_overdue}, balance {episode.currency} {episode.closing_balance}")
+        lines.append(
+            f"  ended {episode.outcome} at DPD {episode.closing_dpd}: {episode.outcome_reason or '-'}; "
+            f"overdue {episode.currency} {episode.closing_overdue}, balance {episode.currency} {episode.closing_balance}"
+        )
     else:
         dpd = days_past_due(episode.due_date, now, zone)
-        lines.append(f"  open since {episode.started_at:%Y-%m-%d %H:%M} UTC; due date {episode.due_date}; "
-                     f"DPD now {dpd} ({stage_for_dpd(dpd).value}, {bucket_for_dpd(dpd)})")
-        lines.append(f"  opened with overdue {episode.currency} {episode.opening_overdue}, "
-                     f"balance {episode.currency} {episode.opening_balance}")
+        lines.append(
+            f"  open since {episode.started_at:%Y-%m-%d %H:%M} UTC; due date {episode.due_date}; "
+            f"DPD now {dpd} ({stage_for_dpd(dpd).value}, {bucket_for_dpd(dpd)})"
+        )
+        lines.append(
+            f"  opened with overdue {episode.currency} {episode.opening_overdue}, "
+            f"balance {episode.currency} {episode.opening_balance}"
+        )
     lines.append(f"  payments recorded: {paid}, total {episode.currency} {paid_total}")
     lines.append("  (next action, holds and agreements are known to the running episode only)")
     return lines

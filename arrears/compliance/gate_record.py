@@ -55,8 +55,12 @@ from arrears.domain.policy import (
 BASELINE = ContactPolicy(
     preset="baseline",
     windows={
-        "sms": Window(), "email": Window(), "im": Window(), "call": Window(),
-        "letter": Window(working_days_only=True), "visit": Window(start=time(9, 0), end=time(19, 0), working_days_only=True),
+        "sms": Window(),
+        "email": Window(),
+        "im": Window(),
+        "call": Window(),
+        "letter": Window(working_days_only=True),
+        "visit": Window(start=time(9, 0), end=time(19, 0), working_days_only=True),
     },
 )
 # Contact attempts that never reached a channel do not count toward caps.
@@ -84,9 +88,7 @@ def address_for(account: Account, channel: str) -> str:
 def active_holds(session: Session, account_id: str, now: datetime) -> tuple[ActiveHold, ...]:
     rows = session.scalars(select(Hold).where(Hold.account_id == account_id, Hold.status == "active"))
     return tuple(
-        ActiveHold(HoldType(h.hold_type), h.channel)
-        for h in rows
-        if h.expires_at is None or h.expires_at > now
+        ActiveHold(HoldType(h.hold_type), h.channel) for h in rows if h.expires_at is None or h.expires_at > now
     )
 
 
@@ -96,17 +98,24 @@ def preferences(session: Session, account_id: str) -> tuple[Preference, ...]:
         step.removeprefix(CONFIRMATION_STEP)
         for step, result in session.execute(
             select(ContactAttempt.step_id, ContactAttempt.result).where(
-                ContactAttempt.account_id == account_id, ContactAttempt.step_id.like(f"{CONFIRMATION_STEP}%"))
+                ContactAttempt.account_id == account_id, ContactAttempt.step_id.like(f"{CONFIRMATION_STEP}%")
+            )
         )
         if sent(result)
     }
     rows = session.scalars(
-        select(Consent).where(Consent.account_id == account_id, Consent.status.in_(("opted_out", "opted_in", "invalid")))
+        select(Consent)
+        .where(Consent.account_id == account_id, Consent.status.in_(("opted_out", "opted_in", "invalid")))
         .order_by(Consent.recorded_at, Consent.id)
     )
     return tuple(
-        Preference(channel=r.channel, status=r.status, at=r.recorded_at,
-                   address=None if r.scope == "medium" else r.address, confirmed=str(r.id) in confirmed)
+        Preference(
+            channel=r.channel,
+            status=r.status,
+            at=r.recorded_at,
+            address=None if r.scope == "medium" else r.address,
+            confirmed=str(r.id) in confirmed,
+        )
         for r in rows
     )
 
@@ -121,9 +130,14 @@ def opted_out(session: Session, account_id: str) -> frozenset[tuple[str, str]]:
 
 
 def call_consents(session: Session, account_id: str) -> tuple[CallConsent, ...]:
-    rows = session.scalars(select(Consent).where(
-        Consent.account_id == account_id, Consent.channel == "call", Consent.status == "consented"))
-    return tuple(CallConsent(received_at=r.recorded_at, valid_from=r.valid_from, valid_until=r.valid_until) for r in rows)
+    rows = session.scalars(
+        select(Consent).where(
+            Consent.account_id == account_id, Consent.channel == "call", Consent.status == "consented"
+        )
+    )
+    return tuple(
+        CallConsent(received_at=r.recorded_at, valid_from=r.valid_from, valid_until=r.valid_until) for r in rows
+    )
 
 
 def invalid_addresses(session: Session, account: Account) -> frozenset[str]:
@@ -132,7 +146,9 @@ def invalid_addresses(session: Session, account: Account) -> frozenset[str]:
         bad.add(account.phone)
     if account.email_invalid and account.email:
         bad.add(account.email)
-    for row in session.scalars(select(Consent).where(Consent.account_id == account.account_id, Consent.status == "invalid")):
+    for row in session.scalars(
+        select(Consent).where(Consent.account_id == account.account_id, Consent.status == "invalid")
+    ):
         bad.add(row.address)
     return frozenset(bad)
 
@@ -145,13 +161,16 @@ def contact_history(session: Session, account_id: str, exclude_task: int | None 
     worked is no contact. ``exclude_task``: the task being judged now."""
     history: list[PastContact] = []
     for channel, at, result, recipient in session.execute(
-        select(ContactAttempt.channel, ContactAttempt.attempted_at, ContactAttempt.result, ContactAttempt.recipient)
-        .where(ContactAttempt.account_id == account_id)
+        select(
+            ContactAttempt.channel, ContactAttempt.attempted_at, ContactAttempt.result, ContactAttempt.recipient
+        ).where(ContactAttempt.account_id == account_id)
     ):
         if sent(result):
             history.append(PastContact(channel, at, address=recipient))
     for at, result, recipient in session.execute(
-        select(BureauNotice.sent_at, BureauNotice.result, BureauNotice.recipient).where(BureauNotice.account_id == account_id)
+        select(BureauNotice.sent_at, BureauNotice.result, BureauNotice.recipient).where(
+            BureauNotice.account_id == account_id
+        )
     ):
         if result == "queued":
             history.append(PastContact("letter", at, address=recipient))
@@ -165,11 +184,24 @@ def contact_history(session: Session, account_id: str, exclude_task: int | None 
         if row.task_id == exclude_task:
             continue
         talked = row.kind == "call" and outcome in CONVERSATION_OUTCOMES
-        history.append(PastContact(row.kind, row.started_at, conversation=talked, address=row.dialled,
-                                   connected=outcome not in UNCONNECTED_OUTCOMES))
+        history.append(
+            PastContact(
+                row.kind,
+                row.started_at,
+                conversation=talked,
+                address=row.dialled,
+                connected=outcome not in UNCONNECTED_OUTCOMES,
+            )
+        )
     for task_id, kind, status, due_at, outcome, recorded_at in session.execute(
-        select(CollectorTask.id, CollectorTask.kind, CollectorTask.status, CollectorTask.due_at,
-               ContactOutcomeRecord.outcome, ContactOutcomeRecord.recorded_at)
+        select(
+            CollectorTask.id,
+            CollectorTask.kind,
+            CollectorTask.status,
+            CollectorTask.due_at,
+            ContactOutcomeRecord.outcome,
+            ContactOutcomeRecord.recorded_at,
+        )
         .outerjoin(ContactOutcomeRecord, ContactOutcomeRecord.task_id == CollectorTask.id)
         .where(CollectorTask.account_id == account_id, CollectorTask.kind.in_(("call", "visit")))
     ):
@@ -179,13 +211,20 @@ def contact_history(session: Session, account_id: str, exclude_task: int | None 
             continue  # closed without being worked: nobody was called
         # Worked before dial times were kept: the outcome's time for a conversation, else the due time.
         talked = kind == "call" and outcome in CONVERSATION_OUTCOMES
-        history.append(PastContact(kind, recorded_at if talked else due_at, conversation=talked,
-                                   connected=outcome not in UNCONNECTED_OUTCOMES))
+        history.append(
+            PastContact(
+                kind,
+                recorded_at if talked else due_at,
+                conversation=talked,
+                connected=outcome not in UNCONNECTED_OUTCOMES,
+            )
+        )
     return tuple(history)
 
 
-def validation_state(session: Session, episode_id: str | None, policy: ContactPolicy,
-                     at: datetime | None = None) -> tuple[bool, datetime | None]:
+def validation_state(
+    session: Session, episode_id: str | None, policy: ContactPolicy, at: datetime | None = None
+) -> tuple[bool, datetime | None]:
     """Whether the episode's validation notice is still to go as of ``at``, and the moment it waits for
     (1006.34). A notice on record with a later collection time than ``at`` (a step stamped with its
     own moment, judged after the notice was written) has not gone yet as of ``at``: whatever is judged
@@ -193,31 +232,48 @@ def validation_state(session: Session, episode_id: str | None, policy: ContactPo
     template = policy.validation_notice_template
     if template is None or episode_id is None:
         return False, None
-    rows = session.execute(select(ContactAttempt.result, ContactAttempt.attempted_at).where(
-        ContactAttempt.episode_id == episode_id, ContactAttempt.template == template)).all()
+    rows = session.execute(
+        select(ContactAttempt.result, ContactAttempt.attempted_at).where(
+            ContactAttempt.episode_id == episode_id, ContactAttempt.template == template
+        )
+    ).all()
     sent_at = [when for result, when in rows if sent(result)]
     if any(at is None or when <= at for when in sent_at):
         return False, None
     if sent_at:
         return True, min(sent_at)
     last = session.scalars(
-        select(ContactDecision).where(ContactDecision.episode_id == episode_id, ContactDecision.step_id == "validation-notice")
-        .order_by(ContactDecision.id.desc()).limit(1)
+        select(ContactDecision)
+        .where(ContactDecision.episode_id == episode_id, ContactDecision.step_id == "validation-notice")
+        .order_by(ContactDecision.id.desc())
+        .limit(1)
     ).first()
     return True, (last.until if last is not None and last.verdict == Verdict.DEFER.value else None)
 
 
 def unverified_disputes(session: Session, account_id: str, policy: ContactPolicy) -> list[Hold]:
     """Disputes released as verified with no verification sent after they were raised (1006.38(d)(2))."""
-    verified = session.scalars(select(Hold).where(
-        Hold.account_id == account_id, Hold.hold_type == HoldType.DISPUTE.value, Hold.status == "released",
-        Hold.resolution == "verified").order_by(Hold.id)).all()
+    verified = session.scalars(
+        select(Hold)
+        .where(
+            Hold.account_id == account_id,
+            Hold.hold_type == HoldType.DISPUTE.value,
+            Hold.status == "released",
+            Hold.resolution == "verified",
+        )
+        .order_by(Hold.id)
+    ).all()
     if not verified:
         return []
-    letters = [at for at, result in session.execute(
-        select(ContactAttempt.attempted_at, ContactAttempt.result).where(
-            ContactAttempt.account_id == account_id, ContactAttempt.template == policy.verification_template))
-        if sent(result)]
+    letters = [
+        at
+        for at, result in session.execute(
+            select(ContactAttempt.attempted_at, ContactAttempt.result).where(
+                ContactAttempt.account_id == account_id, ContactAttempt.template == policy.verification_template
+            )
+        )
+        if sent(result)
+    ]
     return [h for h in verified if not any(at >= h.placed_at for at in letters)]
 
 
@@ -226,21 +282,31 @@ def verification_state(session: Session, account_id: str, policy: ContactPolicy)
     if not unverified_disputes(session, account_id, policy):
         return False, None
     last = session.scalars(
-        select(ContactDecision).where(ContactDecision.account_id == account_id,
-                                      ContactDecision.step_id == VERIFICATION_STEP)
-        .order_by(ContactDecision.id.desc()).limit(1)
+        select(ContactDecision)
+        .where(ContactDecision.account_id == account_id, ContactDecision.step_id == VERIFICATION_STEP)
+        .order_by(ContactDecision.id.desc())
+        .limit(1)
     ).first()
     return True, (last.until if last is not None and last.verdict == Verdict.DEFER.value else None)
 
 
 def in_flight(holds: list | tuple) -> tuple[ActiveHold, ...]:
     """The active holds a command carries (HoldRecord), as the gate takes them."""
-    return tuple(ActiveHold(HoldType(h.hold_type), h.channel) for h in holds if getattr(h, "status", "active") == "active")
+    return tuple(
+        ActiveHold(HoldType(h.hold_type), h.channel) for h in holds if getattr(h, "status", "active") == "active"
+    )
 
 
 def context(
-    session: Session, account: Account, channel: str, at: datetime, policy: ContactPolicy, *,
-    episode_id: str | None = None, exclude_task: int | None = None, extra_holds: tuple[ActiveHold, ...] = (),
+    session: Session,
+    account: Account,
+    channel: str,
+    at: datetime,
+    policy: ContactPolicy,
+    *,
+    episode_id: str | None = None,
+    exclude_task: int | None = None,
+    extra_holds: tuple[ActiveHold, ...] = (),
 ) -> GateContext:
     """What the gate is told about the cardholder, read from the record as it is now."""
     pending, until = validation_state(session, episode_id, policy, at)
@@ -262,14 +328,24 @@ def context(
 
 
 def gate(
-    session: Session, account: Account, channel: str, at: datetime, policy: ContactPolicy | None,
-    template: str | None = None, *, episode_id: str | None = None, kind: MessageKind | None = None,
-    address: str | None = None, exclude_task: int | None = None, extra_holds: tuple[ActiveHold, ...] = (),
+    session: Session,
+    account: Account,
+    channel: str,
+    at: datetime,
+    policy: ContactPolicy | None,
+    template: str | None = None,
+    *,
+    episode_id: str | None = None,
+    kind: MessageKind | None = None,
+    address: str | None = None,
+    exclude_task: int | None = None,
+    extra_holds: tuple[ActiveHold, ...] = (),
 ) -> Decision:
     """The gate's decision on a contact with the cardholder, on the record as it is now."""
     policy = policy or BASELINE
-    ctx = context(session, account, channel, at, policy, episode_id=episode_id, exclude_task=exclude_task,
-                  extra_holds=extra_holds)
+    ctx = context(
+        session, account, channel, at, policy, episode_id=episode_id, exclude_task=exclude_task, extra_holds=extra_holds
+    )
     if address is None:
         address = address_for(account, channel)
         if channel == "call" and account.phone_invalid:
@@ -281,8 +357,15 @@ def gate(
 
 
 def gate_person(
-    session: Session, account: Account, phone: str, at: datetime, policy: ContactPolicy | None, template: str,
-    earlier_contacts: int, party: Party = Party.THIRD_PARTY, kind: MessageKind = MessageKind.LOCATION,
+    session: Session,
+    account: Account,
+    phone: str,
+    at: datetime,
+    policy: ContactPolicy | None,
+    template: str,
+    earlier_contacts: int,
+    party: Party = Party.THIRD_PARTY,
+    kind: MessageKind = MessageKind.LOCATION,
 ) -> Decision:
     """A text to a contact person or a guarantor: their hours (and the account's), holds, their
     opt-outs, what the preset lets them be told, how often."""
@@ -299,14 +382,25 @@ def gate_person(
 
 
 def gate_third_party(
-    session: Session, account: Account, phone: str, at: datetime, policy: ContactPolicy | None, template: str,
+    session: Session,
+    account: Account,
+    phone: str,
+    at: datetime,
+    policy: ContactPolicy | None,
+    template: str,
     earlier_contacts: int,
 ) -> Decision:
     return gate_person(session, account, phone, at, policy, template, earlier_contacts)
 
 
-def gate_agency(session: Session, account_id: str, at: datetime, policy: ContactPolicy | None, kind: MessageKind,
-                extra_holds: tuple[ActiveHold, ...] = ()) -> Decision:
+def gate_agency(
+    session: Session,
+    account_id: str,
+    at: datetime,
+    policy: ContactPolicy | None,
+    kind: MessageKind,
+    extra_holds: tuple[ActiveHold, ...] = (),
+) -> Decision:
     """A message to the agency the account is (to be) placed with: a placement waits for no hours but
     never goes under a hold that stops contact; telling an agency of a hold always goes."""
     policy = policy or BASELINE
@@ -326,9 +420,16 @@ def remember_policy(session: Session, policy: ContactPolicy | None, now: datetim
         # Another worker may be writing the same policy right now: the second insert does nothing.
         dialect = session.get_bind().dialect.name
         insert = sqlite_insert if dialect == "sqlite" else pg_insert
-        session.execute(insert(CompliancePolicy).values(
-            policy_hash=digest, preset=policy.preset, body=policy.model_dump(mode="json"), created_at=now,
-        ).on_conflict_do_nothing(index_elements=["policy_hash"]))
+        session.execute(
+            insert(CompliancePolicy)
+            .values(
+                policy_hash=digest,
+                preset=policy.preset,
+                body=policy.model_dump(mode="json"),
+                created_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=["policy_hash"])
+        )
     return digest
 
 
@@ -338,7 +439,9 @@ def remembered_policy(session: Session, digest: str | None) -> ContactPolicy | N
 
 
 def known_policy(
-    session: Session, episode_id: str, given: ContactPolicy | None = None,
+    session: Session,
+    episode_id: str,
+    given: ContactPolicy | None = None,
     by_strategy: Callable[[str], ContactPolicy | None] | None = None,
 ) -> ContactPolicy | None:
     """The policy a command carries; else the one the episode's steps last ran under; else the one another
@@ -350,8 +453,11 @@ def known_policy(
         return None
     found = remembered_policy(session, episode.policy_hash)
     if found is None:
-        twin = session.scalar(select(Episode.policy_hash).where(
-            Episode.strategy_hash == episode.strategy_hash, Episode.policy_hash.is_not(None)).limit(1))
+        twin = session.scalar(
+            select(Episode.policy_hash)
+            .where(Episode.strategy_hash == episode.strategy_hash, Episode.policy_hash.is_not(None))
+            .limit(1)
+        )
         found = remembered_policy(session, twin)
     if found is None and by_strategy is not None:
         found = by_strategy(episode.strategy_hash)
@@ -366,8 +472,8 @@ def episode_policy(session: Session, episode_id: str, given: ContactPolicy | Non
 def strategy_policies(paths: list[Path]) -> Callable[[str], ContactPolicy | None]:
     """The contact policies of the worker's own strategy files, by the strategies' content hash (a
     strategy file that does not load is left out: the episode's own record decides then)."""
-    from arrears.domain.strategy import StrategyError
     from arrears.config.strategies import load_strategy
+    from arrears.domain.strategy import StrategyError
 
     known: dict[str, ContactPolicy] = {}
     for path in paths:
@@ -380,13 +486,31 @@ def strategy_policies(paths: list[Path]) -> Callable[[str], ContactPolicy | None
 
 
 def record_decision(
-    session: Session, key: str, episode_id: str, account_id: str, step_id: str, channel: str,
-    proposed_at: datetime, decision: Decision, policy: ContactPolicy | None, now: datetime,
+    session: Session,
+    key: str,
+    episode_id: str,
+    account_id: str,
+    step_id: str,
+    channel: str,
+    proposed_at: datetime,
+    decision: Decision,
+    policy: ContactPolicy | None,
+    now: datetime,
 ) -> ContactDecision:
     row = ContactDecision(
-        idempotency_key=key, episode_id=episode_id, account_id=account_id, step_id=step_id, channel=channel,
-        proposed_at=proposed_at, verdict=decision.verdict.value, rule=decision.rule, until=decision.until,
-        detail=decision.detail, inputs=decision.inputs, preset=(policy or BASELINE).preset, decided_at=now,
+        idempotency_key=key,
+        episode_id=episode_id,
+        account_id=account_id,
+        step_id=step_id,
+        channel=channel,
+        proposed_at=proposed_at,
+        verdict=decision.verdict.value,
+        rule=decision.rule,
+        until=decision.until,
+        detail=decision.detail,
+        inputs=decision.inputs,
+        preset=(policy or BASELINE).preset,
+        decided_at=now,
     )
     session.add(row)
     session.flush()
@@ -405,9 +529,18 @@ class ConsentError(ValueError):
 
 
 def record_consent(
-    session: Session, account_id: str, channel: str, status: str, source: str, now: datetime,
-    address: str | None = None, note: str = "", *, medium: bool = False,
-    valid_from: datetime | None = None, valid_until: datetime | None = None,
+    session: Session,
+    account_id: str,
+    channel: str,
+    status: str,
+    source: str,
+    now: datetime,
+    address: str | None = None,
+    note: str = "",
+    *,
+    medium: bool = False,
+    valid_from: datetime | None = None,
+    valid_until: datetime | None = None,
 ) -> Consent:
     """An opt-out, opt-in, invalid address or consent to calls, with when and from where.
 
@@ -444,9 +577,18 @@ def record_consent(
         address = address or address_for(account, channel)
     if not address:
         raise ConsentError(f"account {account_id} has no {channel} address")
-    row = Consent(account_id=account_id, channel=channel, address=address, status=status, source=source.strip(),
-                  note=note, recorded_at=now, scope="medium" if address == MEDIUM else "address",
-                  valid_from=valid_from, valid_until=valid_until)
+    row = Consent(
+        account_id=account_id,
+        channel=channel,
+        address=address,
+        status=status,
+        source=source.strip(),
+        note=note,
+        recorded_at=now,
+        scope="medium" if address == MEDIUM else "address",
+        valid_from=valid_from,
+        valid_until=valid_until,
+    )
     session.add(row)
     if status == "invalid" and channel == "email" and address == account.email:
         account.email_invalid = True

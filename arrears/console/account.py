@@ -29,10 +29,18 @@ from arrears.db.models import CollectorTask
 from arrears.domain.holds import COMPLAINT_CHANNELS
 
 
-async def account_view(request: Request, ctx: Ctx, account_id: str, revealed: bool = False,
-                       errors: dict | None = None, values: dict | None = None, status: int = 200) -> HTMLResponse:
-    page = await db(request, lambda s: views.account_page(s, ctx.caller, account_id, request.app.state.clock(),
-                                                          revealed))
+async def account_view(
+    request: Request,
+    ctx: Ctx,
+    account_id: str,
+    revealed: bool = False,
+    errors: dict | None = None,
+    values: dict | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    page = await db(
+        request, lambda s: views.account_page(s, ctx.caller, account_id, request.app.state.clock(), revealed)
+    )
     page.errors, page.values = errors or {}, values or {}
     page.discount_limit = views.discount_limit(request.app.state.settings.strategy, ctx.caller.role)
     client = request.app.state.client
@@ -40,16 +48,27 @@ async def account_view(request: Request, ctx: Ctx, account_id: str, revealed: bo
         await add_histories(request, page, account_id)
     if page.open and client is not None:
         try:
-            live = await asyncio.wait_for(operations.get_status(client, account_id),
-                                          timeout=request.app.state.settings.api_temporal_timeout)
+            live = await asyncio.wait_for(
+                operations.get_status(client, account_id), timeout=request.app.state.settings.api_temporal_timeout
+            )
             page.status = live.at(request.app.state.clock())
         except (operations.Rejected, RPCError, TimeoutError):
             page.status = None  # Temporal away or the episode ending: the record still answers
-    return render(request, "account.html", status=status, ctx=ctx, page=page, a=page.account,
-                  outcomes=views.OUTCOMES, reasons=views.REASONS, hold_types=views.HOLD_TYPES,
-                  hold_reasons=views.HOLD_REASONS, complaint_channels=COMPLAINT_CHANNELS,
-                  evidence_max_bytes=request.app.state.evidence_store.max_bytes,
-                  evidence_types=request.app.state.evidence_store.allowed)
+    return render(
+        request,
+        "account.html",
+        status=status,
+        ctx=ctx,
+        page=page,
+        a=page.account,
+        outcomes=views.OUTCOMES,
+        reasons=views.REASONS,
+        hold_types=views.HOLD_TYPES,
+        hold_reasons=views.HOLD_REASONS,
+        complaint_channels=COMPLAINT_CHANNELS,
+        evidence_max_bytes=request.app.state.evidence_store.max_bytes,
+        evidence_types=request.app.state.evidence_store.allowed,
+    )
 
 
 async def add_histories(request: Request, page: views.AccountPage, account_id: str) -> None:
@@ -65,12 +84,20 @@ async def add_histories(request: Request, page: views.AccountPage, account_id: s
         for workflow_id, first_run in runs.on_server:
             if client is None:
                 raise RuntimeError("Temporal is not reachable; only archived histories are shown")
-            fetch = (fetch_chain(client, workflow_id, first_run, open_ok=True) if first_run is not None
-                     else client.get_workflow_handle(workflow_id).fetch_history())
+            fetch = (
+                fetch_chain(client, workflow_id, first_run, open_ok=True)
+                if first_run is not None
+                else client.get_workflow_handle(workflow_id).fetch_history()
+            )
             found = await asyncio.wait_for(fetch, timeout=request.app.state.settings.api_temporal_timeout)
             found = ([found] if first_run is None else found) or []
-            histories += [h for h in found if h.events and h.events[0].workflow_execution_started_event_attributes
-                          .original_execution_run_id not in runs.known_runs]
+            histories += [
+                h
+                for h in found
+                if h.events
+                and h.events[0].workflow_execution_started_event_attributes.original_execution_run_id
+                not in runs.known_runs
+            ]
         codec = converter(request.app.state.settings).payload_codec
         histories = [decrypt_history(h, codec) for h in histories]
     except (RuntimeError, RPCError, TimeoutError, CodecError) as exc:
@@ -105,14 +132,18 @@ async def act(request: Request, account_id: str, name: str, build, call, prepare
     except HTTPException as exc:
         del ctx.session.done[done]
         if exc.status_code == 422:
-            return await account_view(request, ctx, account_id, errors={name: str(exc.detail)},
-                                      values={name: form}, status=422)
+            return await account_view(
+                request, ctx, account_id, errors={name: str(exc.detail)}, values={name: form}, status=422
+            )
         raise ConsoleError(exc.status_code, str(exc.detail)) from None
     except BaseException:
         ctx.session.done.pop(done, None)
         raise
-    said = ctx.words._("Already recorded: nothing was done twice.") if getattr(result, "duplicate", False) \
+    said = (
+        ctx.words._("Already recorded: nothing was done twice.")
+        if getattr(result, "duplicate", False)
         else ctx.words._("Recorded.")
+    )
     ctx.session.done[done] = said
     ctx.session.flash.append(("ok", said))
     extra = remark(ctx, form) if remark is not None else None
@@ -131,6 +162,7 @@ async def after(request: Request, ctx: Ctx, account_id: str) -> RedirectResponse
 def in_scope(account_id: str):
     def check(session, who):
         open_episode(session, who, account_id)
+
     return check
 
 
@@ -142,6 +174,7 @@ def task_check(account_id: str, task_id: int, evidence: Sequence[str] = ()):
             raise not_found(f"task {task_id} on account {account_id}'s open episode")
         if evidence:
             evidence_known(session, account_id, list(evidence), "visit.evidence_files")
+
     return check
 
 

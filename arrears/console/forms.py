@@ -45,6 +45,7 @@ def _evidence_ids(form: dict[str, str]) -> list[str]:
 def stored_upload(request: Request, account_id: str):
     """The form's file, if one was chosen, kept by the same code as POST /accounts/{id}/evidence: the store
     caps the size and sniffs the type; the record keeps it once per account. Its id joins the form's."""
+
     async def prepare(ctx: Ctx, form: dict[str, str]) -> None:
         carried = _evidence_ids(form)
         if any(not is_evidence_id(e) for e in carried):
@@ -66,12 +67,20 @@ def stored_upload(request: Request, account_id: str):
         except EvidenceRefused as exc:
             raise HTTPException(422, f"file {clean_filename(upload.filename)!r}: {exc}") from None
         stored = await run_in_threadpool(
-            lambda: record(request.app.state.sessions, account_id, blob, uploaded_by=ctx.caller.collector_id,
-                           source="console", filename=clean_filename(upload.filename),
-                           now=request.app.state.clock()))
+            lambda: record(
+                request.app.state.sessions,
+                account_id,
+                blob,
+                uploaded_by=ctx.caller.collector_id,
+                source="console",
+                filename=clean_filename(upload.filename),
+                now=request.app.state.clock(),
+            )
+        )
         if stored.evidence_id not in carried:
             carried.append(stored.evidence_id)
         form["evidence_id"] = ",".join(carried)
+
     return prepare
 
 
@@ -95,21 +104,36 @@ def add_forms(router: APIRouter) -> None:
     @router.post("/accounts/{account_id}/outcome")
     @guarded
     async def outcome(request: Request, account_id: str) -> Response:
-        form_kinds = await db(request, lambda s: dict(s.execute(
-            select(CollectorTask.id, CollectorTask.kind).where(CollectorTask.account_id == account_id)).all()))
+        form_kinds = await db(
+            request,
+            lambda s: dict(
+                s.execute(
+                    select(CollectorTask.id, CollectorTask.kind).where(CollectorTask.account_id == account_id)
+                ).all()
+            ),
+        )
 
         def build(ctx, form, key):
             task_id = int(form.get("task_id", "0")) if form.get("task_id", "").isdigit() else 0
             visit = None
             files = _evidence_ids(form)
             if form_kinds.get(task_id) == "visit":  # a visit's outcome carries its report, and the evidence ids
-                visit = VisitReport(address_verified=form.get("address_verified") == "yes",
-                                    met_cardholder=form.get("met_cardholder") == "yes", evidence_files=files)
-            body = OutcomeBody(task_id=form.get("task_id", "0"), outcome=form.get("outcome", ""),
-                               duration_seconds=form.get("duration_seconds") or 0,
-                               reason_for_delinquency=form.get("reason_for_delinquency") or None, visit=visit)
-            return (OutcomeInput(**body.model_dump(), collector_id=ctx.caller.collector_id),
-                    task_check(account_id, body.task_id, files if visit is not None else []))
+                visit = VisitReport(
+                    address_verified=form.get("address_verified") == "yes",
+                    met_cardholder=form.get("met_cardholder") == "yes",
+                    evidence_files=files,
+                )
+            body = OutcomeBody(
+                task_id=form.get("task_id", "0"),
+                outcome=form.get("outcome", ""),
+                duration_seconds=form.get("duration_seconds") or 0,
+                reason_for_delinquency=form.get("reason_for_delinquency") or None,
+                visit=visit,
+            )
+            return (
+                OutcomeInput(**body.model_dump(), collector_id=ctx.caller.collector_id),
+                task_check(account_id, body.task_id, files if visit is not None else []),
+            )
 
         def remark(ctx, form) -> str | None:
             files = _evidence_ids(form)
@@ -121,9 +145,15 @@ def add_forms(router: APIRouter) -> None:
                 said += " (" + ctx.words._("a call's outcome carries no evidence: cite the id on a hold") + ")"
             return said
 
-        return await act(request, account_id, "outcome", build,
-                         lambda c, cmd: operations.log_contact_outcome(c, account_id, cmd),
-                         prepare=stored_upload(request, account_id), remark=remark)
+        return await act(
+            request,
+            account_id,
+            "outcome",
+            build,
+            lambda c, cmd: operations.log_contact_outcome(c, account_id, cmd),
+            prepare=stored_upload(request, account_id),
+            remark=remark,
+        )
 
     @router.post("/accounts/{account_id}/callback")
     @guarded
@@ -135,24 +165,43 @@ def add_forms(router: APIRouter) -> None:
         tz = await db(request, zone)
 
         def build(ctx, form, key):
-            body = OutcomeBody(task_id=form.get("task_id", "0"), outcome=ContactOutcome.CALLBACK_REQUESTED,
-                               callback_at=local_moment(form.get("callback_at", ""), tz))
-            return (OutcomeInput(**body.model_dump(), collector_id=ctx.caller.collector_id),
-                    task_check(account_id, body.task_id))
-        return await act(request, account_id, "callback", build,
-                         lambda c, cmd: operations.log_contact_outcome(c, account_id, cmd))
+            body = OutcomeBody(
+                task_id=form.get("task_id", "0"),
+                outcome=ContactOutcome.CALLBACK_REQUESTED,
+                callback_at=local_moment(form.get("callback_at", ""), tz),
+            )
+            return (
+                OutcomeInput(**body.model_dump(), collector_id=ctx.caller.collector_id),
+                task_check(account_id, body.task_id),
+            )
+
+        return await act(
+            request, account_id, "callback", build, lambda c, cmd: operations.log_contact_outcome(c, account_id, cmd)
+        )
 
     @router.post("/accounts/{account_id}/promise")
     @guarded
     async def promise(request: Request, account_id: str) -> Response:
         def build(ctx, form, key):
-            body = PromiseBody(promise_id=f"PTP-{key}", amount=amount(form.get("amount", "")),
-                               promised_date=form.get("promised_date", ""), channel="call")
+            body = PromiseBody(
+                promise_id=f"PTP-{key}",
+                amount=amount(form.get("amount", "")),
+                promised_date=form.get("promised_date", ""),
+                channel="call",
+            )
             who = ctx.caller
-            return (PromiseInput(**body.model_dump(), collector_id=who.collector_id,
-                                 supervisor_id=who.collector_id if who.supervisor else None), in_scope(account_id))
-        return await act(request, account_id, "promise", build,
-                         lambda c, cmd: operations.promise_to_pay(c, account_id, cmd))
+            return (
+                PromiseInput(
+                    **body.model_dump(),
+                    collector_id=who.collector_id,
+                    supervisor_id=who.collector_id if who.supervisor else None,
+                ),
+                in_scope(account_id),
+            )
+
+        return await act(
+            request, account_id, "promise", build, lambda c, cmd: operations.promise_to_pay(c, account_id, cmd)
+        )
 
     @router.post("/accounts/{account_id}/plan")
     @guarded
@@ -164,10 +213,19 @@ def add_forms(router: APIRouter) -> None:
                 if due or value:
                     rows.append(InstalmentBody(due_date=due, amount=amount(value)))
             body = PlanBody(plan_id=f"PL-{key}", instalments=rows, down_payment=amount(form.get("down_payment", "0")))
-            return (PlanInput(plan_id=body.plan_id, instalments=[i.domain() for i in body.instalments],
-                              down_payment=body.down_payment, fee_waiver=body.fee_waiver,
-                              rate_discount_percent=body.rate_discount_percent, approved_by=ctx.caller.collector_id,
-                              approver_role=ctx.caller.role), in_scope(account_id))
+            return (
+                PlanInput(
+                    plan_id=body.plan_id,
+                    instalments=[i.domain() for i in body.instalments],
+                    down_payment=body.down_payment,
+                    fee_waiver=body.fee_waiver,
+                    rate_discount_percent=body.rate_discount_percent,
+                    approved_by=ctx.caller.collector_id,
+                    approver_role=ctx.caller.role,
+                ),
+                in_scope(account_id),
+            )
+
         return await act(request, account_id, "plan", build, lambda c, cmd: operations.agree_plan(c, account_id, cmd))
 
     @router.post("/accounts/{account_id}/hold")
@@ -177,15 +235,22 @@ def add_forms(router: APIRouter) -> None:
             reason = form.get("reason", "")
             if reason not in views.HOLD_REASONS:
                 raise HTTPException(422, "choose one of the reasons offered")
-            body = HoldBody(hold_id=f"H-{key}", hold_type=form.get("hold_type", ""), reason=reason,
-                            channel=form.get("channel") or None, days=form.get("days") or None,
-                            evidence_ref=form.get("evidence_ref", ""))
+            body = HoldBody(
+                hold_id=f"H-{key}",
+                hold_type=form.get("hold_type", ""),
+                reason=reason,
+                channel=form.get("channel") or None,
+                days=form.get("days") or None,
+                evidence_ref=form.get("evidence_ref", ""),
+            )
 
             def check(session, who):
                 open_episode(session, who, account_id)
                 if is_evidence_id(body.evidence_ref):  # as the API's hold route: on this account's record
                     evidence_known(session, account_id, [body.evidence_ref], "evidence_ref")
+
             return HoldInput(**body.model_dump(), placed_by=ctx.caller.collector_id), check
+
         return await act(request, account_id, "hold", build, lambda c, cmd: operations.place_hold(c, account_id, cmd))
 
     @router.post("/accounts/{account_id}/settlement")
@@ -193,10 +258,21 @@ def add_forms(router: APIRouter) -> None:
     async def settlement(request: Request, account_id: str) -> Response:
         """A settlement offer, approved by the signed-in user with their role (as POST /accounts/{id}/settlements):
         the workflow's validator holds it to the role's discount limit."""
+
         def build(ctx, form, key):
-            body = SettlementBody(offer_id=f"ST-{key}", amount=amount(form.get("amount", "")),
-                                  expires_on=form.get("expires_on", ""), replace=form.get("replace") == "yes")
-            return (SettlementInput(**body.model_dump(), approved_by=ctx.caller.collector_id,
-                                    approver_role=ctx.caller.role), in_scope(account_id))
-        return await act(request, account_id, "settlement", build,
-                         lambda c, cmd: operations.offer_settlement(c, account_id, cmd))
+            body = SettlementBody(
+                offer_id=f"ST-{key}",
+                amount=amount(form.get("amount", "")),
+                expires_on=form.get("expires_on", ""),
+                replace=form.get("replace") == "yes",
+            )
+            return (
+                SettlementInput(
+                    **body.model_dump(), approved_by=ctx.caller.collector_id, approver_role=ctx.caller.role
+                ),
+                in_scope(account_id),
+            )
+
+        return await act(
+            request, account_id, "settlement", build, lambda c, cmd: operations.offer_settlement(c, account_id, cmd)
+        )

@@ -107,8 +107,7 @@ ZH: dict[str, str] = {
     "Offer the settlement": "提出和解",
     "Evidence file (PDF or photo)": "证据文件（PDF 或照片）",
     "At most": "最大",
-    "a visit's report cites it, a call's outcome does not (its id is shown, to cite on a hold)":
-        "外访报告会引用它，电话结果不会（会显示其编号，可在暂停催收时引用）",
+    "a visit's report cites it, a call's outcome does not (its id is shown, to cite on a hold)": "外访报告会引用它，电话结果不会（会显示其编号，可在暂停催收时引用）",
     "Evidence on file": "已存证据",
     "a call's outcome carries no evidence: cite the id on a hold": "电话结果不带证据：请在暂停催收时引用该编号",
     "Schedule a callback": "预约回电",
@@ -163,18 +162,36 @@ ZH: dict[str, str] = {
 }
 
 OUTCOMES_ZH = {
-    "right_party_contact": "本人接听", "third_party": "第三方接听", "no_answer": "无人接听", "busy": "占线",
-    "voicemail": "语音信箱", "wrong_number": "号码错误", "refused_to_pay": "拒绝还款", "promise_made": "承诺还款",
-    "callback_requested": "要求回电", "dispute_raised": "提出争议", "hardship_claimed": "声称困难",
+    "right_party_contact": "本人接听",
+    "third_party": "第三方接听",
+    "no_answer": "无人接听",
+    "busy": "占线",
+    "voicemail": "语音信箱",
+    "wrong_number": "号码错误",
+    "refused_to_pay": "拒绝还款",
+    "promise_made": "承诺还款",
+    "callback_requested": "要求回电",
+    "dispute_raised": "提出争议",
+    "hardship_claimed": "声称困难",
 }
 
 
 CODES_ZH = {
     # hold types
-    "dispute": "争议", "cease_contact": "停止联系", "hardship": "经济困难", "bankruptcy": "破产", "deceased": "已故",
-    "complaint": "投诉", "fraud_claim": "欺诈申诉", "attorney_represented": "律师代理",
+    "dispute": "争议",
+    "cease_contact": "停止联系",
+    "hardship": "经济困难",
+    "bankruptcy": "破产",
+    "deceased": "已故",
+    "complaint": "投诉",
+    "fraud_claim": "欺诈申诉",
+    "attorney_represented": "律师代理",
     # reasons for delinquency
-    "forgot": "忘记还款", "cash_flow": "资金周转", "job_loss": "失业", "illness": "疾病", "unwilling": "不愿还款",
+    "forgot": "忘记还款",
+    "cash_flow": "资金周转",
+    "job_loss": "失业",
+    "illness": "疾病",
+    "unwilling": "不愿还款",
     # hold reasons offered on the form
     "customer disputes the amount owed": "客户对欠款金额有争议",
     "customer reports financial hardship": "客户反映经济困难",
@@ -183,7 +200,12 @@ CODES_ZH = {
     "customer complained about collection": "客户投诉催收",
     "customer is represented by an attorney": "客户已委托律师",
     # channels
-    "sms": "短信", "email": "邮件", "im": "即时消息", "letter": "信函", "call": "电话", "visit": "上门",
+    "sms": "短信",
+    "email": "邮件",
+    "im": "即时消息",
+    "letter": "信函",
+    "call": "电话",
+    "visit": "上门",
 }
 
 

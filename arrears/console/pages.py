@@ -26,8 +26,10 @@ HERE = Path(__file__).parent
 PREFIX = "/console"
 _env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]))
 # No script or style from anywhere else; inline scripts are not allowed either (the one script is a file).
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
-       "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
 
 
 def static_app() -> StaticFiles:
@@ -68,8 +70,17 @@ def render(request: Request, template: str, status: int = 200, ctx: Ctx | None =
     if ctx is not None:
         flash, ctx.session.flash = ctx.session.flash, []
     html = _env.get_template(template).render(
-        _=words._, w=words, lang=words.lang, languages=i18n.LANGUAGES, ctx=ctx, me=ctx.caller if ctx else None,
-        csrf_token=ctx.session.csrf if ctx else "", flash=flash, prefix=PREFIX, path=request.url.path, **values,
+        _=words._,
+        w=words,
+        lang=words.lang,
+        languages=i18n.LANGUAGES,
+        ctx=ctx,
+        me=ctx.caller if ctx else None,
+        csrf_token=ctx.session.csrf if ctx else "",
+        flash=flash,
+        prefix=PREFIX,
+        path=request.url.path,
+        **values,
     )
     response = HTMLResponse(html, status_code=status)
     response.headers["Content-Security-Policy"] = CSP
@@ -110,6 +121,7 @@ async def checked_form(request: Request, ctx: Ctx) -> dict[str, str]:
 
 def guarded(route):
     """HTTP errors raised by the API's own checks (404 out of scope, 403, 409, 422, 503) become console pages."""
+
     @functools.wraps(route)
     async def run(*args, **kwargs):
         try:
@@ -117,6 +129,7 @@ def guarded(route):
             return await result if inspect.isawaitable(result) else result
         except HTTPException as exc:
             raise ConsoleError(exc.status_code, str(exc.detail)) from None
+
     return run
 
 
@@ -124,6 +137,7 @@ def db(request: Request, work):
     def run():
         with request.app.state.sessions() as session:
             return work(session)
+
     return run_in_threadpool(run)
 
 
@@ -139,8 +153,15 @@ def install_handlers(app) -> None:
         message = exc.message
         if exc.status == 404:
             message = words._("The page you asked for is not among the accounts and tasks you may see.")
-        return render(request, "error.html", status=exc.status, ctx=ctx, title=titles.get(exc.status, "Refused"),
-                      message=message, status_code=exc.status)
+        return render(
+            request,
+            "error.html",
+            status=exc.status,
+            ctx=ctx,
+            title=titles.get(exc.status, "Refused"),
+            message=message,
+            status_code=exc.status,
+        )
 
     async def on_redirect(request: Request, exc: Redirect) -> Response:
         return RedirectResponse(exc.url, status_code=303)

@@ -49,8 +49,9 @@ class SessionStore:
     def open(self, token: str, collector_id: str) -> tuple[str, ConsoleSession]:
         """A new session; returns the cookie value (only its hash is kept)."""
         cookie = secrets.token_urlsafe(32)
-        session = ConsoleSession(token=token, collector_id=collector_id, csrf=secrets.token_urlsafe(32),
-                                 last_seen=self.clock())
+        session = ConsoleSession(
+            token=token, collector_id=collector_id, csrf=secrets.token_urlsafe(32), last_seen=self.clock()
+        )
         with self._lock:
             self._sweep()
             self._sessions[self._key(cookie)] = session

@@ -26,10 +26,17 @@ def add_sign_in(router: APIRouter) -> None:
 
     def sign_in_page(request: Request, status: int = 200, error: str = "") -> HTMLResponse:
         token = csrf.new_token()
-        response = render(request, "sign_in.html", status=status, signin_csrf=token, error=error,
-                          expired=request.query_params.get("expired") == "1")
-        response.set_cookie(csrf.PRE_COOKIE, token, httponly=True, samesite="strict", secure=secure(request),
-                            path=PREFIX, max_age=3600)
+        response = render(
+            request,
+            "sign_in.html",
+            status=status,
+            signin_csrf=token,
+            error=error,
+            expired=request.query_params.get("expired") == "1",
+        )
+        response.set_cookie(
+            csrf.PRE_COOKIE, token, httponly=True, samesite="strict", secure=secure(request), path=PREFIX, max_age=3600
+        )
         return response
 
     @router.get("/sign-in")

@@ -17,6 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from arrears.api.access import Caller, require_account, task_visible
+from arrears.audit.evidence_store import for_account as evidence_for
+from arrears.audit.timeline import from_record, ordered
 from arrears.client.clock import known_now
 from arrears.db.models import (
     Account,
@@ -34,8 +36,6 @@ from arrears.domain.desk import DESK_TASKS
 from arrears.domain.holds import HoldType
 from arrears.domain.outcome import ContactOutcome, DelinquencyReason
 from arrears.domain.strategy import Role
-from arrears.audit.evidence_store import for_account as evidence_for
-from arrears.audit.timeline import from_record, ordered
 
 # Hold reasons offered on the form: chosen, never typed, so that no free text about the customer
 # travels into the workflow's history (the record keeps the details, the evidence store the documents).
@@ -97,20 +97,25 @@ def _sla_left(sla_due_at: datetime | None, now: datetime) -> timedelta | None:
     return None if sla_due_at is None else sla_due_at - now
 
 
-def worklist_rows(session: Session, who: Caller, target: str, wall_now: datetime, kind: str | None,
-                  stage: str | None) -> tuple[list[WorkRow], list[str]]:
+def worklist_rows(
+    session: Session, who: Caller, target: str, wall_now: datetime, kind: str | None, stage: str | None
+) -> tuple[list[WorkRow], list[str]]:
     """(the rows after the filters, every stage on today's list before them)."""
     entries = worklist(session, target, wall_now, on_episode_clock=True)
     stages = sorted({e.stage for e in entries})
-    zones = dict(session.execute(select(Account.account_id, Account.timezone)
-                                 .where(Account.account_id.in_({e.account_id for e in entries}))).all())
+    zones = dict(
+        session.execute(
+            select(Account.account_id, Account.timezone).where(Account.account_id.in_({e.account_id for e in entries}))
+        ).all()
+    )
     rows = []
     for e in entries:
         if (kind and e.kind != kind) or (stage and e.stage != stage):
             continue
         now = known_now(session, e.account_id, wall_now)
-        rows.append(WorkRow(e, mask_name(e.customer_name), zones.get(e.account_id, "UTC"), now,
-                            _sla_left(e.sla_due_at, now)))
+        rows.append(
+            WorkRow(e, mask_name(e.customer_name), zones.get(e.account_id, "UTC"), now, _sla_left(e.sla_due_at, now))
+        )
     return rows, stages
 
 
@@ -137,10 +142,14 @@ class TeamRow:
 def team_rows(session: Session, who: Caller, wall_now: datetime) -> list[TeamRow]:
     """The team's open calls and visits (a manager: every team's) the caller may see: the supervisor
     queue first, then by SLA."""
-    tasks = session.scalars(select(CollectorTask).where(CollectorTask.status == "open",
-                                                        CollectorTask.kind.in_(DESK_TASKS))).all()
-    zones = dict(session.execute(select(Account.account_id, Account.timezone)
-                                 .where(Account.account_id.in_({t.account_id for t in tasks}))).all())
+    tasks = session.scalars(
+        select(CollectorTask).where(CollectorTask.status == "open", CollectorTask.kind.in_(DESK_TASKS))
+    ).all()
+    zones = dict(
+        session.execute(
+            select(Account.account_id, Account.timezone).where(Account.account_id.in_({t.account_id for t in tasks}))
+        ).all()
+    )
     rows = []
     for task in tasks:
         if not task_visible(session, who, task):
@@ -148,8 +157,9 @@ def team_rows(session: Session, who: Caller, wall_now: datetime) -> list[TeamRow
         now = known_now(session, task.account_id, wall_now)
         rows.append(TeamRow(task, zones.get(task.account_id, "UTC"), now, _sla_left(task.sla_due_at, now)))
     far = timedelta(days=10_000)
-    return sorted(rows, key=lambda r: (r.task.queue != "supervisor", r.sla_left if r.sla_left is not None else far,
-                                       r.task.id))
+    return sorted(
+        rows, key=lambda r: (r.task.queue != "supervisor", r.sla_left if r.sla_left is not None else far, r.task.id)
+    )
 
 
 # ---- the account ---------------------------------------------------------------------------------------------
@@ -185,8 +195,9 @@ class AccountPage:
         value = getattr(self.account, what) or ""
         if self.revealed:
             return value
-        return {"customer_name": mask_name, "phone": mask_phone, "email": mask_email,
-                "billing_address": mask_address}[what](value)
+        return {"customer_name": mask_name, "phone": mask_phone, "email": mask_email, "billing_address": mask_address}[
+            what
+        ](value)
 
     def scrub(self, text: str) -> str:
         """A record line (a contact's recipient and text, say) with the customer's details masked unless revealed."""
@@ -223,28 +234,62 @@ class AccountPage:
         return next((t.overdue_amount for t in reversed(self.tasks) if t.overdue_amount is not None), Decimal(0))
 
 
-def account_page(session: Session, who: Caller, account_id: str, wall_now: datetime, revealed: bool = False) -> AccountPage:
+def account_page(
+    session: Session, who: Caller, account_id: str, wall_now: datetime, revealed: bool = False
+) -> AccountPage:
     require_account(session, who, account_id)  # 404 unless in scope, exactly as for an unknown account
     account = session.get(Account, account_id)
     assert account is not None  # require_account answered 404 otherwise
-    episode = session.scalar(select(Episode).where(Episode.account_id == account_id)
-                             .order_by(Episode.started_at.desc()).limit(1))
+    episode = session.scalar(
+        select(Episode).where(Episode.account_id == account_id).order_by(Episode.started_at.desc()).limit(1)
+    )
     now = known_now(session, account_id, wall_now)
-    tasks = list(session.scalars(select(CollectorTask).where(CollectorTask.account_id == account_id)
-                                 .order_by(CollectorTask.due_at)))
-    workable = [t for t in tasks if episode is not None and episode.outcome is None and t.status == "open"
-                and t.episode_id == episode.episode_id and t.kind in DESK_TASKS and task_visible(session, who, t)]
-    promises = list(session.scalars(select(PromiseToPay).where(PromiseToPay.account_id == account_id)
-                                    .order_by(PromiseToPay.made_at)))
+    tasks = list(
+        session.scalars(
+            select(CollectorTask).where(CollectorTask.account_id == account_id).order_by(CollectorTask.due_at)
+        )
+    )
+    workable = [
+        t
+        for t in tasks
+        if episode is not None
+        and episode.outcome is None
+        and t.status == "open"
+        and t.episode_id == episode.episode_id
+        and t.kind in DESK_TASKS
+        and task_visible(session, who, t)
+    ]
+    promises = list(
+        session.scalars(
+            select(PromiseToPay).where(PromiseToPay.account_id == account_id).order_by(PromiseToPay.made_at)
+        )
+    )
     payments = list(session.scalars(select(Payment).where(Payment.account_id == account_id).order_by(Payment.paid_at)))
     timeline = list(reversed(ordered(from_record(session, account_id))))
-    postings = [] if episode is None else list(session.scalars(
-        select(LedgerPosting).where(LedgerPosting.episode_id == episode.episode_id)
-        .order_by(LedgerPosting.posted_on, LedgerPosting.id)))
+    postings = (
+        []
+        if episode is None
+        else list(
+            session.scalars(
+                select(LedgerPosting)
+                .where(LedgerPosting.episode_id == episode.episode_id)
+                .order_by(LedgerPosting.posted_on, LedgerPosting.id)
+            )
+        )
+    )
     return AccountPage(
-        account=account, episode=episode, collection_now=now, today=now.astimezone(ZoneInfo(account.timezone)).date(),
-        tasks=tasks, workable=workable, promises=promises, payments=payments, timeline=timeline, revealed=revealed,
-        postings=postings, evidence=evidence_for(session, account_id),
+        account=account,
+        episode=episode,
+        collection_now=now,
+        today=now.astimezone(ZoneInfo(account.timezone)).date(),
+        tasks=tasks,
+        workable=workable,
+        promises=promises,
+        payments=payments,
+        timeline=timeline,
+        revealed=revealed,
+        postings=postings,
+        evidence=evidence_for(session, account_id),
         keys={name: new_key() for name in ("outcome", "promise", "plan", "hold", "callback", "settlement")},
     )
 
@@ -261,7 +306,7 @@ def discount_limit(strategy_path: Any, role: Role) -> Decimal | None:
     episode's own strategy (in the workflow's validator) decides. None when the file cannot be read."""
     try:
         return _strategy_limits(str(strategy_path)).get(role, Decimal(0))
-    except Exception:  # a hint only: the validator still answers
+    except Exception:  # noqa: BLE001 - a hint only: the validator still answers
         return None
 
 
@@ -273,6 +318,7 @@ class Runs:
     """What the record knows of an account's workflow runs: the archived histories, and the episodes whose
     runs are still to be read from the server (arrears.audit.history_source.for_account, with its database part
     here so that it runs on a worker thread)."""
+
     archived: list[Any]
     known_runs: set[str]
     on_server: list[tuple[str, str | None]]  # (workflow id, first run id) of episodes not archived
@@ -283,10 +329,16 @@ def archived_runs(session: Session, account_id: str) -> Runs:
 
     rows = archived_rows(session, account_id=account_id)
     archived_episodes = {r.episode_id for r in rows}
-    episodes = session.execute(select(Episode.episode_id, Episode.workflow_id, Episode.run_id)
-                               .where(Episode.account_id == account_id).order_by(Episode.started_at)).all()
-    return Runs([unpack(r) for r in rows], {r.run_id for r in rows},
-                [(w, first) for e, w, first in episodes if e not in archived_episodes])
+    episodes = session.execute(
+        select(Episode.episode_id, Episode.workflow_id, Episode.run_id)
+        .where(Episode.account_id == account_id)
+        .order_by(Episode.started_at)
+    ).all()
+    return Runs(
+        [unpack(r) for r in rows],
+        {r.run_id for r in rows},
+        [(w, first) for e, w, first in episodes if e not in archived_episodes],
+    )
 
 
 def with_history(page: AccountPage, histories: list[Any]) -> None:

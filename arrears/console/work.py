@@ -39,13 +39,23 @@ def add_worklist(router: APIRouter) -> None:
                 row = session.get(Collector, target)
                 if row is None or not sees_collector(who.viewer, target, row.team):
                     raise not_found(f"collector {target}")
-            rows, stages = views.worklist_rows(session, who, target, request.app.state.clock(), kind or None,
-                                               stage or None)
+            rows, stages = views.worklist_rows(
+                session, who, target, request.app.state.clock(), kind or None, stage or None
+            )
             return rows, stages, members
 
         rows, stages, members = await db(request, read)
-        return render(request, "worklist.html", ctx=ctx, rows=rows, stages=stages, kind=kind, stage=stage,
-                      target=target, members=members)
+        return render(
+            request,
+            "worklist.html",
+            ctx=ctx,
+            rows=rows,
+            stages=stages,
+            kind=kind,
+            stage=stage,
+            target=target,
+            members=members,
+        )
 
 
 def add_supervisor_pages(router: APIRouter) -> None:
@@ -57,11 +67,14 @@ def add_supervisor_pages(router: APIRouter) -> None:
             raise ConsoleError(403, ctx.words._("Only a supervisor or manager may see this page."))
 
         def read(session):
-            return views.team_rows(session, ctx.caller, request.app.state.clock()), views.team_members(session, ctx.caller)
+            return views.team_rows(session, ctx.caller, request.app.state.clock()), views.team_members(
+                session, ctx.caller
+            )
 
         rows, members = await db(request, read)
-        return render(request, "team.html", ctx=ctx, rows=rows, members=members,
-                      breaches=[r for r in rows if r.breached])
+        return render(
+            request, "team.html", ctx=ctx, rows=rows, members=members, breaches=[r for r in rows if r.breached]
+        )
 
     @router.post("/tasks/{task_id}/reassign")
     @guarded
@@ -73,8 +86,9 @@ def add_supervisor_pages(router: APIRouter) -> None:
         try:
             body = ReassignBody(collector_id=form.get("collector_id", ""), reason=form.get("reason", ""))
         except ValidationError as exc:
-            raise ConsoleError(422, "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
-                                              for e in exc.errors())) from None
+            raise ConsoleError(
+                422, "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+            ) from None
 
         def allowed(session) -> None:  # the API's checks (arrears.api.desk reassign), then the move itself
             task = session.get(CollectorTask, task_id)
@@ -86,8 +100,15 @@ def add_supervisor_pages(router: APIRouter) -> None:
 
         await db(request, allowed)
         try:
-            await run_in_threadpool(reassign_task, request.app.state.sessions, task_id, body.collector_id,
-                                    who.collector_id, body.reason, request.app.state.clock())
+            await run_in_threadpool(
+                reassign_task,
+                request.app.state.sessions,
+                task_id,
+                body.collector_id,
+                who.collector_id,
+                body.reason,
+                request.app.state.clock(),
+            )
         except DeskError as exc:
             raise ConsoleError(422, str(exc)) from None
         ctx.session.flash.append(("ok", ctx.words._("Reassigned.")))

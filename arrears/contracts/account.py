@@ -9,14 +9,27 @@ from decimal import Decimal
 from pydantic import BaseModel
 
 from arrears.domain.blacklist import ALL_PURPOSES, BlacklistPolicy, BlacklistPurpose
+from arrears.domain.bounds import (
+    AccountId,
+    Code32,
+    Count,
+    CurrencyCode,
+    DaysPastDue,
+    Id64,
+    Key200,
+    Line64,
+    Line64Given,
+    Line500,
+    Moment,
+    Money,
+    Paragraph200Given,
+    PositiveCount,
+    RecordId,
+    SaneDate,
+)
 from arrears.domain.legal import LegalEvent, LegalState
 from arrears.domain.policy import ContactPolicy
 from arrears.domain.restrictions import RestrictionLevel, RestrictionPolicy
-from arrears.domain.bounds import (
-    AccountId, Code32, Count, CurrencyCode, DaysPastDue, Id64, Key200, Line500, Line64, Line64Given, Moment, Money,
-    Paragraph200Given, PositiveCount, RecordId, SaneDate,
-)
-
 
 # Raised (not retryable) when a legal update cannot apply: a wrong transition, a reused event id, a missing document.
 LEGAL_EVENT_REFUSED = "LegalEventRefused"

@@ -13,25 +13,53 @@ from typing import Literal
 from pydantic import BaseModel, Field, field_validator
 
 from arrears.domain.agency import PlacementRecord
-from arrears.domain.ledger import LedgerEvent
-from arrears.domain.restrictions import RestrictionLevel
+from arrears.domain.bounds import (
+    AccountId,
+    CallSeconds,
+    Code16,
+    Code32,
+    Code32Given,
+    Count,
+    CurrencyCode,
+    Days,
+    DaySeconds,
+    DaysPastDue,
+    Hash64,
+    Id64,
+    Interval,
+    Line64,
+    Line80,
+    Line100,
+    Line100Given,
+    Line500,
+    Moment,
+    Money,
+    Name100,
+    Note,
+    OptionalId64,
+    Paragraph1000,
+    Paragraph4000,
+    Reason,
+    Reason2000Given,
+    RecordId,
+    SaneDate,
+    TimeZoneName,
+)
 from arrears.domain.clock import EpisodeClock
 from arrears.domain.delinquency import Outcome, bucket_for_dpd, days_past_due, stage_for_dpd
+
 # Records the episode keeps (they live in the domain, where the agenda reads them).
 from arrears.domain.episode import EffectiveCollectionRecord, Episode, LegalReferralState, PaymentRecord, ReageOutcome
 from arrears.domain.evidence_ids import EvidenceRef
 from arrears.domain.holds import HoldRecord, HoldType
 from arrears.domain.ladder import ScheduledStep
+from arrears.domain.ledger import LedgerEvent
 from arrears.domain.outcome import ContactOutcome, DelinquencyReason, VisitReport
 from arrears.domain.plan import Instalment, InstalmentPlan
 from arrears.domain.promise import PromiseRecord
+from arrears.domain.restrictions import RestrictionLevel
 from arrears.domain.settlement import SettlementOffer
 from arrears.domain.strategy import Action, Role, Segment, Strategy
-from arrears.domain.bounds import (
-    AccountId, CallSeconds, Code16, Code32, Code32Given, Count, CurrencyCode, DaySeconds, Days, DaysPastDue, Hash64,
-    Id64, Interval, Line100, Line100Given, Line500, Line64, Line80, Moment, Money, Name100, Note, OptionalId64,
-    Paragraph1000, Paragraph4000, Reason, Reason2000Given, RecordId, SaneDate, TimeZoneName,
-)
 
 
 class EpisodeInput(BaseModel):

@@ -1,6 +1,5 @@
 """Commands and results of the collection episode's activities (the workflow calls them by name)."""
 
-
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -8,24 +7,45 @@ from pydantic import BaseModel, Field
 from arrears.contracts import keys
 from arrears.contracts.collection import OutcomeInput
 from arrears.domain.agency import PlacementRecord
-from arrears.domain.ledger import Posting
+from arrears.domain.bounds import (
+    AccountId,
+    Code16,
+    Code32,
+    Count,
+    CurrencyCode,
+    DaysPastDue,
+    Detail,
+    Hash64,
+    Id64,
+    Int32,
+    Key200,
+    Line64,
+    Line80,
+    Line100,
+    Line500,
+    Moment,
+    Money,
+    Name100,
+    OptionalId64,
+    Reason,
+    RecordId,
+    SaneDate,
+    TimeZoneName,
+    WorkflowId,
+)
 from arrears.domain.clock import EpisodeClock
 from arrears.domain.delinquency import Outcome
+
 # Records the episode keeps (they live in the domain, where the agenda reads them).
 from arrears.domain.episode import PaymentRecord
 from arrears.domain.holds import HoldRecord, HoldType
 from arrears.domain.ladder import ScheduledStep
-from arrears.domain.policy import ContactPolicy
+from arrears.domain.ledger import Posting
 from arrears.domain.plan import InstalmentPlan
+from arrears.domain.policy import ContactPolicy
 from arrears.domain.promise import PromiseRecord
 from arrears.domain.settlement import SettlementOffer
 from arrears.domain.strategy import DeskPolicy, Segment
-from arrears.domain.bounds import (
-    AccountId, Code16, Code32, Count, CurrencyCode, DaysPastDue, Detail, Hash64, Id64, Int32, Key200, Line100,
-    Line500, Line64, Line80, Moment, Money, Name100, OptionalId64, Reason, RecordId, SaneDate, TimeZoneName,
-    WorkflowId,
-)
-
 
 
 class OpenEpisodeCommand(BaseModel):

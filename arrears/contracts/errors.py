@@ -29,8 +29,15 @@ INVALID_COMMAND = "InvalidCommand"  # a command the activity cannot carry out (a
 
 # Retrying these cannot help: activities raise them non-retryable, and retry policies list them too.
 PERMANENT = (
-    HOLD_ID_TAKEN, LEGAL_EVENT_REFUSED, REAGE_REFUSED, RECOVERY_REFUSED, ACCOUNT_NOT_ON_RECORD, EPISODE_NOT_OPENED,
-    RECORD_MISSING, RECORD_REJECTED, INVALID_COMMAND,
+    HOLD_ID_TAKEN,
+    LEGAL_EVENT_REFUSED,
+    REAGE_REFUSED,
+    RECOVERY_REFUSED,
+    ACCOUNT_NOT_ON_RECORD,
+    EPISODE_NOT_OPENED,
+    RECORD_MISSING,
+    RECORD_REJECTED,
+    INVALID_COMMAND,
 )
 # A business answer the caller handles (the update fails with it); every other permanent failure
 # puts the episode on the attention list and is retried slowly until someone fixes the cause.

@@ -1,14 +1,22 @@
 """Wire types of the service workflows: desk sweep, history archiver, bureau cycle, risk rescore."""
 
-
-
 from pydantic import BaseModel, Field
 
 # Records the episode keeps (they live in the domain, where the agenda reads them).
 from arrears.domain.bounds import (
-    AccountId, Code32, Count, Detail, Interval, Line500, Line80, Moment, Period, PositiveCount, Ref500, SaneDate,
+    AccountId,
+    Code32,
+    Count,
+    Detail,
+    Interval,
+    Line80,
+    Line500,
+    Moment,
+    Period,
+    PositiveCount,
+    Ref500,
+    SaneDate,
 )
-
 
 
 class SweepInput(BaseModel):
@@ -48,8 +56,10 @@ class BureauCycleSummary(BaseModel):
 
     def line(self) -> str:
         again = "" if self.created else " (already reported: file written again from the record)"
-        return (f"{self.period}: {self.accounts} account(s), {self.withheld} withheld pending notice, "
-                f"{self.corrections} correction(s) -> {self.file}{again}")
+        return (
+            f"{self.period}: {self.accounts} account(s), {self.withheld} withheld pending notice, "
+            f"{self.corrections} correction(s) -> {self.file}{again}"
+        )
 
 
 class RescoreInput(BaseModel):

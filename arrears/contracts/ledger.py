@@ -4,14 +4,20 @@ Kept apart from arrears.contracts.collection so that the workflow can import it 
 the activities' database code; the models are pure (pydantic, Decimal, dates).
 """
 
-
 from pydantic import BaseModel, Field
 
+from arrears.domain.bounds import (
+    AccountId,
+    Count,
+    CurrencyCode,
+    Id64,
+    Line500,
+    Money,
+    Reason,
+    SaneDate,
+)
 from arrears.domain.ledger import Cycle, Posting
 from arrears.domain.pricing import ReagePolicy
-from arrears.domain.bounds import (
-    AccountId, Count, CurrencyCode, Id64, Line500, Money, Reason, SaneDate,
-)
 
 
 class PostLedgerCommand(BaseModel):

@@ -11,13 +11,27 @@ from pydantic import BaseModel, Field
 
 from arrears.contracts import keys
 from arrears.domain.agency import PlacementRecord
+from arrears.domain.bounds import (
+    AccountId,
+    Code32,
+    CurrencyCode,
+    DaySeconds,
+    Hash64,
+    Id64,
+    Moment,
+    Money,
+    Name100,
+    OptionalId64,
+    Reason,
+    RecordId,
+    SaneDate,
+    TimeZoneName,
+    WorkflowId,
+)
 from arrears.domain.clock import EpisodeClock
 from arrears.domain.legal import LegalCase, LegalEvent, LegalState
 from arrears.domain.settlement import SettlementOffer
 from arrears.domain.strategy import Strategy
-from arrears.domain.bounds import (
-    AccountId, Code32, CurrencyCode, DaySeconds, Hash64, Id64, Moment, Money, Name100, OptionalId64, Reason, RecordId, SaneDate, TimeZoneName, WorkflowId,
-)
 
 
 class RecoveryInput(BaseModel):

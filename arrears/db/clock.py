@@ -5,9 +5,9 @@ clock (workflow.now() is its clock). Activities, the API and the CLI take ``cloc
 default argument, so a test can stand a fixed clock in.
 """
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 
 def utcnow() -> datetime:
     """Now, timezone-aware, in UTC."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)

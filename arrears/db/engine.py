@@ -33,8 +33,9 @@ def make_engine(url: str, pool_size: int = 10, max_overflow: int = 20) -> Engine
 
 def engine_for(settings: "Settings") -> Engine:
     """The engine the settings describe: ARREARS_DATABASE_URL, ARREARS_DATABASE_POOL_SIZE and _MAX_OVERFLOW."""
-    return make_engine(settings.database_url, pool_size=settings.database_pool_size,
-                       max_overflow=settings.database_max_overflow)
+    return make_engine(
+        settings.database_url, pool_size=settings.database_pool_size, max_overflow=settings.database_max_overflow
+    )
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

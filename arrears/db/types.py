@@ -1,6 +1,6 @@
 """Column types that keep money exact on every backend."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from sqlalchemy import DateTime, Numeric, String
@@ -43,8 +43,10 @@ def _fits(value: Decimal) -> None:
     from arrears.domain.bounds import MONEY_MAX, MONEY_SCALE, decimals
 
     if not value.is_finite() or abs(value) > MONEY_MAX or decimals(value) > MONEY_SCALE:
-        raise ValueError(f"amount does not fit NUMERIC(20, {MONEY_SCALE}): at most {MONEY_SCALE} decimals "
-                         f"and {MONEY_MAX} in absolute value")
+        raise ValueError(
+            f"amount does not fit NUMERIC(20, {MONEY_SCALE}): at most {MONEY_SCALE} decimals "
+            f"and {MONEY_MAX} in absolute value"
+        )
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -63,9 +65,9 @@ class UtcDateTime(TypeDecorator[datetime]):
             return None
         if value.tzinfo is None:
             raise ValueError(f"timestamp without a time zone: {value!r}")
-        return value.astimezone(timezone.utc)
+        return value.astimezone(UTC)
 
     def process_result_value(self, value, dialect):
         if value is None:
             return None
-        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

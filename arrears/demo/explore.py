@@ -35,8 +35,9 @@ def arrears_command() -> str:
     return _shown(beside) if beside.exists() else "arrears"
 
 
-def explorations(*, address: str, database_url: str, ui_url: str | None, interesting: str, why: str,
-                 ended: tuple[str, str] | None) -> list[Exploration]:
+def explorations(
+    *, address: str, database_url: str, ui_url: str | None, interesting: str, why: str, ended: tuple[str, str] | None
+) -> list[Exploration]:
     """``ended``: an account whose episode ended, and how (the settled one when there is one)."""
     arrears = arrears_command()
     temporal = _shown(Path(temporal_binary()))
@@ -44,12 +45,17 @@ def explorations(*, address: str, database_url: str, ui_url: str | None, interes
     found = [Exploration(f"{interesting}, {why}, live from its workflow:", (f"{on_server} status {interesting}",))]
     if ended is not None:
         account, how = ended
-        found.append(Exploration(
-            f"{account}'s story, {how}: the record and the workflow history, line by line:",
-            (f"{on_server} --database-url {shlex.quote(database_url)} audit timeline {account}",)))
-    late: tuple[str, ...] = (f"{temporal} workflow list --address {shlex.quote(address)} --query {shlex.quote(LATE_QUERY)}",)
+        found.append(
+            Exploration(
+                f"{account}'s story, {how}: the record and the workflow history, line by line:",
+                (f"{on_server} --database-url {shlex.quote(database_url)} audit timeline {account}",),
+            )
+        )
+    late: tuple[str, ...] = (
+        f"{temporal} workflow list --address {shlex.quote(address)} --query {shlex.quote(LATE_QUERY)}",
+    )
     if ui_url:
-        late = (f"{ui_url}/namespaces/default/workflows?query={quote(LATE_QUERY)}",) + late
+        late = (f"{ui_url}/namespaces/default/workflows?query={quote(LATE_QUERY)}", *late)
     found.append(Exploration("the accounts in late stage, in the Web UI (the query " + LATE_QUERY + ") or here:", late))
     return found
 

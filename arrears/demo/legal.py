@@ -21,7 +21,7 @@ import asyncio
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -32,16 +32,23 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 
 from arrears import PROJECT_ROOT
+from arrears.audit.evidence_store import EvidenceStore, add_local_file
+from arrears.cli.tables import Column, print_table
+from arrears.client.operations import Rejected, get_status, log_contact_outcome, update_legal_case
 from arrears.contracts.collection import OutcomeInput, StatusView
-from arrears.db.models import AccountAction, CollectorTask, EffectiveCollection, Episode, LegalCaseEvent, LegalCaseRecord
+from arrears.db.models import (
+    AccountAction,
+    CollectorTask,
+    EffectiveCollection,
+    Episode,
+    LegalCaseEvent,
+    LegalCaseRecord,
+)
 from arrears.domain.delinquency import local_date
 from arrears.domain.legal import LegalCriteria, LegalEvent, LegalState
 from arrears.domain.legal_outlook import Criterion, earliest_referral, unmet_criterion
 from arrears.domain.outcome import ContactOutcome, DelinquencyReason
-from arrears.client.operations import Rejected, get_status, log_contact_outcome, update_legal_case
-from arrears.audit.evidence_store import EvidenceStore, add_local_file
 from arrears.intake.sample import generate_accounts
-from arrears.cli.tables import Column, print_table
 
 LEGAL_ACCOUNT = "DEMO000049"
 LEGAL_STRATEGY = PROJECT_ROOT / "strategies" / "demo-legal.yaml"
@@ -64,8 +71,14 @@ def legal_day_seconds(day_seconds: float, days: int) -> float:
 def legal_rows(today: date) -> list[dict]:
     """The large balance: a synthetic account of 68,000 CNY in Shanghai, high risk."""
     row = generate_accounts(1, today, [IMPORT_DPD], seed=49, prefix="DEMO")[0]
-    row.update(account_id=LEGAL_ACCOUNT, email=f"{LEGAL_ACCOUNT.lower()}@example.com", risk_segment="high",
-               currency="CNY", overdue_amount="6800.00", total_balance="68000.00")
+    row.update(
+        account_id=LEGAL_ACCOUNT,
+        email=f"{LEGAL_ACCOUNT.lower()}@example.com",
+        risk_segment="high",
+        currency="CNY",
+        overdue_amount="6800.00",
+        total_balance="68000.00",
+    )
     return [row]
 
 
@@ -76,8 +89,15 @@ def _local_today(view: StatusView) -> date:
 class LegalStory:
     """Plays the collector and the legal team for ``LEGAL_ACCOUNT`` while the demo runs."""
 
-    def __init__(self, client: Client, sessions: sessionmaker[Session], console: Console, day: Callable[[], int],
-                 demo_dir: Path, criteria: LegalCriteria) -> None:
+    def __init__(
+        self,
+        client: Client,
+        sessions: sessionmaker[Session],
+        console: Console,
+        day: Callable[[], int],
+        demo_dir: Path,
+        criteria: LegalCriteria,
+    ) -> None:
         self.client, self.sessions, self.console, self.day = client, sessions, console, day
         self.demo_dir, self.criteria = demo_dir, criteria
         self.collections: list[date] = []  # the local dates the collector reached the cardholder
@@ -112,14 +132,29 @@ class LegalStory:
 
     def _read(self) -> tuple[list[CollectorTask], list[AccountAction], LegalCaseRecord | None]:
         with self.sessions() as s:
-            calls = s.scalars(select(CollectorTask).where(
-                CollectorTask.account_id == LEGAL_ACCOUNT, CollectorTask.kind == "call", CollectorTask.status == "open",
-            ).order_by(CollectorTask.id)).all()
-            refusals = s.scalars(select(AccountAction).where(
-                AccountAction.account_id == LEGAL_ACCOUNT, AccountAction.action == "legal_refused",
-            ).order_by(AccountAction.id)).all()
-            case = s.scalar(select(LegalCaseRecord).where(LegalCaseRecord.account_id == LEGAL_ACCOUNT)
-                            .order_by(LegalCaseRecord.id).limit(1))
+            calls = s.scalars(
+                select(CollectorTask)
+                .where(
+                    CollectorTask.account_id == LEGAL_ACCOUNT,
+                    CollectorTask.kind == "call",
+                    CollectorTask.status == "open",
+                )
+                .order_by(CollectorTask.id)
+            ).all()
+            refusals = s.scalars(
+                select(AccountAction)
+                .where(
+                    AccountAction.account_id == LEGAL_ACCOUNT,
+                    AccountAction.action == "legal_refused",
+                )
+                .order_by(AccountAction.id)
+            ).all()
+            case = s.scalar(
+                select(LegalCaseRecord)
+                .where(LegalCaseRecord.account_id == LEGAL_ACCOUNT)
+                .order_by(LegalCaseRecord.id)
+                .limit(1)
+            )
             return list(calls), list(refusals), case
 
     async def _advance(self) -> None:
@@ -137,8 +172,11 @@ class LegalStory:
                     self.say(action.dpd, f"the legal step does not refer yet: {reasons}")
         if case is not None and self.case_id is None:
             self.case_id = case.id
-            self.say(case.dpd, f"the legal step refers the account: case {case.id} opened for a principal of "
-                               f"{case.currency} {case.principal} ({'; '.join(case.decision)})")
+            self.say(
+                case.dpd,
+                f"the legal step refers the account: case {case.id} opened for a principal of "
+                f"{case.currency} {case.principal} ({'; '.join(case.decision)})",
+            )
         if self.case_id is not None:
             await self._file_claim()
 
@@ -147,45 +185,80 @@ class LegalStory:
         if self.view is None:
             self.view = await get_status(self.client, LEGAL_ACCOUNT)
         # The episode's clock brings that answer up to now without asking the workflow again.
-        view = self.view.at(datetime.now(timezone.utc))
+        view = self.view.at(datetime.now(UTC))
         today = _local_today(view)
         if self.collections and (today - self.collections[-1]).days <= self.criteria.min_days_between:
             return  # a day's margin: the collection counts on the account's local date when it is logged
         task = calls[0]
-        await log_contact_outcome(self.client, LEGAL_ACCOUNT, OutcomeInput(
-            task_id=task.id, outcome=ContactOutcome.RIGHT_PARTY_CONTACT, duration_seconds=300,
-            reason_for_delinquency=DelinquencyReason.CASH_FLOW, collector_id=task.assigned_to or "c-li"))
+        await log_contact_outcome(
+            self.client,
+            LEGAL_ACCOUNT,
+            OutcomeInput(
+                task_id=task.id,
+                outcome=ContactOutcome.RIGHT_PARTY_CONTACT,
+                duration_seconds=300,
+                reason_for_delinquency=DelinquencyReason.CASH_FLOW,
+                collector_id=task.assigned_to or "c-li",
+            ),
+        )
         self.collections.append(today)
-        self.say(view.dpd, f"{task.assigned_to or 'a collector'} reaches the cardholder on call task {task.id} "
-                           f"(opened at DPD {task.dpd}): effective collection {len(self.collections)} of "
-                           f"{self.criteria.min_effective_collections}")
+        self.say(
+            view.dpd,
+            f"{task.assigned_to or 'a collector'} reaches the cardholder on call task {task.id} "
+            f"(opened at DPD {task.dpd}): effective collection {len(self.collections)} of "
+            f"{self.criteria.min_effective_collections}",
+        )
 
     async def _file_claim(self) -> None:
         view = await get_status(self.client, LEGAL_ACCOUNT)
         claim = self.demo_dir / "legal" / f"{LEGAL_ACCOUNT}-case-{self.case_id}-statement-of-claim.pdf"
         claim.parent.mkdir(parents=True, exist_ok=True)
-        claim.write_bytes(tiny_pdf([
-            "Statement of claim (synthetic demo document)", f"case {self.case_id}, account {LEGAL_ACCOUNT}",
-            f"principal claimed: {view.currency} {view.principal or view.total_balance}"]))
+        claim.write_bytes(
+            tiny_pdf(
+                [
+                    "Statement of claim (synthetic demo document)",
+                    f"case {self.case_id}, account {LEGAL_ACCOUNT}",
+                    f"principal claimed: {view.currency} {view.principal or view.total_balance}",
+                ]
+            )
+        )
         # The document goes to the evidence store first; the case cites it by id (never by a path).
         store = EvidenceStore(self.demo_dir / "evidence", max_bytes=1_000_000, allowed_types=["application/pdf"])
-        stored = await asyncio.to_thread(add_local_file, self.sessions, store, LEGAL_ACCOUNT, claim,
-                                         uploaded_by="legal-team", now=datetime.now(timezone.utc))
+        stored = await asyncio.to_thread(
+            add_local_file, self.sessions, store, LEGAL_ACCOUNT, claim, uploaded_by="legal-team", now=datetime.now(UTC)
+        )
         self.filing_on = self.filing_on or _local_today(view)
-        result = await update_legal_case(self.client, LEGAL_ACCOUNT, LegalEvent(
-            event_id=f"case-{self.case_id}-filed", on=self.filing_on, by="legal-team",
-            new_state=LegalState.FILED, cost=COURT_FEE, document_id=stored.evidence_id))
-        self.say(view.dpd, f"the legal team files the claim: case {result.case_id} {result.state.value}, court fee "
-                           f"{view.currency} {result.costs} ({view.currency} {result.recoverable_costs} charged to "
-                           f"the account), claim document kept with its SHA-256")
+        result = await update_legal_case(
+            self.client,
+            LEGAL_ACCOUNT,
+            LegalEvent(
+                event_id=f"case-{self.case_id}-filed",
+                on=self.filing_on,
+                by="legal-team",
+                new_state=LegalState.FILED,
+                cost=COURT_FEE,
+                document_id=stored.evidence_id,
+            ),
+        )
+        self.say(
+            view.dpd,
+            f"the legal team files the claim: case {result.case_id} {result.state.value}, court fee "
+            f"{view.currency} {result.costs} ({view.currency} {result.recoverable_costs} charged to "
+            f"the account), claim document kept with its SHA-256",
+        )
         self.filed.set()
 
 
 def tiny_pdf(lines: list[str]) -> bytes:
     """A one-page PDF with these lines of ASCII text: enough for the evidence store to keep as a document."""
-    text = "BT /F1 11 Tf 72 760 Td 14 TL " + " ".join(
-        "(" + line.encode("ascii", "replace").decode().replace("\\", "").replace("(", "[").replace(")", "]") + ") '"
-        for line in lines) + " ET"
+    text = (
+        "BT /F1 11 Tf 72 760 Td 14 TL "
+        + " ".join(
+            "(" + line.encode("ascii", "replace").decode().replace("\\", "").replace("(", "[").replace(")", "]") + ") '"
+            for line in lines
+        )
+        + " ET"
+    )
     objects = [
         "<< /Type /Catalog /Pages 2 0 R >>",
         "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
@@ -227,40 +300,55 @@ _CRITERION_TEXT = {
 }
 
 
-async def refusals(client: Client, sessions: sessionmaker[Session], criteria: LegalCriteria,
-                   now: datetime | None = None) -> list[Refusal]:
+async def refusals(
+    client: Client, sessions: sessionmaker[Session], criteria: LegalCriteria, now: datetime | None = None
+) -> list[Refusal]:
     """Every account whose legal step ran and did not refer, with its last check's unmet criteria.
 
     ``now`` is the real moment the episodes' clocks are read at (a test server's own time in tests).
     """
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     with sessions() as s:
         referred = set(s.scalars(select(LegalCaseRecord.account_id)))
-        accounts = sorted(set(s.scalars(select(AccountAction.account_id).where(AccountAction.action == "legal_refused")))
-                          - referred)
+        accounts = sorted(
+            set(s.scalars(select(AccountAction.account_id).where(AccountAction.action == "legal_refused"))) - referred
+        )
     in_time = criteria.model_copy(update={"min_principal": Decimal(0)})
     found: list[Refusal] = []
     for account_id in accounts:
         try:
             view = (await asyncio.wait_for(get_status(client, account_id), QUERY_SECONDS)).at(now)
-        except (Rejected, asyncio.TimeoutError):  # an episode that does not answer is left out
+        except (TimeoutError, Rejected):  # an episode that does not answer is left out
             continue
         if view.legal is None or view.legal.status != "refused":
             continue
         with sessions() as s:
             due = s.scalar(select(Episode.due_date).where(Episode.episode_id == view.episode_id))
-            collected = [local_date(at, view.timezone) for at in s.scalars(
-                select(EffectiveCollection.occurred_at).where(EffectiveCollection.episode_id == view.episode_id))]
+            collected = [
+                local_date(at, view.timezone)
+                for at in s.scalars(
+                    select(EffectiveCollection.occurred_at).where(EffectiveCollection.episode_id == view.episode_id)
+                )
+            ]
         unmet = frozenset(c for c in map(unmet_criterion, view.legal.reasons) if c is not None)
         earliest = earliest_in_time = None
         if view.outcome is None and due is not None:
             principal = view.principal if view.principal is not None else view.total_balance
             earliest, earliest_in_time = (
-                earliest_referral(collected, due_date=due, still_unpaid=view.overdue_amount > 0, principal=principal,
-                                  currency=view.currency, as_of=_local_today(view), criteria=rules)
-                for rules in (criteria, in_time))
-        found.append(Refusal(account_id, unmet, view.outcome.value if view.outcome else None, earliest,
-                             earliest_in_time))
+                earliest_referral(
+                    collected,
+                    due_date=due,
+                    still_unpaid=view.overdue_amount > 0,
+                    principal=principal,
+                    currency=view.currency,
+                    as_of=_local_today(view),
+                    criteria=rules,
+                )
+                for rules in (criteria, in_time)
+            )
+        found.append(
+            Refusal(account_id, unmet, view.outcome.value if view.outcome else None, earliest, earliest_in_time)
+        )
     return found
 
 
@@ -275,41 +363,77 @@ def _met_from(criterion: Criterion, refused: list[Refusal]) -> str:
     return "episodes ended" if all(r.ended for r in held) else "not by waiting"
 
 
-def print_legal_summary(console: Console, sessions: sessionmaker[Session], refused: list[Refusal],
-                        criteria: LegalCriteria) -> None:
+def print_legal_summary(
+    console: Console, sessions: sessionmaker[Session], refused: list[Refusal], criteria: LegalCriteria
+) -> None:
     with sessions() as s:
         cases = s.scalars(select(LegalCaseRecord).order_by(LegalCaseRecord.id)).all()
         events = Counter(s.scalars(select(LegalCaseEvent.case_id)))
-    print_table(console, [
-        Column("case", whole=True, justify="right"), Column("account", whole=True), Column("referred", priority=2),
-        Column("DPD", priority=3, justify="right"), Column("principal", whole=True, justify="right"),
-        Column("state", whole=True), Column("costs", priority=1, justify="right"),
-        Column("updates", priority=4, justify="right"),
-    ], [
-        [str(c.id), c.account_id, str(c.referred_on), str(c.dpd), f"{c.principal} {c.currency}", c.state,
-         f"{c.costs} {c.currency}", str(events[c.id])]
-        for c in cases
-    ], title=f"legal cases referred: {len(cases)} (criteria {criteria.preset})", shown_by="`arrears legal ACCOUNT`")
+    print_table(
+        console,
+        [
+            Column("case", whole=True, justify="right"),
+            Column("account", whole=True),
+            Column("referred", priority=2),
+            Column("DPD", priority=3, justify="right"),
+            Column("principal", whole=True, justify="right"),
+            Column("state", whole=True),
+            Column("costs", priority=1, justify="right"),
+            Column("updates", priority=4, justify="right"),
+        ],
+        [
+            [
+                str(c.id),
+                c.account_id,
+                str(c.referred_on),
+                str(c.dpd),
+                f"{c.principal} {c.currency}",
+                c.state,
+                f"{c.costs} {c.currency}",
+                str(events[c.id]),
+            ]
+            for c in cases
+        ],
+        title=f"legal cases referred: {len(cases)} (criteria {criteria.preset})",
+        shown_by="`arrears legal ACCOUNT`",
+    )
     if not refused:
         return
-    words = {"n": criteria.min_effective_collections, "days": criteria.min_days_between,
-             "months": criteria.months_unpaid_after_last, "currency": criteria.principal_currency,
-             "threshold": criteria.min_principal}
+    words = {
+        "n": criteria.min_effective_collections,
+        "days": criteria.min_days_between,
+        "months": criteria.months_unpaid_after_last,
+        "currency": criteria.principal_currency,
+        "threshold": criteria.min_principal,
+    }
     by_criterion = Counter(c for r in refused for c in r.unmet)
-    print_table(console, [
-        Column("unmet criterion at the last check", whole=True), Column("accounts", whole=True, justify="right"),
-        Column("could be met from", "met from", whole=True),
-    ], [[_CRITERION_TEXT[c].format(**words), str(n), _met_from(c, refused)] for c, n in by_criterion.most_common()],
-        title=f"legal step refused: {len(refused)} account(s), and why (one account may miss several)", shown_by=None)
-    console.print(f"(dates: if the cardholder is reached today and again {criteria.min_days_between} days later, "
-                  f"and nothing is paid)", style="dim")
+    print_table(
+        console,
+        [
+            Column("unmet criterion at the last check", whole=True),
+            Column("accounts", whole=True, justify="right"),
+            Column("could be met from", "met from", whole=True),
+        ],
+        [[_CRITERION_TEXT[c].format(**words), str(n), _met_from(c, refused)] for c, n in by_criterion.most_common()],
+        title=f"legal step refused: {len(refused)} account(s), and why (one account may miss several)",
+        shown_by=None,
+    )
+    console.print(
+        f"(dates: if the cardholder is reached today and again {criteria.min_days_between} days later, "
+        f"and nothing is paid)",
+        style="dim",
+    )
     running = [r for r in refused if r.ended is None]
     could = sorted((r for r in running if r.earliest is not None), key=lambda r: r.earliest or date.min)
     if could:
-        console.print(f"first date one of them could be referred: {could[0].earliest} ({could[0].account_id}); "
-                      f"{len(could)} of {len(running)} running could be")
+        console.print(
+            f"first date one of them could be referred: {could[0].earliest} ({could[0].account_id}); "
+            f"{len(could)} of {len(running)} running could be"
+        )
     elif running:
-        console.print(f"none of the {len(running)} running could be referred by waiting: the principal must be "
-                      f"{criteria.min_principal} {criteria.principal_currency} or more")
+        console.print(
+            f"none of the {len(running)} running could be referred by waiting: the principal must be "
+            f"{criteria.min_principal} {criteria.principal_currency} or more"
+        )
     for outcome, n in sorted(Counter(r.ended for r in refused if r.ended is not None).items()):
         console.print(f"{n} episode(s) ended {outcome} before the criteria could hold")

@@ -14,21 +14,46 @@ episode, not a clock hack.
 
 import asyncio
 import shutil
-from pathlib import Path
 import time
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
-from zoneinfo import ZoneInfo
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from rich.console import Console
 from sqlalchemy import select
 from temporalio.client import Client
 
 from arrears import PROJECT_ROOT
-from arrears.runtime.connect import connect
+from arrears.client.operations import (
+    Rejected,
+    agree_plan,
+    close_episode,
+    get_status,
+    offer_settlement,
+    promise_to_pay,
+    record_payment,
+)
+from arrears.config.settings import load_settings
+from arrears.config.strategies import load_strategy
+from arrears.contracts.collection import PaymentInput, PlanInput, PromiseInput, SettlementInput
 from arrears.contracts.names import Updates, recovery_workflow_id
 from arrears.contracts.recovery import RecoveryPaymentResult
+from arrears.db.engine import make_engine, make_sessionmaker
+from arrears.db.migrate import upgrade
+from arrears.db.models import Episode
+from arrears.demo.explore import explorations, sqlite_url
+from arrears.demo.legal import (
+    LEGAL_ACCOUNT,
+    LEGAL_STRATEGY,
+    LEGAL_TASK_QUEUE,
+    LegalStory,
+    legal_day_seconds,
+    legal_rows,
+    print_legal_summary,
+    refusals,
+)
 from arrears.demo.summaries import (
     OUTCOMES,
     STAGES,
@@ -39,51 +64,74 @@ from arrears.demo.summaries import (
     shown_path,
     stage_counts,
 )
-from arrears.db.engine import make_engine, make_sessionmaker
-from arrears.db.migrate import upgrade
-from arrears.risk.demo import run_risk_demo
-from arrears.db.models import Episode
-from arrears.desk.assign import set_absent
 from arrears.desk.agencies import import_agencies
+from arrears.desk.assign import set_absent
 from arrears.desk.roster import import_roster
-from arrears.demo.explore import explorations, sqlite_url
-from arrears.demo.legal import (
-    LEGAL_ACCOUNT,
-    LEGAL_TASK_QUEUE,
-    LEGAL_STRATEGY,
-    LegalStory,
-    legal_day_seconds,
-    legal_rows,
-    print_legal_summary,
-    refusals,
-)
-from arrears.runtime.devserver import start_dev_server
-from arrears.config.strategies import load_strategy
-from arrears.domain.strategy import Role
-from arrears.intake.importer import import_file
-from arrears.insight.demo import write_demo_report
-from arrears.contracts.collection import PaymentInput, PlanInput, PromiseInput, SettlementInput
 from arrears.domain.plan import Instalment
-from arrears.client.operations import (
-    Rejected,
-    agree_plan,
-    close_episode,
-    get_status,
-    offer_settlement,
-    promise_to_pay,
-    record_payment,
-)
-from arrears.runtime.worker import build_worker
+from arrears.domain.strategy import Role
+from arrears.insight.demo import write_demo_report
+from arrears.intake.importer import import_file
 from arrears.intake.sample import generate_accounts, write_csv
-from arrears.config.settings import load_settings
+from arrears.risk.demo import run_risk_demo
+from arrears.runtime.connect import connect
+from arrears.runtime.devserver import start_dev_server
+from arrears.runtime.worker import build_worker
 
 console = Console()
 DEMO_DIR = PROJECT_ROOT / ".demo"
 
 # DPD at import for the 48 good accounts: every stage, and some close enough to
 # 180 to be charged off within the demo.
-DEMO_DPDS = [-4, -2, 1, 3, 6, 10, 12, 18, 25, 29, 33, 40, 45, 55, 62, 75, 88, 92, 100, 115, 128, 140, 150, 160,
-             -3, 2, 5, 8, 15, 20, 27, 35, 50, 58, 70, 85, 95, 105, 120, 135, 145, 155, 165, 170, 172, 175, 176, 178]
+DEMO_DPDS = [
+    -4,
+    -2,
+    1,
+    3,
+    6,
+    10,
+    12,
+    18,
+    25,
+    29,
+    33,
+    40,
+    45,
+    55,
+    62,
+    75,
+    88,
+    92,
+    100,
+    115,
+    128,
+    140,
+    150,
+    160,
+    -3,
+    2,
+    5,
+    8,
+    15,
+    20,
+    27,
+    35,
+    50,
+    58,
+    70,
+    85,
+    95,
+    105,
+    120,
+    135,
+    145,
+    155,
+    165,
+    170,
+    172,
+    175,
+    176,
+    178,
+]
 
 
 @dataclass
@@ -153,9 +201,11 @@ def _duration(seconds: float) -> str:
 
 def _intro(day_seconds: float, days: int, demo_dir: Path, keep_server: bool) -> None:
     console.rule("[bold]Arrears demo")
-    console.print(f"About {_duration(days * day_seconds + OVERHEAD_SECONDS)} from now. "
-                  f"[bold yellow]Time is compressed: one collection day lasts {day_seconds:g} s of real time[/bold yellow] "
-                  "(each episode carries its own day length; the ladder is counted in DPD as in production).")
+    console.print(
+        f"About {_duration(days * day_seconds + OVERHEAD_SECONDS)} from now. "
+        f"[bold yellow]Time is compressed: one collection day lasts {day_seconds:g} s of real time[/bold yellow] "
+        "(each episode carries its own day length; the ladder is counted in DPD as in production)."
+    )
     where = shown_path(demo_dir)
     steps = [
         f"start a Temporal dev server with its Web UI, and a worker (files under {where}/)",
@@ -189,17 +239,23 @@ async def run_demo(day_seconds: float, days: int, keep_server: bool, demo_dir: P
             database_url=sqlite_url(demo_dir / "arrears.db"),
             strategy=PROJECT_ROOT / "strategies" / "demo.yaml",
         )
-        console.print(f"Temporal dev server {server.address}; Web UI [link={server.ui_url}]{server.ui_url}[/link] "
-                      f"(try the query CollectionStage=\"late\")")
+        console.print(
+            f"Temporal dev server {server.address}; Web UI [link={server.ui_url}]{server.ui_url}[/link] "
+            f'(try the query CollectionStage="late")'
+        )
         upgrade(settings.database_url)
         console.print(f"database migrated: {settings.database_url_masked}")
         sessions = make_sessionmaker(make_engine(settings.database_url))
-        team = import_roster(sessions, ROSTER, datetime.now(timezone.utc))
-        console.print(f"roster {ROSTER.relative_to(PROJECT_ROOT)}: {len(team.added)} collectors "
-                      "(calls and visits go to them by language, region, role and load)")
-        agencies = import_agencies(sessions, AGENCIES, datetime.now(timezone.utc))
-        console.print(f"agencies {AGENCIES.relative_to(PROJECT_ROOT)}: {len(agencies.added)} under contract "
-                      "(the ladder's agency step places accounts with them)")
+        team = import_roster(sessions, ROSTER, datetime.now(UTC))
+        console.print(
+            f"roster {ROSTER.relative_to(PROJECT_ROOT)}: {len(team.added)} collectors "
+            "(calls and visits go to them by language, region, role and load)"
+        )
+        agencies = import_agencies(sessions, AGENCIES, datetime.now(UTC))
+        console.print(
+            f"agencies {AGENCIES.relative_to(PROJECT_ROOT)}: {len(agencies.added)} under contract "
+            "(the ladder's agency step places accounts with them)"
+        )
         client = await _connect(settings)
         workers.append(asyncio.create_task(build_worker(client, settings).run()))
         # The large balance's fast clock gets a worker of its own: its tasks do not wait behind the
@@ -209,21 +265,34 @@ async def run_demo(day_seconds: float, days: int, keep_server: bool, demo_dir: P
 
         portfolio = demo_dir / "portfolio.csv"
         rows = generate_accounts(len(DEMO_DPDS), date.today(), DEMO_DPDS, prefix="DEMO")
-        bad = [dict(rows[1], account_id="DEMO-BAD-1", overdue_amount="-5"),
-               dict(rows[2], account_id="DEMO-BAD-2", timezone="Mars/Olympus_Mons")]
+        bad = [
+            dict(rows[1], account_id="DEMO-BAD-1", overdue_amount="-5"),
+            dict(rows[2], account_id="DEMO-BAD-2", timezone="Mars/Olympus_Mons"),
+        ]
         write_csv(portfolio, rows, bad)
         strategy = load_strategy(settings.strategy)
         engine = make_engine(settings.database_url)
         console.rule("import")
-        console.print("Each row is validated; bad rows are reported by line and written to a reject file, good rows "
-                      "start one AccountCollection workflow each.")
-        summary = await import_file(client, engine, portfolio, task_queue=settings.task_queue, strategy=strategy,
-                                    day_seconds=day_seconds, reject_path=demo_dir / "portfolio.rejects.csv")
+        console.print(
+            "Each row is validated; bad rows are reported by line and written to a reject file, good rows "
+            "start one AccountCollection workflow each."
+        )
+        summary = await import_file(
+            client,
+            engine,
+            portfolio,
+            task_queue=settings.task_queue,
+            strategy=strategy,
+            day_seconds=day_seconds,
+            reject_path=demo_dir / "portfolio.rejects.csv",
+        )
         print_import_summary(console, console, summary, demo_dir / "portfolio.rejects.csv")
-        again = await import_file(client, engine, portfolio, task_queue=settings.task_queue, strategy=strategy,
-                                  day_seconds=day_seconds)
-        console.print(f"same file imported again: {len(again.started)} started, "
-                      f"{len(again.already_running)} already running")
+        again = await import_file(
+            client, engine, portfolio, task_queue=settings.task_queue, strategy=strategy, day_seconds=day_seconds
+        )
+        console.print(
+            f"same file imported again: {len(again.started)} started, {len(again.already_running)} already running"
+        )
         if summary.failed or again.started:
             console.print("[red]import did not behave as expected[/red]")
             return 1
@@ -231,18 +300,29 @@ async def run_demo(day_seconds: float, days: int, keep_server: bool, demo_dir: P
         large, (row,) = demo_dir / "large-balances.csv", legal_rows(date.today())
         write_csv(large, [row])
         legal_day = legal_day_seconds(day_seconds, days)
-        legal_import = await import_file(client, engine, large, task_queue=LEGAL_TASK_QUEUE, strategy=legal_strategy,
-                                         day_seconds=legal_day)
-        console.print(f"{LEGAL_ACCOUNT}: {row['total_balance']} {row['currency']}, {row['risk_segment']} risk, on "
-                      f"{LEGAL_STRATEGY.relative_to(PROJECT_ROOT)} (no agency; legal referral from DPD 120), one "
-                      f"collection day every {legal_day:.2f} s ({len(legal_import.started)} started)")
+        legal_import = await import_file(
+            client, engine, large, task_queue=LEGAL_TASK_QUEUE, strategy=legal_strategy, day_seconds=legal_day
+        )
+        console.print(
+            f"{LEGAL_ACCOUNT}: {row['total_balance']} {row['currency']}, {row['risk_segment']} risk, on "
+            f"{LEGAL_STRATEGY.relative_to(PROJECT_ROOT)} (no agency; legal referral from DPD 120), one "
+            f"collection day every {legal_day:.2f} s ({len(legal_import.started)} started)"
+        )
 
         console.rule(f"running {days} collection days")
-        console.print(f"Scripted events happen on their collection day; every 10 days a line counts the running "
-                      f"episodes by stage and the ended ones by outcome (from Temporal's visibility).")
+        console.print(
+            "Scripted events happen on their collection day; every 10 days a line counts the running "
+            "episodes by stage and the ended ones by outcome (from Temporal's visibility)."
+        )
         started = time.monotonic()
-        story = LegalStory(client, sessions, console, lambda: int((time.monotonic() - started) / day_seconds),
-                           demo_dir, legal_strategy.legal.criteria)
+        story = LegalStory(
+            client,
+            sessions,
+            console,
+            lambda: int((time.monotonic() - started) / day_seconds),
+            demo_dir,
+            legal_strategy.legal.criteria,
+        )
         story_task = asyncio.create_task(story.run())
         try:
             await _run_script(client, sessions, rows, day_seconds, days, started)
@@ -250,15 +330,16 @@ async def run_demo(day_seconds: float, days: int, keep_server: bool, demo_dir: P
                 console.print(f"waiting up to {LEGAL_GRACE_SECONDS} s for {LEGAL_ACCOUNT}'s legal case to be filed")
                 try:
                     await asyncio.wait_for(story.filed.wait(), LEGAL_GRACE_SECONDS)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     console.print(f"[red]{LEGAL_ACCOUNT}'s legal story did not finish in time[/red]")
         finally:
             story_task.cancel()
         console.rule("summary")
         await print_summary(console, client, engine, settings)
         print_economics(console, sessions, demo_dir)
-        print_legal_summary(console, sessions, await refusals(client, sessions, strategy.legal.criteria),
-                            strategy.legal.criteria)
+        print_legal_summary(
+            console, sessions, await refusals(client, sessions, strategy.legal.criteria), strategy.legal.criteria
+        )
         await print_desk(console, client, sessions, rows)
         write_demo_report(sessions, demo_dir / "reports", console)
         await asyncio.to_thread(run_risk_demo, demo_dir, console)  # off the loop: the worker keeps answering
@@ -288,7 +369,9 @@ def _explorations(sessions, settings, ui_url: str | None, story: LegalStory) -> 
     ended = None
     with sessions() as s:
         for outcome, how in ENDED_STORIES:
-            account = s.scalar(select(Episode.account_id).where(Episode.outcome == outcome).order_by(Episode.account_id))
+            account = s.scalar(
+                select(Episode.account_id).where(Episode.outcome == outcome).order_by(Episode.account_id)
+            )
             if account is not None:
                 ended = (account, how)
                 break
@@ -296,13 +379,22 @@ def _explorations(sessions, settings, ui_url: str | None, story: LegalStory) -> 
         why = f"referred to the legal team (case {story.case_id}{', claim filed' if story.filed.is_set() else ''})"
     else:
         why = "the large balance on its way to the legal step"
-    return explorations(address=settings.temporal_address, database_url=settings.database_url, ui_url=ui_url,
-                        interesting=LEGAL_ACCOUNT, why=why, ended=ended)
+    return explorations(
+        address=settings.temporal_address,
+        database_url=settings.database_url,
+        ui_url=ui_url,
+        interesting=LEGAL_ACCOUNT,
+        why=why,
+        ended=ended,
+    )
 
 
 def _print_explorations(found: list, kept: bool) -> None:
-    when = ("the server and worker stay up until Ctrl-C; in another terminal, from here:" if kept else
-            "these need the demo's server: run `make demo ARGS=--keep-server` and use them while it runs")
+    when = (
+        "the server and worker stay up until Ctrl-C; in another terminal, from here:"
+        if kept
+        else "these need the demo's server: run `make demo ARGS=--keep-server` and use them while it runs"
+    )
     console.rule("explore what the demo left")
     console.print(when)
     for n, exploration in enumerate(found, 1):
@@ -323,8 +415,9 @@ async def _connect(settings) -> Client:
             await asyncio.sleep(0.5)
 
 
-async def _run_script(client: Client, sessions, rows: list[dict], day_seconds: float, days: int,
-                      started: float) -> None:
+async def _run_script(
+    client: Client, sessions, rows: list[dict], day_seconds: float, days: int, started: float
+) -> None:
     pending = sorted(SCRIPT, key=lambda s: s.day)
     last_report = -1
     while True:
@@ -332,16 +425,20 @@ async def _run_script(client: Client, sessions, rows: list[dict], day_seconds: f
         while pending and pending[0].day <= day:
             step = pending.pop(0)
             if step.kind in ("absent", "back"):
-                moved = set_absent(sessions, ABSENT, step.kind == "absent", datetime.now(timezone.utc))
-                console.print(f"day {day:>3}  {step.note} [green]ok[/green] "
-                              f"({moved.reassigned or moved.assigned} task(s) moved, {moved.waiting} waiting)")
+                moved = set_absent(sessions, ABSENT, step.kind == "absent", datetime.now(UTC))
+                console.print(
+                    f"day {day:>3}  {step.note} [green]ok[/green] "
+                    f"({moved.reassigned or moved.assigned} task(s) moved, {moved.waiting} waiting)"
+                )
                 continue
             try:
                 await asyncio.wait_for(_act(client, rows, step, day), _answer_within(day_seconds))
-            except asyncio.TimeoutError:
-                console.print(f"day {day:>3}  {account_id(step.account_index)}: {step.note} [red]no answer within "
-                              f"{_answer_within(day_seconds):.0f} s[/red]: the episode may be stuck (its workflow "
-                              "task failing: see it in the Web UI); the demo goes on")
+            except TimeoutError:
+                console.print(
+                    f"day {day:>3}  {account_id(step.account_index)}: {step.note} [red]no answer within "
+                    f"{_answer_within(day_seconds):.0f} s[/red]: the episode may be stuck (its workflow "
+                    "task failing: see it in the Web UI); the demo goes on"
+                )
         if day // 10 != last_report // 10 or day >= days:
             last_report = day
             running, ended = await stage_counts(client)
@@ -364,41 +461,79 @@ async def _act(client: Client, rows: list[dict], step: Scripted, day: int) -> No
         if step.kind == "recovery_pay":
             recovery = client.get_workflow_handle(recovery_workflow_id(acct))
             try:
-                paid = await recovery.execute_update(Updates.RECORD_PAYMENT, PaymentInput(
-                    payment_id=f"{acct}-REC1", amount=Decimal("500"), channel="demo"), result_type=RecoveryPaymentResult)
+                paid = await recovery.execute_update(
+                    Updates.RECORD_PAYMENT,
+                    PaymentInput(payment_id=f"{acct}-REC1", amount=Decimal("500"), channel="demo"),
+                    result_type=RecoveryPaymentResult,
+                )
             except Exception as exc:  # noqa: BLE001 - shown, not fatal: the demo goes on
                 console.print(f"day {day:>3}  {acct}: {step.note} [red]failed[/red]: {exc}")
                 return
-            console.print(f"day {day:>3}  {acct}: {step.note} [green]ok[/green] "
-                          f"(recovered {paid.recovered_total}, outstanding {paid.outstanding})")
+            console.print(
+                f"day {day:>3}  {acct}: {step.note} [green]ok[/green] "
+                f"(recovered {paid.recovered_total}, outstanding {paid.outstanding})"
+            )
             return
         view = await get_status(client, acct)
         if step.kind == "promise":
             local_today = view.as_of.astimezone(ZoneInfo(view.timezone)).date()
-            taken = await promise_to_pay(client, acct, PromiseInput(
-                promise_id=f"{acct}-PTP", amount=(overdue * Decimal("0.3")).quantize(Decimal("0.01")),
-                promised_date=local_today + timedelta(days=4), collector_id="collector-demo"))
-            console.print(f"day {day:>3}  {acct} (DPD {view.dpd}): {step.note} [green]ok[/green] "
-                          f"(judged {taken.deadline:%m-%d %H:%M} UTC)")
+            taken = await promise_to_pay(
+                client,
+                acct,
+                PromiseInput(
+                    promise_id=f"{acct}-PTP",
+                    amount=(overdue * Decimal("0.3")).quantize(Decimal("0.01")),
+                    promised_date=local_today + timedelta(days=4),
+                    collector_id="collector-demo",
+                ),
+            )
+            console.print(
+                f"day {day:>3}  {acct} (DPD {view.dpd}): {step.note} [green]ok[/green] "
+                f"(judged {taken.deadline:%m-%d %H:%M} UTC)"
+            )
             return
         if step.kind == "settle":
             local_today = view.as_of.astimezone(ZoneInfo(view.timezone)).date()
-            made = await offer_settlement(client, acct, SettlementInput(
-                offer_id=f"{acct}-S1", amount=(view.total_balance * Decimal("0.8")).quantize(Decimal("0.01")),
-                expires_on=local_today + timedelta(days=7), approved_by="supervisor-demo", approver_role=Role.SUPERVISOR))
-            console.print(f"day {day:>3}  {acct} (DPD {view.dpd}): {step.note} [green]ok[/green] "
-                          f"({made.discount_percent}% off {view.currency} {view.total_balance})")
+            made = await offer_settlement(
+                client,
+                acct,
+                SettlementInput(
+                    offer_id=f"{acct}-S1",
+                    amount=(view.total_balance * Decimal("0.8")).quantize(Decimal("0.01")),
+                    expires_on=local_today + timedelta(days=7),
+                    approved_by="supervisor-demo",
+                    approver_role=Role.SUPERVISOR,
+                ),
+            )
+            console.print(
+                f"day {day:>3}  {acct} (DPD {view.dpd}): {step.note} [green]ok[/green] "
+                f"({made.discount_percent}% off {view.currency} {view.total_balance})"
+            )
             return
         if step.kind == "plan":
             local_today = view.as_of.astimezone(ZoneInfo(view.timezone)).date()
             down = (view.overdue_amount * Decimal("0.2")).quantize(Decimal("0.01"))
             first = ((view.overdue_amount - down) / 2).quantize(Decimal("0.01"))
-            agreed = await agree_plan(client, acct, PlanInput(
-                plan_id=f"{acct}-PLAN", down_payment=down, approved_by="supervisor-demo", approver_role=Role.SUPERVISOR,
-                instalments=[Instalment(due_date=local_today + timedelta(days=10), amount=first),
-                             Instalment(due_date=local_today + timedelta(days=20), amount=view.overdue_amount - down - first)]))
-            console.print(f"day {day:>3}  {acct} (DPD {view.dpd}): {step.note} [green]ok[/green] "
-                          f"({agreed.instalments} instalments, total {view.currency} {agreed.total})")
+            agreed = await agree_plan(
+                client,
+                acct,
+                PlanInput(
+                    plan_id=f"{acct}-PLAN",
+                    down_payment=down,
+                    approved_by="supervisor-demo",
+                    approver_role=Role.SUPERVISOR,
+                    instalments=[
+                        Instalment(due_date=local_today + timedelta(days=10), amount=first),
+                        Instalment(
+                            due_date=local_today + timedelta(days=20), amount=view.overdue_amount - down - first
+                        ),
+                    ],
+                ),
+            )
+            console.print(
+                f"day {day:>3}  {acct} (DPD {view.dpd}): {step.note} [green]ok[/green] "
+                f"({agreed.instalments} instalments, total {view.currency} {agreed.total})"
+            )
             return
         if step.kind == "pay_full":
             amount, pid = view.overdue_amount, f"{acct}-P{day}"

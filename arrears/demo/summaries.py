@@ -2,7 +2,7 @@
 
 import asyncio
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -15,6 +15,7 @@ from arrears import PROJECT_ROOT
 from arrears.bureau.cycle import run_cycle
 from arrears.cli.tables import Column, print_table
 from arrears.client.operations import Rejected, get_status
+from arrears.config.strategies import load_strategy
 from arrears.contracts.names import WORKFLOW_TYPE
 from arrears.db.engine import make_sessionmaker
 from arrears.db.models import (
@@ -41,7 +42,6 @@ from arrears.demo.legal import QUERY_SECONDS
 from arrears.desk.assign import open_loads, sweep
 from arrears.desk.worklist import worklist
 from arrears.desk.worklist_view import print_worklist
-from arrears.config.strategies import load_strategy
 from arrears.intake.importer import ImportSummary
 from arrears.runtime.search_attributes import COLLECTION_STAGE
 
@@ -63,8 +63,18 @@ def print_import_summary(console: Console, err: Console, summary: ImportSummary,
     table = Table(title="import")
     for col in ("rows", "started", "already running", "rejected", "failed"):
         table.add_column(col, justify="right")
-    table.add_row(*(str(x) for x in (summary.rows, len(summary.started), len(summary.already_running),
-                                     len(summary.rejected), len(summary.failed))))
+    table.add_row(
+        *(
+            str(x)
+            for x in (
+                summary.rows,
+                len(summary.started),
+                len(summary.already_running),
+                len(summary.rejected),
+                len(summary.failed),
+            )
+        )
+    )
     console.print(table)
     if summary.rejected and reject_path:
         console.print(f"rejected rows written to {reject_path}")
@@ -94,30 +104,48 @@ async def print_summary(console: Console, client: Client, engine, settings) -> N
     await asyncio.sleep(1.5)
     running, _ = await stage_counts(client)
     with sessions() as s:
-        reached = dict(s.execute(select(StageEvent.stage, func.count(StageEvent.episode_id.distinct()))
-                                 .where(~StageEvent.idempotency_key.endswith(":outcome")).group_by(StageEvent.stage)).all())
+        reached = dict(
+            s.execute(
+                select(StageEvent.stage, func.count(StageEvent.episode_id.distinct()))
+                .where(~StageEvent.idempotency_key.endswith(":outcome"))
+                .group_by(StageEvent.stage)
+            ).all()
+        )
         contacts = dict(s.execute(select(ContactAttempt.channel, func.count()).group_by(ContactAttempt.channel)).all())
         tasks = dict(s.execute(select(CollectorTask.kind, func.count()).group_by(CollectorTask.kind)).all())
         actions = dict(s.execute(select(AccountAction.action, func.count()).group_by(AccountAction.action)).all())
         promises = dict(s.execute(select(PromiseToPay.status, func.count()).group_by(PromiseToPay.status)).all())
         plans = dict(s.execute(select(Plan.status, func.count()).group_by(Plan.status)).all())
         offers = dict(s.execute(select(Settlement.status, func.count()).group_by(Settlement.status)).all())
-        placements = dict(s.execute(select(AgencyPlacement.status, func.count()).group_by(AgencyPlacement.status)).all())
-        gate = s.execute(select(ContactDecision.verdict, ContactDecision.rule, func.count())
-                         .where(ContactDecision.verdict != "allow")
-                         .group_by(ContactDecision.verdict, ContactDecision.rule)).all()
+        placements = dict(
+            s.execute(select(AgencyPlacement.status, func.count()).group_by(AgencyPlacement.status)).all()
+        )
+        gate = s.execute(
+            select(ContactDecision.verdict, ContactDecision.rule, func.count())
+            .where(ContactDecision.verdict != "allow")
+            .group_by(ContactDecision.verdict, ContactDecision.rule)
+        ).all()
         commission: dict[str, Decimal] = {}
         for currency, amount in s.execute(select(AgencyCommission.currency, AgencyCommission.commission)):
             commission[currency] = commission.get(currency, Decimal(0)) + amount
-        outcomes = dict(s.execute(select(Episode.outcome, func.count()).where(Episode.outcome.is_not(None))
-                                  .group_by(Episode.outcome)).all())
+        outcomes = dict(
+            s.execute(
+                select(Episode.outcome, func.count()).where(Episode.outcome.is_not(None)).group_by(Episode.outcome)
+            ).all()
+        )
 
-    print_table(console, [
-        Column("stage / outcome", whole=True), Column("accounts now", "now", whole=True, justify="right"),
-        Column("episodes that reached it", "reached", whole=True, justify="right"),
-    ], [[name, str(running[name]), str(reached.get(name, 0))] for name in STAGES]
-       + [[f"outcome: {name}", str(outcomes.get(name, 0)), ""] for name in OUTCOMES],
-        title="accounts by stage (running) and outcome (ended)", shown_by=None)
+    print_table(
+        console,
+        [
+            Column("stage / outcome", whole=True),
+            Column("accounts now", "now", whole=True, justify="right"),
+            Column("episodes that reached it", "reached", whole=True, justify="right"),
+        ],
+        [[name, str(running[name]), str(reached.get(name, 0))] for name in STAGES]
+        + [[f"outcome: {name}", str(outcomes.get(name, 0)), ""] for name in OUTCOMES],
+        title="accounts by stage (running) and outcome (ended)",
+        shown_by=None,
+    )
 
     counts = [
         *[(f"contact: {name}", str(n)) for name, n in sorted(contacts.items())],
@@ -130,21 +158,34 @@ async def print_summary(console: Console, client: Client, engine, settings) -> N
         *[(f"contact gate: {verdict} ({rule})", str(n)) for verdict, rule, n in sorted(gate)],
         *[(f"agency commission ({currency})", str(amount)) for currency, amount in sorted(commission.items())],
     ]
-    print_table(console, COUNT_COLUMNS, counts,
-                title="contacts, tasks, account actions, promises, settlements and plans", shown_by=None)
+    print_table(
+        console,
+        COUNT_COLUMNS,
+        counts,
+        title="contacts, tasks, account actions, promises, settlements and plans",
+        shown_by=None,
+    )
     console.print(f"system of record: {settings.database_url_masked}")
 
 
 def print_economics(console: Console, sessions, demo_dir: Path) -> None:
     """What the delinquency cost and did to the accounts: ledger, card, blacklist, bureau, legal, recovery."""
     with sessions() as s:
-        postings = s.execute(select(LedgerPosting.kind, func.count(), func.min(LedgerPosting.posted_on))
-                             .group_by(LedgerPosting.kind)).all()
+        postings = s.execute(
+            select(LedgerPosting.kind, func.count(), func.min(LedgerPosting.posted_on)).group_by(LedgerPosting.kind)
+        ).all()
         applied = dict(s.execute(select(CardRestriction.level, func.count()).group_by(CardRestriction.level)).all())
-        lifted = dict(s.execute(select(CardRestriction.level, func.count()).where(CardRestriction.lifted_at.is_not(None))
-                                .group_by(CardRestriction.level)).all())
+        lifted = dict(
+            s.execute(
+                select(CardRestriction.level, func.count())
+                .where(CardRestriction.lifted_at.is_not(None))
+                .group_by(CardRestriction.level)
+            ).all()
+        )
         listed = s.scalar(select(func.count()).select_from(BlacklistEntryRecord))
-        dated = s.scalar(select(func.count()).select_from(BlacklistEntryRecord).where(BlacklistEntryRecord.listed_until.is_not(None)))
+        dated = s.scalar(
+            select(func.count()).select_from(BlacklistEntryRecord).where(BlacklistEntryRecord.listed_until.is_not(None))
+        )
         notices = s.scalar(select(func.count()).select_from(BureauNotice))
         cases = s.scalar(select(func.count()).select_from(LegalCaseRecord))
         recoveries = s.scalar(select(func.count()).select_from(Recovery))
@@ -159,15 +200,29 @@ def print_economics(console: Console, sessions, demo_dir: Path) -> None:
         ("legal cases referred", str(cases)),
         ("recovery payments after charge-off", str(recoveries)),
     ]
-    print_table(console, COUNT_COLUMNS, counts, title="delinquency economics: ledger postings and account actions",
-                shown_by=None)
+    print_table(
+        console,
+        COUNT_COLUMNS,
+        counts,
+        title="delinquency economics: ledger postings and account actions",
+        shown_by=None,
+    )
     if last_day is not None:
         # The month's bureau file as the record stands on the demo's last collection day.
         demo = load_strategy(PROJECT_ROOT / "strategies" / "demo.yaml")
-        result = run_cycle(sessions, f"{last_day:%Y-%m}", demo_dir / "bureau", demo.bureau,
-                           now=datetime.now(timezone.utc), as_of=last_day, pricing=demo.pricing)
-        console.print(f"bureau file {shown_path(result.path)}: {result.accounts} accounts, "
-                      f"{result.withheld} negative reports withheld pending the prior notice, {result.corrections} corrections")
+        result = run_cycle(
+            sessions,
+            f"{last_day:%Y-%m}",
+            demo_dir / "bureau",
+            demo.bureau,
+            now=datetime.now(UTC),
+            as_of=last_day,
+            pricing=demo.pricing,
+        )
+        console.print(
+            f"bureau file {shown_path(result.path)}: {result.accounts} accounts, "
+            f"{result.withheld} negative reports withheld pending the prior notice, {result.corrections} corrections"
+        )
 
 
 async def print_desk(console: Console, client: Client, sessions, rows: list[dict]) -> None:
@@ -175,23 +230,46 @@ async def print_desk(console: Console, client: Client, sessions, rows: list[dict
     with sessions() as s:
         loads = open_loads(s)
         team = s.scalars(select(Collector).order_by(Collector.team, Collector.collector_id)).all()
-        waiting = s.scalar(select(func.count()).select_from(CollectorTask).where(
-            CollectorTask.status == "open", CollectorTask.kind.in_(("call", "visit")), CollectorTask.assigned_to.is_(None)))
-    print_table(console, [
-        Column("collector", whole=True), Column("team", priority=2), Column("role", priority=1),
-        Column("languages", "lang.", priority=3), Column("regions", priority=4),
-        Column("open / capacity", "load", whole=True, justify="right"),
-    ], [[c.collector_id, c.team, c.role, ";".join(c.languages), ";".join(c.regions) or "-",
-         f"{loads.get(c.collector_id, 0)} / {c.daily_capacity}"] for c in team],
+        waiting = s.scalar(
+            select(func.count())
+            .select_from(CollectorTask)
+            .where(
+                CollectorTask.status == "open",
+                CollectorTask.kind.in_(("call", "visit")),
+                CollectorTask.assigned_to.is_(None),
+            )
+        )
+    print_table(
+        console,
+        [
+            Column("collector", whole=True),
+            Column("team", priority=2),
+            Column("role", priority=1),
+            Column("languages", "lang.", priority=3),
+            Column("regions", priority=4),
+            Column("open / capacity", "load", whole=True, justify="right"),
+        ],
+        [
+            [
+                c.collector_id,
+                c.team,
+                c.role,
+                ";".join(c.languages),
+                ";".join(c.regions) or "-",
+                f"{loads.get(c.collector_id, 0)} / {c.daily_capacity}",
+            ]
+            for c in team
+        ],
         title="the desk: open calls and visits per collector (balanced by load / capacity)",
-        shown_by="`arrears collectors list`")
+        shown_by="`arrears collectors list`",
+    )
     console.print(f"waiting for an eligible collector with room: {waiting}")
     # Collection time runs ahead of the wall clock here: look at the desk as of the episodes' today.
     as_of = None
     for row in rows:
         try:
             view = await asyncio.wait_for(get_status(client, row["account_id"]), QUERY_SECONDS)
-        except (Rejected, asyncio.TimeoutError):
+        except (TimeoutError, Rejected):
             continue
         if view.outcome is None:  # an ended episode's clock stopped when it ended
             as_of = view.as_of
@@ -202,5 +280,9 @@ async def print_desk(console: Console, client: Client, sessions, rows: list[dict
     console.print(f"SLA sweep as of collection time {as_of:%Y-%m-%d %H:%M} UTC: {swept}")
     with sessions() as s:
         items = worklist(s, "s-wang", as_of)
-    print_worklist(console, items[:8], title=f"worklist of supervisor s-wang (team east): {len(items)} task(s), "
-                                              "first 8 by priority", shown_by="`arrears desk worklist s-wang --wide`")
+    print_worklist(
+        console,
+        items[:8],
+        title=f"worklist of supervisor s-wang (team east): {len(items)} task(s), first 8 by priority",
+        shown_by="`arrears desk worklist s-wang --wide`",
+    )

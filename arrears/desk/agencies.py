@@ -15,10 +15,10 @@ from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from arrears.intake.csvfile import CsvHeaderError, csv_rows, validation_reason
 from arrears.db.models import Agency as AgencyRow
 from arrears.db.models import AgencyPlacement
 from arrears.domain.agency import Agency
+from arrears.intake.csvfile import CsvHeaderError, csv_rows, validation_reason
 
 COLUMNS = ("agency_id", "name", "commission_percent", "capacity", "placement_days")
 OPEN_STATUSES = ("placed", "renewed")
@@ -77,8 +77,11 @@ def read_agencies(path: Path) -> tuple[list[tuple[int, Agency]], list[AgencyReje
                 rejected.append(AgencyReject(number, agency_id, validation_reason(exc)))
                 continue
             if agency.agency_id in first_line:
-                rejected.append(AgencyReject(number, agency.agency_id,
-                                             f"duplicate agency_id (first on line {first_line[agency.agency_id]})"))
+                rejected.append(
+                    AgencyReject(
+                        number, agency.agency_id, f"duplicate agency_id (first on line {first_line[agency.agency_id]})"
+                    )
+                )
                 continue
             first_line[agency.agency_id] = number
             good.append((number, agency))
@@ -95,8 +98,13 @@ def import_agencies(sessions: sessionmaker[Session], path: Path, now: datetime) 
         existing = {row.agency_id: row for row in session.scalars(select(AgencyRow))}
         for _, agency in good:
             row = existing.get(agency.agency_id)
-            terms = dict(name=agency.name, commission_percent=agency.commission_percent, capacity=agency.capacity,
-                         placement_days=agency.placement_days, active=True)
+            terms = dict(
+                name=agency.name,
+                commission_percent=agency.commission_percent,
+                capacity=agency.capacity,
+                placement_days=agency.placement_days,
+                active=True,
+            )
             if row is None:
                 session.add(AgencyRow(agency_id=agency.agency_id, updated_at=now, **terms))
                 result.added.append(agency.agency_id)
@@ -129,8 +137,12 @@ def list_agencies(sessions: sessionmaker[Session]) -> list[AgencyStatus]:
         load = open_placements(session)
         return [
             AgencyStatus(
-                agency_id=row.agency_id, name=row.name, commission_percent=row.commission_percent,
-                capacity=row.capacity, placement_days=row.placement_days, active=row.active,
+                agency_id=row.agency_id,
+                name=row.name,
+                commission_percent=row.commission_percent,
+                capacity=row.capacity,
+                placement_days=row.placement_days,
+                active=row.active,
                 open_placements=load.get(row.agency_id, 0),
             )
             for row in session.scalars(select(AgencyRow).order_by(AgencyRow.agency_id))

@@ -9,6 +9,7 @@ up with two collectors.
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -60,7 +61,7 @@ def open_loads(session: Session) -> dict[str, int]:
         .where(CollectorTask.status == "open", CollectorTask.assigned_to.is_not(None))
         .group_by(CollectorTask.assigned_to)
     )
-    return {collector_id: count for collector_id, count in rows}
+    return {collector_id: count for collector_id, count in rows if collector_id is not None}
 
 
 def needs_of(task: CollectorTask) -> TaskNeeds:
@@ -72,33 +73,51 @@ def needs_of(task: CollectorTask) -> TaskNeeds:
     )
 
 
-def _record(session: Session, task: CollectorTask, previous: str | None, reason: str, detail: str, by: str, now: datetime) -> None:
+def _record(
+    session: Session, task: CollectorTask, previous: str | None, reason: str, detail: str, by: str, now: datetime
+) -> None:
     session.add(
         TaskAssignment(
-            task_id=task.id, collector_id=task.assigned_to, previous_collector_id=previous, queue=task.queue,
-            reason=reason, detail=detail, by=by, at=now,
+            task_id=task.id,
+            collector_id=task.assigned_to,
+            previous_collector_id=previous,
+            queue=task.queue,
+            reason=reason,
+            detail=detail,
+            by=by,
+            at=now,
         )
     )
 
 
 def _move(session: Session, task: CollectorTask, to: str | None, queue: str, team: str | None, now: datetime) -> bool:
     """Compare-and-set the owner: only if the task is still open and owned as we read it."""
-    expected = CollectorTask.assigned_to.is_(None) if task.assigned_to is None else CollectorTask.assigned_to == task.assigned_to
+    expected = (
+        CollectorTask.assigned_to.is_(None)
+        if task.assigned_to is None
+        else CollectorTask.assigned_to == task.assigned_to
+    )
     result = session.execute(
         update(CollectorTask)
         .where(CollectorTask.id == task.id, CollectorTask.status == "open", CollectorTask.queue == task.queue, expected)
         .values(assigned_to=to, queue=queue, team=team, assigned_at=now if to else None)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if result.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE's result is a CursorResult
         return False
     session.refresh(task)
     return True
 
 
 def _assign(
-    session: Session, task: CollectorTask, collectors: list[CollectorProfile], loads: dict[str, int],
-    now: datetime, reason: str, by: str, exclude: str | None = None,
+    session: Session,
+    task: CollectorTask,
+    collectors: list[CollectorProfile],
+    loads: dict[str, int],
+    now: datetime,
+    reason: str,
+    by: str,
+    exclude: str | None = None,
 ) -> Choice:
     """Choose and write; ``loads`` is kept current so one pass can assign many tasks."""
     choice = choose_collector(collectors, loads, needs_of(task), exclude=exclude)
@@ -116,7 +135,9 @@ def _assign(
     return choice
 
 
-def open_desk_task(session: Session, task: CollectorTask, account: Account | None, policy: DeskPolicy, now: datetime) -> Choice:
+def open_desk_task(
+    session: Session, task: CollectorTask, account: Account | None, policy: DeskPolicy, now: datetime
+) -> Choice:
     """A call or visit the ladder just opened: note what it needs, then give it to someone.
 
     Runs inside the activity's transaction, so the task and its owner are
@@ -124,7 +145,7 @@ def open_desk_task(session: Session, task: CollectorTask, account: Account | Non
     """
     task.language = account.language if account else None
     task.region = account.region if account else None
-    task.required_role = required_role(task.overdue_amount or 0, policy).value
+    task.required_role = required_role(task.overdue_amount or Decimal(0), policy).value
     task.sla_due_at = sla_due(task.due_at, task.kind, policy)
     task.queue = QUEUE_COLLECTOR
     lock_desk(session)  # flushes the new task first
@@ -162,16 +183,29 @@ def _open_tasks(session: Session, *where):
 def escalate_overdue(session: Session, now: datetime, summary: SweepSummary) -> None:
     """Tasks not worked by their SLA go to the supervisors of the team that held them."""
     for task in _open_tasks(
-        session, CollectorTask.queue == QUEUE_COLLECTOR, CollectorTask.sla_due_at.is_not(None), CollectorTask.sla_due_at < now
+        session,
+        CollectorTask.queue == QUEUE_COLLECTOR,
+        CollectorTask.sla_due_at.is_not(None),
+        CollectorTask.sla_due_at < now,
     ):
         previous = task.assigned_to
         if _move(session, task, None, QUEUE_SUPERVISOR, task.team, now):
             session.execute(
-                update(CollectorTask).where(CollectorTask.id == task.id).values(escalated_at=now)
+                update(CollectorTask)
+                .where(CollectorTask.id == task.id)
+                .values(escalated_at=now)
                 .execution_options(synchronize_session=False)
             )
             holder = previous or "nobody (no eligible collector had room)"
-            _record(session, task, previous, "sla_breached", f"not worked by {task.sla_due_at:%Y-%m-%d %H:%M} UTC; held by {holder}", SYSTEM, now)
+            _record(
+                session,
+                task,
+                previous,
+                "sla_breached",
+                f"not worked by {task.sla_due_at:%Y-%m-%d %H:%M} UTC; held by {holder}",
+                SYSTEM,
+                now,
+            )
             summary.escalated += 1
 
 

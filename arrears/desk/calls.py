@@ -18,7 +18,6 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from arrears.contracts import keys
 from arrears.channels.adapter import ChannelAdapter, OutboundMessage
 from arrears.channels.gateway import deliver
 from arrears.compliance.gate_record import (
@@ -29,6 +28,7 @@ from arrears.compliance.gate_record import (
     record_decision,
     remembered_policy,
 )
+from arrears.contracts import keys
 from arrears.db.models import Account, CollectorContact, CollectorTask, ContactDecision
 from arrears.desk.assign import DeskError
 from arrears.domain.desk import DESK_TASKS
@@ -67,8 +67,16 @@ def policy_of(session: Session, task: CollectorTask, fallback: ContactPolicy | N
 
 
 def _judge(session: Session, task: CollectorTask, account: Account, at: datetime, policy: ContactPolicy) -> Decision:
-    return gate(session, account, task.kind, at, policy, episode_id=task.episode_id,
-                address=_dialled(account, task.kind), exclude_task=task.id)
+    return gate(
+        session,
+        account,
+        task.kind,
+        at,
+        policy,
+        episode_id=task.episode_id,
+        address=_dialled(account, task.kind),
+        exclude_task=task.id,
+    )
 
 
 def _dialled(account: Account, kind: str) -> str:
@@ -98,8 +106,14 @@ def started(session: Session, task_id: int) -> CollectorContact | None:
 
 
 def start(
-    sessions: sessionmaker[Session], adapter: ChannelAdapter, task_id: int, collector_id: str, at: datetime,
-    now: datetime, fallback: ContactPolicy | None = None, after_the_fact: bool | None = None,
+    sessions: sessionmaker[Session],
+    adapter: ChannelAdapter,
+    task_id: int,
+    collector_id: str,
+    at: datetime,
+    now: datetime,
+    fallback: ContactPolicy | None = None,
+    after_the_fact: bool | None = None,
 ) -> CollectorContact:
     """Record that the collector dials the task's number (or begins the visit) at ``at``.
 
@@ -129,20 +143,39 @@ def start(
             key = keys.decision_key(keys.desk_start_key(task.id), at)
             row = earlier_decision(session, key)
             if row is None:
-                row = record_decision(session, key, task.episode_id, task.account_id, task.step_id, task.kind, at,
-                                      _judge(session, task, account, at, policy), policy, now)
+                row = record_decision(
+                    session,
+                    key,
+                    task.episode_id,
+                    task.account_id,
+                    task.step_id,
+                    task.kind,
+                    at,
+                    _judge(session, task, account, at, policy),
+                    policy,
+                    now,
+                )
             allowed = row.verdict == Verdict.ALLOW.value
             if not allowed and not after_the_fact:
                 refusal = StartRefused(row.rule, row.detail, row.until)
             else:
                 refusal = None
-                contact = _record_contact(session, task, account, at, collector_id,
-                                          AFTER_THE_FACT if after_the_fact else LIVE, row, now)
+                contact = _record_contact(
+                    session, task, account, at, collector_id, AFTER_THE_FACT if after_the_fact else LIVE, row, now
+                )
                 if allowed and not after_the_fact:
-                    deliver(session, adapter, row, OutboundMessage(
-                        idempotency_key=contact.idempotency_key, topic=task.kind, account_id=task.account_id,
-                        payload={"task_id": task.id, "collector_id": collector_id, "to": contact.dialled},
-                    ), now)
+                    deliver(
+                        session,
+                        adapter,
+                        row,
+                        OutboundMessage(
+                            idempotency_key=contact.idempotency_key,
+                            topic=task.kind,
+                            account_id=task.account_id,
+                            payload={"task_id": task.id, "collector_id": collector_id, "to": contact.dialled},
+                        ),
+                        now,
+                    )
                 return contact
     except IntegrityError:
         with sessions() as session:  # a second start of the same task at once: the first one stands
@@ -150,25 +183,50 @@ def start(
         if earlier is None:
             raise
         return earlier
+    assert refusal is not None  # every path that wrote no refusal returned above
     raise refusal  # after the commit: the refusal's decision stays on record
 
 
-def _record_contact(session: Session, task: CollectorTask, account: Account, at: datetime, collector_id: str | None,
-                    entered: str, decision: ContactDecision, now: datetime) -> CollectorContact:
+def _record_contact(
+    session: Session,
+    task: CollectorTask,
+    account: Account,
+    at: datetime,
+    collector_id: str | None,
+    entered: str,
+    decision: ContactDecision,
+    now: datetime,
+) -> CollectorContact:
     violation = None if decision.verdict == Verdict.ALLOW.value else decision.rule
     contact = CollectorContact(
-        idempotency_key=keys.desk_contact_key(task.id), task_id=task.id, episode_id=task.episode_id,
-        account_id=task.account_id, kind=task.kind, collector_id=collector_id, started_at=at,
-        dialled=_dialled(account, task.kind), entered=entered, decision_id=decision.id, violation_rule=violation,
-        violation_detail=decision.detail if violation else "", recorded_at=now,
+        idempotency_key=keys.desk_contact_key(task.id),
+        task_id=task.id,
+        episode_id=task.episode_id,
+        account_id=task.account_id,
+        kind=task.kind,
+        collector_id=collector_id,
+        started_at=at,
+        dialled=_dialled(account, task.kind),
+        entered=entered,
+        decision_id=decision.id,
+        violation_rule=violation,
+        violation_detail=decision.detail if violation else "",
+        recorded_at=now,
     )
     session.add(contact)
     session.flush()
     return contact
 
 
-def worked(session: Session, task: CollectorTask, at: datetime, collector_id: str | None, entered: str,
-           policy: ContactPolicy, now: datetime) -> CollectorContact:
+def worked(
+    session: Session,
+    task: CollectorTask,
+    at: datetime,
+    collector_id: str | None,
+    entered: str,
+    policy: ContactPolicy,
+    now: datetime,
+) -> CollectorContact:
     """The task's contact on record, inside the outcome's transaction: the one started at the desk,
     or one entered now at ``at`` (the dial time given after the fact, or the outcome's time), judged
     by the gate at that moment and flagged when it forbade."""
@@ -180,13 +238,23 @@ def worked(session: Session, task: CollectorTask, at: datetime, collector_id: st
         raise DeskError(f"account {task.account_id} is not in the system of record")
     key = keys.decision_key(keys.desk_worked_key(task.id), at)
     row = earlier_decision(session, key) or record_decision(
-        session, key, task.episode_id, task.account_id, task.step_id, task.kind, at,
-        _judge(session, task, account, at, policy), policy, now)
+        session,
+        key,
+        task.episode_id,
+        task.account_id,
+        task.step_id,
+        task.kind,
+        at,
+        _judge(session, task, account, at, policy),
+        policy,
+        now,
+    )
     return _record_contact(session, task, account, at, collector_id, entered, row, now)
 
 
-def after_conversation(session: Session, task: CollectorTask, talked_at: datetime, policy: ContactPolicy,
-                       timezone: str) -> list[str]:
+def after_conversation(
+    session: Session, task: CollectorTask, talked_at: datetime, policy: ContactPolicy, timezone: str
+) -> list[str]:
     """A telephone conversation on ``task``: the account's other open calls within the quiet period
     (1006.14(b)(2)(i)(B)) are closed, but the earliest, which moves to the period's first permitted
     day. Calls the consumer asked for keep their time. Returns what was done, for the record."""
@@ -196,17 +264,24 @@ def after_conversation(session: Session, task: CollectorTask, talked_at: datetim
     tz = ZoneInfo(timezone)
     ends = datetime.combine(talked_at.astimezone(tz).date() + timedelta(days=days), time(0, 0), tzinfo=tz)
     others = session.scalars(
-        select(CollectorTask).where(
-            CollectorTask.account_id == task.account_id, CollectorTask.kind == "call", CollectorTask.status == "open",
-            CollectorTask.id != task.id, CollectorTask.due_at < ends,
-            CollectorTask.step_id.not_in(CONSENTED_STEPS))
+        select(CollectorTask)
+        .where(
+            CollectorTask.account_id == task.account_id,
+            CollectorTask.kind == "call",
+            CollectorTask.status == "open",
+            CollectorTask.id != task.id,
+            CollectorTask.due_at < ends,
+            CollectorTask.step_id.not_in(CONSENTED_STEPS),
+        )
         .order_by(CollectorTask.due_at, CollectorTask.id)
     ).all()
     done: list[str] = []
     for other in others:
         if started(session, other.id) is not None:
             continue  # already dialled: its outcome is still to come
-        why = f"telephone conversation on task {task.id} at {talked_at:%Y-%m-%d %H:%M} UTC (quiet until {ends:%Y-%m-%d})"
+        why = (
+            f"telephone conversation on task {task.id} at {talked_at:%Y-%m-%d %H:%M} UTC (quiet until {ends:%Y-%m-%d})"
+        )
         if not done:
             shift = ends - other.due_at
             other.due_at = ends

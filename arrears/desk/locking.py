@@ -21,7 +21,7 @@ def lock_desk(session: Session) -> None:
         raw = session.connection().connection.dbapi_connection
         # Python's sqlite3 opens a transaction at the first write: if one has been
         # written already the write lock is held; otherwise take it now, before reading.
-        if not raw.in_transaction:
+        if raw is not None and not raw.in_transaction:
             session.execute(text("BEGIN IMMEDIATE"))
         return
     session.execute(select(Collector.collector_id).order_by(Collector.collector_id).with_for_update())

@@ -21,11 +21,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from arrears.intake.csvfile import CsvHeaderError, csv_rows, validation_reason
 from arrears.db.models import Collector
 from arrears.desk.locking import lock_desk
 from arrears.domain.account import LANGUAGES
 from arrears.domain.strategy import Role
+from arrears.intake.csvfile import CsvHeaderError, csv_rows, validation_reason
 
 COLUMNS = ("collector_id", "name", "team", "role", "languages", "regions", "daily_capacity")
 
@@ -95,7 +95,9 @@ def read_roster(path: Path) -> tuple[list[tuple[int, RosterRow]], list[RosterRej
                 rejects.append(RosterReject(number, raw.get("collector_id", "").strip(), validation_reason(exc)))
                 continue
             if row.collector_id in seen:
-                rejects.append(RosterReject(number, row.collector_id, f"collector_id repeats line {seen[row.collector_id]}"))
+                rejects.append(
+                    RosterReject(number, row.collector_id, f"collector_id repeats line {seen[row.collector_id]}")
+                )
                 continue
             seen[row.collector_id] = number
             rows.append((number, row))
@@ -107,8 +109,14 @@ def load_roster(session: Session, rows: list[RosterRow], now: datetime) -> tuple
     added, updated = [], []
     for row in rows:
         values = dict(
-            name=row.name, team=row.team, role=row.role.value, languages=list(row.languages),
-            regions=list(row.regions), daily_capacity=row.daily_capacity, active=True, updated_at=now,
+            name=row.name,
+            team=row.team,
+            role=row.role.value,
+            languages=list(row.languages),
+            regions=list(row.regions),
+            daily_capacity=row.daily_capacity,
+            active=True,
+            updated_at=now,
         )
         existing = session.get(Collector, row.collector_id)
         if existing is None:
@@ -121,7 +129,9 @@ def load_roster(session: Session, rows: list[RosterRow], now: datetime) -> tuple
     return added, updated
 
 
-def import_roster(sessions: sessionmaker[Session], path: Path, now: datetime, drop_missing: bool = False) -> RosterSummary:
+def import_roster(
+    sessions: sessionmaker[Session], path: Path, now: datetime, drop_missing: bool = False
+) -> RosterSummary:
     """Load the file; with ``drop_missing`` the file is the whole team and anyone not in it becomes inactive
     (their desk tokens stop working at once; the sweep moves their open tasks)."""
     rows, rejects = read_roster(path)
@@ -130,8 +140,10 @@ def import_roster(sessions: sessionmaker[Session], path: Path, now: datetime, dr
         dropped: list[str] = []
         if drop_missing:
             if rejects:
-                raise RosterFileError(f"{path}: {len(rejects)} bad row(s) (first: line {rejects[0].line}: {rejects[0].reason}); "
-                                      "a --drop-missing file must load whole: nothing changed")
+                raise RosterFileError(
+                    f"{path}: {len(rejects)} bad row(s) (first: line {rejects[0].line}: {rejects[0].reason}); "
+                    "a --drop-missing file must load whole: nothing changed"
+                )
             present = {r.collector_id for _, r in rows}
             for collector in session.scalars(select(Collector).where(Collector.active)):
                 if collector.collector_id not in present:

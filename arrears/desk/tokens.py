@@ -14,7 +14,8 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
+from typing import overload
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -46,12 +47,22 @@ def parse_lifetime(text: str) -> timedelta:
     return lifetime
 
 
+@overload
+def _aware(moment: datetime) -> datetime: ...
+@overload
+def _aware(moment: None) -> None: ...
 def _aware(moment: datetime | None) -> datetime | None:
-    return moment if moment is None or moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment is None or moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def issue_token(sessions: sessionmaker[Session], collector_id: str, now: datetime, *, name: str = "default",
-                lifetime: timedelta = timedelta(days=30)) -> str:
+def issue_token(
+    sessions: sessionmaker[Session],
+    collector_id: str,
+    now: datetime,
+    *,
+    name: str = "default",
+    lifetime: timedelta = timedelta(days=30),
+) -> str:
     """A new token for the collector under ``name``; a live token of the same name stops working."""
     if not _NAME.match(name):
         raise DeskError(f"token name {name!r}: letters, digits, _ . - (up to 64)")
@@ -69,13 +80,22 @@ def issue_token(sessions: sessionmaker[Session], collector_id: str, now: datetim
             .where(ApiToken.collector_id == collector_id, ApiToken.name == name, ApiToken.revoked_at.is_(None))
             .values(revoked_at=now, revoked_by="replaced")
         )
-        session.add(ApiToken(token_id=token_id, collector_id=collector_id, name=name, token_hash=token_hash(secret),
-                             created_at=now, expires_at=now + lifetime))
+        session.add(
+            ApiToken(
+                token_id=token_id,
+                collector_id=collector_id,
+                name=name,
+                token_hash=token_hash(secret),
+                created_at=now,
+                expires_at=now + lifetime,
+            )
+        )
     return f"{PREFIX}{token_id}_{secret}"
 
 
-def revoke_tokens(sessions: sessionmaker[Session], collector_id: str, now: datetime, *, name: str | None = None,
-                  by: str = "operator") -> int:
+def revoke_tokens(
+    sessions: sessionmaker[Session], collector_id: str, now: datetime, *, name: str | None = None, by: str = "operator"
+) -> int:
     """Revoke the collector's live tokens (or the one named); how many were live."""
     with sessions.begin() as session:
         if session.get(Collector, collector_id) is None:
@@ -84,12 +104,15 @@ def revoke_tokens(sessions: sessionmaker[Session], collector_id: str, now: datet
         if name is not None:
             where.append(ApiToken.name == name)
         result = session.execute(update(ApiToken).where(*where).values(revoked_at=now, revoked_by=by))
-        return result.rowcount or 0
+        return result.rowcount or 0  # type: ignore[attr-defined]  # an UPDATE's result is a CursorResult
 
 
 def list_tokens(session: Session, collector_id: str) -> list[ApiToken]:
-    return list(session.scalars(select(ApiToken).where(ApiToken.collector_id == collector_id)
-                                .order_by(ApiToken.created_at, ApiToken.id)))
+    return list(
+        session.scalars(
+            select(ApiToken).where(ApiToken.collector_id == collector_id).order_by(ApiToken.created_at, ApiToken.id)
+        )
+    )
 
 
 def token_state(token: ApiToken, now: datetime) -> str:
@@ -143,5 +166,5 @@ def touch(session: Session, token: ApiToken, now: datetime, address: str) -> Non
 
 def authenticate(session: Session, presented: str, now: datetime | None = None) -> Collector | None:
     """The collector a valid token admits, or None."""
-    check = check_token(session, presented, now or datetime.now(timezone.utc))
+    check = check_token(session, presented, now or datetime.now(UTC))
     return check.collector if check.ok else None

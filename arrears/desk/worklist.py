@@ -13,9 +13,9 @@ from arrears.client.clock import known_now
 from arrears.db.models import Account, Collector, CollectorTask, PromiseToPay
 from arrears.desk.assign import QUEUE_SUPERVISOR, DeskError
 from arrears.desk.calls import check
-from arrears.domain.policy import ContactPolicy
 from arrears.domain.delinquency import local_date
 from arrears.domain.desk import DESK_TASKS, ROLE_RANK, WorkItem, priority_key, window_position
+from arrears.domain.policy import ContactPolicy
 from arrears.domain.strategy import Role
 
 
@@ -44,8 +44,13 @@ class WorklistEntry(BaseModel):
     gate_detail: str = ""
 
 
-def worklist(session: Session, collector_id: str, now: datetime, policy: ContactPolicy | None = None,
-             on_episode_clock: bool = False) -> list[WorklistEntry]:
+def worklist(
+    session: Session,
+    collector_id: str,
+    now: datetime,
+    policy: ContactPolicy | None = None,
+    on_episode_clock: bool = False,
+) -> list[WorklistEntry]:
     """Open tasks due by the end of the customer's local today: the collector's own,
     and for supervisors and managers also their team's supervisor queue (and tasks
     that escalated while nobody held them).
@@ -58,7 +63,9 @@ def worklist(session: Session, collector_id: str, now: datetime, policy: Contact
         raise DeskError(f"no collector {collector_id!r} on the roster")
     mine = CollectorTask.assigned_to == collector_id
     if ROLE_RANK[Role(collector.role)] >= ROLE_RANK[Role.SUPERVISOR]:
-        queue = (CollectorTask.queue == QUEUE_SUPERVISOR) & or_(CollectorTask.team == collector.team, CollectorTask.team.is_(None))
+        queue = (CollectorTask.queue == QUEUE_SUPERVISOR) & or_(
+            CollectorTask.team == collector.team, CollectorTask.team.is_(None)
+        )
         mine = or_(mine, queue)
     broken = (
         select(PromiseToPay.episode_id, func.count().label("broken"))
@@ -81,13 +88,26 @@ def worklist(session: Session, collector_id: str, now: datetime, policy: Contact
         amount = task.overdue_amount if task.overdue_amount is not None else Decimal(0)
         item = WorkItem(task.id, task.stage, amount, int(broken_count), account.timezone)
         entry = WorklistEntry(
-            task_id=task.id, kind=task.kind, account_id=account.account_id, customer_name=account.customer_name,
-            stage=task.stage, dpd=task.dpd, overdue_amount=amount, currency=task.currency or account.currency,
-            broken_promises=int(broken_count), due_at=task.due_at, sla_due_at=task.sla_due_at, queue=task.queue,
+            task_id=task.id,
+            kind=task.kind,
+            account_id=account.account_id,
+            customer_name=account.customer_name,
+            stage=task.stage,
+            dpd=task.dpd,
+            overdue_amount=amount,
+            currency=task.currency or account.currency,
+            broken_promises=int(broken_count),
+            due_at=task.due_at,
+            sla_due_at=task.sla_due_at,
+            queue=task.queue,
             assigned_to=task.assigned_to,
             customer_local_time=moment.astimezone(ZoneInfo(account.timezone)).strftime("%H:%M"),
-            callable_now=window_position(moment, account.timezone)[0] == 0 and gate.allowed, note=task.note,
-            allowed_now=gate.allowed, rule=gate.rule, next_allowed_at=gate.next_allowed_at, gate_detail=gate.detail,
+            callable_now=window_position(moment, account.timezone)[0] == 0 and gate.allowed,
+            note=task.note,
+            allowed_now=gate.allowed,
+            rule=gate.rule,
+            next_allowed_at=gate.next_allowed_at,
+            gate_detail=gate.detail,
         )
         entries.append((priority_key(item, moment), entry))
     return [entry for _, entry in sorted(entries, key=lambda pair: pair[0])]

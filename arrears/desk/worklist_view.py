@@ -4,9 +4,9 @@ from collections.abc import Sequence
 
 from rich.console import Console
 
+from arrears.cli.tables import Cell, Column, print_table
 from arrears.desk.assign import QUEUE_COLLECTOR, QUEUE_SUPERVISOR
 from arrears.desk.worklist import WorklistEntry
-from arrears.cli.tables import Cell, Column, print_table
 
 # What a collector needs first (to dial and to quote the amount) is never dropped; what
 # helps to choose among tasks goes next; what the supervisor reviews later goes first.
@@ -31,8 +31,15 @@ _QUEUE_SHORT = {QUEUE_SUPERVISOR: "sup", QUEUE_COLLECTOR: "coll"}
 def worklist_cells(entry: WorklistEntry) -> list[Cell]:
     local = entry.customer_local_time + ("" if entry.callable_now else " (closed)")
     return [
-        str(entry.task_id), entry.kind, entry.account_id, entry.customer_name, entry.stage, str(entry.dpd),
-        f"{entry.overdue_amount} {entry.currency}", str(entry.broken_promises), local,
+        str(entry.task_id),
+        entry.kind,
+        entry.account_id,
+        entry.customer_name,
+        entry.stage,
+        str(entry.dpd),
+        f"{entry.overdue_amount} {entry.currency}",
+        str(entry.broken_promises),
+        local,
         f"{entry.sla_due_at:%m-%d %H:%M}" if entry.sla_due_at else "-",
         (entry.queue, _QUEUE_SHORT.get(entry.queue, entry.queue)),
         _allowed(entry),
@@ -46,6 +53,12 @@ def _allowed(entry: WorklistEntry) -> Cell:
     return (f"no: {entry.rule}{when}", "no")
 
 
-def print_worklist(console: Console, entries: Sequence[WorklistEntry], *, title: str | None = None,
-                   wide: bool = False, shown_by: str = "--wide or --json") -> None:
+def print_worklist(
+    console: Console,
+    entries: Sequence[WorklistEntry],
+    *,
+    title: str | None = None,
+    wide: bool = False,
+    shown_by: str = "--wide or --json",
+) -> None:
     print_table(console, COLUMNS, [worklist_cells(e) for e in entries], title=title, wide=wide, shown_by=shown_by)

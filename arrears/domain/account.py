@@ -4,15 +4,26 @@ Every field carries the bound of the column it is stored in (arrears.domain.boun
 so a row that validates is a row the record can hold.
 """
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from arrears.domain.bounds import (
-    AccountId, CurrencyCode, Line254, Line64, Line8, Money, Name200Given, Paragraph500Given, PhoneLine, SaneDate,
-    TimeZoneName, due_date_problem, tender_on,
+    AccountId,
+    CurrencyCode,
+    Line8,
+    Line64,
+    Line254,
+    Money,
+    Name200Given,
+    Paragraph500Given,
+    PhoneLine,
+    SaneDate,
+    TimeZoneName,
+    due_date_problem,
+    tender_on,
 )
 from arrears.domain.money import has_valid_scale, minor_units, parse_amount
 from arrears.domain.strategy import Segment
@@ -118,7 +129,7 @@ class AccountRow(BaseModel):
 def _today(info: ValidationInfo) -> date:
     """The import's today (UTC): tests and back-dated runs pass ``context={"today": ...}``."""
     given = (info.context or {}).get("today") if info.context else None
-    return given or datetime.now(timezone.utc).date()
+    return given or datetime.now(UTC).date()
 
 
 def _check_contact(value: Any, where: str, depth: int) -> None:
@@ -131,6 +142,5 @@ def _check_contact(value: Any, where: str, depth: int) -> None:
     elif isinstance(value, list):
         for index, inner in enumerate(value):
             _check_contact(inner, f"{where}[{index}]", depth + 1)
-    elif isinstance(value, str):
-        if len(value) > MAX_CONTACT_FIELD or "\x00" in value:
-            raise ValueError(f"{where} is longer than {MAX_CONTACT_FIELD} characters or holds a NUL byte")
+    elif isinstance(value, str) and (len(value) > MAX_CONTACT_FIELD or "\x00" in value):
+        raise ValueError(f"{where} is longer than {MAX_CONTACT_FIELD} characters or holds a NUL byte")

@@ -84,7 +84,9 @@ def placement_end(start: datetime, placement_days: int, timezone: str) -> dateti
     """
     zone = ZoneInfo(timezone)
     local = start.astimezone(zone)
-    ends = datetime.combine(local.date() + timedelta(days=placement_days), local.timetz().replace(tzinfo=None), tzinfo=zone)
+    ends = datetime.combine(
+        local.date() + timedelta(days=placement_days), local.timetz().replace(tzinfo=None), tzinfo=zone
+    )
     return ends.astimezone(ZoneInfo("UTC"))
 
 

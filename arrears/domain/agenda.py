@@ -83,9 +83,14 @@ class AgendaRules:
     @classmethod
     def of(cls, strategy: Strategy, timezone: str, due_date: date) -> "AgendaRules":
         charge_off = next(s for s in strategy.steps if s.action == Action.CHARGE_OFF)
-        return cls(timezone=timezone, due_date=due_date, charge_off=charge_off,
-                   plan_grace_days=strategy.plans.grace_days, blacklist_at_dpd=strategy.blacklist.list_at_dpd,
-                   priced=strategy.pricing is not None)
+        return cls(
+            timezone=timezone,
+            due_date=due_date,
+            charge_off=charge_off,
+            plan_grace_days=strategy.plans.grace_days,
+            blacklist_at_dpd=strategy.blacklist.list_at_dpd,
+            priced=strategy.pricing is not None,
+        )
 
 
 @dataclass(frozen=True)
@@ -151,8 +156,14 @@ def agenda(ep: Episode, rules: AgendaRules, now: datetime, slack: timedelta = ti
         deadlines.append(Due(DueKind.STEP, head.due_at, head.key))
     due = sorted((d for d in deadlines if d.at <= reached), key=_priority)
     later = [d.at for d in deadlines if d.at > reached] + _boundaries(ep, rules, now)
-    return Agenda(due=tuple(due), wake_at=min(later, default=None), paused_by=tuple(paused),
-                  charge_off_at=charge_off_at, charge_off_blocked_by=blocked_by, head=head)
+    return Agenda(
+        due=tuple(due),
+        wake_at=min(later, default=None),
+        paused_by=tuple(paused),
+        charge_off_at=charge_off_at,
+        charge_off_blocked_by=blocked_by,
+        head=head,
+    )
 
 
 def _pauses(ep: Episode) -> list[str]:
@@ -169,8 +180,10 @@ def _pauses(ep: Episode) -> list[str]:
     if (offer := ep.offer) is not None:
         paused.append(f"settlement offer {offer.offer_id} until {offer.expires_at:%Y-%m-%d %H:%M} UTC")
     if (placement := ep.placement) is not None:
-        paused.append(f"agency placement with {placement.agency_id} ({placement.agency_name}) "
-                      f"until {placement.ends_at:%Y-%m-%d %H:%M} UTC")
+        paused.append(
+            f"agency placement with {placement.agency_id} ({placement.agency_name}) "
+            f"until {placement.ends_at:%Y-%m-%d %H:%M} UTC"
+        )
     return paused
 
 
@@ -182,8 +195,12 @@ def _deadlines(ep: Episode, rules: AgendaRules, now: datetime, paused: list[str]
     elif ep.economics and ep.bureau_notice_retry_on is not None and not paused:
         items.append(Due(DueKind.NOTICE_RETRY, notice_retry_moment(ep.bureau_notice_retry_on, rules.timezone)))
     if ep.economics and ep.blacklisted_on is None:
-        items.append(Due(DueKind.BLACKLIST, local_moment(anchor_of(ep, rules), rules.blacklist_at_dpd, time(0, 0),
-                                                         rules.timezone)))
+        items.append(
+            Due(
+                DueKind.BLACKLIST,
+                local_moment(anchor_of(ep, rules), rules.blacklist_at_dpd, time(0, 0), rules.timezone),
+            )
+        )
     for h in ep.active_holds():
         if h.expires_at is not None:
             items.append(Due(DueKind.HOLD_EXPIRY, h.expires_at, h.hold_id))
@@ -195,8 +212,9 @@ def _deadlines(ep: Episode, rules: AgendaRules, now: datetime, paused: list[str]
         items.append(Due(DueKind.OFFER_EXPIRY, offer.expires_at, offer.offer_id))
     if (plan := ep.plan) is not None and plan.judged < len(plan.instalments) and not is_completed(plan, ep.paid_total):
         due = plan.instalments[plan.judged].due_date
-        items.append(Due(DueKind.INSTALMENT, instalment_deadline(due, rules.plan_grace_days, rules.timezone),
-                         plan.plan_id))
+        items.append(
+            Due(DueKind.INSTALMENT, instalment_deadline(due, rules.plan_grace_days, rules.timezone), plan.plan_id)
+        )
     if ep.placement is not None:
         items.append(Due(DueKind.PLACEMENT_END, ep.placement.ends_at, str(ep.placement.placement_id)))
     return items
@@ -244,13 +262,21 @@ def violations(ep: Episode, rules: AgendaRules, now: datetime, slack: timedelta 
             found.append("an open episode has nothing due, no wake-up and no hold it waits on")
         if ep.charged_off_step is None and plan.charge_off_at != charge_off_moment(ep, rules):
             found.append("the charge-off deadline is not the one the anchor gives")
-        if (plan.charge_off_at is not None and plan.charge_off_at <= now + slack
-                and plan.charge_off_blocked_by is None
-                and not any(d.kind == DueKind.CHARGE_OFF for d in plan.due)):
+        if (
+            plan.charge_off_at is not None
+            and plan.charge_off_at <= now + slack
+            and plan.charge_off_blocked_by is None
+            and not any(d.kind == DueKind.CHARGE_OFF for d in plan.due)
+        ):
             found.append("the charge-off deadline has passed and it is not due")
         # While the deadline is ahead, no wait may pass it (once it is due, the loop acts on it first).
-        if plan.wake_at is not None and plan.charge_off_at is not None and plan.wake_at > plan.charge_off_at \
-                and plan.charge_off_blocked_by is None and not any(d.kind == DueKind.CHARGE_OFF for d in plan.due):
+        if (
+            plan.wake_at is not None
+            and plan.charge_off_at is not None
+            and plan.wake_at > plan.charge_off_at
+            and plan.charge_off_blocked_by is None
+            and not any(d.kind == DueKind.CHARGE_OFF for d in plan.due)
+        ):
             found.append("the next wake-up is after the charge-off deadline")
         keys = [s.key for s in ep.ladder]
         if len(keys) != len(set(keys)):

@@ -92,7 +92,9 @@ def is_blocked(entries: Iterable[BlacklistEntry], on_date: date, purpose: Blackl
     if not blocking:
         return BlacklistCheck(blocked=False)
     longest = max(blocking, key=lambda e: (e.listed_until is None, e.listed_until or date.min, e.listed_from))
-    return BlacklistCheck(blocked=True, reason=longest.reason, listed_from=longest.listed_from, until=longest.listed_until)
+    return BlacklistCheck(
+        blocked=True, reason=longest.reason, listed_from=longest.listed_from, until=longest.listed_until
+    )
 
 
 def removal_date(cure_date: date, policy: BlacklistPolicy) -> date:

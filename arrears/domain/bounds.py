@@ -11,7 +11,7 @@ sandbox (update arguments are decoded there) only look things up.
 """
 
 import unicodedata
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -185,7 +185,7 @@ _LINES = AfterValidator(_multi_line)
 _TRIMMED = AfterValidator(_trimmed)
 
 
-def Line(max_length: int, min_length: int = 0) -> Any:  # noqa: N802 - a type constructor
+def Line(max_length: int, min_length: int = 0) -> Any:
     """One line of text: NFC, no control characters, at most ``max_length`` characters (the column's size).
 
     For building a type at run time (a TypeAdapter); an annotation uses one of
@@ -194,19 +194,21 @@ def Line(max_length: int, min_length: int = 0) -> Any:  # noqa: N802 - a type co
     return Annotated[str, _size(max_length, min_length), _NFC, _ONE_LINE]
 
 
-def Paragraph(max_length: int, min_length: int = 0) -> Any:  # noqa: N802
+def Paragraph(max_length: int, min_length: int = 0) -> Any:
     """Free text that may span lines (tabs and line breaks allowed, other controls not)."""
     return Annotated[str, _size(max_length, min_length), _NFC, _LINES]
 
 
-def Key(max_length: int = 64) -> Any:  # noqa: N802
+def Key(max_length: int = 64) -> Any:
     """An id someone gives (payment, promise, hold, collector): non-empty, one line, no edge spaces."""
     return Annotated[str, _size(max_length, 1), _NFC, _ONE_LINE, _TRIMMED]
 
 
 # Sizes shared by many columns (arrears/db/models/). Each alias equals Line(n), Paragraph(n) or Key(n).
 ACCOUNT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
-Id64: TypeAlias = Annotated[str, _size(64, 1), _NFC, _ONE_LINE, _TRIMMED]  # account, payment, promise, offer, plan, hold, collector ids: String(64)
+Id64: TypeAlias = Annotated[
+    str, _size(64, 1), _NFC, _ONE_LINE, _TRIMMED
+]  # account, payment, promise, offer, plan, hold, collector ids: String(64)
 AccountId: TypeAlias = Annotated[Id64, StringConstraints(pattern=ACCOUNT_ID_PATTERN)]
 WorkflowId: TypeAlias = Annotated[str, _size(100, 1), _NFC, _ONE_LINE, _TRIMMED]
 OptionalId64: TypeAlias = Annotated[str, _size(64), _NFC, _ONE_LINE]  # the same columns where "" means "not given"
@@ -223,6 +225,7 @@ Line500: TypeAlias = Annotated[str, _size(500), _NFC, _ONE_LINE]
 Line2000: TypeAlias = Annotated[str, _size(2000), _NFC, _ONE_LINE]
 # The same with at least one character: a reason, a channel, a request id that must be given.
 Code32Given: TypeAlias = Annotated[str, _size(32, 1), _NFC, _ONE_LINE]
+Line48Given: TypeAlias = Annotated[str, _size(48, 1), _NFC, _ONE_LINE]
 Line64Given: TypeAlias = Annotated[str, _size(64, 1), _NFC, _ONE_LINE]
 Line100Given: TypeAlias = Annotated[str, _size(100, 1), _NFC, _ONE_LINE]
 Name200Given: TypeAlias = Annotated[str, _size(200, 1), _NFC, _ONE_LINE]
@@ -259,8 +262,8 @@ def _sane_date(value: date) -> date:
 def _sane_moment(value: datetime) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError("give the time with its UTC offset, e.g. 2026-11-25T16:00+08:00")
-    utc = value.astimezone(timezone.utc)
-    if not datetime.combine(EARLIEST, time(), timezone.utc) <= utc < datetime.combine(LATEST + timedelta(days=1), time(), timezone.utc):
+    utc = value.astimezone(UTC)
+    if not datetime.combine(EARLIEST, time(), UTC) <= utc < datetime.combine(LATEST + timedelta(days=1), time(), UTC):
         raise ValueError(f"time {value.isoformat()} is outside {EARLIEST}..{LATEST}")
     return value
 
@@ -291,7 +294,7 @@ def local_time_problem(wall: datetime, zone: str) -> str | None:
     tz = ZoneInfo(zone)
     early, late = wall.replace(tzinfo=tz, fold=0), wall.replace(tzinfo=tz, fold=1)
     if early.utcoffset() != late.utcoffset():
-        back = early.astimezone(timezone.utc).astimezone(tz).replace(tzinfo=None)
+        back = early.astimezone(UTC).astimezone(tz).replace(tzinfo=None)
         if back != wall:
             return f"{wall:%Y-%m-%d %H:%M} does not exist in {zone} (the clocks skip it)"
         return f"{wall:%Y-%m-%d %H:%M} happens twice in {zone} (the clocks go back): give the UTC offset"
@@ -310,7 +313,8 @@ def _zone_tab_names() -> tuple[frozenset[str], dict[str, str]]:
         tab = Path(root) / "zone.tab"
         if tab.is_file():
             names = frozenset(
-                line.split("\t")[2].strip() for line in tab.read_text(encoding="utf-8").splitlines()
+                line.split("\t")[2].strip()
+                for line in tab.read_text(encoding="utf-8").splitlines()
                 if line and not line.startswith("#")
             )
             links: dict[str, str] = {}

@@ -29,7 +29,7 @@ import calendar
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
@@ -127,7 +127,9 @@ class Returned:
 
 
 def effective_notice(
-    notices: Iterable[NoticeSent], returned: Iterable["Returned | str"], notice_days: int | None = None,
+    notices: Iterable[NoticeSent],
+    returned: Iterable["Returned | str"],
+    notice_days: int | None = None,
 ) -> tuple[date | None, str]:
     """The earliest notice that can have reached the cardholder, or why none can have.
 
@@ -215,7 +217,14 @@ class ReportRow(BaseModel):
 
 
 def report_row(
-    account_id: str, decision: ReportDecision, *, dpd: int, overdue: Decimal, balance: Decimal, currency: str, as_of: date
+    account_id: str,
+    decision: ReportDecision,
+    *,
+    dpd: int,
+    overdue: Decimal,
+    balance: Decimal,
+    currency: str,
+    as_of: date,
 ) -> ReportRow:
     """The detail record for a decision: a non-negative report carries no DPD and nothing overdue."""
     if is_negative(decision.reported):
@@ -223,8 +232,16 @@ def report_row(
     else:
         dpd, bucket, overdue = 0, "M0", Decimal(0)
     return ReportRow(
-        account_id=account_id, status=decision.reported, dpd=dpd, bucket=bucket, overdue=overdue, balance=balance,
-        currency=currency, as_of=as_of, withheld=decision.withheld, correction=decision.correction,
+        account_id=account_id,
+        status=decision.reported,
+        dpd=dpd,
+        bucket=bucket,
+        overdue=overdue,
+        balance=balance,
+        currency=currency,
+        as_of=as_of,
+        withheld=decision.withheld,
+        correction=decision.correction,
     )
 
 
@@ -269,7 +286,7 @@ def reporting_moment(period: str, report_day: int) -> datetime:
     if not 2 <= report_day <= 28:
         raise ValueError(f"report_day must be 2..28, got {report_day}")
     first = period_end(period) + timedelta(days=1)
-    return datetime(first.year, first.month, report_day, tzinfo=timezone.utc)
+    return datetime(first.year, first.month, report_day, tzinfo=UTC)
 
 
 def period_end(period: str) -> date:
@@ -316,11 +333,24 @@ def render_file(institution: str, period: str, as_of: date, rows: Iterable[Repor
     lines = [f"H|{FORMAT_NAME}|{FORMAT_VERSION}|{_field(institution)}|{period}|{as_of.isoformat()}"]
     ordered = sorted(rows, key=lambda r: r.account_id)
     for seq, r in enumerate(ordered, start=1):
-        lines.append("|".join([
-            "D", str(seq), _field(r.account_id), r.status.value, str(r.dpd), r.bucket,
-            str(to_minor(r.overdue, r.currency)), str(to_minor(r.balance, r.currency)), r.currency,
-            r.as_of.isoformat(), "Y" if r.withheld else "N", "Y" if r.correction else "N",
-        ]))
+        lines.append(
+            "|".join(
+                [
+                    "D",
+                    str(seq),
+                    _field(r.account_id),
+                    r.status.value,
+                    str(r.dpd),
+                    r.bucket,
+                    str(to_minor(r.overdue, r.currency)),
+                    str(to_minor(r.balance, r.currency)),
+                    r.currency,
+                    r.as_of.isoformat(),
+                    "Y" if r.withheld else "N",
+                    "Y" if r.correction else "N",
+                ]
+            )
+        )
     body = "".join(line + "\n" for line in lines)
     digest = hashlib.sha256(body.encode("utf-8")).hexdigest()
     return body + f"T|{len(ordered)}|{digest}\n"
@@ -365,12 +395,20 @@ def parse_file(text: str) -> BureauFile:
         if f[1] != str(len(rows) + 1):
             raise BureauFileError(f"line {n}: sequence {f[1]!r}, expected {len(rows) + 1}")
         try:
-            rows.append(ReportRow(
-                account_id=f[2], status=BureauStatus(f[3]), dpd=int(f[4]), bucket=f[5],
-                overdue=from_minor(int(f[6]), f[8]), balance=from_minor(int(f[7]), f[8]), currency=f[8],
-                as_of=date.fromisoformat(f[9]), withheld=_flag(f[10], f"line {n} withheld"),
-                correction=_flag(f[11], f"line {n} correction"),
-            ))
+            rows.append(
+                ReportRow(
+                    account_id=f[2],
+                    status=BureauStatus(f[3]),
+                    dpd=int(f[4]),
+                    bucket=f[5],
+                    overdue=from_minor(int(f[6]), f[8]),
+                    balance=from_minor(int(f[7]), f[8]),
+                    currency=f[8],
+                    as_of=date.fromisoformat(f[9]),
+                    withheld=_flag(f[10], f"line {n} withheld"),
+                    correction=_flag(f[11], f"line {n} correction"),
+                )
+            )
         except BureauFileError:
             raise
         except ValueError as exc:

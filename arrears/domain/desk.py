@@ -18,7 +18,13 @@ DESK_TASKS = frozenset({Action.CALL.value, Action.VISIT.value})
 ROLE_RANK = {Role.COLLECTOR: 0, Role.SUPERVISOR: 1, Role.MANAGER: 2}
 
 # Later stages first: older debt is harder to recover and nearer charge-off.
-STAGE_RANK = {Stage.CHARGED_OFF.value: 0, Stage.LATE.value: 1, Stage.MID.value: 2, Stage.EARLY.value: 3, Stage.PRE_DUE.value: 4}
+STAGE_RANK = {
+    Stage.CHARGED_OFF.value: 0,
+    Stage.LATE.value: 1,
+    Stage.MID.value: 2,
+    Stage.EARLY.value: 3,
+    Stage.PRE_DUE.value: 4,
+}
 
 # The hours a customer may be called, local time, until the compliance policy
 # (contact windows per channel and portfolio) supplies its own.

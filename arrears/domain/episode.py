@@ -13,7 +13,7 @@ from decimal import Decimal
 from pydantic import BaseModel
 
 from arrears.domain.agency import PlacementRecord
-from arrears.domain.bounds import Code16, Code32, Count, DaysPastDue, Id64, Line500, Money, Moment, RecordId, SaneDate
+from arrears.domain.bounds import Code16, Code32, Count, DaysPastDue, Id64, Line500, Moment, Money, RecordId, SaneDate
 from arrears.domain.clock import EpisodeClock
 from arrears.domain.delinquency import Outcome
 from arrears.domain.holds import HoldRecord

@@ -33,8 +33,10 @@ def reference_problem(value: str) -> str | None:
     if len(value) > 100:
         return "an outside reference is at most 100 characters"
     if "/" in value or "\\" in value or value.startswith((".", "~")):
-        return ("looks like a file path: upload the file (POST /accounts/{id}/evidence or `arrears evidence add`) "
-                "and give its evidence id")
+        return (
+            "looks like a file path: upload the file (POST /accounts/{id}/evidence or `arrears evidence add`) "
+            "and give its evidence id"
+        )
     if any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in value):
         return "control characters are not allowed"
     return None

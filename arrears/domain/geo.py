@@ -19,8 +19,15 @@ _NANP_AREAS = {
 }
 _AREA_ZONE = {area: zone for zone, areas in _NANP_AREAS.items() for area in areas}
 
-_ZONE_COUNTRY_PREFIX = (("America/", "US"), ("Pacific/Honolulu", "US"), ("Europe/London", "GB"), ("Asia/Hong_Kong", "HK"),
-                        ("Asia/Singapore", "SG"), ("Asia/Shanghai", "CN"), ("Asia/Urumqi", "CN"))
+_ZONE_COUNTRY_PREFIX = (
+    ("America/", "US"),
+    ("Pacific/Honolulu", "US"),
+    ("Europe/London", "GB"),
+    ("Asia/Hong_Kong", "HK"),
+    ("Asia/Singapore", "SG"),
+    ("Asia/Shanghai", "CN"),
+    ("Asia/Urumqi", "CN"),
+)
 
 
 def phone_zone(phone: str) -> str | None:

@@ -15,7 +15,6 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel
 
 
-
 class HoldType(StrEnum):
     DISPUTE = "dispute"
     CEASE_CONTACT = "cease_contact"
@@ -45,37 +44,53 @@ class HoldRule:
 
 HOLD_RULES: dict[HoldType, HoldRule] = {
     HoldType.DISPUTE: HoldRule(
-        ContactEffect.NONE, True, False,
+        ContactEffect.NONE,
+        True,
+        False,
         "12 CFR 1006.34/1006.38(d)(2): a disputed debt is not collected until verification is provided; "
         "released with resolution 'verified' (or 'withdrawn')",
     ),
     HoldType.CEASE_CONTACT: HoldRule(
-        ContactEffect.NOTICES_ONLY, False, False,
+        ContactEffect.NOTICES_ONLY,
+        False,
+        False,
         "12 CFR 1006.6(c): after a written request to cease, only notices that efforts end or that a "
         "specified remedy may be or will be invoked; collection actions themselves go on",
     ),
     HoldType.HARDSHIP: HoldRule(
-        ContactEffect.NONE, True, False,
+        ContactEffect.NONE,
+        True,
+        False,
         "bank forbearance: escalation and reminders pause for a set number of days, then resume",
     ),
     HoldType.BANKRUPTCY: HoldRule(
-        ContactEffect.NONE, True, False,
+        ContactEffect.NONE,
+        True,
+        False,
         "11 U.S.C. 362 automatic stay (and the bank's policy elsewhere): no contact, no escalation",
     ),
     HoldType.DECEASED: HoldRule(
-        ContactEffect.NONE, True, False,
+        ContactEffect.NONE,
+        True,
+        False,
         "no contact with the deceased's household about the debt; the estate is dealt with by a specialist task",
     ),
     HoldType.COMPLAINT: HoldRule(
-        ContactEffect.CHANNEL, False, False,
+        ContactEffect.CHANNEL,
+        False,
+        False,
         "a complaint about a channel closes that channel while it is investigated",
     ),
     HoldType.FRAUD_CLAIM: HoldRule(
-        ContactEffect.NONE, True, True,
+        ContactEffect.NONE,
+        True,
+        True,
         "a claimed fraud is investigated first; a confirmed fraud is written off as fraud loss, not charged off as credit loss",
     ),
     HoldType.ATTORNEY_REPRESENTED: HoldRule(
-        ContactEffect.ATTORNEY_ONLY, False, False,
+        ContactEffect.ATTORNEY_ONLY,
+        False,
+        False,
         "12 CFR 1006.6(b)(2): a consumer represented by an attorney is contacted through the attorney only",
     ),
 }
@@ -127,7 +142,12 @@ class HoldRecord(BaseModel):
         self, hold_type: HoldType, reason: str, evidence_ref: str, placed_by: str, channel: str | None, days: int | None
     ) -> bool:
         return (self.hold_type, self.reason, self.evidence_ref, self.placed_by, self.channel, self.days) == (
-            hold_type, reason.strip(), evidence_ref.strip(), placed_by.strip(), channel, days
+            hold_type,
+            reason.strip(),
+            evidence_ref.strip(),
+            placed_by.strip(),
+            channel,
+            days,
         )
 
 

@@ -31,14 +31,14 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from arrears.domain.delinquency import bucket_for_dpd
 from arrears.domain.money import has_valid_scale, minor_units
-from arrears.domain.pricing import COMPONENTS, Component, Pricing
 from arrears.domain.months import add_months
+from arrears.domain.pricing import COMPONENTS, Component, Pricing
 
 ZERO = Decimal(0)
 # "recovery": money received after the write-off, posted by the recovery activity (never computed here).
@@ -144,7 +144,7 @@ class ChargeEvent(BaseModel):
 
 
 LedgerEvent = Annotated[
-    Union[PaymentEvent, WaiverEvent, RateDiscountEvent, ReageEvent, WriteOffEvent, ChargeEvent],
+    PaymentEvent | WaiverEvent | RateDiscountEvent | ReageEvent | WriteOffEvent | ChargeEvent,
     Field(discriminator="kind"),
 ]
 
@@ -275,7 +275,9 @@ class _Run:
     def __init__(self, opening: Opening, pricing: Pricing) -> None:
         self.o, self.p, self.cur = opening, pricing, opening.currency
         self.bal: dict[Component, Decimal] = {
-            "principal": opening.principal, "interest": opening.interest, "fees": opening.fees,
+            "principal": opening.principal,
+            "interest": opening.interest,
+            "fees": opening.fees,
         }
         self.cycles = [Cycle(due_date=opening.due_date, minimum=opening.overdue_minimum)]
         self.last_accrued = opening.due_date  # interest charged through this day
@@ -335,12 +337,16 @@ class _Run:
             return  # nothing owed, or less than a minor unit: nothing to post
         rate = self.p.rate_text() + (f" less {self.discount}%" if self.discount else "")
         self.bal["interest"] += amount
-        self._post(Posting(
-            posting_key=self._key(f"{self.o.episode_id}:interest:{through}"), posted_on=posted_on, kind="interest",
-            interest=amount,
-            explanation=f"interest {start}..{through}: {days} day{'s' if days != 1 else ''} x {rate} x "
-                        f"{fmt(base, self.cur)} = {fmt(amount, self.cur)}",
-        ))
+        self._post(
+            Posting(
+                posting_key=self._key(f"{self.o.episode_id}:interest:{through}"),
+                posted_on=posted_on,
+                kind="interest",
+                interest=amount,
+                explanation=f"interest {start}..{through}: {days} day{'s' if days != 1 else ''} x {rate} x "
+                f"{fmt(base, self.cur)} = {fmt(amount, self.cur)}",
+            )
+        )
 
     def late_fee(self, day: date, due: date) -> None:
         cycle = next((c for c in self.cycles if c.due_date == due), None)  # none billed when nothing more was owed
@@ -348,7 +354,9 @@ class _Run:
             return
         pct = self.p.late_fee_percent
         fee = self.p.round(cycle.unpaid * pct / 100, self.cur)
-        text = f"late fee for the minimum due {due}: {pct}% x {fmt(cycle.unpaid, self.cur)} unpaid = {fmt(fee, self.cur)}"
+        text = (
+            f"late fee for the minimum due {due}: {pct}% x {fmt(cycle.unpaid, self.cur)} unpaid = {fmt(fee, self.cur)}"
+        )
         floor = self.p.round(self.p.late_fee_floor, self.cur)
         if fee < floor:
             fee = floor
@@ -360,8 +368,15 @@ class _Run:
         if fee <= 0:
             return
         self.bal["fees"] += fee
-        self._post(Posting(posting_key=self._key(f"{self.o.episode_id}:fee:{due}"), posted_on=day, kind="fee",
-                           fees=fee, explanation=text))
+        self._post(
+            Posting(
+                posting_key=self._key(f"{self.o.episode_id}:fee:{due}"),
+                posted_on=day,
+                kind="fee",
+                fees=fee,
+                explanation=text,
+            )
+        )
 
     def bill(self, day: date, next_due: date) -> None:
         """Cut the statement on a due date: the next cycle's minimum, from the balance now."""
@@ -369,15 +384,22 @@ class _Run:
         if self.written_off_on is not None or total <= 0:
             return
         still_due = sum((c.unpaid for c in self.cycles), ZERO)
-        minimum = max(self.p.round(total * self.p.minimum_payment_percent / 100, self.cur),
-                      self.p.round(self.p.minimum_payment_floor, self.cur))
+        minimum = max(
+            self.p.round(total * self.p.minimum_payment_percent / 100, self.cur),
+            self.p.round(self.p.minimum_payment_floor, self.cur),
+        )
         minimum = min(minimum, total - still_due)  # never more due than owed
         if minimum <= 0:
             return
         self.cycles.append(Cycle(due_date=next_due, minimum=minimum))
         floor = f", at least {fmt(self.p.minimum_payment_floor, self.cur)}" if self.p.minimum_payment_floor else ""
-        self.notes.append(Note(on=day, text=f"statement: minimum {fmt(minimum, self.cur)} due {next_due} "
-                                            f"({self.p.minimum_payment_percent}% of {fmt(total, self.cur)}{floor})"))
+        self.notes.append(
+            Note(
+                on=day,
+                text=f"statement: minimum {fmt(minimum, self.cur)} due {next_due} "
+                f"({self.p.minimum_payment_percent}% of {fmt(total, self.cur)}{floor})",
+            )
+        )
 
     # ---- events ---------------------------------------------------------------------
 
@@ -419,15 +441,32 @@ class _Run:
         elif rest:
             text += f"; {fmt(rest, self.cur)} more than owed, not applied (overpayment)"
         self.unapplied += rest
-        self._post(Posting(posting_key=key, posted_on=e.on, kind="payment", principal=-taken["principal"],
-                           interest=-taken["interest"], fees=-taken["fees"], unapplied=rest, explanation=text))
+        self._post(
+            Posting(
+                posting_key=key,
+                posted_on=e.on,
+                kind="payment",
+                principal=-taken["principal"],
+                interest=-taken["interest"],
+                fees=-taken["fees"],
+                unapplied=rest,
+                explanation=text,
+            )
+        )
 
     def _charge(self, e: ChargeEvent) -> None:
         key = self._key(f"{self.o.episode_id}:fee:{e.charge_id}")
         self.bal["fees"] += e.amount
         why = f" ({e.what})" if e.what else ""
-        self._post(Posting(posting_key=key, posted_on=e.on, kind="fee", fees=e.amount,
-                           explanation=f"charge {e.charge_id}{why}: {fmt(e.amount, self.cur)} added to fees"))
+        self._post(
+            Posting(
+                posting_key=key,
+                posted_on=e.on,
+                kind="fee",
+                fees=e.amount,
+                explanation=f"charge {e.charge_id}{why}: {fmt(e.amount, self.cur)} added to fees",
+            )
+        )
 
     def _waiver(self, e: WaiverEvent) -> None:
         key = self._key(f"{self.o.episode_id}:waiver:{e.waiver_id}")
@@ -436,8 +475,16 @@ class _Run:
         text = f"waiver {e.waiver_id} {fmt(e.amount, self.cur)}: {self._split_text(e.components, taken)}"
         if rest:
             text += f"; {fmt(rest, self.cur)} more than the {' and '.join(e.components)} owed, not applied"
-        self._post(Posting(posting_key=key, posted_on=e.on, kind="waiver", interest=-taken["interest"],
-                           fees=-taken["fees"], explanation=text))
+        self._post(
+            Posting(
+                posting_key=key,
+                posted_on=e.on,
+                kind="waiver",
+                interest=-taken["interest"],
+                fees=-taken["fees"],
+                explanation=text,
+            )
+        )
 
     def _rate_discount(self, e: RateDiscountEvent) -> None:
         self.discount = e.percent
@@ -451,8 +498,13 @@ class _Run:
         for cycle in past:
             cycle.cleared += cycle.unpaid
         self.reages.append(e.on)
-        self.notes.append(Note(on=e.on, text=f"re-aged by agreement {e.reage_id}: {len(past)} past-due minimum(s) "
-                                             f"of {fmt(amount, self.cur)} brought current; the balance stays"))
+        self.notes.append(
+            Note(
+                on=e.on,
+                text=f"re-aged by agreement {e.reage_id}: {len(past)} past-due minimum(s) "
+                f"of {fmt(amount, self.cur)} brought current; the balance stays",
+            )
+        )
 
     def _write_off(self, e: WriteOffEvent) -> None:
         key = self._key(f"{self.o.episode_id}:write_off:{e.write_off_id}")
@@ -462,9 +514,17 @@ class _Run:
         if self.written_off_on is None:
             self.written_off_on = e.on
         why = f" ({e.reason})" if e.reason else ""
-        self._post(Posting(posting_key=key, posted_on=e.on, kind="write_off", principal=-taken["principal"],
-                           interest=-taken["interest"], fees=-taken["fees"],
-                           explanation=f"write-off {e.write_off_id}{why}: {self._split_text(COMPONENTS, taken)}"))
+        self._post(
+            Posting(
+                posting_key=key,
+                posted_on=e.on,
+                kind="write_off",
+                principal=-taken["principal"],
+                interest=-taken["interest"],
+                fees=-taken["fees"],
+                explanation=f"write-off {e.write_off_id}{why}: {self._split_text(COMPONENTS, taken)}",
+            )
+        )
 
     # ---- result ---------------------------------------------------------------------
 
@@ -474,9 +534,20 @@ class _Run:
         oldest = min((c.due_date for c in past_due), default=None)
         dpd = (as_of - oldest).days if oldest else 0
         return Ledger(
-            as_of=as_of, episode_id=self.o.episode_id, currency=self.cur, opening=self.o, postings=self.postings,
-            balances=Balances(**self.bal), accrued_interest=self.p.round(raw, self.cur),
-            overdue=sum((c.unpaid for c in past_due), ZERO), cycles=self.cycles, oldest_unpaid_due=oldest,
-            days_past_due=dpd, bucket=bucket_for_dpd(dpd), unapplied=self.unapplied, reages=self.reages,
-            written_off_on=self.written_off_on, notes=self.notes,
+            as_of=as_of,
+            episode_id=self.o.episode_id,
+            currency=self.cur,
+            opening=self.o,
+            postings=self.postings,
+            balances=Balances(**self.bal),
+            accrued_interest=self.p.round(raw, self.cur),
+            overdue=sum((c.unpaid for c in past_due), ZERO),
+            cycles=self.cycles,
+            oldest_unpaid_due=oldest,
+            days_past_due=dpd,
+            bucket=bucket_for_dpd(dpd),
+            unapplied=self.unapplied,
+            reages=self.reages,
+            written_off_on=self.written_off_on,
+            notes=self.notes,
         )

@@ -60,17 +60,26 @@ class LegalCriteria(BaseModel):
     @model_validator(mode="after")
     def _anchor(self) -> "LegalCriteria":
         if self.months_unpaid_after_last and not self.min_effective_collections:
-            raise ValueError("months_unpaid_after_last counts from a collection: min_effective_collections must be at least 1")
+            raise ValueError(
+                "months_unpaid_after_last counts from a collection: min_effective_collections must be at least 1"
+            )
         return self
 
 
 LEGAL_PRESETS: dict[str, LegalCriteria] = {
     "cn-malicious-overdraft": LegalCriteria(
-        preset="cn-malicious-overdraft", min_effective_collections=2, min_days_between=30, months_unpaid_after_last=3,
-        min_principal=Decimal("50000"), principal_currency="CNY",
+        preset="cn-malicious-overdraft",
+        min_effective_collections=2,
+        min_days_between=30,
+        months_unpaid_after_last=3,
+        min_principal=Decimal("50000"),
+        principal_currency="CNY",
     ),
     "none": LegalCriteria(
-        preset="none", min_effective_collections=0, min_days_between=0, months_unpaid_after_last=0,
+        preset="none",
+        min_effective_collections=0,
+        min_days_between=0,
+        months_unpaid_after_last=0,
         min_principal=Decimal(0),
     ),
 }
@@ -222,8 +231,10 @@ class LegalEvent(BaseModel):
     @classmethod
     def _no_paths(cls, value: str | None) -> str | None:
         if value:
-            raise ValueError("a document is no longer named by path: upload it to the evidence store "
-                             "(`arrears evidence add`) and give its document_id")
+            raise ValueError(
+                "a document is no longer named by path: upload it to the evidence store "
+                "(`arrears evidence add`) and give its document_id"
+            )
         return value
 
     @field_validator("cost", mode="before")
@@ -255,12 +266,14 @@ class LegalCase(BaseModel):
         if refusal:
             raise InvalidTransition(refusal)
         recoverable = event.cost if policy.costs_recoverable else Decimal(0)
-        return self.model_copy(update={
-            "state": event.new_state or self.state,
-            "last_event_on": event.on,
-            "costs": self.costs + event.cost,
-            "recoverable_costs": self.recoverable_costs + recoverable,
-        })
+        return self.model_copy(
+            update={
+                "state": event.new_state or self.state,
+                "last_event_on": event.on,
+                "costs": self.costs + event.cost,
+                "recoverable_costs": self.recoverable_costs + recoverable,
+            }
+        )
 
 
 def event_refusal(case: LegalCase, event: LegalEvent) -> str | None:

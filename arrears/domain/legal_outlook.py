@@ -48,7 +48,9 @@ def unmet_criterion(reason: str) -> Criterion | None:
     """The criterion an unmet reason of ``referral_decision`` names; None for a reason it does not give."""
     for opening, criterion in _OPENINGS:
         if reason.startswith(opening):
-            if criterion is None:  # "effective collections: 1 after the due date, 2 required" / "..., but not 2 at least 30 days apart"
+            if (
+                criterion is None
+            ):  # "effective collections: 1 after the due date, 2 required" / "..., but not 2 at least 30 days apart"
                 return Criterion.SPACING if "days apart" in reason else Criterion.COLLECTIONS
             return criterion
     return None
@@ -65,8 +67,9 @@ def _chain(days: list[date], needed: int, min_days: int) -> list[date]:
     return picked
 
 
-def collections_needed(collections: Iterable[date], *, due_date: date, as_of: date,
-                       criteria: LegalCriteria) -> list[date]:
+def collections_needed(
+    collections: Iterable[date], *, due_date: date, as_of: date, criteria: LegalCriteria
+) -> list[date]:
     """The dates of the collections still to make, each as early as allowed, for the spacing to hold."""
     counted = sorted(d for d in collections if due_date < d <= as_of)
     chain = _chain(counted, criteria.min_effective_collections, criteria.min_days_between)
@@ -78,8 +81,16 @@ def collections_needed(collections: Iterable[date], *, due_date: date, as_of: da
     return future
 
 
-def earliest_referral(collections: Iterable[date], *, due_date: date, still_unpaid: bool, principal: Decimal,
-                      currency: str, as_of: date, criteria: LegalCriteria) -> date | None:
+def earliest_referral(
+    collections: Iterable[date],
+    *,
+    due_date: date,
+    still_unpaid: bool,
+    principal: Decimal,
+    currency: str,
+    as_of: date,
+    criteria: LegalCriteria,
+) -> date | None:
     """The first date from ``as_of`` on which the legal step could refer the account, or None when waiting
     cannot make the criteria hold (principal under the threshold or in another currency, nothing unpaid)."""
     if criteria.min_principal and (currency != criteria.principal_currency or principal < criteria.min_principal):

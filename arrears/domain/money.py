@@ -8,7 +8,7 @@ import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
 
-from arrears.domain.bounds import minor_units  # noqa: F401 - re-exported: callers import it from here
+from arrears.domain.bounds import minor_units
 
 # The two forms an operator's file may use: 1250.00, or with thousands grouped in threes, 1,250.00.
 _PLAIN = re.compile(r"^[+-]?[0-9]+(\.[0-9]+)?$")
@@ -36,8 +36,10 @@ def parse_amount(text: str | int | Decimal, *, exponent: bool = True) -> Decimal
         cleaned = str(text).strip()
         odd = next((c for c in cleaned if not c.isascii() and unicodedata.category(c) == "Nd"), None)
         if odd is not None:
-            raise ValueError(f"not a number: {cleaned!r} has the non-ASCII digit {odd!r} (U+{ord(odd):04X}); "
-                             "write amounts with the digits 0-9")
+            raise ValueError(
+                f"not a number: {cleaned!r} has the non-ASCII digit {odd!r} (U+{ord(odd):04X}); "
+                "write amounts with the digits 0-9"
+            )
         if _GROUPED.match(cleaned):
             cleaned = cleaned.replace(",", "")
         elif not (_PLAIN.match(cleaned) or (exponent and _EXPONENT.match(cleaned))):

@@ -5,7 +5,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
-from arrears.domain.bounds import Note, Ref500
+from arrears.domain.bounds import Note
 from arrears.domain.evidence_ids import MAX_EVIDENCE_PER_REPORT, EvidenceId
 
 

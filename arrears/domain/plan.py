@@ -10,10 +10,10 @@ from decimal import Decimal
 
 from pydantic import BaseModel
 
-from arrears.domain.ladder import local_moment
-from arrears.domain.strategy import PlanPolicy, Role
 from arrears.domain.bounds import Money, SaneDate
+from arrears.domain.ladder import local_moment
 from arrears.domain.months import add_months
+from arrears.domain.strategy import PlanPolicy, Role
 
 
 class Instalment(BaseModel):
@@ -60,8 +60,13 @@ def plan_refusal(
 ) -> str | None:
     """Why these terms cannot be agreed, or None. A same-terms repeat is not refused."""
     if existing is not None:
-        same = (existing.instalments, existing.fee_waiver, existing.rate_discount_percent, existing.approved_by,
-                existing.approver_role) == (instalments, fee_waiver, rate_discount_percent, approved_by, approver_role)
+        same = (
+            existing.instalments,
+            existing.fee_waiver,
+            existing.rate_discount_percent,
+            existing.approved_by,
+            existing.approver_role,
+        ) == (instalments, fee_waiver, rate_discount_percent, approved_by, approver_role)
         return None if same else f"plan_id {plan_id} was already used with different terms"
     if ended:
         return f"the episode has ended ({ended}); no plan can be agreed"

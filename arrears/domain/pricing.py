@@ -102,8 +102,15 @@ class Pricing(BaseModel):
     allocation: tuple[Component, Component, Component] = ("fees", "interest", "principal")
     reage: ReagePolicy = ReagePolicy()
 
-    @field_validator("penalty_rate", "late_fee_percent", "late_fee_floor", "late_fee_cap", "minimum_payment_percent",
-                     "minimum_payment_floor", mode="before")
+    @field_validator(
+        "penalty_rate",
+        "late_fee_percent",
+        "late_fee_floor",
+        "late_fee_cap",
+        "minimum_payment_percent",
+        "minimum_payment_floor",
+        mode="before",
+    )
     @classmethod
     def _no_float(cls, value: Any) -> Any:
         # TOML reads 0.05 as a binary float; "0.05" (a string) or an integer is exact.
@@ -123,7 +130,9 @@ class Pricing(BaseModel):
     @classmethod
     def _permutation(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         if sorted(value) != sorted(COMPONENTS):
-            raise ValueError(f"list fees, interest and principal once each, in the order payments pay them; got {list(value)}")
+            raise ValueError(
+                f"list fees, interest and principal once each, in the order payments pay them; got {list(value)}"
+            )
         return value
 
     def daily_rate(self) -> Decimal:

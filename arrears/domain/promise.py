@@ -28,7 +28,11 @@ class PromiseRecord(BaseModel):
 
     def same_terms(self, amount: Decimal, promised_date: date, collector_id: str, channel: str, note: str) -> bool:
         return (self.amount, self.promised_date, self.collector_id, self.channel, self.note) == (
-            amount, promised_date, collector_id, channel, note
+            amount,
+            promised_date,
+            collector_id,
+            channel,
+            note,
         )
 
 
@@ -89,13 +93,17 @@ def promise_refusal(
         return f"promise {active.promise_id} is still active; send replace=true to replace it"
     minimum = overdue * policy.min_share
     if amount < minimum:
-        return (f"promised amount {amount} is below the minimum {minimum.quantize(Decimal('0.01'))} "
-                f"({(policy.min_share * 100).normalize():f}% of the overdue amount {overdue})")
+        return (
+            f"promised amount {amount} is below the minimum {minimum.quantize(Decimal('0.01'))} "
+            f"({(policy.min_share * 100).normalize():f}% of the overdue amount {overdue})"
+        )
     approved = bool((supervisor_id or "").strip())
     replacing = active is not None and replace
     if replacing and replaced_count >= policy.max_replacements and not approved:
-        return (f"{replaced_count} promises have already been replaced in this episode: a supervisor must approve "
-                f"another replacement (supervisor_id)")
+        return (
+            f"{replaced_count} promises have already been replaced in this episode: a supervisor must approve "
+            f"another replacement (supervisor_id)"
+        )
     counted = broken_count
     if policy.replacement_counts_as_broken:
         counted += replaced_count + (1 if replacing else 0)

@@ -55,5 +55,7 @@ def reage_refusal(on: date, cycles: Sequence[Cycle], past: Sequence[date], polic
     if policy.allow_cumulative and got >= due:
         return None
     first = short[0]
-    return (f"{n} consecutive minimum payments are needed first: the minimum of {first.minimum} due {first.due_date} "
-            f"got {first.received}" + (f" (the last {n} cycles got {got} of {due})" if policy.allow_cumulative else ""))
+    return (
+        f"{n} consecutive minimum payments are needed first: the minimum of {first.minimum} due {first.due_date} "
+        f"got {first.received}" + (f" (the last {n} cycles got {got} of {due})" if policy.allow_cumulative else "")
+    )

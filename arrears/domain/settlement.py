@@ -23,7 +23,10 @@ class SettlementOffer(BaseModel):
 
     def same_terms(self, amount: Decimal, expires_on: date, approved_by: str, approver_role: Role) -> bool:
         return (self.amount, self.expires_on, self.approved_by, self.approver_role) == (
-            amount, expires_on, approved_by, approver_role
+            amount,
+            expires_on,
+            approved_by,
+            approver_role,
         )
 
 
@@ -71,8 +74,10 @@ def settlement_refusal(
     limit = policy.max_discount_percent.get(approver_role, Decimal(0))
     discount = discount_percent(amount, balance)
     if discount > limit:
-        return (f"a {discount:.2f}% discount is above the {approver_role.value} limit of {limit}%: "
-                "a higher role must approve")
+        return (
+            f"a {discount:.2f}% discount is above the {approver_role.value} limit of {limit}%: "
+            "a higher role must approve"
+        )
     if open_offer is not None and not replace:
         return f"offer {open_offer.offer_id} is still open; send replace=true to replace it"
     return None

@@ -148,32 +148,42 @@ def _agency(rule, paid_at, placements, tasks, contacts) -> Attribution | None:
 def _open_task(rule, paid_at, placements, tasks, contacts) -> Attribution | None:
     window = timedelta(days=rule.open_task_days)
     open_then = [
-        t for t in tasks
-        if t.kind in ("call", "visit") and t.assigned_to is not None and t.due_at <= paid_at
-        and paid_at - t.due_at <= window and (t.outcome_at is None or t.outcome_at > paid_at)
+        t
+        for t in tasks
+        if t.kind in ("call", "visit")
+        and t.assigned_to is not None
+        and t.due_at <= paid_at
+        and paid_at - t.due_at <= window
+        and (t.outcome_at is None or t.outcome_at > paid_at)
     ]
     if not open_then:
         return None
     chosen = max(open_then, key=lambda t: (t.due_at, t.task_id))
-    return Attribution(Source.OPEN_TASK.value, collector_id=chosen.assigned_to, channel=chosen.kind, task_id=chosen.task_id)
+    return Attribution(
+        Source.OPEN_TASK.value, collector_id=chosen.assigned_to, channel=chosen.kind, task_id=chosen.task_id
+    )
 
 
 def _last_rpc(rule, paid_at, placements, tasks, contacts) -> Attribution | None:
     window = timedelta(days=rule.rpc_days)
     talks = [
-        t for t in tasks
+        t
+        for t in tasks
         if is_rpc(t) and t.outcome_at is not None and t.outcome_at <= paid_at and paid_at - t.outcome_at <= window
     ]
     if not talks:
         return None
     chosen = max(talks, key=lambda t: (t.outcome_at, t.task_id))
-    return Attribution(Source.LAST_RPC.value, collector_id=chosen.outcome_by, channel=chosen.kind, task_id=chosen.task_id)
+    return Attribution(
+        Source.LAST_RPC.value, collector_id=chosen.outcome_by, channel=chosen.kind, task_id=chosen.task_id
+    )
 
 
 def _last_contact(rule, paid_at, placements, tasks, contacts) -> Attribution | None:
     window = timedelta(days=rule.contact_days)
     reached = [
-        c for c in contacts
+        c
+        for c in contacts
         if not c.result.startswith(UNDELIVERED_PREFIXES) and c.at <= paid_at and paid_at - c.at <= window
     ]
     if not reached:

@@ -16,22 +16,24 @@ import matplotlib
 
 matplotlib.use("Agg")  # no display: files only
 
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.colors import LinearSegmentedColormap  # noqa: E402
+import matplotlib.pyplot as plt
+from matplotlib.colors import LinearSegmentedColormap
 
-from arrears.insight.report import Chart  # noqa: E402
+from arrears.insight.report import Chart
 
 PALETTE = ["#2563eb", "#dc2626", "#16a34a", "#d97706", "#7c3aed", "#0891b2", "#db2777", "#4b5563"]
 HEAT = LinearSegmentedColormap.from_list("roll", ["#f8fafc", "#fde68a", "#f97316", "#b91c1c"])
 
-plt.rcParams.update({
-    "svg.fonttype": "path",  # glyphs as outlines: the page needs no font to show them
-    "svg.hashsalt": "arrears",  # stable ids: the same data draws the same SVG
-    "font.size": 9,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-    "axes.titlesize": 10,
-})
+plt.rcParams.update(
+    {
+        "svg.fonttype": "path",  # glyphs as outlines: the page needs no font to show them
+        "svg.hashsalt": "arrears",  # stable ids: the same data draws the same SVG
+        "font.size": 9,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "axes.titlesize": 10,
+    }
+)
 
 
 def svg(chart: Chart) -> str:
@@ -42,9 +44,11 @@ def svg(chart: Chart) -> str:
     fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
     plt.close(fig)
     text = buffer.getvalue()
-    text = text[text.index("<svg"):]  # drop the XML declaration and doctype
+    text = text[text.index("<svg") :]  # drop the XML declaration and doctype
     text = re.sub(r"<metadata>.*?</metadata>\s*", "", text, flags=re.S)  # RDF about the file: nothing to show
-    return re.sub(r"<svg ", f'<svg role="img" aria-label="{_attr(chart.title)}" data-chart="{chart.key}" ', text, count=1)
+    return re.sub(
+        r"<svg ", f'<svg role="img" aria-label="{_attr(chart.title)}" data-chart="{chart.key}" ', text, count=1
+    )
 
 
 def _attr(text: str) -> str:
@@ -75,10 +79,17 @@ def _lines(data: dict[str, Any]):
     fig, ax = plt.subplots(figsize=(6.4, 3.2))
     x = data["x"]
     for index, (name, ys) in enumerate(data["series"].items()):
-        points = [(a, b) for a, b in zip(x, ys) if b is not None]
+        points = [(a, b) for a, b in zip(x, ys, strict=False) if b is not None]
         if points:
-            ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", markersize=3, linewidth=1.5,
-                    color=PALETTE[index % len(PALETTE)], label=str(name))
+            ax.plot(
+                [p[0] for p in points],
+                [p[1] for p in points],
+                marker="o",
+                markersize=3,
+                linewidth=1.5,
+                color=PALETTE[index % len(PALETTE)],
+                label=str(name),
+            )
     ax.set_xlabel(data.get("xlabel", ""))
     ax.set_ylabel(data.get("ylabel", ""))
     if data.get("percent"):
@@ -98,8 +109,13 @@ def _bars(data: dict[str, Any]):
     width = 0.8 / max(n, 1)
     for index, (name, values) in enumerate(series.items()):
         positions = [i - 0.4 + width * (index + 0.5) for i in range(len(labels))]
-        ax.barh(positions, [v or 0 for v in values], height=width * 0.92, color=PALETTE[index % len(PALETTE)],
-                label=str(name))
+        ax.barh(
+            positions,
+            [v or 0 for v in values],
+            height=width * 0.92,
+            color=PALETTE[index % len(PALETTE)],
+            label=str(name),
+        )
     ax.set_yticks(range(len(labels)), labels)
     ax.invert_yaxis()
     ax.set_xlabel(data.get("xlabel", ""))
@@ -117,7 +133,7 @@ def _intervals(data: dict[str, Any]):
     """One panel per measure: each arm's estimate with its confidence interval."""
     panels = data["panels"]
     fig, axes = plt.subplots(1, len(panels), figsize=(max(3.2 * len(panels), 4.0), 2.6), squeeze=False)
-    for ax, panel in zip(axes[0], panels):
+    for ax, panel in zip(axes[0], panels, strict=False):
         arms = panel["arms"]
         for index, arm in enumerate(arms):
             est, lo, hi = arm["estimate"], arm["low"], arm["high"]
@@ -125,8 +141,9 @@ def _intervals(data: dict[str, Any]):
                 continue
             lo = est if lo is None else lo
             hi = est if hi is None else hi
-            ax.errorbar([est], [index], xerr=[[est - lo], [hi - est]], fmt="o", capsize=3,
-                        color=PALETTE[index % len(PALETTE)])
+            ax.errorbar(
+                [est], [index], xerr=[[est - lo], [hi - est]], fmt="o", capsize=3, color=PALETTE[index % len(PALETTE)]
+            )
         ax.set_yticks(range(len(arms)), [a["arm"] for a in arms])
         ax.invert_yaxis()
         ax.set_title(panel["title"])

@@ -1,7 +1,7 @@
 """The demo's report: `make demo` ends by writing the portfolio report of what it ran, as HTML
 (with its charts), CSV and JSON, and printing where they are."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from rich.console import Console
@@ -17,8 +17,16 @@ def write_demo_report(sessions: sessionmaker[Session], out_dir: Path, console: C
     """The portfolio from the month the demo's episodes began to the month its collection clock reached."""
     with sessions() as session:
         first = session.scalar(select(func.min(Episode.started_at)))
-        last = max(filter(None, [session.scalar(select(func.max(ContactAttempt.attempted_at))),
-                                 session.scalar(select(func.max(Episode.closed_at))), datetime.now(timezone.utc)]))
+        last = max(
+            filter(
+                None,
+                [
+                    session.scalar(select(func.max(ContactAttempt.attempted_at))),
+                    session.scalar(select(func.max(Episode.closed_at))),
+                    datetime.now(UTC),
+                ],
+            )
+        )
         if first is None:
             console.print("no episode in the record: no report")
             return None

@@ -22,9 +22,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from temporalio.common import SearchAttributePair
 
-from arrears.runtime import search_attributes as sa
 from arrears.db.models import ExperimentAssignment, ExperimentDecision
 from arrears.domain.strategy import Experiment, Strategy
+from arrears.runtime import search_attributes as sa
 
 POINTS = 10_000
 
@@ -55,8 +55,10 @@ def file_shares(experiment: Experiment) -> list[tuple[str, Decimal]]:
 def current_shares(session: Session, experiment: Experiment) -> tuple[int, list[tuple[str, Decimal]]]:
     """(version, shares): the last recorded decision's, else the file's (version 0)."""
     last = session.scalar(
-        select(ExperimentDecision).where(ExperimentDecision.experiment == experiment.name)
-        .order_by(ExperimentDecision.version.desc()).limit(1)
+        select(ExperimentDecision)
+        .where(ExperimentDecision.experiment == experiment.name)
+        .order_by(ExperimentDecision.version.desc())
+        .limit(1)
     )
     if last is None:
         return 0, file_shares(experiment)
@@ -90,15 +92,25 @@ def assign(engine: Engine, account_id: str, due_date: date, strategy: Strategy, 
             point = hash_point(experiment.name, account_id)
             arm = choose_arm(shares, point)
             chosen = _arm_strategy(experiment, arm)
-            session.add(ExperimentAssignment(
-                experiment=experiment.name, arm=arm, account_id=account_id, due_date=due_date, point=point,
-                traffic_version=version, strategy_name=chosen.name, strategy_hash=chosen.content_hash(), assigned_at=now,
-            ))
+            session.add(
+                ExperimentAssignment(
+                    experiment=experiment.name,
+                    arm=arm,
+                    account_id=account_id,
+                    due_date=due_date,
+                    point=point,
+                    traffic_version=version,
+                    strategy_name=chosen.name,
+                    strategy_hash=chosen.content_hash(),
+                    assigned_at=now,
+                )
+            )
             try:
                 session.commit()
             except IntegrityError:  # another import recorded it first: theirs stands
                 session.rollback()
                 row = _recorded(session, experiment.name, account_id, due_date)
+                assert row is not None  # the unique key that refused ours names the row that stands
             else:
                 return Assignment(experiment.name, arm, point, chosen, chosen.content_hash())
     chosen = _arm_strategy(experiment, row.arm)
@@ -106,16 +118,22 @@ def assign(engine: Engine, account_id: str, due_date: date, strategy: Strategy, 
 
 
 def _recorded(session: Session, experiment: str, account_id: str, due_date: date) -> ExperimentAssignment | None:
-    return session.scalar(select(ExperimentAssignment).where(
-        ExperimentAssignment.experiment == experiment, ExperimentAssignment.account_id == account_id,
-        ExperimentAssignment.due_date == due_date))
+    return session.scalar(
+        select(ExperimentAssignment).where(
+            ExperimentAssignment.experiment == experiment,
+            ExperimentAssignment.account_id == account_id,
+            ExperimentAssignment.due_date == due_date,
+        )
+    )
 
 
 def _arm_strategy(experiment: Experiment, arm: str) -> Strategy:
     loaded = experiment.arm(arm).loaded
     if loaded is None:
-        raise ExperimentError(f"experiment {experiment.name}: arm {arm}'s strategy was not loaded "
-                              "(load the strategy file with load_strategy, which reads each arm's file)")
+        raise ExperimentError(
+            f"experiment {experiment.name}: arm {arm}'s strategy was not loaded "
+            "(load the strategy file with load_strategy, which reads each arm's file)"
+        )
     return loaded
 
 
@@ -138,8 +156,16 @@ def search_attribute(chosen: Assignment | None) -> list[SearchAttributePair]:
 # ---- moving the traffic -------------------------------------------------------------------------
 
 
-def promote(session: Session, experiment: Experiment, arm: str, decided_by: str, reason: str, now: datetime,
-            shares: dict[str, Decimal] | None = None, evidence: dict | None = None) -> ExperimentDecision:
+def promote(
+    session: Session,
+    experiment: Experiment,
+    arm: str,
+    decided_by: str,
+    reason: str,
+    now: datetime,
+    shares: dict[str, Decimal] | None = None,
+    evidence: dict | None = None,
+) -> ExperimentDecision:
     """Record who moved the traffic, why and on what evidence; new episodes follow the new shares."""
     names = [a.name for a in experiment.arms]
     if arm not in names:
@@ -164,16 +190,24 @@ def promote(session: Session, experiment: Experiment, arm: str, decided_by: str,
     if dict(before) == wanted:
         raise ExperimentError(f"the traffic is already {_text(wanted)}: nothing to record")
     decision = ExperimentDecision(
-        experiment=experiment.name, version=version + 1, promoted_arm=arm,
-        previous_shares={k: str(v) for k, v in before}, shares={k: str(v) for k, v in wanted.items()},
-        decided_by=decided_by.strip(), reason=reason.strip(), evidence=evidence or {}, decided_at=now,
+        experiment=experiment.name,
+        version=version + 1,
+        promoted_arm=arm,
+        previous_shares={k: str(v) for k, v in before},
+        shares={k: str(v) for k, v in wanted.items()},
+        decided_by=decided_by.strip(),
+        reason=reason.strip(),
+        evidence=evidence or {},
+        decided_at=now,
     )
     session.add(decision)
     try:
         session.commit()
     except IntegrityError:
         session.rollback()
-        raise ExperimentError(f"another decision on {experiment.name} was recorded meanwhile; look at it and try again") from None
+        raise ExperimentError(
+            f"another decision on {experiment.name} was recorded meanwhile; look at it and try again"
+        ) from None
     return decision
 
 
@@ -182,10 +216,18 @@ def _text(shares: dict[str, Decimal]) -> str:
 
 
 def decisions(session: Session, name: str) -> list[ExperimentDecision]:
-    return list(session.scalars(select(ExperimentDecision).where(ExperimentDecision.experiment == name)
-                                .order_by(ExperimentDecision.version)))
+    return list(
+        session.scalars(
+            select(ExperimentDecision).where(ExperimentDecision.experiment == name).order_by(ExperimentDecision.version)
+        )
+    )
 
 
 def assigned_counts(session: Session, name: str) -> dict[str, int]:
-    return dict(session.execute(select(ExperimentAssignment.arm, func.count()).where(ExperimentAssignment.experiment == name)
-                                .group_by(ExperimentAssignment.arm)).all())
+    return dict(
+        session.execute(
+            select(ExperimentAssignment.arm, func.count())
+            .where(ExperimentAssignment.experiment == name)
+            .group_by(ExperimentAssignment.arm)
+        ).all()
+    )

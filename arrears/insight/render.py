@@ -27,7 +27,7 @@ def print_report(report: Report, console: Console) -> None:
         for col in table.columns:
             rich.add_column(col.title, justify="right" if col.kind in _RIGHT else "left", overflow="fold")
         for row in table.rows:
-            rich.add_row(*(shown(v, c.kind) for v, c in zip(row, table.columns)))
+            rich.add_row(*(shown(v, c.kind) for v, c in zip(row, table.columns, strict=False)))
         console.print(rich)
         if table.note:
             console.print(f"[dim]{table.note}[/dim]")
@@ -97,13 +97,15 @@ def _table_html(table: Table) -> str:
     body = []
     for row in table.rows:
         cells = []
-        for value, col in zip(row, table.columns):
+        for value, col in zip(row, table.columns, strict=False):
             css = ' class="n"' if col.kind in _RIGHT else ""
             cells.append(f"<td{css}>{html.escape(shown(value, col.kind))}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     note = f'<p class="sub">{html.escape(table.note)}</p>' if table.note else ""
-    return (f'<div class="wrap"><table data-table="{html.escape(table.key)}"><caption>{html.escape(table.title)}</caption>'
-            f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>{note}")
+    return (
+        f'<div class="wrap"><table data-table="{html.escape(table.key)}"><caption>{html.escape(table.title)}</caption>'
+        f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>{note}"
+    )
 
 
 def render_html(report: Report) -> str:
@@ -111,7 +113,8 @@ def render_html(report: Report) -> str:
 
     figures = "".join(
         f'<figure data-chart="{html.escape(c.key)}"><figcaption>{html.escape(c.title)}</figcaption>{svg(c)}'
-        + (f'<p class="sub">{html.escape(c.note)}</p>' if c.note else "") + "</figure>"
+        + (f'<p class="sub">{html.escape(c.note)}</p>' if c.note else "")
+        + "</figure>"
         for c in report.charts
     )
     subtitle = "".join(f'<p class="sub">{html.escape(s)}</p>' for s in report.subtitle)

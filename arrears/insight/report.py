@@ -31,7 +31,7 @@ class Table:
     note: str = ""
 
     def records(self) -> list[dict[str, Any]]:
-        return [dict(zip((c.key for c in self.columns), row)) for row in self.rows]
+        return [dict(zip((c.key for c in self.columns), row, strict=False)) for row in self.rows]
 
 
 @dataclass

@@ -25,12 +25,30 @@ from arrears.insight.measures import MEASURES, Better, Family
 
 MAX_EFFECT_SHARE = Decimal("0.6")
 ROLES = ("collector", "supervisor", "manager", "agency")
-AGENCY_MEASURES = frozenset({"placements", "amount_recovered", "recovery_rate", "recovery_cycle_median",
-                             "recovery_cycle_p90", "commission", "commission_rate", "recall_rate",
-                             "complaints_per_100_placements", "complaints_in_time_rate", "quality_score", "reviews",
-                             "target_attainment"})
-COLLECTOR_MEASURES = frozenset(MEASURES) - {"placements", "commission", "commission_rate", "recall_rate",
-                                            "complaints_per_100_placements"}
+AGENCY_MEASURES = frozenset(
+    {
+        "placements",
+        "amount_recovered",
+        "recovery_rate",
+        "recovery_cycle_median",
+        "recovery_cycle_p90",
+        "commission",
+        "commission_rate",
+        "recall_rate",
+        "complaints_per_100_placements",
+        "complaints_in_time_rate",
+        "quality_score",
+        "reviews",
+        "target_attainment",
+    }
+)
+COLLECTOR_MEASURES = frozenset(MEASURES) - {
+    "placements",
+    "commission",
+    "commission_rate",
+    "recall_rate",
+    "complaints_per_100_placements",
+}
 
 
 class Band(BaseModel):
@@ -75,8 +93,10 @@ class Weighted(BaseModel):
             bounds.append(bound)
         ordered = sorted(bounds, reverse=better == Better.HIGHER)
         if bounds != ordered or len(set(bounds)) != len(bounds):
-            raise ValueError(f"bands: list them best first, each bound once ({key} "
-                             f"{'falling' if better == Better.HIGHER else 'rising'})")
+            raise ValueError(
+                f"bands: list them best first, each bound once ({key} "
+                f"{'falling' if better == Better.HIGHER else 'rising'})"
+            )
         return self
 
     @property
@@ -89,7 +109,9 @@ class Weighted(BaseModel):
             return None
         value = Decimal(value)
         for band in self.bands:
-            if (band.at_least is not None and value >= band.at_least) or (band.at_most is not None and value <= band.at_most):
+            if (band.at_least is not None and value >= band.at_least) or (
+                band.at_most is not None and value <= band.at_most
+            ):
                 return band.points
         return Decimal(0)
 
@@ -117,8 +139,10 @@ class RoleCard(BaseModel):
         weight = self.family_weights()
         total = sum(weight.values())
         if weight[Family.EFFECT] / total > MAX_EFFECT_SHARE:
-            raise ValueError(f"measures: the effect family has {weight[Family.EFFECT] / total:.0%} of the weight; "
-                             f"at most {MAX_EFFECT_SHARE:.0%} (collection is not judged on money alone)")
+            raise ValueError(
+                f"measures: the effect family has {weight[Family.EFFECT] / total:.0%} of the weight; "
+                f"at most {MAX_EFFECT_SHARE:.0%} (collection is not judged on money alone)"
+            )
         return self
 
     def family_weights(self) -> dict[Family, Decimal]:
@@ -135,8 +159,9 @@ class RoleCard(BaseModel):
         if not scored:
             return Score(points, None, Decimal(0))
         value = sum((m.weight * p for m in scored if (p := points[m.measure]) is not None), Decimal(0)) / covered
-        return Score(points, value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP),
-                     (covered / total).quantize(Decimal("0.01")))
+        return Score(
+            points, value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP), (covered / total).quantize(Decimal("0.01"))
+        )
 
 
 @dataclass(frozen=True)
@@ -175,7 +200,7 @@ class Targets(BaseModel):
         for kind, lines in (("collector", self.collectors), ("team", self.teams), ("agency", self.agencies)):
             for index, line in enumerate(lines):
                 if getattr(line, kind) is None:
-                    raise ValueError(f"{kind}s[{index}]: name the {kind} ({kind} = \"...\")")
+                    raise ValueError(f'{kind}s[{index}]: name the {kind} ({kind} = "...")')
         return self
 
     def for_subject(self, kind: str, subject: str, month: str) -> Decimal | None:
@@ -292,13 +317,19 @@ class Scorecard(BaseModel):
             weight = card.family_weights()
             missing = [f.value for f in required if weight[f] == 0]
             if missing:
-                raise ValueError(f"{role}: no weight on the {', '.join(missing)} famil{'y' if len(missing) == 1 else 'ies'}; "
-                                 f"a card weighs {', '.join(f.value for f in required)} (never the amount recovered alone)")
+                raise ValueError(
+                    f"{role}: no weight on the {', '.join(missing)} famil{'y' if len(missing) == 1 else 'ies'}; "
+                    f"a card weighs {', '.join(f.value for f in required)} (never the amount recovered alone)"
+                )
             allowed = AGENCY_MEASURES if role == "agency" else COLLECTOR_MEASURES
-            wrong = [m.measure for m in card.measures if m.measure not in allowed] + [m for m in card.show if m not in allowed]
+            wrong = [m.measure for m in card.measures if m.measure not in allowed] + [
+                m for m in card.show if m not in allowed
+            ]
             if wrong:
-                raise ValueError(f"{role}: {', '.join(wrong)} cannot be measured for "
-                                 f"{'an agency' if role == 'agency' else 'a ' + role}")
+                raise ValueError(
+                    f"{role}: {', '.join(wrong)} cannot be measured for "
+                    f"{'an agency' if role == 'agency' else 'a ' + role}"
+                )
         return value
 
     @field_validator("incentives")

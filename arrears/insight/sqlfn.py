@@ -56,7 +56,7 @@ class days_between(FunctionElement):
 @compiles(days_between)
 def _days_between_pg(element, compiler, **kw):
     earlier, later = element.clauses
-    return (f"(EXTRACT(EPOCH FROM ({compiler.process(later, **kw)} - {compiler.process(earlier, **kw)})) / 86400.0)")
+    return f"(EXTRACT(EPOCH FROM ({compiler.process(later, **kw)} - {compiler.process(earlier, **kw)})) / 86400.0)"
 
 
 @compiles(days_between, "sqlite")

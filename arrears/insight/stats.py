@@ -72,8 +72,9 @@ def _wilson_bounds(successes: int, n: int, z: float = Z95) -> tuple[float, float
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
-def compare_shares(measure: str, arm: str, k1: int, n1: int, baseline: str, k0: int, n0: int,
-                   higher_is_better: bool = True) -> Comparison:
+def compare_shares(
+    measure: str, arm: str, k1: int, n1: int, baseline: str, k0: int, n0: int, higher_is_better: bool = True
+) -> Comparison:
     """Share k1/n1 of the arm against k0/n0 of the baseline."""
     if n0 == 0 or n1 == 0:
         return Comparison(measure, arm, baseline, None, None, None, None, "none", TOO_SMALL, "an arm has no episodes")
@@ -92,12 +93,28 @@ def compare_shares(measure: str, arm: str, k1: int, n1: int, baseline: str, k0: 
         se = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n0))
         p_value = float(2 * stats.norm.sf(abs(diff) / se)) if se > 0 else 1.0
         test = "two-proportion z-test; Newcombe interval"
-    small = [name for name, k, n in ((arm, k1, n1), (baseline, k0, n0))
-             if n < MIN_EPISODES or k < MIN_EVENTS or n - k < MIN_EVENTS]
-    reason = (f"{', '.join(small)}: fewer than {MIN_EPISODES} episodes or {MIN_EVENTS} with and without the outcome"
-              if small else "")
-    return Comparison(measure, arm, baseline, diff, low, high, p_value, test,
-                      _verdict(arm, baseline, low, high, higher_is_better, bool(small)), reason)
+    small = [
+        name
+        for name, k, n in ((arm, k1, n1), (baseline, k0, n0))
+        if n < MIN_EPISODES or k < MIN_EVENTS or n - k < MIN_EVENTS
+    ]
+    reason = (
+        f"{', '.join(small)}: fewer than {MIN_EPISODES} episodes or {MIN_EVENTS} with and without the outcome"
+        if small
+        else ""
+    )
+    return Comparison(
+        measure,
+        arm,
+        baseline,
+        diff,
+        low,
+        high,
+        p_value,
+        test,
+        _verdict(arm, baseline, low, high, higher_is_better, bool(small)),
+        reason,
+    )
 
 
 @dataclass(frozen=True)
@@ -134,11 +151,15 @@ def mean_interval(m: Moments) -> Estimate:
     return Estimate(mean, mean - half, mean + half)
 
 
-def compare_means(measure: str, arm: str, a: Moments, baseline: str, b: Moments, higher_is_better: bool = True) -> Comparison:
+def compare_means(
+    measure: str, arm: str, a: Moments, baseline: str, b: Moments, higher_is_better: bool = True
+) -> Comparison:
     """Welch's t: the arm's mean against the baseline's."""
     mean_a, mean_b, var_a, var_b = a.mean, b.mean, a.variance, b.variance
     if mean_a is None or mean_b is None or var_a is None or var_b is None:  # fewer than 2 episodes in an arm
-        return Comparison(measure, arm, baseline, None, None, None, None, "Welch's t", TOO_SMALL, "fewer than 2 episodes")
+        return Comparison(
+            measure, arm, baseline, None, None, None, None, "Welch's t", TOO_SMALL, "fewer than 2 episodes"
+        )
     diff = mean_a - mean_b
     va, vb = var_a / a.n, var_b / b.n
     se = math.sqrt(va + vb)
@@ -152,8 +173,18 @@ def compare_means(measure: str, arm: str, a: Moments, baseline: str, b: Moments,
         low, high = diff - half, diff + half
     small = [name for name, m in ((arm, a), (baseline, b)) if m.n < MIN_EPISODES]
     reason = f"{', '.join(small)}: fewer than {MIN_EPISODES} episodes" if small else ""
-    return Comparison(measure, arm, baseline, diff, low, high, p_value, "Welch's t-test",
-                      _verdict(arm, baseline, low, high, higher_is_better, bool(small)), reason)
+    return Comparison(
+        measure,
+        arm,
+        baseline,
+        diff,
+        low,
+        high,
+        p_value,
+        "Welch's t-test",
+        _verdict(arm, baseline, low, high, higher_is_better, bool(small)),
+        reason,
+    )
 
 
 @dataclass(frozen=True)
@@ -191,20 +222,32 @@ def ratio_interval(m: RatioMoments) -> Estimate:
     return Estimate(ratio, max(0.0, ratio - half), ratio + half)
 
 
-def compare_ratios(measure: str, arm: str, a: RatioMoments, baseline: str, b: RatioMoments,
-                   higher_is_better: bool = False) -> Comparison:
+def compare_ratios(
+    measure: str, arm: str, a: RatioMoments, baseline: str, b: RatioMoments, higher_is_better: bool = False
+) -> Comparison:
     va, vb, ratio_a, ratio_b = a.variance(), b.variance(), a.ratio, b.ratio
     if va is None or vb is None or ratio_a is None or ratio_b is None:
-        return Comparison(measure, arm, baseline, None, None, None, None, "delta method", TOO_SMALL,
-                          "an arm has no cure (no ratio)")
+        return Comparison(
+            measure, arm, baseline, None, None, None, None, "delta method", TOO_SMALL, "an arm has no cure (no ratio)"
+        )
     diff = ratio_a - ratio_b
     se = math.sqrt(va + vb)
     p_value = float(2 * stats.norm.sf(abs(diff) / se)) if se > 0 else (1.0 if diff == 0 else 0.0)
     low, high = diff - Z95 * se, diff + Z95 * se
     small = [name for name, m in ((arm, a), (baseline, b)) if m.n < MIN_EPISODES or m.y < MIN_CURES_FOR_RATIO]
     reason = f"{', '.join(small)}: fewer than {MIN_EPISODES} episodes or {MIN_CURES_FOR_RATIO} cures" if small else ""
-    return Comparison(measure, arm, baseline, diff, low, high, p_value, "delta method (normal)",
-                      _verdict(arm, baseline, low, high, higher_is_better, bool(small)), reason)
+    return Comparison(
+        measure,
+        arm,
+        baseline,
+        diff,
+        low,
+        high,
+        p_value,
+        "delta method (normal)",
+        _verdict(arm, baseline, low, high, higher_is_better, bool(small)),
+        reason,
+    )
 
 
 def _verdict(arm: str, baseline: str, low: Number, high: Number, higher_is_better: bool, small: bool) -> str:

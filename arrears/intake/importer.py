@@ -8,10 +8,10 @@ reported as such and nothing new is created.
 
 import asyncio
 import json
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-import re
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, TextIO
@@ -21,16 +21,16 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, StatementError
 from temporalio.client import Client
 
-from arrears.intake.csvfile import CsvHeaderError, csv_rows, safe_writer, validation_reason
-from arrears.intake.csvfile import _SafeWriter as SafeWriter
-from arrears.intake.textfile import EncodingProblem, TextFileFacts, check_text_file, codec_for
 from arrears.contracts.names import workflow_id_for
 from arrears.domain.account import AccountRow
 from arrears.domain.bounds import ACCOUNT_ID_PATTERN
 from arrears.domain.strategy import Strategy
 from arrears.insight import experiment as experiments
+from arrears.intake.csvfile import CsvHeaderError, csv_rows, safe_writer, validation_reason
+from arrears.intake.csvfile import _SafeWriter as SafeWriter
 from arrears.intake.records import upsert_accounts
 from arrears.intake.starting import episode_input, initial_search_attributes, start_episode  # noqa: F401 - callers import them from here
+from arrears.intake.textfile import EncodingProblem, TextFileFacts, check_text_file, codec_for
 
 REQUIRED_COLUMNS = (
     "account_id",
@@ -188,19 +188,28 @@ def _account_id(raw: dict[str, Any]) -> str:
 def reserved_account_id(account_id: str) -> str | None:
     """Why an account id cannot be taken, or None: its episode's workflow id (``arrears-<id>``)
     would be one the system's own workflows use."""
-    from arrears.contracts.names import BUREAU_CYCLE_ID, DESK_SWEEP_ID, HISTORY_ARCHIVER_ID, RISK_RESCORE_ID
-    from arrears.contracts.names import RECOVERY_ID_PREFIX
+    from arrears.contracts.names import (
+        BUREAU_CYCLE_ID,
+        DESK_SWEEP_ID,
+        HISTORY_ARCHIVER_ID,
+        RECOVERY_ID_PREFIX,
+        RISK_RESCORE_ID,
+    )
 
     wid = workflow_id_for(account_id)
     if wid in (DESK_SWEEP_ID, HISTORY_ARCHIVER_ID, BUREAU_CYCLE_ID, RISK_RESCORE_ID):
         return f"account_id {account_id!r} is reserved: workflow id {wid} belongs to the system"
     if wid.startswith(RECOVERY_ID_PREFIX):
-        return (f"account_id {account_id!r} is reserved: workflow ids {RECOVERY_ID_PREFIX}* belong to "
-                "recoveries after charge-off")
+        return (
+            f"account_id {account_id!r} is reserved: workflow ids {RECOVERY_ID_PREFIX}* belong to "
+            "recoveries after charge-off"
+        )
     return None
 
 
-def validated_rows(path: Path, encoding: str | None = None, today: date | None = None) -> Iterator[tuple[int, AccountRow | Reject]]:
+def validated_rows(
+    path: Path, encoding: str | None = None, today: date | None = None
+) -> Iterator[tuple[int, AccountRow | Reject]]:
     """Each row as it is read: (line, AccountRow) when good, (line, Reject) with the reason when not."""
     first_line: dict[str, int] = {}
     context = {"today": today} if today else None
@@ -224,7 +233,10 @@ def validated_rows(path: Path, encoding: str | None = None, today: date | None =
             yield number, Reject(number, row.account_id, reserved)
             continue
         if row.account_id in first_line:
-            yield number, Reject(number, row.account_id, f"duplicate account_id (first on line {first_line[row.account_id]})")
+            yield (
+                number,
+                Reject(number, row.account_id, f"duplicate account_id (first on line {first_line[row.account_id]})"),
+            )
             continue
         first_line[row.account_id] = number
         yield number, row
@@ -242,8 +254,13 @@ def redact(reason: str, raw: dict[str, Any]) -> str:
     values = [str(raw.get(c) or "").strip() for c in PERSONAL_COLUMNS]
     contacts = raw.get("contacts")
     if isinstance(contacts, list):
-        values += [str(v).strip() for entry in contacts if isinstance(entry, dict) for v in entry.values()
-                   if isinstance(v, str)]
+        values += [
+            str(v).strip()
+            for entry in contacts
+            if isinstance(entry, dict)
+            for v in entry.values()
+            if isinstance(v, str)
+        ]
     for value in sorted((v for v in values if len(v) >= 3), key=len, reverse=True):
         reason = reason.replace(value, "[personal data]")
     return reason
@@ -318,13 +335,15 @@ async def import_file(
     summary = ImportSummary()
     strategy_hash = strategy.content_hash()
     gate = asyncio.Semaphore(concurrency)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
 
     async def start_one(number: int, row: AccountRow) -> None:
         async with gate:
             try:
                 # Champion/challenger: the arm's strategy, recorded before the start (no experiment: unchanged).
-                inp, arm = await experiments.episode_arm(engine, row, episode_input(row, strategy, strategy_hash, day_seconds), now)
+                inp, arm = await experiments.episode_arm(
+                    engine, row, episode_input(row, strategy, strategy_hash, day_seconds), now
+                )
                 started = await start_episode(client, task_queue, row, inp, now, experiments.search_attribute(arm))
             except Exception as exc:  # noqa: BLE001 - reported per row; the rest still go
                 summary.failed.append(Reject(number, row.account_id, f"not started: {_one_line(exc)}"))

@@ -9,10 +9,20 @@ from sqlalchemy.dialects import postgresql, sqlite
 from arrears.db.models import Account
 from arrears.domain.account import AccountRow
 
-
 _ACCOUNT_COLUMNS = (
-    "account_id", "customer_name", "phone", "email", "billing_address", "language", "timezone",
-    "risk_segment", "currency", "contacts", "region", "created_at", "updated_at",
+    "account_id",
+    "customer_name",
+    "phone",
+    "email",
+    "billing_address",
+    "language",
+    "timezone",
+    "risk_segment",
+    "currency",
+    "contacts",
+    "region",
+    "created_at",
+    "updated_at",
 )
 
 

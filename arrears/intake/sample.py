@@ -13,7 +13,7 @@ from pathlib import Path
 
 from arrears.intake.importer import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
 
-COLUMNS = list(REQUIRED_COLUMNS[:3]) + ["email"] + list(REQUIRED_COLUMNS[3:]) + ["region", "contacts"]
+COLUMNS = [*list(REQUIRED_COLUMNS[:3]), "email", *list(REQUIRED_COLUMNS[3:]), "region", "contacts"]
 
 _PLACES = [
     ("zh-CN", "Asia/Shanghai", "CNY", "+86 138 {:04d} {:04d}", "上海市浦东新区世纪大道{}号", "SH-PD"),
@@ -29,7 +29,9 @@ _FIRST_EN = ["Alex", "Sam", "Jordan", "Taylor", "Morgan", "Casey", "Riley", "Jam
 _LAST_EN = ["Smith", "Jones", "Brown", "Garcia", "Miller", "Davis", "Wilson", "Moore", "Clark", "Hall"]
 
 
-def generate_accounts(count: int, today: date, dpds: list[int] | None = None, seed: int = 7, prefix: str = "ACC") -> list[dict]:
+def generate_accounts(
+    count: int, today: date, dpds: list[int] | None = None, seed: int = 7, prefix: str = "ACC"
+) -> list[dict]:
     """``count`` account rows; row i is imported at ``dpds[i % len(dpds)]`` if given."""
     rng = random.Random(seed)
     rows = []
@@ -78,4 +80,3 @@ def write_jsonl(path: Path, rows: list[dict]) -> None:
         for row in rows:
             clean = {k: v for k, v in row.items() if v != "" or k in REQUIRED_COLUMNS}
             handle.write(json.dumps(clean, ensure_ascii=False) + "\n")
-

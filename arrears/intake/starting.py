@@ -4,15 +4,20 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from temporalio.client import Client
-from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from arrears.runtime import search_attributes as sa
 from arrears.contracts.collection import EpisodeInput
 from arrears.contracts.names import WORKFLOW_TYPE, workflow_id_for
 from arrears.domain.account import AccountRow
 from arrears.domain.delinquency import bucket_for_dpd, days_past_due, stage_for_dpd
 from arrears.domain.strategy import Strategy
+from arrears.runtime import search_attributes as sa
 
 
 def episode_input(row: AccountRow, strategy: Strategy, strategy_hash: str, day_seconds: float) -> EpisodeInput:
@@ -30,7 +35,9 @@ def episode_input(row: AccountRow, strategy: Strategy, strategy_hash: str, day_s
     )
 
 
-def initial_search_attributes(row: AccountRow, now: datetime, extra: Sequence[SearchAttributePair] = ()) -> TypedSearchAttributes:
+def initial_search_attributes(
+    row: AccountRow, now: datetime, extra: Sequence[SearchAttributePair] = ()
+) -> TypedSearchAttributes:
     dpd = days_past_due(row.due_date, now, row.timezone)
     return TypedSearchAttributes(
         [
@@ -44,7 +51,11 @@ def initial_search_attributes(row: AccountRow, now: datetime, extra: Sequence[Se
 
 
 async def start_episode(
-    client: Client, task_queue: str, row: AccountRow, inp: EpisodeInput, now: datetime,
+    client: Client,
+    task_queue: str,
+    row: AccountRow,
+    inp: EpisodeInput,
+    now: datetime,
     extra_search_attributes: Sequence[SearchAttributePair] = (),
 ) -> bool:
     """Start the account's episode; False when one is already running."""

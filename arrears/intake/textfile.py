@@ -11,8 +11,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 CHUNK = 1 << 20
-BOMS = {codecs.BOM_UTF8: "UTF-8", codecs.BOM_UTF16_LE: "UTF-16", codecs.BOM_UTF16_BE: "UTF-16",
-        codecs.BOM_UTF32_LE: "UTF-32", codecs.BOM_UTF32_BE: "UTF-32"}
+BOMS = {
+    codecs.BOM_UTF8: "UTF-8",
+    codecs.BOM_UTF16_LE: "UTF-16",
+    codecs.BOM_UTF16_BE: "UTF-16",
+    codecs.BOM_UTF32_LE: "UTF-32",
+    codecs.BOM_UTF32_BE: "UTF-32",
+}
 HINT = "--encoding GBK (or GB18030, UTF-16, latin-1)"
 
 
@@ -41,8 +46,10 @@ def check_text_file(path: Path, encoding: str | None = None) -> TextFileFacts:
         if encoding is None:
             for bom, name in sorted(BOMS.items(), key=lambda kv: -len(kv[0])):
                 if head.startswith(bom) and name != "UTF-8":
-                    raise EncodingProblem(f"{path}: the file starts with a {name} byte-order mark (offset 0); "
-                                          f"import it with --encoding {name}")
+                    raise EncodingProblem(
+                        f"{path}: the file starts with a {name} byte-order mark (offset 0); "
+                        f"import it with --encoding {name}"
+                    )
         while True:
             chunk = handle.read(CHUNK)
             buffered = len(decoder.getstate()[0])  # bytes of an unfinished character from the last chunk
@@ -82,9 +89,11 @@ def _codec(encoding: str | None) -> str:
 
 
 def _not_decodable(path: Path, codec: str, asked: str | None, offset: int, exc: UnicodeDecodeError) -> str:
-    bad = exc.object[exc.start:exc.start + 1]
+    bad = exc.object[exc.start : exc.start + 1]
     byte = f"byte 0x{bad[0]:02X}" if bad else "an unfinished character"
     if asked is None:
-        return (f"{path}: not UTF-8: {byte} at offset {offset} is not valid UTF-8; "
-                f"if the file is in another encoding, say which: {HINT}")
+        return (
+            f"{path}: not UTF-8: {byte} at offset {offset} is not valid UTF-8; "
+            f"if the file is in another encoding, say which: {HINT}"
+        )
     return f"{path}: not {asked}: {byte} at offset {offset} cannot be decoded as {codec}"

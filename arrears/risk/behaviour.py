@@ -101,11 +101,16 @@ class BehaviourRow(BaseModel):
         if self.credit_limit <= 0:
             raise ValueError("credit_limit must be positive")
         if self.over_limit_amount > max(self.statement_balance, Decimal(0)):
-            raise ValueError(f"over_limit_amount ({self.over_limit_amount}) exceeds the statement balance "
-                             f"({self.statement_balance})")
+            raise ValueError(
+                f"over_limit_amount ({self.over_limit_amount}) exceeds the statement balance ({self.statement_balance})"
+            )
         if self.minimum_due > max(self.statement_balance, Decimal(0)):
-            raise ValueError(f"minimum_due ({self.minimum_due}) exceeds the statement balance ({self.statement_balance})")
+            raise ValueError(
+                f"minimum_due ({self.minimum_due}) exceeds the statement balance ({self.statement_balance})"
+            )
         if self.payment_due_date is not None and self.payment_due_date <= month_end(self.statement_month):
-            raise ValueError(f"payment_due_date {self.payment_due_date} must be after the statement date "
-                             f"{month_end(self.statement_month)}")
+            raise ValueError(
+                f"payment_due_date {self.payment_due_date} must be after the statement date "
+                f"{month_end(self.statement_month)}"
+            )
         return self

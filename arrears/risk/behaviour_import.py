@@ -22,8 +22,8 @@ from pydantic import ValidationError
 from sqlalchemy import Engine, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 
-from arrears.intake.csvfile import CsvHeaderError, csv_rows, validation_reason
 from arrears.db.models import AccountBehaviour
+from arrears.intake.csvfile import CsvHeaderError, csv_rows, validation_reason
 from arrears.risk.behaviour import OPTIONAL_COLUMNS, REQUIRED_COLUMNS, BehaviourRow
 
 BATCH = 1000
@@ -110,8 +110,11 @@ def validated(path: Path) -> Iterator[tuple[int, BehaviourRow] | Reject]:
             continue
         key = _key(row.account_id, row.statement_month)
         if key in first_line:
-            yield Reject(number, row.account_id, f"{row.statement_month:%Y-%m} repeats this account's month "
-                                                  f"(first on line {first_line[key]})")
+            yield Reject(
+                number,
+                row.account_id,
+                f"{row.statement_month:%Y-%m} repeats this account's month (first on line {first_line[key]})",
+            )
             continue
         first_line[key] = number
         yield number, row
@@ -120,26 +123,35 @@ def validated(path: Path) -> Iterator[tuple[int, BehaviourRow] | Reject]:
 def _upsert(dialect_name: str):
     dialect = postgresql if dialect_name == "postgresql" else sqlite
     stmt = dialect.insert(AccountBehaviour)
-    columns = [c.name for c in AccountBehaviour.__table__.columns if c.name not in ("id", "account_id", "statement_month")]
-    return stmt.on_conflict_do_update(index_elements=["account_id", "statement_month"],
-                                      set_={c: stmt.excluded[c] for c in columns})
+    columns = [
+        c.name for c in AccountBehaviour.__table__.columns if c.name not in ("id", "account_id", "statement_month")
+    ]
+    return stmt.on_conflict_do_update(
+        index_elements=["account_id", "statement_month"], set_={c: stmt.excluded[c] for c in columns}
+    )
 
 
 def _write(engine: Engine, rows: list[BehaviourRow], now: datetime) -> tuple[int, int]:
     """Upsert one batch; (added, replaced)."""
     keys = [(r.account_id, r.statement_month) for r in rows]
     with engine.begin() as conn:
-        existing = set(conn.execute(
-            select(AccountBehaviour.account_id, AccountBehaviour.statement_month)
-            .where(tuple_(AccountBehaviour.account_id, AccountBehaviour.statement_month).in_(keys))
-        ).all())
+        existing = set(
+            conn.execute(
+                select(AccountBehaviour.account_id, AccountBehaviour.statement_month).where(
+                    tuple_(AccountBehaviour.account_id, AccountBehaviour.statement_month).in_(keys)
+                )
+            ).all()
+        )
         conn.execute(_upsert(engine.dialect.name), [{**r.model_dump(), "imported_at": now} for r in rows])
     replaced = sum(1 for k in keys if k in existing)
     return len(rows) - replaced, replaced
 
 
 def import_behaviour(
-    engine: Engine, path: Path, now: datetime, reject_path: Path | None = None,
+    engine: Engine,
+    path: Path,
+    now: datetime,
+    reject_path: Path | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> BehaviourImport:
     summary = BehaviourImport()

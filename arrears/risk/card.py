@@ -22,7 +22,7 @@ def render_card(model: ScoringModel) -> str:
         f"- **Sample:** {rows['fit'] + rows['calibrate'] + rows['test']} rows from {rows['accounts']} accounts "
         f"({rows['positives']} positive, base rate {rows['base_rate']:.2%}); fit {rows['fit']}, calibrate {rows['calibrate']}, "
         f"held-out test {rows['test']} (split by account)",
-        f"- **Libraries:** " + ", ".join(f"{k} {v}" for k, v in c["library"].items()),
+        "- **Libraries:** " + ", ".join(f"{k} {v}" for k, v in c["library"].items()),
         "",
         "## Performance",
         "",
@@ -36,8 +36,10 @@ def render_card(model: ScoringModel) -> str:
         "| predicted from | to | rows | mean predicted | observed |",
         "|---:|---:|---:|---:|---:|",
     ]
-    lines += [f"| {b['from']:.4f} | {b['to']:.4f} | {b['rows']} | {b['predicted']:.4f} | {b['observed']:.4f} |"
-              for b in test["calibration"]]
+    lines += [
+        f"| {b['from']:.4f} | {b['to']:.4f} | {b['rows']} | {b['predicted']:.4f} | {b['observed']:.4f} |"
+        for b in test["calibration"]
+    ]
     lines += [
         "",
         "## Segments",
@@ -58,11 +60,18 @@ def render_card(model: ScoringModel) -> str:
         "| feature | meaning | coefficient | information value | importance | bins |",
         "|---|---|---:|---:|---:|---:|",
     ]
-    lines += [f"| `{f['name']}` | {f['meaning']} | {f['coefficient']:.4f} | {f['information_value']:.4f} | "
-              f"{f['importance']:.4f} | {f['bins']} |" for f in c["features"]]
+    lines += [
+        f"| `{f['name']}` | {f['meaning']} | {f['coefficient']:.4f} | {f['information_value']:.4f} | "
+        f"{f['importance']:.4f} | {f['bins']} |"
+        for f in c["features"]
+    ]
     if c.get("dropped"):
         lines += ["", "Left out of the regression (coefficient 0; still watched for drift):", ""]
         lines += [f"- `{name}`: {why}" for name, why in sorted(c["dropped"].items())]
-    lines += ["", "Reasons given with a segment are the features pushing the risk up most, with their values "
-              "and contributions (log odds).", ""]
+    lines += [
+        "",
+        "Reasons given with a segment are the features pushing the risk up most, with their values "
+        "and contributions (log odds).",
+        "",
+    ]
     return "\n".join(lines)

@@ -32,12 +32,19 @@ class LabelledSet:
 
     def subset(self, mask: np.ndarray) -> "LabelledSet":
         keep = np.flatnonzero(mask)
-        return LabelledSet(self.target, self.matrix[keep], self.labels[keep], [self.accounts[i] for i in keep],
-                           [self.snapshots[i] for i in keep], self.label_end)
+        return LabelledSet(
+            self.target,
+            self.matrix[keep],
+            self.labels[keep],
+            [self.accounts[i] for i in keep],
+            [self.snapshots[i] for i in keep],
+            self.label_end,
+        )
 
 
 def parse_window(text: str) -> tuple[date, date]:
     """``2026-01-01..2026-06-01`` or ``2026-01..2026-06`` (months mean their first day); one date is a one-day window."""
+
     def one(part: str) -> date:
         part = part.strip()
         try:
@@ -62,7 +69,10 @@ def snapshot_dates(start: date, end: date) -> list[date]:
 
 
 def build_labelled_set(
-    engine: Engine, target_name: str, snapshots: list[date], label_end: date,
+    engine: Engine,
+    target_name: str,
+    snapshots: list[date],
+    label_end: date,
     progress: Callable[[int], None] | None = None,
 ) -> LabelledSet:
     t = target(target_name)

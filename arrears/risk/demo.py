@@ -1,7 +1,7 @@
 """The demo's risk part: a model trained on a synthetic record with known truth, its card, a later
 window's stability and the watch list, in its own SQLite file (about 20 seconds)."""
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from rich.console import Console
@@ -28,14 +28,16 @@ def run_risk_demo(directory: Path, console: Console) -> None:
     upgrade(url)
     engine = make_engine(url)
     sessions = make_sessionmaker(engine)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     population = generate(6000, TRAINED_ON, seed=7, prefix="RSK")
     behaviour = directory / "risk-behaviour.csv"
     rows = write_behaviour_csv(behaviour, population)
     imported = import_behaviour(engine, behaviour, now)
     write_record(engine, population, now)
-    console.print(f"synthetic record (arrears/risk/synthetic.py): {len(population.accounts)} accounts, {rows} statement "
-                  f"months imported ({imported.rejected_total} rejected), past episodes and what happened after {TRAINED_ON}")
+    console.print(
+        f"synthetic record (arrears/risk/synthetic.py): {len(population.accounts)} accounts, {rows} statement "
+        f"months imported ({imported.rejected_total} rejected), past episodes and what happened after {TRAINED_ON}"
+    )
     data = build_labelled_set(engine, "roll_forward_60d", [TRAINED_ON], population.label_end)
     model = train(data, (TRAINED_ON, TRAINED_ON), now)
     models = directory / "models"
@@ -47,25 +49,36 @@ def run_risk_demo(directory: Path, console: Console) -> None:
         activate(session, model.version, "demo", now)
     test = model.card["test"]
     split = split_by_account(data.accounts)
-    held = {a for a, keep in zip(data.accounts, split.test) if keep}
-    console.print(f"model {model.version} on {len(data)} episodes: held-out AUC {test['auc']:.3f} (the generator allows "
-                  f"{population.truth_auc('roll_forward_60d', held):.3f}), KS {test['ks']:.3f}, Brier {test['brier']:.3f}")
+    held = {a for a, keep in zip(data.accounts, split.test, strict=False) if keep}
+    console.print(
+        f"model {model.version} on {len(data)} episodes: held-out AUC {test['auc']:.3f} (the generator allows "
+        f"{population.truth_auc('roll_forward_60d', held):.3f}), KS {test['ks']:.3f}, Brier {test['brier']:.3f}"
+    )
     console.print("strongest features: " + ", ".join(f["name"] for f in model.card["features"][:5]))
-    console.print("segments (held-out): " + ", ".join(f"{s['segment']} {s['share']:.0%} rolling {s['bad_rate']:.0%}"
-                                                      for s in model.card["segments_test"]))
+    console.print(
+        "segments (held-out): "
+        + ", ".join(f"{s['segment']} {s['share']:.0%} rolling {s['bad_rate']:.0%}" for s in model.card["segments_test"])
+    )
     console.print(f"card: {(models / (model.version + '.md'))}")
     later = generate(2000, LATER, seed=8, prefix="RSL", shift=0.8)
     write_record(engine, later, now, behaviour=True)
-    result = evaluate(model, build_labelled_set(engine, "roll_forward_60d", [LATER], later.label_end),
-                      (LATER.isoformat(), LATER.isoformat()))
+    result = evaluate(
+        model,
+        build_labelled_set(engine, "roll_forward_60d", [LATER], later.label_end),
+        (LATER.isoformat(), LATER.isoformat()),
+    )
     drifted = ", ".join(s.name for s in result.drifted) or "nothing"
-    console.print(f"a later, more stressed population ({LATER}): AUC {result.figures['auc']:.3f}, score PSI "
-                  f"{result.score_stability.psi:.3f} ({result.score_stability.reading}); drifted: {drifted}")
+    console.print(
+        f"a later, more stressed population ({LATER}): AUC {result.figures['auc']:.3f}, score PSI "
+        f"{result.score_stability.psi:.3f} ({result.score_stability.reading}); drifted: {drifted}"
+    )
     listed = compute(engine, sessions, LATER)
     flags: dict[str, int] = {}
     for entry in listed.entries:
         for f in entry.flags:
             flags[f.name] = flags.get(f.name, 0) + 1
-    console.print(f"watch list on {LATER}: {len(listed.entries)} of {listed.checked} accounts not in arrears flagged "
-                  f"({', '.join(f'{k} {v}' for k, v in sorted(flags.items()))})")
+    console.print(
+        f"watch list on {LATER}: {len(listed.entries)} of {listed.checked} accounts not in arrears flagged "
+        f"({', '.join(f'{k} {v}' for k, v in sorted(flags.items()))})"
+    )
     engine.dispose()

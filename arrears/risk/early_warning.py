@@ -41,14 +41,23 @@ def flags(history: History, as_of: date, rules: WatchRules = WatchRules()) -> li
     out: list[Flag] = []
     last = months[-1]
     if last.over_limit > 0:
-        out.append(Flag("over_limit", f"statement {last.month:%Y-%m} is {last.over_limit:,.2f} over the limit "
-                                      f"({_pct(last.balance / last.credit_limit)} used)"))
+        out.append(
+            Flag(
+                "over_limit",
+                f"statement {last.month:%Y-%m} is {last.over_limit:,.2f} over the limit "
+                f"({_pct(last.balance / last.credit_limit)} used)",
+            )
+        )
     by_month = {m.month: m for m in months}
     streak = 0
     for m in reversed(months):
         p = by_month.get(add_months(m.month, -1))
-        if p is None or p.minimum_due <= 0 or not (p.minimum_due * 0.99 <= m.paid <= p.minimum_due * 1.1) \
-                or p.balance <= p.minimum_due * 1.1:
+        if (
+            p is None
+            or p.minimum_due <= 0
+            or not (p.minimum_due * 0.99 <= m.paid <= p.minimum_due * 1.1)
+            or p.balance <= p.minimum_due * 1.1
+        ):
             break
         streak += 1
     if streak >= rules.min_payment_streak:
@@ -57,19 +66,35 @@ def flags(history: History, as_of: date, rules: WatchRules = WatchRules()) -> li
     if earlier is not None:
         jump = last.balance / last.credit_limit - earlier.balance / earlier.credit_limit
         if jump >= rules.utilisation_jump:
-            out.append(Flag("utilisation_jump", f"utilisation rose {_pct(jump)} in three statements "
-                                                f"({_pct(earlier.balance / earlier.credit_limit)} to "
-                                                f"{_pct(last.balance / last.credit_limit)})"))
+            out.append(
+                Flag(
+                    "utilisation_jump",
+                    f"utilisation rose {_pct(jump)} in three statements "
+                    f"({_pct(earlier.balance / earlier.credit_limit)} to "
+                    f"{_pct(last.balance / last.credit_limit)})",
+                )
+            )
     before = [by_month[k] for k in (add_months(last.month, -i) for i in range(1, 6)) if k in by_month]
     average = sum(m.cash_advance for m in before) / len(before) if before else 0.0
-    if last.cash_advance >= rules.cash_advance_share * last.credit_limit and \
-            last.cash_advance >= rules.cash_advance_multiple * average:
-        out.append(Flag("cash_advance_spike", f"cash advances {last.cash_advance:,.2f} in {last.month:%Y-%m} "
-                                              f"({_pct(last.cash_advance / last.credit_limit)} of the limit; "
-                                              f"{average:,.2f} a month before)"))
+    if (
+        last.cash_advance >= rules.cash_advance_share * last.credit_limit
+        and last.cash_advance >= rules.cash_advance_multiple * average
+    ):
+        out.append(
+            Flag(
+                "cash_advance_spike",
+                f"cash advances {last.cash_advance:,.2f} in {last.month:%Y-%m} "
+                f"({_pct(last.cash_advance / last.credit_limit)} of the limit; "
+                f"{average:,.2f} a month before)",
+            )
+        )
     recent = [m for m in months if m.month > add_months(last.month, -rules.reversal_months)]
     reversals = sum(m.reversals for m in recent)
     if reversals:
-        out.append(Flag("payment_reversal", f"{reversals} payment(s) returned unpaid in the last "
-                                            f"{rules.reversal_months} statements"))
+        out.append(
+            Flag(
+                "payment_reversal",
+                f"{reversals} payment(s) returned unpaid in the last {rules.reversal_months} statements",
+            )
+        )
     return out

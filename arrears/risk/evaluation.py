@@ -36,9 +36,15 @@ class Evaluation:
         return [s for s in self.stability if s.reading == "drift"]
 
     def as_dict(self) -> dict:
-        return {"model_version": self.model_version, "target": self.target, "window": list(self.window), "rows": self.rows,
-                "figures": self.figures, "segments": self.segments,
-                "stability": [{"name": s.name, "psi": round(s.psi, 6), "reading": s.reading} for s in self.stability]}
+        return {
+            "model_version": self.model_version,
+            "target": self.target,
+            "window": list(self.window),
+            "rows": self.rows,
+            "figures": self.figures,
+            "segments": self.segments,
+            "stability": [{"name": s.name, "psi": round(s.psi, 6), "reading": s.reading} for s in self.stability],
+        }
 
 
 def feature_stability(model: ScoringModel, matrix: np.ndarray) -> list[Stability]:
@@ -67,12 +73,19 @@ def evaluate(model: ScoringModel, data: LabelledSet, window: tuple[str, str]) ->
     if data.target != model.target:
         raise ValueError(f"the model predicts {model.target}, the labelled set is for {data.target}")
     if len(data) == 0:
-        raise ValueError(f"no labelled rows for {data.target} in {window[0]}..{window[1]} "
-                         f"(labels known up to {data.label_end})")
+        raise ValueError(
+            f"no labelled rows for {data.target} in {window[0]}..{window[1]} (labels known up to {data.label_end})"
+        )
     probability = model.probability(data.matrix)
     risk = model.risk(data.matrix)
-    result = Evaluation(model.version, model.target, window, len(data), figures(probability, data.labels),
-                        segment_table(model, risk, data.labels))
+    result = Evaluation(
+        model.version,
+        model.target,
+        window,
+        len(data),
+        figures(probability, data.labels),
+        segment_table(model, risk, data.labels),
+    )
     result.stability = [score_stability(model, data.matrix), *feature_stability(model, data.matrix)]
     return result
 
@@ -83,12 +96,15 @@ def render(result: Evaluation) -> str:
         f"model {result.model_version} ({result.target}) on {result.window[0]}..{result.window[1]}: {result.rows} rows, "
         f"{f['positives']} positive",
         f"AUC {f['auc']}  KS {f['ks']}  Gini {f['gini']}  Brier {f['brier']}  calibration error {f['calibration_error']}",
-        "segments: " + ", ".join(f"{s['segment']} {s['share']:.1%} (bad rate {s['bad_rate']})" for s in result.segments),
+        "segments: "
+        + ", ".join(f"{s['segment']} {s['share']:.1%} (bad rate {s['bad_rate']})" for s in result.segments),
         "population stability (PSI; < 0.1 stable, 0.1-0.25 watch, > 0.25 drift):",
     ]
     for s in result.stability:
         lines.append(f"  {s.name:<26} {s.psi:8.4f}  {s.reading}")
     if result.drifted:
-        lines.append("DRIFT: " + ", ".join(s.name for s in result.drifted) + " moved; retrain on a recent window "
-                     "(arrears risk train) or roll back (arrears risk activate)")
+        lines.append(
+            "DRIFT: " + ", ".join(s.name for s in result.drifted) + " moved; retrain on a recent window "
+            "(arrears risk train) or roll back (arrears risk activate)"
+        )
     return "\n".join(lines)

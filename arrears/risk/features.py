@@ -99,7 +99,9 @@ FEATURES: tuple[Feature, ...] = (
     Feature("broken_plans_12m", "instalment plans broken in the last 365 days", "record"),
     Feature("rpc_rate", "share of call and visit outcomes that reached the cardholder, last 365 days", "record"),
     Feature("reason_hardship", "1 when a collector recorded job loss or illness in the last 365 days", "record"),
-    Feature("reason_unwilling", "1 when a collector recorded unwillingness or a refusal in the last 365 days", "record"),
+    Feature(
+        "reason_unwilling", "1 when a collector recorded unwillingness or a refusal in the last 365 days", "record"
+    ),
     Feature("hardship_holds_12m", "hardship holds placed in the last 365 days", "record"),
     Feature("disputes_12m", "dispute holds placed in the last 365 days", "record"),
     Feature("dpd_now", "days past due of the episode open on the as-of date (0 if none)", "record"),
@@ -126,8 +128,7 @@ def known_months(months: tuple[Month, ...], as_of: date) -> list[Month]:
 def open_episode(history: History, as_of: date) -> EpisodeFact | None:
     """The episode running on the as-of date as the record knew it then (started, not yet closed)."""
     moment = cutoff(as_of, history.timezone)
-    running = [e for e in history.episodes
-               if e.started_at < moment and (e.closed_at is None or e.closed_at >= moment)]
+    running = [e for e in history.episodes if e.started_at < moment and (e.closed_at is None or e.closed_at >= moment)]
     return max(running, key=lambda e: e.started_at) if running else None
 
 
@@ -211,8 +212,11 @@ def _record(history: History, as_of: date) -> list[float]:
     current = open_episode(history, as_of)
     dpd_now = max((as_of - current.due_date).days, 0) if current else 0
     if current is not None and current.opening_overdue > 0:
-        paid = sum(v.amount for v in history.events
-                   if v.kind == "payment" and v.episode_id == current.episode_id and v.at < moment)
+        paid = sum(
+            v.amount
+            for v in history.events
+            if v.kind == "payment" and v.episode_id == current.episode_id and v.at < moment
+        )
         paid_share = min(paid / current.opening_overdue, 2.0)
     else:
         paid_share = NAN

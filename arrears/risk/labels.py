@@ -25,10 +25,20 @@ class Target:
 TARGETS = {
     t.name: t
     for t in (
-        Target("delinquent_90d", 90, "current", True,
-               "an account not in arrears misses a due date within 90 days (early warning)"),
-        Target("roll_forward_60d", 60, "delinquent", True,
-               "an episode past due is neither cured nor settled within 60 days (it rolls at least two buckets)"),
+        Target(
+            "delinquent_90d",
+            90,
+            "current",
+            True,
+            "an account not in arrears misses a due date within 90 days (early warning)",
+        ),
+        Target(
+            "roll_forward_60d",
+            60,
+            "delinquent",
+            True,
+            "an episode past due is neither cured nor settled within 60 days (it rolls at least two buckets)",
+        ),
         Target("cure_30d", 30, "delinquent", False, "an episode past due is cured within 30 days"),
     )
 }

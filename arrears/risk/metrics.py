@@ -75,8 +75,11 @@ def calibration_table(probabilities, labels, bins: int = 10) -> list[Calibration
     for chunk in np.array_split(order, bins):
         if len(chunk) == 0:
             continue
-        table.append(CalibrationBin(float(p[chunk].min()), float(p[chunk].max()), int(len(chunk)),
-                                    float(p[chunk].mean()), float(y[chunk].mean())))
+        table.append(
+            CalibrationBin(
+                float(p[chunk].min()), float(p[chunk].max()), len(chunk), float(p[chunk].mean()), float(y[chunk].mean())
+            )
+        )
     return table
 
 

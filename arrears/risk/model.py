@@ -130,16 +130,27 @@ def from_content(data: dict[str, Any], source: str = "model") -> ScoringModel:
     try:
         features = tuple(
             FeatureBins(
-                name=f["name"], edges=tuple(f["edges"]), woe=tuple(f["woe"]), missing_woe=f["missing_woe"],
-                coefficient=f["coefficient"], counts=tuple(f["counts"]), information_value=f["information_value"],
+                name=f["name"],
+                edges=tuple(f["edges"]),
+                woe=tuple(f["woe"]),
+                missing_woe=f["missing_woe"],
+                coefficient=f["coefficient"],
+                counts=tuple(f["counts"]),
+                information_value=f["information_value"],
                 importance=f["importance"],
             )
             for f in data["features"]
         )
         model = ScoringModel(
-            target=data["target"], positive_means_risk=data["positive_means_risk"], features=features,
-            intercept=data["intercept"], calibration=tuple(data["calibration"]), thresholds=tuple(data["thresholds"]),
-            score_edges=tuple(data["score_edges"]), score_counts=tuple(data["score_counts"]), card=data["card"],
+            target=data["target"],
+            positive_means_risk=data["positive_means_risk"],
+            features=features,
+            intercept=data["intercept"],
+            calibration=tuple(data["calibration"]),
+            thresholds=tuple(data["thresholds"]),
+            score_edges=tuple(data["score_edges"]),
+            score_counts=tuple(data["score_counts"]),
+            card=data["card"],
         )
     except (KeyError, TypeError) as exc:
         raise ModelFileError(f"{source}: missing or malformed field {exc}") from None

@@ -27,16 +27,25 @@ def register(session: Session, model: ScoringModel, now: datetime) -> Registered
     found = session.scalars(select(RiskModel).where(RiskModel.model_hash == digest)).first()
     if found is not None:
         return Registered(found.version, digest, False)
-    session.add(RiskModel(model_hash=digest, version=model.version, target=model.target, content=model.content(),
-                          card=render_card(model), trained_at=datetime.fromisoformat(model.card["trained_at"]),
-                          registered_at=now))
+    session.add(
+        RiskModel(
+            model_hash=digest,
+            version=model.version,
+            target=model.target,
+            content=model.content(),
+            card=render_card(model),
+            trained_at=datetime.fromisoformat(model.card["trained_at"]),
+            registered_at=now,
+        )
+    )
     session.flush()
     return Registered(model.version, digest, True)
 
 
 def find(session: Session, version_or_hash: str) -> RiskModel:
-    row = session.scalars(select(RiskModel).where(
-        (RiskModel.version == version_or_hash) | (RiskModel.model_hash == version_or_hash))).first()
+    row = session.scalars(
+        select(RiskModel).where((RiskModel.version == version_or_hash) | (RiskModel.model_hash == version_or_hash))
+    ).first()
     if row is None:
         raise RegistryError(f"no registered model {version_or_hash!r}; `arrears risk models` lists them")
     return row
@@ -45,8 +54,9 @@ def find(session: Session, version_or_hash: str) -> RiskModel:
 def activate(session: Session, version_or_hash: str, by: str, now: datetime) -> RiskModel:
     """Make this model the one its target scores with; the one active before steps down."""
     row = find(session, version_or_hash)
-    session.execute(update(RiskModel).where(RiskModel.target == row.target, RiskModel.id != row.id)
-                    .values(active=False))
+    session.execute(
+        update(RiskModel).where(RiskModel.target == row.target, RiskModel.id != row.id).values(active=False)
+    )
     row.active, row.activated_at, row.activated_by = True, now, by
     session.flush()
     return row

@@ -26,6 +26,7 @@ from arrears.contracts.collection import RiskSegmentInput, RiskSegmentResult
 from arrears.contracts.collection_activities import SegmentChangeCommand
 from arrears.contracts.names import Updates, workflow_id_for
 from arrears.db.models import ContactOutcomeRecord, Episode, Plan, PromiseToPay, RescoreEvent, RiskSegmentChange
+from arrears.domain.strategy import Segment
 from arrears.risk.features import feature_vector
 from arrears.risk.history import load_histories
 from arrears.risk.model import ScoringModel
@@ -68,9 +69,14 @@ def current_segments(session: Session, episodes: dict[str, str]) -> dict[str, tu
     """
     out = {e: (segment, False) for e, segment in episodes.items()}
     rows = session.execute(
-        select(RiskSegmentChange.episode_id, RiskSegmentChange.segment, RiskSegmentChange.override,
-               RiskSegmentChange.release_override)
-        .where(RiskSegmentChange.episode_id.in_(list(episodes))).order_by(RiskSegmentChange.id)
+        select(
+            RiskSegmentChange.episode_id,
+            RiskSegmentChange.segment,
+            RiskSegmentChange.override,
+            RiskSegmentChange.release_override,
+        )
+        .where(RiskSegmentChange.episode_id.in_(list(episodes)))
+        .order_by(RiskSegmentChange.id)
     ).all()
     for episode_id, segment, override, release in rows:
         held = out[episode_id][1]
@@ -92,8 +98,9 @@ def open_episodes(session: Session, after: str | None, limit: int, accounts: lis
     return list(session.scalars(query.order_by(Episode.account_id, Episode.started_at).limit(limit)))
 
 
-def propose(engine: Engine, sessions: sessionmaker[Session], model: ScoringModel, episodes: list[Episode],
-            as_of: date) -> list[Proposal]:
+def propose(
+    engine: Engine, sessions: sessionmaker[Session], model: ScoringModel, episodes: list[Episode], as_of: date
+) -> list[Proposal]:
     """The model's segment for each episode past due on the as-of date (pre-due ones are left alone)."""
     due = [e for e in episodes if e.due_date < as_of]
     if not due:
@@ -106,25 +113,44 @@ def propose(engine: Engine, sessions: sessionmaker[Session], model: ScoringModel
     with sessions() as session:
         now = current_segments(session, {e.episode_id: e.risk_segment for e in due})
     return [
-        Proposal(e.episode_id, e.account_id, now[e.episode_id][0], segments[i], float(risk[i]),
-                 model.reasons(matrix[i], contributions[i]), now[e.episode_id][1])
+        Proposal(
+            e.episode_id,
+            e.account_id,
+            now[e.episode_id][0],
+            segments[i],
+            float(risk[i]),
+            model.reasons(matrix[i], contributions[i]),
+            now[e.episode_id][1],
+        )
         for i, e in enumerate(due)
     ]
 
 
-async def send(client, model_version: str, proposals: list[Proposal], request_prefix: str,
-               heartbeat: Callable[[], None] = lambda: None) -> Sent:
+async def send(
+    client,
+    model_version: str,
+    proposals: list[Proposal],
+    request_prefix: str,
+    heartbeat: Callable[[], None] = lambda: None,
+) -> Sent:
     """Send set_risk_segment to each episode the model would move; an episode's refusal is reported, not raised."""
     result = Sent()
     gate = asyncio.Semaphore(SEND_CONCURRENCY)
 
     async def one(p: Proposal) -> None:
-        request = RiskSegmentInput(request_id=f"{request_prefix}:{p.episode_id}", segment=p.segment, source="model",
-                                   model_version=model_version, reasons=p.reasons, set_by=RESCORED_BY)
+        request = RiskSegmentInput(
+            request_id=f"{request_prefix}:{p.episode_id}",
+            segment=Segment(p.segment),
+            source="model",
+            model_version=model_version,
+            reasons=p.reasons,
+            set_by=RESCORED_BY,
+        )
         async with gate:
             try:
                 answer = await client.get_workflow_handle(workflow_id_for(p.account_id)).execute_update(
-                    Updates.SET_RISK_SEGMENT, request, result_type=RiskSegmentResult)
+                    Updates.SET_RISK_SEGMENT, request, result_type=RiskSegmentResult
+                )
             except Exception as exc:  # noqa: BLE001 - one episode's no must not stop the others
                 result.failed.append(f"{p.account_id}: {_why(exc)}")
                 return
@@ -151,8 +177,14 @@ class PageOutcome:
     model_version: str | None
 
 
-def score_page(engine: Engine, sessions: sessionmaker[Session], as_of: date, after: str | None, limit: int,
-               accounts: list[str] | None = None) -> PageOutcome:
+def score_page(
+    engine: Engine,
+    sessions: sessionmaker[Session],
+    as_of: date,
+    after: str | None,
+    limit: int,
+    accounts: list[str] | None = None,
+) -> PageOutcome:
     with sessions() as session:
         model = active_model(session, RESCORE_TARGET)
         episodes = open_episodes(session, after, limit, accounts)
@@ -179,36 +211,50 @@ def pending_events(session: Session, limit: int) -> list[TriggerEvent]:
     running = Episode.outcome.is_(None)
     found: list[TriggerEvent] = []
     for account, episode, promise in session.execute(
-            select(PromiseToPay.account_id, PromiseToPay.episode_id, PromiseToPay.promise_id)
-            .join(Episode, Episode.episode_id == PromiseToPay.episode_id)
-            .where(running, PromiseToPay.status == "broken")):
+        select(PromiseToPay.account_id, PromiseToPay.episode_id, PromiseToPay.promise_id)
+        .join(Episode, Episode.episode_id == PromiseToPay.episode_id)
+        .where(running, PromiseToPay.status == "broken")
+    ):
         found.append(TriggerEvent(keys.broken_promise_event_key(account, promise), account, episode, "broken_promise"))
     for account, episode, plan in session.execute(
-            select(Plan.account_id, Plan.episode_id, Plan.plan_id).join(Episode, Episode.episode_id == Plan.episode_id)
-            .where(running, Plan.status == "broken")):
+        select(Plan.account_id, Plan.episode_id, Plan.plan_id)
+        .join(Episode, Episode.episode_id == Plan.episode_id)
+        .where(running, Plan.status == "broken")
+    ):
         found.append(TriggerEvent(keys.broken_plan_event_key(account, plan), account, episode, "broken_plan"))
     for account, episode, task in session.execute(
-            select(ContactOutcomeRecord.account_id, ContactOutcomeRecord.episode_id, ContactOutcomeRecord.task_id)
-            .join(Episode, Episode.episode_id == ContactOutcomeRecord.episode_id)
-            .where(running, and_(ContactOutcomeRecord.outcome == "right_party_contact",
-                                 ContactOutcomeRecord.reason_for_delinquency == "job_loss"))):
+        select(ContactOutcomeRecord.account_id, ContactOutcomeRecord.episode_id, ContactOutcomeRecord.task_id)
+        .join(Episode, Episode.episode_id == ContactOutcomeRecord.episode_id)
+        .where(
+            running,
+            and_(
+                ContactOutcomeRecord.outcome == "right_party_contact",
+                ContactOutcomeRecord.reason_for_delinquency == "job_loss",
+            ),
+        )
+    ):
         found.append(TriggerEvent(keys.job_loss_event_key(account, task), account, episode, "job_loss"))
     if not found:
         return []
-    handled = set(session.scalars(select(RescoreEvent.event_key)
-                                  .where(RescoreEvent.event_key.in_([f.key for f in found]))))
+    handled = set(
+        session.scalars(select(RescoreEvent.event_key).where(RescoreEvent.event_key.in_([f.key for f in found])))
+    )
     return [f for f in found if f.key not in handled][:limit]
 
 
 def mark_handled(sessions: sessionmaker[Session], events: list[TriggerEvent], at: datetime) -> None:
     """Note the events rescored for (once each: a retry finds them noted)."""
     with sessions.begin() as session:
-        known = set(session.scalars(select(RescoreEvent.event_key)
-                                    .where(RescoreEvent.event_key.in_([e.key for e in events]))))
+        known = set(
+            session.scalars(select(RescoreEvent.event_key).where(RescoreEvent.event_key.in_([e.key for e in events])))
+        )
         for e in events:
             if e.key not in known:
-                session.add(RescoreEvent(event_key=e.key, account_id=e.account_id, episode_id=e.episode_id,
-                                         kind=e.kind, handled_at=at))
+                session.add(
+                    RescoreEvent(
+                        event_key=e.key, account_id=e.account_id, episode_id=e.episode_id, kind=e.kind, handled_at=at
+                    )
+                )
 
 
 # ---- the record of a change (the collection workflow's activity calls this) ----------------------------
@@ -220,11 +266,26 @@ def record_change(sessions: sessionmaker[Session], cmd: SegmentChangeCommand) ->
     with sessions.begin() as session:
         if session.scalars(select(RiskSegmentChange.id).where(RiskSegmentChange.idempotency_key == key)).first():
             return False
-        session.add(RiskSegmentChange(
-            idempotency_key=key, episode_id=cmd.episode_id, account_id=cmd.account_id, request_id=cmd.request_id,
-            segment=cmd.segment.value, previous=cmd.previous.value, source=cmd.source, model_version=cmd.model_version,
-            reasons=list(cmd.reasons), set_by=cmd.set_by, override=cmd.override, release_override=cmd.release_override,
-            changed=cmd.changed, overridden=cmd.overridden, dpd=cmd.dpd, changed_at=cmd.at))
+        session.add(
+            RiskSegmentChange(
+                idempotency_key=key,
+                episode_id=cmd.episode_id,
+                account_id=cmd.account_id,
+                request_id=cmd.request_id,
+                segment=cmd.segment.value,
+                previous=cmd.previous.value,
+                source=cmd.source,
+                model_version=cmd.model_version,
+                reasons=list(cmd.reasons),
+                set_by=cmd.set_by,
+                override=cmd.override,
+                release_override=cmd.release_override,
+                changed=cmd.changed,
+                overridden=cmd.overridden,
+                dpd=cmd.dpd,
+                changed_at=cmd.at,
+            )
+        )
         episode = session.get(Episode, cmd.episode_id)
         if episode is not None and cmd.changed:
             # Like strategy_hash: the episode names the model version behind its segment (None: a person set

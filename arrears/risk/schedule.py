@@ -1,14 +1,14 @@
 """When the rescoring runs: a calendar day each month, or a fixed interval (pure; the workflow's clock)."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from arrears.domain.months import add_months
 
-EPOCH = datetime(2000, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 def _monthly(year: int, month: int, day: int) -> datetime:
-    return datetime(year, month, day, tzinfo=timezone.utc)
+    return datetime(year, month, day, tzinfo=UTC)
 
 
 def current_period(now: datetime, day: int, every_hours: float | None) -> tuple[str, datetime]:

@@ -20,8 +20,14 @@ class Scored:
     reasons: list[str]
 
 
-def score_accounts(engine: Engine, model: ScoringModel, account_ids: Iterable[str], as_of: date,
-                   batch: int = BATCH, reasons: bool = True) -> Iterator[Scored]:
+def score_accounts(
+    engine: Engine,
+    model: ScoringModel,
+    account_ids: Iterable[str],
+    as_of: date,
+    batch: int = BATCH,
+    reasons: bool = True,
+) -> Iterator[Scored]:
     """Each account's risk, segment and reasons as of the date; memory bounded by one batch."""
     for chunk in batches(account_ids, batch):
         histories = load_histories(engine, chunk, since=as_of)
@@ -30,5 +36,9 @@ def score_accounts(engine: Engine, model: ScoringModel, account_ids: Iterable[st
         segments = model.segments(risk)
         contributions = model.contributions(matrix) if reasons else None
         for i, account_id in enumerate(chunk):
-            yield Scored(account_id, float(risk[i]), segments[i],
-                         model.reasons(matrix[i], contributions[i]) if contributions is not None else [])
+            yield Scored(
+                account_id,
+                float(risk[i]),
+                segments[i],
+                model.reasons(matrix[i], contributions[i]) if contributions is not None else [],
+            )

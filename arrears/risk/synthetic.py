@@ -70,23 +70,29 @@ LIMITS = (5_000, 10_000, 20_000, 50_000)
 
 # The drivers and their known effects on the log odds, per target (features at their own scale).
 TRUTH: dict[str, tuple[float, dict[str, float]]] = {
-    "delinquent_90d": (-3.4, {
-        "utilisation": 2.2,
-        "min_payment_only_months": 0.35,
-        "cash_advance_share": 3.0,
-        "over_limit": 0.9,
-        "payment_ratio": -1.0,
-        "payment_reversals": 0.8,
-        "worst_dpd_12m": 0.02,
-    }),
-    "roll_forward_60d": (-1.2, {
-        "dpd_now": 0.04,
-        "broken_promises_12m": 0.7,
-        "rpc_rate": -1.8,
-        "reason_hardship": 1.2,
-        "utilisation": 1.0,
-        "episode_paid_share": -2.0,
-    }),
+    "delinquent_90d": (
+        -3.4,
+        {
+            "utilisation": 2.2,
+            "min_payment_only_months": 0.35,
+            "cash_advance_share": 3.0,
+            "over_limit": 0.9,
+            "payment_ratio": -1.0,
+            "payment_reversals": 0.8,
+            "worst_dpd_12m": 0.02,
+        },
+    ),
+    "roll_forward_60d": (
+        -1.2,
+        {
+            "dpd_now": 0.04,
+            "broken_promises_12m": 0.7,
+            "rpc_rate": -1.8,
+            "reason_hardship": 1.2,
+            "utilisation": 1.0,
+            "episode_paid_share": -2.0,
+        },
+    ),
 }
 DRIVERS = {t: tuple(effects) for t, (_, effects) in TRUTH.items()}
 NO_SIGNAL_RATE = {"delinquent_90d": 0.15, "roll_forward_60d": 0.35}
@@ -116,16 +122,37 @@ class SyntheticAccount:
     label: int = 0
 
     def history(self) -> History:
-        months = tuple(Month(m["statement_month"], float(m["credit_limit"]), float(m["statement_balance"]),
-                             float(m["minimum_due"]), float(m["amount_paid"]), float(m["cash_advance"]),
-                             float(m["over_limit_amount"]), m["months_on_book"], m["payment_reversals"])
-                       for m in self.months)
-        episodes = tuple(EpisodeFact(e["episode_id"], e["due_date"], e["started_at"], e["closed_at"], e["outcome"],
-                                     float(e["opening_overdue"])) for e in self.episodes)
-        events = ([Event(o["at"], "outcome", o["outcome"], o["reason"] or "") for o in self.outcomes]
-                  + [Event(b["at"], "broken_promise") for b in self.broken_promises]
-                  + [Event(h["at"], "hold", h["hold_type"]) for h in self.holds]
-                  + [Event(p["at"], "payment", episode_id=p["episode_id"], amount=float(p["amount"])) for p in self.payments])
+        months = tuple(
+            Month(
+                m["statement_month"],
+                float(m["credit_limit"]),
+                float(m["statement_balance"]),
+                float(m["minimum_due"]),
+                float(m["amount_paid"]),
+                float(m["cash_advance"]),
+                float(m["over_limit_amount"]),
+                m["months_on_book"],
+                m["payment_reversals"],
+            )
+            for m in self.months
+        )
+        episodes = tuple(
+            EpisodeFact(
+                e["episode_id"],
+                e["due_date"],
+                e["started_at"],
+                e["closed_at"],
+                e["outcome"],
+                float(e["opening_overdue"]),
+            )
+            for e in self.episodes
+        )
+        events = (
+            [Event(o["at"], "outcome", o["outcome"], o["reason"] or "") for o in self.outcomes]
+            + [Event(b["at"], "broken_promise") for b in self.broken_promises]
+            + [Event(h["at"], "hold", h["hold_type"]) for h in self.holds]
+            + [Event(p["at"], "payment", episode_id=p["episode_id"], amount=float(p["amount"])) for p in self.payments]
+        )
         return History(self.account_id, months, episodes, tuple(events), TZ)
 
 
@@ -184,11 +211,18 @@ def _months(rng: random.Random, account: SyntheticAccount, observed_on: date) ->
                 paid = _money(rng.uniform(min(pm * 1.2, pb), pb))
         cash = _money(rng.uniform(0.05, 0.3) * limit) if rng.random() < _sigmoid(-2.2 + 0.9 * z) else Decimal("0.00")
         row = {
-            "account_id": account.account_id, "statement_month": month, "credit_limit": account.credit_limit,
-            "statement_balance": balance, "minimum_due": minimum, "amount_paid": paid, "cash_advance": cash,
+            "account_id": account.account_id,
+            "statement_month": month,
+            "credit_limit": account.credit_limit,
+            "statement_balance": balance,
+            "minimum_due": minimum,
+            "amount_paid": paid,
+            "cash_advance": cash,
             "over_limit_amount": max(balance - account.credit_limit, Decimal("0.00")),
-            "months_on_book": on_book + k, "payment_reversals": 1 if rng.random() < _sigmoid(-4 + 0.8 * z) else 0,
-            "currency": CURRENCY, "payment_due_date": month_end(month) + timedelta(days=25),
+            "months_on_book": on_book + k,
+            "payment_reversals": 1 if rng.random() < _sigmoid(-4 + 0.8 * z) else 0,
+            "currency": CURRENCY,
+            "payment_due_date": month_end(month) + timedelta(days=25),
         }
         account.months.append(row)
         previous = row
@@ -196,39 +230,85 @@ def _months(rng: random.Random, account: SyntheticAccount, observed_on: date) ->
 
 def _episode(account: SyntheticAccount, n: int, due: date, overdue: Decimal, balance: Decimal) -> dict:
     episode = {
-        "episode_id": f"syn-{account.account_id}-{n}", "account_id": account.account_id,
-        "workflow_id": "synthetic", "run_id": "synthetic", "started_at": _at(due + timedelta(days=1)), "due_date": due,
-        "dpd_at_start": 1, "currency": CURRENCY, "opening_overdue": overdue, "opening_balance": balance,
-        "risk_segment": "medium", "strategy_name": "synthetic-history", "strategy_hash": "0" * 64,
-        "outcome": None, "outcome_reason": None, "closed_by": None, "closed_at": None, "closing_dpd": None,
-        "closing_overdue": None, "closing_balance": None, "trigger": "missed_due",
+        "episode_id": f"syn-{account.account_id}-{n}",
+        "account_id": account.account_id,
+        "workflow_id": "synthetic",
+        "run_id": "synthetic",
+        "started_at": _at(due + timedelta(days=1)),
+        "due_date": due,
+        "dpd_at_start": 1,
+        "currency": CURRENCY,
+        "opening_overdue": overdue,
+        "opening_balance": balance,
+        "risk_segment": "medium",
+        "strategy_name": "synthetic-history",
+        "strategy_hash": "0" * 64,
+        "outcome": None,
+        "outcome_reason": None,
+        "closed_by": None,
+        "closed_at": None,
+        "closing_dpd": None,
+        "closing_overdue": None,
+        "closing_balance": None,
+        "trigger": "missed_due",
     }
     account.episodes.append(episode)
     return episode
 
 
 def _close(episode: dict, day: date, outcome: str) -> None:
-    episode.update(outcome=outcome, outcome_reason="synthetic history", closed_by="synthetic", closed_at=_at(day, 12),
-                   closing_dpd=(day - episode["due_date"]).days, closing_overdue=Decimal("0.00"),
-                   closing_balance=episode["opening_balance"])
+    episode.update(
+        outcome=outcome,
+        outcome_reason="synthetic history",
+        closed_by="synthetic",
+        closed_at=_at(day, 12),
+        closing_dpd=(day - episode["due_date"]).days,
+        closing_overdue=Decimal("0.00"),
+        closing_balance=episode["opening_balance"],
+    )
 
 
-def _collect(rng: random.Random, account: SyntheticAccount, episode: dict, first: date, last: date, calls: int,
-             reach: float, broken: int, reason: str | None) -> None:
+def _collect(
+    rng: random.Random,
+    account: SyntheticAccount,
+    episode: dict,
+    first: date,
+    last: date,
+    calls: int,
+    reach: float,
+    broken: int,
+    reason: str | None,
+) -> None:
     """Call outcomes, broken promises and a recorded reason inside an episode's known days."""
     span = max((last - first).days, 1)
     for _ in range(calls):
         day = first + timedelta(days=rng.randrange(span))
         outcome = "right_party_contact" if rng.random() < reach else rng.choice(("no_answer", "busy", "voicemail"))
-        account.outcomes.append({"episode_id": episode["episode_id"], "at": _at(day, 6), "outcome": outcome,
-                                 "reason": reason if outcome == "right_party_contact" else None})
+        account.outcomes.append(
+            {
+                "episode_id": episode["episode_id"],
+                "at": _at(day, 6),
+                "outcome": outcome,
+                "reason": reason if outcome == "right_party_contact" else None,
+            }
+        )
     if reason and not any(o["reason"] for o in account.outcomes if o["episode_id"] == episode["episode_id"]):
-        account.outcomes.append({"episode_id": episode["episode_id"], "at": _at(first, 7),
-                                 "outcome": "right_party_contact", "reason": reason})
+        account.outcomes.append(
+            {
+                "episode_id": episode["episode_id"],
+                "at": _at(first, 7),
+                "outcome": "right_party_contact",
+                "reason": reason,
+            }
+        )
     for _ in range(broken):
-        account.broken_promises.append({"episode_id": episode["episode_id"],
-                                        "at": _at(first + timedelta(days=rng.randrange(span)), 9),
-                                        "amount": episode["opening_overdue"]})
+        account.broken_promises.append(
+            {
+                "episode_id": episode["episode_id"],
+                "at": _at(first + timedelta(days=rng.randrange(span)), 9),
+                "amount": episode["opening_overdue"],
+            }
+        )
     if reason in ("job_loss", "illness") and rng.random() < 0.5:
         account.holds.append({"episode_id": episode["episode_id"], "at": _at(last, 5), "hold_type": "hardship"})
 
@@ -253,8 +333,17 @@ def _account(rng: random.Random, account_id: str, observed_on: date, shift: floa
         due = observed_on - timedelta(days=rng.randint(60, 330))
         episode = _episode(account, n, due, last["minimum_due"] or Decimal("100.00"), last["statement_balance"])
         cured = due + timedelta(days=rng.randint(3, 45))
-        _collect(rng, account, episode, due + timedelta(days=1), cured, rng.randint(1, 4), _sigmoid(0.5 - 0.6 * z),
-                 1 if rng.random() < _sigmoid(-1 + 0.8 * z) else 0, _reason(rng, z))
+        _collect(
+            rng,
+            account,
+            episode,
+            due + timedelta(days=1),
+            cured,
+            rng.randint(1, 4),
+            _sigmoid(0.5 - 0.6 * z),
+            1 if rng.random() < _sigmoid(-1 + 0.8 * z) else 0,
+            _reason(rng, z),
+        )
         _close(episode, cured, "cured")
     delinquent = rng.random() < _sigmoid(-1.0 + 0.9 * z)
     current: dict | None = None
@@ -263,12 +352,26 @@ def _account(rng: random.Random, account_id: str, observed_on: date, shift: floa
         due = observed_on - timedelta(days=rng.randint(3, 45))
         current = _episode(account, n, due, last["minimum_due"] or Decimal("100.00"), last["statement_balance"])
         broken = sum(1 for _ in range(2) if rng.random() < _sigmoid(-1.2 + 0.8 * z))
-        _collect(rng, account, current, due + timedelta(days=1), observed_on - timedelta(days=1), rng.randint(1, 3),
-                 min(max(_sigmoid(0.6 - 0.7 * z) + rng.gauss(0, 0.15), 0.02), 0.98), broken, _reason(rng, z))
+        _collect(
+            rng,
+            account,
+            current,
+            due + timedelta(days=1),
+            observed_on - timedelta(days=1),
+            rng.randint(1, 3),
+            min(max(_sigmoid(0.6 - 0.7 * z) + rng.gauss(0, 0.15), 0.02), 0.98),
+            broken,
+            _reason(rng, z),
+        )
         if rng.random() < 0.4:  # a part payment since the due date
             day = min(due + timedelta(days=rng.randint(1, (observed_on - due).days)), observed_on - timedelta(days=1))
-            account.payments.append({"episode_id": current["episode_id"], "at": _at(day, 4),
-                                     "amount": _money(float(current["opening_overdue"]) * rng.uniform(0.05, 0.5))})
+            account.payments.append(
+                {
+                    "episode_id": current["episode_id"],
+                    "at": _at(day, 4),
+                    "amount": _money(float(current["opening_overdue"]) * rng.uniform(0.05, 0.5)),
+                }
+            )
 
     # The truth on T, from the features as of T.
     account.target = "roll_forward_60d" if delinquent else "delinquent_90d"
@@ -291,8 +394,9 @@ def _account(rng: random.Random, account_id: str, observed_on: date, shift: floa
     return account
 
 
-def generate(count: int, observed_on: date, seed: int = 7, shift: float = 0.0, signal: bool = True,
-             prefix: str = "SYN") -> Population:
+def generate(
+    count: int, observed_on: date, seed: int = 7, shift: float = 0.0, signal: bool = True, prefix: str = "SYN"
+) -> Population:
     """``count`` synthetic accounts observed on ``observed_on`` (a month's first day)."""
     if observed_on.day != 1:
         raise ValueError(f"observed_on must be a month's first day, got {observed_on}")
@@ -306,7 +410,7 @@ def generate(count: int, observed_on: date, seed: int = 7, shift: float = 0.0, s
 
 def write_behaviour_csv(path: Path, population: Population) -> int:
     """The behaviour rows as an import file for `arrears behaviour import`; the number of rows."""
-    columns = list(REQUIRED_COLUMNS) + ["currency", "payment_due_date"]
+    columns = [*list(REQUIRED_COLUMNS), "currency", "payment_due_date"]
     rows = 0
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=columns)
@@ -323,49 +427,133 @@ def write_record(engine: Engine, population: Population, now: datetime, behaviou
     people = generate_accounts(len(population.accounts), population.observed_on, seed=population.seed)
     accounts, episodes, tasks, outcomes, promises, holds, payments, months = [], [], [], [], [], [], [], []
     for account, person in zip(population.accounts, people, strict=True):
-        accounts.append({
-            "account_id": account.account_id, "customer_name": person["customer_name"], "phone": person["phone"],
-            "email": "", "billing_address": person["billing_address"], "language": person["language"], "timezone": TZ, "risk_segment": "medium", "currency": CURRENCY, "contacts": None,
-            "region": None, "created_at": now, "updated_at": now,
-        })
+        accounts.append(
+            {
+                "account_id": account.account_id,
+                "customer_name": person["customer_name"],
+                "phone": person["phone"],
+                "email": "",
+                "billing_address": person["billing_address"],
+                "language": person["language"],
+                "timezone": TZ,
+                "risk_segment": "medium",
+                "currency": CURRENCY,
+                "contacts": None,
+                "region": None,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
         episodes += account.episodes
         for k, o in enumerate(account.outcomes):
             key = f"{o['episode_id']}:syn-call-{k}"
-            tasks.append({"idempotency_key": key, "episode_id": o["episode_id"], "account_id": account.account_id,
-                          "step_id": "syn-call", "kind": "call", "status": "done", "dpd": 0, "stage": "early",
-                          "due_at": o["at"], "created_at": o["at"], "note": ""})
-            outcomes.append((key, {"episode_id": o["episode_id"], "account_id": account.account_id, "outcome": o["outcome"],
-                                   "reason_for_delinquency": o["reason"], "duration_seconds": 60,
-                                   "collector_id": "synthetic", "note": "", "recorded_at": o["at"]}))
+            tasks.append(
+                {
+                    "idempotency_key": key,
+                    "episode_id": o["episode_id"],
+                    "account_id": account.account_id,
+                    "step_id": "syn-call",
+                    "kind": "call",
+                    "status": "done",
+                    "dpd": 0,
+                    "stage": "early",
+                    "due_at": o["at"],
+                    "created_at": o["at"],
+                    "note": "",
+                }
+            )
+            outcomes.append(
+                (
+                    key,
+                    {
+                        "episode_id": o["episode_id"],
+                        "account_id": account.account_id,
+                        "outcome": o["outcome"],
+                        "reason_for_delinquency": o["reason"],
+                        "duration_seconds": 60,
+                        "collector_id": "synthetic",
+                        "note": "",
+                        "recorded_at": o["at"],
+                    },
+                )
+            )
         for k, b in enumerate(account.broken_promises):
             day = b["at"].date()
-            promises.append({"account_id": account.account_id, "promise_id": f"syn-ptp-{k}", "episode_id": b["episode_id"],
-                             "amount": b["amount"], "currency": CURRENCY, "promised_date": day, "deadline": b["at"],
-                             "collector_id": "synthetic", "channel": "call", "note": "", "made_at": b["at"] - timedelta(days=3),
-                             "made_dpd": 0, "status": "broken", "paid_toward": Decimal("0.00"), "resolved_at": b["at"]})
+            promises.append(
+                {
+                    "account_id": account.account_id,
+                    "promise_id": f"syn-ptp-{k}",
+                    "episode_id": b["episode_id"],
+                    "amount": b["amount"],
+                    "currency": CURRENCY,
+                    "promised_date": day,
+                    "deadline": b["at"],
+                    "collector_id": "synthetic",
+                    "channel": "call",
+                    "note": "",
+                    "made_at": b["at"] - timedelta(days=3),
+                    "made_dpd": 0,
+                    "status": "broken",
+                    "paid_toward": Decimal("0.00"),
+                    "resolved_at": b["at"],
+                }
+            )
         for k, h in enumerate(account.holds):
-            holds.append({"account_id": account.account_id, "hold_id": f"syn-hold-{k}", "episode_id": h["episode_id"],
-                          "hold_type": h["hold_type"], "reason": "synthetic history", "evidence_ref": "",
-                          "placed_by": "synthetic", "placed_at": h["at"], "expires_at": h["at"] + timedelta(days=30),
-                          "status": "expired"})
+            holds.append(
+                {
+                    "account_id": account.account_id,
+                    "hold_id": f"syn-hold-{k}",
+                    "episode_id": h["episode_id"],
+                    "hold_type": h["hold_type"],
+                    "reason": "synthetic history",
+                    "evidence_ref": "",
+                    "placed_by": "synthetic",
+                    "placed_at": h["at"],
+                    "expires_at": h["at"] + timedelta(days=30),
+                    "status": "expired",
+                }
+            )
         for k, p in enumerate(account.payments):
-            payments.append({"account_id": account.account_id, "payment_id": f"syn-pay-{k}", "episode_id": p["episode_id"],
-                             "amount": p["amount"], "currency": CURRENCY, "paid_at": p["at"], "channel": "bank_transfer",
-                             "dpd": 0, "overdue_after": Decimal("0.00"), "total_after": Decimal("0.00"), "recorded_at": p["at"]})
+            payments.append(
+                {
+                    "account_id": account.account_id,
+                    "payment_id": f"syn-pay-{k}",
+                    "episode_id": p["episode_id"],
+                    "amount": p["amount"],
+                    "currency": CURRENCY,
+                    "paid_at": p["at"],
+                    "channel": "bank_transfer",
+                    "dpd": 0,
+                    "overdue_after": Decimal("0.00"),
+                    "total_after": Decimal("0.00"),
+                    "recorded_at": p["at"],
+                }
+            )
         if behaviour:
             months += [{**m, "imported_at": now} for m in account.months]
     with engine.begin() as conn:
-        for model, rows in ((Account, accounts), (Episode, episodes), (CollectorTask, tasks), (PromiseToPay, promises),
-                            (Hold, holds), (Payment, payments), (AccountBehaviour, months)):
+        for model, rows in (
+            (Account, accounts),
+            (Episode, episodes),
+            (CollectorTask, tasks),
+            (PromiseToPay, promises),
+            (Hold, holds),
+            (Payment, payments),
+            (AccountBehaviour, months),
+        ):
             for start in range(0, len(rows), 5000):
-                conn.execute(insert(model), rows[start:start + 5000])
+                conn.execute(insert(model), rows[start : start + 5000])
         if outcomes:
-            ids = dict(conn.execute(CollectorTask.__table__.select()
-                                    .with_only_columns(CollectorTask.idempotency_key, CollectorTask.id)
-                                    .where(CollectorTask.step_id == "syn-call")).all())
+            ids = dict(
+                conn.execute(
+                    CollectorTask.__table__.select()
+                    .with_only_columns(CollectorTask.idempotency_key, CollectorTask.id)
+                    .where(CollectorTask.step_id == "syn-call")
+                ).all()
+            )
             rows = [{**o, "task_id": ids[key]} for key, o in outcomes]
             for start in range(0, len(rows), 5000):
-                conn.execute(insert(ContactOutcomeRecord), rows[start:start + 5000])
+                conn.execute(insert(ContactOutcomeRecord), rows[start : start + 5000])
 
 
 def probabilities(population: Population, target: str) -> tuple[np.ndarray, np.ndarray]:

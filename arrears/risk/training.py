@@ -62,15 +62,20 @@ class Split:
 
 def split_by_account(accounts: list[str], seed: int = 0) -> Split:
     """60/20/20 by a hash of the account id, so every row of an account lands on the same side."""
-    draws = np.asarray([int.from_bytes(hashlib.blake2b(f"{seed}:{a}".encode(), digest_size=4).digest(), "big")
-                        % 100 for a in accounts])
+    draws = np.asarray(
+        [int.from_bytes(hashlib.blake2b(f"{seed}:{a}".encode(), digest_size=4).digest(), "big") % 100 for a in accounts]
+    )
     return Split(draws < 60, (draws >= 60) & (draws < 80), draws >= 80)
 
 
 def fold_of(accounts: list[str], seed: int = 0) -> np.ndarray:
     """A fold number (0..FOLDS-1) per row, by account."""
-    return np.asarray([int.from_bytes(hashlib.blake2b(f"fold:{seed}:{a}".encode(), digest_size=4).digest(), "big")
-                       % FOLDS for a in accounts])
+    return np.asarray(
+        [
+            int.from_bytes(hashlib.blake2b(f"fold:{seed}:{a}".encode(), digest_size=4).digest(), "big") % FOLDS
+            for a in accounts
+        ]
+    )
 
 
 def select_features(woe: np.ndarray, ivs: list[float], names: list[str]) -> tuple[list[int], dict[str, str]]:
@@ -95,7 +100,9 @@ def select_features(woe: np.ndarray, ivs: list[float], names: list[str]) -> tupl
     return kept, dropped
 
 
-def fit_signed(woe: np.ndarray, y: np.ndarray, folds: np.ndarray, kept: list[int]) -> tuple[float, np.ndarray, float, list[int]]:
+def fit_signed(
+    woe: np.ndarray, y: np.ndarray, folds: np.ndarray, kept: list[int]
+) -> tuple[float, np.ndarray, float, list[int]]:
     """Fit on the kept features; a feature whose weight turns negative (against its own evidence) is
     left out and the rest refitted. (C, coefficients for every column, intercept, features left out)."""
     kept = list(kept)
@@ -139,7 +146,7 @@ def figures(probability: np.ndarray, labels: np.ndarray) -> dict:
     area = auc(probability, labels)
     table = calibration_table(probability, labels)
     return {
-        "rows": int(len(labels)),
+        "rows": len(labels),
         "positives": int(labels.sum()),
         "auc": _nan_to_none(area),
         "ks": _nan_to_none(ks(probability, labels)),
@@ -147,8 +154,13 @@ def figures(probability: np.ndarray, labels: np.ndarray) -> dict:
         "brier": _nan_to_none(brier(probability, labels)),
         "calibration_error": _nan_to_none(calibration_error(table)),
         "calibration": [
-            {"from": round(b.low, 6), "to": round(b.high, 6), "rows": b.count,
-             "predicted": round(b.predicted, 6), "observed": round(b.observed, 6)}
+            {
+                "from": round(b.low, 6),
+                "to": round(b.high, 6),
+                "rows": b.count,
+                "predicted": round(b.predicted, 6),
+                "observed": round(b.observed, 6),
+            }
             for b in table
         ],
     }
@@ -159,24 +171,39 @@ def segment_table(model: ScoringModel, risk: np.ndarray, labels: np.ndarray) -> 
     out = []
     for name in SEGMENTS:
         mask = chosen == name
-        out.append({"segment": name, "share": round(float(mask.mean()), 4) if len(mask) else 0.0,
-                    "rows": int(mask.sum()),
-                    "bad_rate": round(float((labels[mask] if model.positive_means_risk else 1 - labels[mask]).mean()), 4)
-                    if mask.any() else None})
+        out.append(
+            {
+                "segment": name,
+                "share": round(float(mask.mean()), 4) if len(mask) else 0.0,
+                "rows": int(mask.sum()),
+                "bad_rate": round(float((labels[mask] if model.positive_means_risk else 1 - labels[mask]).mean()), 4)
+                if mask.any()
+                else None,
+            }
+        )
     return out
 
 
 def train(
-    data: LabelledSet, window: tuple[date, date], trained_at: datetime, shares: tuple[int, int, int] = DEFAULT_SHARES,
-    features: tuple[str, ...] = NAMES, seed: int = 0, max_bins: int = 10,
+    data: LabelledSet,
+    window: tuple[date, date],
+    trained_at: datetime,
+    shares: tuple[int, int, int] = DEFAULT_SHARES,
+    features: tuple[str, ...] = NAMES,
+    seed: int = 0,
+    max_bins: int = 10,
 ) -> ScoringModel:
     t = target(data.target)
     if len(data) < MIN_ROWS:
-        raise TrainingError(f"{len(data)} labelled rows for {t.name}; at least {MIN_ROWS} are needed "
-                            "(widen the window or wait for more history)")
+        raise TrainingError(
+            f"{len(data)} labelled rows for {t.name}; at least {MIN_ROWS} are needed "
+            "(widen the window or wait for more history)"
+        )
     if min(data.labels.sum(), len(data) - data.labels.sum()) < MIN_POSITIVES:
-        raise TrainingError(f"{int(data.labels.sum())} positive and {int(len(data) - data.labels.sum())} negative rows "
-                            f"for {t.name}; each side needs at least {MIN_POSITIVES}")
+        raise TrainingError(
+            f"{int(data.labels.sum())} positive and {int(len(data) - data.labels.sum())} negative rows "
+            f"for {t.name}; each side needs at least {MIN_POSITIVES}"
+        )
     if sum(shares) != 100 or min(shares) < 0:
         raise TrainingError(f"segment shares must be three percentages adding up to 100, got {shares}")
     split = split_by_account(data.accounts, seed)
@@ -184,7 +211,7 @@ def train(
 
     # Bins and weights of evidence from the fitting rows only.
     fit_x, fit_y = x[split.fit], y[split.fit]
-    folds = fold_of([a for a, keep in zip(data.accounts, split.fit) if keep], seed)
+    folds = fold_of([a for a, keep in zip(data.accounts, split.fit, strict=False) if keep], seed)
     least = max(MIN_BIN_ROWS, int(0.02 * len(fit_y)))
     bins: list[dict] = []
     woe_fit = np.zeros((len(fit_y), len(features)))
@@ -195,8 +222,16 @@ def train(
         index = np.where(missing, len(edges) + 1, bin_index(np.where(missing, 0.0, column), edges))
         woe, iv = weights_of_evidence(index, fit_y, len(edges) + 2)
         counts = np.bincount(index, minlength=len(edges) + 2)
-        bins.append({"name": name, "edges": edges, "woe": woe[:-1], "missing_woe": float(woe[-1]) if counts[-1] else 0.0,
-                     "counts": counts, "iv": iv})
+        bins.append(
+            {
+                "name": name,
+                "edges": edges,
+                "woe": woe[:-1],
+                "missing_woe": float(woe[-1]) if counts[-1] else 0.0,
+                "counts": counts,
+                "iv": iv,
+            }
+        )
         # The regression learns from weights computed without each row's own fold: weights taken from
         # the same rows would carry their labels' noise and make useless features look useful.
         for k in range(FOLDS):
@@ -210,24 +245,40 @@ def train(
     strength, coefficients, intercept, against = fit_signed(woe_fit, fit_y, folds, kept)
     for j in against:
         dropped[features[j]] = "its weight came out against its own evidence (noise, or a collinear partner's echo)"
-    final_woe = np.column_stack([
-        np.where(np.isnan(fit_x[:, j]), b["missing_woe"],
-                 np.asarray(b["woe"])[np.minimum(bin_index(np.nan_to_num(fit_x[:, j]), b["edges"]), len(b["edges"]))])
-        for j, b in enumerate(bins)
-    ])
+    final_woe = np.column_stack(
+        [
+            np.where(
+                np.isnan(fit_x[:, j]),
+                b["missing_woe"],
+                np.asarray(b["woe"])[np.minimum(bin_index(np.nan_to_num(fit_x[:, j]), b["edges"]), len(b["edges"]))],
+            )
+            for j, b in enumerate(bins)
+        ]
+    )
     importance = np.std(final_woe * coefficients, axis=0)
 
     draft = ScoringModel(
-        target=t.name, positive_means_risk=t.positive_means_risk,
+        target=t.name,
+        positive_means_risk=t.positive_means_risk,
         features=tuple(
-            FeatureBins(name=b["name"], edges=tuple(float(e) for e in b["edges"]),
-                        woe=tuple(round(float(w), 10) for w in b["woe"]), missing_woe=round(b["missing_woe"], 10),
-                        coefficient=round(float(c), 10), counts=tuple(int(n) for n in b["counts"]),
-                        information_value=round(b["iv"], 6), importance=round(float(s), 6))
+            FeatureBins(
+                name=b["name"],
+                edges=tuple(float(e) for e in b["edges"]),
+                woe=tuple(round(float(w), 10) for w in b["woe"]),
+                missing_woe=round(b["missing_woe"], 10),
+                coefficient=round(float(c), 10),
+                counts=tuple(int(n) for n in b["counts"]),
+                information_value=round(b["iv"], 6),
+                importance=round(float(s), 6),
+            )
             for b, c, s in zip(bins, coefficients, importance, strict=True)
         ),
-        intercept=round(intercept, 10), calibration=(1.0, 0.0), thresholds=(0.0, 0.0),
-        score_edges=(), score_counts=(), card={},
+        intercept=round(intercept, 10),
+        calibration=(1.0, 0.0),
+        thresholds=(0.0, 0.0),
+        score_edges=(),
+        score_counts=(),
+        card={},
     )
 
     # Platt scaling on the calibration rows: the log odds' slope and shift that fit them best.
@@ -240,12 +291,20 @@ def train(
     risk = calibrated.risk(data.matrix)
     known = split.fit | split.calibrate
     low_share, medium_share, _ = shares
-    thresholds = (round(float(np.quantile(risk[known], low_share / 100)), 10),
-                  round(float(np.quantile(risk[known], (low_share + medium_share) / 100)), 10))
+    thresholds = (
+        round(float(np.quantile(risk[known], low_share / 100)), 10),
+        round(float(np.quantile(risk[known], (low_share + medium_share) / 100)), 10),
+    )
     edges = score_edges(risk[known])
     counts = np.bincount(bin_index(risk[known], edges), minlength=len(edges) + 1)
-    model = ScoringModel(**{**calibrated.__dict__, "thresholds": thresholds, "score_edges": tuple(round(e, 10) for e in edges),
-                            "score_counts": tuple(int(c) for c in counts)})
+    model = ScoringModel(
+        **{
+            **calibrated.__dict__,
+            "thresholds": thresholds,
+            "score_edges": tuple(round(e, 10) for e in edges),
+            "score_counts": tuple(int(c) for c in counts),
+        }
+    )
 
     probability = model.probability(data.matrix)
     card = {
@@ -257,21 +316,36 @@ def train(
         "window": [window[0].isoformat(), window[1].isoformat()],
         "snapshots": sorted({d.isoformat() for d in data.snapshots}),
         "label_end": data.label_end.isoformat(),
-        "rows": {"fit": int(split.fit.sum()), "calibrate": int(split.calibrate.sum()), "test": int(split.test.sum()),
-                 "accounts": len(set(data.accounts)), "positives": int(y.sum()), "base_rate": round(float(y.mean()), 6)},
-        "features": [{"name": f.name, "meaning": next(d.meaning for d in FEATURES if d.name == f.name),
-                      "coefficient": f.coefficient, "information_value": f.information_value,
-                      "importance": f.importance, "bins": len(f.woe)}
-                     for f in sorted(model.features, key=lambda f: -f.importance)],
+        "rows": {
+            "fit": int(split.fit.sum()),
+            "calibrate": int(split.calibrate.sum()),
+            "test": int(split.test.sum()),
+            "accounts": len(set(data.accounts)),
+            "positives": int(y.sum()),
+            "base_rate": round(float(y.mean()), 6),
+        },
+        "features": [
+            {
+                "name": f.name,
+                "meaning": next(d.meaning for d in FEATURES if d.name == f.name),
+                "coefficient": f.coefficient,
+                "information_value": f.information_value,
+                "importance": f.importance,
+                "bins": len(f.woe),
+            }
+            for f in sorted(model.features, key=lambda f: -f.importance)
+        ],
         "fit": figures(probability[split.fit], y[split.fit]),
         "test": figures(probability[split.test], y[split.test]),
         "segment_shares_asked": list(shares),
         "segments_test": segment_table(model, risk[split.test], y[split.test]),
         "dropped": dropped,
-        "method": (f"binned logistic regression on weights of evidence (out-of-fold); features with information value "
-                   f"below {MIN_IV}, correlated above {MAX_CORRELATION} with a stronger one, or weighted against their "
-                   f"own evidence left out; L2 chosen by {FOLDS}-fold cross-validation (C={strength:.4g}); "
-                   "Platt-calibrated on a held-out fifth"),
+        "method": (
+            f"binned logistic regression on weights of evidence (out-of-fold); features with information value "
+            f"below {MIN_IV}, correlated above {MAX_CORRELATION} with a stronger one, or weighted against their "
+            f"own evidence left out; L2 chosen by {FOLDS}-fold cross-validation (C={strength:.4g}); "
+            "Platt-calibrated on a held-out fifth"
+        ),
         "library": {"scikit-learn": version("scikit-learn"), "numpy": version("numpy")},
         "seed": seed,
     }

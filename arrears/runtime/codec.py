@@ -29,8 +29,8 @@ from google.protobuf.message import Message
 from temporalio.api.common.v1 import Payload
 from temporalio.api.history.v1 import History
 from temporalio.client import WorkflowHistory
-from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes, PayloadCodec
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes, PayloadCodec
 
 ENCODING = b"binary/encrypted"
 KEY_ID = "encryption-key-id"
@@ -75,8 +75,9 @@ def _key_bytes(key_id: str, text: str) -> bytes:
         raw = bytes.fromhex(text)
     else:
         try:
-            raw = base64.b64decode(text + "=" * (-len(text) % 4), altchars=b"-_" if ("-" in text or "_" in text) else None,
-                                   validate=True)
+            raw = base64.b64decode(
+                text + "=" * (-len(text) % 4), altchars=b"-_" if ("-" in text or "_" in text) else None, validate=True
+            )
         except (binascii.Error, ValueError):
             raw = None
     if raw is None or len(raw) != 32:
@@ -137,8 +138,10 @@ class EncryptionCodec(PayloadCodec):
         key_id = payload.metadata.get(KEY_ID, b"").decode("utf-8", "replace")
         cipher = self._ciphers.get(key_id)
         if cipher is None:
-            raise CodecError(f"payload encrypted with key {key_id!r}, which is not configured "
-                             f"(configured: {', '.join(self.keys.ids())})")
+            raise CodecError(
+                f"payload encrypted with key {key_id!r}, which is not configured "
+                f"(configured: {', '.join(self.keys.ids())})"
+            )
         data = payload.data
         try:
             plain = cipher.decrypt(data[:_NONCE_BYTES], data[_NONCE_BYTES:], _AAD_PREFIX + key_id.encode())
@@ -182,7 +185,7 @@ def _payloads(message: Message) -> Iterable[Payload]:
             if not isinstance(item, Message):
                 continue  # a map of plain values
             if item.DESCRIPTOR.full_name == Payload.DESCRIPTOR.full_name:
-                yield item
+                yield item  # type: ignore[misc]  # a Payload, as its descriptor just said
             else:
                 yield from _payloads(item)
 

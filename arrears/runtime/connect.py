@@ -4,8 +4,8 @@ from temporalio.client import Client, TLSConfig
 from temporalio.converter import DataConverter
 from temporalio.runtime import Runtime
 
-from arrears.runtime.codec import data_converter
 from arrears.config.settings import Settings
+from arrears.runtime.codec import data_converter
 
 
 def tls_config(settings: Settings) -> bool | TLSConfig:

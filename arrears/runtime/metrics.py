@@ -35,17 +35,20 @@ def runtime_for(port: int | None, host: str = "0.0.0.0") -> Runtime | None:
 
 def count_step(kind: str, channel: str, rule: str | None) -> None:
     workflow.metric_meter().create_counter("arrears_steps", "ladder steps by result").add(
-        1, {"kind": kind, "channel": channel or "-", "rule": rule or "-"})
+        1, {"kind": kind, "channel": channel or "-", "rule": rule or "-"}
+    )
 
 
 def count_attention(code: str) -> None:
     workflow.metric_meter().create_counter("arrears_attention", "episodes flagged for attention").add(
-        1, {"code": code.split(":", 1)[0]})
+        1, {"code": code.split(":", 1)[0]}
+    )
 
 
 def _count_update(update: str, result: str) -> None:
     workflow.metric_meter().create_counter("arrears_updates", "updates by result").add(
-        1, {"update": update, "result": result})
+        1, {"update": update, "result": result}
+    )
 
 
 class MetricsInterceptor(Interceptor):

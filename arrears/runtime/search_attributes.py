@@ -27,8 +27,15 @@ EXPERIMENT_ARM = SearchAttributeKey.for_keyword("ExperimentArm")
 ALL = (COLLECTION_STAGE, DELINQUENCY_BUCKET, RISK_SEGMENT, OVERDUE_AMOUNT, HOLD_TYPE, ATTENTION, EXPERIMENT_ARM)
 
 # How each attribute is indexed (the dev server's flags and the test servers' registration).
-KINDS = {COLLECTION_STAGE: "Keyword", DELINQUENCY_BUCKET: "Keyword", RISK_SEGMENT: "Keyword", OVERDUE_AMOUNT: "Double",
-         HOLD_TYPE: "KeywordList", ATTENTION: "Keyword", EXPERIMENT_ARM: "Keyword"}
+KINDS: dict[SearchAttributeKey, str] = {
+    COLLECTION_STAGE: "Keyword",
+    DELINQUENCY_BUCKET: "Keyword",
+    RISK_SEGMENT: "Keyword",
+    OVERDUE_AMOUNT: "Double",
+    HOLD_TYPE: "KeywordList",
+    ATTENTION: "Keyword",
+    EXPERIMENT_ARM: "Keyword",
+}
 
 
 def dev_server_flags() -> list[str]:

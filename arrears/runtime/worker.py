@@ -11,22 +11,20 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker, WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
-from activities.collection import CollectionActivities
 from activities.account_actions import AccountActionActivities
 from activities.archive import ArchiveActivities
 from activities.bureau import BureauActivities
-from activities.ledger import LedgerActivities
+from activities.collection import CollectionActivities
 from activities.desk import DeskActivities
+from activities.ledger import LedgerActivities
 from activities.recovery import RecoveryActivities
 from activities.recovery_start import RecoveryStartActivities
 from activities.risk import RiskActivities
 from arrears import PROJECT_ROOT
 from arrears.channels.render import Renderer
 from arrears.compliance.gate_record import strategy_policies
-from arrears.db.engine import engine_for, make_sessionmaker
-from arrears.runtime.metrics import MetricsInterceptor
 from arrears.config.settings import Settings
-from arrears.contracts.housekeeping import ArchiverInput, RescoreInput, BureauCycleInput, SweepInput
+from arrears.contracts.housekeeping import ArchiverInput, BureauCycleInput, RescoreInput, SweepInput
 from arrears.contracts.names import (
     BUREAU_CYCLE_ID,
     BUREAU_CYCLE_TYPE,
@@ -37,7 +35,10 @@ from arrears.contracts.names import (
     RISK_RESCORE_ID,
     RISK_RESCORE_TYPE,
 )
+from arrears.db.engine import engine_for, make_sessionmaker
+from arrears.runtime.metrics import MetricsInterceptor
 from workflows import WORKFLOWS
+
 
 def build_activities(settings: Settings) -> CollectionActivities:
     sessions = make_sessionmaker(engine_for(settings))
@@ -95,8 +96,9 @@ def build_worker(client: Client, settings: Settings, activities: CollectionActiv
             *RecoveryActivities(acts.sessions, acts.clock).all(),
             *RecoveryStartActivities(client, settings.task_queue).all(),
             *LedgerActivities(acts.sessions, acts.clock).all(),
-            *AccountActionActivities(acts.sessions, acts.renderer, acts.adapter, acts.clock,
-                                     policies=strategy_policies([settings.strategy])).all(),
+            *AccountActionActivities(
+                acts.sessions, acts.renderer, acts.adapter, acts.clock, policies=strategy_policies([settings.strategy])
+            ).all(),
             *RiskActivities(client, acts.sessions).all(),
         ],
         # Activities and local activities are synchronous (SQLAlchemy): they share this pool of threads.
@@ -173,8 +175,11 @@ async def ensure_risk_rescore(client: Client, settings: Settings) -> WorkflowHan
     """
     return await client.start_workflow(
         RISK_RESCORE_TYPE,
-        RescoreInput(rescore_day=settings.rescore_day, every_hours=settings.rescore_every_hours or None,
-                     events_every_minutes=settings.rescore_events_minutes),
+        RescoreInput(
+            rescore_day=settings.rescore_day,
+            every_hours=settings.rescore_every_hours or None,
+            events_every_minutes=settings.rescore_events_minutes,
+        ),
         id=RISK_RESCORE_ID,
         task_queue=settings.task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,

@@ -12,7 +12,6 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from arrears.contracts import errors
-    from arrears.runtime import search_attributes as sa
     from arrears.contracts.collection import EpisodeInput
     from arrears.contracts.collection_activities import StepCommand
     from arrears.domain.agenda import Agenda, agenda, anchor_of
@@ -20,10 +19,10 @@ with workflow.unsafe.imports_passed_through():
     from arrears.domain.episode import Episode
     from arrears.domain.ladder import ScheduledStep
     from arrears.domain.transitions import Terms
+    from arrears.runtime import search_attributes as sa
     from arrears.runtime.metrics import count_attention
 
 from workflows.shared import ACTIVITY_TIMEOUT, MIN_WAIT, failure_message, failure_type, retry_policy
-
 
 # One copy of each strategy per worker, shared by the episodes that run it (it is most of an input's size).
 # Strategies are frozen and the copy is only shared when equal to the episode's own: nothing can differ.
@@ -42,9 +41,15 @@ def with_shared_strategy(inp: EpisodeInput) -> EpisodeInput:
 def terms_of(inp: EpisodeInput) -> Terms:
     """The episode's terms: the import's figures and the ladder of what opened it (a missed due date, an
     over-limit balance, the early-warning list: Strategy.ladder_for)."""
-    return Terms(account_id=inp.account_id, currency=inp.currency, timezone=inp.timezone, due_date=inp.due_date,
-                 opening_overdue=inp.overdue_amount, opening_balance=inp.total_balance,
-                 strategy=inp.strategy.ladder_for(inp.trigger))
+    return Terms(
+        account_id=inp.account_id,
+        currency=inp.currency,
+        timezone=inp.timezone,
+        due_date=inp.due_date,
+        opening_overdue=inp.overdue_amount,
+        opening_balance=inp.total_balance,
+        strategy=inp.strategy.ladder_for(inp.trigger),
+    )
 
 
 class Context:
@@ -98,10 +103,19 @@ class Context:
     def step_command(self, step: ScheduledStep) -> StepCommand:
         dpd = self.dpd()
         return StepCommand(
-            episode_id=self.ep.episode_id, account_id=self.inp.account_id, step=step, executed_at=self.now(), dpd=dpd,
-            stage=stage_for_dpd(dpd).value, currency=self.inp.currency, overdue_amount=self.ep.overdue_amount,
-            total_balance=self.ep.total_balance, due_date=self.anchor(), strategy_hash=self.inp.strategy_hash,
-            desk=self.inp.strategy.desk, compliance=self.inp.strategy.compliance,
+            episode_id=self.ep.episode_id,
+            account_id=self.inp.account_id,
+            step=step,
+            executed_at=self.now(),
+            dpd=dpd,
+            stage=stage_for_dpd(dpd).value,
+            currency=self.inp.currency,
+            overdue_amount=self.ep.overdue_amount,
+            total_balance=self.ep.total_balance,
+            due_date=self.anchor(),
+            strategy_hash=self.inp.strategy_hash,
+            desk=self.inp.strategy.desk,
+            compliance=self.inp.strategy.compliance,
             # Holds in force now, even one whose row its activity has not written yet: the gate honours them.
             holds=self.ep.active_holds(),
         )
@@ -114,12 +128,15 @@ class Context:
         if values == self._shown:
             return
         self._shown = values
-        workflow.upsert_search_attributes([
-            sa.COLLECTION_STAGE.value_set(stage), sa.DELINQUENCY_BUCKET.value_set(bucket),
-            sa.RISK_SEGMENT.value_set(self.ep.segment.value),
-            # Double only for filtering in visibility; the exact amount is Decimal.
-            sa.OVERDUE_AMOUNT.value_set(float(self.ep.overdue_amount)),
-        ])
+        workflow.upsert_search_attributes(
+            [
+                sa.COLLECTION_STAGE.value_set(stage),
+                sa.DELINQUENCY_BUCKET.value_set(bucket),
+                sa.RISK_SEGMENT.value_set(self.ep.segment.value),
+                # Double only for filtering in visibility; the exact amount is Decimal.
+                sa.OVERDUE_AMOUNT.value_set(float(self.ep.overdue_amount)),
+            ]
+        )
 
     def show_stage(self) -> None:
         dpd = days_past_due(self.anchor(), self.now() + self.slack(), self.inp.timezone)
@@ -176,17 +193,18 @@ class Records:
         run = workflow.execute_activity if remote else workflow.execute_local_activity
         while True:
             try:
-                result = await run(name, command, result_type=result_type, start_to_close_timeout=ACTIVITY_TIMEOUT,
-                                   retry_policy=policy)
+                result = await run(
+                    name, command, result_type=result_type, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=policy
+                )
             except (ActivityError, ApplicationError) as exc:  # a local activity's failure may arrive unwrapped
                 kind = failure_type(exc)
                 if kind in errors.ANSWERS:
                     raise ApplicationError(failure_message(exc), type=kind) from None
-                workflow.logger.warning("%s keeps failing (%s); episode on the attention list, retried slowly",
-                                        name, kind)
+                workflow.logger.warning(
+                    "%s keeps failing (%s); episode on the attention list, retried slowly", name, kind
+                )
                 self.ctx.flag(code, f"{kind}: {failure_message(exc)}"[:300])
                 await workflow.sleep(timedelta(seconds=inp.slow_retry_seconds))
                 continue
             self.ctx.unflag(code)
             return result
-

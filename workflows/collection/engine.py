@@ -102,17 +102,20 @@ class AgendaEpisode:
             if self._timer is not None and not self._timer.done():
                 self._timer.cancel()
             self._timer_at = plan.wake_at
-            self._timer = (None if plan.wake_at is None
-                           else asyncio.ensure_future(workflow.sleep(ctx.real_delay(plan.wake_at))))
+            self._timer = (
+                None if plan.wake_at is None else asyncio.ensure_future(workflow.sleep(ctx.real_delay(plan.wake_at)))
+            )
         ctx.changed = False
         timer = self._timer
-        await workflow.wait_condition(lambda: ctx.changed or ctx.ep.outcome is not None
-                                      or (timer is not None and timer.done()))
+        await workflow.wait_condition(
+            lambda: ctx.changed or ctx.ep.outcome is not None or (timer is not None and timer.done())
+        )
 
     def _history_is_long(self) -> bool:
         info = workflow.info()
         return info.is_continue_as_new_suggested() or (
-            info.get_current_history_length() >= self.ctx.inp.continue_after_events)
+            info.get_current_history_length() >= self.ctx.inp.continue_after_events
+        )
 
     async def _continue_as_new(self) -> None:
         """A fresh history with the whole state carried, once the updates in flight have finished."""
@@ -135,13 +138,29 @@ class AgendaEpisode:
         dpd = days_past_due(ctx.anchor(), ctx.now() + ctx.slack(), ctx.inp.timezone)
         stage = stage_for_dpd(dpd).value
         postings = T.sync_ledger(ep, ctx.terms, ctx.now()) if T.ledger_due(ep, ctx.terms, ctx.now()) else []
-        await ctx.records.call(OPEN_EPISODE, OpenEpisodeCommand(
-            episode_id=ep.episode_id, account_id=ctx.inp.account_id, workflow_id=info.workflow_id, run_id=info.run_id,
-            started_at=ctx.now(), due_date=ctx.inp.due_date, dpd_at_start=ctx.dpd(), currency=ctx.inp.currency,
-            overdue_amount=ctx.inp.overdue_amount, total_balance=ctx.inp.total_balance,
-            risk_segment=ctx.inp.risk_segment, strategy_name=ctx.inp.strategy.name,
-            strategy_hash=ctx.inp.strategy_hash, trigger=ctx.inp.trigger, clock=ep.clock, opening_stage=stage,
-            opening_dpd=dpd, postings=postings))
+        await ctx.records.call(
+            OPEN_EPISODE,
+            OpenEpisodeCommand(
+                episode_id=ep.episode_id,
+                account_id=ctx.inp.account_id,
+                workflow_id=info.workflow_id,
+                run_id=info.run_id,
+                started_at=ctx.now(),
+                due_date=ctx.inp.due_date,
+                dpd_at_start=ctx.dpd(),
+                currency=ctx.inp.currency,
+                overdue_amount=ctx.inp.overdue_amount,
+                total_balance=ctx.inp.total_balance,
+                risk_segment=ctx.inp.risk_segment,
+                strategy_name=ctx.inp.strategy.name,
+                strategy_hash=ctx.inp.strategy_hash,
+                trigger=ctx.inp.trigger,
+                clock=ep.clock,
+                opening_stage=stage,
+                opening_dpd=dpd,
+                postings=postings,
+            ),
+        )
         ep.opened, ep.last_stage = True, stage
         await self.housekeeping()  # the stage it starts in is on record even if it ends at once
 
@@ -151,9 +170,17 @@ class AgendaEpisode:
         dpd = days_past_due(ctx.anchor(), ctx.now() + ctx.slack(), ctx.inp.timezone)
         stage = stage_for_dpd(dpd).value
         if stage != ep.last_stage:
-            await ctx.records.call(RECORD_STAGE_CHANGE, StageChangeCommand(
-                episode_id=ep.episode_id, account_id=ctx.inp.account_id, stage=stage, previous_stage=ep.last_stage,
-                dpd=dpd, occurred_at=ctx.now()))
+            await ctx.records.call(
+                RECORD_STAGE_CHANGE,
+                StageChangeCommand(
+                    episode_id=ep.episode_id,
+                    account_id=ctx.inp.account_id,
+                    stage=stage,
+                    previous_stage=ep.last_stage,
+                    dpd=dpd,
+                    occurred_at=ctx.now(),
+                ),
+            )
             ep.last_stage = stage
         ctx.show(stage, bucket_for_dpd(dpd))
         await self.economics.daily()
@@ -212,8 +239,11 @@ class AgendaEpisode:
     async def _place_with_agency(self, step: ScheduledStep) -> StepDone:
         """Placed (escalation pauses for the period), or with no room anywhere a task says so."""
         ctx = self.ctx
-        result: PlacementResult = await ctx.records.call(PLACE_WITH_AGENCY, PlacementCommand(
-            step=ctx.step_command(step), timezone=ctx.inp.timezone), result_type=PlacementResult)
+        result: PlacementResult = await ctx.records.call(
+            PLACE_WITH_AGENCY,
+            PlacementCommand(step=ctx.step_command(step), timezone=ctx.inp.timezone),
+            result_type=PlacementResult,
+        )
         if result.placement is not None:
             T.placed(ctx.ep, result.placement)
             return StepDone("placement", channel=Action.AGENCY.value)
@@ -226,8 +256,13 @@ class AgendaEpisode:
         """The deadline the anchor gives (DPD 180 by default): the balance written off, the action on record."""
         ctx, ep = self.ctx, self.ctx.ep
         definition = ctx.terms.rules.charge_off
-        step = ScheduledStep(key=f"{definition.id}@{definition.dpd}", step_id=definition.id,
-                             action=Action.CHARGE_OFF, dpd=definition.dpd, due_at=due.at)
+        step = ScheduledStep(
+            key=f"{definition.id}@{definition.dpd}",
+            step_id=definition.id,
+            action=Action.CHARGE_OFF,
+            dpd=definition.dpd,
+            due_at=due.at,
+        )
         T.begin_step(ep, step)
         await self.economics.write_off(step.step_id)
         result: StepResult = await ctx.records.call(EXECUTE_STEP, ctx.step_command(step), result_type=StepResult)
@@ -249,16 +284,34 @@ class AgendaEpisode:
         ep.placement = continuing
         await self.economics.finish()
         dpd = ctx.dpd()
-        await ctx.records.call(CLOSE_EPISODE, CloseEpisodeCommand(
-            episode_id=ep.episode_id, account_id=ctx.inp.account_id, outcome=ep.outcome,
-            reason=ep.outcome_reason or ep.outcome.value, closed_by=ep.closed_by or "workflow", dpd=dpd,
-            closed_at=ctx.now(), overdue_amount=ep.overdue_amount, total_balance=ep.total_balance))
+        await ctx.records.call(
+            CLOSE_EPISODE,
+            CloseEpisodeCommand(
+                episode_id=ep.episode_id,
+                account_id=ctx.inp.account_id,
+                outcome=ep.outcome,
+                reason=ep.outcome_reason or ep.outcome.value,
+                closed_by=ep.closed_by or "workflow",
+                dpd=dpd,
+                closed_at=ctx.now(),
+                overdue_amount=ep.overdue_amount,
+                total_balance=ep.total_balance,
+            ),
+        )
         ctx.show(ep.outcome.value, bucket_for_dpd(dpd))
         ctx.flag(None)
-        return EpisodeResult(account_id=ctx.inp.account_id, episode_id=ep.episode_id, outcome=ep.outcome,
-                             reason=ep.outcome_reason or ep.outcome.value, dpd=dpd, overdue_amount=ep.overdue_amount,
-                             total_balance=ep.total_balance, steps_done=ep.steps_done,
-                             contacts_by_channel=ep.contacts_by_channel, steps_skipped=ep.steps_skipped)
+        return EpisodeResult(
+            account_id=ctx.inp.account_id,
+            episode_id=ep.episode_id,
+            outcome=ep.outcome,
+            reason=ep.outcome_reason or ep.outcome.value,
+            dpd=dpd,
+            overdue_amount=ep.overdue_amount,
+            total_balance=ep.total_balance,
+            steps_done=ep.steps_done,
+            contacts_by_channel=ep.contacts_by_channel,
+            steps_skipped=ep.steps_skipped,
+        )
 
     async def _close_out_agreements(self) -> None:
         """An episode that ends leaves no plan, promise, offer or placement open on record."""

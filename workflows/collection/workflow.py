@@ -18,6 +18,7 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from arrears.contracts import errors
     from arrears.contracts.collection import (
         ApplyStrategyInput,
         ApplyStrategyResult,
@@ -45,9 +46,8 @@ with workflow.unsafe.imports_passed_through():
         StatusView,
     )
     from arrears.contracts.names import WORKFLOW_TYPE, Queries, Updates
-    from arrears.domain.episode import ReageOutcome
-    from arrears.contracts import errors
     from arrears.contracts.recovery import LegalCaseUpdate, LegalCaseUpdateResult
+    from arrears.domain.episode import ReageOutcome
 
 from workflows.collection.engine import AgendaEpisode
 from workflows.collection.updates import Updates as UpdateHandlers
@@ -146,8 +146,9 @@ class AccountCollection:
 
     @workflow.update(name=Updates.LOG_CONTACT_OUTCOME)
     async def log_contact_outcome(self, request: OutcomeInput) -> OutcomeResult:
-        return await (self._legacy.log_contact_outcome(request) if self._legacy
-                      else self._u.log_contact_outcome(request))
+        return await (
+            self._legacy.log_contact_outcome(request) if self._legacy else self._u.log_contact_outcome(request)
+        )
 
     @log_contact_outcome.validator
     def _v_outcome(self, request: OutcomeInput) -> None:
@@ -190,8 +191,7 @@ class AccountCollection:
 
     @workflow.update(name=Updates.UPDATE_LEGAL_CASE)
     async def update_legal_case(self, request: LegalCaseUpdate) -> LegalCaseUpdateResult:
-        return await (self._legacy.update_legal_case(request) if self._legacy
-                      else self._u.update_legal_case(request))
+        return await (self._legacy.update_legal_case(request) if self._legacy else self._u.update_legal_case(request))
 
     @update_legal_case.validator
     def _v_legal_case(self, request: LegalCaseUpdate) -> None:
@@ -207,8 +207,12 @@ class AccountCollection:
     @set_risk_segment.validator
     def _v_risk_segment(self, request: RiskSegmentInput) -> None:
         if self._legacy is not None:  # the first engine has no risk state: its episodes keep their segment
-            raise ApplicationError("this episode runs on the first workflow engine, which cannot change its "
-                                   "segment; it keeps it until it closes", type=errors.REFUSED, non_retryable=True)
+            raise ApplicationError(
+                "this episode runs on the first workflow engine, which cannot change its "
+                "segment; it keeps it until it closes",
+                type=errors.REFUSED,
+                non_retryable=True,
+            )
         self._u.validate_risk_segment(request)
 
     @workflow.update(name=Updates.CLOSE)

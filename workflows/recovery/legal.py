@@ -25,12 +25,17 @@ class RecoveryLegal(RecoveryBase):
     async def _load_legal_case(self) -> None:
         """The case referred from the episode, if any: legal updates are validated against it."""
         view: LegalCaseView | None = await self._act(
-            LOAD_LEGAL_CASE, LegalCaseLookup(account_id=self.inp.account_id, episode_id=self.inp.episode_id),
+            LOAD_LEGAL_CASE,
+            LegalCaseLookup(account_id=self.inp.account_id, episode_id=self.inp.episode_id),
             result_type=LegalCaseView | None,
         )
         if view is not None and self.inp.legal_case_id is not None and str(view.case_id) != self.inp.legal_case_id:
-            workflow.logger.warning("legal case %s of episode %s is on record as case %s; that one continues",
-                                    self.inp.legal_case_id, self.inp.episode_id, view.case_id)
+            workflow.logger.warning(
+                "legal case %s of episode %s is on record as case %s; that one continues",
+                self.inp.legal_case_id,
+                self.inp.episode_id,
+                view.case_id,
+            )
         self.state.legal = view
         self.state.legal_loaded = True
 
@@ -45,8 +50,11 @@ class RecoveryLegal(RecoveryBase):
         if self.outcome is not None:
             return f"{self._ended()}; the legal case is no longer updated here", errors.EPISODE_ENDED
         if self.state.legal is None:
-            return (f"no legal case for account {self.inp.account_id}: none was referred from episode "
-                    f"{self.inp.episode_id}", errors.NOT_FOUND)
+            return (
+                f"no legal case for account {self.inp.account_id}: none was referred from episode "
+                f"{self.inp.episode_id}",
+                errors.NOT_FOUND,
+            )
         refusal = event_refusal(self.state.legal.case, request.event)
         return (f"case {self.state.legal.case_id}: {refusal}", errors.REFUSED) if refusal else None
 
@@ -68,19 +76,32 @@ class RecoveryLegal(RecoveryBase):
             try:
                 done: LegalEventResult = await self._act(
                     RECORD_LEGAL_EVENT,
-                    LegalEventCommand(account_id=self.inp.account_id, episode_id=self.inp.episode_id,
-                                      event=request.event),
+                    LegalEventCommand(
+                        account_id=self.inp.account_id, episode_id=self.inp.episode_id, event=request.event
+                    ),
                     result_type=LegalEventResult,
                 )
             except ActivityError as exc:
                 raise record_refusal(exc) from None
             case = self.state.legal.case
-            self.state.legal = LegalCaseView(case_id=done.case_id, case=case.model_copy(update={
-                "state": done.state, "last_event_on": max(case.last_event_on, request.event.on),
-                "costs": done.costs, "recoverable_costs": done.recoverable_costs,
-            }))
-            result = LegalCaseUpdateResult(case_id=done.case_id, event_id=request.event.event_id, state=done.state,
-                                           costs=done.costs, recoverable_costs=done.recoverable_costs)
+            self.state.legal = LegalCaseView(
+                case_id=done.case_id,
+                case=case.model_copy(
+                    update={
+                        "state": done.state,
+                        "last_event_on": max(case.last_event_on, request.event.on),
+                        "costs": done.costs,
+                        "recoverable_costs": done.recoverable_costs,
+                    }
+                ),
+            )
+            result = LegalCaseUpdateResult(
+                case_id=done.case_id,
+                event_id=request.event.event_id,
+                state=done.state,
+                costs=done.costs,
+                recoverable_costs=done.recoverable_costs,
+            )
             self.state.legal_updates[request.event.event_id] = LegalUpdateRecord(event=request.event, result=result)
             self.changed = True
             return result

@@ -28,8 +28,10 @@ class RecoverySettlements(RecoveryBase):
         await self._record_settlement_end(offer, forgiven=Decimal(0))
 
     async def _record_settlement_end(self, offer: SettlementOffer, forgiven: Decimal) -> None:
-        await self._act(RESOLVE_SETTLEMENT, settlement_end(
-            self.inp.episode_id, self.inp.account_id, offer, self._recovered(), forgiven, self._now()))
+        await self._act(
+            RESOLVE_SETTLEMENT,
+            settlement_end(self.inp.episode_id, self.inp.account_id, offer, self._recovered(), forgiven, self._now()),
+        )
 
     @workflow.update(name=Updates.OFFER_SETTLEMENT)
     async def offer_settlement(self, request: SettlementInput) -> SettlementResult:
@@ -56,8 +58,13 @@ class RecoverySettlements(RecoveryBase):
         self.changed = True
         await self._act(
             RECORD_SETTLEMENT,
-            SettlementCommand(episode_id=self.inp.episode_id, account_id=self.inp.account_id,
-                              currency=self.inp.currency, offer=offer, replaces=replaces),
+            SettlementCommand(
+                episode_id=self.inp.episode_id,
+                account_id=self.inp.account_id,
+                currency=self.inp.currency,
+                offer=offer,
+                replaces=replaces,
+            ),
         )
         return settlement_result(offer, duplicate=False)
 
@@ -69,22 +76,25 @@ class RecoverySettlements(RecoveryBase):
         outstanding = self._outstanding()
         if existing is None and Decimal(0) < request.amount >= outstanding:
             # The domain's rule, in the recovery's terms: the balance here is what is left of the write-off.
-            refuse(f"a settlement must be below the outstanding written-off amount {outstanding}, "
-                   f"got {request.amount}")
-        refuse(settlement_refusal(
-            offer_id=request.offer_id,
-            amount=request.amount,
-            expires_on=request.expires_on,
-            approved_by=request.approved_by,
-            approver_role=request.approver_role,
-            replace=request.replace,
-            today=local_date(self._now(), self.inp.timezone),
-            balance=outstanding,
-            existing=existing,
-            open_offer=self._open_offer(),
-            ended=None,
-            policy=self.inp.strategy.settlements,
-        ))
+            refuse(f"a settlement must be below the outstanding written-off amount {outstanding}, got {request.amount}")
+        refuse(
+            settlement_refusal(
+                offer_id=request.offer_id,
+                amount=request.amount,
+                expires_on=request.expires_on,
+                approved_by=request.approved_by,
+                approver_role=request.approver_role,
+                replace=request.replace,
+                today=local_date(self._now(), self.inp.timezone),
+                balance=outstanding,
+                existing=existing,
+                open_offer=self._open_offer(),
+                ended=None,
+                policy=self.inp.strategy.settlements,
+            )
+        )
         if existing is None and not has_valid_scale(request.amount, self.inp.currency):
-            refuse(f"settlement amount {request.amount} has more decimals than {self.inp.currency} allows",
-                   errors.AMOUNT_PRECISION)
+            refuse(
+                f"settlement amount {request.amount} has more decimals than {self.inp.currency} allows",
+                errors.AMOUNT_PRECISION,
+            )

@@ -119,7 +119,7 @@ class AccountRecovery(RecoverySettlements, RecoveryLegal):
                 self.changed = False
                 try:
                     await workflow.wait_condition(lambda: self.changed or self.outcome is not None, timeout=delay)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass
         except asyncio.CancelledError:
             # `temporal workflow cancel`: end cleanly, with the reason on record.
@@ -150,15 +150,27 @@ class AccountRecovery(RecoverySettlements, RecoveryLegal):
         await self._act(
             CLOSE_RECOVERY,
             CloseRecoveryCommand(
-                account_id=self.inp.account_id, episode_id=self.inp.episode_id, workflow_id=workflow.info().workflow_id,
-                currency=self.inp.currency, outcome=self.outcome, reason=reason, closed_by=closed_by,
-                written_off=self.inp.written_off, recovered_total=self._recovered(), forgiven=self.forgiven,
+                account_id=self.inp.account_id,
+                episode_id=self.inp.episode_id,
+                workflow_id=workflow.info().workflow_id,
+                currency=self.inp.currency,
+                outcome=self.outcome,
+                reason=reason,
+                closed_by=closed_by,
+                written_off=self.inp.written_off,
+                recovered_total=self._recovered(),
+                forgiven=self.forgiven,
                 closed_at=self._now(),
             ),
         )
         return RecoveryResult(
-            account_id=self.inp.account_id, outcome=self.outcome, written_off=self.inp.written_off,
-            recovered=self._recovered(), forgiven=self.forgiven, reason=reason, episode_id=self.inp.episode_id,
+            account_id=self.inp.account_id,
+            outcome=self.outcome,
+            written_off=self.inp.written_off,
+            recovered=self._recovered(),
+            forgiven=self.forgiven,
+            reason=reason,
+            episode_id=self.inp.episode_id,
             closed_by=closed_by,
         )
 
@@ -170,14 +182,18 @@ class AccountRecovery(RecoverySettlements, RecoveryLegal):
         if placement.period_payments == 0:
             placement.status = "recalled"
             self.state.placement = None
-            reason = (f"recalled: {placement.agency_id} reported no recovery in the {placement.placement_days}-day "
-                      f"period ending {period_end:%Y-%m-%d %H:%M} UTC")
+            reason = (
+                f"recalled: {placement.agency_id} reported no recovery in the {placement.placement_days}-day "
+                f"period ending {period_end:%Y-%m-%d %H:%M} UTC"
+            )
         else:
             placement.status = "renewed"
             placement.renewals += 1
             placement.ends_at = placement_end(period_end, placement.placement_days, self.inp.timezone)
-            reason = (f"renewed ({placement.renewals}): {placement.agency_id} reported {placement.period_payments} "
-                      f"recovery payment(s) in the period ending {period_end:%Y-%m-%d %H:%M} UTC")
+            reason = (
+                f"renewed ({placement.renewals}): {placement.agency_id} reported {placement.period_payments} "
+                f"recovery payment(s) in the period ending {period_end:%Y-%m-%d %H:%M} UTC"
+            )
             placement.period_payments = 0
         await self._record_placement_change(placement, reason)
 
@@ -196,11 +212,18 @@ class AccountRecovery(RecoverySettlements, RecoveryLegal):
             if self.outcome is not None:  # ended while this one waited its turn
                 refuse(f"{self._ended()}; no payment can be applied", errors.EPISODE_ENDED)
             placement = self.state.placement
-            fee = (commission(payment.amount, placement.commission_percent, self.inp.currency)
-                   if placement is not None and payment.channel == AGENCY_CHANNEL else None)
+            fee = (
+                commission(payment.amount, placement.commission_percent, self.inp.currency)
+                if placement is not None and payment.channel == AGENCY_CHANNEL
+                else None
+            )
             record = RecoveryPayment(
-                payment_id=payment.payment_id, amount=payment.amount, paid_at=payment.paid_at or self._now(),
-                channel=payment.channel, recovered_after=self._recovered() + payment.amount, commission=fee,
+                payment_id=payment.payment_id,
+                amount=payment.amount,
+                paid_at=payment.paid_at or self._now(),
+                channel=payment.channel,
+                recovered_after=self._recovered() + payment.amount,
+                commission=fee,
             )
             # On record first: the system of record may refuse the id (applied before the write-off,
             # or recovered under another episode), and then nothing here has changed.
@@ -208,10 +231,16 @@ class AccountRecovery(RecoverySettlements, RecoveryLegal):
                 await self._act(
                     RECORD_RECOVERY,
                     RecoveryCommand(
-                        account_id=self.inp.account_id, episode_id=self.inp.episode_id, currency=self.inp.currency,
-                        payment_id=record.payment_id, amount=record.amount, channel=record.channel,
-                        paid_at=record.paid_at, posted_on=local_date(record.paid_at, self.inp.timezone),
-                        written_off=self.inp.written_off, recovered_total_after=record.recovered_after,
+                        account_id=self.inp.account_id,
+                        episode_id=self.inp.episode_id,
+                        currency=self.inp.currency,
+                        payment_id=record.payment_id,
+                        amount=record.amount,
+                        channel=record.channel,
+                        paid_at=record.paid_at,
+                        posted_on=local_date(record.paid_at, self.inp.timezone),
+                        written_off=self.inp.written_off,
+                        recovered_total_after=record.recovered_after,
                     ),
                     result_type=RecoveryRecorded,
                 )
@@ -233,19 +262,32 @@ class AccountRecovery(RecoverySettlements, RecoveryLegal):
                 if forgiven and offer is not None:
                     self.outcome = RecoveryOutcome.SETTLED
                     self.forgiven = forgiven
-                    self.outcome_reason = (f"settled by offer {offer.offer_id} with payment {record.payment_id}; "
-                                           f"forgiven {forgiven} {self.inp.currency}")
+                    self.outcome_reason = (
+                        f"settled by offer {offer.offer_id} with payment {record.payment_id}; "
+                        f"forgiven {forgiven} {self.inp.currency}"
+                    )
                     self.ended_by = record.payment_id
                 elif self._recovered() >= self.inp.written_off:
                     self.outcome = RecoveryOutcome.RECOVERED
-                    self.outcome_reason = (f"written-off amount {self.inp.written_off} {self.inp.currency} recovered "
-                                           f"in full with payment {record.payment_id}")
+                    self.outcome_reason = (
+                        f"written-off amount {self.inp.written_off} {self.inp.currency} recovered "
+                        f"in full with payment {record.payment_id}"
+                    )
                     self.ended_by = record.payment_id
             self.changed = True
             if placement is not None and fee is not None:
-                await self._act(RECORD_COMMISSION, commission_command(
-                    self.inp.episode_id, self.inp.account_id, placement, record.payment_id, record.amount, fee,
-                    self.inp.currency))
+                await self._act(
+                    RECORD_COMMISSION,
+                    commission_command(
+                        self.inp.episode_id,
+                        self.inp.account_id,
+                        placement,
+                        record.payment_id,
+                        record.amount,
+                        fee,
+                        self.inp.currency,
+                    ),
+                )
             if offer is not None and forgiven is not None:
                 await self._record_settlement_end(offer, forgiven)
             return self._payment_result(record, duplicate=False)
@@ -261,23 +303,33 @@ class AccountRecovery(RecoverySettlements, RecoveryLegal):
         if payment.amount <= 0:
             refuse(f"payment amount must be positive, got {payment.amount}")
         if not has_valid_scale(payment.amount, self.inp.currency):
-            refuse(f"payment amount {payment.amount} has more decimals than {self.inp.currency} allows",
-                   errors.AMOUNT_PRECISION)
+            refuse(
+                f"payment amount {payment.amount} has more decimals than {self.inp.currency} allows",
+                errors.AMOUNT_PRECISION,
+            )
 
     @staticmethod
     def _repeat_refusal(known: RecoveryPayment, payment: PaymentInput) -> str | None:
         """A repeat must be the same payment: the same amount and channel (and time, when it gives one)."""
-        if known.amount != payment.amount or known.channel != payment.channel or (
-            payment.paid_at is not None and payment.paid_at != known.paid_at
+        if (
+            known.amount != payment.amount
+            or known.channel != payment.channel
+            or (payment.paid_at is not None and payment.paid_at != known.paid_at)
         ):
-            return (f"payment_id {payment.payment_id} was already recorded with amount {known.amount} by "
-                    f"{known.channel}, not {payment.amount} by {payment.channel}")
+            return (
+                f"payment_id {payment.payment_id} was already recorded with amount {known.amount} by "
+                f"{known.channel}, not {payment.amount} by {payment.channel}"
+            )
         return None
 
     def _payment_result(self, record: RecoveryPayment, duplicate: bool) -> RecoveryPaymentResult:
         return RecoveryPaymentResult(
-            payment_id=record.payment_id, accepted=True, duplicate=duplicate, recovered_total=record.recovered_after,
-            outstanding=max(Decimal(0), self.inp.written_off - record.recovered_after), commission=record.commission,
+            payment_id=record.payment_id,
+            accepted=True,
+            duplicate=duplicate,
+            recovered_total=record.recovered_after,
+            outstanding=max(Decimal(0), self.inp.written_off - record.recovered_after),
+            commission=record.commission,
             outcome=self.outcome if self.ended_by == record.payment_id else None,
         )
 

@@ -8,12 +8,19 @@ One module per capability; every model is re-exported here, and importing this p
 every table on ``Base.metadata`` (what Alembic and the migration tests compare with).
 """
 
-from arrears.db.models.base import Base
 from arrears.db.models.accounts import Account, AccountAction, Episode, Reage, StageEvent, StrategyChange
 from arrears.db.models.agencies import Agency, AgencyCommission, AgencyPlacement
 from arrears.db.models.api import ApiRequest, ApiToken
 from arrears.db.models.arrangements import Payment, Plan, PromiseToPay, Settlement
-from arrears.db.models.contacts import CompliancePolicy, Consent, ContactAttempt, ContactDecision, EffectiveCollection, OutboxMessage
+from arrears.db.models.base import Base
+from arrears.db.models.contacts import (
+    CompliancePolicy,
+    Consent,
+    ContactAttempt,
+    ContactDecision,
+    EffectiveCollection,
+    OutboxMessage,
+)
 from arrears.db.models.desk import Collector, CollectorContact, CollectorTask, ContactOutcomeRecord, TaskAssignment
 from arrears.db.models.holds import BlacklistEntryRecord, CardRestriction, Hold
 from arrears.db.models.insight import Complaint, ExperimentAssignment, ExperimentDecision, QualityReview
@@ -23,7 +30,6 @@ from arrears.db.models.records import ArchivedHistory, EvidenceFile
 from arrears.db.models.risk import AccountBehaviour, RescoreEvent, RiskModel, RiskSegmentChange, WatchlistEntry
 
 __all__ = [
-    "Base",
     "Account",
     "AccountAction",
     "AccountBehaviour",
@@ -33,6 +39,7 @@ __all__ = [
     "ApiRequest",
     "ApiToken",
     "ArchivedHistory",
+    "Base",
     "BlacklistEntryRecord",
     "BureauNotice",
     "BureauReport",

@@ -4,7 +4,7 @@ actions on the account, strategy moves and re-ages."""
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, false, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from arrears.db.models.base import Base, _ts
@@ -113,7 +113,9 @@ class StrategyChange(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
-    episode_id: Mapped[str] = mapped_column(ForeignKey("episodes.episode_id", name="fk_strategy_changes_episode_id"), index=True)
+    episode_id: Mapped[str] = mapped_column(
+        ForeignKey("episodes.episode_id", name="fk_strategy_changes_episode_id"), index=True
+    )
     account_id: Mapped[str] = mapped_column(String(64), index=True)
     from_name: Mapped[str] = mapped_column(String(100))
     from_hash: Mapped[str] = mapped_column(String(64))

@@ -61,7 +61,9 @@ class ContactDecision(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     idempotency_key: Mapped[str] = mapped_column(String(250), unique=True)
-    episode_id: Mapped[str] = mapped_column(ForeignKey("episodes.episode_id", name="fk_contact_decisions_episode_id"), index=True)
+    episode_id: Mapped[str] = mapped_column(
+        ForeignKey("episodes.episode_id", name="fk_contact_decisions_episode_id"), index=True
+    )
     account_id: Mapped[str] = mapped_column(String(64), index=True)
     step_id: Mapped[str] = mapped_column(String(64))
     channel: Mapped[str] = mapped_column(String(16))

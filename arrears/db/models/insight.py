@@ -67,7 +67,9 @@ class Complaint(Base):
     hold_id: Mapped[str | None] = mapped_column(String(64), nullable=True)  # the complaint hold placed, if any
     hold_note: Mapped[str] = mapped_column(Text, default="")  # why no hold, when none was placed
     status: Mapped[str] = mapped_column(String(16), index=True)  # open | resolved
-    outcome: Mapped[str | None] = mapped_column(String(16), nullable=True)  # upheld | partly_upheld | not_upheld | withdrawn
+    outcome: Mapped[str | None] = mapped_column(
+        String(16), nullable=True
+    )  # upheld | partly_upheld | not_upheld | withdrawn
     resolution_note: Mapped[str] = mapped_column(Text, default="")
     resolved_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
     resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)

@@ -8,7 +8,6 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from arrears.domain.holds import ContactEffect
 
-
 CHANNELS = ("sms", "email", "im", "letter", "call", "visit")
 # Messages to the agency an account is placed with travel on their own channel (no consumer hours).
 AGENCY_CHANNEL = "agency"
@@ -17,7 +16,14 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # consumer said it on the phone. What it adds is prior consent to the call asked for (1006.14(b)(3)(i),
 # comment 14(b)(3)(i)-3.i), recorded as a consent, not an exception to this list.
 CONVERSATION_OUTCOMES = frozenset(
-    {"right_party_contact", "promise_made", "refused_to_pay", "dispute_raised", "hardship_claimed", "callback_requested"}
+    {
+        "right_party_contact",
+        "promise_made",
+        "refused_to_pay",
+        "dispute_raised",
+        "hardship_claimed",
+        "callback_requested",
+    }
 )
 # A call that did not connect to the dialled number does not count (1006.14(b)(3)(ii), comment 14(b)(3)(ii)-1:
 # a busy signal; a phone that rang unanswered did connect).
@@ -164,7 +170,9 @@ class ContactPolicy(BaseModel):
     verification_template: str = Field(default="letter_dispute_verification", pattern=r"^[a-z0-9_]+$")
     # The one message that confirms an opt-out, per electronic channel (1006.14(h)(2)(i)).
     opt_out_confirmation_templates: dict[str, str] = {
-        "sms": "sms_opt_out_confirmation", "email": "email_opt_out_confirmation", "im": "sms_opt_out_confirmation",
+        "sms": "sms_opt_out_confirmation",
+        "email": "email_opt_out_confirmation",
+        "im": "sms_opt_out_confirmation",
     }
     retention_years: int = Field(default=2, ge=1, le=30)
     sources: dict[str, str] = {}

@@ -5,13 +5,30 @@ from zoneinfo import ZoneInfo
 
 from arrears.domain.holds import ContactEffect, HoldType, rule_for
 from arrears.domain.policy.contact_policy import (
-    AGENCY_BLOCKING_EFFECTS, AGENCY_CHANNEL, CHANNELS, ELECTRONIC, LEGALLY_REQUIRED, MAX_DEFERRAL, NOT_COLLECTION, WEEKDAYS,
-    Cap, ContactPolicy, MessageKind, Party, Window,
+    AGENCY_BLOCKING_EFFECTS,
+    AGENCY_CHANNEL,
+    CHANNELS,
+    ELECTRONIC,
+    LEGALLY_REQUIRED,
+    MAX_DEFERRAL,
+    NOT_COLLECTION,
+    WEEKDAYS,
+    Cap,
+    ContactPolicy,
+    MessageKind,
+    Party,
+    Window,
 )
 from arrears.domain.policy.inputs import (
-    CallConsent, Decision, GateContext, PastContact, Preference, Proposed, Verdict, is_working_day,
+    CallConsent,
+    Decision,
+    GateContext,
+    PastContact,
+    Preference,
+    Proposed,
+    Verdict,
+    is_working_day,
 )
-
 
 # ---- the rules ----------------------------------------------------------------------
 
@@ -30,25 +47,37 @@ def _party_decision(p: Proposed, ctx: GateContext, policy: ContactPolicy) -> Dec
     if party == Party.GUARANTOR and policy.guarantor.about_debt and p.kind != MessageKind.LOCATION:
         if p.template not in policy.guarantor.templates:
             allowed = ", ".join(policy.guarantor.templates) or "none"
-            return Decision(Verdict.SUPPRESS, "guarantor_content",
-                            f"{p.template or p.channel} is not a guarantor template under {policy.preset} (allowed: {allowed})")
+            return Decision(
+                Verdict.SUPPRESS,
+                "guarantor_content",
+                f"{p.template or p.channel} is not a guarantor template under {policy.preset} (allowed: {allowed})",
+            )
         if ctx.third_party_contacts >= policy.guarantor.max_contacts:
-            return Decision(Verdict.SUPPRESS, "guarantor_limit",
-                            f"this guarantor was messaged {ctx.third_party_contacts} time(s); the limit is "
-                            f"{policy.guarantor.max_contacts}")
+            return Decision(
+                Verdict.SUPPRESS,
+                "guarantor_limit",
+                f"this guarantor was messaged {ctx.third_party_contacts} time(s); the limit is "
+                f"{policy.guarantor.max_contacts}",
+            )
         return None
     if party in (Party.THIRD_PARTY, Party.GUARANTOR):
         # 1006.10(b)(2): a location communication must not state that the consumer owes a debt;
         # art. 68: no collection from people unrelated to the debt. Only allow-listed templates.
         if p.kind != MessageKind.LOCATION or p.template not in policy.third_party_templates:
             allowed = ", ".join(policy.third_party_templates) or "none"
-            return Decision(Verdict.SUPPRESS, "third_party_content",
-                            f"{p.template or p.kind.value} is not a third-party-safe template under {policy.preset} "
-                            f"(allowed: {allowed}): a contact person is never told about the debt")
+            return Decision(
+                Verdict.SUPPRESS,
+                "third_party_content",
+                f"{p.template or p.kind.value} is not a third-party-safe template under {policy.preset} "
+                f"(allowed: {allowed}): a contact person is never told about the debt",
+            )
         if ctx.third_party_contacts >= policy.third_party_max_contacts:
-            return Decision(Verdict.SUPPRESS, "third_party_limit",
-                            f"this contact person was reached {ctx.third_party_contacts} time(s); the limit is "
-                            f"{policy.third_party_max_contacts}")
+            return Decision(
+                Verdict.SUPPRESS,
+                "third_party_limit",
+                f"this contact person was reached {ctx.third_party_contacts} time(s); the limit is "
+                f"{policy.third_party_max_contacts}",
+            )
     return None
 
 
@@ -60,19 +89,28 @@ def _hold_decision(p: Proposed, ctx: GateContext, policy: ContactPolicy) -> Deci
             # The agency contacts the customer on the bank's behalf: no placement under a hold that stops
             # contact. Telling a placed agency about the hold is what the hold needs, never stopped.
             if p.kind == MessageKind.AGENCY_PLACEMENT and rule.contact in AGENCY_BLOCKING_EFFECTS:
-                return Decision(Verdict.SUPPRESS, name, f"{hold.hold_type.value} hold: not placed with an agency ({rule.why})")
+                return Decision(
+                    Verdict.SUPPRESS, name, f"{hold.hold_type.value} hold: not placed with an agency ({rule.why})"
+                )
             continue
         if rule.contact == ContactEffect.NONE:
             if hold.hold_type == HoldType.DISPUTE and p.kind == MessageKind.DISPUTE_VERIFICATION:
                 continue  # the verification is what ends the dispute hold (1006.38(d)(2))
             return Decision(Verdict.SUPPRESS, name, f"{hold.hold_type.value} hold: no contact ({rule.why})")
         if rule.contact == ContactEffect.NOTICES_ONLY and (p.template not in policy.notices_allowed_under_cease):
-            return Decision(Verdict.SUPPRESS, name,
-                            f"cease-contact hold: {p.template or p.channel} is not a permitted notice ({rule.why})")
+            return Decision(
+                Verdict.SUPPRESS,
+                name,
+                f"cease-contact hold: {p.template or p.channel} is not a permitted notice ({rule.why})",
+            )
         if rule.contact == ContactEffect.CHANNEL and hold.channel == p.channel:
-            return Decision(Verdict.SUPPRESS, name, f"complaint about {p.channel}: channel closed while it is investigated")
+            return Decision(
+                Verdict.SUPPRESS, name, f"complaint about {p.channel}: channel closed while it is investigated"
+            )
         if rule.contact == ContactEffect.ATTORNEY_ONLY:
-            return Decision(Verdict.SUPPRESS, name, f"represented by an attorney: contact the attorney only ({rule.why})")
+            return Decision(
+                Verdict.SUPPRESS, name, f"represented by an attorney: contact the attorney only ({rule.why})"
+            )
     return None
 
 
@@ -82,19 +120,31 @@ def _owed_decision(p: Proposed, ctx: GateContext, policy: ContactPolicy) -> Deci
         return None
     if ctx.verification_owed:
         if ctx.verification_until is not None and ctx.verification_until >= p.at:
-            return Decision(Verdict.DEFER, "verification_owed",
-                            f"{p.channel} waits for the verification of the dispute, due to go first (12 CFR 1006.38(d)(2))",
-                            until=ctx.verification_until + timedelta(minutes=1))
-        return Decision(Verdict.SUPPRESS, "verification_owed",
-                        "a dispute was released as verified but no verification was sent: collection stays stopped "
-                        "until it is (12 CFR 1006.38(d)(2))")
+            return Decision(
+                Verdict.DEFER,
+                "verification_owed",
+                f"{p.channel} waits for the verification of the dispute, due to go first (12 CFR 1006.38(d)(2))",
+                until=ctx.verification_until + timedelta(minutes=1),
+            )
+        return Decision(
+            Verdict.SUPPRESS,
+            "verification_owed",
+            "a dispute was released as verified but no verification was sent: collection stays stopped "
+            "until it is (12 CFR 1006.38(d)(2))",
+        )
     if ctx.validation_pending and p.kind != MessageKind.VALIDATION_NOTICE:
         if ctx.validation_until is not None and ctx.validation_until >= p.at:
-            return Decision(Verdict.DEFER, "validation_notice_pending",
-                            f"{p.channel} waits for the validation notice, due to go first (12 CFR 1006.34)",
-                            until=ctx.validation_until + timedelta(minutes=1))
-        return Decision(Verdict.SUPPRESS, "validation_notice_pending",
-                        f"no validation notice has gone out in this episode: no {p.channel} before it (12 CFR 1006.34)")
+            return Decision(
+                Verdict.DEFER,
+                "validation_notice_pending",
+                f"{p.channel} waits for the validation notice, due to go first (12 CFR 1006.34)",
+                until=ctx.validation_until + timedelta(minutes=1),
+            )
+        return Decision(
+            Verdict.SUPPRESS,
+            "validation_notice_pending",
+            f"no validation notice has gone out in this episode: no {p.channel} before it (12 CFR 1006.34)",
+        )
     return None
 
 
@@ -130,7 +180,9 @@ def _window_earliest(at: datetime, window: Window, zone: str, country: str) -> d
     local = at.astimezone(tz)
     day = local.date()
     for _ in range(370):
-        ok_day = WEEKDAYS[day.weekday()] in window.days and (not window.working_days_only or is_working_day(day, country))
+        ok_day = WEEKDAYS[day.weekday()] in window.days and (
+            not window.working_days_only or is_working_day(day, country)
+        )
         if ok_day:
             start = datetime.combine(day, window.start, tzinfo=tz)
             end = datetime.combine(day, window.end, tzinfo=tz)
@@ -222,7 +274,9 @@ def earliest_permitted(p: Proposed, ctx: GateContext, policy: ContactPolicy) -> 
     """The first moment at or after ``p.at`` that every time rule allows, and the rule that moved it first."""
     country = ctx.country or policy.holiday_country
     window = policy.window(p.channel)
-    frequency_applies = p.party == Party.CONSUMER and p.kind not in (LEGALLY_REQUIRED | {MessageKind.OPT_OUT_CONFIRMATION})
+    frequency_applies = p.party == Party.CONSUMER and p.kind not in (
+        LEGALLY_REQUIRED | {MessageKind.OPT_OUT_CONFIRMATION}
+    )
     cap = policy.caps.get(p.channel) if frequency_applies else None
     quiet = policy.call_quiet_days_after_conversation if frequency_applies and p.channel == "call" else None
     candidate = p.at
@@ -237,8 +291,10 @@ def earliest_permitted(p: Proposed, ctx: GateContext, policy: ContactPolicy) -> 
                     first_rule, first_detail = "non_working_day", f"{local:%Y-%m-%d} is not a working day in {country}"
                 else:
                     first_rule = "contact_window"
-                    first_detail = (f"{local:%a %H:%M} in {zone} is outside {p.channel} hours "
-                                    f"{window.start:%H:%M}-{window.end:%H:%M} on {','.join(window.days)}")
+                    first_detail = (
+                        f"{local:%a %H:%M} in {zone} is outside {p.channel} hours "
+                        f"{window.start:%H:%M}-{window.end:%H:%M} on {','.join(window.days)}"
+                    )
             candidate = moved
         consented = p.channel == "call" and _consented(candidate, ctx, policy)
         if cap is not None and not consented:
@@ -251,8 +307,10 @@ def earliest_permitted(p: Proposed, ctx: GateContext, policy: ContactPolicy) -> 
             moved = _quiet_earliest(candidate, ctx, quiet)
             if moved != candidate and not first_rule:
                 first_rule = "after_conversation"
-                first_detail = (f"no call within {quiet} consecutive days after a telephone conversation "
-                                f"(its date the first of them)")
+                first_detail = (
+                    f"no call within {quiet} consecutive days after a telephone conversation "
+                    f"(its date the first of them)"
+                )
             candidate = moved
         if candidate == before:
             return candidate, first_rule, first_detail
@@ -273,12 +331,20 @@ def decide(p: Proposed, ctx: GateContext, policy: ContactPolicy) -> Decision:
     if p.channel not in CHANNELS and not (p.party == Party.AGENCY and p.channel == AGENCY_CHANNEL):
         raise ValueError(f"unknown channel {p.channel!r}")
     inputs = {
-        "channel": p.channel, "proposed_at": p.at.isoformat(), "template": p.template, "party": p.party.value,
-        "kind": p.kind.value, "address": p.address, "zones": list(ctx.zones),
-        "country": ctx.country or policy.holiday_country, "holds": [h.hold_type.value for h in ctx.holds],
+        "channel": p.channel,
+        "proposed_at": p.at.isoformat(),
+        "template": p.template,
+        "party": p.party.value,
+        "kind": p.kind.value,
+        "address": p.address,
+        "zones": list(ctx.zones),
+        "country": ctx.country or policy.holiday_country,
+        "holds": [h.hold_type.value for h in ctx.holds],
         "history_same_channel": sum(1 for h in ctx.history if h.channel == p.channel),
-        "consents": len(ctx.consents), "validation_pending": ctx.validation_pending,
-        "verification_owed": ctx.verification_owed, "preset": policy.preset,
+        "consents": len(ctx.consents),
+        "validation_pending": ctx.validation_pending,
+        "verification_owed": ctx.verification_owed,
+        "preset": policy.preset,
     }
     for check in (_party_decision, _hold_decision, _owed_decision, _address_decision):
         found = check(p, ctx, policy)
@@ -291,6 +357,10 @@ def decide(p: Proposed, ctx: GateContext, policy: ContactPolicy) -> Decision:
     if when == p.at:
         return Decision(Verdict.ALLOW, "permitted", f"{p.channel} within hours, caps and holds", inputs=inputs)
     if when - p.at > MAX_DEFERRAL:
-        return Decision(Verdict.SUPPRESS, "no_permitted_time",
-                        f"no permitted moment within {MAX_DEFERRAL.days} days ({detail})", inputs=inputs)
+        return Decision(
+            Verdict.SUPPRESS,
+            "no_permitted_time",
+            f"no permitted moment within {MAX_DEFERRAL.days} days ({detail})",
+            inputs=inputs,
+        )
     return Decision(Verdict.DEFER, rule, detail, until=when, inputs=inputs)

@@ -10,7 +10,6 @@ import holidays
 from arrears.domain.holds import HoldType
 from arrears.domain.policy.contact_policy import MessageKind, Party
 
-
 # ---- the gate's inputs and answer ---------------------------------------------------
 
 

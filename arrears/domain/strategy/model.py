@@ -14,10 +14,22 @@ from arrears.domain.pricing import Pricing
 from arrears.domain.restrictions import RestrictionPolicy
 from arrears.domain.strategy.steps import Action, Segment, Step
 from arrears.domain.strategy.terms import (
-    DeskPolicy, HoldPolicy, LegalRecheck, PlanPolicy, PromisePolicy, RestorationPolicy, SettlementPolicy,
+    DeskPolicy,
+    HoldPolicy,
+    LegalRecheck,
+    PlanPolicy,
+    PromisePolicy,
+    RestorationPolicy,
+    SettlementPolicy,
 )
-from arrears.domain.strategy.triggers import EARLY_WARNING, OVER_LIMIT, TRIGGERS, EarlyWarning, OverLimitLadder, _from_dpd
-
+from arrears.domain.strategy.triggers import (
+    EARLY_WARNING,
+    OVER_LIMIT,
+    TRIGGERS,
+    EarlyWarning,
+    OverLimitLadder,
+    _from_dpd,
+)
 
 ARM_NAME = r"^[a-z0-9][a-z0-9_\-]*$"
 CHAMPION = "champion"
@@ -116,8 +128,10 @@ class Strategy(BaseModel):
         for section, variant in (("over_limit", self.over_limit), ("early_warning", self.early_warning)):
             clash = sorted(seen & {s.id for s in variant.steps}) if variant else []
             if clash:
-                raise ValueError(f"{section}.steps: id(s) {', '.join(clash)} are also main ladder steps; "
-                                 "give the variant's steps their own ids")
+                raise ValueError(
+                    f"{section}.steps: id(s) {', '.join(clash)} are also main ladder steps; "
+                    "give the variant's steps their own ids"
+                )
         return self
 
     def ladder_for(self, trigger: str) -> "Strategy":

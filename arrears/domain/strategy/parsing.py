@@ -7,8 +7,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from arrears.domain.policy import ContactPolicy
-from arrears.domain.strategy.steps import Action
 from arrears.domain.strategy.model import Strategy
+from arrears.domain.strategy.steps import Action
 
 
 class StrategyError(ValueError):
@@ -33,7 +33,9 @@ def _format_loc(loc: tuple[Any, ...], data: dict[str, Any]) -> str:
 def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     merged = dict(base)
     for key, value in override.items():
-        merged[key] = _merge(merged[key], value) if isinstance(value, dict) and isinstance(merged.get(key), dict) else value
+        merged[key] = (
+            _merge(merged[key], value) if isinstance(value, dict) and isinstance(merged.get(key), dict) else value
+        )
     return merged
 
 
@@ -51,7 +53,9 @@ def _resolve_compliance(data: dict[str, Any], source: str, presets: Mapping[str,
     return {**data, "compliance": _merge(dict(presets[name]), chosen)}
 
 
-def parse_strategy(data: Any, source: str = "strategy", presets: Mapping[str, Mapping[str, Any]] | None = None) -> Strategy:
+def parse_strategy(
+    data: Any, source: str = "strategy", presets: Mapping[str, Mapping[str, Any]] | None = None
+) -> Strategy:
     """``data`` as read from a strategy file; ``presets``: the compliance presets by name, as read from theirs.
 
     arrears.config.strategies reads both; this only checks them.
@@ -62,7 +66,9 @@ def parse_strategy(data: Any, source: str = "strategy", presets: Mapping[str, Ma
     try:
         strategy = Strategy.model_validate(data)
     except ValidationError as exc:
-        problems = [f"{_format_loc(err['loc'], data)}: {err['msg'].removeprefix('Value error, ')}" for err in exc.errors()]
+        problems = [
+            f"{_format_loc(err['loc'], data)}: {err['msg'].removeprefix('Value error, ')}" for err in exc.errors()
+        ]
         raise StrategyError(f"{source}: " + "; ".join(problems)) from None
     problems = third_party_problems(strategy)
     if problems:
@@ -86,14 +92,17 @@ def third_party_problems(strategy: Strategy) -> list[str]:
         if step.action == Action.LOCATE and template not in policy.third_party_templates:
             problems.append(
                 f"{where}.template: {template!r} is not third-party safe under {policy.preset} (allowed on a locate "
-                f"step: {', '.join(policy.third_party_templates) or 'none'}); a contact person is never told about the debt")
+                f"step: {', '.join(policy.third_party_templates) or 'none'}); a contact person is never told about the debt"
+            )
         if step.action == Action.GUARANTOR:
             if not policy.guarantor.about_debt:
                 problems.append(
                     f"{where}.action: {policy.preset} does not let a guarantor be asked to pay; reach them with a "
-                    f"locate step, which does not mention the debt")
+                    f"locate step, which does not mention the debt"
+                )
             elif template not in policy.guarantor.templates:
                 problems.append(
                     f"{where}.template: {template!r} is not a guarantor template under {policy.preset} (allowed: "
-                    f"{', '.join(policy.guarantor.templates) or 'none'})")
+                    f"{', '.join(policy.guarantor.templates) or 'none'})"
+                )
     return problems

@@ -95,7 +95,9 @@ class Step(BaseModel):
         if self.action == Action.CHARGE_OFF and self.repeat_every_days is not None:
             raise ValueError("charge_off happens once and cannot repeat")
         if self.template is not None and self.action not in MESSAGES:
-            raise ValueError(f"only messages (sms, email, im, letter, locate, guarantor) take a template, not {self.action}")
+            raise ValueError(
+                f"only messages (sms, email, im, letter, locate, guarantor) take a template, not {self.action}"
+            )
         if self.level is not None and self.action != Action.RESTRICT_CARD:
             raise ValueError(f"only restrict_card takes a level, not {self.action}")
         return self

@@ -85,10 +85,14 @@ class PlanPolicy(BaseModel):
     grace_days: int = Field(default=3, ge=0, le=30)
     # Largest fee waiver (percent of the overdue amount) and interest-rate discount each role may grant.
     max_fee_waiver_percent: dict[Role, Decimal] = {
-        Role.COLLECTOR: Decimal("0"), Role.SUPERVISOR: Decimal("10"), Role.MANAGER: Decimal("50"),
+        Role.COLLECTOR: Decimal("0"),
+        Role.SUPERVISOR: Decimal("10"),
+        Role.MANAGER: Decimal("50"),
     }
     max_rate_discount_percent: dict[Role, Decimal] = {
-        Role.COLLECTOR: Decimal("0"), Role.SUPERVISOR: Decimal("20"), Role.MANAGER: Decimal("50"),
+        Role.COLLECTOR: Decimal("0"),
+        Role.SUPERVISOR: Decimal("20"),
+        Role.MANAGER: Decimal("50"),
     }
 
     _check_waiver = field_validator("max_fee_waiver_percent", "max_rate_discount_percent")(

@@ -5,7 +5,6 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from arrears.domain.delinquency import CHARGE_OFF_DPD
 from arrears.domain.strategy.steps import REMINDERS, Action, Step
 
-
 # What opened an episode. A missed due date is the classic one; an account whose balance went
 # over its credit limit (超限) can open one too, and so can an account on the early-warning watch
 # list whose next due date is near. Each picks its ladder with Strategy.ladder_for().
@@ -44,15 +43,21 @@ class OverLimitLadder(BaseModel):
                 raise ValueError(f"{_step_name(i, step)}: the id is used twice")
             seen.add(step.id)
             if step.action == Action.CHARGE_OFF:
-                raise ValueError(f"{_step_name(i, step)}: charge_off belongs to the main ladder, which takes over "
-                                 f"from main_ladder_from_dpd ({self.main_ladder_from_dpd})")
+                raise ValueError(
+                    f"{_step_name(i, step)}: charge_off belongs to the main ladder, which takes over "
+                    f"from main_ladder_from_dpd ({self.main_ladder_from_dpd})"
+                )
             if step.dpd < 0:
-                raise ValueError(f"{_step_name(i, step)}: dpd {step.dpd}: an over-limit episode opens at DPD 0 "
-                                 "(the statement that showed it), so its steps are at DPD 0 or later")
+                raise ValueError(
+                    f"{_step_name(i, step)}: dpd {step.dpd}: an over-limit episode opens at DPD 0 "
+                    "(the statement that showed it), so its steps are at DPD 0 or later"
+                )
             last = max(step.occurrence_dpds())
             if last >= self.main_ladder_from_dpd:
-                raise ValueError(f"{_step_name(i, step)}: runs at DPD {last}, but from main_ladder_from_dpd "
-                                 f"({self.main_ladder_from_dpd}) on the main ladder applies")
+                raise ValueError(
+                    f"{_step_name(i, step)}: runs at DPD {last}, but from main_ladder_from_dpd "
+                    f"({self.main_ladder_from_dpd}) on the main ladder applies"
+                )
         return self
 
 
@@ -80,12 +85,15 @@ class EarlyWarning(BaseModel):
                 raise ValueError(f"{_step_name(i, step)}: the id is used twice")
             seen.add(step.id)
             if step.action not in allowed:
-                raise ValueError(f"{_step_name(i, step)}: action {step.action.value}: a pre-due step is a courteous "
-                                 "reminder (sms, email, im, letter) or a call")
+                raise ValueError(
+                    f"{_step_name(i, step)}: action {step.action.value}: a pre-due step is a courteous "
+                    "reminder (sms, email, im, letter) or a call"
+                )
             last = max(step.occurrence_dpds())
             if last >= 0:
-                raise ValueError(f"{_step_name(i, step)}: runs at DPD {last}; pre-due steps run before the due date "
-                                 "(DPD -30 to -1)")
+                raise ValueError(
+                    f"{_step_name(i, step)}: runs at DPD {last}; pre-due steps run before the due date (DPD -30 to -1)"
+                )
         if not self.steps and not self.limit_review:
             raise ValueError("list pre-due steps or set limit_review = true (or leave [early_warning] out)")
         return self

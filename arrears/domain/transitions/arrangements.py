@@ -10,22 +10,40 @@ from arrears.domain.settlement import SettlementOffer, offer_expiry
 from arrears.domain.strategy import Role
 from arrears.domain.transitions.terms import Terms, dpd, followup_call, resume, set_segment
 
-
 # ---- promises, offers, plans ---------------------------------------------------------------
 
 
-def make_promise(ep: Episode, terms: Terms, promise_id: str, amount: Decimal, promised_date: date, collector_id: str,
-                 channel: str, note: str, supervisor_id: str | None, replace: bool,
-                 now: datetime) -> tuple[PromiseRecord, str | None]:
+def make_promise(
+    ep: Episode,
+    terms: Terms,
+    promise_id: str,
+    amount: Decimal,
+    promised_date: date,
+    collector_id: str,
+    channel: str,
+    note: str,
+    supervisor_id: str | None,
+    replace: bool,
+    now: datetime,
+) -> tuple[PromiseRecord, str | None]:
     """A promise pauses escalation until its deadline. Returns it and the promise it replaced."""
     replaces = ep.active_promise if replace else None
     if replaces is not None:
         ep.promises[replaces].status = "replaced"
         ep.replaced_promises += 1
-    record = PromiseRecord(promise_id=promise_id, amount=amount, promised_date=promised_date,
-                           collector_id=collector_id.strip(), channel=channel, note=note, supervisor_id=supervisor_id,
-                           made_at=now, made_dpd=dpd(ep, terms, now), paid_before=ep.paid_total,
-                           deadline=promise_deadline(promised_date, terms.strategy.promises.grace_days, terms.timezone))
+    record = PromiseRecord(
+        promise_id=promise_id,
+        amount=amount,
+        promised_date=promised_date,
+        collector_id=collector_id.strip(),
+        channel=channel,
+        note=note,
+        supervisor_id=supervisor_id,
+        made_at=now,
+        made_dpd=dpd(ep, terms, now),
+        paid_before=ep.paid_total,
+        deadline=promise_deadline(promised_date, terms.strategy.promises.grace_days, terms.timezone),
+    )
     ep.promises[promise_id] = record
     ep.active_promise = promise_id
     return record, replaces
@@ -53,14 +71,31 @@ def cancel_promise(ep: Episode, promise: PromiseRecord, status: str = "cancelled
     ep.active_promise = None
 
 
-def make_offer(ep: Episode, terms: Terms, offer_id: str, amount: Decimal, expires_on: date, approved_by: str,
-               approver_role: Role, replace: bool, now: datetime) -> tuple[SettlementOffer, str | None]:
+def make_offer(
+    ep: Episode,
+    terms: Terms,
+    offer_id: str,
+    amount: Decimal,
+    expires_on: date,
+    approved_by: str,
+    approver_role: Role,
+    replace: bool,
+    now: datetime,
+) -> tuple[SettlementOffer, str | None]:
     replaces = ep.open_offer if replace else None
     if replaces is not None:
         ep.settlements[replaces].status = "replaced"
-    offer = SettlementOffer(offer_id=offer_id, amount=amount, expires_on=expires_on, approved_by=approved_by.strip(),
-                            approver_role=approver_role, balance_at_offer=ep.total_balance, paid_before=ep.paid_total,
-                            made_at=now, expires_at=offer_expiry(expires_on, terms.timezone))
+    offer = SettlementOffer(
+        offer_id=offer_id,
+        amount=amount,
+        expires_on=expires_on,
+        approved_by=approved_by.strip(),
+        approver_role=approver_role,
+        balance_at_offer=ep.total_balance,
+        paid_before=ep.paid_total,
+        made_at=now,
+        expires_at=offer_expiry(expires_on, terms.timezone),
+    )
     ep.settlements[offer_id] = offer
     ep.open_offer = offer_id
     return offer, replaces
@@ -73,18 +108,35 @@ def end_offer(ep: Episode, offer: SettlementOffer, status: str, now: datetime, r
         resume(ep, now)
 
 
-def plan_schedule(terms: Terms, instalments: list[Instalment], down_payment: Decimal, now: datetime) -> list[Instalment]:
+def plan_schedule(
+    terms: Terms, instalments: list[Instalment], down_payment: Decimal, now: datetime
+) -> list[Instalment]:
     down = [Instalment(due_date=terms.today(now), amount=down_payment)] if down_payment > 0 else []
     return down + list(instalments)
 
 
-def agree_plan(ep: Episode, terms: Terms, plan_id: str, instalments: list[Instalment], fee_waiver: Decimal,
-               rate_discount_percent: Decimal, approved_by: str, approver_role: Role,
-               now: datetime) -> tuple[InstalmentPlan, PromiseRecord | None]:
+def agree_plan(
+    ep: Episode,
+    terms: Terms,
+    plan_id: str,
+    instalments: list[Instalment],
+    fee_waiver: Decimal,
+    rate_discount_percent: Decimal,
+    approved_by: str,
+    approver_role: Role,
+    now: datetime,
+) -> tuple[InstalmentPlan, PromiseRecord | None]:
     """A plan pauses escalation while its instalments are met; it replaces a running promise."""
-    plan = InstalmentPlan(plan_id=plan_id, instalments=instalments, fee_waiver=fee_waiver,
-                          rate_discount_percent=rate_discount_percent, approved_by=approved_by.strip(),
-                          approver_role=approver_role, paid_before=ep.paid_total, made_at=now)
+    plan = InstalmentPlan(
+        plan_id=plan_id,
+        instalments=instalments,
+        fee_waiver=fee_waiver,
+        rate_discount_percent=rate_discount_percent,
+        approved_by=approved_by.strip(),
+        approver_role=approver_role,
+        paid_before=ep.paid_total,
+        made_at=now,
+    )
     ep.plans[plan_id] = plan
     ep.active_plan = plan_id
     superseded = ep.promise

@@ -12,7 +12,6 @@ from arrears.domain.ladder import (
 from arrears.domain.transitions.money import _end
 from arrears.domain.transitions.terms import Terms, resume, without_charge_off
 
-
 # ---- agencies -------------------------------------------------------------------------------
 
 
@@ -30,13 +29,17 @@ def end_placement_period(ep: Episode, terms: Terms, now: datetime) -> tuple[Plac
         ep.placement = None
         # Back to the ladder from the end of the period: the placement's time is not replayed.
         ep.ladder = without_charge_off(resume_plan(ep.ladder, period_end))
-        return placement, (f"recalled: {placement.agency_id} reported no payment in the {placement.placement_days}-day "
-                           f"period ending {period_end:%Y-%m-%d %H:%M} UTC")
+        return placement, (
+            f"recalled: {placement.agency_id} reported no payment in the {placement.placement_days}-day "
+            f"period ending {period_end:%Y-%m-%d %H:%M} UTC"
+        )
     placement.status = "renewed"
     placement.renewals += 1
     placement.ends_at = placement_end(period_end, placement.placement_days, terms.timezone)
-    reason = (f"renewed ({placement.renewals}): {placement.agency_id} reported {placement.period_payments} "
-              f"payment(s) in the period ending {period_end:%Y-%m-%d %H:%M} UTC")
+    reason = (
+        f"renewed ({placement.renewals}): {placement.agency_id} reported {placement.period_payments} "
+        f"payment(s) in the period ending {period_end:%Y-%m-%d %H:%M} UTC"
+    )
     placement.period_payments = 0
     return placement, reason
 
@@ -52,12 +55,28 @@ def recall_placement(ep: Episode, status: str = "recalled") -> PlacementRecord |
 # ---- holds ----------------------------------------------------------------------------------
 
 
-def new_hold(ep: Episode, terms: Terms, hold_id: str, hold_type: HoldType, reason: str, evidence_ref: str,
-             placed_by: str, channel: str | None, days: int | None, now: datetime) -> HoldRecord:
+def new_hold(
+    ep: Episode,
+    terms: Terms,
+    hold_id: str,
+    hold_type: HoldType,
+    reason: str,
+    evidence_ref: str,
+    placed_by: str,
+    channel: str | None,
+    days: int | None,
+    now: datetime,
+) -> HoldRecord:
     """The hold takes effect at once: the loop and any later update see it before it is on record."""
     hold = HoldRecord(
-        hold_id=hold_id, hold_type=hold_type, reason=reason.strip(), evidence_ref=evidence_ref.strip(),
-        placed_by=placed_by.strip(), channel=channel, days=days, placed_at=now,
+        hold_id=hold_id,
+        hold_type=hold_type,
+        reason=reason.strip(),
+        evidence_ref=evidence_ref.strip(),
+        placed_by=placed_by.strip(),
+        channel=channel,
+        days=days,
+        placed_at=now,
         # Only a hardship ends by itself; every other hold lasts until someone releases it.
         expires_at=hold_expiry(now, days, terms.timezone) if hold_type == HoldType.HARDSHIP and days else None,
     )
@@ -85,8 +104,9 @@ def withdraw_hold(ep: Episode, hold: HoldRecord, recalled: PlacementRecord | Non
         ep.placement = recalled
 
 
-def end_hold(ep: Episode, hold: HoldRecord, status: str, resolution: str | None, released_by: str | None,
-             now: datetime) -> None:
+def end_hold(
+    ep: Episode, hold: HoldRecord, status: str, resolution: str | None, released_by: str | None, now: datetime
+) -> None:
     """Released or expired; the last hold on escalation ending resumes the ladder (passed steps not replayed)."""
     hold.status, hold.resolution, hold.released_by, hold.released_at = status, resolution, released_by, now
     if hold.hold_type == HoldType.DISPUTE and resolution == "upheld":

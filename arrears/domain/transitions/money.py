@@ -28,7 +28,6 @@ from arrears.domain.strategy import Role
 from arrears.domain.transitions.arrangements import end_plan
 from arrears.domain.transitions.terms import ZERO, Terms, dpd, without_charge_off
 
-
 # ---- the ledger -----------------------------------------------------------------------
 
 
@@ -38,9 +37,14 @@ def priced(ep: Episode, terms: Terms) -> bool:
 
 def ledger_of(ep: Episode, terms: Terms, today: date) -> Ledger:
     assert terms.strategy.pricing is not None
-    opening = Opening(episode_id=ep.episode_id, currency=terms.currency, due_date=terms.due_date,
-                      # The import gives no split: the whole balance bears interest as principal.
-                      principal=terms.opening_balance, overdue_minimum=terms.opening_overdue)
+    opening = Opening(
+        episode_id=ep.episode_id,
+        currency=terms.currency,
+        due_date=terms.due_date,
+        # The import gives no split: the whole balance bears interest as principal.
+        principal=terms.opening_balance,
+        overdue_minimum=terms.opening_overdue,
+    )
     return compute_ledger(opening, terms.strategy.pricing, ep.ledger_events, max(today, terms.due_date))
 
 
@@ -71,8 +75,9 @@ def sync_ledger(ep: Episode, terms: Terms, now: datetime, update_state: bool = T
         oldest = ledger.oldest_unpaid_due
         if oldest is not None and oldest > anchor_of(ep, terms.rules):
             ep.anchor_due = oldest
-            ep.ladder = without_charge_off(replan_for_anchor(terms.strategy, ep.segment, oldest, terms.timezone, now,
-                                                             ep.ladder))
+            ep.ladder = without_charge_off(
+                replan_for_anchor(terms.strategy, ep.segment, oldest, terms.timezone, now, ep.ladder)
+            )
     return new
 
 
@@ -102,8 +107,9 @@ def write_off_balance(ep: Episode, terms: Terms, reason: str, now: datetime) -> 
     return new
 
 
-def reaged(ep: Episode, terms: Terms, reage_id: str, approved_by: str, role: Role, reason: str,
-           now: datetime) -> list[Posting]:
+def reaged(
+    ep: Episode, terms: Terms, reage_id: str, approved_by: str, role: Role, reason: str, now: datetime
+) -> list[Posting]:
     """A re-age the record accepted: past-due minimums stop being past due; cured when nothing is owed."""
     today = terms.today(now)
     ep.reages.append(today)
@@ -128,8 +134,9 @@ class PaymentApplied:
     postings: list[Posting] = field(default_factory=list)
 
 
-def apply_payment(ep: Episode, terms: Terms, payment_id: str, amount: Decimal, paid_at: datetime, channel: str,
-                  now: datetime) -> PaymentApplied:
+def apply_payment(
+    ep: Episode, terms: Terms, payment_id: str, amount: Decimal, paid_at: datetime, channel: str, now: datetime
+) -> PaymentApplied:
     """A payment, allocated by the ledger where the episode is priced; a plan completed, an offer settled or
     the overdue amount paid in full ends the episode."""
     overdue_after = max(ZERO, ep.overdue_amount - amount)
@@ -140,8 +147,16 @@ def apply_payment(ep: Episode, terms: Terms, payment_id: str, amount: Decimal, p
         ep.ledger_events.append(PaymentEvent(on=on, payment_id=payment_id, amount=amount))
         ledger = ledger_of(ep, terms, terms.today(now))
         overdue_after, total_after = owed(ledger), ledger.balances.total
-    record = PaymentRecord(payment_id=payment_id, amount=amount, paid_at=paid_at, channel=channel,
-                           overdue_after=overdue_after, total_after=total_after, dpd=dpd(ep, terms, now), on=on)
+    record = PaymentRecord(
+        payment_id=payment_id,
+        amount=amount,
+        paid_at=paid_at,
+        channel=channel,
+        overdue_after=overdue_after,
+        total_after=total_after,
+        dpd=dpd(ep, terms, now),
+        on=on,
+    )
     ep.payments[payment_id] = record
     ep.overdue_amount, ep.total_balance = overdue_after, total_after
     applied = PaymentApplied(record=record)
@@ -159,8 +174,9 @@ def apply_payment(ep: Episode, terms: Terms, payment_id: str, amount: Decimal, p
         ep.overdue_amount = ZERO
         ep.total_balance = max(ZERO, total_after - plan.fee_waiver)
         if priced(ep, terms) and plan.fee_waiver > 0:
-            ep.ledger_events.append(WaiverEvent(on=_event_day(terms, now), waiver_id=plan.plan_id,
-                                                amount=plan.fee_waiver))
+            ep.ledger_events.append(
+                WaiverEvent(on=_event_day(terms, now), waiver_id=plan.plan_id, amount=plan.fee_waiver)
+            )
         applied.plan_completed = plan
         _end(ep, Outcome.CURED, f"instalment plan {plan.plan_id} completed with payment {payment_id}")
     offer = ep.offer
@@ -170,15 +186,27 @@ def apply_payment(ep: Episode, terms: Terms, payment_id: str, amount: Decimal, p
         offer.status = "paid"
         ep.open_offer = None
         if priced(ep, terms):
-            ep.ledger_events.append(WriteOffEvent(on=_event_day(terms, now), write_off_id=f"settlement-{offer.offer_id}",
-                                                  reason=f"settled by offer {offer.offer_id}"))
+            ep.ledger_events.append(
+                WriteOffEvent(
+                    on=_event_day(terms, now),
+                    write_off_id=f"settlement-{offer.offer_id}",
+                    reason=f"settled by offer {offer.offer_id}",
+                )
+            )
         ep.overdue_amount = ep.total_balance = ZERO
         applied.offer_settled = offer
-        _end(ep, Outcome.SETTLED, f"settled by offer {offer.offer_id} with payment {payment_id} at DPD {record.dpd}; "
-                                  f"forgiven {applied.forgiven} {terms.currency}")
+        _end(
+            ep,
+            Outcome.SETTLED,
+            f"settled by offer {offer.offer_id} with payment {payment_id} at DPD {record.dpd}; "
+            f"forgiven {applied.forgiven} {terms.currency}",
+        )
     elif overdue_after == 0 and applied.plan_completed is None and ep.outcome is None:
-        _end(ep, Outcome.PAID_ON_TIME if record.dpd <= 0 else Outcome.CURED,
-             f"overdue amount paid in full by payment {payment_id} at DPD {record.dpd}")
+        _end(
+            ep,
+            Outcome.PAID_ON_TIME if record.dpd <= 0 else Outcome.CURED,
+            f"overdue amount paid in full by payment {payment_id} at DPD {record.dpd}",
+        )
     applied.postings = sync_ledger(ep, terms, now)
     if applied.plan_completed is not None:
         end_plan(ep, plan, "completed", f"last instalment paid by {payment_id}", now)  # type: ignore[arg-type]

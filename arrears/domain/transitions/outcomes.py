@@ -13,7 +13,6 @@ from arrears.domain.outcome import ContactOutcome
 from arrears.domain.strategy import Action
 from arrears.domain.transitions.terms import Terms, add_step
 
-
 # ---- collectors' outcomes --------------------------------------------------------------------
 
 
@@ -23,8 +22,15 @@ class OutcomeApplied:
     callback_key: str | None
 
 
-def log_outcome(ep: Episode, terms: Terms, task_id: int, outcome: ContactOutcome, met_cardholder: bool | None,
-                callback_at: datetime | None, now: datetime) -> OutcomeApplied:
+def log_outcome(
+    ep: Episode,
+    terms: Terms,
+    task_id: int,
+    outcome: ContactOutcome,
+    met_cardholder: bool | None,
+    callback_at: datetime | None,
+    now: datetime,
+) -> OutcomeApplied:
     """A collector's outcome: the task is done, a contact that reached the cardholder enters the register,
     a callback the customer asked for is scheduled at the time agreed."""
     ep.tasks_done.append(task_id)
@@ -40,8 +46,16 @@ def log_outcome(ep: Episode, terms: Terms, task_id: int, outcome: ContactOutcome
     if outcome == ContactOutcome.CALLBACK_REQUESTED and callback_at is not None:
         day = local_date(callback_at, terms.timezone)
         callback_key = f"callback-{task_id}"
-        add_step(ep, ScheduledStep(key=callback_key, step_id="callback-requested", action=Action.CALL,
-                               dpd=(day - terms.due_date).days, due_at=callback_at))
+        add_step(
+            ep,
+            ScheduledStep(
+                key=callback_key,
+                step_id="callback-requested",
+                action=Action.CALL,
+                dpd=(day - terms.due_date).days,
+                due_at=callback_at,
+            ),
+        )
     return OutcomeApplied(effective=effective, callback_key=callback_key)
 
 
@@ -64,8 +78,9 @@ def schedule_notice_retry(ep: Episode, step_id: str | None, posted: bool, today:
     ep.bureau_notice_retry_on = None if posted else today + timedelta(days=NOTICE_RETRY_DAYS)
 
 
-def legal_recheck_at(terms: Terms, step: ScheduledStep, unpaid_from: date | None, checks: int, now: datetime,
-                     anchor: date) -> ScheduledStep | None:
+def legal_recheck_at(
+    terms: Terms, step: ScheduledStep, unpaid_from: date | None, checks: int, now: datetime, anchor: date
+) -> ScheduledStep | None:
     """When to look at the legal criteria again: after the strategy's interval, not before the unpaid
     months can have run; none once that is past the charge-off."""
     again = now + timedelta(days=terms.strategy.legal_recheck.every_days)
@@ -78,5 +93,6 @@ def legal_recheck_at(terms: Terms, step: ScheduledStep, unpaid_from: date | None
     if again_dpd >= charge_off:
         return None
     base = step.key.split("/recheck", 1)[0]
-    return ScheduledStep(key=f"{base}/recheck{checks}", step_id=step.step_id, action=Action.LEGAL, dpd=again_dpd,
-                         due_at=again)
+    return ScheduledStep(
+        key=f"{base}/recheck{checks}", step_id=step.step_id, action=Action.LEGAL, dpd=again_dpd, due_at=again
+    )

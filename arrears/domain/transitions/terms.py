@@ -22,7 +22,6 @@ from arrears.domain.outcome import ContactOutcome
 from arrears.domain.promise import next_working_day
 from arrears.domain.strategy import Action, Segment, Strategy
 
-
 ZERO = Decimal(0)
 # Holds a collector's outcome places, and the prefix of their ids (reserved for them).
 OUTCOME_HOLDS = {ContactOutcome.DISPUTE_RAISED: HoldType.DISPUTE, ContactOutcome.HARDSHIP_CLAIMED: HoldType.HARDSHIP}
@@ -64,33 +63,66 @@ def dpd(ep: Episode, terms: Terms, now: datetime) -> int:
 # ---- the start ---------------------------------------------------------------------
 
 
-def start(terms: Terms, episode_id: str, clock: EpisodeClock, segment: Segment, now: datetime,
-          economics: bool = True) -> Episode:
+def start(
+    terms: Terms, episode_id: str, clock: EpisodeClock, segment: Segment, now: datetime, economics: bool = True
+) -> Episode:
     """A new episode: the ladder from now (late-import rule), the validation notice first where the
     preset requires it, and for a late import the restriction and prior notice its DPD has passed."""
     strategy = terms.strategy
     ladder = without_charge_off(initial_plan(strategy, segment, terms.due_date, terms.timezone, now))
-    ep = Episode(episode_id=episode_id, clock=clock, overdue_amount=terms.opening_overdue,
-                 total_balance=terms.opening_balance, segment=segment, ladder=ladder, economics=economics)
+    ep = Episode(
+        episode_id=episode_id,
+        clock=clock,
+        overdue_amount=terms.opening_overdue,
+        total_balance=terms.opening_balance,
+        segment=segment,
+        ladder=ladder,
+        economics=economics,
+    )
     reached = days_past_due(terms.due_date, now, terms.timezone)
     first: list[ScheduledStep] = []
     policy = strategy.compliance
     if policy is not None and policy.validation_notice_template is not None:
-        first.append(ScheduledStep(key=VALIDATION_NOTICE, step_id=VALIDATION_NOTICE, action=Action.LETTER, dpd=reached,
-                                   due_at=now, template=policy.validation_notice_template, required=True))
+        first.append(
+            ScheduledStep(
+                key=VALIDATION_NOTICE,
+                step_id=VALIDATION_NOTICE,
+                action=Action.LETTER,
+                dpd=reached,
+                due_at=now,
+                template=policy.validation_notice_template,
+                required=True,
+            )
+        )
     if economics:
         passed = [s for s in strategy.steps if segment in s.segments and s.dpd < reached]
         restrictions = [s for s in passed if s.action == Action.RESTRICT_CARD]
         if restrictions:
             harshest = max(restrictions, key=lambda s: s.restriction_level)
-            first.append(ScheduledStep(key=f"{harshest.id}@{harshest.dpd}", step_id=harshest.id,
-                                       action=Action.RESTRICT_CARD, dpd=harshest.dpd, due_at=now, catch_up=True))
+            first.append(
+                ScheduledStep(
+                    key=f"{harshest.id}@{harshest.dpd}",
+                    step_id=harshest.id,
+                    action=Action.RESTRICT_CARD,
+                    dpd=harshest.dpd,
+                    due_at=now,
+                    catch_up=True,
+                )
+            )
         notices = [s for s in passed if s.action == Action.BUREAU_REPORT]
         if notices:
             # The prior notice now, or the account could never be reported.
             step = notices[-1]
-            first.append(ScheduledStep(key=f"{step.id}@{step.dpd}", step_id=step.id, action=Action.BUREAU_REPORT,
-                                       dpd=step.dpd, due_at=now, catch_up=True))
+            first.append(
+                ScheduledStep(
+                    key=f"{step.id}@{step.dpd}",
+                    step_id=step.id,
+                    action=Action.BUREAU_REPORT,
+                    dpd=step.dpd,
+                    due_at=now,
+                    catch_up=True,
+                )
+            )
     ep.ladder = _sorted(first + ladder)
     return ep
 
@@ -128,8 +160,9 @@ class StepDone:
     deferred_until: datetime | None = None
 
 
-def finish_step(ep: Episode, step: ScheduledStep, done: StepDone, now: datetime,
-                slack: timedelta = timedelta(seconds=1)) -> ScheduledStep | None:
+def finish_step(
+    ep: Episode, step: ScheduledStep, done: StepDone, now: datetime, slack: timedelta = timedelta(seconds=1)
+) -> ScheduledStep | None:
     """The step's activity has answered. The step leaves the ladder by its key (a replan while it ran may
     have removed it already: it completed, it is not run again). A deferral puts it back at the gate's
     moment, never sooner than MIN_DEFERRAL (or twice the loop's slack) from now, unless a replan superseded
@@ -162,15 +195,24 @@ def resume(ep: Episode, now: datetime) -> None:
 def followup_call(ep: Episode, terms: Terms, key: str, step_id: str, now: datetime) -> None:
     """A collector call on the next working day, at the strategy's follow-up time."""
     day = next_working_day(terms.today(now))
-    add_step(ep, ScheduledStep(key=key, step_id=step_id, action=Action.CALL, dpd=(day - terms.due_date).days,
-                           due_at=local_moment(day, 0, terms.strategy.promises.followup_at, terms.timezone)))
+    add_step(
+        ep,
+        ScheduledStep(
+            key=key,
+            step_id=step_id,
+            action=Action.CALL,
+            dpd=(day - terms.due_date).days,
+            due_at=local_moment(day, 0, terms.strategy.promises.followup_at, terms.timezone),
+        ),
+    )
 
 
 def set_segment(ep: Episode, terms: Terms, segment: Segment, now: datetime) -> None:
     """The ladder of another risk tier from now on; passed steps are not replayed."""
     ep.segment = segment
-    ep.ladder = without_charge_off(replan_for_segment(terms.strategy, segment, anchor_of(ep, terms.rules),
-                                                      terms.timezone, now, ep.ladder))
+    ep.ladder = without_charge_off(
+        replan_for_segment(terms.strategy, segment, anchor_of(ep, terms.rules), terms.timezone, now, ep.ladder)
+    )
 
 
 @dataclass(frozen=True)
@@ -181,9 +223,20 @@ class SegmentSet:
     overridden: bool  # a model's word that a supervisor's override outranked
 
 
-def set_risk_segment(ep: Episode, terms: Terms, request_id: str, request: str, segment: Segment | None, source: str,
-                     model_version: str | None, reasons: list[str], set_by: str, override: bool,
-                     release_override: bool, now: datetime) -> SegmentSet:
+def set_risk_segment(
+    ep: Episode,
+    terms: Terms,
+    request_id: str,
+    request: str,
+    segment: Segment | None,
+    source: str,
+    model_version: str | None,
+    reasons: list[str],
+    set_by: str,
+    override: bool,
+    release_override: bool,
+    now: datetime,
+) -> SegmentSet:
     """A rescore or a supervisor sets the segment: the ladder follows the new tier from today's DPD on (passed
     steps are not replayed). A supervisor's override wins over the model until it is released; a release
     without a segment goes back to the model's latest word."""
@@ -213,8 +266,9 @@ def set_risk_segment(ep: Episode, terms: Terms, request_id: str, request: str, s
         risk.changed_at, risk.changed_at_dpd = now, dpd(ep, terms, now)
     elif source == "model" and not overridden:
         risk.model_version, risk.reasons = model_version, list(reasons)
-    answer = SegmentAnswer(request=request, segment=ep.segment, previous=previous, changed=changed,
-                           overridden=overridden)
+    answer = SegmentAnswer(
+        request=request, segment=ep.segment, previous=previous, changed=changed, overridden=overridden
+    )
     risk.answers[request_id] = answer
     if len(risk.answers) > 100:  # one request per period: the last hundred are plenty for repeats
         for old in list(risk.answers)[:-100]:
@@ -223,8 +277,16 @@ def set_risk_segment(ep: Episode, terms: Terms, request_id: str, request: str, s
 
 
 def change_strategy(ep: Episode, old: Terms, new: Strategy, now: datetime) -> Terms:
-    terms = Terms(account_id=old.account_id, currency=old.currency, timezone=old.timezone, due_date=old.due_date,
-                  opening_overdue=old.opening_overdue, opening_balance=old.opening_balance, strategy=new)
-    ep.ladder = without_charge_off(replan_for_strategy(old.strategy, new, ep.segment, anchor_of(ep, old.rules),
-                                                       old.timezone, now, ep.ladder))
+    terms = Terms(
+        account_id=old.account_id,
+        currency=old.currency,
+        timezone=old.timezone,
+        due_date=old.due_date,
+        opening_overdue=old.opening_overdue,
+        opening_balance=old.opening_balance,
+        strategy=new,
+    )
+    ep.ladder = without_charge_off(
+        replan_for_strategy(old.strategy, new, ep.segment, anchor_of(ep, old.rules), old.timezone, now, ep.ladder)
+    )
     return terms

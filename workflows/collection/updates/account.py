@@ -60,13 +60,28 @@ class AccountUpdates(UpdateBase):
             ctx.set_strategy(ctx.inp.model_copy(update={"strategy": request.strategy, "strategy_hash": new_hash}))
             ctx.changed = True
             await ctx.opened()
-            await ctx.records.call(RECORD_STRATEGY_CHANGE, StrategyChangeCommand(
-                episode_id=ep.episode_id, account_id=ctx.inp.account_id, from_name=old.name, from_hash=previous_hash,
-                to_name=request.strategy.name, to_hash=new_hash, applied_by=request.applied_by.strip(),
-                reason=request.reason.strip(), dpd=ctx.dpd(), applied_at=ctx.now()))
-            return ApplyStrategyResult(previous_name=old.name, previous_hash=previous_hash,
-                                       strategy_name=request.strategy.name, strategy_hash=new_hash,
-                                       pending_steps=len(ep.ladder))
+            await ctx.records.call(
+                RECORD_STRATEGY_CHANGE,
+                StrategyChangeCommand(
+                    episode_id=ep.episode_id,
+                    account_id=ctx.inp.account_id,
+                    from_name=old.name,
+                    from_hash=previous_hash,
+                    to_name=request.strategy.name,
+                    to_hash=new_hash,
+                    applied_by=request.applied_by.strip(),
+                    reason=request.reason.strip(),
+                    dpd=ctx.dpd(),
+                    applied_at=ctx.now(),
+                ),
+            )
+            return ApplyStrategyResult(
+                previous_name=old.name,
+                previous_hash=previous_hash,
+                strategy_name=request.strategy.name,
+                strategy_hash=new_hash,
+                pending_steps=len(ep.ladder),
+            )
 
     # ---- re-age (asks the record first) --------------------------------------------------------------
 
@@ -100,21 +115,39 @@ class AccountUpdates(UpdateBase):
             ledger = T.ledger_of(ep, ctx.terms, today)
             cleared = T.owed(ledger)
             await ctx.opened()
-            result: ReageResult = await ctx.records.call(RECORD_REAGE, ReageCommand(
-                account_id=ctx.inp.account_id, episode_id=ep.episode_id, reage_id=request.reage_id, on=today,
-                approved_by=request.approved_by, reason=request.reason, currency=ctx.inp.currency,
-                overdue_cleared=cleared, cycles=ledger.cycles, policy=self._reage_policy(),
-            ), result_type=ReageResult)
+            result: ReageResult = await ctx.records.call(
+                RECORD_REAGE,
+                ReageCommand(
+                    account_id=ctx.inp.account_id,
+                    episode_id=ep.episode_id,
+                    reage_id=request.reage_id,
+                    on=today,
+                    approved_by=request.approved_by,
+                    reason=request.reason,
+                    currency=ctx.inp.currency,
+                    overdue_cleared=cleared,
+                    cycles=ledger.cycles,
+                    policy=self._reage_policy(),
+                ),
+                result_type=ReageResult,
+            )
             if not (result.recorded or result.duplicate):
                 # Earlier episodes' re-ages count too, and only the record knows them.
                 refuse(result.refusal or "re-age refused")
             if ep.outcome is not None:
                 # The episode ended while the record was asked (a payment cured it): on record, nothing to apply.
                 refuse(f"the episode has ended ({ep.outcome.value})", errors.EPISODE_ENDED)
-            postings = T.reaged(ep, ctx.terms, request.reage_id, request.approved_by, request.approver_role,
-                                request.reason, ctx.now())
-            outcome = ReageOutcome(reage_id=request.reage_id, on=today, overdue_cleared=cleared,
-                                   in_12_months=result.in_12_months, in_5_years=result.in_5_years, outcome=ep.outcome)
+            postings = T.reaged(
+                ep, ctx.terms, request.reage_id, request.approved_by, request.approver_role, request.reason, ctx.now()
+            )
+            outcome = ReageOutcome(
+                reage_id=request.reage_id,
+                on=today,
+                overdue_cleared=cleared,
+                in_12_months=result.in_12_months,
+                in_5_years=result.in_5_years,
+                outcome=ep.outcome,
+            )
             ep.reage_results[request.reage_id] = outcome
             ctx.changed = True
             await self.economics.post(postings)
@@ -142,16 +175,20 @@ class AccountUpdates(UpdateBase):
                 self.validate_legal_case(request)  # other content under the same id is refused
                 return self._legal_result(event.event_id, duplicate=True)
             self.validate_legal_case(request)  # the case may have moved on since the update arrived
-            done: LegalEventResult = await ctx.records.call(RECORD_LEGAL_EVENT, LegalEventCommand(
-                account_id=ctx.inp.account_id, episode_id=ep.episode_id, event=event), result_type=LegalEventResult)
+            done: LegalEventResult = await ctx.records.call(
+                RECORD_LEGAL_EVENT,
+                LegalEventCommand(account_id=ctx.inp.account_id, episode_id=ep.episode_id, event=event),
+                result_type=LegalEventResult,
+            )
             legal = ep.legal
             assert legal is not None and legal.case is not None
             legal.case = legal.case.apply(event, ctx.inp.strategy.legal)
             legal.events[event.event_id] = event
             if event.cost > 0 and ctx.inp.strategy.legal.costs_recoverable and ep.outcome is None:
                 # The strategy says the cardholder bears them: they join the fees on the ledger.
-                T.add_charge(ep, ctx.terms, f"legal-{event.event_id}", event.cost, f"legal costs, case {done.case_id}",
-                             ctx.now())
+                T.add_charge(
+                    ep, ctx.terms, f"legal-{event.event_id}", event.cost, f"legal costs, case {done.case_id}", ctx.now()
+                )
                 await self.economics.post(T.sync_ledger(ep, ctx.terms, ctx.now()))
             ctx.changed = True
             return self._legal_result(event.event_id, duplicate=False)
@@ -159,18 +196,26 @@ class AccountUpdates(UpdateBase):
     def _legal_result(self, event_id: str, duplicate: bool) -> LegalCaseUpdateResult:
         legal = self.ep.legal
         assert legal is not None and legal.case is not None and legal.case_id is not None
-        return LegalCaseUpdateResult(case_id=legal.case_id, event_id=event_id, state=legal.case.state,
-                                     costs=legal.case.costs, recoverable_costs=legal.case.recoverable_costs,
-                                     duplicate=duplicate)
+        return LegalCaseUpdateResult(
+            case_id=legal.case_id,
+            event_id=event_id,
+            state=legal.case.state,
+            costs=legal.case.costs,
+            recoverable_costs=legal.case.recoverable_costs,
+            duplicate=duplicate,
+        )
 
     # ---- the risk segment (a rescore or a supervisor) --------------------------------------------------
 
     def validate_risk_segment(self, request: RiskSegmentInput) -> None:
         known = self.ep.risk.answers.get(request.request_id)
         if known is not None:
-            refuse(None if known.request == _fingerprint(request) else
-                   f"request_id {request.request_id} was already used for another segment request",
-                   errors.REQUEST_ID_REUSED)
+            refuse(
+                None
+                if known.request == _fingerprint(request)
+                else f"request_id {request.request_id} was already used for another segment request",
+                errors.REQUEST_ID_REUSED,
+            )
             return
         if self.ep.outcome is not None:
             refuse(f"the episode has ended ({self.ep.outcome.value}); its segment cannot change", errors.EPISODE_ENDED)
@@ -191,24 +236,59 @@ class AccountUpdates(UpdateBase):
             known = ep.risk.answers.get(request.request_id)
             if known is not None:
                 self.validate_risk_segment(request)
-                return RiskSegmentResult(request_id=request.request_id, segment=known.segment, previous=known.previous,
-                                         changed=known.changed, duplicate=True, overridden=known.overridden)
+                return RiskSegmentResult(
+                    request_id=request.request_id,
+                    segment=known.segment,
+                    previous=known.previous,
+                    changed=known.changed,
+                    duplicate=True,
+                    overridden=known.overridden,
+                )
             self.validate_risk_segment(request)
-            done = T.set_risk_segment(ep, ctx.terms, request.request_id, _fingerprint(request), request.segment,
-                                      request.source, request.model_version, request.reasons, request.set_by,
-                                      request.override, request.release_override, ctx.now())
+            done = T.set_risk_segment(
+                ep,
+                ctx.terms,
+                request.request_id,
+                _fingerprint(request),
+                request.segment,
+                request.source,
+                request.model_version,
+                request.reasons,
+                request.set_by,
+                request.override,
+                request.release_override,
+                ctx.now(),
+            )
             ctx.changed = True
             ctx.show_stage()  # the RiskSegment search attribute follows a change
             await ctx.opened()
-            await ctx.records.call(RECORD_SEGMENT_CHANGE, SegmentChangeCommand(
-                episode_id=ep.episode_id, account_id=ctx.inp.account_id, request_id=request.request_id,
-                segment=done.segment, previous=done.previous, source=request.source,
-                model_version=request.model_version if request.source == "model" else ep.risk.model_version,
-                reasons=request.reasons, set_by=request.set_by, override=request.override,
-                release_override=request.release_override, changed=done.changed, overridden=done.overridden,
-                dpd=ctx.dpd(), at=ctx.now()))
-            return RiskSegmentResult(request_id=request.request_id, segment=done.segment, previous=done.previous,
-                                     changed=done.changed, overridden=done.overridden)
+            await ctx.records.call(
+                RECORD_SEGMENT_CHANGE,
+                SegmentChangeCommand(
+                    episode_id=ep.episode_id,
+                    account_id=ctx.inp.account_id,
+                    request_id=request.request_id,
+                    segment=done.segment,
+                    previous=done.previous,
+                    source=request.source,
+                    model_version=request.model_version if request.source == "model" else ep.risk.model_version,
+                    reasons=request.reasons,
+                    set_by=request.set_by,
+                    override=request.override,
+                    release_override=request.release_override,
+                    changed=done.changed,
+                    overridden=done.overridden,
+                    dpd=ctx.dpd(),
+                    at=ctx.now(),
+                ),
+            )
+            return RiskSegmentResult(
+                request_id=request.request_id,
+                segment=done.segment,
+                previous=done.previous,
+                changed=done.changed,
+                overridden=done.overridden,
+            )
 
     # ---- close -----------------------------------------------------------------------------------------
 
@@ -225,5 +305,6 @@ class AccountUpdates(UpdateBase):
         T.close(self.ep, request.reason, request.operator_id)
         self.ctx.changed = True
         assert self.ep.outcome is not None
-        return CloseResult(outcome=self.ep.outcome, reason=self.ep.outcome_reason or "",
-                           closed_by=self.ep.closed_by or "")
+        return CloseResult(
+            outcome=self.ep.outcome, reason=self.ep.outcome_reason or "", closed_by=self.ep.closed_by or ""
+        )
