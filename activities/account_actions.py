@@ -36,9 +36,8 @@ from arrears.compliance.gate_record import (
     known_policy,
     record_decision,
 )
-from arrears.contracts import keys
+from arrears.contracts import errors, keys
 from arrears.contracts.account import (
-    LEGAL_EVENT_REFUSED,
     BlacklistCommand,
     BlacklistRemovalCommand,
     BlacklistRemovalResult,
@@ -53,6 +52,7 @@ from arrears.contracts.account import (
     RestrictionCommand,
     RestrictionResult,
 )
+from arrears.contracts.errors import LEGAL_EVENT_REFUSED
 from arrears.contracts.names import (
     APPLY_RESTRICTION,
     LIFT_RESTRICTIONS,
@@ -335,7 +335,9 @@ class AccountActionActivities:
                 account = session.get(Account, cmd.account_id)
                 if account is None:
                     raise ApplicationError(
-                        f"account {cmd.account_id} is not in the system of record", type="AccountNotOnRecord"
+                        f"account {cmd.account_id} is not in the system of record",
+                        type=errors.ACCOUNT_NOT_ON_RECORD,
+                        non_retryable=True,
                     )
                 policy = known_policy(session, cmd.episode_id, cmd.compliance, self.policies)
                 dkey = keys.decision_key(key, cmd.sent_at)

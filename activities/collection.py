@@ -42,7 +42,7 @@ from arrears.compliance.gate_record import (
     validation_state,
 )
 from arrears.compliance.notices import Debt, verify_dispute
-from arrears.contracts import keys
+from arrears.contracts import errors, keys
 from arrears.contracts.collection import StrategyChangeCommand
 from arrears.contracts.collection_activities import (
     CloseEpisodeCommand,
@@ -164,9 +164,11 @@ class CollectionActivities(AgencyActivities, HoldActivities):
             if session.get(Episode, cmd.episode_id) is not None:
                 return False
             if session.get(Account, cmd.account_id) is None:
-                # Not retryable: the starter writes the account before starting.
+                # Permanent: the starter writes the account before starting, so retrying cannot bring it.
                 raise ApplicationError(
-                    f"account {cmd.account_id} is not in the system of record", type="AccountNotOnRecord"
+                    f"account {cmd.account_id} is not in the system of record",
+                    type=errors.ACCOUNT_NOT_ON_RECORD,
+                    non_retryable=True,
                 )
             session.add(
                 Episode(
@@ -224,7 +226,9 @@ class CollectionActivities(AgencyActivities, HoldActivities):
         with self.sessions.begin() as session:
             episode = session.get(Episode, cmd.episode_id)
             if episode is None:
-                raise ApplicationError(f"episode {cmd.episode_id} was never opened", type="EpisodeNotOnRecord")
+                raise ApplicationError(
+                    f"episode {cmd.episode_id} was never opened", type=errors.EPISODE_NOT_OPENED, non_retryable=True
+                )
             if episode.outcome is not None:
                 return False
             episode.outcome = cmd.outcome.value
@@ -337,7 +341,8 @@ class CollectionActivities(AgencyActivities, HoldActivities):
             if promise is None:
                 raise ApplicationError(
                     f"promise {cmd.promise_id} of account {cmd.account_id} was never recorded",
-                    type="PromiseNotOnRecord",
+                    type=errors.RECORD_MISSING,
+                    non_retryable=True,
                 )
             if promise.status != "active":
                 return False
@@ -391,7 +396,9 @@ class CollectionActivities(AgencyActivities, HoldActivities):
             offer = self._offer(session, cmd.account_id, cmd.offer_id)
             if offer is None:
                 raise ApplicationError(
-                    f"offer {cmd.offer_id} of account {cmd.account_id} was never recorded", type="OfferNotOnRecord"
+                    f"offer {cmd.offer_id} of account {cmd.account_id} was never recorded",
+                    type=errors.RECORD_MISSING,
+                    non_retryable=True,
                 )
             if offer.status != "open":
                 return False
@@ -444,7 +451,9 @@ class CollectionActivities(AgencyActivities, HoldActivities):
             plan = self._plan(session, cmd.account_id, cmd.plan_id)
             if plan is None:
                 raise ApplicationError(
-                    f"plan {cmd.plan_id} of account {cmd.account_id} was never recorded", type="PlanNotOnRecord"
+                    f"plan {cmd.plan_id} of account {cmd.account_id} was never recorded",
+                    type=errors.RECORD_MISSING,
+                    non_retryable=True,
                 )
             if plan.status != "active":
                 return False
@@ -614,7 +623,7 @@ class CollectionActivities(AgencyActivities, HoldActivities):
         elif action in ACCOUNT_ACTIONS:
             model, build = AccountAction, self._account_action
         else:  # pragma: no cover - the Action enum is closed
-            raise ApplicationError(f"unknown action {action}", type="UnknownAction", non_retryable=True)
+            raise ApplicationError(f"unknown action {action}", type=errors.INVALID_COMMAND, non_retryable=True)
         key = cmd.idempotency_key
         earlier = self._existing(model, key)
         if earlier is not None:
@@ -650,7 +659,9 @@ class CollectionActivities(AgencyActivities, HoldActivities):
         account = session.get(Account, cmd.account_id)
         if account is None:
             raise ApplicationError(
-                f"account {cmd.account_id} is not in the system of record", type="AccountNotOnRecord"
+                f"account {cmd.account_id} is not in the system of record",
+                type=errors.ACCOUNT_NOT_ON_RECORD,
+                non_retryable=True,
             )
         channel = cmd.step.action.value
         key = keys.decision_key(cmd.idempotency_key, cmd.executed_at)
@@ -802,7 +813,9 @@ class CollectionActivities(AgencyActivities, HoldActivities):
             account = session.get(Account, cmd.account_id)
             if account is None:
                 raise ApplicationError(
-                    f"account {cmd.account_id} is not in the system of record", type="AccountNotOnRecord"
+                    f"account {cmd.account_id} is not in the system of record",
+                    type=errors.ACCOUNT_NOT_ON_RECORD,
+                    non_retryable=True,
                 )
             persons = locatable_persons(account.contacts) if locating else guarantors(account.contacts)
             reason = None
@@ -973,7 +986,9 @@ class CollectionActivities(AgencyActivities, HoldActivities):
         account = session.get(Account, cmd.account_id)
         if account is None:
             raise ApplicationError(
-                f"account {cmd.account_id} is not in the system of record", type="AccountNotOnRecord"
+                f"account {cmd.account_id} is not in the system of record",
+                type=errors.ACCOUNT_NOT_ON_RECORD,
+                non_retryable=True,
             )
         action = cmd.step.action
         template = cmd.step.template or action.value

@@ -16,6 +16,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.records import records
+from arrears.contracts import errors
 from arrears.contracts.ledger import PostLedgerCommand, PostLedgerResult, ReageCommand, ReageResult
 from arrears.contracts.names import POST_LEDGER, RECORD_REAGE
 from arrears.db.clock import utcnow
@@ -40,7 +41,9 @@ def write_postings(
     """The postings not yet written, in the caller's transaction (post_ledger, or an episode's opening)."""
     keys = [p.posting_key for p in cmd.postings]
     if len(set(keys)) != len(keys):
-        raise ApplicationError("a posting key appears twice in one command", type="InvalidCommand", non_retryable=True)
+        raise ApplicationError(
+            "a posting key appears twice in one command", type=errors.INVALID_COMMAND, non_retryable=True
+        )
     posted, already, conflicts = 0, 0, []
     existing = lookup(session, keys)
     for p in cmd.postings:

@@ -24,7 +24,7 @@ import asyncio
 import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
-from datetime import UTC, datetime
+from datetime import datetime
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -44,14 +44,11 @@ from arrears.api.limits import BodySizeLimit, RateLimiter
 from arrears.audit.evidence_store import EvidenceStore
 from arrears.config.settings import Settings
 from arrears.console import CONSOLE_UPLOAD_PATH, install_console
+from arrears.db.clock import utcnow
 from arrears.db.engine import engine_for, make_sessionmaker
 
 # How long the API waits between attempts to reach Temporal while it is away (doubling up to this).
 RECONNECT_MAX_SECONDS = 30
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def _validation_error(_: Request, exc: Exception) -> JSONResponse:
@@ -70,7 +67,7 @@ def create_app(
     client: Client | None = None,
     sessions: sessionmaker[Session] | None = None,
     *,
-    clock: Callable[[], datetime] = _utcnow,
+    clock: Callable[[], datetime] = utcnow,
     rate_limiter: RateLimiter | None = None,
 ) -> FastAPI:
     @asynccontextmanager

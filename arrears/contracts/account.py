@@ -31,9 +31,6 @@ from arrears.domain.legal import LegalEvent, LegalState
 from arrears.domain.policy import ContactPolicy
 from arrears.domain.restrictions import RestrictionLevel, RestrictionPolicy
 
-# Raised (not retryable) when a legal update cannot apply: a wrong transition, a reused event id, a missing document.
-LEGAL_EVENT_REFUSED = "LegalEventRefused"
-
 
 class RestrictionCommand(BaseModel):
     episode_id: Id64

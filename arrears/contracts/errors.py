@@ -9,10 +9,10 @@ episode for attention instead of spinning.
 # ---- refusals of a request (update validators and handlers) ----
 REFUSED = "Refused"  # the request breaks a rule; the message says which
 EPISODE_ENDED = "EpisodeEnded"  # the episode is over: nothing more can be applied to it
-NOT_FOUND = "NotFound"
+NOT_FOUND = "NotFound"  # the request names a promise, plan, hold, case... the episode does not have
 AMOUNT_PRECISION = "AmountPrecision"  # more decimals than the currency's minor units
 REQUEST_ID_REUSED = "RequestIdReused"  # an id already answered, now with other content
-BAD_SEGMENT_REQUEST = "BadSegmentRequest"  # a set_risk_segment request that contradicts itself  # the request names a promise, plan, hold, case... the episode does not have
+BAD_SEGMENT_REQUEST = "BadSegmentRequest"  # a set_risk_segment request that contradicts itself
 
 # ---- refusals that come from the system of record (non-retryable activity errors) ----
 HOLD_ID_TAKEN = "HoldIdTaken"  # the hold id is on record for the account from an earlier episode

@@ -52,9 +52,12 @@ def stage_key(episode_id: str, stage: str) -> str:
     return f"{episode_id}:stage:{stage}"
 
 
+OUTCOME_STAGE_SUFFIX = ":outcome"
+
+
 def outcome_stage_key(episode_id: str) -> str:
     """stage_events.idempotency_key of the episode's closing outcome."""
-    return f"{episode_id}:outcome"
+    return f"{episode_id}{OUTCOME_STAGE_SUFFIX}"
 
 
 def effective_collection_key(episode_id: str, task_id: int) -> str:

@@ -16,6 +16,7 @@ from arrears.bureau.cycle import run_cycle
 from arrears.cli.tables import Column, print_table
 from arrears.client.operations import Rejected, get_status
 from arrears.config.strategies import load_strategy
+from arrears.contracts import keys
 from arrears.contracts.names import WORKFLOW_TYPE
 from arrears.db.engine import make_sessionmaker
 from arrears.db.models import (
@@ -107,7 +108,7 @@ async def print_summary(console: Console, client: Client, engine, settings) -> N
         reached = dict(
             s.execute(
                 select(StageEvent.stage, func.count(StageEvent.episode_id.distinct()))
-                .where(~StageEvent.idempotency_key.endswith(":outcome"))
+                .where(~StageEvent.idempotency_key.endswith(keys.OUTCOME_STAGE_SUFFIX))
                 .group_by(StageEvent.stage)
             ).all()
         )

@@ -26,6 +26,11 @@ from arrears.domain.delinquency import days_past_due, local_date, stage_for_dpd
 from arrears.domain.strategy import MESSAGES, REMINDERS, Action, Segment, Step, Strategy
 
 
+def occurrence_key(step_id: str, dpd: int) -> str:
+    """A step's key at one DPD: the part of every step key (arrears.contracts.keys.step_key) the ladder owns."""
+    return f"{step_id}@{dpd}"
+
+
 @dataclass(frozen=True)
 class Occurrence:
     step: Step
@@ -34,7 +39,7 @@ class Occurrence:
 
     @property
     def key(self) -> str:
-        return f"{self.step.id}@{self.dpd}"
+        return occurrence_key(self.step.id, self.dpd)
 
 
 class ScheduledStep(BaseModel):

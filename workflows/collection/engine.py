@@ -39,7 +39,7 @@ with workflow.unsafe.imports_passed_through():
     from arrears.domain.agenda import Agenda, Due, DueKind
     from arrears.domain.clock import EpisodeClock
     from arrears.domain.delinquency import Outcome, bucket_for_dpd, days_past_due, stage_for_dpd
-    from arrears.domain.ladder import ScheduledStep
+    from arrears.domain.ladder import ScheduledStep, occurrence_key
     from arrears.domain.strategy import Action
     from arrears.domain.transitions import StepDone
     from arrears.runtime.metrics import count_step
@@ -257,7 +257,7 @@ class AgendaEpisode:
         ctx, ep = self.ctx, self.ctx.ep
         definition = ctx.terms.rules.charge_off
         step = ScheduledStep(
-            key=f"{definition.id}@{definition.dpd}",
+            key=occurrence_key(definition.id, definition.dpd),
             step_id=definition.id,
             action=Action.CHARGE_OFF,
             dpd=definition.dpd,
