@@ -29,13 +29,8 @@ from arrears.audit.evidence_store import find as find_evidence
 from arrears.channels.adapter import ChannelAdapter, OutboundMessage, OutboxAdapter
 from arrears.channels.gateway import deliver, publish
 from arrears.channels.render import Renderer
-from arrears.compliance.gate_record import (
-    earlier_decision,
-    gate,
-    invalid_addresses,
-    known_policy,
-    record_decision,
-)
+from arrears.compliance.decision_record import earlier_decision, known_policy, record_decision
+from arrears.compliance.gate_record import gate, invalid_addresses
 from arrears.contracts import errors, keys
 from arrears.contracts.account import (
     BlacklistCommand,
@@ -102,7 +97,7 @@ class AccountActionActivities:
         self.adapter = adapter or OutboxAdapter()
         self.clock = clock
         # The contact policy of a strategy by its hash (the worker's own files), for a notice whose
-        # command does not carry one and whose episode has run no step yet (arrears.compliance.gate_record.known_policy).
+        # command does not carry one and whose episode has run no step yet (arrears.compliance.decision_record.known_policy).
         self.policies = policies
 
     def all(self) -> list[Callable]:

@@ -31,7 +31,8 @@ from temporalio.exceptions import ApplicationError
 from activities.records import records
 from arrears.channels.adapter import ChannelAdapter, OutboundMessage
 from arrears.channels.gateway import deliver
-from arrears.compliance.gate_record import earlier_decision, episode_policy, gate_agency, in_flight, record_decision
+from arrears.compliance.decision_record import earlier_decision, episode_policy, record_decision
+from arrears.compliance.gate_record import gate_agency, in_flight
 from arrears.contracts import keys
 from arrears.contracts.collection_activities import (
     AgencyHoldNoticeCommand,

@@ -27,16 +27,13 @@ from arrears.audit.evidence_store import find as find_evidence
 from arrears.channels.adapter import ChannelAdapter, OutboundMessage, OutboxAdapter
 from arrears.channels.gateway import deliver, publish
 from arrears.channels.render import Renderer, format_amount
+from arrears.compliance.consent_record import record_consent
+from arrears.compliance.decision_record import earlier_decision, episode_policy, record_decision, remember_policy
 from arrears.compliance.gate_record import (
     BASELINE,
-    earlier_decision,
-    episode_policy,
     gate,
     gate_person,
     in_flight,
-    record_consent,
-    record_decision,
-    remember_policy,
     sent,
     unverified_disputes,
     validation_state,

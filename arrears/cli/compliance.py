@@ -19,7 +19,7 @@ from arrears.cli.context import (
     session_factory,
 )
 from arrears.cli.errors import BAD_INPUT, fail
-from arrears.compliance.gate_record import ConsentError, record_consent
+from arrears.compliance.consent_record import ConsentError, record_consent
 from arrears.compliance.notices import confirm_opt_out
 from arrears.config.strategies import load_strategy
 from arrears.domain.strategy import StrategyError

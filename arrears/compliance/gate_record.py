@@ -4,17 +4,13 @@ Activities call ``gate`` at send time, inside the transaction that would
 write the contact: the inputs (holds, opt-outs, the account's contact
 history) are read from the record as it is then, so a timer that fired late
 or an activity retried hours later is judged on the facts of that moment.
-Every decision is written to ``contact_decisions`` with its rule and inputs.
+Every decision is written to ``contact_decisions`` with its rule and inputs
+(arrears.compliance.decision_record).
 """
 
-import hashlib
-from collections.abc import Callable
 from datetime import datetime, time
-from pathlib import Path
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from arrears.db.models import (
@@ -22,12 +18,10 @@ from arrears.db.models import (
     BureauNotice,
     CollectorContact,
     CollectorTask,
-    CompliancePolicy,
     Consent,
     ContactAttempt,
     ContactDecision,
     ContactOutcomeRecord,
-    Episode,
     Hold,
 )
 from arrears.domain.geo import possible_zones, zone_country
@@ -65,8 +59,6 @@ BASELINE = ContactPolicy(
 )
 # Contact attempts that never reached a channel do not count toward caps.
 NOT_ATTEMPTED_PREFIXES = ("suppressed", "no_address", "invalid_number", "deferred")
-# A consent record about a whole medium carries this address.
-MEDIUM = "*"
 # The step id of the one confirmation of an opt-out: "<prefix><consent id>".
 CONFIRMATION_STEP = "opt-out-confirmation:"
 # The step id of a dispute's verification letter (arrears.compliance.notices).
@@ -406,191 +398,3 @@ def gate_agency(
     policy = policy or BASELINE
     ctx = GateContext(zones=("UTC",), holds=tuple(dict.fromkeys(active_holds(session, account_id, at) + extra_holds)))
     return decide(Proposed(AGENCY_CHANNEL, at, party=Party.AGENCY, kind=kind), ctx, policy)
-
-
-def policy_hash(policy: ContactPolicy) -> str:
-    return hashlib.sha256(policy.model_dump_json().encode()).hexdigest()
-
-
-def remember_policy(session: Session, policy: ContactPolicy | None, now: datetime) -> str:
-    """Keep the policy a task is opened under, once per content, and give its hash."""
-    policy = policy or BASELINE
-    digest = policy_hash(policy)
-    if session.get(CompliancePolicy, digest) is None:
-        # Another worker may be writing the same policy right now: the second insert does nothing.
-        dialect = session.get_bind().dialect.name
-        insert = sqlite_insert if dialect == "sqlite" else pg_insert
-        session.execute(
-            insert(CompliancePolicy)
-            .values(
-                policy_hash=digest,
-                preset=policy.preset,
-                body=policy.model_dump(mode="json"),
-                created_at=now,
-            )
-            .on_conflict_do_nothing(index_elements=["policy_hash"])
-        )
-    return digest
-
-
-def remembered_policy(session: Session, digest: str | None) -> ContactPolicy | None:
-    row = session.get(CompliancePolicy, digest) if digest else None
-    return ContactPolicy.model_validate(row.body) if row is not None else None
-
-
-def known_policy(
-    session: Session,
-    episode_id: str,
-    given: ContactPolicy | None = None,
-    by_strategy: Callable[[str], ContactPolicy | None] | None = None,
-) -> ContactPolicy | None:
-    """The policy a command carries; else the one the episode's steps last ran under; else the one another
-    episode of the same strategy ran under, or the worker's own strategy of that hash; else None (unknown)."""
-    if given is not None:
-        return given
-    episode = session.get(Episode, episode_id)
-    if episode is None:
-        return None
-    found = remembered_policy(session, episode.policy_hash)
-    if found is None:
-        twin = session.scalar(
-            select(Episode.policy_hash)
-            .where(Episode.strategy_hash == episode.strategy_hash, Episode.policy_hash.is_not(None))
-            .limit(1)
-        )
-        found = remembered_policy(session, twin)
-    if found is None and by_strategy is not None:
-        found = by_strategy(episode.strategy_hash)
-    return found
-
-
-def episode_policy(session: Session, episode_id: str, given: ContactPolicy | None = None) -> ContactPolicy:
-    """As ``known_policy``, with the baseline where none is known."""
-    return known_policy(session, episode_id, given) or BASELINE
-
-
-def strategy_policies(paths: list[Path]) -> Callable[[str], ContactPolicy | None]:
-    """The contact policies of the worker's own strategy files, by the strategies' content hash (a
-    strategy file that does not load is left out: the episode's own record decides then)."""
-    from arrears.config.strategies import load_strategy
-    from arrears.domain.strategy import StrategyError
-
-    known: dict[str, ContactPolicy] = {}
-    for path in paths:
-        try:
-            strategy = load_strategy(path)
-        except StrategyError:
-            continue
-        known[strategy.content_hash()] = strategy.compliance or BASELINE
-    return known.get
-
-
-def record_decision(
-    session: Session,
-    key: str,
-    episode_id: str,
-    account_id: str,
-    step_id: str,
-    channel: str,
-    proposed_at: datetime,
-    decision: Decision,
-    policy: ContactPolicy | None,
-    now: datetime,
-) -> ContactDecision:
-    row = ContactDecision(
-        idempotency_key=key,
-        episode_id=episode_id,
-        account_id=account_id,
-        step_id=step_id,
-        channel=channel,
-        proposed_at=proposed_at,
-        verdict=decision.verdict.value,
-        rule=decision.rule,
-        until=decision.until,
-        detail=decision.detail,
-        inputs=decision.inputs,
-        preset=(policy or BASELINE).preset,
-        decided_at=now,
-    )
-    session.add(row)
-    session.flush()
-    return row
-
-
-def earlier_decision(session: Session, key: str) -> ContactDecision | None:
-    return session.scalar(select(ContactDecision).where(ContactDecision.idempotency_key == key))
-
-
-CONSENT_STATUSES = ("opted_in", "opted_out", "invalid", "consented")
-
-
-class ConsentError(ValueError):
-    """A consent record that cannot be taken; the message says why."""
-
-
-def record_consent(
-    session: Session,
-    account_id: str,
-    channel: str,
-    status: str,
-    source: str,
-    now: datetime,
-    address: str | None = None,
-    note: str = "",
-    *,
-    medium: bool = False,
-    valid_from: datetime | None = None,
-    valid_until: datetime | None = None,
-) -> Consent:
-    """An opt-out, opt-in, invalid address or consent to calls, with when and from where.
-
-    Without an address the account's current one for the channel is meant; ``medium`` means every
-    address of the channel, present and future ("stop calling me", comment 14(h)(1)-3.i). An email
-    marked invalid (a bounce) also sets ``email_invalid`` so nothing more is sent there until a
-    different address is imported. ``consented`` is prior consent to calls, given directly
-    (1006.14(b)(3)(i)): from ``valid_from`` (default now) to ``valid_until`` (default: the seven-day limit).
-    ``now`` is the account's collection time (arrears.client.clock).
-    """
-    if channel not in ("sms", "email", "im", "call", "letter", "visit"):
-        raise ConsentError(f"unknown channel {channel!r}")
-    if status not in CONSENT_STATUSES:
-        raise ConsentError(f"status must be one of {', '.join(CONSENT_STATUSES)}, got {status!r}")
-    if not source.strip():
-        raise ConsentError("say where it came from (source), e.g. 'sms reply STOP' or 'bounce'")
-    if status == "consented" and channel != "call":
-        raise ConsentError("consent to be contacted is recorded for calls (12 CFR 1006.14(b)(3)(i))")
-    if status != "consented" and (valid_from or valid_until):
-        raise ConsentError("valid_from and valid_until go with a consent to calls (status consented)")
-    if medium and status == "invalid":
-        raise ConsentError("invalid marks one address, not a whole medium")
-    for name, moment in (("valid_from", valid_from), ("valid_until", valid_until)):
-        if moment is not None and moment.tzinfo is None:
-            raise ConsentError(f"{name}: give the time with its UTC offset")
-    if valid_from and valid_until and valid_until <= valid_from:
-        raise ConsentError("valid_until must be after valid_from")
-    account = session.get(Account, account_id)
-    if account is None:
-        raise ConsentError(f"no account {account_id}")
-    if medium or status == "consented":
-        address = MEDIUM
-    else:
-        address = address or address_for(account, channel)
-    if not address:
-        raise ConsentError(f"account {account_id} has no {channel} address")
-    row = Consent(
-        account_id=account_id,
-        channel=channel,
-        address=address,
-        status=status,
-        source=source.strip(),
-        note=note,
-        recorded_at=now,
-        scope="medium" if address == MEDIUM else "address",
-        valid_from=valid_from,
-        valid_until=valid_until,
-    )
-    session.add(row)
-    if status == "invalid" and channel == "email" and address == account.email:
-        account.email_invalid = True
-    session.flush()
-    return row

@@ -19,16 +19,8 @@ from arrears.audit.evidence_chain import chain
 from arrears.channels.adapter import ChannelAdapter, OutboundMessage
 from arrears.channels.gateway import deliver
 from arrears.channels.render import Renderer
-from arrears.compliance.gate_record import (
-    CONFIRMATION_STEP,
-    VERIFICATION_STEP,
-    address_for,
-    earlier_decision,
-    episode_policy,
-    gate,
-    record_decision,
-    sent,
-)
+from arrears.compliance.decision_record import earlier_decision, episode_policy, record_decision
+from arrears.compliance.gate_record import CONFIRMATION_STEP, VERIFICATION_STEP, address_for, gate, sent
 from arrears.contracts import keys
 from arrears.contracts.collection_activities import NoticeResult
 from arrears.db.models import Account, Consent, ContactAttempt, Episode, Hold, Payment

@@ -20,14 +20,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from arrears.channels.adapter import ChannelAdapter, OutboundMessage
 from arrears.channels.gateway import deliver
-from arrears.compliance.gate_record import (
-    BASELINE,
-    address_for,
-    earlier_decision,
-    gate,
-    record_decision,
-    remembered_policy,
-)
+from arrears.compliance.decision_record import earlier_decision, record_decision, remembered_policy
+from arrears.compliance.gate_record import BASELINE, address_for, gate
 from arrears.contracts import keys
 from arrears.db.models import Account, CollectorContact, CollectorTask, ContactDecision
 from arrears.desk.assign import DeskError

@@ -22,7 +22,7 @@ from activities.recovery_start import RecoveryStartActivities
 from activities.risk import RiskActivities
 from arrears import PROJECT_ROOT
 from arrears.channels.render import Renderer
-from arrears.compliance.gate_record import strategy_policies
+from arrears.compliance.decision_record import strategy_policies
 from arrears.config.settings import Settings
 from arrears.contracts.housekeeping import ArchiverInput, BureauCycleInput, RescoreInput, SweepInput
 from arrears.contracts.names import (

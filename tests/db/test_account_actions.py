@@ -7,7 +7,8 @@ import pytest
 from temporalio.exceptions import ApplicationError
 
 from activities.account_actions import AccountActionActivities
-from arrears.compliance.gate_record import BASELINE, record_consent
+from arrears.compliance.consent_record import record_consent
+from arrears.compliance.gate_record import BASELINE
 from arrears.contracts.account import (
     BlacklistCommand,
     BlacklistRemovalCommand,

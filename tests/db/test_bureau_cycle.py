@@ -10,7 +10,8 @@ from arrears.contracts.account import BureauNoticeCommand
 from arrears.bureau.cycle import reports_for, run_cycle
 from arrears.contracts.collection_activities import CloseEpisodeCommand, PaymentCommand
 from arrears.domain.episode import PaymentRecord
-from arrears.compliance.gate_record import BASELINE, record_consent
+from arrears.compliance.consent_record import record_consent
+from arrears.compliance.gate_record import BASELINE
 from arrears.db.models import BureauReport, OutboxMessage
 from arrears.domain.bureau import BureauPolicy, parse_file
 from arrears.domain.delinquency import Outcome

@@ -13,7 +13,7 @@ import pytest
 from activities.account_actions import AccountActionActivities
 from arrears.contracts.account import BureauNoticeCommand
 from arrears.client.clock import collection_now, known_now
-from arrears.compliance.gate_record import record_consent
+from arrears.compliance.consent_record import record_consent
 from arrears.audit.record_check import RULES, audit
 from arrears.db.models import BureauNotice, BureauReport, ContactAttempt, Episode, Hold
 from arrears.domain.bureau import BureauPolicy

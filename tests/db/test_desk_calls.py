@@ -178,7 +178,7 @@ async def test_the_api_says_allowed_now_starts_calls_and_refuses_with_the_rule(e
     import httpx  # noqa: PLC0415
 
     from arrears.api.app import create_app  # noqa: PLC0415
-    from arrears.compliance.gate_record import record_consent  # noqa: PLC0415
+    from arrears.compliance.consent_record import record_consent  # noqa: PLC0415
     from arrears.db.models import Episode  # noqa: PLC0415
     from arrears.desk.tokens import issue_token  # noqa: PLC0415
     from arrears.config.settings import Settings  # noqa: PLC0415

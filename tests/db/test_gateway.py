@@ -22,7 +22,7 @@ from arrears.contracts.account import BureauNoticeCommand
 from arrears.desk.agencies import import_agencies
 from arrears.channels.adapter import OutboundMessage, OutboxAdapter
 from arrears.channels.gateway import CONTACT_TOPICS, GateRefused, deliver, publish
-from arrears.compliance.gate_record import record_consent
+from arrears.compliance.consent_record import record_consent
 from arrears.contracts.collection_activities import (
     AgencyHoldNoticeCommand,
     DisputeVerificationCommand,

@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 
 from arrears import PROJECT_ROOT
 from arrears.client.clock import collection_now
-from arrears.compliance.gate_record import record_consent
+from arrears.compliance.consent_record import record_consent
 from arrears.contracts.collection import HoldInput, HoldResult
 from arrears.contracts.names import workflow_id_for
 from arrears.audit.record_check import find_violations

@@ -27,7 +27,7 @@ from arrears.domain.delinquency import local_date
 from arrears import PROJECT_ROOT
 from arrears.channels.adapter import OutboxAdapter
 from arrears.client.clock import collection_now, open_episode
-from arrears.compliance.gate_record import record_consent
+from arrears.compliance.consent_record import record_consent
 from arrears.audit.record_check import audit
 from arrears.contracts.collection import HoldInput, HoldResult, OutcomeInput, OutcomeResult, ReleaseHoldInput
 from arrears.contracts.names import workflow_id_for

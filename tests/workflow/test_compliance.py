@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from arrears.compliance.gate_record import record_consent
+from arrears.compliance.consent_record import record_consent
 from arrears.domain.policy import is_working_day
 from arrears.db.models import CollectorTask, ContactAttempt, ContactDecision, Episode, Hold
 from arrears.config.strategies import parse_strategy

@@ -13,7 +13,7 @@ from temporalio.client import WorkflowUpdateFailedError
 from arrears.audit.archive import archive_closed, archived_rows
 from arrears.bureau.cycle import run_cycle
 from arrears.domain.bureau import period_end, period_of
-from arrears.compliance.gate_record import record_consent
+from arrears.compliance.consent_record import record_consent
 from arrears.intake.importer import upsert_accounts
 from arrears.contracts.collection import (
     OutcomeInput,
