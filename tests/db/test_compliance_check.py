@@ -14,7 +14,8 @@ from activities.account_actions import AccountActionActivities
 from arrears.contracts.account import BureauNoticeCommand
 from arrears.client.clock import collection_now, known_now
 from arrears.compliance.consent_record import record_consent
-from arrears.audit.record_check import RULES, audit
+from arrears.audit.record_check import audit
+from arrears.audit.violations import RULES
 from arrears.db.models import BureauNotice, BureauReport, ContactAttempt, Episode, Hold
 from arrears.domain.bureau import BureauPolicy
 from arrears.domain.clock import EpisodeClock
