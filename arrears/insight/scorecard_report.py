@@ -9,9 +9,10 @@ from sqlalchemy.orm import Session
 
 from arrears.db.models import Collector, CollectorTask
 from arrears.insight.measures import MEASURES, CollectorFigures, Unit, agency_measures, collector_measures, ratio
-from arrears.insight.queries import Period, agency_figures, collector_figures, month_period, team_figures
+from arrears.insight.queries import Period, month_period
 from arrears.insight.report import Chart, Column, Report, Table
 from arrears.insight.scorecard import RoleCard, Scorecard
+from arrears.insight.scorecard_figures import agency_figures, collector_figures, team_figures
 
 _KIND = {
     Unit.COUNT: "int",

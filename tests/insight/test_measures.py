@@ -10,7 +10,8 @@ import pytest
 
 from arrears.insight.attribution import AttributionRule
 from arrears.insight.measures import MEASURES, AgencyFigures, CollectorFigures, agency_measures, collector_measures, nearest_rank, ratio
-from arrears.insight.queries import agency_figures, collector_figures, month_period, team_figures
+from arrears.insight.queries import month_period
+from arrears.insight.scorecard_figures import agency_figures, collector_figures, team_figures
 from tests.insight.records import Record, at
 
 MARCH = month_period("2026-03", "UTC")
