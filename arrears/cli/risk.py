@@ -125,7 +125,8 @@ def synthesize(
     past episodes and what happened after T (see arrears/risk/synthetic.py for the generative model)."""
     from arrears.domain.months import add_months
     from arrears.risk.behaviour_import import import_behaviour
-    from arrears.risk.synthetic import generate, write_behaviour_csv, write_record
+    from arrears.risk.synthetic import generate
+    from arrears.risk.synthetic_write import write_behaviour_csv, write_record
 
     day = _date(observed_on, "--observed-on") if observed_on else add_months(date.today().replace(day=1), -5)
     try:
