@@ -40,7 +40,8 @@ from arrears.db.engine import make_engine  # noqa: E402
 from arrears.db.migrate import upgrade  # noqa: E402
 from arrears.risk.dataset import build_labelled_set  # noqa: E402
 from arrears.risk.scoring import score_accounts  # noqa: E402
-from arrears.risk.synthetic import generate, write_record  # noqa: E402
+from arrears.risk.synthetic import generate  # noqa: E402
+from arrears.risk.synthetic_write import write_record  # noqa: E402
 from arrears.risk.training import train  # noqa: E402
 
 OBSERVED = date(2026, 3, 1)

@@ -23,6 +23,7 @@ from arrears.cli import (
     agencies,
     archive,
     audit,
+    behaviour,
     codec,
     collectors,
     compliance,
@@ -33,6 +34,7 @@ from arrears.cli import (
     holds,
     reports,
     risk,
+    risk_watch,
     sample,
     server,
     strategy,
@@ -68,7 +70,8 @@ desk.app.command("review-agency")(reports.review_agency)
 desk.app.add_typer(reports.complaint_app, name="complaint")
 strategy.app.command("promote")(reports.promote)
 # Risk assessment (issue 19).
-app.add_typer(risk.behaviour_app, name="behaviour")
+app.add_typer(behaviour.behaviour_app, name="behaviour")
+risk.risk_app.add_typer(risk_watch.app)  # no name: its commands join `arrears risk` (watchlist, rescore, ...)
 app.add_typer(risk.risk_app, name="risk")
 
 

@@ -11,7 +11,7 @@ from arrears.cli.context import console, uses_temporal
 from arrears.cli.errors import FAILED
 from arrears.demo.run import DEMO_DIR, run_demo
 from arrears.intake.sample import generate_accounts, write_csv, write_jsonl
-from arrears.risk.synthetic import write_behaviour
+from arrears.risk.synthetic_write import write_behaviour
 
 app = typer.Typer()  # mounted without a name: its commands are top-level
 

@@ -13,7 +13,8 @@ from arrears.risk.card import render_card
 from arrears.risk.dataset import build_labelled_set
 from arrears.risk.evaluation import evaluate
 from arrears.risk.registry import activate, register
-from arrears.risk.synthetic import generate, write_behaviour_csv, write_record
+from arrears.risk.synthetic import generate
+from arrears.risk.synthetic_write import write_behaviour_csv, write_record
 from arrears.risk.training import split_by_account, train
 from arrears.risk.watchlist import compute
 

@@ -20,7 +20,8 @@ from arrears.risk.features import features
 from arrears.risk.history import load_histories
 from arrears.risk.registry import RegistryError, activate, active_model, register
 from arrears.risk.rescore import TriggerEvent, current_segments, mark_handled, record_change
-from arrears.risk.synthetic import generate, write_behaviour_csv, write_record
+from arrears.risk.synthetic import generate
+from arrears.risk.synthetic_write import write_behaviour_csv, write_record
 from arrears.risk.training import train
 from arrears.risk.watchlist import compute, save
 from tests.conftest import DEFAULT_STRATEGY

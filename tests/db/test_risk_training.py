@@ -18,7 +18,8 @@ from arrears.db.migrate import upgrade
 from arrears.risk.behaviour_import import import_behaviour
 from arrears.risk.dataset import build_labelled_set
 from arrears.risk.metrics import brier, calibration_error, calibration_table
-from arrears.risk.synthetic import DRIVERS, generate, write_behaviour_csv, write_record
+from arrears.risk.synthetic import DRIVERS, generate
+from arrears.risk.synthetic_write import write_behaviour_csv, write_record
 from arrears.risk.training import TrainingError, split_by_account, train
 
 OBSERVED = date(2026, 3, 1)

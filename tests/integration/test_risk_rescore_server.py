@@ -25,7 +25,8 @@ from arrears.risk.dataset import build_labelled_set
 from arrears.risk.registry import activate, register
 from arrears.risk.rescore import RESCORE_TARGET, propose
 from arrears.risk.registry import active_model
-from arrears.risk.synthetic import generate, write_record
+from arrears.risk.synthetic import generate
+from arrears.risk.synthetic_write import write_record
 from arrears.risk.training import train
 from arrears.runtime.worker import ensure_risk_rescore
 from tests.workflow.helpers import Scenario
