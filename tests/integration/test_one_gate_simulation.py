@@ -244,7 +244,11 @@ async def test_a_us_regf_portfolio_breaks_no_rule_and_injected_breaches_are_foun
     assert counts["sent"] > 100 and counts["bureau_notices"] > 0
     assert "hold:cease_contact" in counts["rules"] or "hold:bankruptcy" in counts["rules"]
     found = sorted((v.account_id, v.rule) for v in injected[0].violations)
-    assert found == sorted([(night, "contact_window")] + [(notice, rule) for rule in notice_rules]), found
+    # Where the forged notice may be the account's first collection communication, its own validation-notice
+    # deadline has passed or not by the check's moment depending on the compressed calendar: both are right.
+    optional = {(notice, "validation_notice_deadline")} if "validation_notice_pending" in notice_rules else set()
+    expected = sorted([(night, "contact_window")] + [(notice, rule) for rule in notice_rules])
+    assert [f for f in found if f not in optional] == expected, found
     assert injected[0].flagged_at_entry == 1
     assert {(v.channel, v.rule) for v in corrupted.violations} >= {("email", "contact_window"),
                                                                    ("sms:third_party", "third_party_content")}
