@@ -13,7 +13,7 @@ to a contact person) is found out with the rules. The us-regf run is test_one_ga
 import asyncio
 import json
 import uuid
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import yaml
@@ -127,7 +127,8 @@ def _corrupted(sc: Scenario, strategy, rows) -> list:
                       currency="CNY", opening_overdue=episode.opening_overdue, opening_balance=episode.opening_balance,
                       risk_segment="low", strategy_name="x", strategy_hash="0" * 64))
         s.flush()
-        evening = datetime.combine(date.today() + timedelta(days=400), time(21, 30), tzinfo=ZoneInfo("America/New_York"))
+        new_york = ZoneInfo("America/New_York")
+        evening = datetime.combine(datetime.now(new_york).date() + timedelta(days=400), time(21, 30), tzinfo=new_york)
         while evening.astimezone(ZoneInfo("Asia/Shanghai")).weekday() > 4:
             evening += timedelta(days=1)
         for key, channel, template_name, recipient, at in (

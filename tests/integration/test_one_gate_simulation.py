@@ -328,7 +328,7 @@ def _corrupt(sc, regf, ids):
     with sc.sessions.begin() as s:
         account = next(a for a in (s.get(Account, i) for i in ids) if a.timezone == NY and a.phone.startswith("+1 415"))
         episode = s.scalar(select(ContactAttempt.episode_id).where(ContactAttempt.account_id == account.account_id))
-        eastern = datetime.combine(date.today() + timedelta(days=400), time(0, 30), tzinfo=ZoneInfo(NY))
+        eastern = datetime.combine(datetime.now(ZoneInfo(NY)).date() + timedelta(days=400), time(0, 30), tzinfo=ZoneInfo(NY))
         # 00:30 Eastern is 21:30 Pacific: the phone's zone. (A date far from the run: nothing else on it.)
         for key, channel, template, recipient, at in (
                 ("corrupt-email", "email", "email_early", account.email, eastern),
